@@ -1,0 +1,62 @@
+import type { z } from 'zod';
+
+/**
+ * The contract between runbooks (Task states with `Resource: "rebound:<group>.<action>"`) and the code that
+ * acts. Actions are pure of policy: guard rails (src/guard/) wrap every mutating action before it runs.
+ */
+
+/** What a mutating action acts on; guard rails lock, budget and allowlist by this. */
+export interface TargetRef {
+  readonly cluster: string;
+  readonly namespace?: string;
+  /** Kubernetes kind, e.g. `Deployment`, `Node`, `ConfigMap`, `Pod`. */
+  readonly kind: string;
+  readonly name: string;
+}
+
+/** One write request an action sent, or would have sent in shadow mode. */
+export interface WriteRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly contentType?: string;
+  readonly body?: unknown;
+}
+
+export interface ActionContext {
+  /** Derived from (execution, state, attempt): the same key never acts twice. */
+  readonly idempotencyKey: string;
+  /** Shadow mode: reads happen, writes are recorded in `writes` and not sent. */
+  readonly shadow: boolean;
+  readonly signal: AbortSignal;
+  /** Links event → rule → execution → action → incident in logs and the timeline. */
+  readonly correlationId?: string;
+  readonly incidentId?: string;
+  readonly now: () => Date;
+}
+
+export interface ActionResult<R = unknown> {
+  /** What changed, before → after, in the action's own terms. */
+  readonly output: R;
+  /** Every write request sent (or, in shadow mode, that would have been sent). */
+  readonly writes: readonly WriteRequest[];
+  /** True when the action found nothing to do (e.g. rollback already at the revision). */
+  readonly noop?: boolean;
+}
+
+export interface ActionDefinition<P = unknown, R = unknown> {
+  /** `group.action`, e.g. `k8s.restart`; the task resource is `rebound:` + name. */
+  readonly name: string;
+  readonly description: string;
+  /** Mutating actions pass guard rails first; read-only ones (verify.*, k8s.waitRollout) do not. */
+  readonly mutating: boolean;
+  readonly params: z.ZodType<P>;
+  /** The object a mutating action changes, for locks, budgets and allowlists. */
+  target?(params: P): TargetRef;
+  run(params: P, ctx: ActionContext): Promise<ActionResult<R>>;
+}
+
+/** Anything that can run actions by name: the registry, or the registry behind guard rails. */
+export interface ActionRunner {
+  run(name: string, params: unknown, ctx: ActionContext): Promise<ActionResult>;
+  has(name: string): boolean;
+}

@@ -1,0 +1,56 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type SqliteDatabase = Database.Database;
+
+export type SqliteSynchronous = 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
+
+export interface OpenSqliteOptions {
+  /** File path, or `:memory:` for tests that do not need durability. */
+  readonly path: string;
+  /** `FULL` (the default) fsyncs the WAL on every commit: a 2xx is only sent after that. */
+  readonly synchronous?: SqliteSynchronous;
+  readonly busyTimeoutMs?: number;
+}
+
+/** Opens the database file in WAL mode with the durability the caller asked for. */
+export function openSqlite(options: OpenSqliteOptions): SqliteDatabase {
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  const db = new Database(options.path);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+  db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+  db.pragma('foreign_keys = ON');
+  // Checkpoints run from our own idle timer would be nicer; the default auto-checkpoint is good enough.
+  db.pragma('wal_autocheckpoint = 4000');
+  return db;
+}
+
+/** One schema step. Ids are namespaced by the stage that owns the tables, e.g. `incidents/0001_init`. */
+export interface Migration {
+  readonly id: string;
+  readonly up: string;
+}
+
+/** Applies, in order, the migrations not yet recorded; each in its own transaction. Returns the ids applied. */
+export function runMigrations(db: SqliteDatabase, migrations: readonly Migration[]): string[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    id TEXT PRIMARY KEY,
+    applied_at TEXT NOT NULL
+  )`);
+  const applied = new Set(
+    (db.prepare('SELECT id FROM schema_migrations').all() as { id: string }[]).map((r) => r.id),
+  );
+  const record = db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)');
+  const done: string[] = [];
+  for (const migration of migrations) {
+    if (applied.has(migration.id)) continue;
+    db.transaction(() => {
+      db.exec(migration.up);
+      record.run(migration.id, new Date().toISOString());
+    })();
+    done.push(migration.id);
+  }
+  return done;
+}
