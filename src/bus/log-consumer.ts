@@ -1,0 +1,78 @@
+import type { Logger } from '../telemetry/logger.ts';
+import type { EventLog, LoggedEvent } from '../events/log.ts';
+import { describeError } from '../errors.ts';
+
+export interface LogConsumerOptions {
+  readonly name: string;
+  readonly log: EventLog;
+  /** Handles a batch in order; must commit the checkpoint itself (atomically with its effects) and be
+   * idempotent for events it has already seen. Throwing retries the same batch after a pause. */
+  readonly handle: (batch: readonly LoggedEvent[]) => Promise<void>;
+  readonly logger: Logger;
+  readonly batchSize?: number;
+  readonly retryDelayMs?: number;
+}
+
+/**
+ * Follows the durable event log from its committed offset: at-least-once delivery to one in-process
+ * consumer. `wake()` after each ingest commit makes delivery immediate; a crash resumes from the offset.
+ */
+export class LogConsumer {
+  private offset = -1;
+  private running = false;
+  private wakeRequested = false;
+  private stopped = true;
+  private loop: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: LogConsumerOptions) {}
+
+  start(): void {
+    this.stopped = false;
+    this.wake();
+  }
+
+  /** Asks the consumer to look for new events now. */
+  wake(): void {
+    if (this.stopped) return;
+    this.wakeRequested = true;
+    if (!this.running) this.loop = this.run();
+  }
+
+  /** Resolves once everything stored so far has been handled (tests and shutdown use it). */
+  async drain(): Promise<void> {
+    while (this.running || this.wakeRequested) await (this.loop ?? Promise.resolve());
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.wakeRequested && !this.stopped) {
+        this.wakeRequested = false;
+        if (this.offset < 0) this.offset = await this.options.log.getOffset(this.options.name);
+        for (;;) {
+          const batch = await this.options.log.readAfter(this.offset, this.options.batchSize ?? 500);
+          if (batch.length === 0 || this.stopped) break;
+          await this.options.handle(batch);
+          this.offset = batch[batch.length - 1]!.seq;
+        }
+      }
+    } catch (err) {
+      this.options.logger.error(
+        { consumer: this.options.name, err: describeError(err) },
+        'event consumer failed; retrying',
+      );
+      this.offset = -1; // re-read the committed offset: the failed batch is handled again
+      this.timer = setTimeout(() => this.wake(), this.options.retryDelayMs ?? 1000);
+      this.timer.unref();
+    } finally {
+      this.running = false;
+    }
+  }
+}

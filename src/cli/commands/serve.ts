@@ -1,0 +1,46 @@
+import { Command } from 'commander';
+import { createApp } from '../../app.ts';
+import { loadConfig } from '../../config/load.ts';
+import type { Config } from '../../config/schema.ts';
+
+interface ServeOptions {
+  config?: string;
+  listen?: string;
+  dataDir?: string;
+}
+
+/** `rebound serve`: runs the server until SIGINT/SIGTERM, then stops cleanly. */
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('run Rebound: receive Alertmanager webhooks, open incidents, serve the API')
+    .option('-c, --config <file>', 'configuration file (default: ./rebound.yaml when present)')
+    .option('--listen <host:port>', 'address to listen on (overrides server.listen; default 127.0.0.1:8080)')
+    .option('--data-dir <dir>', 'where the database lives (overrides dataDir; default ./.rebound)')
+    .addHelpText(
+      'after',
+      '\nWith no configuration file it serves on 127.0.0.1:8080 with data in ./.rebound/.',
+    )
+    .action(async (options: ServeOptions) => {
+      const { config, source } = await loadConfig(options.config ? { path: options.config } : {});
+      const app = createApp({ config: applyOverrides(config, options) });
+      let stopping = false;
+      const shutdown = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        app.logger.info({ signal }, 'stopping');
+        void app.stop().then(() => process.exit(0));
+      };
+      process.on('SIGINT', () => shutdown('SIGINT'));
+      process.on('SIGTERM', () => shutdown('SIGTERM'));
+      const { url } = await app.start();
+      app.logger.info({ config: source ?? '(built-in defaults)' }, `listening on ${url}`);
+    });
+}
+
+function applyOverrides(config: Config, options: ServeOptions): Config {
+  return {
+    ...config,
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    server: { ...config.server, ...(options.listen ? { listen: options.listen } : {}) },
+  };
+}

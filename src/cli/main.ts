@@ -1,0 +1,60 @@
+import { Command, CommanderError } from 'commander';
+import { isReboundError, describeError } from '../errors.ts';
+import { VERSION } from '../version.ts';
+import { ApiError } from './client.ts';
+import { configCommand, validateCommand } from './commands/config.ts';
+import { incidentsCommand } from './commands/incidents.ts';
+import { serveCommand } from './commands/serve.ts';
+import { EXIT } from './output.ts';
+
+/** Builds the `rebound` program; every command has --help, global --url/--token reach the REST API. */
+export function buildProgram(): Command {
+  const program = new Command('rebound')
+    .description('Rebound: event-driven auto-remediation for Kubernetes')
+    .version(VERSION)
+    .option('--url <url>', 'Rebound server for API commands (env REBOUND_URL; default http://127.0.0.1:8080)')
+    .option('--token <token>', 'API token (env REBOUND_TOKEN)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const command of [serveCommand(), validateCommand(), configCommand(), incidentsCommand()]) {
+    program.addCommand(command);
+  }
+  return program;
+}
+
+/** Runs the CLI; exit codes: 0 ok, 1 failure, 2 usage error. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  program.commands.forEach(function propagate(c: Command) {
+    c.exitOverride();
+    c.commands.forEach(propagate);
+  });
+  try {
+    await program.parseAsync(argv as string[]);
+    return EXIT.OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        err.code === 'commander.help'
+      )
+        return EXIT.OK;
+      return EXIT.USAGE;
+    }
+    if (err instanceof ApiError) {
+      process.stderr.write(`error: ${err.message}${err.code ? ` (${err.code})` : ''}\n`);
+      return EXIT.FAILURE;
+    }
+    if (isReboundError(err)) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return EXIT.FAILURE;
+    }
+    process.stderr.write(`error: ${describeError(err)}\n`);
+    return EXIT.FAILURE;
+  }
+}
+
+const code = await main(process.argv);
+// `serve` keeps running; other commands exit with their code once output is flushed.
+if (code !== EXIT.OK || !process.argv.includes('serve')) process.exitCode = code;

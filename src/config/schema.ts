@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { serverConfigSchema } from '../http/config.ts';
+import { incidentsConfigSchema } from '../incidents/config.ts';
+import { ingestConfigSchema } from '../ingest/config.ts';
+
+const storeSchema = z
+  .object({
+    driver: z.literal('sqlite').default('sqlite'),
+    sqlite: z
+      .object({
+        /** Relative paths resolve against `dataDir`. */
+        path: z.string().default('rebound.db'),
+        synchronous: z.enum(['NORMAL', 'FULL', 'EXTRA']).default('FULL'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+/** The whole of rebound.yaml. Each stage owns its section's schema; this composes them. */
+export const configSchema = z
+  .object({
+    /** Where the embedded database and other state live. */
+    dataDir: z.string().default('.rebound'),
+    logging: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .strict()
+      .prefault({}),
+    server: serverConfigSchema.prefault({}),
+    store: storeSchema.prefault({}),
+    ingest: ingestConfigSchema.prefault({}),
+    incidents: incidentsConfigSchema.prefault({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

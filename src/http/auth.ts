@@ -1,0 +1,159 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { ReboundError } from '../errors.ts';
+import type { Role, ServerConfig } from './config.ts';
+
+export const SIGNATURE_HEADER = 'x-rebound-signature';
+export const TIMESTAMP_HEADER = 'x-rebound-timestamp';
+
+const ROLE_RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+
+export interface Principal {
+  readonly name: string;
+  readonly role: Role;
+}
+
+/** The principal used when the server is loopback-only and no API tokens are configured. */
+export const LOCAL_PRINCIPAL: Principal = { name: 'local', role: 'admin' };
+
+export function sha256Hex(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+function bearerToken(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return match?.[1];
+}
+
+/** `v1=` + hex HMAC-SHA256(secret, timestamp + "." + raw body): what senders compute to sign a webhook. */
+export function signBody(secret: string, timestamp: string, body: Buffer | string): string {
+  return 'v1=' + createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex');
+}
+
+/**
+ * Webhook authentication: a bearer token from the configured list and, when HMAC is configured, a valid
+ * body signature whose timestamp is inside the replay window. Throws UNAUTHORIZED saying what is missing.
+ */
+export class WebhookAuthenticator {
+  private readonly tokenHashes: string[];
+
+  constructor(
+    private readonly auth: ServerConfig['auth'],
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.tokenHashes = auth.webhookTokens.map(sha256Hex);
+  }
+
+  get enabled(): boolean {
+    return this.tokenHashes.length > 0 || this.auth.hmac !== undefined;
+  }
+
+  /** Checks the bearer token; cheap, so it runs before the body is read. */
+  verifyToken(headers: Record<string, string | string[] | undefined>): void {
+    if (this.tokenHashes.length > 0) {
+      const token = bearerToken(single(headers['authorization']));
+      if (!token) throw unauthorized('missing bearer token: set http_config.authorization in Alertmanager');
+      const hash = sha256Hex(token);
+      if (!this.tokenHashes.some((known) => constantTimeEqual(known, hash)))
+        throw unauthorized('bearer token not accepted');
+    }
+  }
+
+  /** Checks the body signature and its timestamp window, when HMAC signing is configured. */
+  verifySignature(headers: Record<string, string | string[] | undefined>, rawBody: Buffer): void {
+    const hmac = this.auth.hmac;
+    if (hmac) {
+      const timestamp = single(headers[TIMESTAMP_HEADER]);
+      const signature = single(headers[SIGNATURE_HEADER]);
+      if (!timestamp || !signature) {
+        throw unauthorized(
+          `missing ${TIMESTAMP_HEADER} or ${SIGNATURE_HEADER} header (HMAC signing is required)`,
+        );
+      }
+      const seconds = Number(timestamp);
+      if (
+        !Number.isInteger(seconds) ||
+        Math.abs(this.now().getTime() / 1000 - seconds) > hmac.toleranceSeconds
+      ) {
+        throw unauthorized(`${TIMESTAMP_HEADER} is outside the ${hmac.toleranceSeconds}s replay window`);
+      }
+      if (!constantTimeEqual(signBody(hmac.secret, timestamp, rawBody), signature)) {
+        throw unauthorized('body signature does not match');
+      }
+    }
+  }
+}
+
+/** API authentication by bearer token → role; open (as admin) only when the server is loopback-only. */
+export class ApiAuthenticator {
+  private readonly tokens: { hash: string; principal: Principal }[];
+
+  constructor(
+    auth: ServerConfig['auth'],
+    private readonly loopbackOnly: boolean,
+  ) {
+    this.tokens = auth.apiTokens.map((t) => ({
+      hash: t.sha256 ?? sha256Hex(t.token!),
+      principal: { name: t.name, role: t.role },
+    }));
+  }
+
+  /** `open` when no token is needed (loopback, no tokens configured), `token` otherwise. */
+  get mode(): 'open' | 'token' {
+    return this.tokens.length === 0 && this.loopbackOnly ? 'open' : 'token';
+  }
+
+  authenticate(header: string | undefined, needed: Role): Principal {
+    if (this.mode === 'open') return LOCAL_PRINCIPAL;
+    const token = bearerToken(header);
+    if (!token) throw unauthorized('missing API token: send Authorization: Bearer <token>');
+    const hash = sha256Hex(token);
+    const match = this.tokens.find((t) => constantTimeEqual(t.hash, hash));
+    if (!match) throw unauthorized('API token not accepted');
+    if (ROLE_RANK[match.principal.role] < ROLE_RANK[needed]) {
+      throw new ReboundError('FORBIDDEN', `role ${match.principal.role} may not do this; it needs ${needed}`);
+    }
+    return match.principal;
+  }
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function unauthorized(message: string): ReboundError {
+  return new ReboundError('UNAUTHORIZED', message);
+}
+
+/** True when the host only accepts connections from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+export function splitListen(listen: string): { host: string; port: number } {
+  const idx = listen.lastIndexOf(':');
+  return { host: listen.slice(0, idx).replace(/^\[|\]$/g, ''), port: Number(listen.slice(idx + 1)) };
+}
+
+/** Refuses to start a server that listens beyond loopback without webhook and API authentication. */
+export function assertExposureIsAuthenticated(server: ServerConfig): void {
+  const { host } = splitListen(server.listen);
+  if (isLoopbackHost(host)) return;
+  const missing: string[] = [];
+  if (server.auth.webhookTokens.length === 0 && !server.auth.hmac)
+    missing.push('server.auth.webhookTokens (or server.auth.hmac)');
+  if (server.auth.apiTokens.length === 0) missing.push('server.auth.apiTokens');
+  if (missing.length > 0) {
+    throw new ReboundError(
+      'INVALID_CONFIG',
+      `refusing to listen on ${server.listen} (beyond loopback) without authentication; configure ${missing.join(' and ')}, ` +
+        'or listen on 127.0.0.1',
+    );
+  }
+}

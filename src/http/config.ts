@@ -1,0 +1,61 @@
+import { z } from 'zod';
+
+export const ROLES = ['viewer', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+const secret = z
+  .string()
+  .min(16, 'at least 16 characters (use a random secret, e.g. `openssl rand -hex 32`)');
+
+const apiTokenSchema = z
+  .object({
+    name: z.string().min(1),
+    role: z.enum(ROLES),
+    /** SHA-256 hex of the token (what `rebound tokens create` prints for the config); preferred at rest. */
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
+    /** The token itself, usually `${ENV_VAR}`; hashed in memory at start-up. */
+    token: secret.optional(),
+  })
+  .strict()
+  .refine((t) => (t.sha256 === undefined) !== (t.token === undefined), {
+    message: 'give exactly one of sha256 or token',
+  });
+
+export const serverConfigSchema = z
+  .object({
+    /** HOST:PORT. Anything but a loopback host requires webhook and API authentication. */
+    listen: z
+      .string()
+      .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080')
+      .default('127.0.0.1:8080'),
+    /** Largest accepted request body in bytes (413 beyond). */
+    bodyLimitBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(5 * 1024 * 1024),
+    /** Public URL of the dashboard, used in links sent to Slack/PagerDuty. */
+    publicUrl: z.string().url().optional(),
+    auth: z
+      .object({
+        /** Bearer tokens Alertmanager presents (`http_config.authorization.credentials`). */
+        webhookTokens: z.array(secret).default([]),
+        /** Optional HMAC-SHA256 body signature with a timestamp and a replay window. */
+        hmac: z
+          .object({
+            secret,
+            toleranceSeconds: z.number().int().positive().default(300),
+          })
+          .strict()
+          .optional(),
+        apiTokens: z.array(apiTokenSchema).default([]),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type ServerConfig = z.infer<typeof serverConfigSchema>;

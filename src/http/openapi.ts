@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { webhookSchema } from '../ingest/alertmanager/payload.ts';
+import { INCIDENT_STATUSES } from '../incidents/lifecycle.ts';
+
+const errorRef = { $ref: '#/components/schemas/Error' };
+const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
+const errors = (...codes: number[]) =>
+  Object.fromEntries(codes.map((c) => [String(c), { description: 'error', ...json(errorRef) }]));
+
+const timeRange = [
+  { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } },
+  { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+  { name: 'cursor', in: 'query', schema: { type: 'string' } },
+  { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+];
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const actionBody = {
+  required: false,
+  ...json({
+    type: 'object',
+    properties: { actor: { type: 'string' }, comment: { type: 'string' } },
+    additionalProperties: false,
+  }),
+};
+
+/** The OpenAPI 3.1 description of the REST API served at /v1/openapi.json. */
+export function buildOpenApi(version: string): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Rebound API', version, description: 'Incidents, events and ingest of Rebound.' },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['code', 'message'],
+          properties: { code: { type: 'string' }, message: { type: 'string' }, path: { type: 'string' } },
+        },
+        AlertmanagerWebhook: z.toJSONSchema(webhookSchema, { io: 'input', unrepresentable: 'any' }),
+      },
+    },
+    security: [{ bearer: [] }],
+    paths: {
+      '/v1/webhooks/alertmanager': {
+        post: {
+          summary: 'Receive an Alertmanager webhook (payload version 4); 200 only once durable',
+          requestBody: { required: true, ...json({ $ref: '#/components/schemas/AlertmanagerWebhook' }) },
+          responses: {
+            '200': { description: 'stored (duplicates acknowledged)' },
+            ...errors(400, 401, 413, 415, 503),
+          },
+        },
+      },
+      '/v1/incidents': {
+        get: {
+          summary: 'List incidents, newest first',
+          parameters: [
+            {
+              name: 'status',
+              in: 'query',
+              schema: { type: 'string' },
+              description: `comma-separated: ${INCIDENT_STATUSES.join(', ')}`,
+            },
+            { name: 'service', in: 'query', schema: { type: 'string' } },
+            ...timeRange,
+          ],
+          responses: { '200': { description: '{items, nextCursor?}' }, ...errors(400, 401, 403) },
+        },
+      },
+      '/v1/incidents/{id}': {
+        get: {
+          summary: 'One incident with its alerts and timeline',
+          parameters: [idParam],
+          responses: { '200': { description: '{incident, alerts, timeline}' }, ...errors(401, 404) },
+        },
+      },
+      '/v1/incidents/{id}/acknowledge': {
+        post: {
+          summary: 'Acknowledge',
+          parameters: [idParam],
+          requestBody: actionBody,
+          responses: { '200': { description: '{incident}' }, ...errors(400, 401, 403, 404, 409) },
+        },
+      },
+      '/v1/incidents/{id}/resolve': {
+        post: {
+          summary: 'Resolve',
+          parameters: [idParam],
+          requestBody: actionBody,
+          responses: { '200': { description: '{incident}' }, ...errors(400, 401, 403, 404, 409) },
+        },
+      },
+      '/v1/events': {
+        get: {
+          summary: 'Stored events in time order',
+          parameters: timeRange,
+          responses: { '200': { description: '{items, nextCursor?}' }, ...errors(400, 401) },
+        },
+      },
+      '/v1/events/{id}': {
+        get: {
+          summary: 'One stored event',
+          parameters: [idParam],
+          responses: { '200': { description: 'event' }, ...errors(401, 404) },
+        },
+      },
+      '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'ok' } } } },
+      '/readyz': {
+        get: {
+          summary: 'Readiness (store reachable)',
+          security: [],
+          responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } },
+        },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics',
+          security: [],
+          responses: { '200': { description: 'text exposition format' } },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { ReboundError } from '../../errors.ts';
+import type { EventReader } from '../../events/port.ts';
+import { isoTime, limitParam, parseInput } from '../query.ts';
+
+const listQuery = z
+  .object({
+    from: isoTime.optional(),
+    to: isoTime.optional(),
+    cursor: z.string().optional(),
+    limit: limitParam,
+  })
+  .strict();
+
+export function registerEventRoutes(app: FastifyInstance, deps: { events: EventReader }): void {
+  app.get('/v1/events', { config: { role: 'viewer' } }, async (request) => {
+    const q = parseInput(listQuery, request.query, 'query');
+    return deps.events.listEvents({
+      limit: q.limit,
+      ...(q.from ? { from: new Date(q.from).toISOString() } : {}),
+      ...(q.to ? { to: new Date(q.to).toISOString() } : {}),
+      ...(q.cursor ? { cursor: q.cursor } : {}),
+    });
+  });
+  app.get<{ Params: { id: string } }>('/v1/events/:id', { config: { role: 'viewer' } }, async (request) => {
+    const event = await deps.events.getEvent(request.params.id);
+    if (!event) throw new ReboundError('NOT_FOUND', `no event ${request.params.id}`);
+    return event;
+  });
+}

@@ -1,0 +1,53 @@
+import type { FastifyInstance } from 'fastify';
+import { ReboundError, isReboundError } from '../../errors.ts';
+import type { AlertmanagerReceiver } from '../../ingest/alertmanager/receiver.ts';
+import type { CoreMetrics } from '../../telemetry/metrics.ts';
+import type { WebhookAuthenticator } from '../auth.ts';
+
+export interface WebhookRouteDeps {
+  readonly receiver: AlertmanagerReceiver;
+  readonly auth: WebhookAuthenticator;
+  readonly metrics: CoreMetrics;
+}
+
+const REJECT_REASON: Partial<Record<string, string>> = {
+  INVALID_PAYLOAD: 'invalid',
+  BAD_REQUEST: 'invalid',
+  UNAUTHORIZED: 'unauthorized',
+  PAYLOAD_TOO_LARGE: 'too_large',
+  UNSUPPORTED_MEDIA_TYPE: 'unsupported',
+  OVERLOADED: 'overloaded',
+};
+
+/** `POST /v1/webhooks/alertmanager`: 200 only once every alert of the notification is durable. */
+export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDeps): void {
+  const { receiver, auth, metrics } = deps;
+  app.register(async (scope) => {
+    scope.addHook('onRequest', async (request) => {
+      try {
+        auth.verifyToken(request.headers);
+      } catch (err) {
+        metrics.rejects.inc({ reason: 'unauthorized' });
+        throw err;
+      }
+    });
+    scope.addHook('onError', async (_request, _reply, error) => {
+      const code = isReboundError(error) ? error.code : ((error as { code?: string }).code ?? '');
+      const reason = REJECT_REASON[code] ?? (code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'too_large' : undefined);
+      if (reason && reason !== 'unauthorized') metrics.rejects.inc({ reason });
+    });
+    scope.post('/v1/webhooks/alertmanager', async (request, reply) => {
+      const started = performance.now();
+      if (!request.rawBody || request.body === undefined) {
+        throw new ReboundError(
+          'INVALID_PAYLOAD',
+          'empty body: expected an Alertmanager webhook payload (version 4)',
+        );
+      }
+      auth.verifySignature(request.headers, request.rawBody);
+      const result = await receiver.receive(request.body);
+      metrics.ingestLatency.observe((performance.now() - started) / 1000);
+      return reply.code(200).send(result);
+    });
+  });
+}

@@ -1,0 +1,117 @@
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import { ReboundError, isReboundError } from '../errors.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { CoreMetrics } from '../telemetry/metrics.ts';
+import { ApiAuthenticator, type Principal } from './auth.ts';
+import type { Role, ServerConfig } from './config.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    rawBody?: Buffer;
+    principal?: Principal;
+  }
+  interface FastifyContextConfig {
+    /** Minimum role for an API route; routes without it (webhooks, health) authenticate themselves. */
+    role?: Role;
+  }
+}
+
+export interface HttpServerDeps {
+  readonly config: ServerConfig;
+  readonly logger: Logger;
+  readonly metrics: CoreMetrics;
+  readonly loopbackOnly: boolean;
+}
+
+/** Builds the fastify instance with body parsing, API auth and the error mapping; routes are added after. */
+export function createHttpServer(deps: HttpServerDeps): { app: FastifyInstance; apiAuth: ApiAuthenticator } {
+  const app = Fastify({
+    // Per-request lines at 5,000 requests/s drown everything else; failures are logged by the error handler.
+    loggerInstance: deps.logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
+    bodyLimit: deps.config.bodyLimitBytes,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { coerceTypes: false } },
+  });
+  const apiAuth = new ApiAuthenticator(deps.config.auth, deps.loopbackOnly);
+
+  app.removeAllContentTypeParsers();
+  // Keep the raw bytes: webhook signatures are computed over them.
+  app.addContentTypeParser(['application/json', 'text/json'], { parseAs: 'buffer' }, (req, body, done) => {
+    const raw = body as Buffer;
+    req.rawBody = raw;
+    if (raw.length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(raw.toString('utf8')) as unknown);
+    } catch (err) {
+      done(
+        new ReboundError('INVALID_PAYLOAD', `body is not valid JSON: ${(err as Error).message}`, {
+          path: '$',
+        }),
+        undefined,
+      );
+    }
+  });
+  // Form posts (Slack interactions) are verified over the raw bytes, then parsed by their route.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (req, body, done) => {
+    req.rawBody = body as Buffer;
+    done(null, (body as Buffer).toString('utf8'));
+  });
+
+  app.addHook('onRequest', async (request) => {
+    const role = request.routeOptions.config.role;
+    if (role) request.principal = apiAuth.authenticate(request.headers.authorization, role);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    void sendError(
+      reply,
+      new ReboundError(
+        'NOT_FOUND',
+        `no route ${request.method} ${request.url.split('?')[0]}; see /v1/openapi.json`,
+      ),
+    );
+  });
+  app.setErrorHandler((error, request, reply) => {
+    const mapped = mapError(error);
+    if (mapped.status >= 500 && mapped.code !== 'OVERLOADED') {
+      request.log.error({ err: error, url: request.url }, 'request failed');
+    }
+    return sendError(reply, mapped);
+  });
+  return { app, apiAuth };
+}
+
+function mapError(error: unknown): ReboundError {
+  if (isReboundError(error)) return error;
+  const e = error as { code?: string; statusCode?: number; message?: string; validation?: unknown };
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ReboundError('PAYLOAD_TOO_LARGE', 'request body is larger than server.bodyLimitBytes');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ReboundError('UNSUPPORTED_MEDIA_TYPE', 'send Content-Type: application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new ReboundError('BAD_REQUEST', e.message ?? 'bad request body');
+  }
+  if (e.validation) return new ReboundError('BAD_REQUEST', e.message ?? 'invalid request');
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return new ReboundError('BAD_REQUEST', e.message ?? 'bad request');
+  }
+  return new ReboundError('INTERNAL', 'internal error; see the server log', { cause: error });
+}
+
+export function sendError(reply: FastifyReply, error: ReboundError): FastifyReply {
+  if (error.retryAfterMs !== undefined) reply.header('retry-after', Math.ceil(error.retryAfterMs / 1000));
+  return reply.code(error.status).type('application/json').send(error.toJSON());
+}
+
+/** The actor recorded in timelines for an API call: the token's name, or `local`. */
+export function actorOf(request: FastifyRequest): string {
+  return `user:${request.principal?.name ?? 'anonymous'}`;
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'a Prometheus label name');
+
+export const correlationRuleSchema = z
+  .object({
+    /** Alerts whose labels equal all of these use this rule's labels. */
+    match: z.record(labelName, z.string()),
+    labels: z.array(labelName).min(1),
+  })
+  .strict();
+
+export const incidentsConfigSchema = z
+  .object({
+    correlation: z
+      .object({
+        /** Alerts agreeing on these labels (whichever are present) join the same open incident. */
+        labels: z.array(labelName).min(1).default(['alertname', 'namespace', 'service', 'cluster']),
+        /** Per-matcher overrides, first match wins. */
+        rules: z.array(correlationRuleSchema).default([]),
+      })
+      .strict()
+      .prefault({}),
+    retention: z
+      .object({
+        maxAgeDays: z.number().int().positive().default(90),
+        sweepIntervalSeconds: z.number().int().positive().default(3600),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type IncidentsConfig = z.infer<typeof incidentsConfigSchema>;

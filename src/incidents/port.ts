@@ -1,0 +1,54 @@
+import type { Incident, IncidentAlert, IncidentStatus, TimelineEntry } from './model.ts';
+
+/** A log consumer's position, committed in the same transaction as the changes it produced. */
+export interface Checkpoint {
+  readonly consumer: string;
+  readonly seq: number;
+}
+
+/** One atomic change to an incident: on DynamoDB a TransactWriteItems with a condition on `version`. */
+export interface IncidentChange {
+  /** The incident after the change; `version` is the new version. */
+  readonly incident: Incident;
+  /** The version the change was computed from (0 for a new incident); a mismatch aborts it with CONFLICT. */
+  readonly expectedVersion: number;
+  readonly alerts: readonly IncidentAlert[];
+  /** New timeline entries; their `seq` continue the incident's timeline. */
+  readonly timeline: readonly Omit<TimelineEntry, 'seq'>[];
+}
+
+export interface IncidentQuery {
+  readonly status?: readonly IncidentStatus[];
+  readonly service?: string;
+  /** ISO-8601 bounds on `openedAt` (from inclusive, to exclusive). */
+  readonly from?: string;
+  readonly to?: string;
+  readonly cursor?: string;
+  readonly limit: number;
+}
+
+export interface IncidentPage {
+  readonly items: Incident[];
+  readonly nextCursor?: string;
+}
+
+/** What the incident stage needs from storage. Every access is by key or by (partition, sort range). */
+export interface IncidentStore {
+  /** Returns the open (not resolved) incident with this correlation key, if any. */
+  findOpenByKey(correlationKey: string): Promise<Incident | undefined>;
+  /** Returns an incident by id. */
+  getIncident(id: string): Promise<Incident | undefined>;
+  /** Lists incidents newest first (by openedAt), filtered by status / service / time. */
+  listIncidents(query: IncidentQuery): Promise<IncidentPage>;
+  /** Returns the alerts correlated into an incident. */
+  listAlerts(incidentId: string): Promise<IncidentAlert[]>;
+  /** Returns an incident's timeline in order. */
+  listTimeline(incidentId: string): Promise<TimelineEntry[]>;
+  /** Applies the changes atomically, all or none, together with the consumer checkpoint when given;
+   * throws CONFLICT on a version mismatch. */
+  commit(changes: readonly IncidentChange[], checkpoint?: Checkpoint): Promise<void>;
+  /** Counts incidents that are not resolved. */
+  countOpen(): Promise<number>;
+  /** Deletes resolved incidents (with alerts and timeline) resolved before the cutoff; returns the count. */
+  deleteResolvedBefore(cutoff: string): Promise<number>;
+}

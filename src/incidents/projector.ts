@@ -1,0 +1,225 @@
+import { ulid } from 'ulid';
+import type { StoredEvent } from '../events/envelope.ts';
+import { ALERT_DETAIL_TYPE } from '../events/envelope.ts';
+import type { AlertDetail } from '../ingest/alertmanager/normalise.ts';
+import type { IncidentsConfig } from './config.ts';
+import { correlationKey } from './correlate.ts';
+import { isAutomationRunning } from './lifecycle.ts';
+import {
+  maxSeverity,
+  normaliseSeverity,
+  type Incident,
+  type IncidentAlert,
+  type TimelineEntry,
+} from './model.ts';
+import type { IncidentChange, IncidentStore } from './port.ts';
+
+type NewEntry = Omit<TimelineEntry, 'seq'>;
+
+interface Working {
+  incident: Incident;
+  readonly expectedVersion: number;
+  readonly alerts: Map<string, IncidentAlert>;
+  readonly changedAlerts: Set<string>;
+  readonly timeline: NewEntry[];
+}
+
+/** Something that happened to an incident as a result of alert events, for metrics and listeners. */
+export interface ProjectionResult {
+  readonly changes: IncidentChange[];
+  readonly opened: number;
+  readonly resolved: number;
+}
+
+/**
+ * Turns alert events into incident changes: correlation, alert status, timeline and auto-resolution.
+ * Works on a batch in memory and returns the changes for one atomic commit; pure but for the reads.
+ * Idempotent on the event id: an event already applied to an alert is skipped.
+ */
+export class IncidentProjector {
+  constructor(
+    private readonly store: IncidentStore,
+    private readonly config: IncidentsConfig,
+    private readonly newId: () => string = () => `inc_${ulid()}`,
+  ) {}
+
+  async project(events: readonly StoredEvent[]): Promise<ProjectionResult> {
+    const byKey = new Map<string, Working>();
+    const all: Working[] = [];
+    let opened = 0;
+    let resolved = 0;
+    for (const event of events) {
+      if (event.envelope['detail-type'] !== ALERT_DETAIL_TYPE) continue;
+      const detail = event.envelope.detail as AlertDetail;
+      const { key, keyLabels } = correlationKey(detail.labels, detail.fingerprint, this.config.correlation);
+      let work = byKey.get(key) ?? (await this.load(key));
+      if (!work) {
+        if (detail.status !== 'firing') continue; // nothing open to resolve
+        work = this.open(key, keyLabels, detail, event);
+        opened += 1;
+        all.push(work);
+      } else if (!all.includes(work)) {
+        all.push(work);
+      }
+      byKey.set(key, work);
+      this.applyAlert(work, detail, event);
+      if (this.maybeAutoResolve(work, event)) {
+        resolved += 1;
+        byKey.delete(key); // a later firing alert with this key opens a new incident
+      }
+    }
+    const changes = all
+      .filter((w) => w.timeline.length > 0 || w.changedAlerts.size > 0)
+      .map((w) => ({
+        incident: { ...w.incident, version: w.expectedVersion + 1 },
+        expectedVersion: w.expectedVersion,
+        alerts: [...w.changedAlerts].map((fp) => w.alerts.get(fp)!),
+        timeline: w.timeline,
+      }));
+    return { changes, opened, resolved };
+  }
+
+  private async load(key: string): Promise<Working | undefined> {
+    const incident = await this.store.findOpenByKey(key);
+    if (!incident) return undefined;
+    const alerts = await this.store.listAlerts(incident.id);
+    return {
+      incident,
+      expectedVersion: incident.version,
+      alerts: new Map(alerts.map((a) => [a.fingerprint, a])),
+      changedAlerts: new Set(),
+      timeline: [],
+    };
+  }
+
+  private open(
+    key: string,
+    keyLabels: Record<string, string>,
+    detail: AlertDetail,
+    event: StoredEvent,
+  ): Working {
+    const at = event.envelope.time;
+    const labels = detail.labels;
+    const incident: Incident = {
+      id: this.newId(),
+      status: 'open',
+      title: detail.annotations['summary'] ?? labels['alertname'] ?? 'alert',
+      severity: normaliseSeverity(labels['severity']),
+      correlationKey: key,
+      labels: keyLabels,
+      service: labels['service'] ?? labels['app'] ?? labels['job'] ?? null,
+      namespace: labels['namespace'] ?? null,
+      cluster: labels['cluster'] ?? null,
+      openedAt: at,
+      updatedAt: at,
+      acknowledgedAt: null,
+      resolvedAt: null,
+      escalatedAt: null,
+      alertCount: 0,
+      firingCount: 0,
+      correlationId: event.correlationId,
+      version: 0,
+    };
+    const work: Working = {
+      incident,
+      expectedVersion: 0,
+      alerts: new Map(),
+      changedAlerts: new Set(),
+      timeline: [],
+    };
+    work.timeline.push({
+      incidentId: incident.id,
+      at,
+      actor: 'alertmanager',
+      kind: 'incident.opened',
+      description: `Incident opened by ${labels['alertname'] ?? 'an alert'} (${incident.severity}): ${incident.title}`,
+      data: { correlationKey: key, eventId: event.envelope.id },
+      correlationId: event.correlationId,
+    });
+    return work;
+  }
+
+  private applyAlert(work: Working, detail: AlertDetail, event: StoredEvent): void {
+    const previous = work.alerts.get(detail.fingerprint);
+    if (previous?.lastEventId === event.envelope.id) return;
+    if (previous && previous.status === detail.status && previous.startsAt === detail.startsAt) return;
+    const at = event.envelope.time;
+    const alertname = detail.labels['alertname'] ?? detail.fingerprint;
+    work.alerts.set(detail.fingerprint, {
+      incidentId: work.incident.id,
+      fingerprint: detail.fingerprint,
+      alertname,
+      status: detail.status,
+      labels: detail.labels,
+      annotations: detail.annotations,
+      startsAt: detail.startsAt,
+      endsAt: detail.endsAt,
+      generatorURL: detail.generatorURL,
+      lastEventId: event.envelope.id,
+      updatedAt: at,
+    });
+    work.changedAlerts.add(detail.fingerprint);
+    const kind = !previous
+      ? 'alert.attached'
+      : detail.status === 'resolved'
+        ? 'alert.resolved'
+        : 'alert.firing';
+    const verb = {
+      'alert.attached': `attached (${detail.status})`,
+      'alert.resolved': 'resolved',
+      'alert.firing': 'firing again',
+    }[kind];
+    work.timeline.push({
+      incidentId: work.incident.id,
+      at,
+      actor: 'alertmanager',
+      kind,
+      description: `Alert ${alertname} ${describeLabels(detail.labels)} ${verb}`,
+      data: {
+        fingerprint: detail.fingerprint,
+        status: detail.status,
+        startsAt: detail.startsAt,
+        eventId: event.envelope.id,
+      },
+      correlationId: event.correlationId,
+    });
+    const alerts = [...work.alerts.values()];
+    const firing = alerts.filter((a) => a.status === 'firing');
+    work.incident = {
+      ...work.incident,
+      updatedAt: at,
+      alertCount: alerts.length,
+      firingCount: firing.length,
+      severity: firing.reduce(
+        (s, a) => maxSeverity(s, normaliseSeverity(a.labels['severity'])),
+        work.incident.severity,
+      ),
+    };
+  }
+
+  private maybeAutoResolve(work: Working, event: StoredEvent): boolean {
+    const incident = work.incident;
+    if (incident.firingCount > 0 || incident.alertCount === 0 || isAutomationRunning(incident.status))
+      return false;
+    if (incident.status === 'resolved') return false;
+    const at = event.envelope.time;
+    work.incident = { ...incident, status: 'resolved', resolvedAt: at, updatedAt: at };
+    work.timeline.push({
+      incidentId: incident.id,
+      at,
+      actor: 'rebound',
+      kind: 'status.changed',
+      description: `All ${incident.alertCount} alert(s) resolved and no automation running: ${incident.status} → resolved`,
+      data: { from: incident.status, to: 'resolved' },
+      correlationId: event.correlationId,
+    });
+    return true;
+  }
+}
+
+function describeLabels(labels: Readonly<Record<string, string>>): string {
+  const shown = Object.entries(labels)
+    .filter(([k]) => k !== 'alertname')
+    .map(([k, v]) => `${k}=${v}`);
+  return shown.length ? `{${shown.join(', ')}}` : '';
+}

@@ -1,0 +1,123 @@
+import { ReboundError, isReboundError } from '../errors.ts';
+import { transition } from './lifecycle.ts';
+import type { Incident, IncidentAlert, IncidentStatus, TimelineEntry, TimelineKind } from './model.ts';
+import type { IncidentPage, IncidentQuery, IncidentStore } from './port.ts';
+
+export interface IncidentDetail {
+  readonly incident: Incident;
+  readonly alerts: IncidentAlert[];
+  readonly timeline: TimelineEntry[];
+}
+
+export interface TimelineNote {
+  readonly actor: string;
+  readonly kind: TimelineKind;
+  readonly description: string;
+  readonly data?: unknown;
+  readonly correlationId?: string | null;
+}
+
+const MAX_CONFLICT_RETRIES = 5;
+
+/** The operations people and runbooks perform on incidents; each one appends to the timeline. */
+export class IncidentService {
+  constructor(
+    private readonly store: IncidentStore,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async list(query: IncidentQuery): Promise<IncidentPage> {
+    return this.store.listIncidents(query);
+  }
+
+  async get(id: string): Promise<IncidentDetail> {
+    const incident = await this.require(id);
+    const [alerts, timeline] = await Promise.all([this.store.listAlerts(id), this.store.listTimeline(id)]);
+    return { incident, alerts, timeline };
+  }
+
+  acknowledge(id: string, actor: string, comment?: string): Promise<Incident> {
+    return this.setStatus(id, 'acknowledged', {
+      actor,
+      kind: 'status.changed',
+      description: withComment(`Acknowledged by ${actor}`, comment),
+    });
+  }
+
+  resolve(id: string, actor: string, comment?: string): Promise<Incident> {
+    return this.setStatus(id, 'resolved', {
+      actor,
+      kind: 'status.changed',
+      description: withComment(`Resolved by ${actor}`, comment),
+    });
+  }
+
+  /** Moves the incident through its lifecycle (illegal moves throw ILLEGAL_TRANSITION) and records why. */
+  async setStatus(id: string, to: IncidentStatus, note: TimelineNote): Promise<Incident> {
+    return this.update(id, (incident, at) => {
+      const status = transition(incident.status, to);
+      return {
+        incident: {
+          ...incident,
+          status,
+          acknowledgedAt: status === 'acknowledged' ? at : incident.acknowledgedAt,
+          resolvedAt: status === 'resolved' ? at : incident.resolvedAt,
+          escalatedAt: status === 'escalated' ? at : incident.escalatedAt,
+        },
+        note: { ...note, data: { from: incident.status, to: status, ...(note.data as object | undefined) } },
+      };
+    });
+  }
+
+  /** Appends one entry to the timeline without changing the status (actions, verdicts, notifications). */
+  async record(id: string, note: TimelineNote): Promise<void> {
+    await this.update(id, (incident) => ({ incident, note }));
+  }
+
+  private async update(
+    id: string,
+    change: (incident: Incident, at: string) => { incident: Incident; note: TimelineNote },
+  ): Promise<Incident> {
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.require(id);
+      const at = this.now().toISOString();
+      const { incident, note } = change(current, at);
+      const next = { ...incident, updatedAt: at, version: current.version + 1 };
+      try {
+        await this.store.commit([
+          {
+            incident: next,
+            expectedVersion: current.version,
+            alerts: [],
+            timeline: [
+              {
+                incidentId: id,
+                at,
+                actor: note.actor,
+                kind: note.kind,
+                description: note.description,
+                data: note.data ?? null,
+                correlationId: note.correlationId ?? current.correlationId,
+              },
+            ],
+          },
+        ]);
+        return next;
+      } catch (err) {
+        if (isReboundError(err) && err.code === 'CONFLICT' && attempt < MAX_CONFLICT_RETRIES) continue;
+        throw err;
+      }
+    }
+  }
+
+  private async require(id: string): Promise<Incident> {
+    const incident = await this.store.getIncident(id);
+    if (!incident)
+      throw new ReboundError('NOT_FOUND', `no incident ${id}; list them with \`rebound incidents list\``);
+    return incident;
+  }
+}
+
+function withComment(text: string, comment: string | undefined): string {
+  return comment ? `${text}: ${comment}` : text;
+}

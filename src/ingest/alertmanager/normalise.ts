@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { ReboundError } from '../../errors.ts';
+import { ALERT_DETAIL_TYPE, ALERT_SOURCE, type StoredEvent } from '../../events/envelope.ts';
+import { alertFingerprint } from './fingerprint.ts';
+import type { AlertmanagerAlert, AlertmanagerWebhook } from './payload.ts';
+
+export interface EnvelopeDefaults {
+  readonly account: string;
+  readonly region: string;
+}
+
+/** The detail of an alert event: every field of the alert plus the notification's group context. */
+export interface AlertDetail extends Record<string, unknown> {
+  readonly status: 'firing' | 'resolved';
+  readonly labels: Record<string, string>;
+  readonly annotations: Record<string, string>;
+  readonly startsAt: string;
+  readonly endsAt: string;
+  readonly generatorURL: string;
+  readonly fingerprint: string;
+  readonly groupKey: string;
+  readonly receiver: string;
+  readonly externalURL: string;
+  readonly correlationId: string;
+}
+
+/** Alertmanager HA replicas and retries repeat (fingerprint, startsAt, status): one event each. */
+export function alertDedupKey(fingerprint: string, startsAt: string, status: string): string {
+  return `am:${fingerprint}:${startsAt}:${status}`;
+}
+
+/** One event per alert; the fingerprint is computed, and checked against the sender's when present. */
+export function normaliseWebhook(
+  payload: AlertmanagerWebhook,
+  defaults: EnvelopeDefaults,
+  now: Date,
+): StoredEvent[] {
+  const time = now.toISOString();
+  return payload.alerts.map((alert, index) => {
+    const fingerprint = checkedFingerprint(alert, index);
+    const correlationId = randomUUID();
+    const { fingerprint: _given, ...fields } = alert;
+    const detail: AlertDetail = {
+      ...fields,
+      fingerprint,
+      groupKey: payload.groupKey,
+      receiver: payload.receiver,
+      externalURL: payload.externalURL,
+      correlationId,
+    };
+    return {
+      envelope: {
+        version: '0',
+        id: randomUUID(),
+        'detail-type': ALERT_DETAIL_TYPE,
+        source: ALERT_SOURCE,
+        account: defaults.account,
+        time,
+        region: defaults.region,
+        resources: [],
+        detail,
+      },
+      correlationId,
+      dedupKey: alertDedupKey(fingerprint, alert.startsAt, alert.status),
+      receivedAt: time,
+    };
+  });
+}
+
+function checkedFingerprint(alert: AlertmanagerAlert, index: number): string {
+  const computed = alertFingerprint(alert.labels);
+  if (alert.fingerprint !== undefined && alert.fingerprint !== computed) {
+    throw new ReboundError(
+      'INVALID_PAYLOAD',
+      `alerts[${index}].fingerprint: ${alert.fingerprint} does not match the labels (expected ${computed}); ` +
+        'omit it to have Rebound compute it',
+      { path: `alerts[${index}].fingerprint` },
+    );
+  }
+  return computed;
+}

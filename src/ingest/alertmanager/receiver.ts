@@ -1,0 +1,63 @@
+import { ReboundError } from '../../errors.ts';
+import type { StoredEvent } from '../../events/envelope.ts';
+import type { CoreMetrics } from '../../telemetry/metrics.ts';
+import type { IngestConfig } from '../config.ts';
+import type { AppendOutcome, EventWriter } from '../port.ts';
+import { normaliseWebhook } from './normalise.ts';
+import { parseWebhook } from './payload.ts';
+
+export interface IngestResult {
+  readonly accepted: number;
+  readonly duplicates: number;
+  readonly events: readonly { id: string; correlationId: string; outcome: AppendOutcome }[];
+}
+
+export interface AlertmanagerReceiverDeps {
+  readonly writer: EventWriter;
+  readonly config: IngestConfig;
+  readonly metrics: CoreMetrics;
+  readonly now?: () => Date;
+  /** Called after the events are durable; never throws into the request. */
+  readonly onStored?: (events: readonly StoredEvent[]) => void;
+}
+
+/** Validates, normalises and durably stores one Alertmanager notification. */
+export class AlertmanagerReceiver {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: AlertmanagerReceiverDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async receive(body: unknown): Promise<IngestResult> {
+    const payload = parseWebhook(body);
+    const { writer, config, metrics } = this.deps;
+    // Shed load before doing work: 503 + Retry-After is retried by Alertmanager; a 4xx would drop the alert.
+    if (writer.pendingDepth() + payload.alerts.length > config.maxQueueDepth) {
+      throw new ReboundError('OVERLOADED', 'ingest queue is full; retry later', {
+        retryAfterMs: config.retryAfterSeconds * 1000,
+      });
+    }
+    const events = normaliseWebhook(payload, config, this.now());
+    const outcomes = await writer.append(events);
+    let duplicates = 0;
+    const stored: StoredEvent[] = [];
+    outcomes.forEach((outcome, i) => {
+      const event = events[i]!;
+      metrics.alertsReceived.inc({ status: (event.envelope.detail as { status: string }).status });
+      if (outcome === 'duplicate') duplicates += 1;
+      else stored.push(event);
+    });
+    if (duplicates > 0) metrics.duplicates.inc(duplicates);
+    if (stored.length > 0) this.deps.onStored?.(stored);
+    return {
+      accepted: stored.length,
+      duplicates,
+      events: events.map((e, i) => ({
+        id: e.envelope.id,
+        correlationId: e.correlationId,
+        outcome: outcomes[i]!,
+      })),
+    };
+  }
+}

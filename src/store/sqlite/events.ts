@@ -1,0 +1,153 @@
+import type { StoredEvent } from '../../events/envelope.ts';
+import type { EventLog, LoggedEvent } from '../../events/log.ts';
+import type { EventPage, EventQuery, EventReader } from '../../events/port.ts';
+import type { AppendOutcome, EventWriter } from '../../ingest/port.ts';
+import type { Migration, SqliteDatabase } from './database.ts';
+import type { GroupCommitter } from './group-commit.ts';
+import { decodeCursor, encodeCursor } from './pagination.ts';
+
+export const eventMigrations: Migration[] = [
+  {
+    id: 'events/0001_init',
+    up: `
+      CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        dedup_key TEXT NOT NULL UNIQUE,
+        time TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        correlation_id TEXT NOT NULL,
+        envelope TEXT NOT NULL
+      );
+      CREATE INDEX events_by_time ON events (time, seq);
+      CREATE TABLE consumer_offsets (
+        consumer TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL
+      );
+    `,
+  },
+];
+
+interface EventRow {
+  seq: number;
+  envelope: string;
+  correlation_id: string;
+  dedup_key: string;
+  received_at: string;
+}
+
+/** Events as an append-only log with dedup, time-range reads and per-consumer offsets. */
+export class SqliteEventStore implements EventWriter, EventReader, EventLog {
+  private pending = 0;
+  private readonly insert;
+  private readonly byId;
+  private readonly after;
+  private readonly offsetGet;
+  private readonly offsetSet;
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly committer: GroupCommitter,
+  ) {
+    this.insert = db.prepare(
+      `INSERT INTO events (id, dedup_key, time, received_at, correlation_id, envelope)
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING`,
+    );
+    this.byId = db.prepare('SELECT * FROM events WHERE id = ?');
+    this.after = db.prepare('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?');
+    this.offsetGet = db.prepare('SELECT seq FROM consumer_offsets WHERE consumer = ?');
+    this.offsetSet = db.prepare(
+      `INSERT INTO consumer_offsets (consumer, seq) VALUES (?, ?)
+       ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq WHERE excluded.seq > consumer_offsets.seq`,
+    );
+  }
+
+  pendingDepth(): number {
+    return this.pending;
+  }
+
+  async append(events: readonly StoredEvent[]): Promise<AppendOutcome[]> {
+    this.pending += events.length;
+    try {
+      return await this.committer.submit(() =>
+        events.map((e): AppendOutcome => {
+          const info = this.insert.run(
+            e.envelope.id,
+            e.dedupKey,
+            e.envelope.time,
+            e.receivedAt,
+            e.correlationId,
+            JSON.stringify(e.envelope),
+          );
+          return info.changes === 1 ? 'stored' : 'duplicate';
+        }),
+      );
+    } finally {
+      this.pending -= events.length;
+    }
+  }
+
+  async getEvent(id: string): Promise<StoredEvent | undefined> {
+    const row = this.byId.get(id) as EventRow | undefined;
+    return row && toStored(row);
+  }
+
+  async listEvents(query: EventQuery): Promise<EventPage> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (query.from) {
+      where.push('time >= ?');
+      args.push(query.from);
+    }
+    if (query.to) {
+      where.push('time < ?');
+      args.push(query.to);
+    }
+    if (query.cursor) {
+      const [time, seq] = decodeCursor(query.cursor);
+      where.push('(time > ? OR (time = ? AND seq > ?))');
+      args.push(String(time), String(time), Number(seq));
+    }
+    const sql =
+      'SELECT * FROM events' +
+      (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
+      ' ORDER BY time, seq LIMIT ?';
+    const rows = this.db.prepare(sql).all(...args, query.limit + 1) as (EventRow & { time: string })[];
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map(toStored),
+      ...(rows.length > query.limit && last ? { nextCursor: encodeCursor([last.time, last.seq]) } : {}),
+    };
+  }
+
+  async deleteEventsBefore(cutoff: string): Promise<number> {
+    return this.committer.submit(
+      () => this.db.prepare('DELETE FROM events WHERE time < ?').run(cutoff).changes,
+    );
+  }
+
+  async readAfter(afterSeq: number, limit: number): Promise<LoggedEvent[]> {
+    return (this.after.all(afterSeq, limit) as EventRow[]).map((row) => ({
+      seq: row.seq,
+      event: toStored(row),
+    }));
+  }
+
+  async getOffset(consumer: string): Promise<number> {
+    return (this.offsetGet.get(consumer) as { seq: number } | undefined)?.seq ?? 0;
+  }
+
+  async commitOffset(consumer: string, seq: number): Promise<void> {
+    await this.committer.submit(() => this.offsetSet.run(consumer, seq));
+  }
+}
+
+function toStored(row: EventRow): StoredEvent {
+  return {
+    envelope: JSON.parse(row.envelope) as StoredEvent['envelope'],
+    correlationId: row.correlation_id,
+    dedupKey: row.dedup_key,
+    receivedAt: row.received_at,
+  };
+}
