@@ -36,9 +36,11 @@ export function compileWildcard(pattern: string, path: string): RegExp {
     }
     source += escapeRegExp(ch);
   }
-  return new RegExp(source + '$', 'u');
+  // No 'u' flag: like prefix and suffix, wildcards work on UTF-16 code units, so every cut point agrees.
+  return new RegExp(source + '$');
 }
 
+// Only syntax characters are escaped, which keeps the source valid even if the 'u' flag is ever added.
 function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }

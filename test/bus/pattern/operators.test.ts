@@ -88,6 +88,7 @@ describe('wildcard', () => {
     ['escaped backslash then star', { s: [{ wildcard: 'a\\\\*' }] }, { s: 'a\\anything' }, true],
     ['regex characters are literal', { s: [{ wildcard: 'a.b+(c)*' }] }, { s: 'a.b+(c)zz' }, true],
     ['regex characters do not act', { s: [{ wildcard: 'a.b' }] }, { s: 'axb' }, false],
+    ['dash and slash are literal', { s: [{ wildcard: 'a-b/*' }] }, { s: 'a-b/c' }, true],
     ['no star is exact', { s: [{ wildcard: 'abc' }] }, { s: 'abc' }, true],
     ['spans newlines', { s: [{ wildcard: 'a*b' }] }, { s: 'a\nb' }, true],
     ['strings only', { s: [{ wildcard: '*' }] }, { s: 5 }, false],
