@@ -1,0 +1,123 @@
+import { z } from 'zod';
+
+/**
+ * The `guard` section of rebound.yaml. Durations accept milliseconds or `<n><unit>` strings (`250ms`, `30s`,
+ * `5m`, `1h`, `7d`) and are normalised to milliseconds once, here.
+ */
+
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses `250ms` / `30s` / `5m` / `1h` / `7d` to milliseconds; undefined when the text is not a duration. */
+export function parseDurationMs(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text.trim());
+  if (!match) return undefined;
+  return Math.round(Number(match[1]) * UNIT_MS[match[2]!]!);
+}
+
+const duration = z.union([z.number().int().nonnegative(), z.string()]).transform((value, ctx) => {
+  if (typeof value === 'number') return value;
+  const ms = parseDurationMs(value);
+  if (ms === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${value}" is not a duration; write e.g. 250ms, 30s, 5m, 1h or 7d`,
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const allowlistSchema = z
+  .object({
+    /** Cluster names actions may touch; `*` wildcards allowed. */
+    clusters: z.array(z.string().min(1)).default(['*']),
+    /** Namespaces actions may touch; `*` wildcards allowed. Empty (the default) allows none: opt in explicitly. */
+    namespaces: z.array(z.string().min(1)).default([]),
+    /** Target kinds actions may touch. `Node` is left out by default, like the opt-in node ClusterRole. */
+    kinds: z.array(z.string().min(1)).default(['Deployment', 'ConfigMap', 'Pod']),
+  })
+  .strict();
+
+const shadowSchema = z
+  .object({
+    /** Every mutating action runs in shadow mode: writes are recorded, never sent. */
+    global: z.boolean().default(false),
+    /** Runbooks (by name) whose mutating actions run in shadow mode. */
+    runbooks: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+
+const idempotencySchema = z
+  .object({
+    /** How long executed keys are remembered (and replayed) before they are pruned. */
+    retention: duration.default(7 * 86_400_000),
+  })
+  .strict();
+
+const lockSchema = z
+  .object({
+    /** Lease length; the holder renews it every ttl/3 while its action runs, so only a dead holder expires. */
+    ttl: duration.default(5 * 60_000),
+    /** How long a second caller waits for the target before being refused (retryable). */
+    wait: duration.default(30_000),
+    /** How often a waiting caller re-checks a lock held by another process. */
+    pollInterval: duration.default(250),
+  })
+  .strict();
+
+const budgetSchema = z
+  .object({
+    /** Mutating actions allowed per target within one sliding window. */
+    maxActions: z.number().int().positive().default(3),
+    window: duration.default(3_600_000),
+  })
+  .strict();
+
+const breakerSchema = z
+  .object({
+    /** Number of most recent remediation outcomes the success rate is computed over. */
+    window: z.number().int().positive().default(10),
+    /** The breaker opens when the success rate falls below this fraction. */
+    threshold: z.number().min(0).max(1).default(0.8),
+    /** Outcomes needed before the rate is judged at all, so one early failure does not open it. */
+    minOutcomes: z.number().int().positive().default(5),
+    /** `namespace`: one breaker per cluster/namespace (the default); `cluster`: one per cluster. */
+    scope: z.enum(['namespace', 'cluster']).default('namespace'),
+  })
+  .strict();
+
+const firingOnlySchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** What to do when the incident store cannot tell whether the incident still fires. */
+    onUnknown: z.enum(['refuse', 'allow']).default('refuse'),
+    /** Refuse mutating actions that carry no incident id (off: manual `rebound action run` has none). */
+    requireIncident: z.boolean().default(false),
+  })
+  .strict();
+
+export const guardConfigSchema = z
+  .object({
+    allowlist: allowlistSchema.prefault({}),
+    shadow: shadowSchema.prefault({}),
+    idempotency: idempotencySchema.prefault({}),
+    lock: lockSchema.prefault({}),
+    budget: budgetSchema.prefault({}),
+    breaker: breakerSchema.prefault({}),
+    firingOnly: firingOnlySchema.prefault({}),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    if (config.breaker.minOutcomes > config.breaker.window) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['breaker', 'minOutcomes'],
+        message: `minOutcomes (${config.breaker.minOutcomes}) cannot exceed window (${config.breaker.window})`,
+      });
+    }
+  });
+
+/** The parsed guard section (durations in milliseconds). */
+export type GuardConfig = z.output<typeof guardConfigSchema>;
+/** What a user may write in the guard section. */
+export type GuardConfigInput = z.input<typeof guardConfigSchema>;

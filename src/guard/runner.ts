@@ -1,0 +1,363 @@
+import { hostname } from 'node:os';
+import type { Registry } from 'prom-client';
+import { ulid } from 'ulid';
+import type { ActionDefinition, ActionResult, ActionRunner, TargetRef } from '../actions/types.ts';
+import { ReboundError } from '../errors.ts';
+import { allowlistRefusal } from './allowlist.ts';
+import { Automation } from './automation.ts';
+import type { GuardConfig } from './config.ts';
+import { GuardRefusedError, type GuardRefusalOptions, type GuardRule } from './errors.ts';
+import { TargetLocks, type HeldLock } from './lock.ts';
+import { GuardMetrics } from './metrics.ts';
+import { describePause, pauseMatches } from './pause.ts';
+import type { GuardStore, IncidentReader } from './port.ts';
+import { targetKey } from './target.ts';
+import type { GuardedActionContext, GuardVerdict, VerdictOutcome } from './verdict.ts';
+
+export interface GuardedRunnerOptions {
+  /** The runner that really acts (the action registry). */
+  readonly inner: ActionRunner;
+  /** Definitions of the actions `inner` runs: which mutate, their parameter schema and their target. */
+  readonly actions: Iterable<ActionDefinition>;
+  readonly store: GuardStore;
+  readonly config: GuardConfig;
+  readonly incidents: IncidentReader;
+  readonly now?: () => Date;
+  /** Receives every verdict, in rule order, before the action acts; awaited, so the timeline is durable. */
+  readonly onVerdict?: (verdict: GuardVerdict) => void | Promise<void>;
+  readonly registry?: Registry;
+  /** Names this process in lock owners, e.g. the pod name. */
+  readonly instanceId?: string;
+}
+
+/** One mutating invocation as the rails see it. */
+interface Invocation {
+  readonly name: string;
+  readonly params: unknown;
+  readonly ctx: GuardedActionContext;
+  readonly target: TargetRef;
+  readonly key: string;
+  readonly scope: string;
+  readonly owner: string;
+}
+
+/**
+ * The guard rails in front of every mutating action, applied in this order: allowlist, shadow, idempotency,
+ * per-target lock, budget, circuit breaker, pause, firing-only. Read-only actions pass straight through.
+ */
+export class GuardedRunner implements ActionRunner {
+  readonly automation: Automation;
+  private readonly definitions = new Map<string, ActionDefinition>();
+  private readonly locks: TargetLocks;
+  private readonly now: () => Date;
+  private readonly metrics: GuardMetrics | undefined;
+  private readonly instanceId: string;
+
+  constructor(private readonly options: GuardedRunnerOptions) {
+    for (const definition of options.actions) this.definitions.set(definition.name, definition);
+    this.now = options.now ?? (() => new Date());
+    this.automation = new Automation(options.store, options.config, this.now);
+    this.locks = new TargetLocks(options.store, options.config.lock, this.now);
+    this.instanceId = options.instanceId ?? `${hostname()}:${process.pid}`;
+    this.metrics =
+      options.registry === undefined
+        ? undefined
+        : new GuardMetrics(options.registry, {
+            breakers: () => options.store.listBreakers(),
+            budgets: () => this.automation.budgets.list(this.now().getTime()),
+            pauses: () => options.store.listPauses(this.now().getTime()),
+          });
+  }
+
+  has(name: string): boolean {
+    return this.options.inner.has(name);
+  }
+
+  async run(name: string, params: unknown, ctx: GuardedActionContext): Promise<ActionResult> {
+    const definition = this.definitions.get(name);
+    if (definition === undefined || !definition.mutating) return this.options.inner.run(name, params, ctx);
+    const inv = this.invocation(definition, params, ctx);
+    await this.checkAllowlist(inv);
+    if (await this.checkShadow(inv)) return this.options.inner.run(name, params, { ...ctx, shadow: true });
+    const replay = await this.checkIdempotency(inv);
+    if (replay !== undefined) return replay;
+    const lock = await this.acquireLock(inv);
+    try {
+      const recorded = await this.recheckIdempotency(inv);
+      if (recorded !== undefined) return recorded;
+      await this.checkBudget(inv);
+      await this.checkBreaker(inv);
+      await this.checkPause(inv);
+      await this.checkFiring(inv);
+      return await this.act(inv, lock);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /** Records a verified remediation outcome (the closed loop calls this after verification). */
+  recordOutcome(scope: string | TargetRef, success: boolean): Promise<unknown> {
+    return this.automation.recordOutcome(scope, success);
+  }
+
+  /** Deletes expired idempotency records, dead locks, ended pauses and budgets outside the window. */
+  prune(): Promise<number> {
+    const now = this.now().getTime();
+    return this.options.store.prune(now, now - this.options.config.budget.window);
+  }
+
+  private invocation(definition: ActionDefinition, params: unknown, ctx: GuardedActionContext): Invocation {
+    const parsed = definition.params.safeParse(params);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ReboundError(
+        'INVALID_PAYLOAD',
+        `parameters of ${definition.name} are invalid: ${issue?.message ?? 'see details'}`,
+        { path: issue?.path.join('.') ?? '', details: parsed.error.issues },
+      );
+    }
+    if (definition.target === undefined) {
+      throw new ReboundError('INVALID_DEFINITION', `mutating action ${definition.name} declares no target()`);
+    }
+    const target = definition.target(parsed.data);
+    return {
+      name: definition.name,
+      params,
+      ctx,
+      target,
+      key: targetKey(target),
+      scope: this.automation.scopeOf(target),
+      owner: `${this.instanceId}/${ulid()}`,
+    };
+  }
+
+  private async verdict(
+    inv: Invocation,
+    rule: GuardRule,
+    outcome: VerdictOutcome,
+    reason: string,
+  ): Promise<void> {
+    this.metrics?.verdict(rule, outcome === 'replayed' ? 'allowed' : outcome);
+    await this.options.onVerdict?.({
+      action: inv.name,
+      target: inv.target,
+      rule,
+      outcome,
+      reason,
+      idempotencyKey: inv.ctx.idempotencyKey,
+      ...(inv.ctx.correlationId === undefined ? {} : { correlationId: inv.ctx.correlationId }),
+      ...(inv.ctx.incidentId === undefined ? {} : { incidentId: inv.ctx.incidentId }),
+      at: this.now().toISOString(),
+    });
+  }
+
+  private async refuse(inv: Invocation, error: GuardRefusedError): Promise<never> {
+    this.metrics?.verdict(error.rule, 'refused');
+    await this.options.onVerdict?.({
+      action: inv.name,
+      target: inv.target,
+      rule: error.rule,
+      outcome: 'refused',
+      reason: error.reason,
+      retryable: error.retryable,
+      idempotencyKey: inv.ctx.idempotencyKey,
+      ...(inv.ctx.correlationId === undefined ? {} : { correlationId: inv.ctx.correlationId }),
+      ...(inv.ctx.incidentId === undefined ? {} : { incidentId: inv.ctx.incidentId }),
+      at: this.now().toISOString(),
+    });
+    throw error;
+  }
+
+  private refusal(
+    rule: GuardRule,
+    retryable: boolean,
+    reason: string,
+    options?: GuardRefusalOptions,
+  ): GuardRefusedError {
+    return new GuardRefusedError(rule, retryable, reason, options);
+  }
+
+  private async checkAllowlist(inv: Invocation): Promise<void> {
+    const refusal = allowlistRefusal(inv.target, this.options.config.allowlist);
+    if (refusal !== undefined) await this.refuse(inv, this.refusal('allowlist', false, refusal));
+    await this.verdict(inv, 'allowlist', 'allowed', `${inv.key} is in the allowlist`);
+  }
+
+  private async checkShadow(inv: Invocation): Promise<boolean> {
+    const { global, runbooks } = this.options.config.shadow;
+    const why = global
+      ? 'global shadow mode (guard.shadow.global)'
+      : inv.ctx.runbook !== undefined && runbooks.includes(inv.ctx.runbook)
+        ? `runbook ${inv.ctx.runbook} is in guard.shadow.runbooks`
+        : inv.ctx.shadow
+          ? 'the caller asked for shadow mode'
+          : undefined;
+    if (why === undefined) {
+      await this.verdict(inv, 'shadow', 'allowed', 'shadow mode off: acting for real');
+      return false;
+    }
+    // Shadow runs touch nothing, so they neither record idempotency nor take locks, budget or breaker.
+    await this.verdict(inv, 'shadow', 'shadowed', `${why}: writes are recorded, not sent`);
+    return true;
+  }
+
+  private async replayOf(inv: Invocation, when: string): Promise<ActionResult | undefined> {
+    const record = await this.options.store.getIdempotency(inv.ctx.idempotencyKey);
+    if (record === undefined) return undefined;
+    if (record.action !== inv.name || record.targetKey !== inv.key) {
+      const reason =
+        `idempotency key ${inv.ctx.idempotencyKey} was already used by ${record.action} on ${record.targetKey}; ` +
+        'a key must name one invocation (execution, state, attempt)';
+      return this.refuse(inv, this.refusal('idempotency', false, reason));
+    }
+    if (record.state !== 'completed') return undefined;
+    const at = new Date(record.completedAt ?? record.startedAt).toISOString();
+    await this.verdict(inv, 'idempotency', 'replayed', `${when}: replayed the result recorded at ${at}`);
+    return record.result as ActionResult;
+  }
+
+  private async checkIdempotency(inv: Invocation): Promise<ActionResult | undefined> {
+    const replay = await this.replayOf(inv, 'key already executed');
+    if (replay !== undefined) return replay;
+    const running = await this.options.store.getIdempotency(inv.ctx.idempotencyKey);
+    const reason =
+      running === undefined
+        ? `key ${inv.ctx.idempotencyKey} has not acted yet`
+        : `key ${inv.ctx.idempotencyKey} is being executed by ${running.owner}; waiting for its lock`;
+    await this.verdict(inv, 'idempotency', 'allowed', reason);
+    return undefined;
+  }
+
+  /** After waiting for the lock: the holder may have been the same key, which has now finished or died. */
+  private async recheckIdempotency(inv: Invocation): Promise<ActionResult | undefined> {
+    const replay = await this.replayOf(inv, 'key executed while waiting for the lock');
+    if (replay !== undefined) return replay;
+    const record = await this.options.store.getIdempotency(inv.ctx.idempotencyKey);
+    if (record?.state === 'started') {
+      const reason =
+        `key ${inv.ctx.idempotencyKey} started at ${new Date(record.startedAt).toISOString()} (${record.owner}) ` +
+        'and never recorded a result: its holder died mid-action, so the outcome is unknown. ' +
+        `Check ${inv.key} by hand, then rerun with a new attempt.`;
+      return this.refuse(inv, this.refusal('idempotency', false, reason));
+    }
+    return undefined;
+  }
+
+  private async acquireLock(inv: Invocation): Promise<HeldLock> {
+    let lock: HeldLock;
+    try {
+      lock = await this.locks.acquire(inv.key, inv.owner, inv.ctx.signal);
+    } catch (err) {
+      if (err instanceof GuardRefusedError) return this.refuse(inv, err);
+      throw err;
+    }
+    await this.verdict(inv, 'lock', 'allowed', `holding the lock on ${inv.key}`);
+    return lock;
+  }
+
+  private async checkBudget(inv: Invocation): Promise<void> {
+    const usage = await this.automation.budgets.peek(inv.key, this.now().getTime());
+    const window = `${this.options.config.budget.window / 60_000} min`;
+    if (usage.used >= usage.limit) {
+      const next = new Date(usage.nextSlotAt ?? this.now().getTime()).toISOString();
+      const reason =
+        `budget spent: ${usage.used} of ${usage.limit} actions on ${inv.key} in the last ${window} ` +
+        `(guard.budget); automation stops here and escalates. Next slot at ${next}.`;
+      await this.refuse(inv, this.refusal('budget', false, reason, { details: { ...usage } }));
+    }
+    await this.verdict(
+      inv,
+      'budget',
+      'allowed',
+      `${usage.used} of ${usage.limit} actions used in the last ${window}`,
+    );
+  }
+
+  private async checkBreaker(inv: Invocation): Promise<void> {
+    const breaker = await this.automation.breakers.get(inv.scope);
+    if (breaker.state === 'open') {
+      const reason =
+        `circuit breaker for ${inv.scope} is open since ${new Date(breaker.openedAt ?? 0).toISOString()}: ` +
+        `${breaker.openedReason ?? 'too many failed remediations'}. ` +
+        `An operator resets it with \`rebound automation resume --scope ${inv.scope}\`.`;
+      await this.refuse(inv, this.refusal('breaker', false, reason));
+    }
+    await this.verdict(inv, 'breaker', 'allowed', `circuit breaker for ${inv.scope} is closed`);
+  }
+
+  private async checkPause(inv: Invocation): Promise<void> {
+    const pauses = await this.options.store.listPauses(this.now().getTime());
+    const subject = { target: inv.target, runbook: inv.ctx.runbook, labels: inv.ctx.labels };
+    const pause = pauses.find((p) => pauseMatches(p, subject));
+    if (pause !== undefined) {
+      const reason = `automation paused by ${describePause(pause)}; notify instead, or \`rebound automation resume\``;
+      await this.refuse(inv, this.refusal('pause', false, reason, { details: { pauseId: pause.id } }));
+    }
+    await this.verdict(inv, 'pause', 'allowed', 'no pause matches');
+  }
+
+  private async checkFiring(inv: Invocation): Promise<void> {
+    const { enabled, onUnknown, requireIncident } = this.options.config.firingOnly;
+    const incidentId = inv.ctx.incidentId;
+    if (!enabled || incidentId === undefined) {
+      if (enabled && requireIncident) {
+        const reason = 'no incident id: guard.firingOnly.requireIncident refuses actions outside an incident';
+        await this.refuse(inv, this.refusal('firing', false, reason));
+      }
+      const why = enabled ? 'no incident to re-read (manual run)' : 'firing-only check disabled';
+      return this.verdict(inv, 'firing', 'allowed', why);
+    }
+    let state: 'firing' | 'resolved' | 'unknown';
+    try {
+      state = await this.options.incidents.getIncidentFiringState(incidentId);
+    } catch (err) {
+      const reason = `could not re-read incident ${incidentId} (${(err as Error).message}); retry`;
+      return this.refuse(inv, this.refusal('firing', true, reason));
+    }
+    if (state === 'resolved' || (state === 'unknown' && onUnknown === 'refuse')) {
+      const reason =
+        state === 'resolved'
+          ? `every alert of incident ${incidentId} has resolved; nothing to remediate`
+          : `incident ${incidentId} is unknown to the incident store (guard.firingOnly.onUnknown: refuse)`;
+      await this.refuse(inv, this.refusal('firing', false, reason));
+    }
+    await this.verdict(inv, 'firing', 'allowed', `incident ${incidentId} is ${state}`);
+  }
+
+  private async act(inv: Invocation, lock: HeldLock): Promise<ActionResult> {
+    const { store, config, inner } = this.options;
+    const startedAt = this.now().getTime();
+    const claimed = await store.claimIdempotency({
+      key: inv.ctx.idempotencyKey,
+      action: inv.name,
+      targetKey: inv.key,
+      state: 'started',
+      owner: inv.owner,
+      startedAt,
+      expiresAt: startedAt + config.idempotency.retention,
+    });
+    if (!claimed) {
+      const reason = `key ${inv.ctx.idempotencyKey} was claimed by another invocation at the same moment`;
+      await this.refuse(inv, this.refusal('idempotency', true, reason));
+    }
+    const budget = await this.automation.budgets.consume(inv.key, this.now().getTime());
+    if (!budget.allowed) {
+      await store.abandonIdempotency(inv.ctx.idempotencyKey, inv.owner);
+      const reason = `budget spent: ${budget.used} of ${budget.limit} actions on ${inv.key} (guard.budget)`;
+      await this.refuse(inv, this.refusal('budget', false, reason));
+    }
+    let result: ActionResult;
+    try {
+      const signal = AbortSignal.any([inv.ctx.signal, lock.signal]);
+      result = await inner.run(inv.name, inv.params, { ...inv.ctx, shadow: false, signal });
+    } catch (err) {
+      await store.abandonIdempotency(inv.ctx.idempotencyKey, inv.owner);
+      // A failed action is a failed remediation for the breaker, unless we were shut down mid-way.
+      if (!inv.ctx.signal.aborted)
+        await this.automation.breakers.record(inv.scope, false, this.now().getTime());
+      throw err;
+    }
+    await store.completeIdempotency(inv.ctx.idempotencyKey, inv.owner, result, this.now().getTime());
+    return result;
+  }
+}

@@ -1,0 +1,216 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GUARD_RULES, GuardRefusedError } from '../../src/guard/errors.ts';
+import { ctx, GuardDb, harness, type Harness } from './support.ts';
+
+const shop = { namespace: 'shop', name: 'api' };
+
+async function refusal(promise: Promise<unknown>): Promise<GuardRefusedError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(GuardRefusedError);
+  return err as GuardRefusedError;
+}
+
+describe('guard rails, one rule at a time', () => {
+  let db: GuardDb;
+  let h: Harness;
+  beforeEach(() => {
+    db = new GuardDb();
+    h = harness({ db: db.open() });
+  });
+  afterEach(() => db.close());
+
+  it('passes an allowed action through every rule in order and acts once', async () => {
+    h.incidents.states.set('inc-1', 'firing');
+    const result = await h.runner.run('test.bump', shop, ctx({ incidentId: 'inc-1' }));
+    expect(result.output).toEqual({ before: 0, after: 1 });
+    expect(h.action.applied.get('shop/api')).toBe(1);
+    expect(h.verdicts.map((v) => v.rule)).toEqual([...GUARD_RULES]);
+    expect(h.verdicts.every((v) => v.outcome === 'allowed')).toBe(true);
+    expect(h.verdicts[0]).toMatchObject({
+      action: 'test.bump',
+      target: { cluster: 'prod', namespace: 'shop', kind: 'Deployment', name: 'api' },
+      correlationId: 'corr-1',
+      incidentId: 'inc-1',
+    });
+  });
+
+  it('lets read-only actions through without verdicts', async () => {
+    const result = await h.runner.run('test.look', { name: 'x' }, ctx());
+    expect(result.output).toEqual({ seen: 'x' });
+    expect(h.verdicts).toEqual([]);
+  });
+
+  it('allowlist: refuses namespaces, kinds and clusters outside it (not retryable)', async () => {
+    const ns = await refusal(h.runner.run('test.bump', { namespace: 'kube-system', name: 'dns' }, ctx()));
+    expect(ns).toMatchObject({ rule: 'allowlist', retryable: false, name: 'Rebound.GuardRefused.Allowlist' });
+    expect(ns.reason).toContain('namespace "kube-system"');
+    const kind = await refusal(h.runner.run('test.bump', { ...shop, kind: 'Secret' }, ctx()));
+    expect(kind.reason).toContain('kind "Secret"');
+    const node = await refusal(h.runner.run('test.bump', { kind: 'Node', name: 'n1' }, ctx()));
+    expect(node.reason).toContain('kind "Node"');
+    // Wildcards in the allowlist.
+    await h.runner.run('test.bump', { namespace: 'team-a', name: 'api' }, ctx());
+    expect(h.action.calls).toHaveLength(1);
+    expect(h.verdicts.filter((v) => v.outcome === 'refused').map((v) => v.rule)).toEqual([
+      'allowlist',
+      'allowlist',
+      'allowlist',
+    ]);
+  });
+
+  it('shadow: the caller flag runs the action with shadow=true and touches no rail state', async () => {
+    const result = await h.runner.run('test.bump', shop, ctx({ shadow: true }));
+    expect(result.writes).toEqual([
+      {
+        method: 'PATCH',
+        path: '/bump/shop/api',
+        contentType: 'application/merge-patch+json',
+        body: { n: 1 },
+      },
+    ]);
+    expect(h.action.calls).toEqual([expect.objectContaining({ shadow: true })]);
+    expect(h.action.applied.size).toBe(0);
+    expect(h.verdicts.map((v) => [v.rule, v.outcome])).toEqual([
+      ['allowlist', 'allowed'],
+      ['shadow', 'shadowed'],
+    ]);
+    expect((await h.runner.automation.status()).budgets).toEqual([]);
+  });
+
+  it('shadow: global and per-runbook configuration', async () => {
+    const global = harness({
+      db: db.open(),
+      config: { allowlist: { namespaces: ['shop'] }, shadow: { global: true } },
+    });
+    await global.runner.run('test.bump', shop, ctx());
+    expect(global.action.calls[0]!.shadow).toBe(true);
+    const perRunbook = harness({
+      db: db.open(),
+      config: { allowlist: { namespaces: ['shop'] }, shadow: { runbooks: ['canary-rollback'] } },
+    });
+    await perRunbook.runner.run('test.bump', shop, ctx({ runbook: 'canary-rollback' }));
+    await perRunbook.runner.run('test.bump', shop, ctx({ runbook: 'other' }));
+    expect(perRunbook.action.calls.map((c) => c.shadow)).toEqual([true, false]);
+    expect(perRunbook.verdicts.filter((v) => v.rule === 'shadow').map((v) => v.reason)).toEqual([
+      'runbook canary-rollback is in guard.shadow.runbooks: writes are recorded, not sent',
+      'shadow mode off: acting for real',
+    ]);
+  });
+
+  it('idempotency: a replayed key returns the recorded result without acting again', async () => {
+    const c = ctx({ idempotencyKey: 'exec-9/Scale/0' });
+    const first = await h.runner.run('test.bump', shop, c);
+    const again = await h.runner.run('test.bump', shop, { ...c, signal: new AbortController().signal });
+    expect(again).toEqual(first);
+    expect(h.action.calls).toHaveLength(1);
+    expect(h.action.applied.get('shop/api')).toBe(1);
+    expect(h.verdicts.at(-1)).toMatchObject({ rule: 'idempotency', outcome: 'replayed' });
+    // The replay consumed no budget.
+    expect(
+      (await h.runner.automation.budgets.peek('prod/shop/Deployment/api', h.clock.now().getTime())).used,
+    ).toBe(1);
+  });
+
+  it('idempotency: a key reused for another target is refused', async () => {
+    await h.runner.run('test.bump', shop, ctx({ idempotencyKey: 'k' }));
+    const err = await refusal(
+      h.runner.run('test.bump', { namespace: 'shop', name: 'web' }, ctx({ idempotencyKey: 'k' })),
+    );
+    expect(err).toMatchObject({ rule: 'idempotency', retryable: false });
+  });
+
+  it('idempotency: a failed action frees its key and counts as a failed remediation', async () => {
+    const c = ctx({ idempotencyKey: 'fails' });
+    await expect(h.runner.run('test.bump', { ...shop, fail: true }, c)).rejects.toThrow('bump of api failed');
+    const breaker = await h.runner.automation.breakers.get('prod/shop');
+    expect(breaker.outcomes).toEqual([false]);
+    await h.runner.run('test.bump', shop, c);
+    expect(h.action.applied.get('shop/api')).toBe(1);
+  });
+
+  it('idempotency: a key whose holder died mid-action is refused as outcome unknown', async () => {
+    const now = h.clock.now().getTime();
+    await h.store.claimIdempotency({
+      key: 'orphan',
+      action: 'test.bump',
+      targetKey: 'prod/shop/Deployment/api',
+      state: 'started',
+      owner: 'dead-pod/1',
+      startedAt: now,
+      expiresAt: now + 86_400_000,
+    });
+    const err = await refusal(h.runner.run('test.bump', shop, ctx({ idempotencyKey: 'orphan' })));
+    expect(err).toMatchObject({ rule: 'idempotency', retryable: false });
+    expect(err.reason).toContain('outcome is unknown');
+    expect(h.action.calls).toHaveLength(0);
+  });
+
+  it('pause: matching scope refuses, others act, and `until` ends it', async () => {
+    const until = new Date(h.clock.now().getTime() + 30 * 60_000);
+    await h.runner.automation.pause({ match: { namespace: 'shop' }, until, reason: 'deploy freeze' });
+    const err = await refusal(h.runner.run('test.bump', shop, ctx()));
+    expect(err).toMatchObject({ rule: 'pause', retryable: false, name: 'Rebound.GuardRefused.Paused' });
+    expect(err.reason).toContain('deploy freeze');
+    await h.runner.run('test.bump', { namespace: 'team-a', name: 'api' }, ctx());
+    h.clock.advance(30 * 60_000);
+    await h.runner.run('test.bump', shop, ctx());
+    expect(h.action.calls.map((c) => c.params.namespace)).toEqual(['team-a', 'shop']);
+  });
+
+  it('pause: matches incident labels and runbook names; resume lifts it', async () => {
+    await h.runner.automation.pause({ match: { team: 'payments' }, reason: 'incident review' });
+    await refusal(h.runner.run('test.bump', shop, ctx({ labels: { team: 'payments' } })));
+    await h.runner.run('test.bump', shop, ctx({ labels: { team: 'search' } }));
+    const all = await h.runner.automation.pause({ match: {}, reason: 'kill switch' });
+    await refusal(h.runner.run('test.bump', shop, ctx({ labels: { team: 'search' } })));
+    await h.runner.automation.resume({ pauseId: all.id });
+    await h.runner.run('test.bump', shop, ctx({ labels: { team: 'search' } }));
+    const result = await h.runner.automation.resume();
+    expect(result.removedPauses.map((p) => p.reason)).toEqual(['incident review']);
+    await h.runner.run(
+      'test.bump',
+      { namespace: 'team-b', name: 'x' },
+      ctx({ labels: { team: 'payments' } }),
+    );
+    expect(h.action.calls).toHaveLength(3);
+  });
+
+  it('firing-only: refuses once every alert resolved, and when the incident is unknown', async () => {
+    h.incidents.states.set('inc-2', 'resolved');
+    const err = await refusal(h.runner.run('test.bump', shop, ctx({ incidentId: 'inc-2' })));
+    expect(err).toMatchObject({ rule: 'firing', retryable: false, name: 'Rebound.GuardRefused.NotFiring' });
+    expect(err.reason).toContain('resolved');
+    const unknown = await refusal(h.runner.run('test.bump', shop, ctx({ incidentId: 'inc-404' })));
+    expect(unknown.reason).toContain('unknown');
+    h.incidents.states.set('inc-2', 'firing');
+    await h.runner.run('test.bump', shop, ctx({ incidentId: 'inc-2' }));
+    expect(h.action.calls).toHaveLength(1);
+  });
+
+  it('firing-only: a refusal spends no budget and leaves the key free for a later attempt', async () => {
+    h.incidents.states.set('inc-3', 'resolved');
+    const c = ctx({ incidentId: 'inc-3', idempotencyKey: 'late' });
+    await refusal(h.runner.run('test.bump', shop, c));
+    expect(await h.runner.automation.budgets.list(h.clock.now().getTime())).toEqual([]);
+    expect(await h.store.getIdempotency('late')).toBeUndefined();
+    expect((await h.store.listLocks(h.clock.now().getTime())).length).toBe(0);
+  });
+
+  it('order: the earliest failing rule decides and later rules are not consulted', async () => {
+    h.incidents.states.set('inc-4', 'resolved');
+    await h.runner.automation.pause({ match: { namespace: 'shop' }, reason: 'freeze' });
+    const paused = await refusal(h.runner.run('test.bump', shop, ctx({ incidentId: 'inc-4' })));
+    expect(paused.rule).toBe('pause');
+    expect(h.incidents.reads).toBe(0);
+    const c = ctx({ shadow: true, incidentId: 'inc-4' });
+    const shadowOutside = await refusal(h.runner.run('test.bump', { namespace: 'prod-db', name: 'pg' }, c));
+    expect(shadowOutside.rule).toBe('allowlist');
+    // Shadow comes before pause and firing: a shadow run inside a paused scope still records its writes.
+    const shadow = await h.runner.run('test.bump', shop, c);
+    expect(shadow.writes).toHaveLength(1);
+    expect(h.verdicts.slice(-2).map((v) => v.outcome)).toEqual(['allowed', 'shadowed']);
+  });
+});
