@@ -1,0 +1,160 @@
+import { isDeepStrictEqual } from 'node:util';
+import { JSONPath } from 'jsonpath-plus';
+import { z } from 'zod';
+import { describeError } from '../../errors.ts';
+import { tryParseJson, type FetchLike } from '../../integrations/http.ts';
+import type { ActionDefinition } from '../types.ts';
+import { VerificationFailedError, VerificationUnavailableError } from './errors.ts';
+
+export const httpParams = z
+  .object({
+    url: z.url({ protocol: /^https?$/ }),
+    method: z.enum(['GET', 'HEAD', 'POST']).default('GET'),
+    headers: z.record(z.string(), z.string()).default({}),
+    body: z.string().max(65_536).optional(),
+    timeoutMs: z.number().int().positive().max(120_000).optional(),
+    expect: z
+      .object({
+        /** Accepted statuses; default any 2xx. Redirects are never followed, so a 3xx is compared as is. */
+        status: z.union([z.number().int(), z.array(z.number().int()).min(1)]).optional(),
+        bodyContains: z.string().min(1).optional(),
+        /** JSONPath into the JSON body; its first match must deep-equal `equals`. */
+        jsonPath: z.string().min(1).optional(),
+        equals: z.unknown().optional(),
+      })
+      .strict()
+      .refine((e) => e.jsonPath === undefined || e.equals !== undefined, { message: 'jsonPath needs equals' })
+      .prefault({}),
+  })
+  .strict();
+
+export type HttpParams = z.infer<typeof httpParams>;
+
+export interface HttpResult {
+  readonly url: string;
+  readonly status: number;
+  readonly checks: readonly { check: string; passed: boolean; detail: string }[];
+}
+
+export interface HttpCheckDeps {
+  readonly allowedUrlPrefixes: readonly string[];
+  readonly timeoutMs: number;
+  readonly maxBodyBytes: number;
+  readonly fetch?: FetchLike;
+}
+
+/** `verify.http`: a synthetic request (smoke test) to an allow-listed URL with expected status/body. */
+export function httpCheckAction(deps: HttpCheckDeps): ActionDefinition<HttpParams, HttpResult> {
+  return {
+    name: 'verify.http',
+    description: 'Send a synthetic request and check its status, body text or a JSON value',
+    mutating: false,
+    params: httpParams,
+    async run(params, ctx) {
+      if (!isAllowed(params.url, deps.allowedUrlPrefixes)) {
+        throw new VerificationUnavailableError(
+          `verify.http: ${new URL(params.url).origin} is not under verify.http.allowedUrlPrefixes; add its prefix to the configuration`,
+          { retryable: false },
+        );
+      }
+      const timeoutMs = params.timeoutMs ?? deps.timeoutMs;
+      let answer: { status: number; text: string };
+      try {
+        answer = await fetchCapped(params, timeoutMs, deps, ctx.signal);
+      } catch (err) {
+        ctx.signal.throwIfAborted();
+        throw new VerificationFailedError(
+          `verify.http: ${params.method} ${params.url} failed: ${describeError(err)}`,
+          {
+            url: params.url,
+            error: describeError(err),
+          },
+        );
+      }
+      const checks = judge(params.expect, answer);
+      const result: HttpResult = { url: params.url, status: answer.status, checks };
+      const failed = checks.filter((c) => !c.passed);
+      if (failed.length > 0) {
+        throw new VerificationFailedError(
+          `verify.http: ${params.method} ${params.url}: ${failed.map((c) => c.detail).join('; ')}`,
+          result,
+        );
+      }
+      return { output: result, writes: [] };
+    },
+  };
+}
+
+/** Same origin as a configured prefix and a path under it; `http://svc` never admits `http://svc.evil`. */
+export function isAllowed(url: string, prefixes: readonly string[]): boolean {
+  const target = new URL(url);
+  return prefixes.some((p) => {
+    const prefix = new URL(p);
+    return prefix.origin === target.origin && target.pathname.startsWith(prefix.pathname);
+  });
+}
+
+async function fetchCapped(params: HttpParams, timeoutMs: number, deps: HttpCheckDeps, signal: AbortSignal) {
+  const combined = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+  const response = await (deps.fetch ?? fetch)(params.url, {
+    method: params.method,
+    headers: { 'user-agent': 'rebound-verify/1', ...params.headers },
+    body: params.body,
+    redirect: 'manual',
+    signal: combined,
+  });
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (response.body) {
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+      if (size >= deps.maxBodyBytes) {
+        await reader.cancel();
+        break;
+      }
+    }
+  }
+  const text = Buffer.concat(chunks).subarray(0, deps.maxBodyBytes).toString('utf8');
+  return { status: response.status, text };
+}
+
+function judge(expect: HttpParams['expect'], answer: { status: number; text: string }) {
+  const checks: { check: string; passed: boolean; detail: string }[] = [];
+  const statuses =
+    expect.status === undefined ? undefined : Array.isArray(expect.status) ? expect.status : [expect.status];
+  const statusOk = statuses ? statuses.includes(answer.status) : answer.status >= 200 && answer.status < 300;
+  checks.push({
+    check: 'status',
+    passed: statusOk,
+    detail: `status ${answer.status}, expected ${statuses ? statuses.join('|') : '2xx'}`,
+  });
+  if (expect.bodyContains !== undefined) {
+    const passed = answer.text.includes(expect.bodyContains);
+    checks.push({
+      check: 'bodyContains',
+      passed,
+      detail: `body ${passed ? 'contains' : 'lacks'} ${JSON.stringify(expect.bodyContains)}`,
+    });
+  }
+  if (expect.jsonPath !== undefined) checks.push(judgeJson(expect.jsonPath, expect.equals, answer.text));
+  return checks;
+}
+
+function judgeJson(path: string, expected: unknown, text: string) {
+  const json = tryParseJson(text);
+  if (json === undefined || json === null || typeof json !== 'object') {
+    return { check: 'jsonPath', passed: false, detail: 'body is not a JSON object or array' };
+  }
+  const found: unknown[] = JSONPath({ path, json, wrap: true, eval: false });
+  if (found.length === 0) return { check: 'jsonPath', passed: false, detail: `${path} matched nothing` };
+  const passed = isDeepStrictEqual(found[0], expected);
+  return {
+    check: 'jsonPath',
+    passed,
+    detail: `${path} = ${JSON.stringify(found[0])}, expected ${JSON.stringify(expected)}`,
+  };
+}

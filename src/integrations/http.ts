@@ -1,0 +1,106 @@
+import { IntegrationError, type IntegrationService } from './errors.ts';
+
+/** The subset of `fetch` integrations use; injectable so a composition root can add a proxy agent. */
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+export interface HttpCall {
+  readonly service: IntegrationService;
+  readonly method: 'GET' | 'POST';
+  readonly url: string;
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+  readonly fetch?: FetchLike;
+  /** What to call the endpoint in messages; never the URL itself, which may carry a secret. */
+  readonly label: string;
+}
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+}
+
+/**
+ * One HTTP exchange with a deadline: the whole answer (status and body) must arrive within `timeoutMs`.
+ * Redirects are not followed, so a request never leaves the configured URL.
+ */
+export async function httpCall(call: HttpCall): Promise<HttpAnswer> {
+  const timeout = AbortSignal.timeout(call.timeoutMs);
+  const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
+  const doFetch = call.fetch ?? fetch;
+  try {
+    const response = await doFetch(call.url, {
+      method: call.method,
+      headers: call.headers,
+      body: call.body,
+      redirect: 'manual',
+      signal,
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, text };
+  } catch (err) {
+    throw mapFetchFailure(call, timeout, err);
+  }
+}
+
+function mapFetchFailure(call: HttpCall, timeout: AbortSignal, err: unknown): IntegrationError {
+  if (call.signal?.aborted) {
+    return new IntegrationError(`${call.label}: request cancelled by the caller`, {
+      service: call.service,
+      kind: 'aborted',
+      retryable: false,
+      cause: err,
+    });
+  }
+  if (timeout.aborted) {
+    return new IntegrationError(
+      `${call.label}: no answer within ${call.timeoutMs} ms; check the service is up or raise its timeoutMs`,
+      { service: call.service, kind: 'timeout', retryable: true, cause: err },
+    );
+  }
+  const reason = networkReason(err);
+  return new IntegrationError(
+    `${call.label}: cannot connect (${reason}); check the configured URL and network`,
+    {
+      service: call.service,
+      kind: 'network',
+      retryable: true,
+      cause: err,
+    },
+  );
+}
+
+// undici wraps the socket error in `cause`; its code (ECONNREFUSED, ENOTFOUND…) is what an operator needs.
+function networkReason(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = err.cause as { code?: unknown } | undefined;
+    if (cause && typeof cause.code === 'string') return cause.code;
+    return err.message;
+  }
+  return String(err);
+}
+
+/** Parses JSON, or returns undefined for an empty or malformed body. */
+export function tryParseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Joins a configured base URL and a fixed API path, keeping any path prefix (e.g. `/prometheus`). */
+export function joinUrl(baseUrl: string, path: string, query?: URLSearchParams): string {
+  const url = new URL(baseUrl.replace(/\/+$/, '') + path);
+  if (query) url.search = query.toString();
+  return url.toString();
+}
+
+/** A short, secret-free excerpt of a body for error messages. */
+export function excerpt(text: string, max = 200): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? flat.slice(0, max) + '…' : flat;
+}
