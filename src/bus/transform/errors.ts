@@ -1,0 +1,9 @@
+import { ReboundError } from '../../errors.ts';
+
+/** A target input setting (Input, InputPath, InputTransformer) that cannot work; found when rules load. */
+export class InvalidTargetInputError extends ReboundError {
+  constructor(path: string, reason: string) {
+    super('INVALID_CONFIG', `Target input is not valid at ${path}: ${reason}`, { path });
+    this.name = 'InvalidTargetInputError';
+  }
+}
