@@ -1,0 +1,340 @@
+import { randomUUID } from 'node:crypto';
+import type { ActionRunner } from '../actions/types.ts';
+import { ReboundError, describeError } from '../errors.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { Detached, ExecutionRun, type Ending, type RunDeps } from './execution.ts';
+import { toHistoryEvent, type HistoryEvent, type StoredEvent } from './history.ts';
+import type { WorkflowMetrics } from './metrics.ts';
+import type {
+  CallbackOutcome,
+  ExecutionPage,
+  ExecutionRecord,
+  ListExecutionsQuery,
+  WorkflowStore,
+} from './port.ts';
+import type { WorkflowRegistry } from './registry.ts';
+import { isRedrivable, isTerminal } from './statuses.ts';
+import { CallbackWaiters } from './task-runner.ts';
+import type { Json, MachineDefinition } from './types.ts';
+import { assertValidDefinition } from './validate.ts';
+
+export interface EngineOptions {
+  readonly store: WorkflowStore;
+  readonly runner: ActionRunner;
+  readonly registry?: WorkflowRegistry;
+  readonly clock?: Clock;
+  readonly workerId?: string;
+  readonly leaseMs?: number;
+  readonly reaperIntervalMs?: number;
+  readonly tokenSecret?: string;
+  readonly shadow?: boolean;
+  readonly metrics?: WorkflowMetrics;
+  /** Called with errors that have no caller to go to (a failed background write, a bug). */
+  readonly onError?: (executionId: string, err: unknown) => void;
+}
+
+export interface StartOptions {
+  readonly name?: string;
+  readonly correlationId?: string;
+}
+
+export interface StartedExecution {
+  readonly executionId: string;
+  readonly name: string;
+  readonly startTime: number;
+}
+
+/**
+ * The durable workflow engine: starts executions, runs many of them concurrently, resumes them after a
+ * restart (or after their worker died), and routes callbacks, stops and redrives to them.
+ */
+export class Engine {
+  private readonly runs = new Map<string, ExecutionRun>();
+  private readonly callbacks = new CallbackWaiters();
+  private readonly clock: Clock;
+  private readonly owner: string;
+  private readonly leaseMs: number;
+  private cancelReaper: (() => void) | undefined;
+  private started = false;
+  private readonly deps: RunDeps;
+
+  constructor(private readonly options: EngineOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.owner = options.workerId ?? `rebound-${randomUUID()}`;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.deps = {
+      store: options.store,
+      runner: options.runner,
+      clock: this.clock,
+      owner: this.owner,
+      tokenSecret: options.tokenSecret ?? 'rebound-task-tokens',
+      shadow: options.shadow ?? false,
+      metrics: options.metrics,
+      callbacks: this.callbacks,
+      onError: options.onError ?? (() => undefined),
+    };
+  }
+
+  /** Resumes this worker's executions and those of dead workers, then keeps reaping on an interval. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.reap();
+    const interval = this.options.reaperIntervalMs ?? 5000;
+    const tick = () => {
+      this.cancelReaper = this.clock.setTimer(interval, () => {
+        this.reap().then(tick, (err: unknown) => {
+          this.deps.onError('reaper', err);
+          tick();
+        });
+      });
+    };
+    tick();
+  }
+
+  /** Stops reaping and detaches every running execution; they stay RUNNING and resume on the next start. */
+  async stop(): Promise<void> {
+    this.started = false;
+    this.cancelReaper?.();
+    const runs = [...this.runs.values()];
+    for (const run of runs) run.detach('engine stopped');
+    await Promise.allSettled(runs.map((r) => r.done));
+  }
+
+  /** One reaper pass: renew our leases, then claim and resume executions nobody (alive) runs. */
+  async reap(): Promise<number> {
+    const now = this.clock.now();
+    await this.options.store.renewLeases(this.owner, now + this.leaseMs);
+    const ids = await this.options.store.claimableExecutions(this.owner, now, 500);
+    let resumed = 0;
+    for (const id of ids) {
+      if (this.runs.has(id)) continue;
+      if (await this.options.store.acquireLease(id, this.owner, now + this.leaseMs, now)) {
+        await this.resume(id);
+        resumed += 1;
+      }
+    }
+    return resumed;
+  }
+
+  /** Starts an execution of a registered workflow (by name) or of a definition given inline. */
+  async startExecution(
+    workflow: string | MachineDefinition,
+    input: Json,
+    options: StartOptions = {},
+  ): Promise<StartedExecution> {
+    const [machineName, definition] =
+      typeof workflow === 'string'
+        ? [workflow, this.requireRegistry().require(workflow).definition]
+        : ['inline', assertValidDefinition(workflow, {}, 'the definition')];
+    const name = options.name ?? randomUUID();
+    const now = this.clock.now();
+    const id = `${machineName}:${name}`;
+    const record: ExecutionRecord = {
+      id,
+      name,
+      machineName,
+      definition,
+      input,
+      status: 'RUNNING',
+      startTime: now,
+      correlationId: options.correlationId,
+      redriveCount: 0,
+      owner: this.owner,
+      leaseUntil: now + this.leaseMs,
+    };
+    const started: StoredEvent = {
+      id: 1,
+      previousEventId: 0,
+      timestamp: now,
+      type: 'ExecutionStarted',
+      details: {
+        input: JSON.stringify(input),
+        stateMachineArn: `rebound:stateMachine:${machineName}`,
+        roleArn: '',
+      },
+      key: 'exec:started',
+      epoch: 0,
+    };
+    await this.options.store.createExecution(record, [started]);
+    this.options.metrics?.executionStatus('RUNNING');
+    this.launch(record, [started], []);
+    return { executionId: id, name, startTime: now };
+  }
+
+  /** Resolves with the execution's record once it is no longer running in this process. */
+  async waitFor(executionId: string): Promise<ExecutionRecord> {
+    const run = this.runs.get(executionId);
+    if (run) await run.done.catch(() => undefined);
+    return this.describe(executionId);
+  }
+
+  async describe(executionId: string): Promise<ExecutionRecord> {
+    const record = await this.options.store.getExecution(executionId);
+    if (!record)
+      throw new ReboundError(
+        'NOT_FOUND',
+        `no execution '${executionId}'; list them with \`rebound executions list\``,
+      );
+    return record;
+  }
+
+  async history(executionId: string): Promise<HistoryEvent[]> {
+    await this.describe(executionId);
+    return (await this.options.store.loadHistory(executionId)).map(toHistoryEvent);
+  }
+
+  list(query: ListExecutionsQuery): Promise<ExecutionPage> {
+    return this.options.store.listExecutions(query);
+  }
+
+  /** Stops a running execution: its tasks are cancelled and history records ExecutionAborted. */
+  async stopExecution(executionId: string, error?: string, cause?: string): Promise<ExecutionRecord> {
+    const record = await this.describe(executionId);
+    if (isTerminal(record.status)) {
+      throw new ReboundError(
+        'ILLEGAL_TRANSITION',
+        `execution '${executionId}' already ended with ${record.status}`,
+      );
+    }
+    let run = this.runs.get(executionId);
+    if (!run) {
+      const now = this.clock.now();
+      if (!(await this.options.store.acquireLease(executionId, this.owner, now + this.leaseMs, now))) {
+        throw new ReboundError(
+          'CONFLICT',
+          `execution '${executionId}' is run by another live worker; retry there or after its lease expires`,
+        );
+      }
+      run = await this.resume(executionId);
+    }
+    run.stop(error, cause);
+    return this.waitFor(executionId);
+  }
+
+  /** Redrives a FAILED, TIMED_OUT or ABORTED execution from where it failed; succeeded states are not re-run. */
+  async redrive(executionId: string): Promise<ExecutionRecord> {
+    const record = await this.describe(executionId);
+    if (!isRedrivable(record.status)) {
+      throw new ReboundError(
+        'ILLEGAL_TRANSITION',
+        `execution '${executionId}' is ${record.status}; only FAILED, TIMED_OUT or ABORTED executions can be redriven`,
+      );
+    }
+    const history = await this.options.store.loadHistory(executionId);
+    const last = history[history.length - 1]!;
+    const redriveCount = record.redriveCount + 1;
+    const event: StoredEvent = {
+      id: last.id + 1,
+      previousEventId: last.id,
+      timestamp: this.clock.now(),
+      type: 'ExecutionRedriven',
+      details: { redriveCount },
+      key: `exec:redriven@${redriveCount}`,
+      epoch: redriveCount,
+    };
+    const now = this.clock.now();
+    await this.options.store.redriveExecution(
+      executionId,
+      this.owner,
+      now + this.leaseMs,
+      event,
+      redriveCount,
+    );
+    this.options.metrics?.executionStatus('RUNNING');
+    await this.resume(executionId);
+    return this.describe(executionId);
+  }
+
+  sendTaskSuccess(token: string, output: Json): Promise<void> {
+    return this.complete(token, { ok: true, output });
+  }
+
+  sendTaskFailure(token: string, error = '', cause = ''): Promise<void> {
+    return this.complete(token, { ok: false, error, cause });
+  }
+
+  /** Records a heartbeat for a callback task (resets its HeartbeatSeconds clock). */
+  async sendTaskHeartbeat(token: string): Promise<void> {
+    await this.openToken(token);
+    const now = this.clock.now();
+    await this.options.store.heartbeatTaskToken(token, now);
+    this.callbacks.heartbeat(token, now);
+  }
+
+  private async complete(token: string, outcome: CallbackOutcome): Promise<void> {
+    await this.openToken(token);
+    if (!(await this.options.store.completeTaskToken(token, outcome))) {
+      throw new ReboundError(
+        'ILLEGAL_TRANSITION',
+        'this task token was already completed (TaskTimedOut or a previous SendTask call)',
+      );
+    }
+    this.callbacks.deliver(token, outcome);
+  }
+
+  private async openToken(token: string): Promise<void> {
+    const record = await this.options.store.getTaskToken(token);
+    if (!record)
+      throw new ReboundError(
+        'NOT_FOUND',
+        'unknown task token (InvalidToken): pass the $$.Task.Token the task received',
+      );
+    if (record.outcome)
+      throw new ReboundError('ILLEGAL_TRANSITION', 'the task of this token already completed (TaskTimedOut)');
+    const execution = await this.describe(record.executionId);
+    if (isTerminal(execution.status)) {
+      throw new ReboundError(
+        'ILLEGAL_TRANSITION',
+        `the execution of this token already ended with ${execution.status} (TaskTimedOut)`,
+      );
+    }
+  }
+
+  private requireRegistry(): WorkflowRegistry {
+    if (!this.options.registry)
+      throw new ReboundError('NOT_FOUND', 'no workflow registry is configured; pass a definition instead');
+    return this.options.registry;
+  }
+
+  private async resume(executionId: string): Promise<ExecutionRun> {
+    const record = await this.describe(executionId);
+    const [history, timers] = await Promise.all([
+      this.options.store.loadHistory(executionId),
+      this.options.store.loadTimers(executionId),
+    ]);
+    return this.launch(record, history, timers);
+  }
+
+  private launch(
+    record: ExecutionRecord,
+    history: StoredEvent[],
+    timers: Awaited<ReturnType<WorkflowStore['loadTimers']>>,
+  ): ExecutionRun {
+    const run = new ExecutionRun(record, history, timers, this.deps);
+    this.runs.set(record.id, run);
+    this.options.metrics?.running.inc();
+    run.done.then(
+      (ending: Ending) => {
+        this.options.metrics?.executionStatus(ending.status);
+        this.forget(record.id, run);
+      },
+      (err: unknown) => {
+        if (!(err instanceof Detached))
+          this.deps.onError(record.id, new Error(`execution stopped: ${describeError(err)}`));
+        this.forget(record.id, run);
+      },
+    );
+    return run;
+  }
+
+  private forget(id: string, run: ExecutionRun): void {
+    if (this.runs.get(id) === run) this.runs.delete(id);
+    this.options.metrics?.running.dec();
+  }
+
+  /** Number of executions running in this process. */
+  get active(): number {
+    return this.runs.size;
+  }
+}

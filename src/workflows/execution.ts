@@ -1,0 +1,294 @@
+import { createHmac } from 'node:crypto';
+import type { ActionRunner } from '../actions/types.ts';
+import type { Clock } from './clock.ts';
+import { ExecutionInterrupted, StatesError, STATES_ERRORS } from './errors.ts';
+import { Frame } from './frame.ts';
+import { isFailureEvent, type EventDetails, type HistoryEventType, type StoredEvent } from './history.ts';
+import { runMachine } from './interpreter.ts';
+import type { Cursor, Journal, TaskOutcome, TaskRequest } from './journal.ts';
+import type { WorkflowMetrics } from './metrics.ts';
+import type { ExecutionRecord, ExecutionUpdate, WorkflowStore } from './port.ts';
+import { seededRandom } from './random.ts';
+import type { ExecutionStatus } from './statuses.ts';
+import { runTaskAttempt, type CallbackWaiters } from './task-runner.ts';
+import type { Json } from './types.ts';
+
+export interface RunDeps {
+  readonly store: WorkflowStore;
+  readonly runner: ActionRunner;
+  readonly clock: Clock;
+  readonly owner: string;
+  readonly tokenSecret: string;
+  readonly shadow: boolean;
+  readonly metrics: WorkflowMetrics | undefined;
+  readonly callbacks: CallbackWaiters;
+  readonly onError: (executionId: string, err: unknown) => void;
+}
+
+/** Why an execution stopped running in this process without finishing: shutdown or a lost lease. */
+export class Detached extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'Detached';
+  }
+}
+
+export interface Ending {
+  readonly status: ExecutionStatus;
+  readonly output?: Json;
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+/**
+ * One execution running in this process: the Journal the interpreter talks to. It indexes the recorded
+ * history by replay key, answers replayed decisions from it, and appends new events in one group-committed
+ * write per execution per event-loop turn.
+ */
+export class ExecutionRun implements Journal {
+  readonly executionId: string;
+  readonly executionName: string;
+  readonly machineId: string;
+  readonly machineName: string;
+  readonly startTime: number;
+  readonly input: Json;
+  readonly epoch: number;
+  private readonly byKey = new Map<string, StoredEvent>();
+  private readonly timers = new Map<string, { fireAt: number; fired: boolean }>();
+  private readonly abort = new AbortController();
+  private pending: StoredEvent[] = [];
+  private lastWrite: Promise<void> = Promise.resolve();
+  private flushScheduled = false;
+  private nextId: number;
+  private writeError: unknown;
+  readonly done: Promise<Ending>;
+
+  constructor(
+    readonly record: ExecutionRecord,
+    history: readonly StoredEvent[],
+    timers: readonly { key: string; fireAt: number; firedAt?: number | undefined }[],
+    private readonly deps: RunDeps,
+  ) {
+    this.executionId = record.id;
+    this.executionName = record.name;
+    this.machineName = record.machineName;
+    this.machineId = `rebound:stateMachine:${record.machineName}`;
+    this.startTime = record.startTime;
+    this.input = record.input;
+    this.epoch = record.redriveCount;
+    for (const e of history) this.byKey.set(e.key, e);
+    for (const t of timers) this.timers.set(t.key, { fireAt: t.fireAt, fired: t.firedAt !== undefined });
+    this.nextId = history.length === 0 ? 1 : history[history.length - 1]!.id + 1;
+    this.done = this.run(history[history.length - 1]?.id ?? 0);
+  }
+
+  now(): number {
+    return this.deps.clock.now();
+  }
+
+  /** Stops the execution: running tasks see the abort, history records ExecutionAborted. */
+  stop(error: string | undefined, cause: string | undefined): void {
+    this.abort.abort(
+      Object.assign(new ExecutionInterrupted('aborted'), { stopError: error, stopCause: cause }),
+    );
+  }
+
+  /** Leaves the execution RUNNING for another start (or worker) to resume; used at shutdown. */
+  detach(reason: string): void {
+    this.abort.abort(new Detached(reason));
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  emit(
+    cursor: Cursor,
+    key: string,
+    type: HistoryEventType,
+    details?: EventDetails,
+    next?: string,
+  ): StoredEvent {
+    const existing = this.find(key);
+    if (existing) {
+      cursor.lastEventId = existing.id;
+      return existing;
+    }
+    if (this.abort.signal.aborted && !key.startsWith('exec:')) throw this.abort.signal.reason;
+    const event: StoredEvent = {
+      id: this.nextId++,
+      previousEventId: cursor.lastEventId,
+      timestamp: this.deps.clock.now(),
+      type,
+      details,
+      key,
+      epoch: this.epoch,
+      next,
+    };
+    this.byKey.set(key, event);
+    this.pending.push(event);
+    cursor.lastEventId = event.id;
+    if (type.endsWith('StateEntered')) this.deps.metrics?.transitions.inc();
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+    return event;
+  }
+
+  find(key: string): StoredEvent | undefined {
+    const e = this.byKey.get(key);
+    return e && isFailureEvent(e.type) && e.epoch < this.epoch ? undefined : e;
+  }
+
+  findExit(visitKey: string): StoredEvent | undefined {
+    return this.byKey.get(visitKey + ':exit');
+  }
+
+  random(key: string): () => number {
+    return seededRandom(`${this.executionId}|${key}`);
+  }
+
+  taskToken(idempotencyKey: string): string {
+    return createHmac('sha256', this.deps.tokenSecret).update(idempotencyKey).digest('base64url');
+  }
+
+  runTask(cursor: Cursor, request: TaskRequest): Promise<TaskOutcome> {
+    return runTaskAttempt(this, cursor, request, this.deps);
+  }
+
+  /** Resolves once every event emitted so far is committed. */
+  durable(): Promise<void> {
+    this.flush();
+    return this.lastWrite;
+  }
+
+  async sleepUntil(cursor: Cursor, key: string, fireAt: number, signal: AbortSignal): Promise<void> {
+    let timer = this.timers.get(key);
+    if (!timer) {
+      await this.durable();
+      const inForce = await this.deps.store.putTimer({ executionId: this.executionId, key, fireAt });
+      timer = { fireAt: inForce, fired: false };
+      this.timers.set(key, timer);
+    }
+    if (signal.aborted) throw signal.reason;
+    const t = timer;
+    const fired = () => {
+      if (t.fired) return;
+      t.fired = true;
+      this.deps.metrics?.timerLag.observe(Math.max(0, this.deps.clock.now() - t.fireAt) / 1000);
+      this.deps.store
+        .markTimerFired(this.executionId, key, this.deps.clock.now())
+        .catch((err: unknown) => this.deps.onError(this.executionId, err));
+    };
+    const wait = t.fireAt - this.deps.clock.now();
+    if (t.fired || wait <= 0) return fired();
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        cancel();
+        reject(signal.reason);
+      };
+      const cancel = this.deps.clock.setTimer(wait, () => {
+        signal.removeEventListener('abort', onAbort);
+        fired();
+        resolve();
+      });
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private flush(update?: ExecutionUpdate): void {
+    this.flushScheduled = false;
+    if (this.pending.length === 0 && !update) return;
+    const batch = this.pending;
+    this.pending = [];
+    const write = this.deps.store.appendEvents(this.executionId, this.deps.owner, batch, update);
+    this.lastWrite = write.catch((err: unknown) => {
+      // A failed append means the lease was lost or the disk failed: stop here; another worker resumes.
+      this.writeError ??= err;
+      this.detach('history write failed');
+    });
+  }
+
+  private async run(lastEventId: number): Promise<Ending> {
+    const def = this.record.definition;
+    const frame = new Frame(
+      this,
+      'root',
+      def.QueryLanguage ?? 'JSONPath',
+      this.abort.signal,
+      undefined,
+      lastEventId,
+    );
+    let cancelTimeout: (() => void) | undefined;
+    if (def.TimeoutSeconds !== undefined) {
+      const wait = this.startTime + def.TimeoutSeconds * 1000 - this.deps.clock.now();
+      cancelTimeout = this.deps.clock.setTimer(wait, () =>
+        this.abort.abort(new ExecutionInterrupted('timed_out')),
+      );
+    }
+    let ending: Ending;
+    try {
+      const output = await runMachine(def, this.input, frame);
+      ending = { status: 'SUCCEEDED', output };
+    } catch (err) {
+      ending = this.endingFor(err);
+    } finally {
+      cancelTimeout?.();
+    }
+    return this.finish(frame, ending);
+  }
+
+  private endingFor(err: unknown): Ending {
+    const reason: unknown = this.abort.signal.aborted ? this.abort.signal.reason : err;
+    if (reason instanceof Detached) throw reason;
+    if (reason instanceof ExecutionInterrupted) {
+      if (reason.reason === 'timed_out') {
+        return {
+          status: 'TIMED_OUT',
+          error: STATES_ERRORS.Timeout,
+          cause: 'The execution ran longer than the TimeoutSeconds of its state machine',
+        };
+      }
+      const r = reason as ExecutionInterrupted & { stopError?: string; stopCause?: string };
+      return { status: 'ABORTED', error: r.stopError ?? '', cause: r.stopCause ?? '' };
+    }
+    if (reason instanceof StatesError) return { status: 'FAILED', error: reason.error, cause: reason.cause_ };
+    this.deps.onError(this.executionId, reason);
+    return {
+      status: 'FAILED',
+      error: STATES_ERRORS.Runtime,
+      cause: `internal error: ${(reason as Error)?.message ?? String(reason)}`,
+    };
+  }
+
+  private async finish(frame: Frame, ending: Ending): Promise<Ending> {
+    if (this.writeError !== undefined) throw new Detached('history write failed');
+    const type = (
+      {
+        SUCCEEDED: 'ExecutionSucceeded',
+        FAILED: 'ExecutionFailed',
+        TIMED_OUT: 'ExecutionTimedOut',
+        ABORTED: 'ExecutionAborted',
+        RUNNING: 'ExecutionFailed',
+      } as const
+    )[ending.status];
+    const details =
+      ending.status === 'SUCCEEDED'
+        ? { output: JSON.stringify(ending.output) }
+        : { error: ending.error, cause: ending.cause };
+    const at = this.deps.clock.now();
+    this.emit(frame, `exec:end@${this.epoch}`, type, details);
+    this.flush({
+      status: ending.status,
+      stopTime: at,
+      output: ending.output,
+      error: ending.error,
+      cause: ending.cause,
+      releaseLease: true,
+    });
+    await this.lastWrite;
+    if (this.writeError !== undefined) throw new Detached('history write failed');
+    return ending;
+  }
+}

@@ -1,0 +1,362 @@
+import { createHash } from 'node:crypto';
+import { intrinsicFailure } from './errors.ts';
+import { isJsonObject, type Json } from './types.ts';
+import { evaluatePath, type PathScope } from './path.ts';
+import { uuidFrom } from './random.ts';
+import { deepEqual } from './equality.ts';
+
+/**
+ * The 18 intrinsic functions of the States Language, usable in `"key.$"` fields of JSONPath states.
+ * Every misuse (wrong arity, wrong type, bad value) raises States.IntrinsicFailure naming the function.
+ */
+
+type Arg = { kind: 'literal'; value: Json } | { kind: 'path'; path: string } | { kind: 'call'; call: Call };
+interface Call {
+  readonly name: string;
+  readonly args: readonly Arg[];
+}
+
+export function isIntrinsicCall(value: string): boolean {
+  return /^States\.[A-Za-z0-9]+\s*\(/.test(value);
+}
+
+const parsed = new Map<string, Call>();
+
+/** Evaluates an intrinsic call expression such as `States.Format('{}', $.name)`. */
+export function evaluateIntrinsic(expression: string, scope: PathScope): Json {
+  let call = parsed.get(expression);
+  if (call === undefined) {
+    const parser = new Parser(expression);
+    call = parser.call();
+    parser.end();
+    parsed.set(expression, call);
+  }
+  return invoke(call, scope);
+}
+
+class Parser {
+  private i = 0;
+  constructor(private readonly src: string) {}
+
+  call(): Call {
+    this.ws();
+    const m = /^States\.[A-Za-z0-9]+/.exec(this.src.slice(this.i));
+    if (!m) throw this.fail('expected an intrinsic function name');
+    this.i += m[0].length;
+    this.ws();
+    this.expect('(');
+    const args: Arg[] = [];
+    this.ws();
+    if (this.src[this.i] === ')') this.i += 1;
+    else {
+      for (;;) {
+        args.push(this.arg());
+        this.ws();
+        const c = this.src[this.i++];
+        if (c === ')') break;
+        if (c !== ',') throw this.fail("expected ',' or ')'");
+      }
+    }
+    return { name: m[0], args };
+  }
+
+  end(): void {
+    this.ws();
+    if (this.i !== this.src.length) throw this.fail('unexpected text after the call');
+  }
+
+  private arg(): Arg {
+    this.ws();
+    const rest = this.src.slice(this.i);
+    if (rest.startsWith("'")) return { kind: 'literal', value: this.string() };
+    if (rest.startsWith('States.')) return { kind: 'call', call: this.call() };
+    if (rest.startsWith('$')) return { kind: 'path', path: this.path() };
+    const m = /^(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|null|true|false)/.exec(rest);
+    if (!m) throw this.fail('expected a string, number, boolean, null, path or intrinsic');
+    this.i += m[0].length;
+    return { kind: 'literal', value: JSON.parse(m[0]) as Json };
+  }
+
+  /** A quoted literal; `\'`, `\{`, `\}` and `\\` keep their escape so States.Format can see them. */
+  private string(): string {
+    let out = '';
+    this.i += 1;
+    while (this.i < this.src.length) {
+      const c = this.src[this.i]!;
+      if (c === '\\') {
+        const n = this.src[this.i + 1] ?? '';
+        out += n === "'" ? "'" : '\\' + n;
+        this.i += 2;
+      } else if (c === "'") {
+        this.i += 1;
+        return out;
+      } else {
+        out += c;
+        this.i += 1;
+      }
+    }
+    throw this.fail('unterminated string literal');
+  }
+
+  private path(): string {
+    const start = this.i;
+    let depth = 0;
+    let quote: string | undefined;
+    while (this.i < this.src.length) {
+      const c = this.src[this.i]!;
+      if (quote) {
+        if (c === quote) quote = undefined;
+      } else if (c === "'" || c === '"') quote = c;
+      else if (c === '[' || c === '(') depth += 1;
+      else if (c === ']' || c === ')') {
+        if (depth === 0) break;
+        depth -= 1;
+      } else if ((c === ',' || c === ' ') && depth === 0) break;
+      this.i += 1;
+    }
+    return this.src.slice(start, this.i);
+  }
+
+  private ws(): void {
+    while (this.src[this.i] === ' ') this.i += 1;
+  }
+
+  private expect(c: string): void {
+    if (this.src[this.i] !== c) throw this.fail(`expected '${c}'`);
+    this.i += 1;
+  }
+
+  private fail(what: string) {
+    return intrinsicFailure(`invalid intrinsic function '${this.src}': ${what} at position ${this.i}`);
+  }
+}
+
+function unescape(s: string): string {
+  return s.replace(/\\(.)/g, '$1');
+}
+
+function invoke(call: Call, scope: PathScope): Json {
+  const args = call.args.map((a) => {
+    switch (a.kind) {
+      case 'literal':
+        return typeof a.value === 'string' && call.name !== 'States.Format' ? unescape(a.value) : a.value;
+      case 'path': {
+        const v = evaluatePath(a.path, scope);
+        if (v === undefined) throw intrinsicFailure(`${call.name}: the path '${a.path}' could not be found`);
+        return v;
+      }
+      case 'call':
+        return invoke(a.call, scope);
+    }
+  });
+  const impl = FUNCTIONS[call.name];
+  if (!impl) throw intrinsicFailure(`'${call.name}' is not an intrinsic function`);
+  return impl(new Args(call.name, args), scope);
+}
+
+class Args {
+  constructor(
+    readonly fn: string,
+    readonly values: Json[],
+  ) {}
+  arity(min: number, max = min): void {
+    if (this.values.length < min || this.values.length > max) {
+      const want = min === max ? `${min}` : `${min} to ${max}`;
+      throw intrinsicFailure(`${this.fn} takes ${want} arguments, got ${this.values.length}`);
+    }
+  }
+  string(i: number): string {
+    const v = this.values[i];
+    if (typeof v !== 'string') throw this.bad(i, 'a string');
+    return v;
+  }
+  number(i: number): number {
+    const v = this.values[i];
+    if (typeof v !== 'number') throw this.bad(i, 'a number');
+    return v;
+  }
+  integer(i: number): number {
+    const v = this.number(i);
+    if (!Number.isInteger(v)) throw this.bad(i, 'an integer');
+    return v;
+  }
+  array(i: number): Json[] {
+    const v = this.values[i];
+    if (!Array.isArray(v)) throw this.bad(i, 'an array');
+    return v;
+  }
+  any(i: number): Json {
+    return this.values[i] as Json;
+  }
+  private bad(i: number, what: string) {
+    return intrinsicFailure(
+      `${this.fn}: argument ${i + 1} must be ${what}, got ${JSON.stringify(this.values[i])}`,
+    );
+  }
+}
+
+const HASHES: Record<string, string> = {
+  MD5: 'md5',
+  'SHA-1': 'sha1',
+  'SHA-256': 'sha256',
+  'SHA-384': 'sha384',
+  'SHA-512': 'sha512',
+};
+
+const FUNCTIONS: Record<string, (a: Args, scope: PathScope) => Json> = {
+  'States.Format': (a) => format(a),
+  'States.StringToJson': (a) => {
+    a.arity(1);
+    try {
+      return JSON.parse(a.string(0)) as Json;
+    } catch (err) {
+      throw intrinsicFailure(`States.StringToJson: ${(err as Error).message}`);
+    }
+  },
+  'States.JsonToString': (a) => {
+    a.arity(1);
+    return JSON.stringify(a.any(0));
+  },
+  'States.Array': (a) => [...a.values],
+  'States.ArrayPartition': (a) => {
+    a.arity(2);
+    const [array, size] = [a.array(0), a.integer(1)];
+    if (size <= 0) throw intrinsicFailure('States.ArrayPartition: the chunk size must be greater than 0');
+    const out: Json[] = [];
+    for (let i = 0; i < array.length; i += size) out.push(array.slice(i, i + size));
+    return out;
+  },
+  'States.ArrayContains': (a) => {
+    a.arity(2);
+    const needle = a.any(1);
+    return a.array(0).some((item) => deepEqual(item, needle));
+  },
+  'States.ArrayRange': (a) => arrayRange(a),
+  'States.ArrayGetItem': (a) => {
+    a.arity(2);
+    const [array, index] = [a.array(0), a.integer(1)];
+    if (index < 0 || index >= array.length) {
+      throw intrinsicFailure(`States.ArrayGetItem: index ${index} is out of bounds (length ${array.length})`);
+    }
+    return array[index]!;
+  },
+  'States.ArrayLength': (a) => {
+    a.arity(1);
+    return a.array(0).length;
+  },
+  'States.ArrayUnique': (a) => {
+    a.arity(1);
+    const out: Json[] = [];
+    for (const item of a.array(0)) if (!out.some((o) => deepEqual(o, item))) out.push(item);
+    return out;
+  },
+  'States.Base64Encode': (a) => {
+    a.arity(1);
+    const s = a.string(0);
+    if (s.length > 10_000) throw intrinsicFailure('States.Base64Encode: the input exceeds 10,000 characters');
+    return Buffer.from(s, 'utf8').toString('base64');
+  },
+  'States.Base64Decode': (a) => {
+    a.arity(1);
+    const s = a.string(0);
+    if (s.length > 10_000) throw intrinsicFailure('States.Base64Decode: the input exceeds 10,000 characters');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s))
+      throw intrinsicFailure('States.Base64Decode: the input is not base64');
+    return Buffer.from(s, 'base64').toString('utf8');
+  },
+  'States.Hash': (a) => {
+    a.arity(2);
+    const data = a.any(0);
+    const algorithm = HASHES[a.string(1)];
+    if (!algorithm) {
+      throw intrinsicFailure(`States.Hash: algorithm must be one of ${Object.keys(HASHES).join(', ')}`);
+    }
+    const text = typeof data === 'string' ? data : JSON.stringify(data);
+    if (text.length > 10_000) throw intrinsicFailure('States.Hash: the input exceeds 10,000 characters');
+    return createHash(algorithm).update(text, 'utf8').digest('hex');
+  },
+  'States.JsonMerge': (a) => {
+    a.arity(3);
+    const [left, right, deep] = [a.any(0), a.any(1), a.any(2)];
+    if (!isJsonObject(left) || !isJsonObject(right)) {
+      throw intrinsicFailure('States.JsonMerge: the first two arguments must be JSON objects');
+    }
+    if (deep !== false) throw intrinsicFailure('States.JsonMerge: only shallow merge (false) is supported');
+    return { ...left, ...right };
+  },
+  'States.MathRandom': (a, scope) => {
+    a.arity(2, 3);
+    const [start, end] = [a.integer(0), a.integer(1)];
+    if (end <= start) throw intrinsicFailure('States.MathRandom: the end must be greater than the start');
+    const rand = a.values.length === 3 ? seeded(a.integer(2)) : scope.random();
+    return start + Math.floor(rand * (end - start));
+  },
+  'States.MathAdd': (a) => {
+    a.arity(2);
+    return a.integer(0) + a.integer(1);
+  },
+  'States.StringSplit': (a) => {
+    a.arity(2);
+    const [text, delimiters] = [a.string(0), a.string(1)];
+    if (delimiters === '') return [text];
+    // Every character of the second argument is a delimiter (AWS's documented example splits on ".+,=").
+    const chars = new Set(delimiters);
+    const out: string[] = [];
+    let current = '';
+    for (const c of text) {
+      if (chars.has(c)) {
+        out.push(current);
+        current = '';
+      } else current += c;
+    }
+    out.push(current);
+    return out.filter((s) => s !== '');
+  },
+  'States.UUID': (a, scope) => {
+    a.arity(0);
+    return uuidFrom(scope.random);
+  },
+};
+
+function format(a: Args): Json {
+  if (a.values.length < 1) throw intrinsicFailure('States.Format takes a template string and its arguments');
+  const template = a.string(0);
+  const values = a.values.slice(1);
+  let out = '';
+  let used = 0;
+  for (let i = 0; i < template.length; i += 1) {
+    const c = template[i]!;
+    if (c === '\\' && i + 1 < template.length) {
+      out += template[++i];
+    } else if (c === '{' && template[i + 1] === '}') {
+      if (used >= values.length) throw intrinsicFailure('States.Format: more {} placeholders than arguments');
+      const v = values[used++]!;
+      if (typeof v === 'object' && v !== null) {
+        throw intrinsicFailure('States.Format: arguments must be strings, numbers, booleans or null');
+      }
+      out += typeof v === 'string' ? v : JSON.stringify(v);
+      i += 1;
+    } else out += c;
+  }
+  if (used !== values.length) throw intrinsicFailure('States.Format: more arguments than {} placeholders');
+  return out;
+}
+
+function arrayRange(a: Args): Json {
+  a.arity(3);
+  const [start, end, step] = [a.integer(0), a.integer(1), a.integer(2)];
+  if (step === 0) throw intrinsicFailure('States.ArrayRange: the step must not be 0');
+  const out: number[] = [];
+  for (let v = start; step > 0 ? v <= end : v >= end; v += step) {
+    out.push(v);
+    if (out.length > 1000) throw intrinsicFailure('States.ArrayRange: the result exceeds 1,000 items');
+  }
+  return out;
+}
+
+function seeded(seed: number): number {
+  let x = (seed ^ 0x9e3779b9) >>> 0;
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0;
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0;
+  return ((x ^ (x >>> 16)) >>> 0) / 4294967296;
+}

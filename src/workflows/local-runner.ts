@@ -1,0 +1,28 @@
+import type { ActionContext, ActionResult, ActionRunner } from '../actions/types.ts';
+import { actionNameOf } from './task-state.ts';
+
+/** A task handler for `workflow run` and tests: `(input, ctx) => output`. */
+export type TaskHandler = (input: unknown, ctx: ActionContext) => unknown;
+
+/**
+ * An ActionRunner over a plain map of handlers, keyed by Task resource as written in the definition
+ * (`arn:aws:lambda:...:function:x`, `rebound:k8s.restart`) or by action name (`k8s.restart`).
+ */
+export class HandlerRunner implements ActionRunner {
+  private readonly handlers = new Map<string, TaskHandler>();
+
+  constructor(handlers: Readonly<Record<string, TaskHandler>>) {
+    for (const [resource, fn] of Object.entries(handlers)) this.handlers.set(actionNameOf(resource), fn);
+  }
+
+  has(name: string): boolean {
+    return this.handlers.has(name);
+  }
+
+  async run(name: string, params: unknown, ctx: ActionContext): Promise<ActionResult> {
+    const fn = this.handlers.get(name);
+    if (!fn) throw Object.assign(new Error(`no task handler for '${name}'`), { error: 'States.TaskFailed' });
+    const output = await fn(params, ctx);
+    return { output: output === undefined ? null : output, writes: [] };
+  }
+}

@@ -1,0 +1,193 @@
+import { STATES_ERRORS, toStatesError } from './errors.ts';
+import type { ExecutionRun, RunDeps } from './execution.ts';
+import type { StoredEvent } from './history.ts';
+import type { Cursor, TaskOutcome, TaskRequest } from './journal.ts';
+import type { CallbackOutcome } from './port.ts';
+import { actionNameOf, CALLBACK_SUFFIX } from './task-state.ts';
+import type { Json } from './types.ts';
+
+type Waiter = { deliver: (outcome: CallbackOutcome) => void; heartbeat: (at: number) => void };
+
+/** Callback tasks waiting in this process, by token: SendTaskSuccess/Failure/Heartbeat reach them here. */
+export class CallbackWaiters {
+  private readonly waiters = new Map<string, Waiter>();
+
+  register(token: string, waiter: Waiter): () => void {
+    this.waiters.set(token, waiter);
+    return () => {
+      if (this.waiters.get(token) === waiter) this.waiters.delete(token);
+    };
+  }
+
+  /** Hands an outcome to the waiting task; false when no task in this process waits for the token. */
+  deliver(token: string, outcome: CallbackOutcome): boolean {
+    const w = this.waiters.get(token);
+    w?.deliver(outcome);
+    return w !== undefined;
+  }
+
+  heartbeat(token: string, at: number): boolean {
+    const w = this.waiters.get(token);
+    w?.heartbeat(at);
+    return w !== undefined;
+  }
+}
+
+function outcomeOf(event: StoredEvent): TaskOutcome {
+  const d = event.details ?? {};
+  if (event.type === 'TaskSucceeded')
+    return { ok: true, output: JSON.parse(String(d['output'])) as Json, at: event.timestamp };
+  return { ok: false, error: String(d['error'] ?? ''), cause: String(d['cause'] ?? ''), at: event.timestamp };
+}
+
+type Raw = { ok: true; output: Json } | { ok: false; error: string; cause: string; timedOut?: boolean };
+
+/**
+ * Runs one task attempt, or returns its recorded outcome. The action is called with the attempt's
+ * idempotency key; a callback task then waits for its token. The first of outcome, TimeoutSeconds,
+ * HeartbeatSeconds (callbacks) and abort wins; deadlines count from the recorded TaskStarted time, so a
+ * restart does not extend them.
+ */
+export async function runTaskAttempt(
+  run: ExecutionRun,
+  cursor: Cursor,
+  req: TaskRequest,
+  deps: RunDeps,
+): Promise<TaskOutcome> {
+  const recorded = run.find(`${req.key}:outcome`);
+  if (recorded) return outcomeOf(recorded);
+  const name = actionNameOf(req.resource);
+  const resource = {
+    resourceType: req.resource.startsWith('rebound:') ? 'rebound' : 'local',
+    resource: name + (req.taskToken ? CALLBACK_SUFFIX : ''),
+  };
+  const started = run.emit(cursor, `${req.key}:started`, 'TaskStarted', resource);
+  if (req.taskToken !== undefined) {
+    await run.durable();
+    await deps.store.putTaskToken({
+      token: req.taskToken,
+      executionId: run.executionId,
+      key: req.key,
+      createdAt: started.timestamp,
+    });
+  }
+  const raw = await race(run, cursor, req, deps, started.timestamp, name);
+  const at = deps.clock.now();
+  deps.metrics?.taskDuration.observe(
+    { resource: name, outcome: raw.ok ? 'succeeded' : 'failed' },
+    Math.max(0, at - started.timestamp) / 1000,
+  );
+  if (raw.ok) {
+    const e = run.emit(cursor, `${req.key}:outcome`, 'TaskSucceeded', {
+      ...resource,
+      output: JSON.stringify(raw.output),
+    });
+    return { ok: true, output: raw.output, at: e.timestamp };
+  }
+  const e = run.emit(cursor, `${req.key}:outcome`, raw.timedOut ? 'TaskTimedOut' : 'TaskFailed', {
+    ...resource,
+    error: raw.error,
+    cause: raw.cause,
+  });
+  return { ok: false, error: raw.error, cause: raw.cause, at: e.timestamp };
+}
+
+function race(
+  run: ExecutionRun,
+  cursor: Cursor,
+  req: TaskRequest,
+  deps: RunDeps,
+  startedAt: number,
+  name: string,
+): Promise<Raw> {
+  const { clock } = deps;
+  return new Promise<Raw>((resolve, reject) => {
+    const actionAbort = new AbortController();
+    const cleanups: (() => void)[] = [];
+    let settled = false;
+    const settle = (f: () => void) => {
+      if (settled) return;
+      settled = true;
+      for (const c of cleanups) c();
+      actionAbort.abort(new Error('the task attempt ended'));
+      f();
+    };
+    const onAbort = () => settle(() => reject(req.signal.reason));
+    if (req.signal.aborted) return onAbort();
+    req.signal.addEventListener('abort', onAbort, { once: true });
+    cleanups.push(() => req.signal.removeEventListener('abort', onAbort));
+    if (req.timeoutSeconds !== undefined) {
+      const left = startedAt + req.timeoutSeconds * 1000 - clock.now();
+      const cause = `The task did not finish within its TimeoutSeconds (${req.timeoutSeconds})`;
+      cleanups.push(
+        clock.setTimer(left, () =>
+          settle(() => resolve({ ok: false, error: STATES_ERRORS.Timeout, cause, timedOut: true })),
+        ),
+      );
+    }
+    const finish = (outcome: CallbackOutcome) =>
+      settle(() => resolve(outcome.ok ? outcome : { ok: false, error: outcome.error, cause: outcome.cause }));
+    if (req.taskToken !== undefined)
+      waitForCallback(run, req, deps, startedAt, finish, (r) => settle(() => resolve(r)), cleanups);
+    if (!deps.runner.has(name)) {
+      const cause = `no action named '${name}' is registered; check the Task's Resource or the installed actions`;
+      return settle(() => resolve({ ok: false, error: STATES_ERRORS.TaskFailed, cause }));
+    }
+    deps.runner
+      .run(name, req.parameters, {
+        idempotencyKey: req.idempotencyKey,
+        shadow: deps.shadow,
+        signal: AbortSignal.any([req.signal, actionAbort.signal]),
+        correlationId: run.record.correlationId,
+        now: () => new Date(clock.now()),
+      })
+      .then(
+        (result) => {
+          if (req.taskToken === undefined)
+            return settle(() => resolve({ ok: true, output: (result.output ?? null) as Json }));
+          if (!settled)
+            run.emit(cursor, `${req.key}:submitted`, 'TaskSubmitted', {
+              resource: name + CALLBACK_SUFFIX,
+              output: JSON.stringify(result.output ?? null),
+            });
+        },
+        (err: unknown) => {
+          const e = toStatesError(err);
+          settle(() => resolve({ ok: false, error: e.error, cause: e.cause_ }));
+        },
+      );
+  });
+}
+
+/** Registers the callback waiter, applies an outcome that arrived while the engine was down, arms heartbeats. */
+function waitForCallback(
+  run: ExecutionRun,
+  req: TaskRequest,
+  deps: RunDeps,
+  startedAt: number,
+  finish: (o: CallbackOutcome) => void,
+  fail: (r: Raw) => void,
+  cleanups: (() => void)[],
+): void {
+  const token = req.taskToken!;
+  let cancelBeat: (() => void) | undefined;
+  const arm = (from: number) => {
+    if (req.heartbeatSeconds === undefined) return;
+    cancelBeat?.();
+    const left = from + req.heartbeatSeconds * 1000 - deps.clock.now();
+    const cause = `No heartbeat within HeartbeatSeconds (${req.heartbeatSeconds})`;
+    cancelBeat = deps.clock.setTimer(left, () =>
+      fail({ ok: false, error: STATES_ERRORS.HeartbeatTimeout, cause, timedOut: true }),
+    );
+  };
+  cleanups.push(deps.callbacks.register(token, { deliver: finish, heartbeat: arm }));
+  cleanups.push(() => cancelBeat?.());
+  arm(startedAt);
+  deps.store.getTaskToken(token).then(
+    (record) => {
+      if (record?.lastHeartbeat !== undefined) arm(record.lastHeartbeat);
+      if (record?.outcome) finish(record.outcome);
+    },
+    (err: unknown) => deps.onError(run.executionId, err),
+  );
+}

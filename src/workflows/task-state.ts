@@ -1,0 +1,65 @@
+import { runtimeError, StatesError } from './errors.ts';
+import type { Finished, StateVisit } from './dataflow.ts';
+import type { StateDefinition } from './types.ts';
+
+export const CALLBACK_SUFFIX = '.waitForTaskToken';
+
+/** How a Task resource names the action it runs: `rebound:k8s.restart` → `k8s.restart`; others as written. */
+export function actionNameOf(resource: string): string {
+  const base = resource.endsWith(CALLBACK_SUFFIX) ? resource.slice(0, -CALLBACK_SUFFIX.length) : resource;
+  return base.startsWith('rebound:') ? base.slice('rebound:'.length) : base;
+}
+
+/** One attempt of a Task state: evaluate its input, record TaskScheduled, run it, shape the result. */
+export async function runTaskState(
+  visit: StateVisit,
+  attempt: number,
+  attemptKey: string,
+): Promise<Finished> {
+  const { frame, state } = visit;
+  const journal = frame.journal;
+  const resource = state.Resource ?? '';
+  const idempotencyKey = `${journal.executionId}/${visit.visitKey}/r${journal.epoch}/a${attempt}`;
+  const taskToken = resource.endsWith(CALLBACK_SUFFIX) ? journal.taskToken(idempotencyKey) : undefined;
+  const extra = taskToken === undefined ? {} : { taskToken };
+  const parameters = await visit.effectiveInput(extra);
+  const timeoutSeconds = await seconds(visit, 'TimeoutSeconds', 'TimeoutSecondsPath');
+  const heartbeatSeconds = await seconds(visit, 'HeartbeatSeconds', 'HeartbeatSecondsPath');
+  if (heartbeatSeconds !== undefined && timeoutSeconds !== undefined && heartbeatSeconds >= timeoutSeconds) {
+    throw runtimeError(`${visit.name}: HeartbeatSeconds must be smaller than TimeoutSeconds`);
+  }
+  journal.emit(frame, `${attemptKey}:scheduled`, 'TaskScheduled', {
+    resourceType: resource.startsWith('rebound:') ? 'rebound' : 'local',
+    resource: actionNameOf(resource) + (taskToken === undefined ? '' : CALLBACK_SUFFIX),
+    region: 'local',
+    parameters: JSON.stringify(parameters),
+    ...(timeoutSeconds === undefined ? {} : { timeoutInSeconds: timeoutSeconds }),
+    ...(heartbeatSeconds === undefined ? {} : { heartbeatInSeconds: heartbeatSeconds }),
+  });
+  const outcome = await journal.runTask(frame, {
+    key: attemptKey,
+    stateName: visit.name,
+    resource,
+    parameters,
+    idempotencyKey,
+    taskToken,
+    timeoutSeconds,
+    heartbeatSeconds,
+    signal: frame.signal,
+  });
+  if (!outcome.ok) throw new StatesError(outcome.error, outcome.cause);
+  return visit.finish(outcome.output, { resultSelector: true, resultPath: true });
+}
+
+async function seconds(
+  visit: StateVisit,
+  field: keyof StateDefinition & ('TimeoutSeconds' | 'HeartbeatSeconds'),
+  pathField: 'TimeoutSecondsPath' | 'HeartbeatSecondsPath',
+): Promise<number | undefined> {
+  const value = visit.state[pathField] !== undefined ? visit.pathValue(pathField) : await visit.value(field);
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw runtimeError(`${visit.name}: ${field} must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
