@@ -1,0 +1,73 @@
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { z } from 'zod';
+import { restartDeployment, type RestartOutput } from '../k8s/restart.ts';
+import { namespacedRef, openSession, result, type K8sActionDeps } from '../k8s/shared.ts';
+import type { ActionDefinition } from '../types.ts';
+
+export const configSetParams = z
+  .object({
+    ...namespacedRef,
+    /** Key in the ConfigMap's `data`. */
+    key: z.string().regex(/^[-._a-zA-Z0-9]+$/, 'a ConfigMap key is alphanumerics, "-", "_" or "."'),
+    value: z.string(),
+    /** Deployment (same namespace) to restart afterwards so its pods read the new value. */
+    restartDeployment: z.string().min(1).optional(),
+  })
+  .strict();
+export type ConfigSetParams = z.infer<typeof configSetParams>;
+
+export interface ConfigSetOutput {
+  readonly cluster: string;
+  readonly namespace: string;
+  /** The ConfigMap. */
+  readonly name: string;
+  readonly key: string;
+  readonly value: { readonly before: string | null; readonly after: string };
+  readonly restart?: { readonly deployment: string } & Pick<RestartOutput, 'restartedAt' | 'generation'>;
+}
+
+/**
+ * `config.set`: set a runtime flag (e.g. degraded mode) as a ConfigMap key. The merge patch carries the
+ * resourceVersion that was read, so a concurrent edit makes it fail with a retryable 409 instead of the
+ * result reporting a `before` that was never true.
+ */
+export function configSetAction(deps: K8sActionDeps): ActionDefinition<ConfigSetParams, ConfigSetOutput> {
+  return {
+    name: 'config.set',
+    description: 'Set a key of a ConfigMap (a runtime flag), optionally restarting a Deployment afterwards.',
+    mutating: true,
+    params: configSetParams,
+    target: (p) => ({
+      cluster: deps.clusters.select(p.cluster),
+      namespace: p.namespace,
+      kind: 'ConfigMap',
+      name: p.name,
+    }),
+    async run(params, ctx) {
+      const { cluster, session } = openSession(deps, params.cluster, ctx);
+      const { namespace, name, key, value } = params;
+      const cm = await session.read(`reading configmap ${namespace}/${name}`, () =>
+        session.core.readNamespacedConfigMap({ namespace, name }),
+      );
+      const before = cm.data?.[key] ?? null;
+      const base = { cluster, namespace, name, key, value: { before, after: value } };
+      if (before !== value) {
+        await session.write(`setting ${key} in configmap ${namespace}/${name}`, () =>
+          session.core.patchNamespacedConfigMap(
+            {
+              namespace,
+              name,
+              body: { metadata: { resourceVersion: cm.metadata?.resourceVersion }, data: { [key]: value } },
+            },
+            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+          ),
+        );
+      }
+      if (params.restartDeployment === undefined)
+        return result<ConfigSetOutput>(base, session.writes, before === value);
+      const deployment = params.restartDeployment;
+      const restart = await restartDeployment(session, namespace, deployment, ctx.now());
+      return result<ConfigSetOutput>({ ...base, restart: { deployment, ...restart } }, session.writes);
+    },
+  };
+}

@@ -1,0 +1,133 @@
+import {
+  AppsV1Api,
+  CoreV1Api,
+  createConfiguration,
+  HttpMethod,
+  IsomorphicFetchHttpLibrary,
+  RequestContext,
+  ServerConfiguration,
+  wrapHttpLibrary,
+  type KubeConfig,
+  type ResponseContext,
+} from '@kubernetes/client-node';
+import type { WriteRequest } from '../types.ts';
+import { refused, toK8sError } from './errors.ts';
+
+/** How writes reach the cluster. */
+export interface WritePolicy {
+  /** Record writes and do not send them (reads still happen). */
+  readonly shadow: boolean;
+  /** Send each write first with `dryRun=All`; the real write follows only if the server accepts it. */
+  readonly preflightDryRun: boolean;
+}
+
+/** Thrown inside the HTTP layer for a shadowed write; `K8sSession.write` turns it into `undefined`. */
+class ShadowedWrite extends Error {}
+
+/**
+ * One action's connection to one cluster. Every non-GET request passes through `send` below, which sees the
+ * request exactly as it goes on the wire (after client-node has applied middleware and Content-Type), so the
+ * recorded writes — and, in shadow mode, the writes not sent — are byte-for-byte what the server would get.
+ */
+export class K8sSession {
+  readonly apps: AppsV1Api;
+  readonly core: CoreV1Api;
+  readonly writes: WriteRequest[] = [];
+  private readonly inner = new IsomorphicFetchHttpLibrary();
+
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly policy: WritePolicy,
+    private readonly signal?: AbortSignal,
+  ) {
+    const cluster = kubeConfig.getCurrentCluster();
+    if (!cluster)
+      throw refused(
+        'NoCluster',
+        'the kubeconfig has no current cluster; set `context` in the cluster config',
+      );
+    const configuration = createConfiguration({
+      baseServer: new ServerConfiguration(cluster.server, {}),
+      authMethods: { default: kubeConfig },
+      httpApi: wrapHttpLibrary({ send: (request) => this.send(request) }),
+    });
+    this.apps = new AppsV1Api(configuration);
+    this.core = new CoreV1Api(configuration);
+  }
+
+  get shadow(): boolean {
+    return this.policy.shadow;
+  }
+
+  /** Runs a read; API failures become K8sActionError. */
+  async read<T>(doing: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      throw toK8sError(err, doing);
+    }
+  }
+
+  /** Runs a write; in shadow mode it is recorded, not sent, and resolves to `undefined`. */
+  async write<T>(doing: string, call: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await call();
+    } catch (err) {
+      if (err instanceof ShadowedWrite) return undefined;
+      throw toK8sError(err, doing);
+    }
+  }
+
+  private async send(request: RequestContext): Promise<ResponseContext> {
+    if (this.signal) request.setSignal(this.signal);
+    const method = request.getHttpMethod();
+    if (method === HttpMethod.GET || method === HttpMethod.HEAD) return this.inner.send(request).toPromise();
+    const described = describe(request);
+    if (this.policy.shadow) {
+      this.writes.push(described);
+      throw new ShadowedWrite(`${described.method} ${described.path}`);
+    }
+    if (this.policy.preflightDryRun && !new URL(request.getUrl()).searchParams.has('dryRun')) {
+      const probe = copyWithDryRun(request);
+      this.writes.push(describe(probe));
+      const verdict = await this.inner.send(probe).toPromise();
+      // The server refused the dry run: return its answer so the caller sees the real error, unsent.
+      if (verdict.httpStatusCode >= 300) return verdict;
+    }
+    this.writes.push(described);
+    return this.inner.send(request).toPromise();
+  }
+}
+
+function describe(request: RequestContext): WriteRequest {
+  const url = new URL(request.getUrl());
+  const headers = request.getHeaders();
+  const contentType = headers['Content-Type'] ?? headers['content-type'];
+  const raw = request.getBody();
+  let body: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      body = JSON.parse(raw) as unknown;
+    } catch {
+      body = raw;
+    }
+  }
+  return {
+    method: request.getHttpMethod(),
+    path: url.pathname + url.search,
+    ...(contentType === undefined ? {} : { contentType }),
+    ...(body === undefined ? {} : { body }),
+  };
+}
+
+function copyWithDryRun(request: RequestContext): RequestContext {
+  const copy = new RequestContext(request.getUrl(), request.getHttpMethod());
+  for (const [k, v] of Object.entries(request.getHeaders())) copy.setHeaderParam(k, v);
+  copy.setBody(request.getBody());
+  const agent = request.getAgent();
+  if (agent) copy.setAgent(agent);
+  const signal = request.getSignal();
+  if (signal) copy.setSignal(signal);
+  copy.setQueryParam('dryRun', 'All');
+  return copy;
+}

@@ -1,0 +1,89 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import { z } from 'zod';
+import type { ActionDefinition } from '../types.ts';
+import { refused } from './errors.ts';
+import { openSession, result, type K8sActionDeps } from './shared.ts';
+
+export const deletePodParams = z
+  .object({
+    cluster: z.string().min(1).optional(),
+    namespace: z.string().min(1).default('default'),
+    name: z.string().min(1).optional(),
+    /** Label selector, e.g. `app=web`; exactly one of name or selector. */
+    selector: z.string().min(1).optional(),
+    /** Refuse (and delete nothing) when the selector matches more pods than this. */
+    maxCount: z.int().min(1).max(50).default(1),
+    gracePeriodSeconds: z.int().min(0).optional(),
+  })
+  .strict()
+  .refine((p) => (p.name === undefined) !== (p.selector === undefined), {
+    message: 'give exactly one of name or selector',
+    path: ['name'],
+  });
+export type DeletePodParams = z.infer<typeof deletePodParams>;
+
+export interface DeletePodOutput {
+  readonly cluster: string;
+  readonly namespace: string;
+  /** Pods deleted (name and UID), before → gone. */
+  readonly deleted: readonly {
+    readonly name: string;
+    readonly uid: string | null;
+    readonly phase: string | null;
+  }[];
+}
+
+/** `k8s.deletePod`: delete a stuck pod (its controller replaces it), by name or selector, never more than maxCount. */
+export function deletePodAction(deps: K8sActionDeps): ActionDefinition<DeletePodParams, DeletePodOutput> {
+  return {
+    name: 'k8s.deletePod',
+    description: 'Delete a stuck pod (e.g. crash loop) by name or label selector, up to maxCount pods.',
+    mutating: true,
+    params: deletePodParams,
+    target: (p) => ({
+      cluster: deps.clusters.select(p.cluster),
+      namespace: p.namespace,
+      kind: 'Pod',
+      name: p.name ?? `selector:${p.selector}`,
+    }),
+    async run(params, ctx) {
+      const { cluster, session } = openSession(deps, params.cluster, ctx);
+      const { namespace } = params;
+      let pods: V1Pod[];
+      if (params.name !== undefined) {
+        const name = params.name;
+        pods = [
+          await session.read(`reading pod ${namespace}/${name}`, () =>
+            session.core.readNamespacedPod({ namespace, name }),
+          ),
+        ];
+      } else {
+        const list = await session.read(`listing pods ${params.selector} in ${namespace}`, () =>
+          session.core.listNamespacedPod({ namespace, labelSelector: params.selector! }),
+        );
+        pods = list.items.filter((p) => p.metadata?.deletionTimestamp === undefined);
+        if (pods.length > params.maxCount) {
+          throw refused(
+            'TooManyMatches',
+            `selector ${params.selector} matches ${pods.length} pods in ${namespace}, more than maxCount ${params.maxCount}; narrow the selector`,
+          );
+        }
+      }
+      const deleted: DeletePodOutput['deleted'][number][] = [];
+      for (const pod of pods) {
+        const name = pod.metadata!.name!;
+        await session.write(`deleting pod ${namespace}/${name}`, () =>
+          session.core.deleteNamespacedPod({
+            namespace,
+            name,
+            ...(params.gracePeriodSeconds === undefined
+              ? {}
+              : { gracePeriodSeconds: params.gracePeriodSeconds }),
+          }),
+        );
+        deleted.push({ name, uid: pod.metadata?.uid ?? null, phase: pod.status?.phase ?? null });
+      }
+      return result<DeletePodOutput>({ cluster, namespace, deleted }, session.writes, deleted.length === 0);
+    },
+  };
+}

@@ -1,0 +1,161 @@
+import type { V1Eviction, V1Pod } from '@kubernetes/client-node';
+import { z } from 'zod';
+import type { ActionContext, ActionDefinition } from '../types.ts';
+import type { K8sSession } from './client.ts';
+import { K8sActionError, refused } from './errors.ts';
+import { setUnschedulable } from './nodes.ts';
+import { deadlineOf, openSession, pause, result, timedOut, targetOf, type K8sActionDeps } from './shared.ts';
+
+export const drainParams = z
+  .object({
+    cluster: z.string().min(1).optional(),
+    name: z.string().min(1).describe('node name'),
+    timeoutSeconds: z.int().min(1).max(3600).default(300),
+    /** Also evict pods no controller will recreate (kubectl drain --force). */
+    force: z.boolean().default(false),
+    /** Also evict pods using emptyDir volumes, whose data is lost (kubectl --delete-emptydir-data). */
+    deleteEmptyDirData: z.boolean().default(false),
+    gracePeriodSeconds: z.int().min(0).optional(),
+  })
+  .strict();
+export type DrainParams = z.infer<typeof drainParams>;
+
+export interface DrainOutput {
+  readonly cluster: string;
+  readonly name: string;
+  readonly unschedulable: { readonly before: boolean; readonly after: true };
+  /** `namespace/name` of each pod evicted (or, in shadow mode, that would be). */
+  readonly evicted: readonly string[];
+  readonly skipped: readonly { readonly pod: string; readonly reason: 'DaemonSet' | 'MirrorPod' }[];
+  /** Eviction attempts refused with 429 (PodDisruptionBudget) and retried. */
+  readonly blockedAttempts: number;
+}
+
+const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
+const id = (p: V1Pod) => `${p.metadata?.namespace}/${p.metadata?.name}`;
+
+/** kubectl drain's pod filters: DaemonSet and mirror pods stay; unmanaged and emptyDir pods need consent. */
+export function classifyPods(
+  pods: readonly V1Pod[],
+  params: Pick<DrainParams, 'force' | 'deleteEmptyDirData'>,
+) {
+  const evict: V1Pod[] = [];
+  const skipped: DrainOutput['skipped'][number][] = [];
+  const blockers: string[] = [];
+  for (const pod of pods) {
+    const controller = pod.metadata?.ownerReferences?.find((o) => o.controller === true);
+    if (pod.metadata?.annotations?.[MIRROR_ANNOTATION] !== undefined)
+      skipped.push({ pod: id(pod), reason: 'MirrorPod' });
+    else if (controller?.kind === 'DaemonSet') skipped.push({ pod: id(pod), reason: 'DaemonSet' });
+    else if (!controller && !params.force)
+      blockers.push(`${id(pod)} is not managed by a controller (set force to evict it)`);
+    else if (pod.spec?.volumes?.some((v) => v.emptyDir) && !params.deleteEmptyDirData) {
+      blockers.push(`${id(pod)} uses emptyDir local storage (set deleteEmptyDirData to evict it)`);
+    } else evict.push(pod);
+  }
+  return { evict, skipped, blockers };
+}
+
+/** `k8s.drain`: cordon, evict through policy/v1 Eviction honouring PodDisruptionBudgets, wait until pods are gone. */
+export function drainAction(deps: K8sActionDeps): ActionDefinition<DrainParams, DrainOutput> {
+  return {
+    name: 'k8s.drain',
+    description:
+      'Cordon a node and evict its pods through the Eviction API (kubectl drain --ignore-daemonsets).',
+    mutating: true,
+    params: drainParams,
+    target: (p) => targetOf(deps, p, 'Node'),
+    async run(params, ctx) {
+      const { cluster, session } = openSession(deps, params.cluster, ctx);
+      const deadline = deadlineOf(ctx, params.timeoutSeconds);
+      const list = await session.read(`listing pods on node ${params.name}`, () =>
+        session.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${params.name}` }),
+      );
+      const { evict, skipped, blockers } = classifyPods(list.items, params);
+      if (blockers.length > 0)
+        throw refused('DrainBlocked', `cannot drain node ${params.name}: ${blockers.join('; ')}`);
+      const { before } = await setUnschedulable(session, params.name, true);
+      const evictor = new Evictor(deps, session, ctx, deadline, params.gracePeriodSeconds);
+      const outcomes = await Promise.all(evict.map((pod) => evictor.evict(pod)));
+      if (!session.shadow) {
+        await Promise.all(
+          evict.filter((_, i) => outcomes[i] === 'evicted').map((pod) => evictor.waitGone(pod)),
+        );
+      }
+      return result<DrainOutput>(
+        {
+          cluster,
+          name: params.name,
+          unschedulable: { before, after: true },
+          evicted: evict.map(id),
+          skipped,
+          blockedAttempts: evictor.blocked,
+        },
+        session.writes,
+      );
+    },
+  };
+}
+
+class Evictor {
+  blocked = 0;
+
+  constructor(
+    private readonly deps: K8sActionDeps,
+    private readonly session: K8sSession,
+    private readonly ctx: ActionContext,
+    private readonly deadline: number,
+    private readonly gracePeriodSeconds: number | undefined,
+  ) {}
+
+  /** Posts the Eviction until accepted; 429 retries until the deadline, 404 means already gone. */
+  async evict(pod: V1Pod): Promise<'evicted' | 'gone'> {
+    const name = pod.metadata!.name!;
+    const namespace = pod.metadata!.namespace!;
+    const body: V1Eviction = {
+      apiVersion: 'policy/v1',
+      kind: 'Eviction',
+      metadata: { name, namespace },
+      ...(this.gracePeriodSeconds === undefined
+        ? {}
+        : { deleteOptions: { gracePeriodSeconds: this.gracePeriodSeconds } }),
+    };
+    for (;;) {
+      try {
+        await this.session.write(`evicting pod ${namespace}/${name}`, () =>
+          this.session.core.createNamespacedPodEviction({ name, namespace, body }),
+        );
+        return 'evicted';
+      } catch (err) {
+        if (!(err instanceof K8sActionError)) throw err;
+        if (err.status === 404) return 'gone';
+        if (err.status !== 429) throw err;
+        this.blocked++;
+        if (this.ctx.now().getTime() >= this.deadline) {
+          throw timedOut(`eviction of ${namespace}/${name} still blocked at the deadline: ${err.message}`);
+        }
+        await pause(this.deps, this.deps.clusters.config.evictionRetryMs, this.ctx.signal);
+      }
+    }
+  }
+
+  /** Polls until the pod is gone: 404, or a pod of the same name with another UID (kubectl waitForDelete). */
+  async waitGone(pod: V1Pod): Promise<void> {
+    const name = pod.metadata!.name!;
+    const namespace = pod.metadata!.namespace!;
+    for (;;) {
+      try {
+        const current = await this.session.read(`checking pod ${namespace}/${name}`, () =>
+          this.session.core.readNamespacedPod({ name, namespace }),
+        );
+        if (current.metadata?.uid !== pod.metadata?.uid) return;
+      } catch (err) {
+        if (err instanceof K8sActionError && err.status === 404) return;
+        throw err;
+      }
+      if (this.ctx.now().getTime() >= this.deadline)
+        throw timedOut(`pod ${namespace}/${name} was evicted but is still terminating at the deadline`);
+      await pause(this.deps, this.deps.clusters.config.pollIntervalMs, this.ctx.signal);
+    }
+  }
+}

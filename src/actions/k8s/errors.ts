@@ -1,0 +1,136 @@
+import { ApiException } from '@kubernetes/client-node';
+
+/**
+ * A Kubernetes action failure that says whether retrying can help. Conflicts (409), throttling and
+ * PodDisruptionBudget refusals (429), server errors (5xx) and unreachable servers are retryable; forbidden
+ * (403), not found (404), invalid (422) and the action's own refusals (paused, no history) are not.
+ */
+export class K8sActionError extends Error {
+  override readonly name = 'K8sActionError';
+  /** HTTP status from the API server; 0 when the server was not reached or the action refused by itself. */
+  readonly status: number;
+  /** The `reason` of the API's Status object (`Conflict`, `NotFound`, …) or the action's own reason. */
+  readonly reason: string;
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+  /** The API server's Status object, when it sent one. */
+  readonly apiStatus: unknown;
+
+  constructor(
+    message: string,
+    options: {
+      status: number;
+      reason: string;
+      retryable: boolean;
+      retryAfterMs?: number;
+      apiStatus?: unknown;
+      cause?: unknown;
+    },
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.status = options.status;
+    this.reason = options.reason;
+    this.retryable = options.retryable;
+    this.retryAfterMs = options.retryAfterMs;
+    this.apiStatus = options.apiStatus;
+  }
+
+  /** A stable name for runbook `Catch`/`Retry` (`ErrorEquals: ["K8s.Conflict"]`). */
+  get code(): string {
+    return `K8s.${this.reason}`;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      code: this.code,
+      message: this.message,
+      status: this.status,
+      reason: this.reason,
+      retryable: this.retryable,
+    };
+  }
+}
+
+/** Refusal by the action itself (no API error): never retryable. */
+export function refused(reason: string, message: string): K8sActionError {
+  return new K8sActionError(message, { status: 0, reason, retryable: false });
+}
+
+const REASON_BY_STATUS: Readonly<Record<number, string>> = {
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  405: 'MethodNotAllowed',
+  409: 'Conflict',
+  415: 'UnsupportedMediaType',
+  422: 'Invalid',
+  429: 'TooManyRequests',
+  500: 'InternalError',
+  503: 'ServiceUnavailable',
+  504: 'Timeout',
+};
+
+export function isRetryableStatus(status: number, reason: string): boolean {
+  if (status === 409) return reason !== 'AlreadyExists';
+  return status === 408 || status === 429 || status >= 500;
+}
+
+interface ApiStatusBody {
+  readonly message?: string;
+  readonly reason?: string;
+  readonly details?: {
+    readonly retryAfterSeconds?: number;
+    readonly causes?: readonly { message?: string }[];
+  };
+}
+
+/** Converts anything a client-node call threw into a K8sActionError naming what was being done. */
+export function toK8sError(err: unknown, doing: string): K8sActionError {
+  if (err instanceof K8sActionError) return err;
+  if (err instanceof ApiException) {
+    const status = parseStatus((err as ApiException<unknown>).body);
+    const code = (err as ApiException<unknown>).code;
+    const reason = status?.reason || REASON_BY_STATUS[code] || (code >= 500 ? 'InternalError' : 'Unknown');
+    const causes = status?.details?.causes?.map((c) => c.message).filter(Boolean) ?? [];
+    const detail = [status?.message ?? `HTTP ${code}`, ...causes].join('; ');
+    const retryAfter = status?.details?.retryAfterSeconds;
+    return new K8sActionError(`${doing}: ${detail} (HTTP ${code} ${reason})${hint(code)}`, {
+      status: code,
+      reason,
+      retryable: isRetryableStatus(code, reason),
+      ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter * 1000 }),
+      apiStatus: status,
+      cause: err,
+    });
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  // Connection refused/reset, DNS failure, timeouts: the server may be back on the next attempt.
+  return new K8sActionError(
+    `${doing}: cannot reach the Kubernetes API (${message}); check the cluster's kubeconfig and network`,
+    {
+      status: 0,
+      reason: 'Unreachable',
+      retryable: true,
+      cause: err,
+    },
+  );
+}
+
+function hint(code: number): string {
+  if (code === 403) return '; grant the permission in deploy/rbac (see docs/actions.md#rbac)';
+  if (code === 401) return '; the credentials in the kubeconfig or ServiceAccount token were rejected';
+  return '';
+}
+
+function parseStatus(body: unknown): ApiStatusBody | undefined {
+  let value = body;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value) as unknown;
+    } catch {
+      return { message: value as string };
+    }
+  }
+  return value !== null && typeof value === 'object' ? (value as ApiStatusBody) : undefined;
+}

@@ -1,0 +1,161 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { K8sActionError } from '../../../src/actions/k8s/errors.ts';
+import { desiredReplicas, scaleAction } from '../../../src/actions/k8s/scale.ts';
+import { seedDeployment } from '../../support/k8s-api/index.ts';
+import { harness, type Harness } from './harness.ts';
+
+const SCALE_PATH = '/apis/apps/v1/namespaces/shop/deployments/web/scale';
+
+describe('k8s.scale', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await harness({ scaleBounds: [{ namespace: 'shop', name: 'web', min: 2, max: 6 }] });
+    seedDeployment(h.api, { namespace: 'shop', name: 'web', replicas: 3 });
+    h.api.clearRequests();
+  });
+  afterEach(() => h.close());
+
+  it('sends kubectl scale’s merge patch to the scale subresource and the Deployment follows', async () => {
+    const action = scaleAction(h.deps);
+    const res = await action.run(
+      action.params.parse({ namespace: 'shop', name: 'web', replicas: 5 }),
+      h.ctx(),
+    );
+    expect(h.api.writes()).toEqual([
+      {
+        method: 'PATCH',
+        path: SCALE_PATH,
+        query: {},
+        contentType: 'application/merge-patch+json',
+        body: { spec: { replicas: 5 } },
+      },
+    ]);
+    expect(res.writes).toEqual([
+      {
+        method: 'PATCH',
+        path: SCALE_PATH,
+        contentType: 'application/merge-patch+json',
+        body: { spec: { replicas: 5 } },
+      },
+    ]);
+    expect(res.output).toMatchObject({
+      cluster: 'prod',
+      replicas: { before: 3, after: 5 },
+      requested: 5,
+      clamped: false,
+    });
+    const dep = h.api.get('deployments', 'shop', 'web')!;
+    expect((dep['spec'] as { replicas: number }).replicas).toBe(5);
+    expect(h.api.list('pods', 'shop')).toHaveLength(5);
+  });
+
+  it('steps by N and by a factor, clamped to the target’s bounds', async () => {
+    const action = scaleAction(h.deps);
+    const up = await action.run(action.params.parse({ namespace: 'shop', name: 'web', by: 10 }), h.ctx());
+    expect(up.output).toMatchObject({ replicas: { before: 3, after: 6 }, requested: 13, clamped: true });
+    const down = await action.run(
+      action.params.parse({ namespace: 'shop', name: 'web', factor: 0.1 }),
+      h.ctx(),
+    );
+    expect(down.output).toMatchObject({ replicas: { before: 6, after: 2 }, requested: 0, clamped: true });
+    expect((h.api.get('deployments', 'shop', 'web')!['spec'] as { replicas: number }).replicas).toBe(2);
+  });
+
+  it('is a no-op without writes when already at the clamped count', async () => {
+    const action = scaleAction(h.deps);
+    const res = await action.run(
+      action.params.parse({ namespace: 'shop', name: 'web', replicas: 3 }),
+      h.ctx(),
+    );
+    expect(res.noop).toBe(true);
+    expect(res.writes).toEqual([]);
+    expect(h.api.writes()).toEqual([]);
+  });
+
+  it('in shadow mode records the same request and does not send it', async () => {
+    const action = scaleAction(h.deps);
+    const res = await action.run(
+      action.params.parse({ namespace: 'shop', name: 'web', replicas: 4 }),
+      h.ctx({ shadow: true }),
+    );
+    expect(res.writes).toEqual([
+      {
+        method: 'PATCH',
+        path: SCALE_PATH,
+        contentType: 'application/merge-patch+json',
+        body: { spec: { replicas: 4 } },
+      },
+    ]);
+    expect(h.api.writes()).toEqual([]);
+    expect(h.api.requests.map((r) => r.method)).toEqual(['GET']);
+    expect((h.api.get('deployments', 'shop', 'web')!['spec'] as { replicas: number }).replicas).toBe(3);
+  });
+
+  it('pre-flights each write with dryRun=All before the real call when configured', async () => {
+    const pre = await harness({ preflightDryRun: true });
+    try {
+      seedDeployment(pre.api, { name: 'api', replicas: 1 });
+      pre.api.clearRequests();
+      const action = scaleAction(pre.deps);
+      const res = await action.run(action.params.parse({ name: 'api', replicas: 2 }), pre.ctx());
+      const path = '/apis/apps/v1/namespaces/default/deployments/api/scale';
+      expect(pre.api.writes().map((r) => [r.path, r.query])).toEqual([
+        [path, { dryRun: 'All' }],
+        [path, {}],
+      ]);
+      expect(res.writes.map((w) => w.path)).toEqual([`${path}?dryRun=All`, path]);
+    } finally {
+      await pre.close();
+    }
+  });
+
+  it('reports conflicts and server errors as retryable, not-found as not', async () => {
+    const action = scaleAction(h.deps);
+    const params = action.params.parse({ namespace: 'shop', name: 'web', replicas: 4 });
+    h.api.failNext(1, { code: 409, reason: 'Conflict' }, { method: 'PATCH' });
+    await expect(action.run(params, h.ctx())).rejects.toMatchObject({
+      name: 'K8sActionError',
+      status: 409,
+      reason: 'Conflict',
+      retryable: true,
+    });
+    h.api.failNext(1, { code: 503, reason: 'ServiceUnavailable' });
+    await expect(action.run(params, h.ctx())).rejects.toMatchObject({ status: 503, retryable: true });
+    const missing = action.params.parse({ namespace: 'shop', name: 'nope', replicas: 4 });
+    const err = await action.run(missing, h.ctx()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(K8sActionError);
+    expect(err).toMatchObject({ status: 404, reason: 'NotFound', retryable: false, code: 'K8s.NotFound' });
+    expect((err as Error).message).toContain('deployments.apps "nope" not found');
+    h.api.failNext(1, { code: 403, reason: 'Forbidden' });
+    await expect(action.run(params, h.ctx())).rejects.toMatchObject({ status: 403, retryable: false });
+  });
+
+  it('names its target for guard rails', () => {
+    const action = scaleAction(h.deps);
+    expect(action.target!(action.params.parse({ namespace: 'shop', name: 'web', replicas: 1 }))).toEqual({
+      cluster: 'prod',
+      namespace: 'shop',
+      kind: 'Deployment',
+      name: 'web',
+    });
+  });
+});
+
+describe('desiredReplicas', () => {
+  const bounds = { min: 1, max: 10, allowZero: false };
+  it('never goes to zero unless the target allows it', () => {
+    expect(desiredReplicas(3, { namespace: 'a', name: 'b', replicas: 0 }, bounds).after).toBe(1);
+    expect(
+      desiredReplicas(3, { namespace: 'a', name: 'b', replicas: 0 }, { min: 0, max: 10, allowZero: true })
+        .after,
+    ).toBe(0);
+    expect(desiredReplicas(3, { namespace: 'a', name: 'b', by: -5 }, bounds)).toEqual({
+      requested: 0,
+      after: 1,
+    });
+    expect(desiredReplicas(3, { namespace: 'a', name: 'b', factor: 1.5 }, bounds)).toEqual({
+      requested: 5,
+      after: 5,
+    });
+  });
+});
