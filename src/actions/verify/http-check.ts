@@ -59,17 +59,16 @@ export function httpCheckAction(deps: HttpCheckDeps): ActionDefinition<HttpParam
       }
       const timeoutMs = params.timeoutMs ?? deps.timeoutMs;
       let answer: { status: number; text: string };
+      const timeout = AbortSignal.timeout(timeoutMs);
       try {
-        answer = await fetchCapped(params, timeoutMs, deps, ctx.signal);
+        answer = await fetchCapped(params, AbortSignal.any([ctx.signal, timeout]), deps);
       } catch (err) {
         ctx.signal.throwIfAborted();
-        throw new VerificationFailedError(
-          `verify.http: ${params.method} ${params.url} failed: ${describeError(err)}`,
-          {
-            url: params.url,
-            error: describeError(err),
-          },
-        );
+        const reason = timeout.aborted ? `no answer within ${timeoutMs} ms` : failureReason(err);
+        throw new VerificationFailedError(`verify.http: ${params.method} ${params.url} failed: ${reason}`, {
+          url: params.url,
+          error: reason,
+        });
       }
       const checks = judge(params.expect, answer);
       const result: HttpResult = { url: params.url, status: answer.status, checks };
@@ -85,6 +84,12 @@ export function httpCheckAction(deps: HttpCheckDeps): ActionDefinition<HttpParam
   };
 }
 
+// undici reports "fetch failed" and hides the socket error (ECONNREFUSED…) in `cause`.
+function failureReason(err: unknown): string {
+  const code = err instanceof Error ? (err.cause as { code?: unknown } | undefined)?.code : undefined;
+  return typeof code === 'string' ? `${describeError(err)} (${code})` : describeError(err);
+}
+
 /** Same origin as a configured prefix and a path under it; `http://svc` never admits `http://svc.evil`. */
 export function isAllowed(url: string, prefixes: readonly string[]): boolean {
   const target = new URL(url);
@@ -94,14 +99,13 @@ export function isAllowed(url: string, prefixes: readonly string[]): boolean {
   });
 }
 
-async function fetchCapped(params: HttpParams, timeoutMs: number, deps: HttpCheckDeps, signal: AbortSignal) {
-  const combined = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+async function fetchCapped(params: HttpParams, signal: AbortSignal, deps: HttpCheckDeps) {
   const response = await (deps.fetch ?? fetch)(params.url, {
     method: params.method,
     headers: { 'user-agent': 'rebound-verify/1', ...params.headers },
     body: params.body,
     redirect: 'manual',
-    signal: combined,
+    signal,
   });
   const chunks: Uint8Array[] = [];
   let size = 0;

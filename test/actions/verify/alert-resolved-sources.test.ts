@@ -1,0 +1,145 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { alertResolvedAction } from '../../../src/actions/verify/alert-resolved.ts';
+import { VerificationUnavailableError } from '../../../src/actions/verify/errors.ts';
+import { alertmanagerPoller, prometheusPoller } from '../../../src/actions/verify/pollers.ts';
+import { ResolvedAlertHub } from '../../../src/actions/verify/resolved-signal.ts';
+import { AlertmanagerClient } from '../../../src/integrations/alertmanager/client.ts';
+import { PrometheusClient } from '../../../src/integrations/prometheus/client.ts';
+import { HttpRecorder } from '../../support/receivers/http-recorder.ts';
+import { rejection, testContext } from './context.ts';
+
+/**
+ * Failure paths no real server produces on demand (5xx, refusals), with stand-ins answering the documented
+ * envelopes: Alertmanager v2 `[]` / gettable alerts, Prometheus `{status, data | errorType, error}`.
+ */
+
+const firingAm = {
+  status: 200,
+  body: [
+    {
+      labels: { alertname: 'A', service: 's' },
+      annotations: {},
+      startsAt: '2024-01-01T00:00:00Z',
+      endsAt: '2024-01-01T01:00:00Z',
+      updatedAt: '2024-01-01T00:00:00Z',
+      fingerprint: '0123456789abcdef',
+      generatorURL: '',
+      receivers: [{ name: 'r' }],
+      status: { state: 'active', silencedBy: [], inhibitedBy: [] },
+    },
+  ],
+};
+
+describe('verify.alertResolved source handling', () => {
+  let am: HttpRecorder;
+  let prom: HttpRecorder;
+
+  beforeEach(async () => {
+    am = await HttpRecorder.start(() => ({ status: 200, body: [] }));
+    prom = await HttpRecorder.start(() => ({
+      status: 400,
+      body: { status: 'error', errorType: 'bad_data', error: 'parse error' },
+    }));
+  });
+  afterEach(async () => {
+    await am.close();
+    await prom.close();
+  });
+
+  function action(options: { withProm?: boolean; hub?: ResolvedAlertHub } = {}) {
+    const pollers = [alertmanagerPoller(new AlertmanagerClient({ url: am.url, timeoutMs: 1_000 }))];
+    if (options.withProm)
+      pollers.push(prometheusPoller(new PrometheusClient({ url: prom.url, timeoutMs: 1_000 })));
+    return alertResolvedAction({
+      pollers,
+      resolved: options.hub,
+      defaultTimeoutSeconds: 20,
+      defaultPollIntervalSeconds: 0.01,
+    });
+  }
+
+  it('keeps polling through transient failures and records them', async () => {
+    am.script({ status: 503, body: 'overloaded' }, firingAm, { status: 502, body: 'bad gateway' });
+    const a = action();
+    const out = (await a.run(a.params.parse({ alertname: 'A', labels: { service: 's' } }), testContext()))
+      .output;
+    expect(out.source).toBe('alertmanager');
+    expect(out.checks.map((c) => c.outcome)).toEqual(['error', 'firing', 'error', 'resolved']);
+    expect(am.requests.map((r) => r.query.getAll('filter'))).toContainEqual(['alertname="A"', 'service="s"']);
+  });
+
+  it('drops a source that fails for good and decides by the others', async () => {
+    am.script(firingAm, firingAm);
+    const a = action({ withProm: true });
+    const out = (await a.run(a.params.parse({ alertname: 'A', labels: { service: 's' } }), testContext()))
+      .output;
+    expect(out.source).toBe('alertmanager');
+    expect(out.checks.filter((c) => c.source === 'prometheus')).toEqual([
+      expect.objectContaining({ outcome: 'error' }),
+    ]);
+    expect(prom.requests).toHaveLength(1);
+  });
+
+  it('says Rebound.VerificationUnavailable when no source can answer', async () => {
+    am.script({ status: 400, body: '"bad matcher format"' });
+    const a = action({ withProm: true });
+    const err = await rejection(a.run(a.params.parse({ alertname: 'A' }), testContext()));
+    expect(err).toBeInstanceOf(VerificationUnavailableError);
+    expect(err.name).toBe('Rebound.VerificationUnavailable');
+    expect(err.message).toContain('bad matcher format');
+    expect(err.message).toContain('parse error');
+
+    const none = alertResolvedAction({
+      pollers: [],
+      defaultTimeoutSeconds: 1,
+      defaultPollIntervalSeconds: 1,
+    });
+    const noSource = await rejection(none.run(none.params.parse({ alertname: 'A' }), testContext()));
+    expect(noSource.message).toMatch(/configure verify.prometheus or verify.alertmanager/);
+  });
+
+  it('waits for every alert of the incident and reports the last to resolve', async () => {
+    const hub = new ResolvedAlertHub();
+    const a = alertResolvedAction({
+      pollers: [],
+      resolved: hub,
+      defaultTimeoutSeconds: 20,
+      defaultPollIntervalSeconds: 1,
+    });
+    const params = a.params.parse({ alerts: [{ alertname: 'A', labels: { s: '1' } }, { alertname: 'B' }] });
+    const running = a.run(params, testContext());
+    hub.notifyResolved({ alertname: 'B', s: '9' }, new Date('2024-01-01T00:00:02Z'));
+    hub.notifyResolved({ alertname: 'A', s: '1' }, new Date('2024-01-01T00:00:01Z'));
+    const out = (await running).output;
+    expect(out).toMatchObject({ resolved: true, source: 'webhook', at: '2024-01-01T00:00:02.000Z' });
+    expect(out.alerts.map((x) => x.alertname)).toEqual(['A', 'B']);
+  });
+
+  it('stops every source when the caller aborts', async () => {
+    const hub = new ResolvedAlertHub();
+    am.script(firingAm);
+    const a = alertResolvedAction({
+      pollers: [alertmanagerPoller(new AlertmanagerClient({ url: am.url, timeoutMs: 1_000 }))],
+      resolved: hub,
+      defaultTimeoutSeconds: 20,
+      defaultPollIntervalSeconds: 30,
+    });
+    const controller = new AbortController();
+    const running = a.run(a.params.parse({ alertname: 'A' }), testContext({ signal: controller.signal }));
+    while (am.requests.length === 0) await new Promise((r) => setTimeout(r, 10));
+    controller.abort(new Error('execution stopped'));
+    expect((await rejection(running)).message).toBe('execution stopped');
+    expect(hub.waiting).toBe(0);
+  });
+
+  it('validates its parameters', () => {
+    const a = action();
+    expect(a.params.safeParse({ alertname: 'A', alerts: [{ alertname: 'B' }] }).success).toBe(false);
+    expect(a.params.safeParse({}).success).toBe(false);
+    expect(a.params.safeParse({ alertname: 'A', labels: { 'bad-label': 'x' } }).success).toBe(false);
+    expect(a.params.safeParse({ alertname: 'A', deadline: 'tomorrow' }).success).toBe(false);
+    expect(
+      a.params.safeParse({ alertname: 'A', sources: ['webhook'], deadline: '2030-01-01T00:00:00Z' }).success,
+    ).toBe(true);
+  });
+});
