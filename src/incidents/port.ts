@@ -15,6 +15,8 @@ export interface IncidentChange {
   readonly alerts: readonly IncidentAlert[];
   /** New timeline entries; their `seq` continue the incident's timeline. */
   readonly timeline: readonly Omit<TimelineEntry, 'seq'>[];
+  /** Ids of the events this change applies; recorded so a re-delivered event is recognised. */
+  readonly eventIds?: readonly string[];
 }
 
 export interface IncidentQuery {
@@ -36,6 +38,8 @@ export interface IncidentPage {
 export interface IncidentStore {
   /** Returns the open (not resolved) incident with this correlation key, if any. */
   findOpenByKey(correlationKey: string): Promise<Incident | undefined>;
+  /** Returns which of these event ids have already been applied to some incident. */
+  appliedEvents(eventIds: readonly string[]): Promise<Set<string>>;
   /** Returns an incident by id. */
   getIncident(id: string): Promise<Incident | undefined>;
   /** Lists incidents newest first (by openedAt), filtered by status / service / time. */

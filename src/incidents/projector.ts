@@ -22,6 +22,7 @@ interface Working {
   readonly alerts: Map<string, IncidentAlert>;
   readonly changedAlerts: Set<string>;
   readonly timeline: NewEntry[];
+  readonly eventIds: string[];
 }
 
 /** Something that happened to an incident as a result of alert events, for metrics and listeners. */
@@ -48,8 +49,10 @@ export class IncidentProjector {
     const all: Working[] = [];
     let opened = 0;
     let resolved = 0;
-    for (const event of events) {
-      if (event.envelope['detail-type'] !== ALERT_DETAIL_TYPE) continue;
+    const alertEvents = events.filter((e) => e.envelope['detail-type'] === ALERT_DETAIL_TYPE);
+    const applied = await this.store.appliedEvents(alertEvents.map((e) => e.envelope.id));
+    for (const event of alertEvents) {
+      if (applied.has(event.envelope.id)) continue;
       const detail = event.envelope.detail as AlertDetail;
       const { key, keyLabels } = correlationKey(detail.labels, detail.fingerprint, this.config.correlation);
       let work = byKey.get(key) ?? (await this.load(key));
@@ -63,6 +66,7 @@ export class IncidentProjector {
       }
       byKey.set(key, work);
       this.applyAlert(work, detail, event);
+      work.eventIds.push(event.envelope.id);
       if (this.maybeAutoResolve(work, event)) {
         resolved += 1;
         byKey.delete(key); // a later firing alert with this key opens a new incident
@@ -75,6 +79,7 @@ export class IncidentProjector {
         expectedVersion: w.expectedVersion,
         alerts: [...w.changedAlerts].map((fp) => w.alerts.get(fp)!),
         timeline: w.timeline,
+        eventIds: w.eventIds,
       }));
     return { changes, opened, resolved };
   }
@@ -89,6 +94,7 @@ export class IncidentProjector {
       alerts: new Map(alerts.map((a) => [a.fingerprint, a])),
       changedAlerts: new Set(),
       timeline: [],
+      eventIds: [],
     };
   }
 
@@ -126,6 +132,7 @@ export class IncidentProjector {
       alerts: new Map(),
       changedAlerts: new Set(),
       timeline: [],
+      eventIds: [],
     };
     work.timeline.push({
       incidentId: incident.id,
@@ -141,7 +148,6 @@ export class IncidentProjector {
 
   private applyAlert(work: Working, detail: AlertDetail, event: StoredEvent): void {
     const previous = work.alerts.get(detail.fingerprint);
-    if (previous?.lastEventId === event.envelope.id) return;
     if (previous && previous.status === detail.status && previous.startsAt === detail.startsAt) return;
     const at = event.envelope.time;
     const alertname = detail.labels['alertname'] ?? detail.fingerprint;

@@ -66,6 +66,12 @@ export const incidentMigrations: Migration[] = [
         correlation_id TEXT,
         PRIMARY KEY (incident_id, seq)
       );
+      -- Events already applied: projection is idempotent on the event id.
+      CREATE TABLE incident_events (
+        event_id TEXT PRIMARY KEY,
+        incident_id TEXT NOT NULL REFERENCES incidents (id) ON DELETE CASCADE
+      );
+      CREATE INDEX incident_events_by_incident ON incident_events (incident_id);
     `,
   },
 ];
@@ -121,6 +127,8 @@ export class SqliteIncidentStore implements IncidentStore {
         annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
         generator_url = excluded.generator_url, last_event_id = excluded.last_event_id,
         updated_at = excluded.updated_at`),
+      applied: db.prepare('SELECT 1 FROM incident_events WHERE event_id = ?').pluck(),
+      recordApplied: db.prepare('INSERT OR IGNORE INTO incident_events (event_id, incident_id) VALUES (?, ?)'),
       appendTimeline: db.prepare('INSERT INTO timeline VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       checkpoint: db.prepare(`INSERT INTO consumer_offsets (consumer, seq) VALUES (?, ?)
         ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq WHERE excluded.seq > consumer_offsets.seq`),
@@ -130,6 +138,10 @@ export class SqliteIncidentStore implements IncidentStore {
   async findOpenByKey(correlationKey: string): Promise<Incident | undefined> {
     const row = this.stmts.openByKey.get(correlationKey) as IncidentRow | undefined;
     return row && toIncident(row);
+  }
+
+  async appliedEvents(eventIds: readonly string[]): Promise<Set<string>> {
+    return new Set(eventIds.filter((id) => this.stmts.applied.get(id) !== undefined));
   }
 
   async getIncident(id: string): Promise<Incident | undefined> {
@@ -261,6 +273,7 @@ export class SqliteIncidentStore implements IncidentStore {
         a.updatedAt,
       );
     }
+    for (const eventId of change.eventIds ?? []) this.stmts.recordApplied.run(eventId, i.id);
     let seq = (this.stmts.lastSeq.get(i.id) as { seq: number }).seq;
     for (const t of change.timeline) {
       seq += 1;

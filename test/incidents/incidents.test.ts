@@ -1,0 +1,204 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { canTransition, transition, INCIDENT_STATUSES } from '../../src/incidents/lifecycle.ts';
+import { correlationKey } from '../../src/incidents/correlate.ts';
+import { incidentsConfigSchema } from '../../src/incidents/config.ts';
+import { makeTestApp, webhook, type TestApp } from '../support/app.ts';
+
+let t: TestApp;
+afterEach(async () => t?.close());
+
+async function ingest(payload: unknown) {
+  const res = await t.app.http.inject({
+    method: 'POST',
+    url: '/v1/webhooks/alertmanager',
+    payload: payload as object,
+  });
+  expect(res.statusCode).toBe(200);
+  await t.app.settle();
+}
+
+async function listIncidents(query = '') {
+  const res = await t.app.http.inject({ method: 'GET', url: `/v1/incidents${query}` });
+  expect(res.statusCode).toBe(200);
+  return res.json() as {
+    items: { id: string; status: string; firingCount: number; alertCount: number; severity: string }[];
+    nextCursor?: string;
+  };
+}
+
+describe('incident lifecycle', () => {
+  it('allows the documented moves and refuses the rest with a message naming both ends', () => {
+    expect(canTransition('open', 'remediating')).toBe(true);
+    expect(canTransition('remediating', 'verifying')).toBe(true);
+    expect(canTransition('verifying', 'resolved')).toBe(true);
+    expect(canTransition('verifying', 'escalated')).toBe(true);
+    expect(() => transition('resolved', 'open')).toThrow(/resolved is final/);
+    expect(() => transition('open', 'verifying')).toThrow(/from open to verifying/);
+    for (const s of INCIDENT_STATUSES) expect(canTransition(s, s)).toBe(false);
+  });
+});
+
+describe('correlation', () => {
+  const config = incidentsConfigSchema.parse({
+    correlation: { rules: [{ match: { alertname: 'NodeNotReady' }, labels: ['cluster'] }] },
+  }).correlation;
+
+  it('keys on the correlation labels present, in configured order', () => {
+    expect(correlationKey({ alertname: 'A', service: 's', pod: 'p1' }, 'f', config).key).toBe(
+      'alertname="A",service="s"',
+    );
+    expect(correlationKey({ alertname: 'A', service: 's', pod: 'p2' }, 'f', config).key).toBe(
+      'alertname="A",service="s"',
+    );
+  });
+
+  it('applies the first matching per-matcher rule', () => {
+    expect(correlationKey({ alertname: 'NodeNotReady', cluster: 'c1', node: 'n1' }, 'f', config).key).toBe(
+      'cluster="c1"',
+    );
+  });
+
+  it('falls back to the fingerprint when no correlation label is present', () => {
+    expect(correlationKey({ foo: 'bar' }, 'abc', config).key).toBe('fingerprint=abc');
+  });
+});
+
+describe('incidents from alerts', () => {
+  it('correlates alerts of the same key into one incident and resolves it when all resolve', async () => {
+    t = await makeTestApp();
+    const a = {
+      alertname: 'HighErrorRate',
+      namespace: 'shop',
+      service: 'checkout',
+      pod: 'a',
+      severity: 'warning',
+    };
+    const b = { ...a, pod: 'b', severity: 'critical' };
+    await ingest(webhook([{ labels: a }]));
+    await ingest(webhook([{ labels: b }]));
+    let { items } = await listIncidents();
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ status: 'open', alertCount: 2, firingCount: 2, severity: 'critical' });
+
+    await ingest(webhook([{ labels: a, status: 'resolved' }]));
+    ({ items } = await listIncidents());
+    expect(items[0]).toMatchObject({ status: 'open', firingCount: 1 });
+
+    await ingest(webhook([{ labels: b, status: 'resolved' }]));
+    ({ items } = await listIncidents());
+    expect(items[0]).toMatchObject({ status: 'resolved', firingCount: 0 });
+
+    const detail = (await t.app.http.inject({ method: 'GET', url: `/v1/incidents/${items[0]!.id}` })).json();
+    expect(detail.alerts).toHaveLength(2);
+    expect(detail.timeline.map((e: { kind: string }) => e.kind)).toEqual([
+      'incident.opened',
+      'alert.attached',
+      'alert.attached',
+      'alert.resolved',
+      'alert.resolved',
+      'status.changed',
+    ]);
+    expect(detail.timeline.map((e: { seq: number }) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(detail.timeline[0].correlationId).toBeTruthy();
+
+    // A new firing alert after resolution opens a new incident.
+    await ingest(webhook([{ labels: a, startsAt: '2026-11-25T21:00:00Z' }]));
+    expect((await listIncidents()).items).toHaveLength(2);
+  });
+
+  it('keeps different keys apart and filters by status and service', async () => {
+    t = await makeTestApp();
+    await ingest(
+      webhook([{ labels: { alertname: 'X', service: 'a' } }, { labels: { alertname: 'Y', service: 'b' } }]),
+    );
+    expect((await listIncidents()).items).toHaveLength(2);
+    expect((await listIncidents('?service=a')).items).toHaveLength(1);
+    expect((await listIncidents('?status=resolved')).items).toHaveLength(0);
+    const bad = await t.app.http.inject({ method: 'GET', url: '/v1/incidents?status=bogus' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toMatch(/unknown status "bogus"/);
+  });
+
+  it('pages through incidents with a cursor, newest first', async () => {
+    let clock = Date.parse('2026-11-25T00:00:00Z');
+    t = await makeTestApp({}, () => new Date((clock += 1000)));
+    for (let i = 0; i < 5; i++) await ingest(webhook([{ labels: { alertname: `A${i}` } }]));
+    const first = await listIncidents('?limit=2');
+    expect(first.items).toHaveLength(2);
+    expect(first.nextCursor).toBeTruthy();
+    const second = await listIncidents(`?limit=2&cursor=${first.nextCursor}`);
+    const third = await listIncidents(`?limit=2&cursor=${second.nextCursor}`);
+    expect(third.nextCursor).toBeUndefined();
+    const ids = [...first.items, ...second.items, ...third.items].map((i) => i.id);
+    expect(new Set(ids).size).toBe(5);
+    expect(ids).toEqual([...ids].sort().reverse());
+    expect((await t.app.http.inject({ method: 'GET', url: '/v1/incidents?cursor=garbage' })).statusCode).toBe(
+      400,
+    );
+  });
+
+  it('acknowledges and resolves through the API with actor and comment, and refuses illegal moves', async () => {
+    t = await makeTestApp();
+    await ingest(webhook([{ labels: { alertname: 'Z' } }]));
+    const [incident] = (await listIncidents()).items;
+    const ack = await t.app.http.inject({
+      method: 'POST',
+      url: `/v1/incidents/${incident!.id}/acknowledge`,
+      payload: { actor: 'alice', comment: 'looking' },
+    });
+    expect(ack.statusCode).toBe(200);
+    expect(ack.json().incident.status).toBe('acknowledged');
+    const resolve = await t.app.http.inject({
+      method: 'POST',
+      url: `/v1/incidents/${incident!.id}/resolve`,
+      payload: {},
+    });
+    expect(resolve.json().incident.status).toBe('resolved');
+    const again = await t.app.http.inject({
+      method: 'POST',
+      url: `/v1/incidents/${incident!.id}/acknowledge`,
+      payload: {},
+    });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().code).toBe('ILLEGAL_TRANSITION');
+    const detail = (await t.app.http.inject({ method: 'GET', url: `/v1/incidents/${incident!.id}` })).json();
+    const last = detail.timeline.slice(-2);
+    expect(last[0]).toMatchObject({
+      actor: 'user:local (alice)',
+      kind: 'status.changed',
+      description: 'Acknowledged by user:local (alice): looking',
+    });
+    expect(last[1].description).toBe('Resolved by user:local');
+    const missing = await t.app.http.inject({ method: 'GET', url: '/v1/incidents/inc_nope' });
+    expect(missing.statusCode).toBe(404);
+  });
+
+  it('resolves nothing for a resolved alert with no open incident', async () => {
+    t = await makeTestApp();
+    await ingest(webhook([{ labels: { alertname: 'Ghost' }, status: 'resolved' }]));
+    expect((await listIncidents()).items).toHaveLength(0);
+  });
+
+  it('reprocessing the event log after a lost checkpoint changes nothing (idempotent on event id)', async () => {
+    t = await makeTestApp();
+    await ingest(
+      webhook([{ labels: { alertname: 'R', pod: 'a' } }, { labels: { alertname: 'R', pod: 'b' } }]),
+    );
+    await ingest(webhook([{ labels: { alertname: 'R', pod: 'a' }, status: 'resolved' }]));
+    const before = (await listIncidents()).items[0]!;
+    const timeline = (await t.app.incidents.get(before.id)).timeline;
+    await t.app.stop();
+    // Lose the consumer checkpoint: on restart every event is projected again.
+    const db = new Database(join(t.dir, 'rebound.db'));
+    db.prepare('DELETE FROM consumer_offsets').run();
+    db.close();
+    t = await makeTestApp({}, undefined, t.dir);
+    await t.app.settle();
+    const after = await t.app.incidents.get(before.id);
+    expect(after.timeline).toEqual(timeline);
+    expect(after.incident).toMatchObject({ firingCount: 1, alertCount: 2, status: 'open' });
+    expect((await listIncidents()).items).toHaveLength(1);
+  });
+});

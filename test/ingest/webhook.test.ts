@@ -1,0 +1,179 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { signBody } from '../../src/http/auth.ts';
+import { fixture, makeTestApp, webhook, type TestApp } from '../support/app.ts';
+
+const URL = '/v1/webhooks/alertmanager';
+let t: TestApp;
+afterEach(async () => t?.close());
+
+const post = (body: unknown, headers: Record<string, string> = {}) =>
+  t.app.http.inject({
+    method: 'POST',
+    url: URL,
+    headers: { 'content-type': 'application/json', ...headers },
+    payload: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+
+describe('POST /v1/webhooks/alertmanager', () => {
+  it('stores each alert of a real Alertmanager payload as one EventBridge event', async () => {
+    t = await makeTestApp();
+    const res = await post(fixture('firing'));
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ accepted: 1, duplicates: 0 });
+    const { items } = await t.app.events.listEvents({ limit: 10 });
+    expect(items).toHaveLength(1);
+    const envelope = items[0]!.envelope;
+    expect(Object.keys(envelope).sort()).toEqual(
+      ['account', 'detail', 'detail-type', 'id', 'region', 'resources', 'source', 'time', 'version'].sort(),
+    );
+    expect(envelope).toMatchObject({
+      version: '0',
+      'detail-type': 'Alertmanager Alert',
+      source: 'rebound.alertmanager',
+      detail: {
+        status: 'firing',
+        labels: { alertname: 'HighErrorRate', severity: 'page' },
+        annotations: { summary: '5xx ratio 11.75%' },
+        startsAt: '2026-11-25T20:07:03.667Z',
+        endsAt: '0001-01-01T00:00:00Z',
+        fingerprint: '3eacacedc5464f06',
+        groupKey: '{}:{alertname="HighErrorRate"}',
+        receiver: 'hook',
+        externalURL: 'http://vm:19093',
+      },
+    });
+    expect(envelope.detail['correlationId']).toBe(items[0]!.correlationId);
+  });
+
+  it('acknowledges duplicates (HA pairs, retries) and records them once', async () => {
+    t = await makeTestApp();
+    expect((await post(fixture('firing'))).json()).toMatchObject({ accepted: 1, duplicates: 0 });
+    expect((await post(fixture('firing'))).json()).toMatchObject({ accepted: 0, duplicates: 1 });
+    expect((await post(fixture('resolved'))).json()).toMatchObject({ accepted: 1, duplicates: 0 });
+    expect((await t.app.events.listEvents({ limit: 10 })).items).toHaveLength(2);
+    const metrics = await t.app.metrics.registry.getSingleMetricAsString('rebound_alerts_duplicate_total');
+    expect(metrics).toContain('rebound_alerts_duplicate_total 1');
+  });
+
+  it('tolerates unknown fields and computes a missing fingerprint', async () => {
+    t = await makeTestApp();
+    const payload = fixture('firing');
+    payload['notification_reason'] = 'new';
+    payload['routeLabels'] = { team: 'a' };
+    const alerts = payload['alerts'] as Record<string, unknown>[];
+    delete alerts[0]!['fingerprint'];
+    alerts[0]!['extra'] = true;
+    expect((await post(payload)).statusCode).toBe(200);
+    const { items } = await t.app.events.listEvents({ limit: 1 });
+    expect(items[0]!.envelope.detail['fingerprint']).toBe('3eacacedc5464f06');
+  });
+
+  it.each([
+    ['malformed JSON', '{"version":', '$', /not valid JSON/],
+    ['wrong version', { ...fixture('firing'), version: '3' }, 'version', /version "4"/],
+    [
+      'missing groupKey',
+      (() => {
+        const p = fixture('firing');
+        delete p['groupKey'];
+        return p;
+      })(),
+      'groupKey',
+      /expected string/,
+    ],
+    [
+      'label of wrong type',
+      {
+        ...fixture('firing'),
+        alerts: [{ ...(fixture('firing')['alerts'] as object[])[0], labels: { a: 1 } }],
+      },
+      'alerts[0].labels.a',
+      /expected string/,
+    ],
+    [
+      'bad timestamp',
+      {
+        ...fixture('firing'),
+        alerts: [{ ...(fixture('firing')['alerts'] as object[])[0], startsAt: 'yesterday' }],
+      },
+      'alerts[0].startsAt',
+      /RFC 3339/,
+    ],
+    [
+      'wrong fingerprint',
+      {
+        ...fixture('firing'),
+        alerts: [{ ...(fixture('firing')['alerts'] as object[])[0], fingerprint: '0000000000000000' }],
+      },
+      'alerts[0].fingerprint',
+      /does not match/,
+    ],
+    ['no alerts', { ...fixture('firing'), alerts: [] }, 'alerts', /at least one alert/],
+    ['an array', [], '$', /expected object/],
+  ])('rejects %s with 400 naming the field', async (_name, body, path, message) => {
+    t = await makeTestApp();
+    const res = await post(body);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'INVALID_PAYLOAD', path });
+    expect(res.json().message).toMatch(message);
+    expect((await t.app.events.listEvents({ limit: 1 })).items).toHaveLength(0);
+  });
+
+  it('answers 413 above the body limit and 415 for other content types', async () => {
+    t = await makeTestApp({ server: { bodyLimitBytes: 1024 } });
+    const big = fixture('firing');
+    big['commonAnnotations'] = { description: 'x'.repeat(2000) };
+    const res = await post(big);
+    expect(res.statusCode).toBe(413);
+    expect(res.json().code).toBe('PAYLOAD_TOO_LARGE');
+    const text = await t.app.http.inject({
+      method: 'POST',
+      url: URL,
+      headers: { 'content-type': 'text/plain' },
+      payload: 'hi',
+    });
+    expect(text.statusCode).toBe(415);
+  });
+
+  it('requires the bearer token when configured', async () => {
+    t = await makeTestApp({ server: { auth: { webhookTokens: ['s3cret-token-0123456789'] } } });
+    expect((await post(fixture('firing'))).statusCode).toBe(401);
+    expect(
+      (await post(fixture('firing'), { authorization: 'Bearer wrong-token-0123456789' })).statusCode,
+    ).toBe(401);
+    const ok = await post(fixture('firing'), { authorization: 'Bearer s3cret-token-0123456789' });
+    expect(ok.statusCode).toBe(200);
+    const rejects = await t.app.metrics.registry.getSingleMetricAsString('rebound_ingest_rejects_total');
+    expect(rejects).toContain('reason="unauthorized"} 2');
+  });
+
+  it('verifies the HMAC signature and its replay window', async () => {
+    const secret = 'hmac-secret-0123456789abcdef';
+    const now = new Date('2026-11-25T21:00:00Z');
+    t = await makeTestApp({ server: { auth: { hmac: { secret, toleranceSeconds: 300 } } } }, () => now);
+    const body = JSON.stringify(fixture('firing'));
+    const ts = String(now.getTime() / 1000);
+    const sign = (timestamp: string, b = body) => ({
+      'x-rebound-timestamp': timestamp,
+      'x-rebound-signature': signBody(secret, timestamp, b),
+    });
+    expect((await post(body)).statusCode).toBe(401);
+    expect((await post(body, sign(ts))).statusCode).toBe(200);
+    expect(
+      (await post(body, { ...sign(ts), 'x-rebound-signature': signBody(secret, ts, body + ' ') })).statusCode,
+    ).toBe(401);
+    const stale = String(now.getTime() / 1000 - 301);
+    const res = await post(body, sign(stale));
+    expect(res.statusCode).toBe(401);
+    expect(res.json().message).toMatch(/replay window/);
+  });
+
+  it('sheds load with 503 and Retry-After, never 429', async () => {
+    t = await makeTestApp({ ingest: { maxQueueDepth: 1, retryAfterSeconds: 7 } });
+    const two = webhook([{ labels: { alertname: 'A' } }, { labels: { alertname: 'B' } }]);
+    const res = await post(two);
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('7');
+    expect(res.json().code).toBe('OVERLOADED');
+  });
+});
