@@ -28,6 +28,8 @@ export interface EngineOptions {
   readonly reaperIntervalMs?: number;
   readonly tokenSecret?: string;
   readonly shadow?: boolean;
+  /** Run asl-validator's schema check on inline definitions too (default true; registered ones always are). */
+  readonly schemaCheckInline?: boolean;
   readonly metrics?: WorkflowMetrics;
   /** Called with errors that have no caller to go to (a failed background write, a bug). */
   readonly onError?: (executionId: string, err: unknown) => void;
@@ -126,7 +128,14 @@ export class Engine {
     const [machineName, definition] =
       typeof workflow === 'string'
         ? [workflow, this.requireRegistry().require(workflow).definition]
-        : ['inline', assertValidDefinition(workflow, {}, 'the definition')];
+        : [
+            'inline',
+            assertValidDefinition(
+              workflow,
+              { schema: this.options.schemaCheckInline ?? true },
+              'the definition',
+            ),
+          ];
     const name = options.name ?? randomUUID();
     const now = this.clock.now();
     const id = `${machineName}:${name}`;

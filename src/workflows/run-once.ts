@@ -24,6 +24,8 @@ export interface RunOnceOptions {
   readonly clock?: Clock;
   /** Directory for the temporary database; removed afterwards. */
   readonly tmpDir?: string;
+  /** Run asl-validator's (slow) schema check; Rebound's own checks always run. Default true. */
+  readonly schemaCheck?: boolean;
 }
 
 /** Runs one execution to its end in-process, on a temporary SQLite database, and returns its result. */
@@ -41,6 +43,7 @@ export async function runOnce(
       runner: options.runner,
       clock: options.clock,
       workerId: 'run-once',
+      schemaCheckInline: options.schemaCheck ?? true,
     });
     const started = await engine.startExecution(definition, input, { name: 'run' });
     const record = await engine.waitFor(started.executionId);

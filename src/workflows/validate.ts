@@ -17,6 +17,28 @@ export interface ValidateOptions {
    * handlers that are loaded later).
    */
   readonly knownActions?: ReadonlySet<string>;
+  /**
+   * Also run asl-validator's JSON-schema check (default true). It builds its schema compiler on every call
+   * (over a second), so results are cached per definition text.
+   */
+  readonly schema?: boolean;
+}
+
+const schemaCache = new Map<string, ValidationIssue[]>();
+
+function schemaIssues(definition: object): ValidationIssue[] {
+  const text = JSON.stringify(definition);
+  const cached = schemaCache.get(text);
+  if (cached) return cached;
+  // asl-validator writes default QueryLanguage fields into what it is given: hand it a copy.
+  const result = aslValidator(JSON.parse(text), { checkArn: false, checkPaths: true });
+  const issues = result.errors.map((e) => ({
+    path: e.schemaError?.instancePath?.replace(/^\//, '').replace(/\//g, '.') ?? '',
+    message: `${e.Message} (${e['Error code']})`,
+  }));
+  if (schemaCache.size > 500) schemaCache.clear();
+  schemaCache.set(text, issues);
+  return issues;
 }
 
 const STATE_TYPES = new Set(['Pass', 'Task', 'Choice', 'Wait', 'Succeed', 'Fail', 'Parallel', 'Map']);
@@ -28,14 +50,8 @@ export function validateDefinition(definition: unknown, options: ValidateOptions
     return [{ path: '', message: 'a state machine definition must be a JSON object' }];
   const issues: ValidationIssue[] = [];
   walk(definition as unknown as MachineDefinition, '', options, issues);
-  if (issues.length > 0) return issues;
-  // asl-validator writes default QueryLanguage fields into what it is given: hand it a copy.
-  const result = aslValidator(structuredClone(definition), { checkArn: false, checkPaths: true });
-  for (const e of result.errors) {
-    const where = e.schemaError?.instancePath?.replace(/^\//, '').replace(/\//g, '.') ?? '';
-    issues.push({ path: where, message: `${e.Message} (${e['Error code']})` });
-  }
-  return issues;
+  if (issues.length > 0 || options.schema === false) return issues;
+  return schemaIssues(definition);
 }
 
 /** Throws ReboundError INVALID_DEFINITION listing the issues, so a bad runbook is never accepted. */
@@ -69,6 +85,7 @@ function walk(
   if (typeof machine.StartAt !== 'string' || !names.has(machine.StartAt)) {
     add('StartAt', `'${String(machine.StartAt)}' is not a state of this state list`);
   }
+  const reachable = reachableStates(machine);
   for (const [name, state] of Object.entries(machine.States)) {
     const at = `States.${name}.`;
     if (!isJsonObject(state) || !STATE_TYPES.has(String(state.Type))) {
@@ -80,6 +97,7 @@ function walk(
     for (const [i, branch] of (state.Branches ?? []).entries())
       walk(branch, `${prefix}${at}Branches[${i}].`, options, issues);
     const processor = state.ItemProcessor ?? state.Iterator;
+    if (!reachable.has(name)) add(`States.${name}`, `the state '${name}' is not reachable from StartAt`);
     if (processor)
       walk(
         processor,
@@ -88,6 +106,25 @@ function walk(
         issues,
       );
   }
+}
+
+function reachableStates(machine: MachineDefinition): Set<string> {
+  const seen = new Set<string>();
+  const queue = [machine.StartAt];
+  while (queue.length > 0) {
+    const name = queue.pop()!;
+    const state = machine.States[name];
+    if (seen.has(name) || !isJsonObject(state)) continue;
+    seen.add(name);
+    const targets = [
+      state.Next,
+      state.Default,
+      ...(state.Catch ?? []).map((c) => c.Next),
+      ...(state.Choices ?? []).map((c) => c.Next),
+    ];
+    for (const t of targets) if (typeof t === 'string') queue.push(t);
+  }
+  return seen;
 }
 
 function checkTargets(

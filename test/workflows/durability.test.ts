@@ -1,0 +1,265 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ActionContext } from '../../src/actions/types.ts';
+import { Fixture, idle } from './support.ts';
+
+let fx: Fixture | undefined;
+afterEach(async () => {
+  await fx?.close();
+  fx = undefined;
+});
+
+const waitThenTask = {
+  StartAt: 'W',
+  States: {
+    W: { Type: 'Wait', Seconds: 3600, Next: 'T' },
+    T: { Type: 'Task', Resource: 'work', End: true },
+  },
+};
+
+describe('durable execution', () => {
+  it('a Wait survives a restart and fires late, never lost; earlier states are not re-run', async () => {
+    const calls: string[] = [];
+    fx = new Fixture({ work: (i, ctx) => (calls.push(ctx.idempotencyKey), { got: i }) });
+    const { executionId } = await fx.engine.startExecution(waitThenTask as never, { n: 1 }, { name: 'w1' });
+    await idle(10);
+    await fx.restart();
+    fx.clock.advance(2 * 3600_000);
+    await fx.settle(executionId);
+    expect(await fx.store.getExecution(executionId)).toMatchObject({
+      status: 'SUCCEEDED',
+      output: { got: { n: 1 } },
+    });
+    expect(calls).toHaveLength(1);
+    const types = (await fx.engine.history(executionId)).map((e) => e.type);
+    expect(types.filter((t) => t === 'WaitStateEntered')).toHaveLength(1);
+  });
+
+  it('a task in flight at a restart is requested again with the same idempotency key, and recorded once', async () => {
+    const keys: string[] = [];
+    let release: (() => void) | undefined;
+    fx = new Fixture({
+      work: (_i, ctx: ActionContext) => {
+        keys.push(ctx.idempotencyKey);
+        if (keys.length === 1)
+          return new Promise((_r, reject) =>
+            ctx.signal.addEventListener('abort', () => reject(new Error('cut'))),
+          );
+        return new Promise((r) => (release = () => r('ok')));
+      },
+    });
+    const def = { StartAt: 'T', States: { T: { Type: 'Task', Resource: 'work', End: true } } };
+    const { executionId } = await fx.engine.startExecution(def as never, {});
+    await idle(10);
+    await fx.restart();
+    await idle(10);
+    release?.();
+    await fx.settle(executionId);
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toBe(keys[1]);
+    const history = await fx.engine.history(executionId);
+    expect(history.filter((e) => e.type === 'TaskSucceeded')).toHaveLength(1);
+    expect(history.map((e) => e.id)).toEqual(history.map((_e, i) => i + 1));
+  });
+
+  it('callback tasks: token in the context, SendTaskSuccess after a restart completes the task', async () => {
+    const tokens: string[] = [];
+    fx = new Fixture({ 'notify.ask': (i) => (tokens.push((i as { token: string }).token), { sent: true }) });
+    const def = {
+      StartAt: 'Ask',
+      States: {
+        Ask: {
+          Type: 'Task',
+          Resource: 'rebound:notify.ask.waitForTaskToken',
+          Parameters: { 'token.$': '$$.Task.Token' },
+          ResultPath: '$.answer',
+          End: true,
+        },
+      },
+    };
+    const { executionId } = await fx.engine.startExecution(def as never, { q: 1 });
+    await idle(10);
+    expect(tokens).toHaveLength(1);
+    await fx.restart();
+    await idle(10);
+    expect(tokens).toHaveLength(2);
+    expect(tokens[1]).toBe(tokens[0]);
+    await fx.engine.sendTaskSuccess(tokens[0]!, { approved: true });
+    await fx.settle(executionId);
+    expect(await fx.store.getExecution(executionId)).toMatchObject({
+      status: 'SUCCEEDED',
+      output: { q: 1, answer: { approved: true } },
+    });
+    const types = (await fx.engine.history(executionId)).map((e) => e.type);
+    expect(types).toContain('TaskSubmitted');
+    await expect(fx.engine.sendTaskSuccess(tokens[0]!, {})).rejects.toMatchObject({
+      code: 'ILLEGAL_TRANSITION',
+    });
+    await expect(fx.engine.sendTaskSuccess('nope', {})).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('SendTaskFailure fails the task with the given error; a missed heartbeat is States.HeartbeatTimeout', async () => {
+    const tokens: string[] = [];
+    fx = new Fixture({ ask: (i) => (tokens.push((i as { t: string }).t), null) });
+    const def = (extra: object) => ({
+      StartAt: 'Ask',
+      States: {
+        Ask: {
+          Type: 'Task',
+          Resource: 'ask.waitForTaskToken',
+          Parameters: { 't.$': '$$.Task.Token' },
+          End: true,
+          ...extra,
+        },
+      },
+    });
+    const a = await fx.engine.startExecution(def({}) as never, {});
+    await idle(10);
+    await fx.engine.sendTaskFailure(tokens[0]!, 'Denied', 'no');
+    await fx.settle(a.executionId);
+    expect(await fx.store.getExecution(a.executionId)).toMatchObject({
+      status: 'FAILED',
+      error: 'Denied',
+      cause: 'no',
+    });
+
+    const b = await fx.engine.startExecution(def({ HeartbeatSeconds: 10, TimeoutSeconds: 100 }) as never, {});
+    await idle(10);
+    fx.clock.advance(8000);
+    await fx.engine.sendTaskHeartbeat(tokens[1]!);
+    fx.clock.advance(8000);
+    await idle(10);
+    expect((await fx.store.getExecution(b.executionId))?.status).toBe('RUNNING');
+    fx.clock.advance(3000);
+    await fx.settle(b.executionId);
+    expect(await fx.store.getExecution(b.executionId)).toMatchObject({
+      status: 'FAILED',
+      error: 'States.HeartbeatTimeout',
+    });
+    expect((await fx.engine.history(b.executionId)).map((e) => e.type)).toContain('TaskTimedOut');
+  });
+
+  it('TimeoutSeconds on a task gives States.Timeout (catchable); on the machine, ExecutionTimedOut', async () => {
+    fx = new Fixture({ slow: () => new Promise(() => undefined) });
+    const def = {
+      StartAt: 'T',
+      States: {
+        T: {
+          Type: 'Task',
+          Resource: 'slow',
+          TimeoutSeconds: 5,
+          Catch: [{ ErrorEquals: ['States.Timeout'], Next: 'Late' }],
+          End: true,
+        },
+        Late: { Type: 'Pass', Result: 'late', End: true },
+      },
+    };
+    const a = await fx.engine.startExecution(def as never, {});
+    await fx.settle(a.executionId);
+    expect(await fx.store.getExecution(a.executionId)).toMatchObject({ status: 'SUCCEEDED', output: 'late' });
+    const machine = {
+      TimeoutSeconds: 60,
+      StartAt: 'W',
+      States: { W: { Type: 'Wait', Seconds: 600, End: true } },
+    };
+    const b = await fx.engine.startExecution(machine as never, {});
+    await fx.settle(b.executionId);
+    expect(await fx.store.getExecution(b.executionId)).toMatchObject({
+      status: 'TIMED_OUT',
+      error: 'States.Timeout',
+    });
+    expect((await fx.engine.history(b.executionId)).at(-1)?.type).toBe('ExecutionTimedOut');
+  });
+
+  it('stop: the running task sees the abort and history records ExecutionAborted', async () => {
+    let aborted = false;
+    fx = new Fixture({
+      slow: (_i, ctx) =>
+        new Promise((_r, rej) =>
+          ctx.signal.addEventListener('abort', () => ((aborted = true), rej(new Error('x')))),
+        ),
+    });
+    const def = { StartAt: 'T', States: { T: { Type: 'Task', Resource: 'slow', End: true } } };
+    const { executionId } = await fx.engine.startExecution(def as never, {});
+    await idle(10);
+    const rec = await fx.engine.stopExecution(executionId, 'Operator', 'stopped by test');
+    expect(rec).toMatchObject({ status: 'ABORTED', error: 'Operator', cause: 'stopped by test' });
+    expect(aborted).toBe(true);
+    expect((await fx.engine.history(executionId)).at(-1)).toMatchObject({
+      type: 'ExecutionAborted',
+      executionAbortedEventDetails: { error: 'Operator', cause: 'stopped by test' },
+    });
+    await expect(fx.engine.stopExecution(executionId)).rejects.toMatchObject({ code: 'ILLEGAL_TRANSITION' });
+  });
+
+  it('redrive re-runs the failed state only; succeeded states are not run again', async () => {
+    const calls: string[] = [];
+    let broken = true;
+    fx = new Fixture({
+      first: () => (calls.push('first'), 1),
+      second: () => (
+        calls.push('second'),
+        broken ? Promise.reject(Object.assign(new Error('down'), { name: 'Down' })) : 2
+      ),
+    });
+    const def = {
+      StartAt: 'A',
+      States: {
+        A: { Type: 'Task', Resource: 'first', ResultPath: '$.a', Next: 'B' },
+        B: { Type: 'Task', Resource: 'second', ResultPath: '$.b', End: true },
+      },
+    };
+    const { executionId } = await fx.engine.startExecution(def as never, {});
+    await fx.settle(executionId);
+    expect(await fx.store.getExecution(executionId)).toMatchObject({ status: 'FAILED', error: 'Down' });
+    broken = false;
+    await fx.engine.redrive(executionId);
+    await fx.settle(executionId);
+    expect(await fx.store.getExecution(executionId)).toMatchObject({
+      status: 'SUCCEEDED',
+      output: { a: 1, b: 2 },
+      redriveCount: 1,
+    });
+    expect(calls).toEqual(['first', 'second', 'second']);
+    const types = (await fx.engine.history(executionId)).map((e) => e.type);
+    expect(types).toContain('ExecutionRedriven');
+    await expect(fx.engine.redrive(executionId)).rejects.toMatchObject({ code: 'ILLEGAL_TRANSITION' });
+  });
+
+  it('the reaper resumes executions whose worker died (lease expired) under a new worker id', async () => {
+    fx = new Fixture({ work: () => 'done' });
+    const { executionId } = await fx.engine.startExecution(waitThenTask as never, {});
+    await idle(10);
+    await fx.restart({ workerId: 'worker-b', leaseMs: 10_000 });
+    expect(fx.engine.active).toBe(0);
+    fx.clock.advance(61_000);
+    expect(await fx.engine.reap()).toBe(1);
+    fx.clock.advance(3600_000);
+    await fx.settle(executionId);
+    expect(await fx.store.getExecution(executionId)).toMatchObject({
+      status: 'SUCCEEDED',
+      output: 'done',
+      owner: undefined,
+    });
+  });
+
+  it('runs many executions concurrently in one process', async () => {
+    fx = new Fixture({ work: async (i) => i });
+    const def = {
+      StartAt: 'T',
+      States: {
+        T: { Type: 'Task', Resource: 'work', Next: 'W' },
+        W: { Type: 'Wait', Seconds: 1, End: true },
+      },
+    };
+    const started = await Promise.all(
+      Array.from({ length: 200 }, (_v, i) => fx!.engine.startExecution(def as never, i)),
+    );
+    expect(fx.engine.active).toBe(200);
+    for (const s of started) await fx.settle(s.executionId);
+    const page = await fx.engine.list({ status: 'SUCCEEDED', limit: 150 });
+    expect(page.items).toHaveLength(150);
+    const rest = await fx.engine.list({ status: 'SUCCEEDED', limit: 150, cursor: page.nextCursor });
+    expect(rest.items).toHaveLength(50);
+    expect(rest.nextCursor).toBeUndefined();
+  });
+});
