@@ -40,6 +40,14 @@ if ! port_open 4222 && [ -x /usr/sbin/nats-server ]; then
     -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server || failed=1
 fi
 
+# >>> monitoring assets (issue 7): Prometheus 2.x + Alertmanager 0.25 from Debian, for promtool/amtool tests
+# and the end-to-end demo. Only installs; the tests start their own instances on loopback.
+need prometheus prometheus prometheus-alertmanager
+need promtool prometheus
+need amtool prometheus-alertmanager
+need prometheus-alertmanager prometheus-alertmanager
+# <<< monitoring assets
+
 if [ "$failed" != 0 ]; then
   if [ "${CI:-}" = true ]; then
     log "a component the suite needs is missing (see above); under CI this is a failure"
