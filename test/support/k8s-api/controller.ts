@@ -141,6 +141,8 @@ export class Controller {
         namespace: dep.metadata.namespace!,
         labels: asObj(tmeta['labels']) as Record<string, string>,
         annotations: {
+          // The controller copies the Deployment's annotations to a new ReplicaSet, except its own bookkeeping.
+          ...copiedAnnotations(dep),
           [REVISION]: String(revision),
           [DESIRED_REPLICAS]: String(replicas),
           [MAX_REPLICAS]: String(replicas + 1),
@@ -243,7 +245,7 @@ export class Controller {
       .filter((p) => owned.some((rs) => ownerUid(p) === rs.metadata.uid));
     const ready = pods.filter(isReady).length;
     const updated = newest ? pods.filter((p) => ownerUid(p) === newest.metadata.uid).length : 0;
-    const held = (this.hooks.heldRollouts.get(id) ?? 0) > 0;
+    const held = this.hooks.heldRollouts.has(id);
     const failed = this.hooks.failedRollouts.has(id);
     const status: Obj = {
       observedGeneration: dep.metadata.generation ?? 1,
@@ -308,3 +310,17 @@ export function isReady(pod: K8sObject): boolean {
 }
 
 export { matchesLabelSelector };
+
+const NOT_COPIED = new Set([
+  'kubectl.kubernetes.io/last-applied-configuration',
+  REVISION,
+  REVISION_HISTORY,
+  DESIRED_REPLICAS,
+  MAX_REPLICAS,
+]);
+
+function copiedAnnotations(dep: K8sObject): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(dep.metadata.annotations ?? {}).filter(([k]) => !NOT_COPIED.has(k)),
+  );
+}

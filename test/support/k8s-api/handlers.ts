@@ -69,8 +69,11 @@ export class Handlers {
 
   get(route: Route): Reply {
     const id = `${route.namespace}/${route.name}`;
-    if (route.type.resource === 'deployments' && (this.hooks.heldRollouts.get(id) ?? 0) > 0) {
-      this.hooks.heldRollouts.set(id, this.hooks.heldRollouts.get(id)! - 1);
+    const held = route.type.resource === 'deployments' ? this.hooks.heldRollouts.get(id) : undefined;
+    if (held !== undefined && held > 0) this.hooks.heldRollouts.set(id, held - 1);
+    else if (held !== undefined) {
+      // The held reads are used up: this read sees the rollout complete.
+      this.hooks.heldRollouts.delete(id);
       this.controller.reconcile();
     }
     if (route.type.resource === 'pods' && this.hooks.heldDeletions.has(id)) this.ageDeletion(id, route);
@@ -189,12 +192,13 @@ export class Handlers {
     return { code: 200, body: toScale(this.mustGet(route)) };
   }
 
+  /** A held pod stays visible (terminating) for its remaining reads, then the read after finds it gone. */
   private ageDeletion(id: string, route: Route): void {
-    const left = this.hooks.heldDeletions.get(id)! - 1;
     const pod = this.store.get('pods', route.namespace, route.name!);
-    if (left > 0 || !pod || pod.metadata['deletionTimestamp'] === undefined) {
-      if (pod?.metadata['deletionTimestamp'] !== undefined)
-        this.hooks.heldDeletions.set(id, Math.max(left, 0));
+    if (!pod || pod.metadata['deletionTimestamp'] === undefined) return; // reads before deletion do not count
+    const left = this.hooks.heldDeletions.get(id)!;
+    if (left > 0) {
+      this.hooks.heldDeletions.set(id, left - 1);
       return;
     }
     this.hooks.heldDeletions.delete(id);
