@@ -16,7 +16,7 @@ export class GuardMetrics {
   private readonly verdicts: Counter<'rule' | 'outcome'>;
   private readonly refusals: Counter<'rule'>;
 
-  constructor(registry: Registry, source: GuardStateSource) {
+  constructor(registry: Registry, source: GuardStateSource, budgetLimit: number) {
     this.verdicts = new Counter({
       name: 'rebound_guard_verdicts_total',
       help: 'Guard rail verdicts on mutating actions, by rule and outcome (allowed, refused, shadowed).',
@@ -30,6 +30,11 @@ export class GuardMetrics {
       registers: [registry],
     });
     registerStateGauges(registry, source);
+    new Gauge({
+      name: 'rebound_guard_budget_limit',
+      help: 'Mutating actions allowed per target within one budget window (guard.budget.maxActions).',
+      registers: [registry],
+    }).set(budgetLimit);
   }
 
   /** Counts one verdict. */

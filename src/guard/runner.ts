@@ -62,11 +62,15 @@ export class GuardedRunner implements ActionRunner {
     this.metrics =
       options.registry === undefined
         ? undefined
-        : new GuardMetrics(options.registry, {
-            breakers: () => options.store.listBreakers(),
-            budgets: () => this.automation.budgets.list(this.now().getTime()),
-            pauses: () => options.store.listPauses(this.now().getTime()),
-          });
+        : new GuardMetrics(
+            options.registry,
+            {
+              breakers: () => options.store.listBreakers(),
+              budgets: () => this.automation.budgets.list(this.now().getTime()),
+              pauses: () => options.store.listPauses(this.now().getTime()),
+            },
+            options.config.budget.maxActions,
+          );
   }
 
   has(name: string): boolean {

@@ -29,6 +29,9 @@ describe('guard rails, one rule at a time', () => {
     expect(h.action.applied.get('shop/api')).toBe(1);
     expect(h.verdicts.map((v) => v.rule)).toEqual([...GUARD_RULES]);
     expect(h.verdicts.every((v) => v.outcome === 'allowed')).toBe(true);
+    const metrics = await h.registry.metrics();
+    expect(metrics).toContain('rebound_guard_verdicts_total{rule="firing",outcome="allowed"} 1');
+    expect(metrics).toContain('rebound_guard_budget_limit 3');
     expect(h.verdicts[0]).toMatchObject({
       action: 'test.bump',
       target: { cluster: 'prod', namespace: 'shop', kind: 'Deployment', name: 'api' },
