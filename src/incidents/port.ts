@@ -44,6 +44,8 @@ export interface IncidentStore {
   getIncident(id: string): Promise<Incident | undefined>;
   /** Lists incidents newest first (by openedAt), filtered by status / service / time. */
   listIncidents(query: IncidentQuery): Promise<IncidentPage>;
+  /** Returns one alert of an incident by fingerprint. */
+  getAlert(incidentId: string, fingerprint: string): Promise<IncidentAlert | undefined>;
   /** Returns the alerts correlated into an incident. */
   listAlerts(incidentId: string): Promise<IncidentAlert[]>;
   /** Returns an incident's timeline in order. */

@@ -65,6 +65,10 @@ export class IncidentProjector {
         all.push(work);
       }
       byKey.set(key, work);
+      if (!work.alerts.has(detail.fingerprint) && work.expectedVersion > 0) {
+        const stored = await this.store.getAlert(work.incident.id, detail.fingerprint);
+        if (stored) work.alerts.set(stored.fingerprint, stored);
+      }
       this.applyAlert(work, detail, event);
       work.eventIds.push(event.envelope.id);
       if (this.maybeAutoResolve(work, event)) {
@@ -87,11 +91,10 @@ export class IncidentProjector {
   private async load(key: string): Promise<Working | undefined> {
     const incident = await this.store.findOpenByKey(key);
     if (!incident) return undefined;
-    const alerts = await this.store.listAlerts(incident.id);
     return {
       incident,
       expectedVersion: incident.version,
-      alerts: new Map(alerts.map((a) => [a.fingerprint, a])),
+      alerts: new Map(),
       changedAlerts: new Set(),
       timeline: [],
       eventIds: [],
@@ -189,17 +192,19 @@ export class IncidentProjector {
       },
       correlationId: event.correlationId,
     });
-    const alerts = [...work.alerts.values()];
-    const firing = alerts.filter((a) => a.status === 'firing');
+    // Counts are kept incrementally: an incident may gather thousands of alerts.
+    const wasFiring = previous?.status === 'firing' ? 1 : 0;
+    const isFiring = detail.status === 'firing' ? 1 : 0;
+    const incident = work.incident;
     work.incident = {
-      ...work.incident,
+      ...incident,
       updatedAt: at,
-      alertCount: alerts.length,
-      firingCount: firing.length,
-      severity: firing.reduce(
-        (s, a) => maxSeverity(s, normaliseSeverity(a.labels['severity'])),
-        work.incident.severity,
-      ),
+      alertCount: incident.alertCount + (previous ? 0 : 1),
+      firingCount: incident.firingCount + isFiring - wasFiring,
+      // The severity is the highest any of its alerts reached while firing.
+      severity: isFiring
+        ? maxSeverity(incident.severity, normaliseSeverity(detail.labels['severity']))
+        : incident.severity,
     };
   }
 

@@ -107,6 +107,7 @@ export class SqliteIncidentStore implements IncidentStore {
     this.stmts = {
       openByKey: db.prepare("SELECT * FROM incidents WHERE correlation_key = ? AND status <> 'resolved'"),
       byId: db.prepare('SELECT * FROM incidents WHERE id = ?'),
+      alert: db.prepare('SELECT * FROM incident_alerts WHERE incident_id = ? AND fingerprint = ?'),
       alerts: db.prepare(
         'SELECT * FROM incident_alerts WHERE incident_id = ? ORDER BY starts_at, fingerprint',
       ),
@@ -128,7 +129,9 @@ export class SqliteIncidentStore implements IncidentStore {
         generator_url = excluded.generator_url, last_event_id = excluded.last_event_id,
         updated_at = excluded.updated_at`),
       applied: db.prepare('SELECT 1 FROM incident_events WHERE event_id = ?').pluck(),
-      recordApplied: db.prepare('INSERT OR IGNORE INTO incident_events (event_id, incident_id) VALUES (?, ?)'),
+      recordApplied: db.prepare(
+        'INSERT OR IGNORE INTO incident_events (event_id, incident_id) VALUES (?, ?)',
+      ),
       appendTimeline: db.prepare('INSERT INTO timeline VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       checkpoint: db.prepare(`INSERT INTO consumer_offsets (consumer, seq) VALUES (?, ?)
         ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq WHERE excluded.seq > consumer_offsets.seq`),
@@ -179,20 +182,13 @@ export class SqliteIncidentStore implements IncidentStore {
     };
   }
 
+  async getAlert(incidentId: string, fingerprint: string): Promise<IncidentAlert | undefined> {
+    const row = this.stmts.alert.get(incidentId, fingerprint) as Record<string, string> | undefined;
+    return row && toAlert(row);
+  }
+
   async listAlerts(incidentId: string): Promise<IncidentAlert[]> {
-    return (this.stmts.alerts.all(incidentId) as Record<string, string>[]).map((r) => ({
-      incidentId: r['incident_id']!,
-      fingerprint: r['fingerprint']!,
-      alertname: r['alertname']!,
-      status: r['status'] as IncidentAlert['status'],
-      labels: JSON.parse(r['labels']!) as Record<string, string>,
-      annotations: JSON.parse(r['annotations']!) as Record<string, string>,
-      startsAt: r['starts_at']!,
-      endsAt: r['ends_at']!,
-      generatorURL: r['generator_url']!,
-      lastEventId: r['last_event_id']!,
-      updatedAt: r['updated_at']!,
-    }));
+    return (this.stmts.alerts.all(incidentId) as Record<string, string>[]).map(toAlert);
   }
 
   async listTimeline(incidentId: string): Promise<TimelineEntry[]> {
@@ -317,5 +313,21 @@ function toIncident(r: IncidentRow): Incident {
     firingCount: r.firing_count,
     correlationId: r.correlation_id,
     version: r.version,
+  };
+}
+
+function toAlert(r: Record<string, string>): IncidentAlert {
+  return {
+    incidentId: r['incident_id']!,
+    fingerprint: r['fingerprint']!,
+    alertname: r['alertname']!,
+    status: r['status'] as IncidentAlert['status'],
+    labels: JSON.parse(r['labels']!) as Record<string, string>,
+    annotations: JSON.parse(r['annotations']!) as Record<string, string>,
+    startsAt: r['starts_at']!,
+    endsAt: r['ends_at']!,
+    generatorURL: r['generator_url']!,
+    lastEventId: r['last_event_id']!,
+    updatedAt: r['updated_at']!,
   };
 }
