@@ -1,0 +1,101 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/app.ts';
+import { REPO, runCli, serve, type Served } from '../support/process.ts';
+
+const dir = tempDir('rebound-cli-');
+let server: Served;
+
+beforeAll(async () => {
+  server = await serve(['--data-dir', dir.path]);
+  const body = readFileSync(join(REPO, 'examples', 'alertmanager-firing.json'));
+  const res = await fetch(`${server.url}/v1/webhooks/alertmanager`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
+  expect(res.status).toBe(200);
+}, 60_000);
+afterAll(async () => {
+  await server?.kill();
+  dir.remove();
+});
+
+describe('rebound CLI', () => {
+  it('lists, shows, acknowledges and resolves incidents through the API', { timeout: 60_000 }, async () => {
+    const env = { REBOUND_URL: server.url };
+    let list = await runCli(['incidents', 'list', '-o', 'json'], { env });
+    for (let i = 0; i < 50 && JSON.parse(list.stdout).items.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      list = await runCli(['incidents', 'list', '-o', 'json'], { env });
+    }
+    expect(list.code).toBe(0);
+    const id = JSON.parse(list.stdout).items[0].id as string;
+
+    const table = await runCli(['incidents', 'list'], { env });
+    expect(table.stdout).toMatch(/^ID\s+STATUS\s+SEVERITY/);
+    expect(table.stdout).toContain(id);
+
+    const show = await runCli(['--url', server.url, 'incidents', 'show', id]);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain('TIMELINE');
+    expect(show.stdout).toContain('incident.opened');
+
+    const ack = await runCli(['incidents', 'ack', id, '--comment', 'on it'], { env });
+    expect(ack).toMatchObject({ code: 0 });
+    expect(ack.stdout).toContain('acknowledged');
+    const resolve = await runCli(['incidents', 'resolve', id, '-o', 'json'], { env });
+    expect(JSON.parse(resolve.stdout).incident.status).toBe('resolved');
+
+    const illegal = await runCli(['incidents', 'ack', id], { env });
+    expect(illegal.code).toBe(1);
+    expect(illegal.stderr).toMatch(/cannot go from resolved to acknowledged.*ILLEGAL_TRANSITION/);
+    const missing = await runCli(['incidents', 'show', 'inc_missing'], { env });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/NOT_FOUND/);
+  });
+
+  it(
+    'validates configuration files with exit codes 0 / 1 and prints the JSON Schema',
+    { timeout: 60_000 },
+    async () => {
+      const good = join(dir.path, 'good.yaml');
+      const bad = join(dir.path, 'bad.yaml');
+      writeFileSync(good, 'server:\n  listen: 127.0.0.1:9999\n');
+      writeFileSync(bad, 'server:\n  listen: 127.0.0.1:9999\n  bogus: true\n');
+      const [ok, ko, schema, usage] = await Promise.all([
+        runCli(['validate', good]),
+        runCli(['validate', bad]),
+        runCli(['config', 'schema']),
+        runCli(['incidents', 'list', '--output', 'xml']),
+      ]);
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toContain('is valid');
+      expect(ko.code).toBe(1);
+      expect(ko.stderr).toMatch(/server: unknown key\(s\) "bogus"/);
+      expect(schema.code).toBe(0);
+      expect(JSON.parse(schema.stdout).properties.server).toBeDefined();
+      expect(usage.code).toBe(2);
+    },
+  );
+
+  it(
+    'has --help on every command and says how to reach a server that is not running',
+    { timeout: 60_000 },
+    async () => {
+      const helps = await Promise.all(
+        [[], ['serve'], ['validate'], ['config'], ['incidents'], ['incidents', 'list']].map((args) =>
+          runCli([...args, '--help']),
+        ),
+      );
+      for (const h of helps) {
+        expect(h.code).toBe(0);
+        expect(h.stdout).toMatch(/^Usage: rebound/);
+      }
+      const down = await runCli(['incidents', 'list'], { env: { REBOUND_URL: 'http://127.0.0.1:1' } });
+      expect(down.code).toBe(1);
+      expect(down.stderr).toMatch(/cannot reach Rebound.*rebound serve/);
+    },
+  );
+});
