@@ -4,7 +4,7 @@ import { ulid } from 'ulid';
 import type { ActionDefinition, ActionResult, ActionRunner, TargetRef } from '../actions/types.ts';
 import { ReboundError } from '../errors.ts';
 import { allowlistRefusal } from './allowlist.ts';
-import { Automation } from './automation.ts';
+import { Automation, type BreakerView } from './automation.ts';
 import type { GuardConfig } from './config.ts';
 import { GuardRefusedError, type GuardRefusalOptions, type GuardRule } from './errors.ts';
 import { TargetLocks, type HeldLock } from './lock.ts';
@@ -100,7 +100,7 @@ export class GuardedRunner implements ActionRunner {
   }
 
   /** Records a verified remediation outcome (the closed loop calls this after verification). */
-  recordOutcome(scope: string | TargetRef, success: boolean): Promise<unknown> {
+  recordOutcome(scope: string | TargetRef, success: boolean): Promise<BreakerView> {
     return this.automation.recordOutcome(scope, success);
   }
 
@@ -356,6 +356,8 @@ export class GuardedRunner implements ActionRunner {
       result = await inner.run(inv.name, inv.params, { ...inv.ctx, shadow: false, signal });
     } catch (err) {
       await store.abandonIdempotency(inv.ctx.idempotencyKey, inv.owner);
+      const lost: unknown = lock.signal.aborted ? lock.signal.reason : undefined;
+      if (lost instanceof GuardRefusedError) return this.refuse(inv, lost);
       // A failed action is a failed remediation for the breaker, unless we were shut down mid-way.
       if (!inv.ctx.signal.aborted)
         await this.automation.breakers.record(inv.scope, false, this.now().getTime());

@@ -132,4 +132,28 @@ describe('per-target lock under real concurrency', () => {
     await expect(waiting).rejects.toMatchObject({ rule: 'lock', retryable: true });
     expect(h.action.calls).toHaveLength(0);
   });
+
+  it('a holder whose lease was taken over is stopped and its action refused (fencing)', async () => {
+    const clock = new TestClock();
+    const action = new BumpAction();
+    const config = { allowlist: { namespaces: ['shop'] }, lock: { ttl: 30 } };
+    const holder = harness({ db: db.open(), clock, action, config });
+    const other = harness({ db: db.open(), clock, action, config });
+    action.gate = deferred().promise;
+    const running = holder.runner.run('test.bump', shop, ctx({ idempotencyKey: 'slow' }));
+    await action.started.promise;
+    // The holder's process stalls past its lease; another process takes the expired lock.
+    clock.advance(31);
+    expect(
+      await other.store.acquireLock('prod/shop/Deployment/api', 'other/1', clock.now().getTime(), 60_000),
+    ).toEqual({
+      acquired: true,
+    });
+    // The holder's next renewal finds the lock gone and aborts its own action.
+    await expect(running).rejects.toMatchObject({ rule: 'lock', retryable: true });
+    expect(holder.verdicts.at(-1)).toMatchObject({ rule: 'lock', outcome: 'refused' });
+    expect(action.applied.size).toBe(0);
+    expect(await holder.store.getIdempotency('slow')).toBeUndefined();
+    expect((await holder.runner.automation.breakers.get('prod/shop')).outcomes).toEqual([]);
+  });
 });

@@ -30,6 +30,15 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => 
   return { promise, resolve };
 }
 
+/** Rejects with the signal's reason once it aborts, as a well-behaved action stops when told to. */
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    const stop = (): void => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    if (signal.aborted) stop();
+    else signal.addEventListener('abort', stop, { once: true });
+  });
+}
+
 const bumpParams = z
   .object({
     cluster: z.string().default('prod'),
@@ -72,7 +81,7 @@ export class BumpAction {
     run: async (p, ctx) => {
       this.calls.push({ params: p, shadow: ctx.shadow, idempotencyKey: ctx.idempotencyKey });
       this.started.resolve();
-      if (this.gate) await this.gate;
+      if (this.gate) await Promise.race([this.gate, aborted(ctx.signal)]);
       if (p.fail) throw new Error(`bump of ${p.name} failed`);
       const key = `${p.namespace ?? '-'}/${p.name}`;
       const before = this.applied.get(key) ?? 0;
