@@ -11,7 +11,7 @@ import {
   setImage,
   writeKubeconfig,
 } from './k8s-api/index.ts';
-import { jsonPatch, mergePatch, strategicMergePatch } from './k8s-api/patch.ts';
+import { jsonPatch, mergePatch, strategicMergePatch, type Json } from './k8s-api/patch.ts';
 
 /**
  * Pins each behaviour of the Kubernetes API double to its upstream documentation, so the actions' tests
@@ -198,7 +198,7 @@ describe('patch algorithms (RFC 6902, RFC 7386, strategic merge)', () => {
     ).toEqual({ list: [1, 2, 3], first: 1 });
   });
   it('strategic merge honours $patch: delete in keyed lists and null for keys', () => {
-    const target = {
+    const target: Json = {
       containers: [
         { name: 'a', image: 'x', env: [{ name: 'K', value: '1' }] },
         { name: 'b', image: 'y' },
