@@ -1,0 +1,263 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Command, Option } from 'commander';
+import { ReboundError } from '../../errors.ts';
+import { HandlerRunner, type TaskHandler } from '../../workflows/local-runner.ts';
+import { runOnce } from '../../workflows/run-once.ts';
+import type { Json, MachineDefinition } from '../../workflows/types.ts';
+import { validateDefinition } from '../../workflows/validate.ts';
+import { ApiClient, type ApiOptions } from '../client.ts';
+import { printJson, printTable, type OutputFormat } from '../output.ts';
+
+interface Out {
+  output: OutputFormat;
+}
+
+const outputOption = () =>
+  new Option('-o, --output <format>', 'table or json').choices(['table', 'json']).default('table');
+
+function client(cmd: Command): ApiClient {
+  const g = cmd.optsWithGlobals<ApiOptions>();
+  return new ApiClient({ ...(g.url ? { url: g.url } : {}), ...(g.token ? { token: g.token } : {}) });
+}
+
+async function readJson(path: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ReboundError('BAD_REQUEST', `cannot read the ${what} file ${path}: ${(err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new ReboundError('BAD_REQUEST', `the ${what} file ${path} is not JSON: ${(err as Error).message}`);
+  }
+}
+
+async function loadHandlers(path: string): Promise<Record<string, TaskHandler>> {
+  const mod = (await import(pathToFileURL(resolve(path)).href)) as { default?: unknown };
+  const handlers = mod.default;
+  if (typeof handlers !== 'object' || handlers === null) {
+    throw new ReboundError(
+      'BAD_REQUEST',
+      `${path} must default-export an object {resourceName: async (input, ctx) => output}`,
+    );
+  }
+  for (const [name, fn] of Object.entries(handlers)) {
+    if (typeof fn !== 'function')
+      throw new ReboundError('BAD_REQUEST', `${path}: the handler for '${name}' is not a function`);
+  }
+  return handlers as Record<string, TaskHandler>;
+}
+
+/**
+ * `rebound workflow run`: runs one execution in-process on a temporary database and prints exactly one JSON
+ * object `{status, output, error, cause, history}` — the conformance contract; keep it stable.
+ */
+export function workflowCommand(): Command {
+  const cmd = new Command('workflow').description('run a state machine locally');
+  cmd
+    .command('run')
+    .description(
+      'run one execution to completion in-process and print {status, output, error, cause, history}',
+    )
+    .requiredOption('--definition <file>', 'ASL definition (JSON)')
+    .option('--input <file>', 'execution input (JSON); default {}')
+    .option(
+      '--task-handlers <file>',
+      'ES module default-exporting {resourceName: async (input, ctx) => output}',
+    )
+    .action(async (o: { definition: string; input?: string; taskHandlers?: string }) => {
+      const definition = (await readJson(o.definition, 'definition')) as MachineDefinition;
+      const input = (o.input ? await readJson(o.input, 'input') : {}) as Json;
+      const handlers = o.taskHandlers ? await loadHandlers(o.taskHandlers) : {};
+      const result = await runOnce(definition, input, { runner: new HandlerRunner(handlers) });
+      process.stdout.write(JSON.stringify(result) + '\n');
+    });
+  return cmd;
+}
+
+/** `rebound workflows list|show|validate` through the REST API (`validate --local` works offline). */
+export function workflowsCommand(): Command {
+  const cmd = new Command('workflows').description('registered workflow definitions (runbooks)');
+  cmd
+    .command('list')
+    .description('list registered workflows')
+    .addOption(outputOption())
+    .action(async (o: Out) => {
+      const r = await client(cmd).request<{ items: Record<string, unknown>[] }>('GET', '/v1/workflows');
+      if (o.output === 'json') return printJson(r);
+      printTable(r.items, ['name', 'states', 'startAt', 'source']);
+    });
+  cmd
+    .command('show')
+    .description('print a workflow definition')
+    .argument('<name>')
+    .action(async (name: string) => {
+      printJson(await client(cmd).request('GET', `/v1/workflows/${encodeURIComponent(name)}`));
+    });
+  cmd
+    .command('validate')
+    .description('validate a definition file (by the server, which knows the installed actions, or --local)')
+    .argument('<file>')
+    .option('--local', 'validate offline: schema and structure, without checking action names')
+    .action(async (file: string, o: { local?: boolean }) => {
+      const definition = await readJson(file, 'definition');
+      const result = o.local
+        ? { valid: false, issues: validateDefinition(definition) }
+        : await client(cmd).request<{ valid: boolean; issues: { path: string; message: string }[] }>(
+            'POST',
+            '/v1/workflows/validate',
+            { definition },
+          );
+      const valid = o.local ? result.issues.length === 0 : result.valid;
+      if (valid) return void process.stdout.write(`${file}: valid\n`);
+      for (const i of result.issues)
+        process.stderr.write(`${file}: ${i.path || '(top level)'}: ${i.message}\n`);
+      throw new ReboundError(
+        'INVALID_DEFINITION',
+        `${file} is not a valid state machine (${result.issues.length} issues)`,
+      );
+    });
+  return cmd;
+}
+
+/** `rebound executions start|list|show|history|stop|redrive` through the REST API. */
+export function executionsCommand(): Command {
+  const cmd = new Command('executions').description('workflow executions (talks to a running server)');
+  cmd
+    .command('start')
+    .description('start an execution of a registered workflow')
+    .argument('<workflow>')
+    .option('--input <file>', 'input JSON file')
+    .option('--name <name>', 'execution name (unique)')
+    .addOption(outputOption())
+    .action(async (workflow: string, o: Out & { input?: string; name?: string }) => {
+      const input = o.input ? await readJson(o.input, 'input') : {};
+      const r = await client(cmd).request<Record<string, unknown>>('POST', '/v1/executions', {
+        workflow,
+        input,
+        ...(o.name ? { name: o.name } : {}),
+      });
+      if (o.output === 'json') return printJson(r);
+      process.stdout.write(`${String(r['executionId'])}\n`);
+    });
+  cmd
+    .command('list')
+    .description('list executions, newest first')
+    .option('--status <status>', 'RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED')
+    .option('--limit <n>', 'at most this many', '50')
+    .option('--cursor <cursor>', 'continue after a previous page')
+    .addOption(outputOption())
+    .action(async (o: Out & { status?: string; limit: string; cursor?: string }) => {
+      const params = new URLSearchParams({ limit: o.limit });
+      if (o.status) params.set('status', o.status);
+      if (o.cursor) params.set('cursor', o.cursor);
+      const page = await client(cmd).request<{ items: Record<string, unknown>[]; nextCursor?: string }>(
+        'GET',
+        `/v1/executions?${params}`,
+      );
+      if (o.output === 'json') return printJson(page);
+      printTable(page.items, ['executionId', 'status', 'startDate', 'stopDate', 'error']);
+      if (page.nextCursor) process.stdout.write(`more: --cursor ${page.nextCursor}\n`);
+    });
+  cmd
+    .command('show')
+    .description('one execution with its input and output')
+    .argument('<id>')
+    .action(async (id: string) =>
+      printJson(await client(cmd).request('GET', `/v1/executions/${encodeURIComponent(id)}`)),
+    );
+  cmd
+    .command('history')
+    .description('the execution history (Step Functions event names)')
+    .argument('<id>')
+    .addOption(outputOption())
+    .action(async (id: string, o: Out) => {
+      const r = await client(cmd).request<{ events: Record<string, unknown>[] }>(
+        'GET',
+        `/v1/executions/${encodeURIComponent(id)}/history`,
+      );
+      if (o.output === 'json') return printJson(r);
+      printTable(
+        r.events.map((e) => ({ ...e, name: detailsName(e) })),
+        ['id', 'previousEventId', 'timestamp', 'type', 'name'],
+      );
+    });
+  cmd
+    .command('stop')
+    .description('stop a running execution (tasks are cancelled; history records ExecutionAborted)')
+    .argument('<id>')
+    .option('--error <code>', 'error recorded in ExecutionAborted')
+    .option('--cause <text>', 'cause recorded in ExecutionAborted')
+    .action(async (id: string, o: { error?: string; cause?: string }) => {
+      const body = { ...(o.error ? { error: o.error } : {}), ...(o.cause ? { cause: o.cause } : {}) };
+      const r = await client(cmd).request<Record<string, unknown>>(
+        'POST',
+        `/v1/executions/${encodeURIComponent(id)}/stop`,
+        body,
+      );
+      process.stdout.write(`${id} is now ${String(r['status'])}\n`);
+    });
+  cmd
+    .command('redrive')
+    .description('redrive a FAILED, TIMED_OUT or ABORTED execution from where it failed')
+    .argument('<id>')
+    .action(async (id: string) => {
+      const r = await client(cmd).request<Record<string, unknown>>(
+        'POST',
+        `/v1/executions/${encodeURIComponent(id)}/redrive`,
+        {},
+      );
+      process.stdout.write(`${id} is now ${String(r['status'])} (redrive ${String(r['redriveCount'])})\n`);
+    });
+  return cmd;
+}
+
+function detailsName(event: Record<string, unknown>): unknown {
+  const details = Object.entries(event).find(([k]) => k.endsWith('EventDetails'))?.[1] as
+    Record<string, unknown> | undefined;
+  return details?.['name'];
+}
+
+/** `rebound task success|failure|heartbeat` for callback (`.waitForTaskToken`) tasks. */
+export function taskCommand(): Command {
+  const cmd = new Command('task').description('answer callback tasks (SendTaskSuccess/Failure/Heartbeat)');
+  cmd
+    .command('success')
+    .argument('<token>')
+    .option('--output <json>', 'task output as JSON text', '{}')
+    .action(async (token: string, o: { output: string }) => {
+      let output: unknown;
+      try {
+        output = JSON.parse(o.output);
+      } catch {
+        throw new ReboundError('BAD_REQUEST', '--output must be JSON text, e.g. \'{"approved":true}\'');
+      }
+      await client(cmd).request('POST', '/v1/tasks/success', { taskToken: token, output });
+      process.stdout.write('ok\n');
+    });
+  cmd
+    .command('failure')
+    .argument('<token>')
+    .option('--error <code>', 'error name the Retry/Catch fields match')
+    .option('--cause <text>', 'human-readable cause')
+    .action(async (token: string, o: { error?: string; cause?: string }) => {
+      await client(cmd).request('POST', '/v1/tasks/failure', {
+        taskToken: token,
+        ...(o.error ? { error: o.error } : {}),
+        ...(o.cause ? { cause: o.cause } : {}),
+      });
+      process.stdout.write('ok\n');
+    });
+  cmd
+    .command('heartbeat')
+    .argument('<token>')
+    .action(async (token: string) => {
+      await client(cmd).request('POST', '/v1/tasks/heartbeat', { taskToken: token });
+      process.stdout.write('ok\n');
+    });
+  return cmd;
+}
