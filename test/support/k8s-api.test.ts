@@ -205,7 +205,7 @@ describe('patch algorithms (RFC 6902, RFC 7386, strategic merge)', () => {
       ],
       paused: true,
     };
-    const patch = {
+    const patch: Json = {
       containers: [
         { name: 'a', env: [{ name: 'L', value: '2' }] },
         { name: 'b', $patch: 'delete' },
