@@ -30,6 +30,15 @@ export class ActionRegistry implements ActionRunner {
     return this.actions.has(name);
   }
 
+  /** The definition, or undefined (for wrappers such as guard rails that look actions up themselves). */
+  find(name: string): ActionDefinition | undefined {
+    return this.actions.get(name);
+  }
+
+  definitions(): ActionDefinition[] {
+    return [...this.actions.values()];
+  }
+
   /** The definition, or NOT_FOUND naming the known actions. */
   get(name: string): ActionDefinition {
     const definition = this.actions.get(name);
