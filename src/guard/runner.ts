@@ -17,8 +17,11 @@ import type { GuardedActionContext, GuardVerdict, VerdictOutcome } from './verdi
 export interface GuardedRunnerOptions {
   /** The runner that really acts (the action registry). */
   readonly inner: ActionRunner;
-  /** Definitions of the actions `inner` runs: which mutate, their parameter schema and their target. */
-  readonly actions: Iterable<ActionDefinition>;
+  /**
+   * Definitions of the actions `inner` runs (which mutate, their parameter schema, their target): a list,
+   * or a lookup such as `(name) => (registry.has(name) ? registry.get(name) : undefined)`.
+   */
+  readonly actions: Iterable<ActionDefinition> | ((name: string) => ActionDefinition | undefined);
   readonly store: GuardStore;
   readonly config: GuardConfig;
   readonly incidents: IncidentReader;
@@ -47,14 +50,20 @@ interface Invocation {
  */
 export class GuardedRunner implements ActionRunner {
   readonly automation: Automation;
-  private readonly definitions = new Map<string, ActionDefinition>();
+  private readonly definitionOf: (name: string) => ActionDefinition | undefined;
   private readonly locks: TargetLocks;
   private readonly now: () => Date;
   private readonly metrics: GuardMetrics | undefined;
   private readonly instanceId: string;
 
   constructor(private readonly options: GuardedRunnerOptions) {
-    for (const definition of options.actions) this.definitions.set(definition.name, definition);
+    const { actions } = options;
+    if (typeof actions === 'function') {
+      this.definitionOf = actions;
+    } else {
+      const byName = new Map([...actions].map((d) => [d.name, d]));
+      this.definitionOf = (name) => byName.get(name);
+    }
     this.now = options.now ?? (() => new Date());
     this.automation = new Automation(options.store, options.config, this.now);
     this.locks = new TargetLocks(options.store, options.config.lock, this.now);
@@ -78,7 +87,7 @@ export class GuardedRunner implements ActionRunner {
   }
 
   async run(name: string, params: unknown, ctx: GuardedActionContext): Promise<ActionResult> {
-    const definition = this.definitions.get(name);
+    const definition = this.definitionOf(name);
     if (definition === undefined || !definition.mutating) return this.options.inner.run(name, params, ctx);
     const inv = this.invocation(definition, params, ctx);
     await this.checkAllowlist(inv);
@@ -111,7 +120,7 @@ export class GuardedRunner implements ActionRunner {
   }
 
   private invocation(definition: ActionDefinition, params: unknown, ctx: GuardedActionContext): Invocation {
-    const parsed = definition.params.safeParse(params);
+    const parsed = definition.params.safeParse(params ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw new ReboundError(
