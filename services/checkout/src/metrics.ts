@@ -20,6 +20,18 @@ export interface CheckoutMetrics {
 /** Buckets span 5 ms to 10 s: the latency alert's 500 ms threshold sits on a bucket boundary. */
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** The business routes' expected outcomes, exported at zero before the first request. */
+const KNOWN_OUTCOMES: readonly (readonly [string, string, string])[] = [
+  ['POST', '/checkout', '201'],
+  ['POST', '/checkout', '400'],
+  ['POST', '/checkout', '402'],
+  ['POST', '/checkout', '500'],
+  ['POST', '/checkout', '503'],
+  ['GET', '/products', '200'],
+  ['GET', '/products', '500'],
+  ['GET', '/products', '503'],
+];
+
 export function createMetrics(labels: { version: string; pod: string | undefined }): CheckoutMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -75,6 +87,11 @@ export function createMetrics(labels: { version: string; pod: string | undefined
     registers: [registry],
   });
   build.set({ version: labels.version, pod: labels.pod ?? '' }, 1);
+  // Series that exist from the first scrape: a counter born at its first error has no previous sample, so
+  // rate() would miss the first scrape interval of a fault and the alert would fire a scrape later.
+  for (const [method, route, status] of KNOWN_OUTCOMES) requests.inc({ method, route, status }, 0);
+  orders.inc({ mode: 'full' }, 0);
+  orders.inc({ mode: 'degraded' }, 0);
   return {
     registry,
     requests,

@@ -254,6 +254,9 @@ describe('checkout service: operations', () => {
     expect(metrics.text).toContain('checkout_build_info{version="1.2.3",pod="checkout-abc-xyz"} 1');
     expect(metrics.text).toMatch(/^process_start_time_seconds \d+/m);
     expect(metrics.text).toContain('checkout_degraded_mode 0');
+    // Error series exist at zero before any error, so rate() sees the first failing scrape.
+    expect(metrics.text).toContain('http_requests_total{method="POST",route="/checkout",status="503"} 0');
+    expect(metrics.text).toContain('http_requests_total{method="GET",route="/products",status="503"} 0');
   });
 
   it('runs several replicas side by side, each with its own metrics', async () => {
