@@ -1,23 +1,36 @@
 import { resolve, isAbsolute } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
-import { LogConsumer } from './bus/log-consumer.ts';
+import { Bus } from './bus/bus.ts';
+import type { TargetConfig } from './bus/config.ts';
+import { createBusMetrics } from './bus/metrics.ts';
+import { RuleSet } from './bus/rules.ts';
+import { incidentsTarget } from './bus/targets/incidents.ts';
+import { logTarget } from './bus/targets/log.ts';
+import type { Target } from './bus/targets/target.ts';
+import { webhookTarget } from './bus/targets/webhook.ts';
+import { workflowTarget, type WorkflowStarter } from './bus/targets/workflow.ts';
 import type { Config } from './config/schema.ts';
+import { ALERT_DETAIL_TYPE, type StoredEvent } from './events/envelope.ts';
 import {
   assertExposureIsAuthenticated,
   isLoopbackHost,
   splitListen,
   WebhookAuthenticator,
 } from './http/auth.ts';
+import { registerBusRoutes } from './http/routes/bus.ts';
 import { registerEventRoutes } from './http/routes/events.ts';
 import { registerIncidentRoutes } from './http/routes/incidents.ts';
 import { registerOpsRoutes } from './http/routes/ops.ts';
 import { registerWebhookRoutes } from './http/routes/webhooks.ts';
 import { createHttpServer } from './http/server.ts';
+import { correlationKey } from './incidents/correlate.ts';
 import { IncidentProjector } from './incidents/projector.ts';
 import { RetentionSweeper } from './incidents/retention.ts';
 import { IncidentService } from './incidents/service.ts';
+import type { AlertDetail } from './ingest/alertmanager/normalise.ts';
 import { AlertmanagerReceiver } from './ingest/alertmanager/receiver.ts';
+import { SqliteDeliveryStore, busMigrations } from './store/sqlite/bus.ts';
 import { openSqlite, runMigrations } from './store/sqlite/database.ts';
 import { SqliteEventStore, eventMigrations } from './store/sqlite/events.ts';
 import { GroupCommitter } from './store/sqlite/group-commit.ts';
@@ -31,25 +44,28 @@ export interface AppOptions {
   /** Log destination (default stdout); tests pass a stream to read or silence logs. */
   readonly logDestination?: DestinationStream;
   readonly now?: () => Date;
+  /** Re-reads the configuration (SIGHUP, POST /v1/admin/reload); without it reload re-applies `config`. */
+  readonly reloadConfig?: () => Promise<Config>;
 }
 
 export interface App {
   readonly config: Config;
   readonly logger: Logger;
   readonly metrics: CoreMetrics;
-  /** The HTTP server, usable with `inject()` before or without `start()`. */
+  /** The HTTP server, usable with `inject()`. */
   readonly http: FastifyInstance;
   readonly incidents: IncidentService;
   readonly events: SqliteEventStore;
-  /** Resolves when every event stored so far has been projected onto incidents. */
+  readonly bus: Bus;
+  /** Resolves when every event stored so far has been routed and every due delivery attempted. */
   settle(): Promise<void>;
+  /** Re-reads the configuration and swaps the bus rules; in-flight deliveries are kept. */
+  reload(): Promise<{ rules: number }>;
   /** Binds the listener and starts background work; resolves with the URL it listens on. */
   start(): Promise<{ url: string }>;
   /** Stops in reverse order of start; safe to call twice. */
   stop(): Promise<void>;
 }
-
-const CONSUMER = 'incidents';
 
 /** The composition root: builds every part from validated config, wires them, and tears them down. */
 export function createApp(options: AppOptions): App {
@@ -61,10 +77,10 @@ export function createApp(options: AppOptions): App {
   });
   const metrics = createMetrics();
 
-  // Store
+  // Store: one SQLite file, one group committer shared by every stage's adapter.
   const dbPath = storePath(config);
   const db = openSqlite({ path: dbPath, synchronous: config.store.sqlite.synchronous });
-  runMigrations(db, [...eventMigrations, ...incidentMigrations]);
+  runMigrations(db, [...eventMigrations, ...incidentMigrations, ...busMigrations]);
   const committer = new GroupCommitter(db);
   committer.observe((ms, units) => {
     metrics.storeCommitLatency.observe(ms / 1000);
@@ -72,26 +88,52 @@ export function createApp(options: AppOptions): App {
   });
   const eventStore = new SqliteEventStore(db, committer);
   const incidentStore = new SqliteIncidentStore(db, committer);
+  const deliveryStore = new SqliteDeliveryStore(db, committer);
 
-  // Incidents: a consumer of the event log projecting alerts onto incidents.
+  // Incidents
   const projector = new IncidentProjector(incidentStore, config.incidents);
   const incidents = new IncidentService(incidentStore, now);
-  const consumer = new LogConsumer({
-    name: CONSUMER,
-    log: eventStore,
-    logger,
-    handle: async (batch) => {
-      const result = await projector.project(batch.map((b) => b.event));
-      await incidentStore.commit(result.changes, { consumer: CONSUMER, seq: batch[batch.length - 1]!.seq });
-      metrics.incidentsOpened.inc(result.opened);
-      metrics.incidentsResolved.inc(result.resolved);
-      const t = now().getTime();
-      for (const { event } of batch)
-        metrics.pipelineLatency.observe((t - Date.parse(event.receivedAt)) / 1000);
+
+  // Bus: rules route every stored event to their targets.
+  let workflows: WorkflowStarter | undefined;
+  const makeTarget = (target: TargetConfig): Target => {
+    switch (target.kind) {
+      case 'incidents':
+        return incidentsTarget({ projector, store: incidentStore, metrics, now });
+      case 'log':
+        return logTarget(logger, target.level);
+      case 'webhook':
+        return webhookTarget({ ...target, now });
+      case 'workflow':
+        return workflowTarget(target.workflow, () => workflows);
+    }
+  };
+  const orderingKey = (event: StoredEvent): string =>
+    event.envelope['detail-type'] === ALERT_DETAIL_TYPE
+      ? correlationKey((event.envelope.detail as AlertDetail).labels, '', config.incidents.correlation).key
+      : event.envelope.id;
+  const bus = new Bus(
+    {
+      log: eventStore,
+      events: eventStore,
+      store: deliveryStore,
+      metrics: createBusMetrics(metrics.registry),
+      logger,
+      makeTarget,
+      orderingKey,
+      now: () => now().getTime(),
     },
-  });
+    new RuleSet(config.bus.rules),
+  );
+  const reload = async () => {
+    const next = options.reloadConfig ? await options.reloadConfig() : config;
+    bus.reload(new RuleSet(next.bus.rules));
+    return { rules: bus.ruleSet.rules.size };
+  };
+
   const sweeper = new RetentionSweeper({
-    maxAgeDays: config.incidents.retention.maxAgeDays,
+    incidentMaxAgeDays: config.incidents.retention.maxAgeDays,
+    eventMaxAgeDays: config.bus.archiveRetentionDays,
     intervalSeconds: config.incidents.retention.sweepIntervalSeconds,
     incidents: incidentStore,
     events: eventStore,
@@ -105,7 +147,7 @@ export function createApp(options: AppOptions): App {
     config: config.ingest,
     metrics,
     now,
-    onStored: () => consumer.wake(),
+    onStored: () => bus.notify(),
   });
   const { host, port } = splitListen(config.server.listen);
   const { app: http, apiAuth } = createHttpServer({
@@ -117,10 +159,23 @@ export function createApp(options: AppOptions): App {
   registerWebhookRoutes(http, { receiver, auth: new WebhookAuthenticator(config.server.auth, now), metrics });
   registerIncidentRoutes(http, { incidents });
   registerEventRoutes(http, { events: eventStore });
+  registerBusRoutes(http, {
+    bus,
+    deliveries: deliveryStore,
+    writer: eventStore,
+    account: config.ingest.account,
+    region: config.ingest.region,
+    now,
+    reload,
+    onStored: () => bus.notify(),
+  });
   registerOpsRoutes(http, {
     registry: metrics.registry,
     checkStore: async () => void db.prepare('SELECT 1').get(),
-    beforeScrape: async () => metrics.openIncidents.set(await incidentStore.countOpen()),
+    beforeScrape: async () => {
+      metrics.openIncidents.set(await incidentStore.countOpen());
+      await bus.refreshGauges();
+    },
     authMode: () => apiAuth.mode,
     version: VERSION,
   });
@@ -134,13 +189,15 @@ export function createApp(options: AppOptions): App {
     http,
     incidents,
     events: eventStore,
-    settle: () => consumer.drain(),
+    bus,
+    settle: () => bus.drain(),
+    reload,
     async start() {
       assertExposureIsAuthenticated(config.server);
-      consumer.start();
+      bus.start();
       sweeper.start();
-      const address = await http.listen({ host, port });
       started = true;
+      const address = await http.listen({ host, port });
       logger.info({ url: address, data: dbPath, auth: apiAuth.mode }, 'rebound is ready to receive webhooks');
       return { url: address };
     },
@@ -149,7 +206,7 @@ export function createApp(options: AppOptions): App {
       stopped = true;
       await http.close();
       if (started) await sweeper.stop();
-      await consumer.stop();
+      await bus.stop();
       committer.flush();
       db.close();
       logger.flush();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { busConfigSchema } from '../bus/config.ts';
 import { serverConfigSchema } from '../http/config.ts';
 import { incidentsConfigSchema } from '../incidents/config.ts';
 import { ingestConfigSchema } from '../ingest/config.ts';
@@ -32,6 +33,7 @@ export const configSchema = z
     store: storeSchema.prefault({}),
     ingest: ingestConfigSchema.prefault({}),
     incidents: incidentsConfigSchema.prefault({}),
+    bus: busConfigSchema.prefault({}),
   })
   .strict();
 

@@ -19,6 +19,8 @@ export interface EventQuery {
 export interface EventReader {
   /** Lists events in time order within the range, one page at a time. */
   listEvents(query: EventQuery): Promise<EventPage>;
+  /** Counts events within the time range. */
+  countEvents(query: { from?: string; to?: string }): Promise<number>;
   /** Returns one event by its envelope id. */
   getEvent(id: string): Promise<StoredEvent | undefined>;
   /** Deletes events older than the cutoff (retention); returns how many were deleted. */

@@ -4,7 +4,10 @@ import { describeError } from '../errors.ts';
 import type { IncidentStore } from './port.ts';
 
 export interface RetentionOptions {
-  readonly maxAgeDays: number;
+  /** Resolved incidents older than this are deleted. */
+  readonly incidentMaxAgeDays: number;
+  /** Archived events older than this are deleted. */
+  readonly eventMaxAgeDays: number;
   readonly intervalSeconds: number;
   readonly incidents: IncidentStore;
   readonly events: EventReader;
@@ -35,12 +38,14 @@ export class RetentionSweeper {
   /** One pass; returns what was deleted. Never throws (a failed pass is logged and retried next time). */
   async sweep(): Promise<{ events: number; incidents: number }> {
     const now = this.options.now?.() ?? new Date();
-    const cutoff = new Date(now.getTime() - this.options.maxAgeDays * 86_400_000).toISOString();
+    const cutoff = (days: number) => new Date(now.getTime() - days * 86_400_000).toISOString();
     try {
-      const incidents = await this.options.incidents.deleteResolvedBefore(cutoff);
-      const events = await this.options.events.deleteEventsBefore(cutoff);
+      const incidents = await this.options.incidents.deleteResolvedBefore(
+        cutoff(this.options.incidentMaxAgeDays),
+      );
+      const events = await this.options.events.deleteEventsBefore(cutoff(this.options.eventMaxAgeDays));
       if (incidents + events > 0)
-        this.options.logger.info({ cutoff, incidents, events }, 'retention sweep deleted old data');
+        this.options.logger.info({ incidents, events }, 'retention sweep deleted old data');
       return { events, incidents };
     } catch (err) {
       this.options.logger.error({ err: describeError(err) }, 'retention sweep failed');

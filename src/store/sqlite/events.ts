@@ -121,6 +121,13 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog {
     };
   }
 
+  async countEvents(query: { from?: string; to?: string }): Promise<number> {
+    const row = this.db
+      .prepare('SELECT COUNT(*) AS n FROM events WHERE time >= ? AND time < ?')
+      .get(query.from ?? '', query.to ?? '\uffff') as { n: number };
+    return row.n;
+  }
+
   async deleteEventsBefore(cutoff: string): Promise<number> {
     return this.committer.submit(
       () => this.db.prepare('DELETE FROM events WHERE time < ?').run(cutoff).changes,

@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto';
+import type { StoredEvent } from '../events/envelope.ts';
+import type { EventLog } from '../events/log.ts';
+import type { EventReader } from '../events/port.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { TargetConfig } from './config.ts';
+import { LogConsumer } from './log-consumer.ts';
+import type { BusMetrics } from './metrics.ts';
+import { compilePattern, matches } from './pattern/index.ts';
+import type { DeliveryStore, NewDelivery } from './port.ts';
+import { RuleSet } from './rules.ts';
+import type { Target } from './targets/target.ts';
+import { TargetWorker } from './worker.ts';
+
+export interface BusDeps {
+  readonly log: EventLog;
+  readonly events: EventReader;
+  readonly store: DeliveryStore;
+  readonly metrics: BusMetrics;
+  readonly logger: Logger;
+  /** Builds the implementation of a configured target. */
+  readonly makeTarget: (config: TargetConfig) => Target;
+  /** The key whose events one target receives in order (default: the event id, i.e. no ordering). */
+  readonly orderingKey: (event: StoredEvent) => string;
+  readonly now?: () => number;
+}
+
+export interface ReplayRequest {
+  readonly from: string;
+  readonly to: string;
+  /** Only archived events that also match this pattern. */
+  readonly pattern?: unknown;
+  /** Only this rule's targets. */
+  readonly rule?: string;
+  readonly dryRun?: boolean;
+  readonly name?: string;
+}
+
+export interface ReplayProgress {
+  readonly id: string;
+  readonly state: 'running' | 'completed' | 'failed';
+  readonly total: number;
+  readonly scanned: number;
+  readonly matched: number;
+  readonly deliveries: number;
+  readonly dryRun: boolean;
+  readonly error?: string;
+}
+
+const ROUTER = 'router';
+
+/**
+ * The event bus: a router follows the durable event log, matches each event against the rules and enqueues
+ * one delivery per matching target (in the same transaction as its checkpoint); one worker per target
+ * delivers with retries and a dead-letter queue.
+ */
+export class Bus {
+  private rules: RuleSet;
+  private readonly workers = new Map<string, TargetWorker>();
+  private readonly router: LogConsumer;
+  private readonly replays = new Map<string, ReplayProgress>();
+  private readonly now: () => number;
+
+  constructor(
+    private readonly deps: BusDeps,
+    rules: RuleSet,
+  ) {
+    this.now = deps.now ?? Date.now;
+    this.rules = rules;
+    this.router = new LogConsumer({
+      name: ROUTER,
+      log: deps.log,
+      logger: deps.logger,
+      handle: (batch) =>
+        this.route(
+          batch.map((b) => b.event),
+          batch[batch.length - 1]!.seq,
+        ),
+    });
+    this.configureWorkers();
+  }
+
+  get ruleSet(): RuleSet {
+    return this.rules;
+  }
+
+  start(): void {
+    this.router.start();
+    for (const worker of this.workers.values()) worker.wake();
+  }
+
+  /** Called after events are stored: route them now rather than at the next poll. */
+  notify(): void {
+    this.router.wake();
+  }
+
+  /** Replaces the rules; deliveries already queued (even for removed targets) still go out. */
+  reload(rules: RuleSet): void {
+    this.rules = rules;
+    this.configureWorkers();
+    this.deps.logger.info({ rules: rules.rules.size }, 'bus rules reloaded');
+  }
+
+  /** Resolves once every stored event is routed and every due delivery attempted. */
+  async drain(): Promise<void> {
+    await this.router.drain();
+    for (const worker of this.workers.values()) {
+      worker.wake();
+      await worker.drain();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.router.stop();
+    await Promise.all([...this.workers.values()].map((w) => w.stop()));
+  }
+
+  /** Refreshes the queue and DLQ depth gauges. */
+  async refreshGauges(): Promise<void> {
+    const [depths, dlq] = await Promise.all([this.deps.store.depths(), this.deps.store.deadLetterDepths()]);
+    for (const name of new Set([...this.workers.keys(), ...depths.keys(), ...dlq.keys()])) {
+      this.deps.metrics.queueDepth.set({ target: name }, depths.get(name) ?? 0);
+      this.deps.metrics.dlqDepth.set({ target: name }, dlq.get(name) ?? 0);
+    }
+  }
+
+  /** Starts a replay of archived events in [from, to) through the current rules; returns its progress id. */
+  startReplay(request: ReplayRequest): ReplayProgress {
+    const pattern = request.pattern === undefined ? undefined : compilePattern(request.pattern);
+    const id = request.name ?? `replay-${randomUUID().slice(0, 8)}`;
+    let progress: ReplayProgress = {
+      id,
+      state: 'running',
+      total: 0,
+      scanned: 0,
+      matched: 0,
+      deliveries: 0,
+      dryRun: request.dryRun ?? false,
+    };
+    this.replays.set(id, progress);
+    const update = (p: Partial<ReplayProgress>) => this.replays.set(id, (progress = { ...progress, ...p }));
+    void (async () => {
+      try {
+        update({ total: await this.deps.events.countEvents({ from: request.from, to: request.to }) });
+        let cursor: string | undefined;
+        do {
+          const page = await this.deps.events.listEvents({
+            from: request.from,
+            to: request.to,
+            limit: 500,
+            ...(cursor ? { cursor } : {}),
+          });
+          const selected = page.items.filter((e) => !pattern || matches(pattern, e.envelope));
+          const deliveries = this.deliveriesFor(selected, id, request.rule);
+          if (!progress.dryRun && deliveries.length > 0) await this.deps.store.enqueue(deliveries);
+          update({
+            scanned: progress.scanned + page.items.length,
+            matched: progress.matched + new Set(deliveries.map((d) => d.eventId)).size,
+            deliveries: progress.deliveries + deliveries.length,
+          });
+          this.wakeWorkers(deliveries);
+          cursor = page.nextCursor;
+        } while (cursor);
+        update({ state: 'completed' });
+      } catch (err) {
+        update({ state: 'failed', error: (err as Error).message });
+      }
+    })();
+    return progress;
+  }
+
+  replay(id: string): ReplayProgress | undefined {
+    return this.replays.get(id);
+  }
+
+  private async route(events: readonly StoredEvent[], seq: number): Promise<void> {
+    const deliveries = this.deliveriesFor(events, null);
+    await this.deps.store.enqueue(deliveries, { consumer: ROUTER, seq });
+    this.wakeWorkers(deliveries);
+  }
+
+  private deliveriesFor(
+    events: readonly StoredEvent[],
+    replay: string | null,
+    onlyRule?: string,
+  ): NewDelivery[] {
+    const out: NewDelivery[] = [];
+    const createdAt = this.now();
+    for (const event of events) {
+      for (const rule of this.rules.match(event.envelope)) {
+        if (onlyRule && rule.name !== onlyRule) continue;
+        this.deps.metrics.matched.inc({ rule: rule.name });
+        const orderingKey = this.deps.orderingKey(event);
+        for (const target of rule.targets) {
+          out.push({
+            eventId: event.envelope.id,
+            target: target.name,
+            rule: rule.name,
+            orderingKey,
+            createdAt,
+            replay,
+            correlationId: event.correlationId,
+          });
+        }
+      }
+    }
+    return out;
+  }
+
+  private wakeWorkers(deliveries: readonly NewDelivery[]): void {
+    for (const name of new Set(deliveries.map((d) => d.target))) this.workers.get(name)?.wake();
+  }
+
+  private configureWorkers(): void {
+    for (const target of this.rules.targets()) {
+      const options = {
+        name: target.name,
+        target: this.deps.makeTarget(target.config),
+        input: target.input,
+        retry: target.config.retry,
+        concurrency: target.config.concurrency,
+        store: this.deps.store,
+        metrics: this.deps.metrics,
+        logger: this.deps.logger,
+        now: this.now,
+      };
+      const existing = this.workers.get(target.name);
+      if (existing) existing.reconfigure(options);
+      else this.workers.set(target.name, new TargetWorker(options));
+    }
+  }
+}

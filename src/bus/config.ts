@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { targetInputSchema } from './transform/index.ts';
+
+/** EventBridge's retry policy of a target (same names and bounds, in seconds). */
+export const retryPolicySchema = z
+  .object({
+    maximumEventAgeSeconds: z.number().int().min(60).max(86_400).default(86_400),
+    maximumRetryAttempts: z.number().int().min(0).max(185).default(185),
+    /** Backoff before the n-th retry is a random delay in [0, min(max, base × 2^n)] (full jitter). */
+    baseDelayMs: z.number().int().min(1).default(1000),
+    maxDelayMs: z.number().int().min(1).default(300_000),
+  })
+  .strict();
+
+const common = {
+  /** Unique within its rule; DLQ entries and metrics name the target as `<rule>/<id>`. */
+  id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ - (at most 64)'),
+  retry: retryPolicySchema.prefault({}),
+  /** Deliveries in flight at once for this target; events with the same incident key stay in order. */
+  concurrency: z.number().int().min(1).max(256).default(16),
+  input: targetInputSchema.optional(),
+};
+
+export const targetSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('incidents'), ...common }).strict(),
+  z.object({ kind: z.literal('log'), ...common, level: z.enum(['info', 'warn']).default('info') }).strict(),
+  z
+    .object({
+      kind: z.literal('webhook'),
+      ...common,
+      url: z.url({ protocol: /^https?$/ }),
+      /** HMAC-SHA256 secret; the body is signed as X-Rebound-Signature: v1=hex(HMAC(secret, ts + "." + body)). */
+      secret: z.string().min(16).optional(),
+      headers: z.record(z.string(), z.string()).default({}),
+      timeoutMs: z.number().int().min(100).max(60_000).default(5000),
+    })
+    .strict(),
+  z.object({ kind: z.literal('workflow'), ...common, workflow: z.string().min(1) }).strict(),
+]);
+
+export const ruleSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ - (at most 64)'),
+    description: z.string().optional(),
+    enabled: z.boolean().default(true),
+    /** An EventBridge event pattern, as JSON/YAML. */
+    pattern: z.record(z.string(), z.unknown()),
+    targets: z.array(targetSchema).min(1).max(5),
+  })
+  .strict();
+
+export const DEFAULT_RULES: z.input<typeof ruleSchema>[] = [
+  {
+    name: 'alerts-to-incidents',
+    description: 'Every Alertmanager alert opens or updates an incident.',
+    pattern: { source: ['rebound.alertmanager'] },
+    targets: [{ kind: 'incidents', id: 'incidents' }],
+  },
+];
+
+export const busConfigSchema = z
+  .object({
+    rules: z.array(ruleSchema).default(DEFAULT_RULES.map((r) => ruleSchema.parse(r))),
+    /** Archived events (all of them) are kept this long and can be replayed. */
+    archiveRetentionDays: z.number().int().positive().default(90),
+  })
+  .strict();
+
+export type BusConfig = z.infer<typeof busConfigSchema>;
+export type RuleConfig = z.infer<typeof ruleSchema>;
+export type TargetConfig = z.infer<typeof targetSchema>;
+export type RetryPolicy = z.infer<typeof retryPolicySchema>;

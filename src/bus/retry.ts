@@ -1,0 +1,33 @@
+import type { RetryPolicy } from './config.ts';
+
+export type RetryDecision = { retry: true; notBefore: number } | { retry: false; reason: string };
+
+/**
+ * EventBridge's rule for a failed attempt: retry with exponential backoff and full jitter while attempts and
+ * event age allow, else dead-letter. `attempts` counts attempts made so far, including the failed one.
+ */
+export function decideRetry(
+  policy: RetryPolicy,
+  attempts: number,
+  firstSeenAt: number,
+  now: number,
+  retryable: boolean,
+  random: () => number = Math.random,
+): RetryDecision {
+  if (!retryable) return { retry: false, reason: 'the target said a retry cannot help' };
+  if (attempts > policy.maximumRetryAttempts) {
+    return {
+      retry: false,
+      reason: `gave up after ${attempts} attempts (maximumRetryAttempts ${policy.maximumRetryAttempts})`,
+    };
+  }
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(attempts - 1, 30));
+  const notBefore = now + Math.floor(random() * ceiling);
+  if (notBefore - firstSeenAt > policy.maximumEventAgeSeconds * 1000) {
+    return {
+      retry: false,
+      reason: `event older than maximumEventAgeSeconds ${policy.maximumEventAgeSeconds}`,
+    };
+  }
+  return { retry: true, notBefore };
+}

@@ -1,0 +1,40 @@
+import type { StoredEvent } from '../../events/envelope.ts';
+import type { Delivery } from '../port.ts';
+import type { TargetInput } from '../transform/index.ts';
+
+/** One delivery as a target sees it: the event (with `replay-name` on replays) and its transformed input. */
+export interface DeliveryItem {
+  readonly delivery: Delivery;
+  readonly event: StoredEvent;
+  readonly input: TargetInput;
+}
+
+/**
+ * A place events go. Targets must be idempotent on the event id: delivery is at-least-once, and a crash
+ * between a target's effect and the delivery's removal re-delivers.
+ */
+export interface Target {
+  /** Delivers one event; throws to fail (see DeliveryError for saying whether a retry can help). */
+  deliver?(item: DeliveryItem, signal: AbortSignal): Promise<void>;
+  /** Delivers a batch in order, all or nothing; targets that can amortise work implement this instead. */
+  deliverBatch?(items: readonly DeliveryItem[], signal: AbortSignal): Promise<void>;
+}
+
+/** A delivery failure that says whether retrying can help. Other thrown errors are treated as retryable. */
+export class DeliveryError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'DeliveryError';
+  }
+}
+
+/** Whether a failure may succeed on a later attempt: typed errors say so; anything else is assumed transient. */
+export function isRetryable(err: unknown): boolean {
+  if (err && typeof err === 'object' && 'retryable' in err && typeof err.retryable === 'boolean')
+    return err.retryable;
+  return true;
+}

@@ -1,0 +1,199 @@
+import { describeError } from '../errors.ts';
+import type { StoredEvent } from '../events/envelope.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { RetryPolicy } from './config.ts';
+import type { BusMetrics } from './metrics.ts';
+import type { Delivery, DeliveryStore } from './port.ts';
+import { decideRetry } from './retry.ts';
+import { isRetryable, type DeliveryItem, type Target } from './targets/target.ts';
+import type { CompiledTargetInput } from './transform/index.ts';
+
+export interface TargetWorkerOptions {
+  /** `<rule>/<target id>`. */
+  readonly name: string;
+  readonly target: Target;
+  readonly input: CompiledTargetInput;
+  readonly retry: RetryPolicy;
+  readonly concurrency: number;
+  readonly store: DeliveryStore;
+  readonly metrics: BusMetrics;
+  readonly logger: Logger;
+  readonly now: () => number;
+}
+
+const SCAN = 1000;
+
+/**
+ * Delivers one target's queue: due deliveries in arrival order, concurrently across ordering keys and
+ * strictly in order within one (a delivery waiting for its retry holds back later ones with its key).
+ */
+export class TargetWorker {
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly abort = new AbortController();
+
+  constructor(private options: TargetWorkerOptions) {}
+
+  /** Swaps the target's settings (on reload); in-flight deliveries finish with the old ones. */
+  reconfigure(options: TargetWorkerOptions): void {
+    this.options = options;
+  }
+
+  wake(): void {
+    if (this.stopped) return;
+    this.again = true;
+    this.running ??= this.loop().finally(() => {
+      this.running = undefined;
+      if (this.again && !this.stopped) this.wake();
+    });
+  }
+
+  /** Resolves when nothing due is left (deliveries waiting for a later retry do not count). */
+  async drain(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.abort.abort(new Error('shutting down'));
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.again && !this.stopped) {
+      this.again = false;
+      const { due, nextAt } = selectDue(
+        await this.options.store.pending(this.options.name, SCAN),
+        this.options.now(),
+      );
+      if (due.length > 0) {
+        await this.deliver(due);
+        this.again = true;
+      } else if (nextAt !== undefined) {
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => this.wake(), Math.max(0, nextAt - this.options.now()));
+        this.timer.unref();
+      }
+    }
+  }
+
+  private async deliver(groups: Delivery[][]): Promise<void> {
+    const all = groups.flat();
+    const events = await this.options.store.events(all.map((d) => d.eventId));
+    const { target } = this.options;
+    if (target.deliverBatch) {
+      // Batch targets get everything due in arrival order, all or nothing.
+      const items = all.map((d) => this.item(d, events.get(d.eventId))).filter((i) => i !== undefined);
+      const started = performance.now();
+      try {
+        await target.deliverBatch(items, this.abort.signal);
+        await this.succeeded(items, started);
+      } catch (err) {
+        for (const item of items) await this.failed(item.delivery, err);
+      }
+      return;
+    }
+    let next = 0;
+    const runGroup = async (group: Delivery[]) => {
+      for (const d of group) {
+        const item = this.item(d, events.get(d.eventId));
+        if (!item) continue;
+        const started = performance.now();
+        try {
+          await target.deliver!(item, this.abort.signal);
+          await this.succeeded([item], started);
+        } catch (err) {
+          await this.failed(d, err);
+          return; // keep the key's order: the rest waits for this one's retry
+        }
+      }
+    };
+    const lanes = Array.from({ length: Math.min(this.options.concurrency, groups.length) }, async () => {
+      while (next < groups.length) await runGroup(groups[next++]!);
+    });
+    await Promise.all(lanes);
+  }
+
+  private item(delivery: Delivery, event: StoredEvent | undefined): DeliveryItem | undefined {
+    if (!event) {
+      // The archive dropped the event (retention) while it waited: nothing left to deliver.
+      void this.options.store.deadLetter(
+        delivery,
+        delivery.attempts,
+        'event no longer in the archive',
+        new Date(this.options.now()).toISOString(),
+      );
+      return undefined;
+    }
+    const envelope = delivery.replay ? { ...event.envelope, 'replay-name': delivery.replay } : event.envelope;
+    const withReplay = { ...event, envelope };
+    const input = this.options.input.apply(envelope, {
+      ruleName: delivery.rule,
+      ingestionTime: event.receivedAt,
+    });
+    return { delivery, event: withReplay, input };
+  }
+
+  private async succeeded(items: readonly DeliveryItem[], started: number): Promise<void> {
+    await this.options.store.complete(items.map((i) => i.delivery.id));
+    const { metrics, name } = this.options;
+    const seconds = (performance.now() - started) / 1000;
+    const now = this.options.now();
+    metrics.delivered.inc({ target: name }, items.length);
+    metrics.deliveryLatency.observe({ target: name }, seconds);
+    for (const i of items)
+      metrics.eventAge.observe({ target: name }, (now - Date.parse(i.event.receivedAt)) / 1000);
+  }
+
+  private async failed(d: Delivery, err: unknown): Promise<void> {
+    const { metrics, name, logger } = this.options;
+    const attempts = d.attempts + 1;
+    const message = describeError(err);
+    const now = this.options.now();
+    metrics.failed.inc({ target: name });
+    const decision = decideRetry(this.options.retry, attempts, d.createdAt, now, isRetryable(err));
+    const log = { target: name, eventId: d.eventId, correlationId: d.correlationId, attempts, err: message };
+    if (decision.retry) {
+      metrics.retried.inc({ target: name });
+      logger.warn(
+        { ...log, retryAt: new Date(decision.notBefore).toISOString() },
+        'delivery failed; will retry',
+      );
+      await this.options.store.reschedule(d.id, attempts, decision.notBefore, message);
+    } else {
+      metrics.deadLettered.inc({ target: name });
+      logger.error({ ...log, reason: decision.reason }, 'delivery failed; moved to the dead-letter queue');
+      await this.options.store.deadLetter(
+        d,
+        attempts,
+        `${message} (${decision.reason})`,
+        new Date(now).toISOString(),
+      );
+    }
+  }
+}
+
+/** Groups due deliveries by ordering key, skipping keys held back by an earlier delivery that is not due. */
+export function selectDue(
+  pending: readonly Delivery[],
+  now: number,
+): { due: Delivery[][]; nextAt: number | undefined } {
+  const groups = new Map<string, Delivery[]>();
+  const blocked = new Set<string>();
+  let nextAt: number | undefined;
+  for (const d of pending) {
+    if (blocked.has(d.orderingKey)) continue;
+    if (d.notBefore > now) {
+      blocked.add(d.orderingKey);
+      nextAt = nextAt === undefined ? d.notBefore : Math.min(nextAt, d.notBefore);
+      continue;
+    }
+    const group = groups.get(d.orderingKey);
+    if (group) group.push(d);
+    else groups.set(d.orderingKey, [d]);
+  }
+  return { due: [...groups.values()], nextAt };
+}

@@ -1,0 +1,245 @@
+import type { Delivery, DeadLetter, DeadLetterQuery, DeliveryStore, NewDelivery } from '../../bus/port.ts';
+import type { StoredEvent } from '../../events/envelope.ts';
+import type { Checkpoint } from '../../incidents/port.ts';
+import type { Migration, SqliteDatabase } from './database.ts';
+import type { GroupCommitter } from './group-commit.ts';
+import { decodeCursor, encodeCursor } from './pagination.ts';
+
+export const busMigrations: Migration[] = [
+  {
+    id: 'bus/0001_init',
+    up: `
+      CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id TEXT NOT NULL,
+        target TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        ordering_key TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        not_before INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        last_error TEXT,
+        replay TEXT,
+        correlation_id TEXT NOT NULL
+      );
+      CREATE INDEX deliveries_by_target ON deliveries (target, id);
+      CREATE TABLE dead_letters (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id TEXT NOT NULL,
+        target TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        ordering_key TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        error TEXT NOT NULL,
+        failed_at TEXT NOT NULL,
+        replay TEXT,
+        correlation_id TEXT NOT NULL
+      );
+      CREATE INDEX dead_letters_by_target ON dead_letters (target, id);
+    `,
+  },
+];
+
+interface DeliveryRow {
+  id: number;
+  event_id: string;
+  target: string;
+  rule: string;
+  ordering_key: string;
+  attempts: number;
+  not_before: number;
+  created_at: number;
+  last_error: string | null;
+  replay: string | null;
+  correlation_id: string;
+}
+
+interface DeadLetterRow extends DeliveryRow {
+  error: string;
+  failed_at: string;
+}
+
+export class SqliteDeliveryStore implements DeliveryStore {
+  private readonly stmts;
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly committer: GroupCommitter,
+  ) {
+    this.stmts = {
+      insert:
+        db.prepare(`INSERT INTO deliveries (event_id, target, rule, ordering_key, created_at, replay, correlation_id)
+        VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      checkpoint: db.prepare(`INSERT INTO consumer_offsets (consumer, seq) VALUES (?, ?)
+        ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq WHERE excluded.seq > consumer_offsets.seq`),
+      pending: db.prepare('SELECT * FROM deliveries WHERE target = ? ORDER BY id LIMIT ?'),
+      event: db.prepare('SELECT envelope, correlation_id, dedup_key, received_at FROM events WHERE id = ?'),
+      complete: db.prepare('DELETE FROM deliveries WHERE id = ?'),
+      reschedule: db.prepare(
+        'UPDATE deliveries SET attempts = ?, not_before = ?, last_error = ? WHERE id = ?',
+      ),
+      toDlq:
+        db.prepare(`INSERT INTO dead_letters (event_id, target, rule, ordering_key, attempts, error, failed_at, replay, correlation_id)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      depths: db.prepare('SELECT target, COUNT(*) AS n FROM deliveries GROUP BY target'),
+      dlqDepths: db.prepare('SELECT target, COUNT(*) AS n FROM dead_letters GROUP BY target'),
+      dlqById: db.prepare('SELECT * FROM dead_letters WHERE id = ?'),
+      dlqDelete: db.prepare('DELETE FROM dead_letters WHERE id = ?'),
+      redrive:
+        db.prepare(`INSERT INTO deliveries (event_id, target, rule, ordering_key, created_at, replay, correlation_id)
+        SELECT event_id, target, rule, ordering_key, ?, replay, correlation_id FROM dead_letters WHERE id = ?`),
+    };
+  }
+
+  async enqueue(deliveries: readonly NewDelivery[], checkpoint?: Checkpoint): Promise<void> {
+    await this.committer.submit(() => {
+      for (const d of deliveries) {
+        this.stmts.insert.run(
+          d.eventId,
+          d.target,
+          d.rule,
+          d.orderingKey,
+          d.createdAt,
+          d.replay,
+          d.correlationId,
+        );
+      }
+      if (checkpoint) this.stmts.checkpoint.run(checkpoint.consumer, checkpoint.seq);
+    });
+  }
+
+  async pending(target: string, limit: number): Promise<Delivery[]> {
+    return (this.stmts.pending.all(target, limit) as DeliveryRow[]).map(toDelivery);
+  }
+
+  async events(ids: readonly string[]): Promise<Map<string, StoredEvent>> {
+    const out = new Map<string, StoredEvent>();
+    for (const id of new Set(ids)) {
+      const row = this.stmts.event.get(id) as
+        { envelope: string; correlation_id: string; dedup_key: string; received_at: string } | undefined;
+      if (row) {
+        out.set(id, {
+          envelope: JSON.parse(row.envelope) as StoredEvent['envelope'],
+          correlationId: row.correlation_id,
+          dedupKey: row.dedup_key,
+          receivedAt: row.received_at,
+        });
+      }
+    }
+    return out;
+  }
+
+  async complete(ids: readonly number[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.committer.submit(() => ids.forEach((id) => this.stmts.complete.run(id)));
+  }
+
+  async reschedule(id: number, attempts: number, notBefore: number, error: string): Promise<void> {
+    await this.committer.submit(() => this.stmts.reschedule.run(attempts, notBefore, error, id));
+  }
+
+  async deadLetter(d: Delivery, attempts: number, error: string, at: string): Promise<void> {
+    await this.committer.submit(() => {
+      this.stmts.toDlq.run(
+        d.eventId,
+        d.target,
+        d.rule,
+        d.orderingKey,
+        attempts,
+        error,
+        at,
+        d.replay,
+        d.correlationId,
+      );
+      this.stmts.complete.run(d.id);
+    });
+  }
+
+  async depths(): Promise<Map<string, number>> {
+    return countBy(this.stmts.depths.all() as { target: string; n: number }[]);
+  }
+
+  async deadLetterDepths(): Promise<Map<string, number>> {
+    return countBy(this.stmts.dlqDepths.all() as { target: string; n: number }[]);
+  }
+
+  async listDeadLetters(query: DeadLetterQuery): Promise<{ items: DeadLetter[]; nextCursor?: string }> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (query.target) {
+      where.push('target = ?');
+      args.push(query.target);
+    }
+    if (query.since) {
+      where.push('failed_at >= ?');
+      args.push(query.since);
+    }
+    if (query.cursor) {
+      where.push('id > ?');
+      args.push(Number(decodeCursor(query.cursor)[0]));
+    }
+    const sql = `SELECT * FROM dead_letters${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...args, query.limit + 1) as DeadLetterRow[];
+    const page = rows.slice(0, query.limit);
+    const events = await this.events(page.map((r) => r.event_id));
+    const last = page[page.length - 1];
+    return {
+      items: page.map((r) => toDeadLetter(r, events.get(r.event_id) ?? null)),
+      ...(rows.length > query.limit && last ? { nextCursor: encodeCursor([last.id]) } : {}),
+    };
+  }
+
+  async getDeadLetter(id: number): Promise<DeadLetter | undefined> {
+    const row = this.stmts.dlqById.get(id) as DeadLetterRow | undefined;
+    if (!row) return undefined;
+    const events = await this.events([row.event_id]);
+    return toDeadLetter(row, events.get(row.event_id) ?? null);
+  }
+
+  async redrive(ids: readonly number[], now: number): Promise<number> {
+    return this.committer.submit(() => {
+      let moved = 0;
+      for (const id of ids) {
+        if (this.stmts.redrive.run(now, id).changes === 1) {
+          this.stmts.dlqDelete.run(id);
+          moved += 1;
+        }
+      }
+      return moved;
+    });
+  }
+}
+
+function countBy(rows: { target: string; n: number }[]): Map<string, number> {
+  return new Map(rows.map((r) => [r.target, r.n]));
+}
+
+function toDelivery(r: DeliveryRow): Delivery {
+  return {
+    id: r.id,
+    eventId: r.event_id,
+    target: r.target,
+    rule: r.rule,
+    orderingKey: r.ordering_key,
+    attempts: r.attempts,
+    notBefore: r.not_before,
+    createdAt: r.created_at,
+    lastError: r.last_error,
+    replay: r.replay,
+    correlationId: r.correlation_id,
+  };
+}
+
+function toDeadLetter(r: DeadLetterRow, event: StoredEvent | null): DeadLetter {
+  return {
+    id: r.id,
+    eventId: r.event_id,
+    target: r.target,
+    rule: r.rule,
+    attempts: r.attempts,
+    error: r.error,
+    failedAt: r.failed_at,
+    correlationId: r.correlation_id,
+    event,
+  };
+}

@@ -1,0 +1,270 @@
+import { createHmac } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { decideRetry } from '../../src/bus/retry.ts';
+import { selectDue } from '../../src/bus/worker.ts';
+import type { Delivery } from '../../src/bus/port.ts';
+import { fixture, makeTestApp, webhook, type TestApp } from '../support/app.ts';
+import { eventually, HttpReceiver } from '../support/http-receiver.ts';
+
+let t: TestApp | undefined;
+const receivers: HttpReceiver[] = [];
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+  await Promise.all(receivers.splice(0).map((r) => r.stop()));
+});
+
+async function receiver(): Promise<HttpReceiver> {
+  const r = await new HttpReceiver().start();
+  receivers.push(r);
+  return r;
+}
+
+const fastRetry = { maximumEventAgeSeconds: 60, maximumRetryAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 };
+const SECRET = 'webhook-secret-0123456789';
+
+function hookRule(url: string, extra: Record<string, unknown> = {}) {
+  return {
+    name: 'hook',
+    pattern: { source: ['rebound.alertmanager'], detail: { status: ['firing'] } },
+    targets: [{ kind: 'webhook', id: 'h', url, secret: SECRET, retry: fastRetry, ...extra }],
+  };
+}
+
+async function post(payload: unknown) {
+  const res = await t!.app.http.inject({
+    method: 'POST',
+    url: '/v1/webhooks/alertmanager',
+    payload: payload as object,
+  });
+  expect(res.statusCode).toBe(200);
+}
+
+describe('bus delivery', () => {
+  it('delivers matching events to a webhook target, HMAC-signed, with the input transformed', async () => {
+    const r = await receiver();
+    t = await makeTestApp({
+      bus: {
+        rules: [
+          hookRule(r.url, {
+            input: {
+              InputTransformer: {
+                InputPathsMap: { alert: '$.detail.labels.alertname', id: '$.id' },
+                InputTemplate: '{"alert": <alert>, "event": <id>, "rule": <aws.events.rule-name>}',
+              },
+            },
+          }),
+        ],
+      },
+    });
+    await post(fixture('firing'));
+    await post(fixture('resolved')); // does not match status=firing
+    await t.app.settle();
+    expect(r.received).toHaveLength(1);
+    const [req] = r.received;
+    const body = JSON.parse(req!.body);
+    expect(body).toMatchObject({ alert: 'HighErrorRate', rule: 'hook' });
+    const ts = req!.headers['x-rebound-timestamp'] as string;
+    const expected = 'v1=' + createHmac('sha256', SECRET).update(`${ts}.${req!.body}`).digest('hex');
+    expect(req!.headers['x-rebound-signature']).toBe(expected);
+    expect(req!.headers['x-rebound-correlation-id']).toBeTruthy();
+  });
+
+  it('retries retryable failures with backoff and dead-letters permanent ones; redrive re-delivers', async () => {
+    const r = await receiver();
+    r.script.push(503, 500); // two transient failures, then 200
+    t = await makeTestApp({ bus: { rules: [hookRule(r.url)] } });
+    await post(webhook([{ labels: { alertname: 'A' } }]));
+    await eventually(() => r.received.length === 3);
+    await t.app.settle();
+
+    r.script.push(400); // permanent
+    await post(webhook([{ labels: { alertname: 'B' } }]));
+    await eventually(async () => (await t!.app.http.inject({ url: '/v1/dlq' })).json().items.length === 1);
+    const dlq = (await t.app.http.inject({ url: '/v1/dlq' })).json();
+    expect(dlq.items[0]).toMatchObject({ target: 'hook/h', rule: 'hook', attempts: 1 });
+    expect(dlq.items[0].error).toMatch(/answered 400.*retry cannot help/);
+    expect(dlq.items[0].event.envelope.detail.labels.alertname).toBe('B');
+    expect(dlq.items[0].correlationId).toBe(dlq.items[0].event.correlationId);
+
+    const metrics = await t.app.http.inject({ url: '/metrics' });
+    expect(metrics.body).toContain('rebound_bus_dlq_depth{target="hook/h"} 1');
+    expect(metrics.body).toMatch(/rebound_bus_retried_total\{target="hook\/h"\} 2/);
+
+    const redrive = await t.app.http.inject({
+      method: 'POST',
+      url: '/v1/dlq/redrive',
+      payload: { target: 'hook/h' },
+    });
+    expect(redrive.json()).toEqual({ redriven: 1 });
+    await eventually(() => r.received.length === 5);
+    await t.app.settle();
+    expect((await t.app.http.inject({ url: '/v1/dlq' })).json().items).toHaveLength(0);
+  });
+
+  it('gives up after maximumRetryAttempts and keeps the attempt count', async () => {
+    const r = await receiver();
+    r.defaultStatus = 502;
+    t = await makeTestApp({ bus: { rules: [hookRule(r.url)] } });
+    await post(webhook([{ labels: { alertname: 'C' } }]));
+    await eventually(async () => (await t!.app.http.inject({ url: '/v1/dlq' })).json().items.length === 1);
+    const [entry] = (await t.app.http.inject({ url: '/v1/dlq' })).json().items;
+    expect(entry.attempts).toBe(4); // the first attempt + 3 retries
+    expect(r.received).toHaveLength(4);
+  });
+
+  it('delivers events with the same incident key in order, one at a time', async () => {
+    const r = await receiver();
+    r.delayMs = 5;
+    t = await makeTestApp({ bus: { rules: [hookRule(r.url, { concurrency: 8 })] } });
+    for (let i = 0; i < 10; i++) {
+      await post(
+        webhook([{ labels: { alertname: 'Same', pod: `p${i}` } }, { labels: { alertname: `Other${i}` } }]),
+      );
+    }
+    await eventually(() => r.received.length === 20);
+    const same = r
+      .json<{ detail: { labels: { pod?: string; alertname: string } } }>()
+      .filter((e) => e.detail.labels.alertname === 'Same')
+      .map((e) => e.detail.labels.pod);
+    expect(same).toEqual(Array.from({ length: 10 }, (_, i) => `p${i}`));
+  });
+
+  it('reloads rules without losing queued deliveries', async () => {
+    const r = await receiver();
+    r.script.push(503);
+    t = await makeTestApp({ bus: { rules: [hookRule(r.url)] } });
+    await post(webhook([{ labels: { alertname: 'Q' } }]));
+    const reload = await t.app.http.inject({ method: 'POST', url: '/v1/admin/reload' });
+    expect(reload.json()).toEqual({ rules: 1 });
+    await eventually(() => r.received.length === 2);
+  });
+});
+
+describe('PutEvents', () => {
+  it('answers per entry like PutEvents and routes accepted events', async () => {
+    const r = await receiver();
+    t = await makeTestApp({
+      bus: {
+        rules: [
+          {
+            name: 'orders',
+            pattern: { source: ['shop'], detail: { total: [{ numeric: ['>', 100] }] } },
+            targets: [{ kind: 'webhook', id: 'w', url: r.url }],
+          },
+        ],
+      },
+    });
+    const res = await t.app.http.inject({
+      method: 'POST',
+      url: '/v1/events',
+      payload: {
+        Entries: [
+          { Source: 'shop', DetailType: 'order', Detail: JSON.stringify({ total: 150 }) },
+          { Source: 'shop', DetailType: 'order', Detail: '{not json' },
+          { Source: 'rebound.alertmanager', DetailType: 'Alertmanager Alert', Detail: '{}' },
+          { Source: 'shop', DetailType: 'order', Detail: JSON.stringify({ total: 50 }) },
+          { DetailType: 'x', Detail: '{}' },
+        ],
+      },
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.FailedEntryCount).toBe(3);
+    expect(body.Entries[0].EventId).toBeTruthy();
+    expect(body.Entries[1]).toMatchObject({ ErrorCode: 'MalformedDetail' });
+    expect(body.Entries[2]).toMatchObject({
+      ErrorCode: 'InvalidArgument',
+      ErrorMessage: expect.stringMatching(/reserved/),
+    });
+    expect(body.Entries[4]).toMatchObject({
+      ErrorCode: 'InvalidArgument',
+      ErrorMessage: expect.stringMatching(/Source/),
+    });
+    await t.app.settle();
+    expect(r.json()).toHaveLength(1);
+    expect(r.json()[0]).toMatchObject({ source: 'shop', 'detail-type': 'order', detail: { total: 150 } });
+    const tooMany = await t.app.http.inject({
+      method: 'POST',
+      url: '/v1/events',
+      payload: {
+        Entries: Array.from({ length: 11 }, () => ({ Source: 's', DetailType: 'd', Detail: '{}' })),
+      },
+    });
+    expect(tooMany.statusCode).toBe(400);
+    expect(tooMany.json().message).toMatch(/at most 10/);
+  });
+});
+
+describe('archive and replay', () => {
+  it('replays archived events in a time range, marked as replays, with progress', async () => {
+    const r = await receiver();
+    const incidentsRule = {
+      name: 'alerts-to-incidents',
+      pattern: { source: ['rebound.alertmanager'] },
+      targets: [{ kind: 'incidents', id: 'incidents' }],
+    };
+    t = await makeTestApp({ bus: { rules: [hookRule(r.url), incidentsRule] } });
+    await post(webhook([{ labels: { alertname: 'R1' } }, { labels: { alertname: 'R2' } }]));
+    await t.app.settle();
+    expect(r.received).toHaveLength(2);
+    const from = new Date(Date.now() - 60_000).toISOString();
+    const to = new Date(Date.now() + 60_000).toISOString();
+    const dry = await t.app.http.inject({
+      method: 'POST',
+      url: '/v1/replays',
+      payload: { from, to, dryRun: true, name: 'dry' },
+    });
+    expect(dry.statusCode).toBe(202);
+    await eventually(
+      async () => (await t!.app.http.inject({ url: '/v1/replays/dry' })).json().state === 'completed',
+    );
+    expect((await t.app.http.inject({ url: '/v1/replays/dry' })).json()).toMatchObject({
+      total: 2,
+      scanned: 2,
+      matched: 2,
+      deliveries: 4,
+    });
+    expect(r.received).toHaveLength(2);
+
+    const res = await t.app.http.inject({
+      method: 'POST',
+      url: '/v1/replays',
+      payload: { from, to, pattern: { detail: { labels: { alertname: ['R2'] } } }, name: 'again' },
+    });
+    expect(res.statusCode).toBe(202);
+    await eventually(() => r.received.length === 3);
+    await t.app.settle();
+    const replayed = r.json()[2]!;
+    expect(replayed['replay-name']).toBe('again');
+    expect((replayed['detail'] as { labels: { alertname: string } }).labels.alertname).toBe('R2');
+    // The incidents target saw the replay too, and being idempotent on the event id, changed nothing.
+    const incidents = (await t.app.http.inject({ url: '/v1/incidents' })).json().items;
+    expect(incidents).toHaveLength(2);
+  });
+});
+
+describe('delivery policy', () => {
+  const policy = { maximumEventAgeSeconds: 60, maximumRetryAttempts: 2, baseDelayMs: 1000, maxDelayMs: 4000 };
+  it('backs off exponentially with full jitter, capped, until attempts or age run out', () => {
+    expect(decideRetry(policy, 1, 0, 0, true, () => 0.999)).toEqual({ retry: true, notBefore: 999 });
+    expect(decideRetry(policy, 2, 0, 0, true, () => 0.5)).toEqual({ retry: true, notBefore: 1000 });
+    expect(decideRetry(policy, 3, 0, 0, true)).toMatchObject({ retry: false });
+    expect(decideRetry({ ...policy, maximumRetryAttempts: 185 }, 20, 0, 0, true, () => 1)).toEqual({
+      retry: true,
+      notBefore: 4000,
+    });
+    expect(decideRetry(policy, 1, 0, 59_500, true, () => 1)).toMatchObject({
+      retry: false,
+      reason: expect.stringMatching(/older/),
+    });
+    expect(decideRetry(policy, 1, 0, 0, false)).toMatchObject({ retry: false });
+  });
+
+  it('holds back later deliveries of a key behind one waiting for its retry', () => {
+    const d = (id: number, key: string, notBefore = 0) => ({ id, orderingKey: key, notBefore }) as Delivery;
+    const { due, nextAt } = selectDue([d(1, 'a', 500), d(2, 'a'), d(3, 'b'), d(4, 'b'), d(5, 'c', 200)], 100);
+    expect(due.map((g) => g.map((x) => x.id))).toEqual([[3, 4]]);
+    expect(nextAt).toBe(200);
+  });
+});
