@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { intrinsicFailure } from './errors.ts';
+import { intrinsicFailure, runtimeError } from './errors.ts';
 import { isJsonObject, type Json } from './types.ts';
 import { evaluatePath, type PathScope } from './path.ts';
 import { uuidFrom } from './random.ts';
@@ -142,7 +142,9 @@ function invoke(call: Call, scope: PathScope): Json {
         return typeof a.value === 'string' && call.name !== 'States.Format' ? unescape(a.value) : a.value;
       case 'path': {
         const v = evaluatePath(a.path, scope);
-        if (v === undefined) throw intrinsicFailure(`${call.name}: the path '${a.path}' could not be found`);
+        // AWS raises States.Runtime (not IntrinsicFailure) when an argument's path matches nothing.
+        if (v === undefined)
+          throw runtimeError(`${call.name}: the JSONPath '${a.path}' could not be found in the input`);
         return v;
       }
       case 'call':

@@ -104,10 +104,10 @@ describe('intrinsic functions', () => {
     );
   });
 
-  it('rejects unknown functions, bad syntax and missing paths with States.IntrinsicFailure', () => {
+  it('rejects unknown functions and bad syntax with States.IntrinsicFailure; a missing argument path is States.Runtime', () => {
     expect(failure('States.Nope(1)')).toBe('States.IntrinsicFailure');
     expect(failure("States.Format('x'")).toBe('States.IntrinsicFailure');
-    expect(failure('States.ArrayLength($.missing)')).toBe('States.IntrinsicFailure');
+    expect(failure('States.ArrayLength($.missing)')).toBe('States.Runtime');
   });
 
   it('run inside a state, an intrinsic failure fails the execution and can be caught', async () => {
