@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isReboundError, describeError } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import { ApiError } from './client.ts';
+import { dlqCommand, reloadCommand, replayCommand } from './commands/bus.ts';
 import { configCommand, validateCommand } from './commands/config.ts';
 import { incidentsCommand } from './commands/incidents.ts';
 import { serveCommand } from './commands/serve.ts';
@@ -16,7 +17,15 @@ export function buildProgram(): Command {
     .option('--token <token>', 'API token (env REBOUND_TOKEN)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [serveCommand(), validateCommand(), configCommand(), incidentsCommand()]) {
+  for (const command of [
+    serveCommand(),
+    validateCommand(),
+    configCommand(),
+    incidentsCommand(),
+    dlqCommand(),
+    replayCommand(),
+    reloadCommand(),
+  ]) {
     program.addCommand(command);
   }
   return program;

@@ -7,8 +7,8 @@ export function printJson(value: unknown): void {
 }
 
 /** Prints rows as an aligned text table with the given columns (header = column name upper-cased). */
-export function printTable(rows: readonly Record<string, unknown>[], columns: readonly string[]): void {
-  const cells = rows.map((row) => columns.map((c) => formatCell(row[c])));
+export function printTable(rows: readonly object[], columns: readonly string[]): void {
+  const cells = rows.map((row) => columns.map((c) => formatCell((row as Record<string, unknown>)[c])));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)));
   const line = (values: readonly string[]) =>
     values

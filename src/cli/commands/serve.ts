@@ -22,7 +22,9 @@ export function serveCommand(): Command {
     )
     .action(async (options: ServeOptions) => {
       const { config, source } = await loadConfig(options.config ? { path: options.config } : {});
-      const app = createApp({ config: applyOverrides(config, options) });
+      const reloadConfig = async () =>
+        applyOverrides((await loadConfig(options.config ? { path: options.config } : {})).config, options);
+      const app = createApp({ config: applyOverrides(config, options), reloadConfig });
       let stopping = false;
       const shutdown = (signal: string) => {
         if (stopping) return;
@@ -32,6 +34,13 @@ export function serveCommand(): Command {
       };
       process.on('SIGINT', () => shutdown('SIGINT'));
       process.on('SIGTERM', () => shutdown('SIGTERM'));
+      process.on('SIGHUP', () => {
+        app.reload().then(
+          ({ rules }) => app.logger.info({ rules }, 'configuration reloaded on SIGHUP'),
+          (err: Error) =>
+            app.logger.error({ err: err.message }, 'reload failed; the previous rules stay in force'),
+        );
+      });
       const { url } = await app.start();
       app.logger.info({ config: source ?? '(built-in defaults)' }, `listening on ${url}`);
     });

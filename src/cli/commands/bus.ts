@@ -1,0 +1,125 @@
+import { readFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import type { ReplayProgress } from '../../bus/bus.ts';
+import type { DeadLetter } from '../../bus/port.ts';
+import { ApiClient, type ApiOptions } from '../client.ts';
+import { printJson, printTable, type OutputFormat } from '../output.ts';
+
+const outputOption = () =>
+  new Option('-o, --output <format>', 'table or json').choices(['table', 'json']).default('table');
+
+function client(cmd: Command): ApiClient {
+  const g = cmd.optsWithGlobals<ApiOptions>();
+  return new ApiClient({ ...(g.url ? { url: g.url } : {}), ...(g.token ? { token: g.token } : {}) });
+}
+
+/** `rebound dlq list|show|redrive`: the dead-letter queue of the bus. */
+export function dlqCommand(): Command {
+  const cmd = new Command('dlq').description(
+    'inspect and redrive the dead-letter queue (talks to a running server)',
+  );
+  cmd
+    .command('list')
+    .description('dead letters, oldest first')
+    .option('--target <rule/id>', 'only this target')
+    .option('--since <time>', 'failed at or after this ISO-8601 time')
+    .option('--limit <n>', 'at most this many', '100')
+    .addOption(outputOption())
+    .action(async (o: { target?: string; since?: string; limit: string; output: OutputFormat }) => {
+      const params = new URLSearchParams({ limit: o.limit });
+      if (o.target) params.set('target', o.target);
+      if (o.since) params.set('since', o.since);
+      const page = await client(cmd).request<{ items: DeadLetter[] }>('GET', `/v1/dlq?${params}`);
+      if (o.output === 'json') return printJson(page);
+      printTable(page.items, ['id', 'target', 'attempts', 'failedAt', 'eventId', 'error']);
+    });
+  cmd
+    .command('show')
+    .description('one dead letter with its event')
+    .argument('<id>')
+    .action(async (id: string) =>
+      printJson(await client(cmd).request('GET', `/v1/dlq/${encodeURIComponent(id)}`)),
+    );
+  cmd
+    .command('redrive')
+    .description('re-deliver dead letters (all, or those of a target / since a time, or the given ids)')
+    .argument('[ids...]', 'dead-letter ids')
+    .option('--target <rule/id>', 'only this target')
+    .option('--since <time>', 'failed at or after this ISO-8601 time')
+    .action(async (ids: string[], o: { target?: string; since?: string }) => {
+      const body = {
+        ...(ids.length ? { ids: ids.map(Number) } : {}),
+        ...(o.target ? { target: o.target } : {}),
+        ...(o.since ? { since: o.since } : {}),
+      };
+      const { redriven } = await client(cmd).request<{ redriven: number }>('POST', '/v1/dlq/redrive', body);
+      process.stdout.write(`${redriven} dead letter(s) queued for delivery again\n`);
+    });
+  return cmd;
+}
+
+/** `rebound replay`: re-publishes archived events to the rules, with a progress bar and a summary. */
+export function replayCommand(): Command {
+  const cmd = new Command('replay')
+    .description('replay archived events in a time range through the rules (marked as replays)')
+    .requiredOption('--from <time>', 'start, ISO-8601 (inclusive)')
+    .requiredOption('--to <time>', 'end, ISO-8601 (exclusive)')
+    .option('--pattern <file>', 'only events that also match this EventBridge pattern (JSON file)')
+    .option('--rule <name>', "only this rule's targets")
+    .option('--dry-run', 'count what would be replayed, deliver nothing')
+    .option('--name <name>', 'a name for the replay (shown to targets as replay-name)')
+    .action(
+      async (o: {
+        from: string;
+        to: string;
+        pattern?: string;
+        rule?: string;
+        dryRun?: boolean;
+        name?: string;
+      }) => {
+        const api = client(cmd);
+        const pattern = o.pattern ? (JSON.parse(await readFile(o.pattern, 'utf8')) as unknown) : undefined;
+        let progress = await api.request<ReplayProgress>('POST', '/v1/replays', {
+          from: o.from,
+          to: o.to,
+          dryRun: Boolean(o.dryRun),
+          ...(pattern ? { pattern } : {}),
+          ...(o.rule ? { rule: o.rule } : {}),
+          ...(o.name ? { name: o.name } : {}),
+        });
+        const tty = process.stderr.isTTY;
+        while (progress.state === 'running') {
+          if (tty) process.stderr.write(`\r${bar(progress)}`);
+          await new Promise((r) => setTimeout(r, 200));
+          progress = await api.request<ReplayProgress>(
+            'GET',
+            `/v1/replays/${encodeURIComponent(progress.id)}`,
+          );
+        }
+        if (tty) process.stderr.write(`\r${bar(progress)}\n`);
+        if (progress.state === 'failed') throw new Error(`replay ${progress.id} failed: ${progress.error}`);
+        const verb = progress.dryRun ? 'would deliver' : 'queued';
+        process.stdout.write(
+          `replay ${progress.id}: scanned ${progress.scanned} event(s), ${progress.matched} matched, ${verb} ${progress.deliveries} deliveries\n`,
+        );
+      },
+    );
+  return cmd;
+}
+
+function bar(p: ReplayProgress): string {
+  const width = 30;
+  const ratio = p.total > 0 ? Math.min(1, p.scanned / p.total) : 1;
+  const filled = Math.round(ratio * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.scanned}/${p.total} scanned, ${p.matched} matched`;
+}
+
+/** `rebound reload`: re-reads the server's configuration and reloads bus rules (same as SIGHUP). */
+export function reloadCommand(): Command {
+  const cmd = new Command('reload').description('make the server re-read its configuration and reload rules');
+  cmd.action(async () => {
+    const { rules } = await client(cmd).request<{ rules: number }>('POST', '/v1/admin/reload');
+    process.stdout.write(`reloaded: ${rules} rule(s) in force\n`);
+  });
+  return cmd;
+}
