@@ -104,6 +104,22 @@ describe('k8s.scale', () => {
         [path, {}],
       ]);
       expect(res.writes.map((w) => w.path)).toEqual([`${path}?dryRun=All`, path]);
+
+      // A dry run the server refuses stops the action before the real write.
+      pre.api.clearRequests();
+      pre.api.failNext(
+        1,
+        { code: 422, reason: 'Invalid', message: 'admission webhook denied the request' },
+        { method: 'PATCH' },
+      );
+      const err = await action
+        .run(action.params.parse({ name: 'api', replicas: 3 }), pre.ctx())
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 422, reason: 'Invalid', retryable: false });
+      expect(pre.api.writes().map((r) => r.query)).toEqual([{ dryRun: 'All' }]);
+      expect((pre.api.get('deployments', 'default', 'api')!['spec'] as { replicas: number }).replicas).toBe(
+        2,
+      );
     } finally {
       await pre.close();
     }
