@@ -45,7 +45,8 @@ export class GuardRefusedError extends Error {
   readonly details: Readonly<Record<string, unknown>> | undefined;
 
   constructor(rule: GuardRule, retryable: boolean, reason: string, options: GuardRefusalOptions = {}) {
-    super(reason);
+    // `error` + string `cause` is how actions name their failure to the workflow engine (ASL Error/Cause).
+    super(reason, { cause: reason });
     this.name = GUARD_ERROR_NAMES[rule];
     this.rule = rule;
     this.retryable = retryable;
