@@ -1,0 +1,91 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/app.ts';
+import { eventually, HttpReceiver } from '../support/http-receiver.ts';
+import { serve, type Served } from '../support/process.ts';
+
+const KILLS = 5;
+const CONCURRENCY = 4;
+
+/**
+ * At-least-once delivery across crashes: producers publish through PutEvents while a slow webhook target
+ * receives them and the server is SIGKILLed; after the last restart every accepted event has reached the
+ * target, and the only duplicates are deliveries that were in flight when a kill struck.
+ */
+describe('bus delivery under SIGKILL', () => {
+  const dir = tempDir('rebound-bus-crash-');
+  const target = new HttpReceiver();
+  afterAll(async () => {
+    await target.stop();
+    dir.remove();
+  });
+
+  it(`delivers every accepted event at least once across ${KILLS} kills`, { timeout: 240_000 }, async () => {
+    await target.start();
+    target.delayMs = 10;
+    const config = join(dir.path, 'rebound.yaml');
+    writeFileSync(
+      config,
+      `logging: { level: warn }
+bus:
+  rules:
+    - name: orders
+      pattern: { source: [shop] }
+      targets:
+        - { kind: webhook, id: slow, url: "${target.url}", concurrency: ${CONCURRENCY},
+            retry: { maximumEventAgeSeconds: 600, maximumRetryAttempts: 50, baseDelayMs: 10, maxDelayMs: 200 } }
+`,
+    );
+    const accepted = new Set<string>();
+    let server: Served | undefined;
+    let seq = 0;
+    for (let round = 0; round < KILLS; round++) {
+      server = await serve(['--config', config, '--data-dir', join(dir.path, 'data')]);
+      const url = `${server.url}/v1/events`;
+      let running = true;
+      const producers = Array.from({ length: 4 }, async () => {
+        while (running) {
+          const entries = Array.from({ length: 5 }, () => ({
+            Source: 'shop',
+            DetailType: 'order',
+            Detail: JSON.stringify({ n: seq++ }),
+          }));
+          try {
+            const res = await fetch(url, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ Entries: entries }),
+            });
+            if (res.ok) {
+              const body = (await res.json()) as { Entries: { EventId?: string }[] };
+              for (const e of body.Entries) if (e.EventId) accepted.add(e.EventId);
+            }
+          } catch {
+            // killed mid-request: not accepted
+          }
+        }
+      });
+      await new Promise((r) => setTimeout(r, 300 + Math.random() * 500));
+      await server.kill('SIGKILL');
+      running = false;
+      await Promise.all(producers);
+    }
+    server = await serve(['--config', config, '--data-dir', join(dir.path, 'data')]);
+    const received = () => new Set(target.received.map((r) => r.headers['x-rebound-event-id'] as string));
+    try {
+      await eventually(() => [...accepted].every((id) => received().has(id)), 120_000);
+    } finally {
+      await server.kill('SIGTERM');
+    }
+    expect(accepted.size).toBeGreaterThan(KILLS * 20);
+    const counts = new Map<string, number>();
+    for (const r of target.received) {
+      const id = r.headers['x-rebound-event-id'] as string;
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    const duplicates = [...counts.values()].filter((n) => n > 1).length;
+    // Each kill can interrupt at most CONCURRENCY deliveries between the target's answer and their removal.
+    expect(duplicates).toBeLessThanOrEqual(KILLS * CONCURRENCY);
+  });
+});
