@@ -1,5 +1,6 @@
 import { InvalidEventPatternError } from './errors.ts';
 import { compileLeaf, OPERATORS } from './leaf.ts';
+import { objectPredicate } from './predicate.ts';
 import { describe, isObject } from './string-match.ts';
 import type { CompiledPattern, FieldNode, ObjectNode } from './types.ts';
 
@@ -26,7 +27,7 @@ export function compilePattern(json: unknown): CompiledPattern {
       `the $or clauses expand to more than ${MAX_COMBINATIONS} combinations; split the rule or flatten its $or`,
     );
   }
-  return { root, source: pattern, combinations };
+  return { root, test: objectPredicate(root), source: pattern, combinations };
 }
 
 function parseText(text: string): unknown {

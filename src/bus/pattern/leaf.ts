@@ -36,6 +36,7 @@ export function compileLeaf(leaf: readonly unknown[], path: string): LeafTest {
   }
   const matchers: ValueMatcher[] = [];
   const exact: Scalar[] = [];
+  const prefixes: string[] = [];
   let existsTrue = false;
   let existsFalse = false;
   leaf.forEach((member, i) => {
@@ -51,6 +52,7 @@ export function compileLeaf(leaf: readonly unknown[], path: string): LeafTest {
       matchers.push((v) => v === member);
     } else if (isObject(member)) {
       const compiled = compileOperator(member, memberPath);
+      if (typeof member['prefix'] === 'string' && member['prefix'] !== '') prefixes.push(member['prefix']);
       if (compiled.kind === 'exists') {
         if (compiled.value) existsTrue = true;
         else existsFalse = true;
@@ -65,7 +67,13 @@ export function compileLeaf(leaf: readonly unknown[], path: string): LeafTest {
     }
   });
   const exactOnly = exact.length === leaf.length;
-  return { matchers, existsTrue, existsFalse, exactValues: exactOnly ? exact : undefined };
+  return {
+    matchers,
+    existsTrue,
+    existsFalse,
+    exactValues: exactOnly ? exact : undefined,
+    prefixValues: prefixes.length === leaf.length ? prefixes : undefined,
+  };
 }
 
 function isFiniteNumber(value: unknown): value is number {

@@ -16,6 +16,8 @@ export interface LeafTest {
   readonly existsFalse: boolean;
   /** Exact scalar values of the leaf when every member is an exact value (the rule index keys on these). */
   readonly exactValues: readonly Scalar[] | undefined;
+  /** Prefixes of the leaf when every member is a case-sensitive, non-empty `prefix` (indexed too). */
+  readonly prefixValues: readonly string[] | undefined;
 }
 
 export type FieldNode =
@@ -31,6 +33,8 @@ export interface ObjectNode {
 
 export interface CompiledPattern {
   readonly root: ObjectNode;
+  /** The root compiled to closures; call through `matches()`, which checks the event is an object. */
+  readonly test: (event: Readonly<Record<string, unknown>>) => boolean;
   /** The pattern as given, kept for display and for re-serialising rules. */
   readonly source: unknown;
   /** How many plain AND-patterns the `$or`s expand to (EventBridge caps this at 1000). */

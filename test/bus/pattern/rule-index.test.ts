@@ -23,7 +23,16 @@ const fieldName = fc.constantFrom('a', 'b', 'c');
 
 const member = fc.oneof(
   { weight: 6, arbitrary: scalar },
-  { weight: 1, arbitrary: fc.constantFrom({ prefix: 'x' }, { suffix: 'y' }, { 'equals-ignore-case': 'X' }) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      { prefix: 'x' },
+      { prefix: 'xy' },
+      { prefix: '' },
+      { suffix: 'y' },
+      { 'equals-ignore-case': 'X' },
+    ),
+  },
   { weight: 1, arbitrary: fc.constantFrom({ 'anything-but': 'x' }, { 'anything-but': [1, 2] }) },
   { weight: 1, arbitrary: fc.constantFrom({ numeric: ['>', 1, '<=', 3] }, { numeric: ['=', 2] }) },
   { weight: 1, arbitrary: fc.constantFrom({ exists: true }, { exists: false }) },
@@ -114,6 +123,18 @@ describe('RuleIndex', () => {
     expect(index.match(event)).toEqual(['rule-7', 'catch-all-critical']);
     // The shared "source" value would select all 1000 rules; alertname is chosen because it is more selective.
     expect(index.candidateCount(event)).toBe(2);
+  });
+
+  it('files rules under prefixes when they have no exact field', () => {
+    const index = new RuleIndex();
+    for (let i = 0; i < 500; i++) {
+      index.add(`family-${i}`, compilePattern({ detail: { alertname: [{ prefix: `Family${i}-` }] } }));
+    }
+    index.add('exact', compilePattern({ detail: { alertname: ['Family7-Disk'] } }));
+    const event = { detail: { alertname: 'Family7-Disk' } };
+    expect(index.match(event)).toEqual(['family-7', 'exact']);
+    expect(index.candidateCount(event)).toBe(2);
+    expect(index.match({ detail: { alertname: 'Family7' } })).toEqual([]);
   });
 
   it('replaces a rule added again under the same name and forgets removed rules', () => {
