@@ -22,6 +22,7 @@ export {
   type Notification,
   type Notifier,
 } from './notification.ts';
+export { sendBySeverity, type ChannelOutcome } from './routed.ts';
 export { withRetries } from './retry.ts';
 export { EmailNotifier, PagerDutyNotifier, SlackNotifier, WebhookNotifier };
 

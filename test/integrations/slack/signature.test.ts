@@ -65,3 +65,19 @@ describe('Slack request signature', () => {
     });
   });
 });
+
+describe('slackAppConfigSchema', () => {
+  it('validates user ids and fills defaults', async () => {
+    const { slackAppConfigSchema } = await import('../../../src/integrations/slack/config.ts');
+    expect(slackAppConfigSchema.parse({ signingSecret: SECRET, allowedUsers: ['U012AB3CD'] })).toEqual({
+      signingSecret: SECRET,
+      allowedUsers: ['U012AB3CD'],
+      responseUrlPrefixes: ['https://hooks.slack.com/'],
+      timeoutMs: 5_000,
+    });
+    expect(slackAppConfigSchema.safeParse({ signingSecret: SECRET, allowedUsers: ['ana'] }).success).toBe(
+      false,
+    );
+    expect(slackAppConfigSchema.safeParse({ signingSecret: SECRET, extra: 1 }).success).toBe(false);
+  });
+});
