@@ -14,6 +14,8 @@ export const deletePodParams = z
     /** Refuse (and delete nothing) when the selector matches more pods than this. */
     maxCount: z.int().min(1).max(50).default(1),
     gracePeriodSeconds: z.int().min(0).optional(),
+    /** Also delete pods no controller will recreate (they are gone for good). */
+    force: z.boolean().default(false),
   })
   .strict()
   .refine((p) => (p.name === undefined) !== (p.selector === undefined), {
@@ -68,6 +70,14 @@ export function deletePodAction(deps: K8sActionDeps): ActionDefinition<DeletePod
             `selector ${params.selector} matches ${pods.length} pods in ${namespace}, more than maxCount ${params.maxCount}; narrow the selector`,
           );
         }
+      }
+      const unmanaged = pods.filter((p) => !p.metadata?.ownerReferences?.some((o) => o.controller === true));
+      if (unmanaged.length > 0 && !params.force) {
+        const names = unmanaged.map((p) => p.metadata?.name).join(', ');
+        throw refused(
+          'Unmanaged',
+          `${names} in ${namespace} is not managed by a controller, so deleting it loses it for good; set force to delete anyway`,
+        );
       }
       const deleted: DeletePodOutput['deleted'][number][] = [];
       for (const pod of pods) {

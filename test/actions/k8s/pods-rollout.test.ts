@@ -85,6 +85,21 @@ describe('k8s.deletePod', () => {
     ).rejects.toMatchObject({ status: 404, retryable: false });
   });
 
+  it('refuses a pod no controller would recreate unless forced', async () => {
+    h.api.put('pods', {
+      metadata: { name: 'lonely', namespace: 'shop' },
+      spec: { containers: [{ name: 'l', image: 'l' }] },
+      status: { phase: 'Running' },
+    });
+    const action = deletePodAction(h.deps);
+    await expect(
+      action.run(action.params.parse({ namespace: 'shop', name: 'lonely' }), h.ctx()),
+    ).rejects.toMatchObject({ reason: 'Unmanaged', retryable: false });
+    expect(h.api.writes()).toEqual([]);
+    await action.run(action.params.parse({ namespace: 'shop', name: 'lonely', force: true }), h.ctx());
+    expect(h.api.get('pods', 'shop', 'lonely')).toBeUndefined();
+  });
+
   it('requires exactly one of name or selector', () => {
     const action = deletePodAction(h.deps);
     expect(action.params.safeParse({ namespace: 'shop' }).success).toBe(false);
