@@ -59,6 +59,8 @@ export interface App {
   readonly bus: Bus;
   /** Resolves when every event stored so far has been routed and every due delivery attempted. */
   settle(): Promise<void>;
+  /** Runs one retention pass now (it also runs periodically); returns what was deleted. */
+  sweep(): Promise<{ events: number; incidents: number }>;
   /** Re-reads the configuration and swaps the bus rules; in-flight deliveries are kept. */
   reload(): Promise<{ rules: number }>;
   /** Binds the listener and starts background work; resolves with the URL it listens on. */
@@ -191,6 +193,7 @@ export function createApp(options: AppOptions): App {
     events: eventStore,
     bus,
     settle: () => bus.drain(),
+    sweep: () => sweeper.sweep(),
     reload,
     async start() {
       assertExposureIsAuthenticated(config.server);

@@ -91,6 +91,14 @@ export function buildOpenApi(version: string): Record<string, unknown> {
         },
       },
       '/v1/events': {
+        post: {
+          summary:
+            'PutEvents-style batch {Entries: [{Source, DetailType, Detail, Resources?, Time?}]} (≤ 10, ≤ 256 KB each)',
+          responses: {
+            '200': { description: '{FailedEntryCount, Entries: [{EventId} | {ErrorCode, ErrorMessage}]}' },
+            ...errors(400, 401, 403),
+          },
+        },
         get: {
           summary: 'Stored events in time order',
           parameters: timeRange,
@@ -102,6 +110,50 @@ export function buildOpenApi(version: string): Record<string, unknown> {
           summary: 'One stored event',
           parameters: [idParam],
           responses: { '200': { description: 'event' }, ...errors(401, 404) },
+        },
+      },
+      '/v1/rules': {
+        get: {
+          summary: 'Rules in force with their targets',
+          responses: { '200': { description: '{items}' } },
+        },
+      },
+      '/v1/dlq': {
+        get: {
+          summary: 'Dead letters, oldest first (?target=&since=&cursor=&limit=)',
+          responses: { '200': { description: '{items, nextCursor?}' }, ...errors(400, 401) },
+        },
+      },
+      '/v1/dlq/{id}': {
+        get: {
+          summary: 'One dead letter with its event',
+          parameters: [idParam],
+          responses: { '200': { description: 'dead letter' }, ...errors(404) },
+        },
+      },
+      '/v1/dlq/redrive': {
+        post: {
+          summary: 'Re-deliver dead letters: {ids?} or {target?, since?}',
+          responses: { '200': { description: '{redriven}' }, ...errors(400, 401, 403) },
+        },
+      },
+      '/v1/replays': {
+        post: {
+          summary: 'Replay archived events {from, to, pattern?, rule?, dryRun?, name?}',
+          responses: { '202': { description: 'progress' }, ...errors(400, 401, 403, 409) },
+        },
+      },
+      '/v1/replays/{id}': {
+        get: {
+          summary: 'Replay progress',
+          parameters: [idParam],
+          responses: { '200': { description: 'progress' }, ...errors(404) },
+        },
+      },
+      '/v1/admin/reload': {
+        post: {
+          summary: 'Re-read configuration and reload rules (admin)',
+          responses: { '200': { description: '{rules}' }, ...errors(401, 403) },
         },
       },
       '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'ok' } } } },

@@ -202,3 +202,23 @@ describe('incidents from alerts', () => {
     expect((await listIncidents()).items).toHaveLength(1);
   });
 });
+
+describe('retention', () => {
+  it('deletes resolved incidents and archived events older than their retention, keeps the rest', async () => {
+    let clock = Date.parse('2026-01-01T00:00:00Z');
+    t = await makeTestApp(
+      { incidents: { retention: { maxAgeDays: 30 } }, bus: { archiveRetentionDays: 60 } },
+      () => new Date(clock),
+    );
+    await ingest(webhook([{ labels: { alertname: 'Old' } }]));
+    await ingest(webhook([{ labels: { alertname: 'Old' }, status: 'resolved' }]));
+    await ingest(webhook([{ labels: { alertname: 'StillOpen' } }]));
+    clock += 45 * 86_400_000;
+    expect(await t.app.sweep()).toEqual({ incidents: 1, events: 0 });
+    const res = await t.app.http.inject({ url: '/v1/incidents' });
+    expect(res.json().items.map((i: { title: string }) => i.title)).toEqual(['StillOpen test']);
+    clock += 20 * 86_400_000;
+    expect(await t.app.sweep()).toEqual({ incidents: 0, events: 3 });
+    expect((await t.app.events.listEvents({ limit: 10 })).items).toHaveLength(0);
+  });
+});
