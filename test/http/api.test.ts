@@ -1,0 +1,92 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { sha256Hex } from '../../src/http/auth.ts';
+import { makeTestApp, webhook, type TestApp } from '../support/app.ts';
+
+let t: TestApp | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+describe('operations endpoints', () => {
+  it('serves health, readiness, metrics and the OpenAPI document', async () => {
+    t = await makeTestApp();
+    expect((await t.app.http.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    expect((await t.app.http.inject({ url: '/readyz' })).json()).toEqual({ status: 'ready' });
+    await t.app.http.inject({
+      method: 'POST',
+      url: '/v1/webhooks/alertmanager',
+      payload: webhook([{ labels: { alertname: 'M' } }]),
+    });
+    await t.app.settle();
+    const metrics = (await t.app.http.inject({ url: '/metrics' })).body;
+    for (const name of [
+      'rebound_alerts_received_total{status="firing"} 1',
+      'rebound_alerts_duplicate_total',
+      'rebound_ingest_latency_seconds_bucket',
+      'rebound_store_commit_seconds_bucket',
+      'rebound_open_incidents 1',
+      'rebound_bus_delivered_total{target="alerts-to-incidents/incidents"} 1',
+    ]) {
+      expect(metrics).toContain(name);
+    }
+    const openapi = (await t.app.http.inject({ url: '/v1/openapi.json' })).json();
+    expect(openapi.openapi).toBe('3.1.0');
+    expect(Object.keys(openapi.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/webhooks/alertmanager',
+        '/v1/incidents/{id}/acknowledge',
+        '/v1/dlq/redrive',
+      ]),
+    );
+    const unknown = await t.app.http.inject({ url: '/v1/nope' });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().code).toBe('NOT_FOUND');
+  });
+});
+
+describe('API authentication and roles', () => {
+  const tokens = {
+    viewer: 'viewer-token-0123456789',
+    operator: 'operator-token-0123456789',
+    admin: 'admin-token-0123456789',
+  };
+
+  it('is open on loopback without tokens and says so', async () => {
+    t = await makeTestApp();
+    expect((await t.app.http.inject({ url: '/v1/info' })).json().auth).toBe('open');
+    expect((await t.app.http.inject({ url: '/v1/incidents' })).statusCode).toBe(200);
+  });
+
+  it('enforces roles when tokens are configured (stored as SHA-256 or given as tokens)', async () => {
+    t = await makeTestApp({
+      server: {
+        auth: {
+          apiTokens: [
+            { name: 'v', role: 'viewer', token: tokens.viewer },
+            { name: 'o', role: 'operator', sha256: sha256Hex(tokens.operator) },
+            { name: 'a', role: 'admin', token: tokens.admin },
+          ],
+        },
+      },
+    });
+    const as = (token: string | undefined, method: 'GET' | 'POST', url: string) =>
+      t!.app.http.inject({
+        method,
+        url,
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+        ...(method === 'POST' ? { payload: {} } : {}),
+      });
+    expect((await t.app.http.inject({ url: '/v1/info' })).json().auth).toBe('token');
+    expect((await as(undefined, 'GET', '/v1/incidents')).statusCode).toBe(401);
+    expect((await as('wrong-token-0123456789', 'GET', '/v1/incidents')).statusCode).toBe(401);
+    expect((await as(tokens.viewer, 'GET', '/v1/incidents')).statusCode).toBe(200);
+    const forbidden = await as(tokens.viewer, 'POST', '/v1/incidents/x/acknowledge');
+    expect(forbidden.statusCode).toBe(403);
+    expect(forbidden.json().message).toMatch(/viewer may not do this; it needs operator/);
+    expect((await as(tokens.operator, 'POST', '/v1/incidents/x/acknowledge')).statusCode).toBe(404);
+    expect((await as(tokens.operator, 'POST', '/v1/admin/reload')).statusCode).toBe(403);
+    expect((await as(tokens.admin, 'POST', '/v1/admin/reload')).statusCode).toBe(200);
+    expect((await as(undefined, 'GET', '/healthz')).statusCode).toBe(200);
+  });
+});
