@@ -26,6 +26,7 @@ const IDEMPOTENCY_CAPACITY = 1000;
 
 export function registerShopRoutes(app: FastifyInstance, deps: ShopDeps): void {
   const charged = new Map<string, Order>();
+  const inFlight = new Map<string, Promise<Order | undefined>>();
 
   app.get('/products', async (_request, reply) => {
     const degraded = await priceSourceOrFail(deps, reply);
@@ -39,37 +40,63 @@ export function registerShopRoutes(app: FastifyInstance, deps: ShopDeps): void {
 
   app.post('/checkout', async (request, reply) => {
     const key = headerValue(request.headers['idempotency-key']);
-    const previous = key === undefined ? undefined : charged.get(key);
+    if (key === undefined) {
+      await charge(deps, request.body, reply);
+      return reply;
+    }
+    // A concurrent request with the same key may be charging: answer with its order, or go on if it failed.
+    for (let pending = inFlight.get(key); pending; pending = inFlight.get(key)) {
+      const order = await pending;
+      if (order) return reply.code(200).send(order);
+    }
+    const previous = charged.get(key);
     if (previous) return reply.code(200).send(previous);
-    let cart;
+    // No await between the checks above and this registration, so no second charge can start in between.
+    const attempt = charge(deps, request.body, reply);
+    inFlight.set(
+      key,
+      attempt.catch(() => undefined),
+    );
     try {
-      cart = parseCart(request.body);
-    } catch (err) {
-      if (err instanceof CartError) {
-        return reply.code(400).send({ error: 'INVALID_CART', message: err.message, path: err.path });
-      }
-      throw err;
+      const order = await attempt;
+      if (order) remember(charged, key, order);
+    } finally {
+      inFlight.delete(key);
     }
-    if (cart.paymentToken === 'tok_declined') {
-      return reply
-        .code(402)
-        .send({ error: 'PAYMENT_DECLINED', message: 'the card was declined; use another token' });
-    }
-    const degraded = await priceSourceOrFail(deps, reply);
-    if (degraded === null) return reply;
-    const quote = priceCart(cart, (sku) => productBySku(sku).priceCents);
-    const order: Order = {
-      orderId: deps.newOrderId(),
-      status: 'charged',
-      degraded,
-      priceSource: degraded ? 'cache' : 'live',
-      recommendations: degraded ? [] : recommend(cart),
-      ...quote,
-    };
-    deps.metrics.orders.inc({ mode: degraded ? 'degraded' : 'full' });
-    if (key !== undefined) remember(charged, key, order);
-    return reply.code(201).send(order);
+    return reply;
   });
+}
+
+/** Validates, prices and charges one cart, sending the reply; resolves to the order when one was charged. */
+async function charge(deps: ShopDeps, body: unknown, reply: FastifyReply): Promise<Order | undefined> {
+  let cart;
+  try {
+    cart = parseCart(body);
+  } catch (err) {
+    if (!(err instanceof CartError)) throw err;
+    await reply.code(400).send({ error: 'INVALID_CART', message: err.message, path: err.path });
+    return undefined;
+  }
+  if (cart.paymentToken === 'tok_declined') {
+    await reply
+      .code(402)
+      .send({ error: 'PAYMENT_DECLINED', message: 'the card was declined; use another token' });
+    return undefined;
+  }
+  const degraded = await priceSourceOrFail(deps, reply);
+  if (degraded === null) return undefined;
+  const quote = priceCart(cart, (sku) => productBySku(sku).priceCents);
+  const order: Order = {
+    orderId: deps.newOrderId(),
+    status: 'charged',
+    degraded,
+    priceSource: degraded ? 'cache' : 'live',
+    recommendations: degraded ? [] : recommend(cart),
+    ...quote,
+  };
+  deps.metrics.orders.inc({ mode: degraded ? 'degraded' : 'full' });
+  await reply.code(201).send(order);
+  return order;
 }
 
 /**

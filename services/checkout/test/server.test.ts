@@ -104,6 +104,44 @@ describe('checkout service: shop routes', () => {
     expect(await sample('checkout_orders_total', 'mode="full"')).toBe(2);
   });
 
+  it('charges once when two requests with the same key race', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let arrivals = 0;
+    let secondArrived: () => void = () => {};
+    const second = new Promise<void>((resolve) => (secondArrived = resolve));
+    const server = createCheckoutServer({ chaos: { latencyMs: 100 }, random: () => 0.5, sleep: () => gate });
+    server.app.addHook('preHandler', async () => {
+      arrivals += 1;
+      if (arrivals === 2) secondArrived();
+    });
+    running.push(server);
+    const url = await server.start();
+    const post = () =>
+      fetch(url + '/checkout', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'race' },
+        body: JSON.stringify(CART),
+      });
+    const first = post();
+    const duplicate = post();
+    await second;
+    setImmediate(release);
+    const [a, b] = await Promise.all([first, duplicate]);
+    const [orderA, orderB] = (await Promise.all([a.json(), b.json()])) as { orderId: string }[];
+    expect([a.status, b.status].sort()).toEqual([200, 201]);
+    expect(orderA!.orderId).toBe(orderB!.orderId);
+    const metrics = await (await fetch(url + '/metrics')).text();
+    expect(metrics).toContain('checkout_orders_total{mode="full"} 1');
+  });
+
+  it('lets a key whose attempt failed be retried', async () => {
+    const { call } = await start({ chaos: { errorRate: 1 } });
+    expect((await call('POST', '/checkout', CART, { 'idempotency-key': 'k' })).status).toBe(503);
+    await call('PUT', '/admin/chaos', { errorRate: 0 });
+    expect((await call('POST', '/checkout', CART, { 'idempotency-key': 'k' })).status).toBe(201);
+  });
+
   it('labels unknown paths as one "unmatched" route so cardinality stays bounded', async () => {
     const { call, sample } = await start();
     expect((await call('GET', '/nope/1')).status).toBe(404);
