@@ -28,18 +28,6 @@ need() { # need <command> <debian packages...>
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# PostgreSQL (store conformance suite) and NATS JetStream (bus adapter).
-need psql postgresql
-need /usr/sbin/nats-server nats-server
-if ! port_open 5432 && is_root && [ -d /etc/postgresql ]; then
-  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || failed=1
-fi
-if ! port_open 4222 && [ -x /usr/sbin/nats-server ]; then
-  mkdir -p /var/lib/nats-server 2>/dev/null || true
-  start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- \
-    -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server || failed=1
-fi
-
 # >>> monitoring assets (issue 7): Prometheus 2.x + Alertmanager 0.25 from Debian, for promtool/amtool tests
 # and the end-to-end demo. Only installs; the tests start their own instances on loopback.
 need prometheus prometheus prometheus-alertmanager
