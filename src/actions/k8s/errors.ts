@@ -94,7 +94,8 @@ export function toK8sError(err: unknown, doing: string): K8sActionError {
     const reason = status?.reason || REASON_BY_STATUS[code] || (code >= 500 ? 'InternalError' : 'Unknown');
     const causes = status?.details?.causes?.map((c) => c.message).filter(Boolean) ?? [];
     const detail = [status?.message ?? `HTTP ${code}`, ...causes].join('; ');
-    const retryAfter = status?.details?.retryAfterSeconds;
+    const header = Number((err as ApiException<unknown>).headers?.['retry-after'] ?? NaN);
+    const retryAfter = status?.details?.retryAfterSeconds ?? (Number.isFinite(header) ? header : undefined);
     return new K8sActionError(`${doing}: ${detail} (HTTP ${code} ${reason})${hint(code)}`, {
       status: code,
       reason,

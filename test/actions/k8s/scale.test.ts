@@ -135,8 +135,14 @@ describe('k8s.scale', () => {
       reason: 'Conflict',
       retryable: true,
     });
-    h.api.failNext(1, { code: 503, reason: 'ServiceUnavailable' });
-    await expect(action.run(params, h.ctx())).rejects.toMatchObject({ status: 503, retryable: true });
+    h.api.failNext(1, { code: 503, reason: 'ServiceUnavailable', retryAfterSeconds: 3 });
+    await expect(action.run(params, h.ctx())).rejects.toMatchObject({
+      status: 503,
+      retryable: true,
+      retryAfterMs: 3000,
+    });
+    h.api.failNext(1, { code: 429, reason: 'TooManyRequests' });
+    await expect(action.run(params, h.ctx())).rejects.toMatchObject({ status: 429, retryable: true });
     const missing = action.params.parse({ namespace: 'shop', name: 'nope', replicas: 4 });
     const err = await action.run(missing, h.ctx()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(K8sActionError);

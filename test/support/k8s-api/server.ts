@@ -21,6 +21,7 @@ export interface FailureRule {
   readonly code: number;
   readonly reason: string;
   readonly message: string;
+  readonly retryAfterSeconds?: number;
   readonly method?: string;
   readonly pathIncludes?: string;
 }
@@ -76,7 +77,7 @@ export class KubeApiDouble {
   /** Fails the next `count` requests matching `match` with the given Status. */
   failNext(
     count: number,
-    status: { code: number; reason: string; message?: string },
+    status: { code: number; reason: string; message?: string; retryAfterSeconds?: number },
     match: { method?: string; pathIncludes?: string } = {},
   ): void {
     this.failures.push({
@@ -84,6 +85,7 @@ export class KubeApiDouble {
       code: status.code,
       reason: status.reason,
       message: status.message ?? `injected ${status.reason}`,
+      ...(status.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: status.retryAfterSeconds }),
       ...match,
     });
   }
@@ -172,7 +174,13 @@ export class KubeApiDouble {
       if (!(err instanceof StatusError)) throw err;
       reply = { code: err.status.code, body: err.status };
     }
-    res.writeHead(reply.code, { 'content-type': 'application/json' });
+    const retryAfter = (reply.body as { details?: { retryAfterSeconds?: number } } | undefined)?.details
+      ?.retryAfterSeconds;
+    // The apiserver mirrors details.retryAfterSeconds in a Retry-After header (429 throttling, 503 timeouts).
+    res.writeHead(reply.code, {
+      'content-type': 'application/json',
+      ...(retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) }),
+    });
     res.end(JSON.stringify(reply.body));
   }
 
@@ -185,7 +193,9 @@ export class KubeApiDouble {
     );
     if (!rule) return undefined;
     rule.remaining--;
-    const status: Status = failure(rule.code, rule.reason, rule.message).status;
+    const details =
+      rule.retryAfterSeconds === undefined ? undefined : { retryAfterSeconds: rule.retryAfterSeconds };
+    const status: Status = failure(rule.code, rule.reason, rule.message, details).status;
     return { code: rule.code, body: status };
   }
 
