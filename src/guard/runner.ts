@@ -29,6 +29,8 @@ export interface GuardedRunnerOptions {
   /** Receives every verdict, in rule order, before the action acts; awaited, so the timeline is durable. */
   readonly onVerdict?: (verdict: GuardVerdict) => void | Promise<void>;
   readonly registry?: Registry;
+  /** Store failures after the action already acted (they must not turn a success into a retry). */
+  readonly onStoreError?: (err: unknown, what: string) => void;
   /** Names this process in lock owners, e.g. the pod name. */
   readonly instanceId?: string;
 }
@@ -104,7 +106,10 @@ export class GuardedRunner implements ActionRunner {
       await this.checkFiring(inv);
       return await this.act(inv, lock);
     } finally {
-      await lock.release();
+      // A failed release only delays the next holder until the lease expires; it must not fail the action.
+      await lock
+        .release()
+        .catch((err: unknown) => this.options.onStoreError?.(err, `releasing lock ${inv.key}`));
     }
   }
 
@@ -372,7 +377,13 @@ export class GuardedRunner implements ActionRunner {
         await this.automation.breakers.record(inv.scope, false, this.now().getTime());
       throw err;
     }
-    await store.completeIdempotency(inv.ctx.idempotencyKey, inv.owner, result, this.now().getTime());
+    // The action has acted: failing now would make the engine retry it under a new attempt key. A key left
+    // `started` is later refused as outcome-unknown instead of acting twice.
+    await store
+      .completeIdempotency(inv.ctx.idempotencyKey, inv.owner, result, this.now().getTime())
+      .catch((err: unknown) =>
+        this.options.onStoreError?.(err, `recording the result of ${inv.ctx.idempotencyKey}`),
+      );
     return result;
   }
 }

@@ -5,7 +5,8 @@ import { GuardRefusedError } from '../../src/guard/errors.ts';
 import { GroupCommitter } from '../../src/store/sqlite/group-commit.ts';
 import { guardMigrations, SqliteGuardStore } from '../../src/store/sqlite/guard.ts';
 import { runMigrations } from '../../src/store/sqlite/database.ts';
-import { ctx, GuardDb, harness, TestClock } from './support.ts';
+import { GuardedRunner } from '../../src/guard/runner.ts';
+import { BumpAction, ctx, GuardDb, harness, Incidents, plainRunner, TestClock } from './support.ts';
 
 const shop = { namespace: 'shop', name: 'api' };
 
@@ -114,5 +115,38 @@ describe('SqliteGuardStore conditional writes', () => {
       Array.from({ length: 10 }, (_, i) => budgets[i % 2]!.consume('prod/shop/Deployment/api', 1000 + i)),
     );
     expect(results.filter((r) => r.allowed)).toHaveLength(3);
+  });
+});
+
+describe('store failures after the action acted', () => {
+  const db = new GuardDb();
+  afterEach(() => db.close());
+
+  it('return the result, report the failure, and never let the key act twice', async () => {
+    class FailingComplete extends SqliteGuardStore {
+      override completeIdempotency(): Promise<boolean> {
+        return Promise.reject(new Error('disk full'));
+      }
+    }
+    const errors: string[] = [];
+    const config = guardConfigSchema.parse({ allowlist: { namespaces: ['shop'] } });
+    const action = new BumpAction();
+    const runner = new GuardedRunner({
+      inner: plainRunner([action.definition]),
+      actions: [action.definition],
+      store: new FailingComplete(db.open()),
+      config,
+      incidents: new Incidents(),
+      now: new TestClock().now,
+      onStoreError: (err, what) => errors.push(`${what}: ${(err as Error).message}`),
+    });
+    const result = await runner.run('test.bump', shop, ctx({ idempotencyKey: 'k1' }));
+    expect(result.output).toEqual({ before: 0, after: 1 });
+    expect(errors).toEqual(['recording the result of k1: disk full']);
+    await expect(runner.run('test.bump', shop, ctx({ idempotencyKey: 'k1' }))).rejects.toMatchObject({
+      rule: 'idempotency',
+      retryable: false,
+    });
+    expect(action.calls).toHaveLength(1);
   });
 });
