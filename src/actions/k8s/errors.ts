@@ -106,6 +106,19 @@ export function toK8sError(err: unknown, doing: string): K8sActionError {
     });
   }
   const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && TLS_ERROR_CODES.has(code)) {
+    // The server's certificate does not verify against the kubeconfig's CA: retrying cannot fix that.
+    return new K8sActionError(
+      `${doing}: the API server's TLS certificate was rejected (${code}: ${message}); check certificate-authority in the kubeconfig`,
+      {
+        status: 0,
+        reason: 'TLSError',
+        retryable: false,
+        cause: err,
+      },
+    );
+  }
   // Connection refused/reset, DNS failure, timeouts: the server may be back on the next attempt.
   return new K8sActionError(
     `${doing}: cannot reach the Kubernetes API (${message}); check the cluster's kubeconfig and network`,
@@ -117,6 +130,18 @@ export function toK8sError(err: unknown, doing: string): K8sActionError {
     },
   );
 }
+
+/** Node's stable error codes for certificate verification failures. */
+const TLS_ERROR_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_SIGNATURE_FAILURE',
+]);
 
 function hint(code: number): string {
   if (code === 403) return '; grant the permission in deploy/rbac (see docs/actions.md#rbac)';

@@ -2,8 +2,18 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 
+export interface KubeconfigOptions {
+  /** PEM of the CA that signed the double's certificate (HTTPS); without it TLS verification is off. */
+  readonly ca?: string;
+  readonly token?: string;
+}
+
 /** A kubeconfig document pointing at the double, as `kubectl config view` would print it. */
-export function kubeconfigYaml(server: string, context = 'double'): string {
+export function kubeconfigYaml(server: string, context = 'double', options: KubeconfigOptions = {}): string {
+  const trust = options.ca
+    ? `    certificate-authority-data: ${Buffer.from(options.ca).toString('base64')}`
+    : // client-node refuses plain HTTP unless TLS verification is off; the double serves HTTP on loopback.
+      '    insecure-skip-tls-verify: true';
   return [
     'apiVersion: v1',
     'kind: Config',
@@ -12,12 +22,11 @@ export function kubeconfigYaml(server: string, context = 'double'): string {
     `- name: ${context}`,
     '  cluster:',
     `    server: ${server}`,
-    // client-node refuses plain HTTP unless TLS verification is off; the double serves HTTP on loopback.
-    '    insecure-skip-tls-verify: true',
+    trust,
     'users:',
     `- name: ${context}-user`,
     '  user:',
-    '    token: double-token',
+    `    token: ${options.token ?? 'double-token'}`,
     'contexts:',
     `- name: ${context}`,
     '  context:',
@@ -29,9 +38,14 @@ export function kubeconfigYaml(server: string, context = 'double'): string {
 }
 
 /** Writes a kubeconfig file for the double into `dir` and returns its path. */
-export async function writeKubeconfig(dir: string, server: string, context = 'double'): Promise<string> {
+export async function writeKubeconfig(
+  dir: string,
+  server: string,
+  context = 'double',
+  options: KubeconfigOptions = {},
+): Promise<string> {
   const file = join(dir, `kubeconfig-${context}.yaml`);
-  await writeFile(file, kubeconfigYaml(server, context), 'utf8');
+  await writeFile(file, kubeconfigYaml(server, context, options), 'utf8');
   return file;
 }
 

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Controller } from './controller.ts';
 import { Handlers, type Reply, type Route } from './handlers.ts';
@@ -28,6 +29,10 @@ export interface FailureRule {
 
 export interface KubeApiDoubleOptions {
   readonly now?: () => Date;
+  /** Serve HTTPS with this key and certificate (PEM), as a real apiserver does. */
+  readonly tls?: { readonly key: string; readonly cert: string };
+  /** Require `Authorization: Bearer <token>`; anything else gets 401 Unauthorized. */
+  readonly token?: string;
 }
 
 /**
@@ -51,17 +56,21 @@ export class KubeApiDouble {
   private server: Server | undefined;
   url = '';
 
-  constructor(options: KubeApiDoubleOptions = {}) {
+  constructor(private readonly options: KubeApiDoubleOptions = {}) {
     this.store = new ObjectStore(options.now ?? (() => new Date()));
     this.controller = new Controller(this.store, this.hooks);
     this.handlers = new Handlers(this.store, this.controller, this.hooks);
   }
 
   async start(): Promise<string> {
-    const server = createServer((req, res) => void this.serve(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.serve(req, res);
+    const server: Server = this.options.tls
+      ? createTlsServer(this.options.tls, handler)
+      : createServer(handler);
     this.server = server;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const scheme = this.options.tls ? 'https' : 'http';
+    this.url = `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return this.url;
   }
 
@@ -169,7 +178,7 @@ export class KubeApiDouble {
     let reply: Reply;
     try {
       for (const listener of this.listeners) listener(record);
-      reply = this.injected(record) ?? this.dispatch(record, url.searchParams);
+      reply = this.unauthorized(req) ?? this.injected(record) ?? this.dispatch(record, url.searchParams);
     } catch (err) {
       if (!(err instanceof StatusError)) throw err;
       reply = { code: err.status.code, body: err.status };
@@ -182,6 +191,12 @@ export class KubeApiDouble {
       ...(retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) }),
     });
     res.end(JSON.stringify(reply.body));
+  }
+
+  private unauthorized(req: IncomingMessage): Reply | undefined {
+    if (this.options.token === undefined || req.headers.authorization === `Bearer ${this.options.token}`)
+      return undefined;
+    return { code: 401, body: failure(401, 'Unauthorized', 'Unauthorized').status };
   }
 
   private injected(r: RecordedRequest): Reply | undefined {
