@@ -49,7 +49,6 @@ export function compileLeaf(leaf: readonly unknown[], path: string): LeafTest {
     ) {
       // Numbers compare as parsed JSON numbers: 5 and 5.0 are the same value once parsed.
       exact.push(member);
-      matchers.push((v) => v === member);
     } else if (isObject(member)) {
       const compiled = compileOperator(member, memberPath);
       if (typeof member['prefix'] === 'string' && member['prefix'] !== '') prefixes.push(member['prefix']);
@@ -67,6 +66,11 @@ export function compileLeaf(leaf: readonly unknown[], path: string): LeafTest {
     }
   });
   const exactOnly = exact.length === leaf.length;
+  // Exact members become one set lookup, and only when operators share the leaf (else exactValues serves).
+  if (!exactOnly && exact.length > 0) {
+    const set = new Set<Scalar>(exact);
+    matchers.unshift((v) => set.has(v));
+  }
   return {
     matchers,
     existsTrue,

@@ -42,48 +42,55 @@ export function objectPredicate(node: ObjectNode): ObjectPredicate {
 function nestedPredicate(node: ObjectNode): ValuePredicate {
   const test = objectPredicate(node);
   const matchesEmpty = test(EMPTY);
-  const someObject = (array: readonly unknown[], state: { sawObject: boolean }): boolean => {
-    for (const element of array) {
-      if (Array.isArray(element)) {
-        if (someObject(element, state)) return true;
-      } else if (typeof element === 'object' && element !== null) {
-        state.sawObject = true;
-        if (test(element as Readonly<Record<string, unknown>>)) return true;
-      }
-    }
-    return false;
-  };
   return (value) => {
     if (typeof value !== 'object' || value === null) return matchesEmpty;
     if (!Array.isArray(value)) return test(value as Readonly<Record<string, unknown>>);
-    const state = { sawObject: false };
-    if (someObject(value, state)) return true;
-    return state.sawObject ? false : matchesEmpty;
+    const state = { seen: false };
+    if (someObject(value, test, state)) return true;
+    return state.seen ? false : matchesEmpty;
   };
 }
 
 function leafPredicate(leaf: LeafTest): ValuePredicate {
   const scalar = scalarPredicate(leaf);
   const { existsTrue, existsFalse } = leaf;
-  const someScalar = (array: readonly unknown[], state: { sawScalar: boolean }): boolean => {
-    for (const element of array) {
-      if (Array.isArray(element)) {
-        if (someScalar(element, state)) return true;
-      } else if (element !== undefined && (typeof element !== 'object' || element === null)) {
-        state.sawScalar = true;
-        if (scalar(element as Scalar)) return true;
-      }
-    }
-    return false;
-  };
   return (value) => {
     if (value === undefined) return existsFalse;
     if (typeof value !== 'object' || value === null) return scalar(value as Scalar);
     if (!Array.isArray(value)) return existsFalse;
-    const state = { sawScalar: false };
-    if (someScalar(value, state)) return true;
-    return state.sawScalar ? existsTrue : existsFalse;
+    const state = { seen: false };
+    if (someScalar(value, scalar, state)) return true;
+    return state.seen ? existsTrue : existsFalse;
   };
+}
+
+// Module-level walkers (not per-rule closures) keep each compiled rule small: rule sets can be large.
+function someObject(array: readonly unknown[], test: ObjectPredicate, state: { seen: boolean }): boolean {
+  for (const element of array) {
+    if (Array.isArray(element)) {
+      if (someObject(element, test, state)) return true;
+    } else if (typeof element === 'object' && element !== null) {
+      state.seen = true;
+      if (test(element as Readonly<Record<string, unknown>>)) return true;
+    }
+  }
+  return false;
+}
+
+function someScalar(
+  array: readonly unknown[],
+  test: (v: Scalar) => boolean,
+  state: { seen: boolean },
+): boolean {
+  for (const element of array) {
+    if (Array.isArray(element)) {
+      if (someScalar(element, test, state)) return true;
+    } else if (element !== undefined && (typeof element !== 'object' || element === null)) {
+      state.seen = true;
+      if (test(element as Scalar)) return true;
+    }
+  }
+  return false;
 }
 
 /** The test for one present scalar value, specialised for the common shapes of a leaf. */

@@ -8,7 +8,10 @@ export type ValueMatcher = (value: Scalar) => boolean;
 
 /** The test a pattern leaf (an array of match values) applies to one event field. */
 export interface LeafTest {
-  /** Value matchers OR-ed together; any of them matching any value of the field is a match. */
+  /**
+   * Value matchers OR-ed together; any of them matching any value of the field is a match. Exact members
+   * appear here as one set lookup only when operators share the leaf; an exact-only leaf uses exactValues.
+   */
   readonly matchers: readonly ValueMatcher[];
   /** `{"exists": true}` appears in the leaf: any value at all matches. */
   readonly existsTrue: boolean;
