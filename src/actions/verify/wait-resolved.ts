@@ -76,7 +76,25 @@ export async function waitForAlertsResolved(
   }
 }
 
-function raceSources(
+async function raceSources(
+  query: AlertQuery,
+  options: WaitOptions,
+  outer: AbortSignal,
+  log: CheckLog,
+): Promise<AlertDecision> {
+  // Once this alert is decided its own sources stop, even while other alerts of the incident are still awaited.
+  const local = new AbortController();
+  const onAbort = () => local.abort(outer.reason);
+  outer.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await firstDecision(query, options, local.signal, log);
+  } finally {
+    outer.removeEventListener('abort', onAbort);
+    local.abort(new DOMException('alert decided', 'AbortError'));
+  }
+}
+
+function firstDecision(
   query: AlertQuery,
   options: WaitOptions,
   signal: AbortSignal,

@@ -115,6 +115,42 @@ describe('verify.alertResolved source handling', () => {
     expect(out.alerts.map((x) => x.alertname)).toEqual(['A', 'B']);
   });
 
+  it('stops polling an alert once it is decided, while the others are still awaited', async () => {
+    const hub = new ResolvedAlertHub();
+    const firingFor = (name: string) => ({
+      ...firingAm,
+      body: [{ ...firingAm.body[0]!, labels: { alertname: name } }],
+    });
+    const stand = await HttpRecorder.start((req) =>
+      firingFor(req.query.getAll('filter')[0]!.includes('"A"') ? 'A' : 'B'),
+    );
+    try {
+      const a = alertResolvedAction({
+        pollers: [alertmanagerPoller(new AlertmanagerClient({ url: stand.url, timeoutMs: 1_000 }))],
+        resolved: hub,
+        defaultTimeoutSeconds: 20,
+        defaultPollIntervalSeconds: 0.01,
+      });
+      const running = a.run(
+        a.params.parse({ alerts: [{ alertname: 'A' }, { alertname: 'B' }] }),
+        testContext(),
+      );
+      const polls = (name: string) =>
+        stand.requests.filter((r) => r.query.getAll('filter')[0] === `alertname="${name}"`).length;
+      while (polls('A') === 0) await new Promise((r) => setTimeout(r, 5));
+      hub.notifyResolved({ alertname: 'A' }, new Date());
+      await new Promise((r) => setTimeout(r, 0));
+      const aAfter = polls('A');
+      const bAfter = polls('B');
+      while (polls('B') < bAfter + 5) await new Promise((r) => setTimeout(r, 5));
+      expect(polls('A')).toBeLessThanOrEqual(aAfter + 1); // at most the request already in flight
+      hub.notifyResolved({ alertname: 'B' }, new Date());
+      expect((await running).output.alerts.map((x) => x.source)).toEqual(['webhook', 'webhook']);
+    } finally {
+      await stand.close();
+    }
+  });
+
   it('stops every source when the caller aborts', async () => {
     const hub = new ResolvedAlertHub();
     am.script(firingAm);
