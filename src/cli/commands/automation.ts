@@ -43,6 +43,13 @@ export function automationCommand(): Command {
     'see and steer automation: circuit breakers, pauses (maintenance windows), budgets, locks',
   );
 
+  addStatus(cmd);
+  addPause(cmd);
+  addResume(cmd);
+  return cmd;
+}
+
+function addStatus(cmd: Command): void {
   cmd
     .command('status')
     .description('shadow mode, open breakers, active pauses, budgets in use and held locks')
@@ -52,7 +59,9 @@ export function automationCommand(): Command {
       if (o.output === 'json') return printJson(status);
       printStatus(status);
     });
+}
 
+function addPause(cmd: Command): void {
   cmd
     .command('pause')
     .description('stop mutating actions that match (all of them without --match) until resumed or --until')
@@ -85,7 +94,9 @@ export function automationCommand(): Command {
         process.stdout.write(` (id ${pause.id})\n`);
       },
     );
+}
 
+function addResume(cmd: Command): void {
   cmd
     .command('resume')
     .description('lift pauses and reset circuit breakers: all of them, one scope, or one pause')
@@ -100,7 +111,6 @@ export function automationCommand(): Command {
       process.stdout.write(`breakers reset: ${breakers}\n`);
       process.stdout.write(`pauses lifted: ${result.removedPauses.map((p) => p.id).join(', ') || 'none'}\n`);
     });
-  return cmd;
 }
 
 function matchText(match: Readonly<Record<string, string>>): string {
