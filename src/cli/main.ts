@@ -2,10 +2,15 @@ import { Command, CommanderError } from 'commander';
 import { isReboundError, describeError } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import { ApiError } from './client.ts';
+import { actionCommand } from './commands/action.ts';
+import { automationCommand } from './commands/automation.ts';
 import { dlqCommand, reloadCommand, replayCommand } from './commands/bus.ts';
 import { configCommand, validateCommand } from './commands/config.ts';
 import { incidentsCommand } from './commands/incidents.ts';
 import { serveCommand } from './commands/serve.ts';
+import { sloCommand } from './commands/slo.ts';
+import { testPatternCommand } from './commands/test-pattern.ts';
+import { executionsCommand, taskCommand, workflowCommand, workflowsCommand } from './commands/workflows.ts';
 import { EXIT } from './output.ts';
 
 /** Builds the `rebound` program; every command has --help, global --url/--token reach the REST API. */
@@ -25,6 +30,14 @@ export function buildProgram(): Command {
     dlqCommand(),
     replayCommand(),
     reloadCommand(),
+    testPatternCommand(),
+    workflowCommand(),
+    workflowsCommand(),
+    executionsCommand(),
+    taskCommand(),
+    actionCommand(),
+    automationCommand(),
+    sloCommand(),
   ]) {
     program.addCommand(command);
   }
@@ -65,5 +78,5 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 const code = await main(process.argv);
-// `serve` keeps running; other commands exit with their code once output is flushed.
-if (code !== EXIT.OK || !process.argv.includes('serve')) process.exitCode = code;
+// Commands may set process.exitCode themselves (test-pattern: 1 for no match); only failures override it.
+if (code !== EXIT.OK) process.exitCode = code;
