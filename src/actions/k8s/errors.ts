@@ -106,6 +106,15 @@ export function toK8sError(err: unknown, doing: string): K8sActionError {
     });
   }
   const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof Error && err.name === 'AbortError') {
+    // The caller (engine timeout, shutdown) cancelled the action; whether to try again is the caller's call.
+    return new K8sActionError(`${doing}: cancelled`, {
+      status: 0,
+      reason: 'Cancelled',
+      retryable: false,
+      cause: err,
+    });
+  }
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && TLS_ERROR_CODES.has(code)) {
     // The server's certificate does not verify against the kubeconfig's CA: retrying cannot fix that.

@@ -81,4 +81,22 @@ describe('actions over HTTPS with a CA and a bearer token', () => {
       action.run(action.params.parse({ namespace: 'shop', name: 'web' }), ctx),
     ).rejects.toMatchObject({ reason: 'Unreachable', retryable: true });
   });
+
+  it('an aborted signal cancels the action without writing', async () => {
+    const file = await writeKubeconfig(dir, api.url, 'abort', { ca: cert.cert, token: 's3cret' });
+    const controller = new AbortController();
+    controller.abort();
+    const before = api.writes().length;
+    const action = restartAction(depsFor(file));
+    await expect(
+      action.run(action.params.parse({ namespace: 'shop', name: 'web' }), {
+        ...ctx,
+        signal: controller.signal,
+      }),
+    ).rejects.toMatchObject({
+      reason: 'Cancelled',
+      retryable: false,
+    });
+    expect(api.writes().length).toBe(before);
+  });
 });
