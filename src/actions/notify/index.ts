@@ -1,4 +1,6 @@
 import type { FetchLike } from '../../integrations/http.ts';
+import type { ActionDefinition } from '../types.ts';
+import { createNotifyActions } from './actions.ts';
 import type { NotifyConfig } from './config.ts';
 import { EmailNotifier } from './email.ts';
 import type { ChannelKind, ChannelNotifier } from './notification.ts';
@@ -38,4 +40,14 @@ export function createNotifiers(
   if (config.webhook) notifiers.webhook = new WebhookNotifier({ ...config.webhook, fetch: options.fetch });
   if (config.email) notifiers.email = new EmailNotifier(config.email);
   return notifiers;
+}
+
+/** The `notify.*` actions for the ActionRegistry, from the parsed `notify` config section. */
+export function notifyActions(config: NotifyConfig, options: { fetch?: FetchLike } = {}): ActionDefinition[] {
+  const actions = createNotifyActions({
+    notifiers: createNotifiers(config, options),
+    retry: { attempts: config.attempts },
+  });
+  // Each definition is typed by its own params; the registry holds them under the erased contract.
+  return actions as unknown as ActionDefinition[];
 }
