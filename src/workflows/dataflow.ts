@@ -60,11 +60,17 @@ export class StateVisit {
   }
 
   pathScope(data: Json, extra: ContextExtra = {}): PathScope {
+    // The context object and the seeded generator are built only when an expression asks for them.
+    let context: Json | undefined;
+    let random: (() => number) | undefined;
+    const visit = this;
     return {
       data,
-      context: this.context(extra),
+      get context() {
+        return (context ??= visit.context(extra));
+      },
       variable: (n) => this.frame.variable(n),
-      random: this.random('path'),
+      random: () => (random ??= this.random('path'))(),
     };
   }
 
@@ -72,7 +78,7 @@ export class StateVisit {
     return {
       states: { input: this.input, context: this.context(extra), ...states },
       variables: this.frame.variables(),
-      random: this.random('jsonata'),
+      random: lazyRandom(() => this.random('jsonata')),
     };
   }
 
@@ -169,4 +175,9 @@ export class StateVisit {
     if (!isJsonObject(assign)) throw runtimeError(`${this.name}: Assign must be a JSON object`);
     return (await evaluateTemplate(assign, scope, 'Assign')) as Record<string, Json>;
   }
+}
+
+function lazyRandom(make: () => () => number): () => number {
+  let random: (() => number) | undefined;
+  return () => (random ??= make())();
 }

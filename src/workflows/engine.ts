@@ -31,6 +31,11 @@ export interface EngineOptions {
   /** Run asl-validator's schema check on inline definitions too (default true; registered ones always are). */
   readonly schemaCheckInline?: boolean;
   readonly metrics?: WorkflowMetrics;
+  /**
+   * How long new history events may wait in memory before being written (default 10 ms). Events of all
+   * executions written in one window share one transaction and one fsync; see ExecutionRun.flush.
+   */
+  readonly flushDelayMs?: number;
   /** Called with errors that have no caller to go to (a failed background write, a bug). */
   readonly onError?: (executionId: string, err: unknown) => void;
 }
@@ -74,6 +79,7 @@ export class Engine {
       metrics: options.metrics,
       callbacks: this.callbacks,
       onError: options.onError ?? (() => undefined),
+      scheduleFlush: (run) => this.scheduleFlush(run),
     };
   }
 
@@ -101,6 +107,13 @@ export class Engine {
     const runs = [...this.runs.values()];
     for (const run of runs) run.detach('engine stopped');
     await Promise.allSettled(runs.map((r) => r.done));
+    if (this.flushTimer !== undefined) {
+      clearTimeout(this.flushTimer as NodeJS.Timeout);
+      clearImmediate(this.flushTimer as NodeJS.Immediate);
+      this.flushTimer = undefined;
+    }
+    for (const r of this.dirty) r.flush();
+    this.dirty.clear();
   }
 
   /** One reaper pass: renew our leases, then claim and resume executions nobody (alive) runs. */
@@ -158,7 +171,7 @@ export class Engine {
       timestamp: now,
       type: 'ExecutionStarted',
       details: {
-        input: JSON.stringify(input),
+        input,
         stateMachineArn: `rebound:stateMachine:${machineName}`,
         roleArn: '',
       },
@@ -174,7 +187,18 @@ export class Engine {
   /** Resolves with the execution's record once it is no longer running in this process. */
   async waitFor(executionId: string): Promise<ExecutionRecord> {
     const run = this.runs.get(executionId);
-    if (run) await run.done.catch(() => undefined);
+    if (run) {
+      const ending = await run.done.catch(() => undefined);
+      // The terminal write has committed when `done` resolves; answer from memory.
+      if (ending)
+        return {
+          ...run.record,
+          ...ending,
+          stopTime: ending.stopTime,
+          owner: undefined,
+          leaseUntil: undefined,
+        };
+    }
     return this.describe(executionId);
   }
 
@@ -298,6 +322,23 @@ export class Engine {
         `the execution of this token already ended with ${execution.status} (TaskTimedOut)`,
       );
     }
+  }
+
+  private readonly dirty = new Set<ExecutionRun>();
+  private flushTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+
+  private scheduleFlush(run: ExecutionRun): void {
+    this.dirty.add(run);
+    if (this.flushTimer !== undefined) return;
+    const flushAll = () => {
+      this.flushTimer = undefined;
+      const runs = [...this.dirty];
+      this.dirty.clear();
+      for (const r of runs) r.flush();
+    };
+    const delay = this.options.flushDelayMs ?? 10;
+    // Real time on purpose: this is write batching, not workflow time (which a test clock may control).
+    this.flushTimer = delay > 0 ? setTimeout(flushAll, delay) : setImmediate(flushAll);
   }
 
   private requireRegistry(): WorkflowRegistry {

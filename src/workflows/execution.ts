@@ -23,6 +23,8 @@ export interface RunDeps {
   readonly metrics: WorkflowMetrics | undefined;
   readonly callbacks: CallbackWaiters;
   readonly onError: (executionId: string, err: unknown) => void;
+  /** Asks for `run.flush()` soon; the engine batches flushes of all executions into one group commit. */
+  readonly scheduleFlush: (run: ExecutionRun) => void;
 }
 
 /** Why an execution stopped running in this process without finishing: shutdown or a lost lease. */
@@ -35,6 +37,7 @@ export class Detached extends Error {
 
 export interface Ending {
   readonly status: ExecutionStatus;
+  readonly stopTime?: number;
   readonly output?: Json;
   readonly error?: string;
   readonly cause?: string;
@@ -131,7 +134,7 @@ export class ExecutionRun implements Journal {
     if (type.endsWith('StateEntered')) this.deps.metrics?.transitions.inc();
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      this.deps.scheduleFlush(this);
     }
     return event;
   }
@@ -197,7 +200,12 @@ export class ExecutionRun implements Journal {
     });
   }
 
-  private flush(update?: ExecutionUpdate): void {
+  /**
+   * Writes the events emitted since the last flush. Between flushes, events are only in memory: that is
+   * safe because everything they record can be recomputed by replay (task outcomes are re-requested with
+   * the same idempotency key). Sleeps, callback registration and the end of the execution flush first.
+   */
+  flush(update?: ExecutionUpdate): void {
     this.flushScheduled = false;
     if (this.pending.length === 0 && !update) return;
     const batch = this.pending;
@@ -232,16 +240,20 @@ export class ExecutionRun implements Journal {
       const output = await runMachine(def, this.input, frame);
       ending = { status: 'SUCCEEDED', output };
     } catch (err) {
-      ending = this.endingFor(err);
+      ending = await this.endingFor(err);
     } finally {
       cancelTimeout?.();
     }
     return this.finish(frame, ending);
   }
 
-  private endingFor(err: unknown): Ending {
+  private async endingFor(err: unknown): Promise<Ending> {
     const reason: unknown = this.abort.signal.aborted ? this.abort.signal.reason : err;
-    if (reason instanceof Detached) throw reason;
+    if (reason instanceof Detached) {
+      // Keep what was decided so far; the next owner replays from it.
+      await this.durable();
+      throw reason;
+    }
     if (reason instanceof ExecutionInterrupted) {
       if (reason.reason === 'timed_out') {
         return {
@@ -275,7 +287,7 @@ export class ExecutionRun implements Journal {
     )[ending.status];
     const details =
       ending.status === 'SUCCEEDED'
-        ? { output: JSON.stringify(ending.output) }
+        ? { output: ending.output }
         : { error: ending.error, cause: ending.cause };
     const at = this.deps.clock.now();
     this.emit(frame, `exec:end@${this.epoch}`, type, details);
@@ -289,6 +301,6 @@ export class ExecutionRun implements Journal {
     });
     await this.lastWrite;
     if (this.writeError !== undefined) throw new Detached('history write failed');
-    return ending;
+    return { ...ending, stopTime: at };
   }
 }

@@ -99,6 +99,20 @@ function lowerFirst(s: string): string {
   return s.charAt(0).toLowerCase() + s.slice(1);
 }
 
+/** Fields Step Functions renders as JSON text inside event details. */
+const JSON_TEXT_FIELDS = new Set(['input', 'output', 'parameters']);
+
+function renderDetails(details: EventDetails): EventDetails {
+  const out: EventDetails = {};
+  for (const [k, v] of Object.entries(details)) {
+    if (JSON_TEXT_FIELDS.has(k)) out[k] = JSON.stringify(v ?? null);
+    else if (k === 'assignedVariables' && typeof v === 'object' && v !== null) {
+      out[k] = Object.fromEntries(Object.entries(v).map(([name, value]) => [name, JSON.stringify(value)]));
+    } else out[k] = v;
+  }
+  return out;
+}
+
 export function toHistoryEvent(event: StoredEvent): HistoryEvent {
   const field = detailsField(event.type);
   const base = {
@@ -107,7 +121,9 @@ export function toHistoryEvent(event: StoredEvent): HistoryEvent {
     timestamp: new Date(event.timestamp).toISOString(),
     type: event.type,
   };
-  return field === undefined || event.details === undefined ? base : { ...base, [field]: event.details };
+  return field === undefined || event.details === undefined
+    ? base
+    : { ...base, [field]: renderDetails(event.details) };
 }
 
 /** Types that record a failure: a redrive forgets them so the failed work runs again. */

@@ -28,12 +28,9 @@ export async function runMachine(machine: MachineDefinition, input: Json, frame:
     let next: string | undefined;
     if (exited) {
       frame.lastEventId = exited.id;
-      const assigned = exited.details?.['assignedVariables'] as Record<string, string> | undefined;
-      if (assigned)
-        frame.assign(
-          Object.fromEntries(Object.entries(assigned).map(([k, v]) => [k, JSON.parse(v) as Json])),
-        );
-      data = JSON.parse(String(exited.details?.['output'] ?? 'null')) as Json;
+      const assigned = exited.details?.['assignedVariables'] as Record<string, Json> | undefined;
+      if (assigned) frame.assign(assigned);
+      data = (exited.details?.['output'] ?? null) as Json;
       next = exited.next;
     } else {
       const result = await runState(frame, name, state, visitKey, data);
@@ -59,18 +56,15 @@ async function runState(
     `${state.Type}StateEntered` as HistoryEventType,
     {
       name,
-      input: JSON.stringify(input),
+      input,
     },
   );
   const visit = new StateVisit(frame, name, state, visitKey, input, entered.timestamp);
   const result = await dispatch(visit);
   if (result.finished.assigned) frame.assign(result.finished.assigned);
-  const details: Record<string, unknown> = { name, output: JSON.stringify(result.finished.output) };
-  if (result.finished.assigned) {
-    details['assignedVariables'] = Object.fromEntries(
-      Object.entries(result.finished.assigned).map(([k, v]) => [k, JSON.stringify(v)]),
-    );
-  }
+  // Values are stored as JSON values; toHistoryEvent renders them as strings the way Step Functions does.
+  const details: Record<string, unknown> = { name, output: result.finished.output };
+  if (result.finished.assigned) details['assignedVariables'] = result.finished.assigned;
   journal.emit(
     frame,
     `${visitKey}:exit`,

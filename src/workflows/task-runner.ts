@@ -36,7 +36,7 @@ export class CallbackWaiters {
 function outcomeOf(event: StoredEvent): TaskOutcome {
   const d = event.details ?? {};
   if (event.type === 'TaskSucceeded')
-    return { ok: true, output: JSON.parse(String(d['output'])) as Json, at: event.timestamp };
+    return { ok: true, output: (d['output'] ?? null) as Json, at: event.timestamp };
   return { ok: false, error: String(d['error'] ?? ''), cause: String(d['cause'] ?? ''), at: event.timestamp };
 }
 
@@ -80,7 +80,7 @@ export async function runTaskAttempt(
   if (raw.ok) {
     const e = run.emit(cursor, `${req.key}:outcome`, 'TaskSucceeded', {
       ...resource,
-      output: JSON.stringify(raw.output),
+      output: raw.output,
     });
     return { ok: true, output: raw.output, at: e.timestamp };
   }
@@ -137,7 +137,8 @@ function race(
       .run(name, req.parameters, {
         idempotencyKey: req.idempotencyKey,
         shadow: deps.shadow,
-        signal: AbortSignal.any([req.signal, actionAbort.signal]),
+        // settle() aborts this controller when the execution or a sibling branch aborts (req.signal).
+        signal: actionAbort.signal,
         correlationId: run.record.correlationId,
         now: () => new Date(clock.now()),
       })
@@ -148,7 +149,7 @@ function race(
           if (!settled)
             run.emit(cursor, `${req.key}:submitted`, 'TaskSubmitted', {
               resource: name + CALLBACK_SUFFIX,
-              output: JSON.stringify(result.output ?? null),
+              output: (result.output ?? null) as Json,
             });
         },
         (err: unknown) => {

@@ -32,7 +32,7 @@ export async function runTaskState(
     resourceType: resource.startsWith('rebound:') ? 'rebound' : 'local',
     resource: actionNameOf(resource) + (taskToken === undefined ? '' : CALLBACK_SUFFIX),
     region: 'local',
-    parameters: JSON.stringify(parameters),
+    parameters,
     ...(timeoutSeconds === undefined ? {} : { timeoutInSeconds: timeoutSeconds }),
     ...(heartbeatSeconds === undefined ? {} : { heartbeatInSeconds: heartbeatSeconds }),
   });

@@ -55,12 +55,22 @@ export function validateDefinition(definition: unknown, options: ValidateOptions
 }
 
 /** Throws ReboundError INVALID_DEFINITION listing the issues, so a bad runbook is never accepted. */
+const validatedFull = new WeakSet<object>();
+const validatedStructure = new WeakSet<object>();
+
 export function assertValidDefinition(
   definition: unknown,
   options: ValidateOptions = {},
   name = 'definition',
 ): MachineDefinition {
+  // The same definition object (e.g. started many times by the bus) is checked once per option set.
+  const cacheable =
+    typeof definition === 'object' && definition !== null && options.knownActions === undefined;
+  const cache = options.schema === false ? validatedStructure : validatedFull;
+  if (cacheable && (cache.has(definition) || validatedFull.has(definition)))
+    return definition as MachineDefinition;
   const issues = validateDefinition(definition, options);
+  if (cacheable && issues.length === 0) cache.add(definition);
   if (issues.length > 0) {
     const list = issues.map((i) => `${i.path || '(top level)'}: ${i.message}`).join('; ');
     throw new ReboundError('INVALID_DEFINITION', `${name} is not a valid state machine: ${list}`, {

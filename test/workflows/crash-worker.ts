@@ -26,7 +26,6 @@ const apply = (key: string, value: unknown) => {
 };
 const attemptOf = (key: string) => Number(key.split('/a').pop());
 
-let engine: Engine;
 const handlers: Record<string, TaskHandler> = {
   prepare: async (input) =>
     apply(`${(input as { id: string }).id}:prepare`, { prepared: (input as { id: string }).id }),
@@ -108,7 +107,7 @@ const runbook = {
 const db = openSqlite({ path: dbPath });
 runMigrations(db, workflowMigrations);
 const store = new SqliteWorkflowStore(db);
-engine = new Engine({
+const engine = new Engine({
   store,
   runner: new HandlerRunner(handlers),
   workerId: 'crash-worker',

@@ -59,7 +59,11 @@ function read(db: string, effects: string): Final {
     output: string;
   }[];
   const succeededTasks = (
-    wf.prepare("SELECT COUNT(*) AS n FROM wf_events WHERE type = 'TaskSucceeded'").get() as { n: number }
+    wf
+      .prepare(
+        "SELECT COUNT(*) AS n FROM wf_history, json_each(wf_history.events) WHERE json_each.value ->> 'type' = 'TaskSucceeded'",
+      )
+      .get() as { n: number }
   ).n;
   wf.close();
   const fx = new Database(effects, { readonly: true });

@@ -69,7 +69,11 @@ async function theirs(
   });
   try {
     const output = await machine.run(input as never, {
-      overrides: { taskResourceLocalHandlers, waitTimeOverrides: waitStates(def), retryIntervalOverrides },
+      overrides: {
+        taskResourceLocalHandlers: taskResourceLocalHandlers as never,
+        waitTimeOverrides: waitStates(def),
+        retryIntervalOverrides,
+      },
     }).result;
     return { status: 'SUCCEEDED', output };
   } catch (err) {

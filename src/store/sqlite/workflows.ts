@@ -1,6 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import { ReboundError } from '../../errors.ts';
-import type { StoredEvent, HistoryEventType } from '../../workflows/history.ts';
+import type { StoredEvent } from '../../workflows/history.ts';
 import type {
   CallbackOutcome,
   ExecutionPage,
@@ -40,17 +40,14 @@ export const workflowMigrations: Migration[] = [
       CREATE INDEX wf_executions_by_time ON wf_executions (start_time DESC, id DESC);
       CREATE INDEX wf_executions_by_status ON wf_executions (status, start_time DESC, id DESC);
       CREATE INDEX wf_executions_by_lease ON wf_executions (status, lease_until);
-      CREATE TABLE wf_events (
+      -- History is appended in chunks (the events of one flush, in id order): one row per write instead of
+      -- one per event. On DynamoDB a chunk is one item keyed (execution, first event id).
+      CREATE TABLE wf_history (
         execution_id TEXT NOT NULL,
-        id INTEGER NOT NULL,
-        previous_id INTEGER NOT NULL,
-        timestamp INTEGER NOT NULL,
-        type TEXT NOT NULL,
-        details TEXT,
-        key TEXT NOT NULL,
-        epoch INTEGER NOT NULL,
-        next TEXT,
-        PRIMARY KEY (execution_id, id)
+        first_id INTEGER NOT NULL,
+        last_id INTEGER NOT NULL,
+        events TEXT NOT NULL,
+        PRIMARY KEY (execution_id, first_id)
       ) WITHOUT ROWID;
       CREATE TABLE wf_timers (
         execution_id TEXT NOT NULL,
@@ -90,17 +87,6 @@ interface ExecutionRow {
   lease_until: number | null;
 }
 
-interface EventRow {
-  id: number;
-  previous_id: number;
-  timestamp: number;
-  type: HistoryEventType;
-  details: string | null;
-  key: string;
-  epoch: number;
-  next: string | null;
-}
-
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 
 /** The workflow store on SQLite: writes go through the GroupCommitter, so concurrent executions share fsyncs. */
@@ -118,16 +104,12 @@ export class SqliteWorkflowStore implements WorkflowStore {
       insertExecution:
         p(`INSERT INTO wf_executions (id, name, machine_name, definition, input, status, start_time,
         correlation_id, redrive_count, owner, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      insertEvent:
-        p(`INSERT INTO wf_events (execution_id, id, previous_id, timestamp, type, details, key, epoch, next)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      insertChunk: p('INSERT INTO wf_history (execution_id, first_id, last_id, events) VALUES (?, ?, ?, ?)'),
       owner: p('SELECT owner, status FROM wf_executions WHERE id = ?'),
       update: p(`UPDATE wf_executions SET status = ?, stop_time = ?, output = ?, error = ?, cause = ?,
         redrive_count = COALESCE(?, redrive_count), owner = CASE WHEN ? THEN NULL ELSE owner END,
         lease_until = CASE WHEN ? THEN NULL ELSE lease_until END WHERE id = ?`),
-      history: p(
-        'SELECT id, previous_id, timestamp, type, details, key, epoch, next FROM wf_events WHERE execution_id = ? ORDER BY id',
-      ),
+      history: p('SELECT events FROM wf_history WHERE execution_id = ? ORDER BY first_id'),
       get: p('SELECT * FROM wf_executions WHERE id = ?'),
       redrive:
         p(`UPDATE wf_executions SET status = 'RUNNING', owner = ?, lease_until = ?, redrive_count = ?, stop_time = NULL,
@@ -186,20 +168,13 @@ export class SqliteWorkflowStore implements WorkflowStore {
   }
 
   private insertEvents(executionId: string, events: readonly StoredEvent[]): void {
-    const insert = this.stmt['insertEvent']!;
-    for (const e of events) {
-      insert.run(
-        executionId,
-        e.id,
-        e.previousEventId,
-        e.timestamp,
-        e.type,
-        e.details === undefined ? null : JSON.stringify(e.details),
-        e.key,
-        e.epoch,
-        e.next ?? null,
-      );
-    }
+    if (events.length === 0) return;
+    this.stmt['insertChunk']!.run(
+      executionId,
+      events[0]!.id,
+      events[events.length - 1]!.id,
+      JSON.stringify(events),
+    );
   }
 
   appendEvents(
@@ -237,17 +212,8 @@ export class SqliteWorkflowStore implements WorkflowStore {
   }
 
   async loadHistory(executionId: string): Promise<StoredEvent[]> {
-    const rows = this.stmt['history']!.all(executionId) as EventRow[];
-    return rows.map((r) => ({
-      id: r.id,
-      previousEventId: r.previous_id,
-      timestamp: r.timestamp,
-      type: r.type,
-      details: r.details === null ? undefined : (JSON.parse(r.details) as Record<string, unknown>),
-      key: r.key,
-      epoch: r.epoch,
-      next: opt(r.next),
-    }));
+    const rows = this.stmt['history']!.all(executionId) as { events: string }[];
+    return rows.flatMap((r) => JSON.parse(r.events) as StoredEvent[]);
   }
 
   async getExecution(executionId: string): Promise<ExecutionRecord | undefined> {
