@@ -62,7 +62,8 @@ export async function waitForAlertsResolved(
       }),
     );
     all.catch(() => undefined); // losing to the deadline must not leave an unhandled rejection behind
-    const remaining = Math.max(0, options.deadline.getTime() - options.now().getTime());
+    // A deadline already past (a re-run after a restart) still gets one round of checks, not a blind failure.
+    const remaining = Math.max(options.pollIntervalMs, options.deadline.getTime() - options.now().getTime());
     const deadline = new Promise<'deadline'>((resolve) => {
       timer = setTimeout(() => resolve('deadline'), remaining);
     });

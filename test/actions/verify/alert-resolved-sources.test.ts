@@ -168,6 +168,21 @@ describe('verify.alertResolved source handling', () => {
     expect(hub.waiting).toBe(0);
   });
 
+  it('checks once more when re-run after its deadline has passed', async () => {
+    const a = alertResolvedAction({
+      pollers: [alertmanagerPoller(new AlertmanagerClient({ url: am.url, timeoutMs: 1_000 }))],
+      defaultTimeoutSeconds: 20,
+      defaultPollIntervalSeconds: 0.5,
+    });
+    const past = new Date(Date.now() - 60_000).toISOString();
+    const out = (await a.run(a.params.parse({ alertname: 'A', deadline: past }), testContext())).output;
+    expect(out).toMatchObject({ resolved: true, source: 'alertmanager' });
+    am.script(firingAm, firingAm, firingAm, firingAm);
+    await expect(a.run(a.params.parse({ alertname: 'A', deadline: past }), testContext())).rejects.toThrow(
+      /still firing at the deadline/,
+    );
+  });
+
   it('validates its parameters', () => {
     const a = action();
     expect(a.params.safeParse({ alertname: 'A', alerts: [{ alertname: 'B' }] }).success).toBe(false);
