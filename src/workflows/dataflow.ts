@@ -63,11 +63,11 @@ export class StateVisit {
     // The context object and the seeded generator are built only when an expression asks for them.
     let context: Json | undefined;
     let random: (() => number) | undefined;
-    const visit = this;
+    const makeContext = () => this.context(extra);
     return {
       data,
       get context() {
-        return (context ??= visit.context(extra));
+        return (context ??= makeContext());
       },
       variable: (n) => this.frame.variable(n),
       random: () => (random ??= this.random('path'))(),
