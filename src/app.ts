@@ -1,6 +1,20 @@
+import { existsSync } from 'node:fs';
 import { resolve, isAbsolute } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
+import { ClusterDirectory, kubernetesActions, type KubeEnvironment } from './actions/k8s/index.ts';
+import { notifyActions } from './actions/notify/index.ts';
+import { ActionRegistry } from './actions/registry.ts';
+import { createVerifyActions, ResolvedAlertHub } from './actions/verify/index.ts';
+import { GuardedRunner } from './guard/runner.ts';
+import type { GuardVerdict } from './guard/verdict.ts';
+import { registerAutomationRoutes } from './http/routes/automation.ts';
+import { registerWorkflowRoutes } from './http/routes/workflows.ts';
+import { SqliteGuardStore, guardMigrations } from './store/sqlite/guard.ts';
+import { SqliteWorkflowStore, workflowMigrations } from './store/sqlite/workflows.ts';
+import { Engine } from './workflows/engine.ts';
+import { WorkflowMetrics } from './workflows/metrics.ts';
+import { loadRunbooks, WorkflowRegistry } from './workflows/registry.ts';
 import { Bus } from './bus/bus.ts';
 import type { TargetConfig } from './bus/config.ts';
 import { createBusMetrics } from './bus/metrics.ts';
@@ -46,6 +60,8 @@ export interface AppOptions {
   readonly now?: () => Date;
   /** Re-reads the configuration (SIGHUP, POST /v1/admin/reload); without it reload re-applies `config`. */
   readonly reloadConfig?: () => Promise<Config>;
+  /** KUBECONFIG and HOME, for finding kubeconfig files as kubectl does (read by config/, passed in). */
+  readonly kubeEnvironment?: KubeEnvironment;
 }
 
 export interface App {
@@ -57,6 +73,10 @@ export interface App {
   readonly incidents: IncidentService;
   readonly events: SqliteEventStore;
   readonly bus: Bus;
+  readonly engine: Engine;
+  readonly workflows: WorkflowRegistry;
+  readonly actions: ActionRegistry;
+  readonly guard: GuardedRunner;
   /** Resolves when every event stored so far has been routed and every due delivery attempted. */
   settle(): Promise<void>;
   /** Runs one retention pass now (it also runs periodically); returns what was deleted. */
@@ -82,7 +102,13 @@ export function createApp(options: AppOptions): App {
   // Store: one SQLite file, one group committer shared by every stage's adapter.
   const dbPath = storePath(config);
   const db = openSqlite({ path: dbPath, synchronous: config.store.sqlite.synchronous });
-  runMigrations(db, [...eventMigrations, ...incidentMigrations, ...busMigrations]);
+  runMigrations(db, [
+    ...eventMigrations,
+    ...incidentMigrations,
+    ...busMigrations,
+    ...workflowMigrations,
+    ...guardMigrations,
+  ]);
   const committer = new GroupCommitter(db);
   committer.observe((ms, units) => {
     metrics.storeCommitLatency.observe(ms / 1000);
@@ -96,8 +122,54 @@ export function createApp(options: AppOptions): App {
   const projector = new IncidentProjector(incidentStore, config.incidents);
   const incidents = new IncidentService(incidentStore, now);
 
+  // Actions behind guard rails, run by the workflow engine.
+  const resolvedAlerts = new ResolvedAlertHub();
+  const actions = new ActionRegistry([
+    ...kubernetesActions({
+      clusters: new ClusterDirectory(config.kubernetes, options.kubeEnvironment ?? {}),
+    }),
+    ...createVerifyActions({ config: config.verify, resolved: resolvedAlerts }),
+    ...notifyActions(config.notify),
+  ]);
+  const guard = new GuardedRunner({
+    inner: actions,
+    actions: (name) => (actions.has(name) ? actions.get(name) : undefined),
+    store: new SqliteGuardStore(db, committer),
+    config: config.guard,
+    incidents: {
+      async getIncidentFiringState(incidentId) {
+        const incident = await incidentStore.getIncident(incidentId);
+        if (!incident) return 'unknown';
+        return incident.firingCount > 0 ? 'firing' : 'resolved';
+      },
+    },
+    now,
+    registry: metrics.registry,
+    onVerdict: async (verdict) => {
+      if (verdict.incidentId)
+        await incidents.record(verdict.incidentId, verdictNote(verdict)).catch(() => undefined);
+    },
+    onStoreError: (err, what) =>
+      logger.error({ err: String(err), what }, 'guard store write failed after acting'),
+  });
+  const workflowRegistry = new WorkflowRegistry({ knownActions: new Set(actions.list().map((a) => a.name)) });
+  const engine = new Engine({
+    store: new SqliteWorkflowStore(db, committer),
+    runner: guard,
+    registry: workflowRegistry,
+    workerId: config.workflows.workerId,
+    leaseMs: config.workflows.leaseSeconds * 1000,
+    reaperIntervalMs: config.workflows.reaperIntervalSeconds * 1000,
+    tokenSecret: config.workflows.tokenSecret,
+    metrics: new WorkflowMetrics(metrics.registry),
+    onError: (executionId, err) => logger.error({ executionId, err: String(err) }, 'workflow engine error'),
+  });
+  const workflows: WorkflowStarter = {
+    startExecution: ({ workflow, input, name, correlationId }) =>
+      engine.startExecution(workflow, input as never, { name, correlationId }),
+  };
+
   // Bus: rules route every stored event to their targets.
-  let workflows: WorkflowStarter | undefined;
   const makeTarget = (target: TargetConfig): Target => {
     switch (target.kind) {
       case 'incidents':
@@ -149,7 +221,10 @@ export function createApp(options: AppOptions): App {
     config: config.ingest,
     metrics,
     now,
-    onStored: () => bus.notify(),
+    onStored: (stored) => {
+      bus.notify();
+      for (const event of stored) resolvedAlerts.observe(event.envelope.detail as AlertDetail);
+    },
   });
   const { host, port } = splitListen(config.server.listen);
   const { app: http, apiAuth } = createHttpServer({
@@ -171,6 +246,8 @@ export function createApp(options: AppOptions): App {
     reload,
     onStored: () => bus.notify(),
   });
+  registerWorkflowRoutes(http, { engine, registry: workflowRegistry });
+  registerAutomationRoutes(http, { automation: guard.automation });
   registerOpsRoutes(http, {
     registry: metrics.registry,
     checkStore: async () => void db.prepare('SELECT 1').get(),
@@ -184,6 +261,7 @@ export function createApp(options: AppOptions): App {
 
   let started = false;
   let stopped = false;
+  let pruner: NodeJS.Timeout | undefined;
   return {
     config,
     logger,
@@ -192,13 +270,30 @@ export function createApp(options: AppOptions): App {
     incidents,
     events: eventStore,
     bus,
+    engine,
+    workflows: workflowRegistry,
+    actions,
+    guard,
     settle: () => bus.drain(),
     sweep: () => sweeper.sweep(),
     reload,
     async start() {
       assertExposureIsAuthenticated(config.server);
+      const runbooks = resolve(config.workflows.runbooksDir);
+      if (existsSync(runbooks)) {
+        const loaded = await loadRunbooks(workflowRegistry, runbooks);
+        logger.info(
+          { runbooks: loaded.map((r) => r.name) },
+          `loaded ${loaded.length} runbook(s) from ${runbooks}`,
+        );
+      }
+      await engine.start();
       bus.start();
       sweeper.start();
+      pruner = setInterval(() => {
+        guard.prune().catch((err: unknown) => logger.error({ err: String(err) }, 'guard prune failed'));
+      }, config.incidents.retention.sweepIntervalSeconds * 1000);
+      pruner.unref();
       started = true;
       const address = await http.listen({ host, port });
       logger.info({ url: address, data: dbPath, auth: apiAuth.mode }, 'rebound is ready to receive webhooks');
@@ -208,8 +303,10 @@ export function createApp(options: AppOptions): App {
       if (stopped) return;
       stopped = true;
       await http.close();
+      clearInterval(pruner);
       if (started) await sweeper.stop();
       await bus.stop();
+      await engine.stop();
       committer.flush();
       db.close();
       logger.flush();
@@ -221,4 +318,15 @@ function storePath(config: Config): string {
   const p = config.store.sqlite.path;
   if (p === ':memory:' || isAbsolute(p)) return p;
   return resolve(config.dataDir, p);
+}
+
+function verdictNote(v: GuardVerdict) {
+  const target = `${v.target.kind} ${v.target.namespace ? `${v.target.namespace}/` : ''}${v.target.name}`;
+  return {
+    actor: 'guard',
+    kind: 'guard.verdict' as const,
+    description: `${v.action} on ${target}: ${v.outcome} by ${v.rule} (${v.reason})`,
+    data: v,
+    correlationId: v.correlationId ?? null,
+  };
 }

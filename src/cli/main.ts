@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { isReboundError, describeError } from '../errors.ts';
+import { readKubeEnvironment } from '../config/cli-env.ts';
 import { VERSION } from '../version.ts';
 import { ApiError } from './client.ts';
 import { actionCommand } from './commands/action.ts';
@@ -12,6 +13,11 @@ import { sloCommand } from './commands/slo.ts';
 import { testPatternCommand } from './commands/test-pattern.ts';
 import { executionsCommand, taskCommand, workflowCommand, workflowsCommand } from './commands/workflows.ts';
 import { EXIT } from './output.ts';
+
+function kubeEnvironment() {
+  const env = readKubeEnvironment();
+  return { kubeconfigEnv: env.kubeconfigEnv, ...(env.homeDir ? { homeDir: env.homeDir } : {}) };
+}
 
 /** Builds the `rebound` program; every command has --help, global --url/--token reach the REST API. */
 export function buildProgram(): Command {
@@ -35,7 +41,7 @@ export function buildProgram(): Command {
     workflowsCommand(),
     executionsCommand(),
     taskCommand(),
-    actionCommand(),
+    actionCommand(kubeEnvironment()),
     automationCommand(),
     sloCommand(),
   ]) {

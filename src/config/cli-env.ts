@@ -7,3 +7,8 @@ export interface CliEnvironment {
 export function readCliEnvironment(): CliEnvironment {
   return { url: process.env['REBOUND_URL'], token: process.env['REBOUND_TOKEN'] };
 }
+
+/** What kubectl reads from the environment to find kubeconfig files. */
+export function readKubeEnvironment(): { kubeconfigEnv: string | undefined; homeDir: string | undefined } {
+  return { kubeconfigEnv: process.env['KUBECONFIG'], homeDir: process.env['HOME'] };
+}

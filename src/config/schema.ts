@@ -1,5 +1,11 @@
 import { z } from 'zod';
+import { kubernetesConfigSchema } from '../actions/k8s/config.ts';
+import { notifyConfigSchema } from '../actions/notify/config.ts';
+import { verifyConfigSchema } from '../actions/verify/config.ts';
 import { busConfigSchema } from '../bus/config.ts';
+import { guardConfigSchema } from '../guard/config.ts';
+import { slackAppConfigSchema } from '../integrations/slack/config.ts';
+import { workflowsConfigSchema } from '../workflows/config.ts';
 import { serverConfigSchema } from '../http/config.ts';
 import { incidentsConfigSchema } from '../incidents/config.ts';
 import { ingestConfigSchema } from '../ingest/config.ts';
@@ -34,6 +40,13 @@ export const configSchema = z
     ingest: ingestConfigSchema.prefault({}),
     incidents: incidentsConfigSchema.prefault({}),
     bus: busConfigSchema.prefault({}),
+    workflows: workflowsConfigSchema.prefault({}),
+    kubernetes: kubernetesConfigSchema.prefault({}),
+    guard: guardConfigSchema.prefault({}),
+    verify: verifyConfigSchema.prefault({}),
+    notify: notifyConfigSchema.prefault({}),
+    /** The Slack app behind interactive approvals (optional). */
+    slack: slackAppConfigSchema.optional(),
   })
   .strict();
 

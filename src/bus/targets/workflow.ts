@@ -1,3 +1,4 @@
+import { isReboundError } from '../../errors.ts';
 import { DeliveryError, type DeliveryItem, type Target } from './target.ts';
 
 /** What the bus needs from the workflow engine: start an execution, idempotently by name. */
@@ -18,8 +19,25 @@ export function workflowTarget(workflow: string, starter: () => WorkflowStarter 
       const engine = starter();
       if (!engine) throw new DeliveryError('the workflow engine is not running in this process', true);
       // One execution per (event, rule): a re-delivery finds the execution already started.
-      const name = `${delivery.rule}-${event.envelope.id}`.slice(0, 80);
-      await engine.startExecution({ workflow, input: input.value, name, correlationId: event.correlationId });
+      // A replay is a new run on purpose: its name carries the replay's.
+      const name = [delivery.rule, delivery.replay, event.envelope.id]
+        .filter(Boolean)
+        .join('-')
+        .replace(/[^A-Za-z0-9_-]/g, '_')
+        .slice(0, 80);
+      try {
+        await engine.startExecution({
+          workflow,
+          input: input.value,
+          name,
+          correlationId: event.correlationId,
+        });
+      } catch (err) {
+        if (isReboundError(err) && err.code === 'CONFLICT') return; // started by an earlier delivery
+        if (isReboundError(err) && !err.retryable)
+          throw new DeliveryError(err.message, false, { cause: err });
+        throw err;
+      }
     },
   };
 }

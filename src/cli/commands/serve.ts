@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { createApp } from '../../app.ts';
+import { readKubeEnvironment } from '../../config/cli-env.ts';
 import { loadConfig } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
 
@@ -24,7 +25,11 @@ export function serveCommand(): Command {
       const { config, source } = await loadConfig(options.config ? { path: options.config } : {});
       const reloadConfig = async () =>
         applyOverrides((await loadConfig(options.config ? { path: options.config } : {})).config, options);
-      const app = createApp({ config: applyOverrides(config, options), reloadConfig });
+      const app = createApp({
+        config: applyOverrides(config, options),
+        reloadConfig,
+        kubeEnvironment: readKubeEnvironment(),
+      });
       let stopping = false;
       const shutdown = (signal: string) => {
         if (stopping) return;
