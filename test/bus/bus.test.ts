@@ -27,7 +27,7 @@ function hookRule(url: string, extra: Record<string, unknown> = {}) {
   return {
     name: 'hook',
     pattern: { source: ['rebound.alertmanager'], detail: { status: ['firing'] } },
-    targets: [{ kind: 'webhook', id: 'h', url, secret: SECRET, retry: fastRetry, ...extra }],
+    targets: [{ kind: 'webhook' as const, id: 'h', url, secret: SECRET, retry: fastRetry, ...extra }],
   };
 }
 
@@ -150,7 +150,7 @@ describe('PutEvents', () => {
           {
             name: 'orders',
             pattern: { source: ['shop'], detail: { total: [{ numeric: ['>', 100] }] } },
-            targets: [{ kind: 'webhook', id: 'w', url: r.url }],
+            targets: [{ kind: 'webhook' as const, id: 'w', url: r.url }],
           },
         ],
       },
@@ -202,7 +202,7 @@ describe('archive and replay', () => {
     const incidentsRule = {
       name: 'alerts-to-incidents',
       pattern: { source: ['rebound.alertmanager'] },
-      targets: [{ kind: 'incidents', id: 'incidents' }],
+      targets: [{ kind: 'incidents' as const, id: 'incidents' }],
     };
     t = await makeTestApp({ bus: { rules: [hookRule(r.url), incidentsRule] } });
     await post(webhook([{ labels: { alertname: 'R1' } }, { labels: { alertname: 'R2' } }]));
