@@ -22,6 +22,12 @@ const REDACT = [
   '*.routingKey',
   '*.routing_key',
   '*.webhookUrl',
+  '*.signingSecret',
+  '*.bearerToken',
+  '*.tokenSecret',
+  '*.*.secret',
+  '*.*.password',
+  '*.*.token',
 ];
 
 /** Structured JSON logs; every line about an event carries its `correlationId` binding. */
