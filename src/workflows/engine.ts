@@ -334,7 +334,21 @@ export class Engine {
       this.flushTimer = undefined;
       const runs = [...this.dirty];
       this.dirty.clear();
-      for (const r of runs) r.flush();
+      const writes = runs.map((r) => r.takeWrite());
+      const batch = writes.filter((w) => w !== undefined);
+      if (batch.length === 0) return;
+      // One write for every execution's events of this window: one transaction, one fsync.
+      const results = this.options.store.appendBatch(batch);
+      let i = 0;
+      runs.forEach((run, k) => {
+        if (writes[k] === undefined) return;
+        const index = i++;
+        run.attachWrite(
+          results.then((errors) => {
+            if (errors[index]) throw errors[index];
+          }),
+        );
+      });
     };
     const delay = this.options.flushDelayMs ?? 10;
     // Real time on purpose: this is write batching, not workflow time (which a test clock may control).

@@ -7,7 +7,7 @@ import { isFailureEvent, type EventDetails, type HistoryEventType, type StoredEv
 import { runMachine } from './interpreter.ts';
 import type { Cursor, Journal, TaskOutcome, TaskRequest } from './journal.ts';
 import type { WorkflowMetrics } from './metrics.ts';
-import type { ExecutionRecord, ExecutionUpdate, WorkflowStore } from './port.ts';
+import type { AppendRequest, ExecutionRecord, ExecutionUpdate, WorkflowStore } from './port.ts';
 import { seededRandom } from './random.ts';
 import type { ExecutionStatus } from './statuses.ts';
 import { runTaskAttempt, type CallbackWaiters } from './task-runner.ts';
@@ -206,11 +206,24 @@ export class ExecutionRun implements Journal {
    * the same idempotency key). Sleeps, callback registration and the end of the execution flush first.
    */
   flush(update?: ExecutionUpdate): void {
+    const write = this.takeWrite(update);
+    if (write)
+      this.attachWrite(
+        this.deps.store.appendEvents(write.executionId, write.owner, write.events, write.update),
+      );
+  }
+
+  /** Hands over the buffered events (for a batched write by the engine); undefined when there are none. */
+  takeWrite(update?: ExecutionUpdate): AppendRequest | undefined {
     this.flushScheduled = false;
-    if (this.pending.length === 0 && !update) return;
-    const batch = this.pending;
+    if (this.pending.length === 0 && !update) return undefined;
+    const events = this.pending;
     this.pending = [];
-    const write = this.deps.store.appendEvents(this.executionId, this.deps.owner, batch, update);
+    return { executionId: this.executionId, owner: this.deps.owner, events, update };
+  }
+
+  /** Tracks the write that carries this run's events; a failed write detaches the run. */
+  attachWrite(write: Promise<void>): void {
     this.lastWrite = write.catch((err: unknown) => {
       // A failed append means the lease was lost or the disk failed: stop here; another worker resumes.
       this.writeError ??= err;

@@ -18,6 +18,11 @@ export interface WorkflowStore {
     events: readonly StoredEvent[],
     update?: ExecutionUpdate,
   ): Promise<void>;
+  /**
+   * Several appends in one write (one transaction): each is fenced by its owner on its own; the result
+   * holds, per request, undefined or the error that rejected it.
+   */
+  appendBatch(requests: readonly AppendRequest[]): Promise<(Error | undefined)[]>;
   /** Every event of an execution, in id order. */
   loadHistory(executionId: string): Promise<StoredEvent[]>;
   /** One execution, or undefined. */
@@ -72,6 +77,13 @@ export interface ExecutionRecord {
   readonly redriveCount: number;
   readonly owner?: string | undefined;
   readonly leaseUntil?: number | undefined;
+}
+
+export interface AppendRequest {
+  readonly executionId: string;
+  readonly owner: string;
+  readonly events: readonly StoredEvent[];
+  readonly update?: ExecutionUpdate | undefined;
 }
 
 export interface ExecutionUpdate {

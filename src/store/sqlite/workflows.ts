@@ -2,6 +2,7 @@ import type { Statement } from 'better-sqlite3';
 import { ReboundError } from '../../errors.ts';
 import type { StoredEvent } from '../../workflows/history.ts';
 import type {
+  AppendRequest,
   CallbackOutcome,
   ExecutionPage,
   ExecutionRecord,
@@ -145,7 +146,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
           record.id,
           record.name,
           record.machineName,
-          JSON.stringify(record.definition),
+          definitionText(record.definition),
           JSON.stringify(record.input),
           record.status,
           record.startTime,
@@ -183,32 +184,51 @@ export class SqliteWorkflowStore implements WorkflowStore {
     events: readonly StoredEvent[],
     update?: ExecutionUpdate,
   ): Promise<void> {
-    return this.committer.submit(() => {
-      const row = this.stmt['owner']!.get(executionId) as
-        { owner: string | null; status: string } | undefined;
-      if (!row) throw new ReboundError('NOT_FOUND', `execution '${executionId}' does not exist`);
-      if (row.owner !== owner) {
-        throw new ReboundError(
-          'CONFLICT',
-          `execution '${executionId}' is now owned by ${row.owner ?? 'nobody'}; this worker lost its lease`,
-        );
-      }
-      this.insertEvents(executionId, events);
-      if (update) {
-        const release = update.releaseLease ? 1 : 0;
-        this.stmt['update']!.run(
-          update.status,
-          update.stopTime ?? null,
-          update.output === undefined ? null : JSON.stringify(update.output),
-          update.error ?? null,
-          update.cause ?? null,
-          update.redriveCount ?? null,
-          release,
-          release,
-          executionId,
-        );
-      }
-    });
+    return this.committer.submit(() => this.append({ executionId, owner, events, update }));
+  }
+
+  appendBatch(requests: readonly AppendRequest[]): Promise<(Error | undefined)[]> {
+    // One unit for all: the fencing check runs before any write of a request, so a rejected request
+    // leaves nothing behind and the others still commit.
+    return this.committer.submit(() =>
+      requests.map((r) => {
+        try {
+          this.append(r);
+          return undefined;
+        } catch (err) {
+          if (err instanceof ReboundError) return err;
+          throw err;
+        }
+      }),
+    );
+  }
+
+  private append(r: AppendRequest): void {
+    const row = this.stmt['owner']!.get(r.executionId) as
+      { owner: string | null; status: string } | undefined;
+    if (!row) throw new ReboundError('NOT_FOUND', `execution '${r.executionId}' does not exist`);
+    if (row.owner !== r.owner) {
+      throw new ReboundError(
+        'CONFLICT',
+        `execution '${r.executionId}' is now owned by ${row.owner ?? 'nobody'}; this worker lost its lease`,
+      );
+    }
+    this.insertEvents(r.executionId, r.events);
+    const update = r.update;
+    if (update) {
+      const release = update.releaseLease ? 1 : 0;
+      this.stmt['update']!.run(
+        update.status,
+        update.stopTime ?? null,
+        update.output === undefined ? null : JSON.stringify(update.output),
+        update.error ?? null,
+        update.cause ?? null,
+        update.redriveCount ?? null,
+        release,
+        release,
+        r.executionId,
+      );
+    }
   }
 
   async loadHistory(executionId: string): Promise<StoredEvent[]> {
@@ -389,4 +409,16 @@ function decodeCursor(cursor: string): [number, string] {
     'BAD_REQUEST',
     'invalid cursor: pass back the nextCursor of the previous page unchanged',
   );
+}
+
+const definitionTexts = new WeakMap<object, string>();
+
+/** Many executions share one definition object (a registered runbook): serialise it once. */
+function definitionText(definition: MachineDefinition): string {
+  let text = definitionTexts.get(definition);
+  if (text === undefined) {
+    text = JSON.stringify(definition);
+    definitionTexts.set(definition, text);
+  }
+  return text;
 }
