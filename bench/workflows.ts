@@ -105,11 +105,14 @@ export async function run(): Promise<void> {
     `workflows: ${STATES_PER_EXECUTION}-state machine (Task → Choice → Wait 0 → Task → Succeed), median of ${RUNS}\n`,
   );
   for (const [concurrency, total] of [
-    [1, 300],
-    [1000, 3000],
+    [1, 500],
+    [1000, 5000],
   ] as const) {
     const durable: number[] = [];
     const memory: number[] = [];
+    // One unmeasured round first, so both interpreters are compiled by the JIT before they are timed.
+    await durableRate(concurrency, Math.min(total, 1000));
+    await inMemoryRate(concurrency, Math.min(total, 1000));
     for (let i = 0; i < RUNS; i += 1) {
       durable.push(await durableRate(concurrency, total));
       memory.push(await inMemoryRate(concurrency, total));
@@ -125,7 +128,7 @@ export async function run(): Promise<void> {
     line(
       `ratio durable / in-memory`,
       fmt(d / m, 2),
-      d >= 10_000 ? 'target ≥ 10,000/s met' : 'below the 10,000/s target',
+      `${d >= 10_000 ? 'meets' : 'below'} the 10,000/s target; ${d / m >= 0.25 ? 'meets' : 'below'} the 1/4 ratio target`,
     );
   }
 }

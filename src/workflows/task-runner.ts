@@ -184,11 +184,30 @@ function waitForCallback(
   cleanups.push(deps.callbacks.register(token, { deliver: finish, heartbeat: arm }));
   cleanups.push(() => cancelBeat?.());
   arm(startedAt);
-  deps.store.getTaskToken(token).then(
-    (record) => {
-      if (record?.lastHeartbeat !== undefined) arm(record.lastHeartbeat);
-      if (record?.outcome) finish(record.outcome);
-    },
-    (err: unknown) => deps.onError(run.executionId, err),
-  );
+  // The answer may reach another worker (or arrive while this one was down): it is stored with the token,
+  // so look there now and every few seconds; answers sent to this process arrive at once via `deliver`.
+  let stopped = false;
+  let cancelPoll: (() => void) | undefined;
+  cleanups.push(() => {
+    stopped = true;
+    cancelPoll?.();
+  });
+  let lastBeat = startedAt;
+  const check = () => {
+    deps.store.getTaskToken(token).then(
+      (record) => {
+        if (stopped) return;
+        if (record?.lastHeartbeat !== undefined && record.lastHeartbeat > lastBeat) {
+          lastBeat = record.lastHeartbeat;
+          arm(lastBeat);
+        }
+        if (record?.outcome) return finish(record.outcome);
+        cancelPoll = deps.clock.setTimer(CALLBACK_POLL_MS, check);
+      },
+      (err: unknown) => deps.onError(run.executionId, err),
+    );
+  };
+  check();
 }
+
+const CALLBACK_POLL_MS = 5000;
