@@ -79,7 +79,7 @@ export class Engine {
       metrics: options.metrics,
       callbacks: this.callbacks,
       onError: options.onError ?? (() => undefined),
-      scheduleFlush: (run) => this.scheduleFlush(run),
+      scheduleFlush: (run, urgent) => this.scheduleFlush(run, urgent ?? false),
     };
   }
 
@@ -327,9 +327,13 @@ export class Engine {
   private readonly dirty = new Set<ExecutionRun>();
   private flushTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
 
-  private scheduleFlush(run: ExecutionRun): void {
+  private flushIsImmediate = false;
+
+  /** Batches writes: within `flushDelayMs` normally, or on the next turn when a run waits for its write. */
+  private scheduleFlush(run: ExecutionRun, urgent: boolean): void {
     this.dirty.add(run);
-    if (this.flushTimer !== undefined) return;
+    if (this.flushTimer !== undefined && (this.flushIsImmediate || !urgent)) return;
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer as NodeJS.Timeout);
     const flushAll = () => {
       this.flushTimer = undefined;
       const runs = [...this.dirty];
@@ -350,7 +354,8 @@ export class Engine {
         );
       });
     };
-    const delay = this.options.flushDelayMs ?? 10;
+    const delay = urgent ? 0 : (this.options.flushDelayMs ?? 10);
+    this.flushIsImmediate = delay === 0;
     // Real time on purpose: this is write batching, not workflow time (which a test clock may control).
     this.flushTimer = delay > 0 ? setTimeout(flushAll, delay) : setImmediate(flushAll);
   }

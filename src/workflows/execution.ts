@@ -24,7 +24,7 @@ export interface RunDeps {
   readonly callbacks: CallbackWaiters;
   readonly onError: (executionId: string, err: unknown) => void;
   /** Asks for `run.flush()` soon; the engine batches flushes of all executions into one group commit. */
-  readonly scheduleFlush: (run: ExecutionRun) => void;
+  readonly scheduleFlush: (run: ExecutionRun, urgent?: boolean) => void;
 }
 
 /** Why an execution stopped running in this process without finishing: shutdown or a lost lease. */
@@ -62,6 +62,8 @@ export class ExecutionRun implements Journal {
   private pending: StoredEvent[] = [];
   private lastWrite: Promise<void> = Promise.resolve();
   private flushScheduled = false;
+  private finalUpdate: ExecutionUpdate | undefined;
+  private waiters: (() => void)[] = [];
   private nextId: number;
   private writeError: unknown;
   readonly done: Promise<Ending>;
@@ -160,6 +162,15 @@ export class ExecutionRun implements Journal {
     return runTaskAttempt(this, cursor, request, this.deps);
   }
 
+  /** Resolves once the engine's next (immediate) batched write, carrying this run's events, commits. */
+  private writeSoon(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.waiters.push(resolve);
+      this.flushScheduled = true;
+      this.deps.scheduleFlush(this, true);
+    });
+  }
+
   /** Resolves once every event emitted so far is committed. */
   durable(): Promise<void> {
     this.flush();
@@ -214,8 +225,10 @@ export class ExecutionRun implements Journal {
   }
 
   /** Hands over the buffered events (for a batched write by the engine); undefined when there are none. */
-  takeWrite(update?: ExecutionUpdate): AppendRequest | undefined {
+  takeWrite(explicit?: ExecutionUpdate): AppendRequest | undefined {
     this.flushScheduled = false;
+    const update = explicit ?? this.finalUpdate;
+    this.finalUpdate = undefined;
     if (this.pending.length === 0 && !update) return undefined;
     const events = this.pending;
     this.pending = [];
@@ -224,11 +237,14 @@ export class ExecutionRun implements Journal {
 
   /** Tracks the write that carries this run's events; a failed write detaches the run. */
   attachWrite(write: Promise<void>): void {
+    const waiters = this.waiters;
+    this.waiters = [];
     this.lastWrite = write.catch((err: unknown) => {
       // A failed append means the lease was lost or the disk failed: stop here; another worker resumes.
       this.writeError ??= err;
       this.detach('history write failed');
     });
+    void this.lastWrite.then(() => waiters.forEach((resolve) => resolve()));
   }
 
   private async run(lastEventId: number): Promise<Ending> {
@@ -304,14 +320,16 @@ export class ExecutionRun implements Journal {
         : { error: ending.error, cause: ending.cause };
     const at = this.deps.clock.now();
     this.emit(frame, `exec:end@${this.epoch}`, type, details);
-    this.flush({
+    // The terminal write joins the engine's next batch (this turn), shared with other executions' writes.
+    this.finalUpdate = {
       status: ending.status,
       stopTime: at,
       output: ending.output,
       error: ending.error,
       cause: ending.cause,
       releaseLease: true,
-    });
+    };
+    await this.writeSoon();
     await this.lastWrite;
     if (this.writeError !== undefined) throw new Detached('history write failed');
     return { ...ending, stopTime: at };
