@@ -21,9 +21,9 @@ describe('bus delivery under SIGKILL', () => {
     dir.remove();
   });
 
-  it(`delivers every accepted event at least once across ${KILLS} kills`, { timeout: 240_000 }, async () => {
+  it(`delivers every accepted event at least once across ${KILLS} kills`, { timeout: 420_000 }, async () => {
     await target.start();
-    target.delayMs = 10;
+    target.delayMs = 3;
     const config = join(dir.path, 'rebound.yaml');
     writeFileSync(
       config,
@@ -44,7 +44,7 @@ bus:
       server = await serve(['--config', config, '--data-dir', join(dir.path, 'data')]);
       const url = `${server.url}/v1/events`;
       let running = true;
-      const producers = Array.from({ length: 4 }, async () => {
+      const producers = Array.from({ length: 2 }, async () => {
         while (running) {
           const entries = Array.from({ length: 5 }, () => ({
             Source: 'shop',
@@ -74,7 +74,13 @@ bus:
     server = await serve(['--config', config, '--data-dir', join(dir.path, 'data')]);
     const received = () => new Set(target.received.map((r) => r.headers['x-rebound-event-id'] as string));
     try {
-      await eventually(() => [...accepted].every((id) => received().has(id)), 120_000);
+      await eventually(() => [...accepted].every((id) => received().has(id)), 240_000).catch((err: Error) => {
+        const got = received();
+        const missing = [...accepted].filter((id) => !got.has(id));
+        throw new Error(
+          `${err.message}: ${missing.length} of ${accepted.size} accepted events never delivered, e.g. ${missing.slice(0, 3).join(', ')}\n${server?.output()}`,
+        );
+      });
     } finally {
       await server.kill('SIGTERM');
     }
