@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -19,14 +20,15 @@ const cli = (args: string[]) =>
 describe('rebound workflow run (the conformance contract)', () => {
   it('prints one JSON object {status, output, error, cause, history}', async () => {
     const dir = join(here, 'fixtures');
-    writeFileSync(join(dir, 'input.tmp.json'), JSON.stringify({ a: 2, b: 3 }));
+    const inputFile = join(mkdtempSync(join(tmpdir(), 'rebound-cli-')), 'input.json');
+    writeFileSync(inputFile, JSON.stringify({ a: 2, b: 3 }));
     const { stdout } = await cli([
       'workflow',
       'run',
       '--definition',
       join(dir, 'add.asl.json'),
       '--input',
-      join(dir, 'input.tmp.json'),
+      inputFile,
       '--task-handlers',
       join(dir, 'handlers.mjs'),
     ]);
