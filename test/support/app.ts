@@ -5,11 +5,12 @@ import { createApp, type App } from '../../src/app.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 
-export const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures');
+// Byte-for-byte copies of the payloads captured from Alertmanager 0.25 (the project's shared fixtures).
+const EXAMPLES = join(import.meta.dirname, '..', '..', 'examples');
 
-/** A real Alertmanager payload captured from Alertmanager 0.25 (../shared/fixtures/alertmanager). */
+/** A real Alertmanager payload captured from Alertmanager 0.25. */
 export function fixture(name: 'firing' | 'resolved'): Record<string, unknown> {
-  return JSON.parse(readFileSync(join(FIXTURES, 'alertmanager', `${name}.json`), 'utf8')) as Record<
+  return JSON.parse(readFileSync(join(EXAMPLES, `alertmanager-${name}.json`), 'utf8')) as Record<
     string,
     unknown
   >;
