@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ReboundError } from '../../errors.ts';
 import { ALERT_DETAIL_TYPE, ALERT_SOURCE, type StoredEvent } from '../../events/envelope.ts';
+import { timeOrderedUuid } from '../../events/ids.ts';
 import { alertFingerprint } from './fingerprint.ts';
 import type { AlertmanagerAlert, AlertmanagerWebhook } from './payload.ts';
 
@@ -36,6 +37,7 @@ export function normaliseWebhook(
   now: Date,
 ): StoredEvent[] {
   const time = now.toISOString();
+  const nowMs = now.getTime();
   return payload.alerts.map((alert, index) => {
     const fingerprint = checkedFingerprint(alert, index);
     const correlationId = randomUUID();
@@ -51,7 +53,8 @@ export function normaliseWebhook(
     return {
       envelope: {
         version: '0',
-        id: randomUUID(),
+        // Time-ordered: appends to the events id index instead of scattering writes over it.
+        id: timeOrderedUuid(nowMs),
         'detail-type': ALERT_DETAIL_TYPE,
         source: ALERT_SOURCE,
         account: defaults.account,

