@@ -9,8 +9,16 @@ export interface LogConsumerOptions {
    * idempotent for events it has already seen. Throwing retries the same batch after a pause. */
   readonly handle: (batch: readonly LoggedEvent[]) => Promise<void>;
   readonly logger: Logger;
+  /** Events per batch (default 100): each batch runs to completion on the event loop, so keep it short. */
   readonly batchSize?: number;
   readonly retryDelayMs?: number;
+}
+
+const DEFAULT_BATCH = 100;
+
+/** Resolves after the event loop's next poll phase, so I/O callbacks queued meanwhile run first. */
+export function yieldToIo(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /**
@@ -57,10 +65,16 @@ export class LogConsumer {
         this.wakeRequested = false;
         if (this.offset < 0) this.offset = await this.options.log.getOffset(this.options.name);
         for (;;) {
-          const batch = await this.options.log.readAfter(this.offset, this.options.batchSize ?? 500);
+          const batch = await this.options.log.readAfter(
+            this.offset,
+            this.options.batchSize ?? DEFAULT_BATCH,
+          );
           if (batch.length === 0 || this.stopped) break;
           await this.options.handle(batch);
           this.offset = batch[batch.length - 1]!.seq;
+          // Let pending I/O (webhooks waiting for their commit) run before the next batch: consumers catch up
+          // in short slices instead of holding the event loop through a whole backlog.
+          await yieldToIo();
         }
       }
     } catch (err) {

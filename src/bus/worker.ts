@@ -2,6 +2,7 @@ import { describeError } from '../errors.ts';
 import type { StoredEvent } from '../events/envelope.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { RetryPolicy } from './config.ts';
+import { yieldToIo } from './log-consumer.ts';
 import type { BusMetrics } from './metrics.ts';
 import type { Delivery, DeliveryStore } from './port.ts';
 import { decideRetry } from './retry.ts';
@@ -22,6 +23,9 @@ export interface TargetWorkerOptions {
 }
 
 const SCAN = 1000;
+/** Deliveries handed out per turn of the loop: a batch target (the incident projection) runs them in one
+ * synchronous transaction, which would otherwise hold webhook requests for the whole backlog. */
+const SLICE = 200;
 
 /**
  * Delivers one target's queue: due deliveries in arrival order, concurrently across ordering keys and
@@ -70,8 +74,9 @@ export class TargetWorker {
         this.options.now(),
       );
       if (due.length > 0) {
-        await this.deliver(due);
+        await this.deliver(takeSlice(due, SLICE));
         this.again = true;
+        await yieldToIo(); // ingest first: catch up between requests, not instead of them
       } else if (nextAt !== undefined) {
         clearTimeout(this.timer);
         this.timer = setTimeout(() => this.wake(), Math.max(0, nextAt - this.options.now()));
@@ -174,6 +179,18 @@ export class TargetWorker {
       );
     }
   }
+}
+
+/** Whole ordering-key groups, in arrival order, until `limit` deliveries (at least one group). */
+export function takeSlice(groups: readonly Delivery[][], limit: number): Delivery[][] {
+  const out: Delivery[][] = [];
+  let count = 0;
+  for (const group of groups) {
+    if (out.length > 0 && count + group.length > limit) break;
+    out.push(group);
+    count += group.length;
+  }
+  return out;
 }
 
 /** Groups due deliveries by ordering key, skipping keys held back by an earlier delivery that is not due. */
