@@ -100,3 +100,16 @@ describe('configuration', () => {
     });
   });
 });
+
+describe('the shipped example configuration', () => {
+  it('examples/rebound.yaml is valid and exercises every section', async () => {
+    const { config } = await loadConfig({
+      path: join(import.meta.dirname, '..', '..', 'examples', 'rebound.yaml'),
+      env: {},
+    });
+    expect(config.bus.rules.map((r) => r.name)).toEqual(['alerts-to-incidents', 'restart-on-error-rate']);
+    expect(config.guard.allowlist.namespaces).toEqual(['shop']);
+    expect(config.kubernetes.clusters['prod']).toBeDefined();
+    expect(config.notify.slack).toBeDefined();
+  });
+});
