@@ -31,6 +31,10 @@ export interface ActionContext {
   /** Links event → rule → execution → action → incident in logs and the timeline. */
   readonly correlationId?: string;
   readonly incidentId?: string;
+  /** Name of the runbook whose Task state calls the action (per-runbook shadow mode, pauses). */
+  readonly runbook?: string;
+  /** Labels of the alert or incident that started the runbook (pauses match on them). */
+  readonly labels?: Readonly<Record<string, string>>;
   readonly now: () => Date;
 }
 

@@ -140,6 +140,8 @@ function race(
         // settle() aborts this controller when the execution or a sibling branch aborts (req.signal).
         signal: actionAbort.signal,
         correlationId: run.record.correlationId,
+        runbook: run.record.machineName,
+        ...incidentContext(run.record.input),
         now: () => new Date(clock.now()),
       })
       .then(
@@ -211,3 +213,26 @@ function waitForCallback(
 }
 
 const CALLBACK_POLL_MS = 5000;
+
+/**
+ * What an execution's input says about the incident it remediates, for guard rails and the timeline: an
+ * `incidentId` (or `incident.id`) field, and the alert labels of an EventBridge alert event (`detail.labels`)
+ * or of `incident.labels`.
+ */
+export function incidentContext(input: unknown): { incidentId?: string; labels?: Record<string, string> } {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) return {};
+  const record = input as Record<string, unknown>;
+  const incident = isObject(record['incident']) ? record['incident'] : undefined;
+  const detail = isObject(record['detail']) ? record['detail'] : undefined;
+  const id = typeof record['incidentId'] === 'string' ? record['incidentId'] : incident?.['id'];
+  const labels = [incident?.['labels'], detail?.['labels']].find(isStringMap);
+  return { ...(typeof id === 'string' ? { incidentId: id } : {}), ...(labels ? { labels } : {}) };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function isStringMap(value: unknown): value is Record<string, string> {
+  return isObject(value) && Object.values(value).every((v) => typeof v === 'string');
+}

@@ -34,7 +34,7 @@ afterEach(async () => {
   t = undefined;
 });
 
-async function setup() {
+async function setup(guard: Record<string, unknown> = {}) {
   api = new KubeApiDouble();
   await api.start();
   seedDeployment(api, { namespace: 'shop', name: 'checkout' });
@@ -46,7 +46,7 @@ async function setup() {
   const kubeconfig = await writeKubeconfig(dir, api.url);
   t = await makeTestApp({
     kubernetes: { clusters: { prod: { kubeconfig } }, preflightDryRun: false },
-    guard: { allowlist: { namespaces: ['shop'] } },
+    guard: { allowlist: { namespaces: ['shop'] }, ...guard },
     workflows: { runbooksDir: runbooks, reaperIntervalSeconds: 0.2 },
     bus: {
       rules: [
@@ -124,6 +124,49 @@ describe('alert → rule → runbook → guarded action → cluster', () => {
     const [execution] = await executions();
     expect(execution).toMatchObject({ status: 'FAILED', error: 'RemediationRefused' });
     expect(execution!.cause).toMatch(/payments/);
+    expect(api!.writes()).toHaveLength(0);
+  });
+
+  it('runs a runbook in shadow mode when configured for it: the request is recorded, not sent', async () => {
+    await setup({ shadow: { runbooks: ['restart'] } });
+    await t!.app.http.inject({
+      method: 'POST',
+      url: '/v1/webhooks/alertmanager',
+      payload: webhook([{ labels: { alertname: 'HighErrorRate', namespace: 'shop', service: 'checkout' } }]),
+    });
+    await t!.app.settle();
+    await eventually(async () => (await executions()).some((e) => e.status === 'SUCCEEDED'));
+    expect(api!.writes()).toHaveLength(0);
+    const [summary] = (await t!.app.http.inject({ url: '/v1/executions' })).json().items;
+    const detail = (
+      await t!.app.http.inject({ url: `/v1/executions/${encodeURIComponent(summary.executionId)}` })
+    ).json();
+    // The action reports what it would have changed; nothing was sent, so no new generation exists.
+    expect(detail.output.restart).toMatchObject({
+      namespace: 'shop',
+      name: 'checkout',
+      generation: { before: 1, after: null },
+    });
+    expect(detail.output.restart.restartedAt.after).toEqual(expect.any(String));
+  });
+
+  it('refuses to act while a maintenance window matching the alert is open', async () => {
+    await setup();
+    const pause = await t!.app.http.inject({
+      method: 'POST',
+      url: '/v1/automation/pause',
+      payload: { match: { alertname: 'HighErrorRate' }, reason: 'deploy freeze' },
+    });
+    expect(pause.statusCode).toBeLessThan(300);
+    await t!.app.http.inject({
+      method: 'POST',
+      url: '/v1/webhooks/alertmanager',
+      payload: webhook([{ labels: { alertname: 'HighErrorRate', namespace: 'shop', service: 'checkout' } }]),
+    });
+    await t!.app.settle();
+    await eventually(async () => (await executions()).some((e) => e.status === 'FAILED'));
+    const [execution] = await executions();
+    expect(execution!.cause).toMatch(/deploy freeze/);
     expect(api!.writes()).toHaveLength(0);
   });
 });
