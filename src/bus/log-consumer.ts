@@ -22,6 +22,29 @@ export function yieldToIo(): Promise<void> {
 }
 
 /**
+ * Sizes background work so one slice takes about `budgetMs` of wall time: the per-item cost is measured on
+ * each slice and the next size moves halfway towards what fits the budget, within [min, max].
+ */
+export class SliceSizer {
+  private current: number;
+
+  constructor(private readonly limits: { min: number; max: number; budgetMs: number }) {
+    this.current = limits.min;
+  }
+
+  get size(): number {
+    return this.current;
+  }
+
+  record(items: number, ms: number): void {
+    if (items <= 0) return;
+    const { min, max, budgetMs } = this.limits;
+    const fits = ms > 0 ? (budgetMs * items) / ms : max;
+    this.current = Math.round(Math.min(max, Math.max(min, (this.current + fits) / 2)));
+  }
+}
+
+/**
  * Follows the durable event log from its committed offset: at-least-once delivery to one in-process
  * consumer. `wake()` after each ingest commit makes delivery immediate; a crash resumes from the offset.
  */

@@ -2,7 +2,7 @@ import { describeError } from '../errors.ts';
 import type { StoredEvent } from '../events/envelope.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { RetryPolicy } from './config.ts';
-import { yieldToIo } from './log-consumer.ts';
+import { SliceSizer, yieldToIo } from './log-consumer.ts';
 import type { BusMetrics } from './metrics.ts';
 import type { Delivery, DeliveryStore } from './port.ts';
 import { decideRetry } from './retry.ts';
@@ -23,9 +23,9 @@ export interface TargetWorkerOptions {
 }
 
 const SCAN = 1000;
-/** Deliveries handed out per turn of the loop: a batch target (the incident projection) runs them in one
- * synchronous transaction, which would otherwise hold webhook requests for the whole backlog. */
-const SLICE = 200;
+/** Wall time one turn of the loop aims for: a batch target (the incident projection) runs its slice in one
+ * synchronous transaction, which holds every webhook waiting for its commit meanwhile. */
+const SLICE_BUDGET_MS = 10;
 
 /**
  * Delivers one target's queue: due deliveries in arrival order, concurrently across ordering keys and
@@ -37,6 +37,7 @@ export class TargetWorker {
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly abort = new AbortController();
+  private readonly slices = new SliceSizer({ min: 50, max: SCAN, budgetMs: SLICE_BUDGET_MS });
 
   constructor(private options: TargetWorkerOptions) {}
 
@@ -74,7 +75,11 @@ export class TargetWorker {
         this.options.now(),
       );
       if (due.length > 0) {
-        await this.deliver(takeSlice(due, SLICE));
+        const slice = takeSlice(due, this.slices.size);
+        const started = performance.now();
+        await this.deliver(slice);
+        // Wall time includes the webhooks served in the same commit: under ingest load slices shrink.
+        this.slices.record(countDeliveries(slice), performance.now() - started);
         this.again = true;
         await yieldToIo(); // ingest first: catch up between requests, not instead of them
       } else if (nextAt !== undefined) {
@@ -191,6 +196,12 @@ export function takeSlice(groups: readonly Delivery[][], limit: number): Deliver
     count += group.length;
   }
   return out;
+}
+
+function countDeliveries(groups: readonly Delivery[][]): number {
+  let n = 0;
+  for (const g of groups) n += g.length;
+  return n;
 }
 
 /** Groups due deliveries by ordering key, skipping keys held back by an earlier delivery that is not due. */
