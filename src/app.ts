@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
-import { resolve, isAbsolute } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve, isAbsolute } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { ClusterDirectory, kubernetesActions, type KubeEnvironment } from './actions/k8s/index.ts';
@@ -160,7 +161,7 @@ export function createApp(options: AppOptions): App {
     workerId: config.workflows.workerId,
     leaseMs: config.workflows.leaseSeconds * 1000,
     reaperIntervalMs: config.workflows.reaperIntervalSeconds * 1000,
-    tokenSecret: config.workflows.tokenSecret,
+    tokenSecret: config.workflows.tokenSecret ?? localSecret(resolve(config.dataDir, 'task-token.secret')),
     metrics: new WorkflowMetrics(metrics.registry),
     onError: (executionId, err) => logger.error({ executionId, err: String(err) }, 'workflow engine error'),
   });
@@ -329,4 +330,13 @@ function verdictNote(v: GuardVerdict) {
     data: v,
     correlationId: v.correlationId ?? null,
   };
+}
+
+/** A random secret generated on first start and kept (owner-only) beside the data, so restarts agree on it. */
+function localSecret(file: string): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dirname(file), { recursive: true });
+  const secret = randomBytes(32).toString('hex');
+  writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
+  return secret;
 }

@@ -11,8 +11,11 @@ export const workflowsConfigSchema = z
     leaseSeconds: z.number().int().min(1).max(3600).default(30),
     /** How often the reaper renews leases and resumes executions of dead workers. */
     reaperIntervalSeconds: z.number().min(0.1).max(600).default(5),
-    /** Secret for deriving callback task tokens; set it so tokens cannot be forged. */
-    tokenSecret: z.string().min(1).default('rebound-task-tokens'),
+    /**
+     * Secret for deriving callback task tokens (so they cannot be forged). When unset, the server generates a
+     * random one on first start and keeps it in `<dataDir>/task-token.secret`; set it when replicas share work.
+     */
+    tokenSecret: z.string().min(16, 'at least 16 characters (e.g. `openssl rand -hex 32`)').optional(),
   })
   .strict();
 

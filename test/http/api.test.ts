@@ -90,3 +90,18 @@ describe('API authentication and roles', () => {
     expect((await as(undefined, 'GET', '/healthz')).statusCode).toBe(200);
   });
 });
+
+describe('callback task token secret', () => {
+  it('is generated once per data directory, owner-only, and kept across restarts', async () => {
+    const { statSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    t = await makeTestApp();
+    const file = join(t.dir, 'task-token.secret');
+    const secret = readFileSync(file, 'utf8').trim();
+    expect(secret).toMatch(/^[0-9a-f]{64}$/);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    await t.app.stop();
+    t = await makeTestApp({}, undefined, t.dir);
+    expect(readFileSync(file, 'utf8').trim()).toBe(secret);
+  });
+});
