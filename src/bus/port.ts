@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../events/envelope.ts';
-import type { Checkpoint } from '../incidents/port.ts';
+import type { Checkpoint } from '../events/log.ts';
 
 /** One pending delivery of an event to one target of one rule. */
 export interface Delivery {

@@ -6,6 +6,12 @@ export interface LoggedEvent {
   readonly event: StoredEvent;
 }
 
+/** A log consumer's position, committed in the same transaction as the changes it produced. */
+export interface Checkpoint {
+  readonly consumer: string;
+  readonly seq: number;
+}
+
 /** The durable event log read by consumers that each keep their own committed offset. */
 export interface EventLog {
   /** Returns up to `limit` events stored after position `afterSeq`, in order. */

@@ -1,11 +1,5 @@
 import type { Incident, IncidentAlert, IncidentStatus, TimelineEntry } from './model.ts';
 
-/** A log consumer's position, committed in the same transaction as the changes it produced. */
-export interface Checkpoint {
-  readonly consumer: string;
-  readonly seq: number;
-}
-
 /** One atomic change to an incident: on DynamoDB a TransactWriteItems with a condition on `version`. */
 export interface IncidentChange {
   /** The incident after the change; `version` is the new version. */
@@ -50,9 +44,8 @@ export interface IncidentStore {
   listAlerts(incidentId: string): Promise<IncidentAlert[]>;
   /** Returns an incident's timeline in order. */
   listTimeline(incidentId: string): Promise<TimelineEntry[]>;
-  /** Applies the changes atomically, all or none, together with the consumer checkpoint when given;
-   * throws CONFLICT on a version mismatch. */
-  commit(changes: readonly IncidentChange[], checkpoint?: Checkpoint): Promise<void>;
+  /** Applies the changes atomically, all or none; throws CONFLICT on a version mismatch. */
+  commit(changes: readonly IncidentChange[]): Promise<void>;
   /** Counts incidents that are not resolved. */
   countOpen(): Promise<number>;
   /** Deletes resolved incidents (with alerts and timeline) resolved before the cutoff; returns the count. */

@@ -1,7 +1,8 @@
 import type { Delivery, DeadLetter, DeadLetterQuery, DeliveryStore, NewDelivery } from '../../bus/port.ts';
 import type { StoredEvent } from '../../events/envelope.ts';
-import type { Checkpoint } from '../../incidents/port.ts';
+import type { Checkpoint } from '../../events/log.ts';
 import type { Migration, SqliteDatabase } from './database.ts';
+import { prepareCheckpoint } from './events.ts';
 import type { GroupCommitter } from './group-commit.ts';
 import { decodeCursor, encodeCursor } from './pagination.ts';
 
@@ -70,8 +71,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
       insert:
         db.prepare(`INSERT INTO deliveries (event_id, target, rule, ordering_key, created_at, replay, correlation_id)
         VALUES (?, ?, ?, ?, ?, ?, ?)`),
-      checkpoint: db.prepare(`INSERT INTO consumer_offsets (consumer, seq) VALUES (?, ?)
-        ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq WHERE excluded.seq > consumer_offsets.seq`),
+      checkpoint: prepareCheckpoint(db),
       pending: db.prepare('SELECT * FROM deliveries WHERE target = ? ORDER BY id LIMIT ?'),
       event: db.prepare('SELECT envelope, correlation_id, dedup_key, received_at FROM events WHERE id = ?'),
       complete: db.prepare('DELETE FROM deliveries WHERE id = ?'),

@@ -28,6 +28,12 @@ export const eventMigrations: Migration[] = [
   },
 ];
 
+/** Prepares the consumer-offset upsert (never moves an offset backwards), for adapters that checkpoint. */
+export function prepareCheckpoint(db: SqliteDatabase) {
+  return db.prepare(`INSERT INTO consumer_offsets (consumer, seq) VALUES (?, ?)
+    ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq WHERE excluded.seq > consumer_offsets.seq`);
+}
+
 interface EventRow {
   seq: number;
   envelope: string;
@@ -56,10 +62,7 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog {
     this.byId = db.prepare('SELECT * FROM events WHERE id = ?');
     this.after = db.prepare('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?');
     this.offsetGet = db.prepare('SELECT seq FROM consumer_offsets WHERE consumer = ?');
-    this.offsetSet = db.prepare(
-      `INSERT INTO consumer_offsets (consumer, seq) VALUES (?, ?)
-       ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq WHERE excluded.seq > consumer_offsets.seq`,
-    );
+    this.offsetSet = prepareCheckpoint(db);
   }
 
   pendingDepth(): number {

@@ -1,12 +1,6 @@
 import { ReboundError } from '../../errors.ts';
 import type { Incident, IncidentAlert, TimelineEntry } from '../../incidents/model.ts';
-import type {
-  Checkpoint,
-  IncidentChange,
-  IncidentPage,
-  IncidentQuery,
-  IncidentStore,
-} from '../../incidents/port.ts';
+import type { IncidentChange, IncidentPage, IncidentQuery, IncidentStore } from '../../incidents/port.ts';
 import type { Migration, SqliteDatabase } from './database.ts';
 import type { GroupCommitter } from './group-commit.ts';
 import { decodeCursor, encodeCursor } from './pagination.ts';
@@ -133,8 +127,6 @@ export class SqliteIncidentStore implements IncidentStore {
         'INSERT OR IGNORE INTO incident_events (event_id, incident_id) VALUES (?, ?)',
       ),
       appendTimeline: db.prepare('INSERT INTO timeline VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
-      checkpoint: db.prepare(`INSERT INTO consumer_offsets (consumer, seq) VALUES (?, ?)
-        ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq WHERE excluded.seq > consumer_offsets.seq`),
     };
   }
 
@@ -204,10 +196,9 @@ export class SqliteIncidentStore implements IncidentStore {
     }));
   }
 
-  async commit(changes: readonly IncidentChange[], checkpoint?: Checkpoint): Promise<void> {
+  async commit(changes: readonly IncidentChange[]): Promise<void> {
     await this.committer.submit(() => {
       for (const change of changes) this.applyChange(change);
-      if (checkpoint) this.stmts.checkpoint.run(checkpoint.consumer, checkpoint.seq);
     });
   }
 
