@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { ClusterDirectory, kubernetesActions, type KubeEnvironment } from './actions/k8s/index.ts';
 import { notifyActions } from './actions/notify/index.ts';
+import { recordingRunner } from './actions/recording.ts';
 import { ActionRegistry } from './actions/registry.ts';
 import { createVerifyActions, ResolvedAlertHub } from './actions/verify/index.ts';
 import { GuardedRunner } from './guard/runner.ts';
@@ -16,6 +17,7 @@ import { SqliteWorkflowStore, workflowMigrations } from './store/sqlite/workflow
 import { Engine } from './workflows/engine.ts';
 import { WorkflowMetrics } from './workflows/metrics.ts';
 import { loadRunbooks, WorkflowRegistry } from './workflows/registry.ts';
+import { incidentContext } from './workflows/task-runner.ts';
 import { Bus } from './bus/bus.ts';
 import type { TargetConfig } from './bus/config.ts';
 import { createBusMetrics } from './bus/metrics.ts';
@@ -133,7 +135,22 @@ export function createApp(options: AppOptions): App {
     ...notifyActions(config.notify),
   ]);
   const guard = new GuardedRunner({
-    inner: actions,
+    // Every action run for an incident lands on its timeline, with the writes sent or (shadow) intended.
+    inner: recordingRunner(actions, {
+      record: (entry) =>
+        incidents
+          .record(entry.incidentId, {
+            actor: entry.runbook ? `runbook:${entry.runbook}` : 'rebound',
+            kind: 'action',
+            description: entry.description,
+            data: entry,
+            correlationId: entry.correlationId,
+          })
+          .catch((err: unknown) =>
+            logger.error({ err: String(err), incidentId: entry.incidentId }, 'recording an action failed'),
+          ),
+      skip: (name) => name.startsWith('incident.'),
+    }),
     actions: (name) => (actions.has(name) ? actions.get(name) : undefined),
     store: new SqliteGuardStore(db, committer),
     config: config.guard,
@@ -164,6 +181,23 @@ export function createApp(options: AppOptions): App {
     tokenSecret: config.workflows.tokenSecret ?? localSecret(resolve(config.dataDir, 'task-token.secret')),
     metrics: new WorkflowMetrics(metrics.registry),
     onError: (executionId, err) => logger.error({ executionId, err: String(err) }, 'workflow engine error'),
+    onExecutionStatus: ({ record, status, error, cause }) => {
+      const { incidentId } = incidentContext(record.input);
+      if (incidentId === undefined) return;
+      const ended = status === 'RUNNING' ? 'started' : `ended ${status}`;
+      const why = error ? `: ${error}${cause ? ` (${cause})` : ''}` : '';
+      incidents
+        .record(incidentId, {
+          actor: `runbook:${record.machineName}`,
+          kind: 'execution',
+          description: `runbook ${record.machineName} ${ended}${why}`,
+          data: { executionId: record.id, runbook: record.machineName, status, error, cause },
+          correlationId: record.correlationId ?? null,
+        })
+        .catch((err: unknown) =>
+          logger.error({ err: String(err), incidentId }, 'recording an execution failed'),
+        );
+    },
   });
   const workflows: WorkflowStarter = {
     startExecution: ({ workflow, input, name, correlationId }) =>

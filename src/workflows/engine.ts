@@ -13,7 +13,7 @@ import type {
   WorkflowStore,
 } from './port.ts';
 import type { WorkflowRegistry } from './registry.ts';
-import { isRedrivable, isTerminal } from './statuses.ts';
+import { isRedrivable, isTerminal, type ExecutionStatus } from './statuses.ts';
 import { CallbackWaiters } from './task-runner.ts';
 import type { Json, MachineDefinition } from './types.ts';
 import { assertValidDefinition } from './validate.ts';
@@ -38,6 +38,18 @@ export interface EngineOptions {
   readonly flushDelayMs?: number;
   /** Called with errors that have no caller to go to (a failed background write, a bug). */
   readonly onError?: (executionId: string, err: unknown) => void;
+  /**
+   * Told when an execution starts (after its first event is durable) and when it ends in this process
+   * (after the terminal event is durable): the incident timeline and live views listen here.
+   */
+  readonly onExecutionStatus?: (change: ExecutionStatusChange) => void;
+}
+
+export interface ExecutionStatusChange {
+  readonly record: ExecutionRecord;
+  readonly status: ExecutionStatus;
+  readonly error?: string;
+  readonly cause?: string;
 }
 
 export interface StartOptions {
@@ -181,6 +193,7 @@ export class Engine {
     await this.options.store.createExecution(record, [started]);
     this.options.metrics?.executionStatus('RUNNING');
     this.launch(record, [started], []);
+    this.options.onExecutionStatus?.({ record, status: 'RUNNING' });
     return { executionId: id, name, startTime: now };
   }
 
@@ -387,6 +400,8 @@ export class Engine {
       (ending: Ending) => {
         this.options.metrics?.executionStatus(ending.status);
         this.forget(record.id, run);
+        const { status, error, cause } = ending;
+        this.options.onExecutionStatus?.({ record, status, error, cause });
       },
       (err: unknown) => {
         if (!(err instanceof Detached))

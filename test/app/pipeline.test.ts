@@ -150,6 +150,54 @@ describe('alert → rule → runbook → guarded action → cluster', () => {
     expect(detail.output.restart.restartedAt.after).toEqual(expect.any(String));
   });
 
+  it("records each run of a runbook for an incident on that incident's timeline, shadow writes included", async () => {
+    await setup({ shadow: { runbooks: ['restart'] } });
+    const labels = { alertname: 'DiskFull', namespace: 'shop', service: 'checkout' };
+    await t!.app.http.inject({
+      method: 'POST',
+      url: '/v1/webhooks/alertmanager',
+      payload: webhook([{ labels }]),
+    });
+    await t!.app.settle();
+    const [incident] = (await t!.app.http.inject({ url: '/v1/incidents' })).json().items;
+    const started = await t!.app.http.inject({
+      method: 'POST',
+      url: '/v1/executions',
+      payload: { workflow: 'restart', input: { incidentId: incident.id, detail: { labels } } },
+    });
+    expect(started.statusCode).toBe(201);
+    await eventually(async () => (await executions()).some((e) => e.status === 'SUCCEEDED'));
+    const timeline = async () =>
+      (await t!.app.http.inject({ url: `/v1/incidents/${incident.id}` })).json().timeline as {
+        kind: string;
+        actor: string;
+        description: string;
+        data: { outcome?: string; writes?: { method: string; path: string }[] };
+      }[];
+    await eventually(async () => (await timeline()).some((e) => /ended SUCCEEDED/.test(e.description)));
+    const entries = (await timeline()).filter((e) => e.kind === 'execution' || e.kind === 'action');
+    expect(entries.map((e) => [e.kind, e.actor])).toEqual([
+      ['execution', 'runbook:restart'],
+      ['action', 'runbook:restart'],
+      ['execution', 'runbook:restart'],
+    ]);
+    const [begun, action, ended] = entries;
+    expect(begun!.description).toBe('runbook restart started');
+    // The exact request shadow mode kept from the cluster is on the record, where a human can review it.
+    expect(action!.data.outcome).toBe('shadow');
+    expect(action!.data.writes).toEqual([
+      expect.objectContaining({
+        method: 'PATCH',
+        path: '/apis/apps/v1/namespaces/shop/deployments/checkout',
+      }),
+    ]);
+    expect(action!.description).toBe(
+      'k8s.restart in shadow mode: would have sent PATCH /apis/apps/v1/namespaces/shop/deployments/checkout',
+    );
+    expect(ended!.description).toBe('runbook restart ended SUCCEEDED');
+    expect(api!.writes()).toHaveLength(0);
+  });
+
   it('refuses to act while a maintenance window matching the alert is open', async () => {
     await setup();
     const pause = await t!.app.http.inject({
