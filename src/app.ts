@@ -12,6 +12,11 @@ import { GuardedRunner } from './guard/runner.ts';
 import type { GuardVerdict } from './guard/verdict.ts';
 import { registerAutomationRoutes } from './http/routes/automation.ts';
 import { registerWorkflowRoutes } from './http/routes/workflows.ts';
+import { approvalActions } from './actions/approval/request.ts';
+import { createApprovals, type ApprovalService } from './approvals/index.ts';
+import { registerApprovalRoutes } from './http/routes/approvals.ts';
+import { registerSlackRoutes } from './http/routes/slack.ts';
+import { SqliteApprovalStore, approvalMigrations } from './store/sqlite/approvals.ts';
 import { SqliteGuardStore, guardMigrations } from './store/sqlite/guard.ts';
 import { SqliteWorkflowStore, workflowMigrations } from './store/sqlite/workflows.ts';
 import { Engine } from './workflows/engine.ts';
@@ -80,6 +85,8 @@ export interface App {
   readonly workflows: WorkflowRegistry;
   readonly actions: ActionRegistry;
   readonly guard: GuardedRunner;
+  /** Pending and decided approvals; the one decision service behind Slack, REST, CLI and dashboard. */
+  readonly approvals: ApprovalService;
   /** Resolves when every event stored so far has been routed and every due delivery attempted. */
   settle(): Promise<void>;
   /** Runs one retention pass now (it also runs periodically); returns what was deleted. */
@@ -111,6 +118,7 @@ export function createApp(options: AppOptions): App {
     ...busMigrations,
     ...workflowMigrations,
     ...guardMigrations,
+    ...approvalMigrations,
   ]);
   const committer = new GroupCommitter(db);
   committer.observe((ms, units) => {
@@ -127,12 +135,27 @@ export function createApp(options: AppOptions): App {
 
   // Actions behind guard rails, run by the workflow engine.
   const resolvedAlerts = new ResolvedAlertHub();
+  // Approvals resume executions through the engine, built below; the closures run only after start.
+  const approvals = createApprovals({
+    store: new SqliteApprovalStore(db, committer),
+    config: config.approvals,
+    ...(config.slack ? { slack: config.slack } : {}),
+    ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
+    tasks: {
+      sendTaskSuccess: (token, output) => engine.sendTaskSuccess(token, { ...output }),
+      sendTaskFailure: (token, error, cause) => engine.sendTaskFailure(token, error, cause),
+    },
+    incidents,
+    logger,
+    now,
+  });
   const actions = new ActionRegistry([
     ...kubernetesActions({
       clusters: new ClusterDirectory(config.kubernetes, options.kubeEnvironment ?? {}),
     }),
     ...createVerifyActions({ config: config.verify, resolved: resolvedAlerts }),
     ...notifyActions(config.notify),
+    ...approvalActions(approvals.service),
   ]);
   const guard = new GuardedRunner({
     // Every action run for an incident lands on its timeline, with the writes sent or (shadow) intended.
@@ -283,6 +306,8 @@ export function createApp(options: AppOptions): App {
   });
   registerWorkflowRoutes(http, { engine, registry: workflowRegistry });
   registerAutomationRoutes(http, { automation: guard.automation });
+  registerApprovalRoutes(http, { approvals: approvals.service });
+  registerSlackRoutes(http, approvals.slackInteractions ? { handle: approvals.slackInteractions } : {});
   registerOpsRoutes(http, {
     registry: metrics.registry,
     checkStore: async () => void db.prepare('SELECT 1').get(),
@@ -309,6 +334,7 @@ export function createApp(options: AppOptions): App {
     workflows: workflowRegistry,
     actions,
     guard,
+    approvals: approvals.service,
     settle: () => bus.drain(),
     sweep: () => sweeper.sweep(),
     reload,
@@ -323,6 +349,7 @@ export function createApp(options: AppOptions): App {
         );
       }
       await engine.start();
+      approvals.service.start();
       bus.start();
       sweeper.start();
       pruner = setInterval(() => {
@@ -341,6 +368,7 @@ export function createApp(options: AppOptions): App {
       clearInterval(pruner);
       if (started) await sweeper.stop();
       await bus.stop();
+      await approvals.service.stop();
       await engine.stop();
       committer.flush();
       db.close();

@@ -4,6 +4,7 @@ import { readKubeEnvironment } from '../config/cli-env.ts';
 import { VERSION } from '../version.ts';
 import { ApiError } from './client.ts';
 import { actionCommand } from './commands/action.ts';
+import { approvalsCommand, approveCommand, denyCommand } from './commands/approvals.ts';
 import { automationCommand } from './commands/automation.ts';
 import { dlqCommand, reloadCommand, replayCommand } from './commands/bus.ts';
 import { configCommand, validateCommand } from './commands/config.ts';
@@ -43,6 +44,9 @@ export function buildProgram(): Command {
     taskCommand(),
     actionCommand(kubeEnvironment()),
     automationCommand(),
+    approvalsCommand(),
+    approveCommand(),
+    denyCommand(),
     sloCommand(),
   ]) {
     program.addCommand(command);

@@ -4,6 +4,7 @@ import { notifyConfigSchema } from '../actions/notify/config.ts';
 import { verifyConfigSchema } from '../actions/verify/config.ts';
 import { busConfigSchema } from '../bus/config.ts';
 import { guardConfigSchema } from '../guard/config.ts';
+import { approvalsConfigSchema } from '../approvals/config.ts';
 import { slackAppConfigSchema } from '../integrations/slack/config.ts';
 import { workflowsConfigSchema } from '../workflows/config.ts';
 import { serverConfigSchema } from '../http/config.ts';
@@ -45,6 +46,7 @@ export const configSchema = z
     guard: guardConfigSchema.prefault({}),
     verify: verifyConfigSchema.prefault({}),
     notify: notifyConfigSchema.prefault({}),
+    approvals: approvalsConfigSchema.prefault({}),
     /** The Slack app behind interactive approvals (optional). */
     slack: slackAppConfigSchema.optional(),
   })

@@ -13,6 +13,7 @@ const timeRange = [
   { name: 'cursor', in: 'query', schema: { type: 'string' } },
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
 ];
+const approvalRef = { $ref: '#/components/schemas/Approval' };
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 const actionBody = {
   required: false,
@@ -37,6 +38,36 @@ export function buildOpenApi(version: string): Record<string, unknown> {
           properties: { code: { type: 'string' }, message: { type: 'string' }, path: { type: 'string' } },
         },
         AlertmanagerWebhook: z.toJSONSchema(webhookSchema, { io: 'input', unrepresentable: 'any' }),
+        Approval: {
+          type: 'object',
+          required: [
+            'id',
+            'executionId',
+            'incidentId',
+            'runbook',
+            'summary',
+            'status',
+            'createdAt',
+            'expiresAt',
+          ],
+          properties: {
+            id: { type: 'string' },
+            executionId: { type: 'string' },
+            incidentId: { type: ['string', 'null'] },
+            runbook: { type: 'string' },
+            summary: { type: 'string' },
+            status: { type: 'string', enum: ['pending', 'decided', 'expired'] },
+            onTimeout: { type: 'string' },
+            decision: { type: 'string', enum: ['remediate', 'skip', 'snooze'] },
+            decidedBy: { type: 'string' },
+            via: { type: 'string', enum: ['slack', 'api', 'cli', 'dashboard', 'timeout'] },
+            snoozeSeconds: { type: 'integer' },
+            reason: { type: 'string' },
+            createdAt: { type: 'string', format: 'date-time' },
+            expiresAt: { type: 'string', format: 'date-time' },
+            decidedAt: { type: 'string', format: 'date-time' },
+          },
+        },
       },
     },
     security: [{ bearer: [] }],
@@ -154,6 +185,80 @@ export function buildOpenApi(version: string): Record<string, unknown> {
         post: {
           summary: 'Re-read configuration and reload rules (admin)',
           responses: { '200': { description: '{rules}' }, ...errors(401, 403) },
+        },
+      },
+      '/v1/approvals': {
+        get: {
+          summary: 'Approvals runbooks wait for, newest first',
+          parameters: [
+            {
+              name: 'status',
+              in: 'query',
+              schema: { type: 'string', enum: ['pending', 'decided', 'expired', 'all'], default: 'all' },
+            },
+            {
+              name: 'limit',
+              in: 'query',
+              schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            },
+          ],
+          responses: {
+            '200': {
+              description: '{items}',
+              ...json({ type: 'object', properties: { items: { type: 'array', items: approvalRef } } }),
+            },
+            ...errors(400, 401, 403),
+          },
+        },
+      },
+      '/v1/approvals/{id}': {
+        get: {
+          summary: 'One approval',
+          parameters: [idParam],
+          responses: { '200': { description: 'the approval', ...json(approvalRef) }, ...errors(401, 404) },
+        },
+      },
+      '/v1/approvals/{id}/decision': {
+        post: {
+          summary: 'Decide a pending approval (operator); the waiting runbook resumes with the decision',
+          parameters: [idParam],
+          requestBody: {
+            required: true,
+            ...json({
+              type: 'object',
+              required: ['decision'],
+              properties: {
+                decision: { type: 'string', enum: ['remediate', 'skip', 'snooze'] },
+                via: { type: 'string', enum: ['api', 'cli', 'dashboard'], default: 'api' },
+                snoozeSeconds: { type: 'integer', minimum: 1, maximum: 86400, default: 600 },
+              },
+              additionalProperties: false,
+            }),
+          },
+          responses: {
+            '200': { description: 'the decided approval', ...json(approvalRef) },
+            '409': { description: 'already decided, or expired (details.approval)', ...json(errorRef) },
+            ...errors(400, 401, 403, 404),
+          },
+        },
+      },
+      '/v1/integrations/slack/interactions': {
+        post: {
+          summary:
+            'Slack interactivity Request URL (approval buttons); authenticated by the Slack request signature',
+          security: [],
+          requestBody: {
+            required: true,
+            content: {
+              'application/x-www-form-urlencoded': {
+                schema: { type: 'object', properties: { payload: { type: 'string' } } },
+              },
+            },
+          },
+          responses: {
+            '200': { description: 'accepted; the message is updated through response_url' },
+            ...errors(400, 401, 404),
+          },
         },
       },
       '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'ok' } } } },

@@ -18,6 +18,7 @@ export {
   type DecideOutcome,
   type SlackDecider,
   type SlackInteractionDeps,
+  type SlackInteractionResponse,
   type SlackUser,
 } from './handler.ts';
 export { parseInteraction, type ApprovalInteraction } from './interaction.ts';

@@ -1,0 +1,31 @@
+import type { FastifyInstance } from 'fastify';
+import { ReboundError } from '../../errors.ts';
+import type { SlackInteractionResponse } from '../../integrations/slack/index.ts';
+
+export type SlackInteractionRoute = (
+  rawBody: Buffer,
+  headers: Readonly<Record<string, string | readonly string[] | undefined>>,
+) => SlackInteractionResponse;
+
+/**
+ * `POST /v1/integrations/slack/interactions`, the Slack app's interactivity Request URL. It carries no API
+ * role: Slack cannot send our bearer token, so the request signature (checked over the raw form body)
+ * authenticates it instead. Without a `slack` config section it answers 404 saying what to configure.
+ */
+export function registerSlackRoutes(app: FastifyInstance, deps: { handle?: SlackInteractionRoute }): void {
+  app.post('/v1/integrations/slack/interactions', async (request, reply) => {
+    if (!deps.handle)
+      throw new ReboundError(
+        'NOT_FOUND',
+        'Slack interactions are not configured: set slack.signingSecret (and slack.allowedUsers) in rebound.yaml',
+      );
+    if (!request.rawBody)
+      throw new ReboundError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        'Slack interactions arrive as application/x-www-form-urlencoded with a payload field',
+      );
+    // Answers at once (Slack wants 200 within 3 s); the decision and the message update finish behind it.
+    const answer = deps.handle(request.rawBody, request.headers);
+    return reply.code(answer.status).send(answer.body);
+  });
+}

@@ -1,0 +1,153 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { HttpRecorder } from '../support/receivers/http-recorder.ts';
+import { startSlackReceiver } from '../support/receivers/slack.ts';
+import { eventually } from '../support/http-receiver.ts';
+import {
+  approvalConfig,
+  execution,
+  finished,
+  OPERATOR_TOKEN,
+  pendingApproval,
+  startHarness,
+  startRunbook,
+  timeline,
+  VIEWER_TOKEN,
+  type Harness,
+} from './harness.ts';
+
+let slack: HttpRecorder;
+let h: Harness | undefined;
+
+beforeEach(async () => {
+  slack = await startSlackReceiver();
+});
+afterEach(async () => {
+  await h?.t.close();
+  h = undefined;
+  await slack.close();
+});
+
+const decide = (id: string, body: unknown, headers: Record<string, string> = {}) =>
+  h!.t.app.http.inject({
+    method: 'POST',
+    url: `/v1/approvals/${id}/decision`,
+    payload: body as object,
+    headers,
+  });
+
+describe('approvals through the REST API', () => {
+  it('posts the request to Slack, and a remediate decision resumes the runbook at its next state', async () => {
+    h = await startHarness(approvalConfig(slack));
+    const { incidentId, executionId } = await startRunbook(h);
+    const approval = await pendingApproval(h);
+    expect(approval).toMatchObject({
+      executionId,
+      incidentId,
+      runbook: 'approve-restart',
+      summary: 'rollout restart deployment/checkout in shop',
+      status: 'pending',
+      onTimeout: 'escalate',
+    });
+    expect(Date.parse(approval.expiresAt) - Date.parse(approval.createdAt)).toBe(900_000);
+    expect(approval).not.toHaveProperty('taskToken');
+
+    // The Slack message carries the three buttons, each with the approval id (never the task token).
+    await eventually(() => slack.requests.length === 1);
+    expect(slack.requests.map((r) => r.path)).toEqual(['/services/APPROVALS']);
+    const posted = JSON.parse(slack.requests[0]!.body) as {
+      blocks: { type: string; elements?: { action_id: string; value: string; text: { text: string } }[] }[];
+    };
+    const buttons = posted.blocks.find((b) => b.type === 'actions')!.elements!;
+    expect(buttons.map((b) => b.text.text)).toEqual(['Remediate now', 'Skip', 'Snooze 10m']);
+    expect(buttons.every((b) => b.value === approval.id)).toBe(true);
+    expect(slack.requests[0]!.body).toContain('HighErrorRate');
+
+    const res = await decide(approval.id, { decision: 'remediate' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      id: approval.id,
+      status: 'decided',
+      decision: 'remediate',
+      decidedBy: 'user:local',
+      via: 'api',
+    });
+
+    const done = await finished(h, executionId);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.output).toMatchObject({
+      result: 'restarted',
+      approval: { decision: 'remediate', decidedBy: 'user:local', via: 'api' },
+    });
+
+    // Idempotent: a second decision is told who was first and changes nothing.
+    const again = await decide(approval.id, { decision: 'skip' });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().code).toBe('ILLEGAL_TRANSITION');
+    expect(again.json().message).toMatch(/already decided: remediate by user:local via api/);
+    expect(again.json().details.approval).toMatchObject({ id: approval.id, decision: 'remediate' });
+
+    const entries = (await timeline(h, incidentId)).map((e) => e.description);
+    expect(entries).toContainEqual(expect.stringMatching(new RegExp(`Approval ${approval.id} requested`)));
+    expect(entries).toContainEqual(`Approval ${approval.id} decided: remediate now by user:local via api`);
+    // A decision made outside Slack is announced under the request.
+    await eventually(() => slack.requests.length === 2);
+    expect(JSON.parse(slack.requests[1]!.body).text).toMatch(/Remediate now chosen .* by user:local via api/);
+
+    const listed = (await h.t.app.http.inject({ url: '/v1/approvals?status=decided' })).json().items;
+    expect(listed.map((a: { id: string }) => a.id)).toEqual([approval.id]);
+    expect((await h.t.app.http.inject({ url: '/v1/approvals?status=pending' })).json().items).toEqual([]);
+  });
+
+  it('skip takes the other branch; snooze resumes with 600 s and the runbook waits before asking again', async () => {
+    h = await startHarness(approvalConfig(slack));
+    const { executionId } = await startRunbook(h);
+    const first = await pendingApproval(h);
+    const snoozed = await decide(first.id, { decision: 'snooze' });
+    expect(snoozed.json()).toMatchObject({ decision: 'snooze', snoozeSeconds: 600 });
+    await eventually(async () => {
+      const events = (await h!.t.app.http.inject({ url: `/v1/executions/${executionId}/history` })).json()
+        .events as { type: string }[];
+      return events.some((e) => e.type === 'WaitStateEntered');
+    });
+    expect((await execution(h, executionId)).status).toBe('RUNNING');
+
+    const { executionId: second } = await startRunbook(h);
+    const pending = await pendingApproval(h);
+    expect(pending.executionId).toBe(second);
+    expect((await decide(pending.id, { decision: 'skip', via: 'dashboard' })).json()).toMatchObject({
+      via: 'dashboard',
+    });
+    const done = await finished(h, second);
+    expect(done.output).toMatchObject({
+      result: 'skipped',
+      approval: { decision: 'skip', via: 'dashboard' },
+    });
+  });
+
+  it('names bad input and unknown approvals, and needs the operator role when tokens are configured', async () => {
+    h = await startHarness(approvalConfig(slack, { tokens: true }));
+    const operator = { authorization: `Bearer ${OPERATOR_TOKEN}` };
+    const viewer = { authorization: `Bearer ${VIEWER_TOKEN}` };
+    const { executionId } = await startRunbook(h, operator);
+    const approval = await pendingApproval(h, viewer);
+
+    expect((await decide(approval.id, { decision: 'remediate' })).statusCode).toBe(401);
+    const forbidden = await decide(approval.id, { decision: 'remediate' }, viewer);
+    expect(forbidden.statusCode).toBe(403);
+    expect(forbidden.json().message).toMatch(/needs operator/);
+
+    const bad = await decide(approval.id, { decision: 'yes' }, operator);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toMatch(/^body\.decision: /);
+    expect((await decide(approval.id, { decision: 'skip', extra: 1 }, operator)).statusCode).toBe(400);
+    const unknown = await decide('apr-nope', { decision: 'skip' }, operator);
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().message).toMatch(/rebound approvals list/);
+    const badQuery = await h.t.app.http.inject({ url: '/v1/approvals?status=maybe', headers: viewer });
+    expect(badQuery.statusCode).toBe(400);
+
+    const ok = await decide(approval.id, { decision: 'remediate' }, operator);
+    expect(ok.json()).toMatchObject({ decidedBy: 'user:ana', via: 'api' });
+    expect((await finished(h, executionId, operator)).output).toMatchObject({ result: 'restarted' });
+  });
+});
