@@ -4,10 +4,12 @@ import { dirname, resolve, isAbsolute } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { ClusterDirectory, kubernetesActions, type KubeEnvironment } from './actions/k8s/index.ts';
-import { notifyActions } from './actions/notify/index.ts';
+import { incidentActions, incidentTarget } from './actions/incident/index.ts';
+import { createNotifiers, notifyActions, routeBySeverity } from './actions/notify/index.ts';
 import { recordingRunner } from './actions/recording.ts';
 import { ActionRegistry } from './actions/registry.ts';
 import { createVerifyActions, ResolvedAlertHub } from './actions/verify/index.ts';
+import { effectiveGuardConfig } from './guard/config.ts';
 import { GuardedRunner } from './guard/runner.ts';
 import type { GuardVerdict } from './guard/verdict.ts';
 import { registerAutomationRoutes } from './http/routes/automation.ts';
@@ -47,7 +49,9 @@ import { registerOpsRoutes } from './http/routes/ops.ts';
 import { registerWebhookRoutes } from './http/routes/webhooks.ts';
 import { createHttpServer } from './http/server.ts';
 import { correlationKey } from './incidents/correlate.ts';
+import { LifecycleEvents } from './incidents/events.ts';
 import { IncidentProjector } from './incidents/projector.ts';
+import { openingFacts } from './incidents/runbook-routing.ts';
 import { RetentionSweeper } from './incidents/retention.ts';
 import { IncidentService } from './incidents/service.ts';
 import type { AlertDetail } from './ingest/alertmanager/normalise.ts';
@@ -126,12 +130,22 @@ export function createApp(options: AppOptions): App {
     metrics.storeCommitUnits.observe(units);
   });
   const eventStore = new SqliteEventStore(db, committer);
-  const incidentStore = new SqliteIncidentStore(db, committer);
+  // Lifecycle events commit with the incident change; the bus routes them at once (bus is built below).
+  const incidentStore = new SqliteIncidentStore(db, committer, {
+    log: eventStore,
+    onAppended: () => bus.notify(),
+  });
   const deliveryStore = new SqliteDeliveryStore(db, committer);
 
   // Incidents
-  const projector = new IncidentProjector(incidentStore, config.incidents);
-  const incidents = new IncidentService(incidentStore, now);
+  const lifecycle = new LifecycleEvents({ account: config.ingest.account, region: config.ingest.region });
+  const projector = new IncidentProjector(incidentStore, config.incidents, {
+    events: lifecycle,
+    onOpen: openingFacts(config.incidents.runbooks, (s) => routeBySeverity(s, config.notify.routing)),
+  });
+  const incidents = new IncidentService(incidentStore, now, lifecycle);
+  // Shadow by default: no cluster or no allowlist configured yet → every mutating action is only recorded.
+  const guardMode = effectiveGuardConfig(config.guard, Object.keys(config.kubernetes.clusters).length > 0);
 
   // Actions behind guard rails, run by the workflow engine.
   const resolvedAlerts = new ResolvedAlertHub();
@@ -149,15 +163,23 @@ export function createApp(options: AppOptions): App {
     logger,
     now,
   });
-  const actions = new ActionRegistry([
-    ...kubernetesActions({
-      clusters: new ClusterDirectory(config.kubernetes, options.kubeEnvironment ?? {}),
-    }),
+  const clusters = new ClusterDirectory(config.kubernetes, options.kubeEnvironment ?? {});
+  const actions: ActionRegistry = new ActionRegistry([
+    ...kubernetesActions({ clusters }),
     ...createVerifyActions({ config: config.verify, resolved: resolvedAlerts }),
     ...notifyActions(config.notify),
+    ...incidentActions({
+      incidents,
+      notifiers: createNotifiers(config.notify),
+      routing: config.notify.routing,
+      retry: { attempts: config.notify.attempts },
+      breaker: { recordOutcome: (scope, success) => guard.recordOutcome(scope, success) },
+      scopeOf: incidentTarget((labels) => clusters.select(undefined, labels)),
+      ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
+    }),
     ...approvalActions(approvals.service),
   ]);
-  const guard = new GuardedRunner({
+  const guard: GuardedRunner = new GuardedRunner({
     // Every action run for an incident lands on its timeline, with the writes sent or (shadow) intended.
     inner: recordingRunner(actions, {
       record: (entry) =>
@@ -176,7 +198,7 @@ export function createApp(options: AppOptions): App {
     }),
     actions: (name) => (actions.has(name) ? actions.get(name) : undefined),
     store: new SqliteGuardStore(db, committer),
-    config: config.guard,
+    config: guardMode.config,
     incidents: {
       async getIncidentFiringState(incidentId) {
         const incident = await incidentStore.getIncident(incidentId);
@@ -305,7 +327,13 @@ export function createApp(options: AppOptions): App {
     onStored: () => bus.notify(),
   });
   registerWorkflowRoutes(http, { engine, registry: workflowRegistry });
-  registerAutomationRoutes(http, { automation: guard.automation });
+  registerAutomationRoutes(http, {
+    automation: {
+      status: async () => ({ ...(await guard.automation.status()), mode: guardMode.mode }),
+      pause: (input) => guard.automation.pause(input),
+      resume: (input) => guard.automation.resume(input),
+    },
+  });
   registerApprovalRoutes(http, { approvals: approvals.service });
   registerSlackRoutes(http, approvals.slackInteractions ? { handle: approvals.slackInteractions } : {});
   registerOpsRoutes(http, {
@@ -358,7 +386,12 @@ export function createApp(options: AppOptions): App {
       pruner.unref();
       started = true;
       const address = await http.listen({ host, port });
-      logger.info({ url: address, data: dbPath, auth: apiAuth.mode }, 'rebound is ready to receive webhooks');
+      logger.info(
+        { url: address, data: dbPath, auth: apiAuth.mode, automation: guardMode.mode.mode },
+        'rebound is ready to receive webhooks',
+      );
+      if (guardMode.mode.reason === 'default')
+        logger.warn({ missing: guardMode.mode.missing }, guardMode.mode.message);
       return { url: address };
     },
     async stop() {

@@ -49,6 +49,37 @@ export const ruleSchema = z
   })
   .strict();
 
+/** The runbooks shipped in `runbooks/`; `incidents.runbooks` decides which one an incident starts. */
+const SHIPPED_RUNBOOKS = ['high-error-rate', 'high-latency', 'bad-deploy', 'node-not-ready', 'unknown-alert'];
+
+/** What a runbook started for an incident receives: the incident id, severity and labels, and the event detail. */
+export const RUNBOOK_INPUT = {
+  InputTransformer: {
+    InputPathsMap: {
+      incidentId: '$.detail.incidentId',
+      severity: '$.detail.severity',
+      labels: '$.detail.labels',
+      detail: '$.detail',
+    },
+    InputTemplate:
+      '{"incidentId": <incidentId>, "severity": <severity>, "labels": <labels>, "incident": <detail>}',
+  },
+};
+
+/** `Incident Opened` whose routing chose `runbook` → start that runbook (once per incident). */
+export function runbookRule(runbook: string): z.input<typeof ruleSchema> {
+  return {
+    name: `runbook.${runbook}`,
+    description: `Incidents routed to the ${runbook} runbook (incidents.runbooks) start it.`,
+    pattern: {
+      source: ['rebound.incidents'],
+      'detail-type': ['Incident Opened'],
+      detail: { runbook: [runbook] },
+    },
+    targets: [{ kind: 'workflow', id: runbook, workflow: runbook, input: RUNBOOK_INPUT }],
+  };
+}
+
 export const DEFAULT_RULES: z.input<typeof ruleSchema>[] = [
   {
     name: 'alerts-to-incidents',
@@ -56,6 +87,7 @@ export const DEFAULT_RULES: z.input<typeof ruleSchema>[] = [
     pattern: { source: ['rebound.alertmanager'] },
     targets: [{ kind: 'incidents', id: 'incidents' }],
   },
+  ...SHIPPED_RUNBOOKS.map(runbookRule),
 ];
 
 export const busConfigSchema = z

@@ -44,6 +44,12 @@ const shadowSchema = z
     global: z.boolean().default(false),
     /** Runbooks (by name) whose mutating actions run in shadow mode. */
     runbooks: z.array(z.string().min(1)).default([]),
+    /**
+     * Safe by default: until a cluster (`kubernetes.clusters`) and an allowlist (`guard.allowlist.namespaces`)
+     * are both configured, every mutating action runs in shadow mode. Set false to turn that off (the
+     * allowlist then refuses everything until namespaces are listed).
+     */
+    untilConfigured: z.boolean().default(true),
   })
   .strict();
 
@@ -121,3 +127,57 @@ export const guardConfigSchema = z
 export type GuardConfig = z.output<typeof guardConfigSchema>;
 /** What a user may write in the guard section. */
 export type GuardConfigInput = z.input<typeof guardConfigSchema>;
+
+/** The one-line statement the CLI start-up line and `GET /v1/automation` show in default shadow mode. */
+export const SHADOW_BY_DEFAULT_MESSAGE =
+  'shadow mode: no cluster/allowlist configured — actions are recorded, not sent';
+
+/** Whether automation acts for real, and if not, why — as the API and the start-up line say it. */
+export interface AutomationMode {
+  readonly mode: 'live' | 'shadow';
+  /** `default`: shadow because nothing is configured yet; `configured`: guard.shadow.global is set. */
+  readonly reason?: 'default' | 'configured';
+  readonly message: string;
+  /** What to configure to act for real (only in default shadow mode). */
+  readonly missing?: readonly string[];
+}
+
+/**
+ * The guard configuration in force. With `shadow.untilConfigured` (the default) and no cluster or no
+ * allowlisted namespace, every mutating action is shadowed; the allowlist is not consulted then (nothing is
+ * sent, and refusing would hide what the runbook would have done), so it is opened to every target.
+ */
+export function effectiveGuardConfig(
+  guard: GuardConfig,
+  clustersConfigured: boolean,
+): { config: GuardConfig; mode: AutomationMode } {
+  const missing = [
+    ...(clustersConfigured ? [] : ['kubernetes.clusters']),
+    ...(guard.allowlist.namespaces.length > 0 ? [] : ['guard.allowlist.namespaces']),
+  ];
+  if (guard.shadow.untilConfigured && missing.length > 0) {
+    return {
+      config: {
+        ...guard,
+        shadow: { ...guard.shadow, global: true },
+        allowlist: {
+          clusters: ['*'],
+          namespaces: ['*'],
+          kinds: [...new Set([...guard.allowlist.kinds, 'Node'])],
+        },
+      },
+      mode: { mode: 'shadow', reason: 'default', message: SHADOW_BY_DEFAULT_MESSAGE, missing },
+    };
+  }
+  if (guard.shadow.global) {
+    return {
+      config: guard,
+      mode: {
+        mode: 'shadow',
+        reason: 'configured',
+        message: 'shadow mode: guard.shadow.global is set — actions are recorded, not sent',
+      },
+    };
+  }
+  return { config: guard, mode: { mode: 'live', message: 'live: guarded actions are sent to the cluster' } };
+}

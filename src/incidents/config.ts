@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { runbookRoutingSchema } from './runbook-routing.ts';
 
 const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'a Prometheus label name');
 
@@ -28,6 +29,8 @@ export const incidentsConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Which runbook an opened incident starts (by alertname / labels); see runbook-routing.ts. */
+    runbooks: runbookRoutingSchema.prefault({}),
   })
   .strict();
 

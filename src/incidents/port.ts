@@ -1,3 +1,4 @@
+import type { StoredEvent } from '../events/envelope.ts';
 import type { Incident, IncidentAlert, IncidentStatus, TimelineEntry } from './model.ts';
 
 /** One atomic change to an incident: on DynamoDB a TransactWriteItems with a condition on `version`. */
@@ -11,6 +12,8 @@ export interface IncidentChange {
   readonly timeline: readonly Omit<TimelineEntry, 'seq'>[];
   /** Ids of the events this change applies; recorded so a re-delivered event is recognised. */
   readonly eventIds?: readonly string[];
+  /** Lifecycle events (Incident Opened / Escalated / Resolved) appended to the event log in the same commit. */
+  readonly events?: readonly StoredEvent[];
 }
 
 export interface IncidentQuery {

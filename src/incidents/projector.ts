@@ -4,6 +4,7 @@ import { ALERT_DETAIL_TYPE } from '../events/envelope.ts';
 import type { AlertDetail } from '../ingest/alertmanager/normalise.ts';
 import type { IncidentsConfig } from './config.ts';
 import { correlationKey } from './correlate.ts';
+import type { IncidentEventDetail, LifecycleEvents, LifecycleFacts, LifecycleMove } from './events.ts';
 import { isAutomationRunning } from './lifecycle.ts';
 import {
   maxSeverity,
@@ -23,6 +24,16 @@ interface Working {
   readonly changedAlerts: Set<string>;
   readonly timeline: NewEntry[];
   readonly eventIds: string[];
+  /** Lifecycle moves to announce, with the incident as it was at that move. */
+  readonly moves: { move: LifecycleMove; incident: Incident; facts: LifecycleFacts }[];
+}
+
+export interface ProjectorOptions {
+  readonly newId?: () => string;
+  /** Builds lifecycle events; without it no events are announced. */
+  readonly events?: LifecycleEvents;
+  /** Extra facts for `Incident Opened` (the runbook routing decision), from the opening alert. */
+  readonly onOpen?: (incident: Incident, labels: Readonly<Record<string, string>>) => Partial<IncidentEventDetail>;
 }
 
 /** Something that happened to an incident as a result of alert events, for metrics and listeners. */
@@ -38,11 +49,15 @@ export interface ProjectionResult {
  * Idempotent on the event id: an event already applied to an alert is skipped.
  */
 export class IncidentProjector {
+  private readonly newId: () => string;
+
   constructor(
     private readonly store: IncidentStore,
     private readonly config: IncidentsConfig,
-    private readonly newId: () => string = () => `inc_${ulid()}`,
-  ) {}
+    private readonly options: ProjectorOptions = {},
+  ) {
+    this.newId = options.newId ?? (() => `inc_${ulid()}`);
+  }
 
   async project(events: readonly StoredEvent[]): Promise<ProjectionResult> {
     const byKey = new Map<string, Working>();
@@ -78,13 +93,20 @@ export class IncidentProjector {
     }
     const changes = all
       .filter((w) => w.timeline.length > 0 || w.changedAlerts.size > 0)
-      .map((w) => ({
-        incident: { ...w.incident, version: w.expectedVersion + 1 },
-        expectedVersion: w.expectedVersion,
-        alerts: [...w.changedAlerts].map((fp) => w.alerts.get(fp)!),
-        timeline: w.timeline,
-        eventIds: w.eventIds,
-      }));
+      .map((w) => {
+        const version = w.expectedVersion + 1;
+        const events = this.options.events;
+        return {
+          incident: { ...w.incident, version },
+          expectedVersion: w.expectedVersion,
+          alerts: [...w.changedAlerts].map((fp) => w.alerts.get(fp)!),
+          timeline: w.timeline,
+          eventIds: w.eventIds,
+          ...(events && w.moves.length > 0
+            ? { events: w.moves.map((m) => events.event(m.move, { ...m.incident, version }, m.facts)) }
+            : {}),
+        };
+      });
     return { changes, opened, resolved };
   }
 
@@ -98,6 +120,7 @@ export class IncidentProjector {
       changedAlerts: new Set(),
       timeline: [],
       eventIds: [],
+      moves: [],
     };
   }
 
@@ -136,7 +159,19 @@ export class IncidentProjector {
       changedAlerts: new Set(),
       timeline: [],
       eventIds: [],
+      moves: [],
     };
+    work.moves.push({
+      move: 'opened',
+      incident,
+      facts: {
+        at,
+        correlationId: event.correlationId,
+        labels,
+        summary: incident.title,
+        ...(this.options.onOpen ? { extra: this.options.onOpen(incident, labels) } : {}),
+      },
+    });
     work.timeline.push({
       incidentId: incident.id,
       at,
@@ -215,6 +250,11 @@ export class IncidentProjector {
     if (incident.status === 'resolved') return false;
     const at = event.envelope.time;
     work.incident = { ...incident, status: 'resolved', resolvedAt: at, updatedAt: at };
+    work.moves.push({
+      move: 'resolved',
+      incident: work.incident,
+      facts: { at, correlationId: event.correlationId, reason: 'all alerts resolved' },
+    });
     work.timeline.push({
       incidentId: incident.id,
       at,

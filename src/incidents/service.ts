@@ -1,4 +1,5 @@
 import { ReboundError, isReboundError } from '../errors.ts';
+import { moveOf, type LifecycleEvents } from './events.ts';
 import { transition } from './lifecycle.ts';
 import type { Incident, IncidentAlert, IncidentStatus, TimelineEntry, TimelineKind } from './model.ts';
 import type { IncidentPage, IncidentQuery, IncidentStore } from './port.ts';
@@ -24,6 +25,8 @@ export class IncidentService {
   constructor(
     private readonly store: IncidentStore,
     private readonly now: () => Date = () => new Date(),
+    /** Announces escalations and resolutions on the event log (in the same commit); none without it. */
+    private readonly events?: LifecycleEvents,
   ) {}
 
   async list(query: IncidentQuery): Promise<IncidentPage> {
@@ -83,6 +86,12 @@ export class IncidentService {
       const at = this.now().toISOString();
       const { incident, note } = change(current, at);
       const next = { ...incident, updatedAt: at, version: current.version + 1 };
+      const move = moveOf(current.status, next.status);
+      const correlationId = note.correlationId ?? current.correlationId;
+      const events =
+        move && this.events
+          ? [this.events.event(move, next, { at, correlationId, reason: note.description })]
+          : undefined;
       try {
         await this.store.commit([
           {
@@ -97,9 +106,10 @@ export class IncidentService {
                 kind: note.kind,
                 description: note.description,
                 data: note.data ?? null,
-                correlationId: note.correlationId ?? current.correlationId,
+                correlationId,
               },
             ],
+            ...(events ? { events } : {}),
           },
         ]);
         return next;

@@ -218,7 +218,8 @@ describe('retention', () => {
     const res = await t.app.http.inject({ url: '/v1/incidents' });
     expect(res.json().items.map((i: { title: string }) => i.title)).toEqual(['StillOpen test']);
     clock += 20 * 86_400_000;
-    expect(await t.app.sweep()).toEqual({ incidents: 0, events: 3 });
+    // Three alerts, and the lifecycle events they caused: Old opened and resolved, StillOpen opened.
+    expect(await t.app.sweep()).toEqual({ incidents: 0, events: 6 });
     expect((await t.app.events.listEvents({ limit: 10 })).items).toHaveLength(0);
   });
 });

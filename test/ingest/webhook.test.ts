@@ -20,7 +20,9 @@ describe('POST /v1/webhooks/alertmanager', () => {
     const res = await post(fixture('firing'));
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ accepted: 1, duplicates: 0 });
-    const { items } = await t.app.events.listEvents({ limit: 10 });
+    const items = (await t.app.events.listEvents({ limit: 10 })).items.filter(
+      (e) => e.envelope.source === 'rebound.alertmanager',
+    );
     expect(items).toHaveLength(1);
     const envelope = items[0]!.envelope;
     expect(Object.keys(envelope).sort()).toEqual(
@@ -50,7 +52,11 @@ describe('POST /v1/webhooks/alertmanager', () => {
     expect((await post(fixture('firing'))).json()).toMatchObject({ accepted: 1, duplicates: 0 });
     expect((await post(fixture('firing'))).json()).toMatchObject({ accepted: 0, duplicates: 1 });
     expect((await post(fixture('resolved'))).json()).toMatchObject({ accepted: 1, duplicates: 0 });
-    expect((await t.app.events.listEvents({ limit: 10 })).items).toHaveLength(2);
+    // Alert events only: the incident's lifecycle events (Incident Opened / Resolved) share the log.
+    const alerts = (await t.app.events.listEvents({ limit: 10 })).items.filter(
+      (e) => e.envelope.source === 'rebound.alertmanager',
+    );
+    expect(alerts).toHaveLength(2);
     const metrics = await t.app.metrics.registry.getSingleMetricAsString('rebound_alerts_duplicate_total');
     expect(metrics).toContain('rebound_alerts_duplicate_total 1');
   });

@@ -1,4 +1,6 @@
+import type { StoredEvent } from '../../events/envelope.ts';
 import { isReboundError } from '../../errors.ts';
+import { INCIDENT_SOURCE } from '../../incidents/events.ts';
 import { DeliveryError, type DeliveryItem, type Target } from './target.ts';
 
 /** What the bus needs from the workflow engine: start an execution, idempotently by name. */
@@ -18,9 +20,10 @@ export function workflowTarget(workflow: string, starter: () => WorkflowStarter 
     async deliver({ delivery, event, input }: DeliveryItem) {
       const engine = starter();
       if (!engine) throw new DeliveryError('the workflow engine is not running in this process', true);
-      // One execution per (event, rule): a re-delivery finds the execution already started.
-      // A replay is a new run on purpose: its name carries the replay's.
-      const name = [delivery.rule, delivery.replay, event.envelope.id]
+      // One execution per (event, rule): a re-delivery finds the execution already started. An incident
+      // lifecycle event names the incident, so an incident starts a rule's runbook once however often its
+      // opening is announced. A replay is a new run on purpose: its name carries the replay's.
+      const name = [delivery.rule, delivery.replay, incidentOf(event) ?? event.envelope.id]
         .filter(Boolean)
         .join('-')
         .replace(/[^A-Za-z0-9_-]/g, '_')
@@ -40,4 +43,11 @@ export function workflowTarget(workflow: string, starter: () => WorkflowStarter 
       }
     },
   };
+}
+
+/** The incident a lifecycle event (source `rebound.incidents`) is about. */
+function incidentOf(event: StoredEvent): string | undefined {
+  if (event.envelope.source !== INCIDENT_SOURCE) return undefined;
+  const id = event.envelope.detail['incidentId'];
+  return typeof id === 'string' && id !== '' ? id : undefined;
 }

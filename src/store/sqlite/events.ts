@@ -72,22 +72,28 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog {
   async append(events: readonly StoredEvent[]): Promise<AppendOutcome[]> {
     this.pending += events.length;
     try {
-      return await this.committer.submit(() =>
-        events.map((e): AppendOutcome => {
-          const info = this.insert.run(
-            e.envelope.id,
-            e.dedupKey,
-            e.envelope.time,
-            e.receivedAt,
-            e.correlationId,
-            JSON.stringify(e.envelope),
-          );
-          return info.changes === 1 ? 'stored' : 'duplicate';
-        }),
-      );
+      return await this.committer.submit(() => this.appendWithin(events));
     } finally {
       this.pending -= events.length;
     }
+  }
+
+  /**
+   * Appends inside a unit of work already running in the group committer, so another stage's change and
+   * its events commit together (or not at all). Synchronous, like every committer unit.
+   */
+  appendWithin(events: readonly StoredEvent[]): AppendOutcome[] {
+    return events.map((e): AppendOutcome => {
+      const info = this.insert.run(
+        e.envelope.id,
+        e.dedupKey,
+        e.envelope.time,
+        e.receivedAt,
+        e.correlationId,
+        JSON.stringify(e.envelope),
+      );
+      return info.changes === 1 ? 'stored' : 'duplicate';
+    });
   }
 
   async getEvent(id: string): Promise<StoredEvent | undefined> {

@@ -1,6 +1,7 @@
 import { ReboundError } from '../../errors.ts';
 import type { Incident, IncidentAlert, TimelineEntry } from '../../incidents/model.ts';
 import type { IncidentChange, IncidentPage, IncidentQuery, IncidentStore } from '../../incidents/port.ts';
+import type { StoredEvent } from '../../events/envelope.ts';
 import type { Migration, SqliteDatabase } from './database.ts';
 import type { GroupCommitter } from './group-commit.ts';
 import { decodeCursor, encodeCursor } from './pagination.ts';
@@ -91,12 +92,22 @@ interface IncidentRow {
   version: number;
 }
 
+/** Where lifecycle events go: the event log, appended inside the incident change's own transaction. */
+export interface IncidentEventSink {
+  appendWithin(events: readonly StoredEvent[]): unknown;
+}
+
 export class SqliteIncidentStore implements IncidentStore {
   private readonly stmts;
 
   constructor(
     private readonly db: SqliteDatabase,
     private readonly committer: GroupCommitter,
+    private readonly events?: {
+      readonly log: IncidentEventSink;
+      /** Called after a commit that appended events (the bus routes them now rather than at its next poll). */
+      readonly onAppended?: () => void;
+    },
   ) {
     this.stmts = {
       openByKey: db.prepare("SELECT * FROM incidents WHERE correlation_key = ? AND status <> 'resolved'"),
@@ -197,9 +208,14 @@ export class SqliteIncidentStore implements IncidentStore {
   }
 
   async commit(changes: readonly IncidentChange[]): Promise<void> {
+    const announced = changes.some((c) => (c.events?.length ?? 0) > 0);
+    if (announced && !this.events) {
+      throw new ReboundError('INTERNAL', 'incident lifecycle events need an event log; none was given');
+    }
     await this.committer.submit(() => {
       for (const change of changes) this.applyChange(change);
     });
+    if (announced) this.events?.onAppended?.();
   }
 
   async countOpen(): Promise<number> {
@@ -261,6 +277,7 @@ export class SqliteIncidentStore implements IncidentStore {
       );
     }
     for (const eventId of change.eventIds ?? []) this.stmts.recordApplied.run(eventId, i.id);
+    if (change.events?.length) this.events?.log.appendWithin(change.events);
     let seq = (this.stmts.lastSeq.get(i.id) as { seq: number }).seq;
     for (const t of change.timeline) {
       seq += 1;

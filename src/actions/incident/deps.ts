@@ -1,0 +1,35 @@
+import type { Incident, IncidentStatus } from '../../incidents/model.ts';
+import type { IncidentDetail, TimelineNote } from '../../incidents/service.ts';
+import type { RoutingConfig } from '../notify/config.ts';
+import type { ChannelKind, ChannelNotifier } from '../notify/notification.ts';
+import type { RetryOptions } from '../notify/retry.ts';
+import type { TargetRef } from '../types.ts';
+
+/** What the `incident.*` actions need from the incident stage (IncidentService implements it). */
+export interface IncidentOperations {
+  /** The incident with its alerts and timeline; NOT_FOUND when unknown. */
+  get(id: string): Promise<IncidentDetail>;
+  /** Moves the incident through its lifecycle and records why (ILLEGAL_TRANSITION when not allowed). */
+  setStatus(id: string, to: IncidentStatus, note: TimelineNote): Promise<Incident>;
+  /** Appends one timeline entry without changing the status. */
+  record(id: string, note: TimelineNote): Promise<void>;
+}
+
+/** The circuit breaker's input: verified remediation outcomes (GuardedRunner.recordOutcome). */
+export interface OutcomeRecorder {
+  recordOutcome(scope: string | TargetRef, success: boolean): Promise<{ scope: string; state: string }>;
+}
+
+export interface IncidentActionDeps {
+  readonly incidents: IncidentOperations;
+  /** Configured notification channels (createNotifiers); a missing one is reported, never fatal. */
+  readonly notifiers: Partial<Record<ChannelKind, ChannelNotifier>>;
+  /** Severity routing: whom an incident's moves are told to. */
+  readonly routing: RoutingConfig;
+  readonly retry: RetryOptions;
+  readonly breaker: OutcomeRecorder;
+  /** The breaker scope an incident's remediation counts against (its cluster/namespace), if it has one. */
+  readonly scopeOf: (incident: Incident) => TargetRef | undefined;
+  /** `server.publicUrl`, for links to the incident in messages. */
+  readonly publicUrl?: string;
+}

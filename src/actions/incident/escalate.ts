@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { canTransition } from '../../incidents/lifecycle.ts';
+import type { ChannelOutcome } from '../notify/routed.ts';
+import type { ActionDefinition } from '../types.ts';
+import type { IncidentActionDeps } from './deps.ts';
+import { actorOf, describeOutcomes, notificationOf, sendEach } from './message.ts';
+
+export const escalateParams = z
+  .object({
+    incidentId: z.string().min(1),
+    /** Why a human is needed, in one sentence; it heads the page and the Slack message. */
+    reason: z.string().min(1).max(2000),
+    /** Overrides the incident's severity on the page (critical, error, warning, info). */
+    severity: z.string().min(1).max(64).optional(),
+    /**
+     * Count this escalation as a failed remediation for the circuit breaker (default). Runbooks pass false
+     * when nothing was tried: unknown alert, approval timed out, guard rails refused.
+     */
+    remediationFailed: z.boolean().default(true),
+  })
+  .strict();
+export type EscalateParams = z.infer<typeof escalateParams>;
+
+export interface EscalateOutput {
+  readonly incidentId: string;
+  readonly status: string;
+  /** False when the incident had already resolved: nobody is paged for it. */
+  readonly escalated: boolean;
+  readonly notifications: readonly ChannelOutcome[];
+  readonly breaker?: { readonly scope: string; readonly state: string };
+}
+
+/**
+ * `incident.escalate`: hand the incident to a human. Status → `escalated` (timeline entry, `Incident
+ * Escalated` event), PagerDuty trigger with `dedup_key` = incident id, a Slack message, and a failed
+ * outcome for the circuit breaker. Notifications are best effort: they never fail the task.
+ */
+export function escalateAction(deps: IncidentActionDeps): ActionDefinition<EscalateParams, EscalateOutput> {
+  return {
+    name: 'incident.escalate',
+    description: 'Escalate the incident to on-call: status escalated, PagerDuty trigger, Slack message',
+    mutating: false,
+    params: escalateParams,
+    async run(params, ctx) {
+      const actor = actorOf(ctx);
+      let { incident } = await deps.incidents.get(params.incidentId);
+      if (incident.status === 'resolved') {
+        await deps.incidents.record(incident.id, {
+          actor,
+          kind: 'comment',
+          description: `Escalation not sent: the incident already resolved (${params.reason})`,
+        });
+        return {
+          output: { incidentId: incident.id, status: incident.status, escalated: false, notifications: [] },
+          writes: [],
+        };
+      }
+      if (canTransition(incident.status, 'escalated')) {
+        incident = await deps.incidents.setStatus(incident.id, 'escalated', {
+          actor,
+          kind: 'status.changed',
+          description: `Escalated to on-call: ${params.reason}`,
+          data: { reason: params.reason },
+        });
+      }
+      const notification = notificationOf(incident, 'escalated', {
+        description: params.reason,
+        result: `escalated: ${params.reason}`,
+        ...(params.severity ? { severity: params.severity } : {}),
+        publicUrl: deps.publicUrl,
+      });
+      const notifications = await sendEach(
+        deps,
+        [
+          { channel: 'pagerduty', notification },
+          { channel: 'slack', notification },
+        ],
+        ctx,
+      );
+      await deps.incidents.record(incident.id, {
+        actor,
+        kind: 'notification',
+        description: `Escalation: ${describeOutcomes(notifications)}`,
+        data: { event: 'escalated', notifications },
+      });
+      let breaker: EscalateOutput['breaker'];
+      const scope = deps.scopeOf(incident);
+      if (params.remediationFailed && scope) {
+        const view = await deps.breaker.recordOutcome(scope, false);
+        breaker = { scope: view.scope, state: view.state };
+      }
+      return {
+        output: {
+          incidentId: incident.id,
+          status: incident.status,
+          escalated: true,
+          notifications,
+          ...(breaker ? { breaker } : {}),
+        },
+        writes: [],
+      };
+    },
+  };
+}

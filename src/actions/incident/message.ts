@@ -1,0 +1,82 @@
+import { describeError } from '../../errors.ts';
+import { isIntegrationError } from '../../integrations/errors.ts';
+import type { Incident } from '../../incidents/model.ts';
+import type { ChannelOutcome } from '../notify/routed.ts';
+import type { ChannelKind, Notification } from '../notify/notification.ts';
+import { withRetries } from '../notify/retry.ts';
+import type { ActionContext } from '../types.ts';
+import type { IncidentActionDeps } from './deps.ts';
+
+/** The notification for one move of an incident, from what the incident store knows about it. */
+export function notificationOf(
+  incident: Incident,
+  event: Notification['event'],
+  extra: { description?: string; result?: string; severity?: string; publicUrl?: string | undefined },
+): Notification {
+  const link = extra.publicUrl
+    ? { incident: `${extra.publicUrl.replace(/\/$/, '')}/v1/incidents/${encodeURIComponent(incident.id)}` }
+    : {};
+  return {
+    incidentId: incident.id,
+    event,
+    title: incident.title,
+    severity: extra.severity ?? incident.severity,
+    status: incident.status,
+    ...(incident.service ? { service: incident.service } : {}),
+    ...(incident.cluster ? { cluster: incident.cluster } : {}),
+    ...(incident.namespace ? { namespace: incident.namespace } : {}),
+    ...(extra.description ? { description: extra.description.slice(0, 4000) } : {}),
+    labels: { ...incident.labels },
+    links: link,
+    actions: [],
+    ...(extra.result ? { result: extra.result.slice(0, 2000) } : {}),
+    occurredAt: incident.updatedAt,
+  };
+}
+
+/**
+ * Sends each channel its notification (retrying retryable failures), in parallel. Never throws: a
+ * notification failure must not block a remediation or an escalation; the outcomes say what happened.
+ */
+export async function sendEach(
+  deps: IncidentActionDeps,
+  messages: readonly { channel: ChannelKind; notification: Notification }[],
+  ctx: ActionContext,
+): Promise<ChannelOutcome[]> {
+  return Promise.all(
+    messages.map(async ({ channel, notification }): Promise<ChannelOutcome> => {
+      const notifier = deps.notifiers[channel];
+      if (!notifier) {
+        const message = `${channel} is not configured (notify.${channel} in rebound.yaml)`;
+        return { channel, delivered: false, error: { message, retryable: false } };
+      }
+      try {
+        const delivery = await withRetries(notifier, deps.retry).send(notification, {
+          signal: ctx.signal,
+          idempotencyKey: `${ctx.idempotencyKey}/${channel}`,
+        });
+        return { channel, delivered: true, ...(delivery.reference ? { reference: delivery.reference } : {}) };
+      } catch (err) {
+        const retryable = isIntegrationError(err) && err.retryable;
+        return { channel, delivered: false, error: { message: describeError(err), retryable } };
+      }
+    }),
+  );
+}
+
+/** One line per channel for the timeline, e.g. `pagerduty delivered (inc_01…); slack failed: HTTP 500`. */
+export function describeOutcomes(outcomes: readonly ChannelOutcome[]): string {
+  if (outcomes.length === 0) return 'no channel routed';
+  return outcomes
+    .map((o) =>
+      o.delivered
+        ? `${o.channel} delivered${o.reference ? ` (${o.reference})` : ''}`
+        : `${o.channel} not delivered: ${o.error?.message ?? 'unknown error'}`,
+    )
+    .join('; ');
+}
+
+/** Who wrote a timeline entry: the runbook when an execution calls the action. */
+export function actorOf(ctx: ActionContext): string {
+  return ctx.runbook ? `runbook:${ctx.runbook}` : 'rebound';
+}
