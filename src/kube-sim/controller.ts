@@ -9,6 +9,10 @@ import type { K8sObject, ObjectStore } from './store.ts';
  *   (https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#rolling-back-a-deployment);
  * - the newest ReplicaSet takes all replicas at once (rollouts complete on the next sync unless held);
  * - ReplicaSets keep their pod count, placing pods on schedulable nodes (cordoned nodes get none).
+ * With an external pod lifecycle (a kubelet that runs real processes, see kubelet.ts) pods stay Pending until
+ * the kubelet reports them, and old ReplicaSets give up a pod only for each ready pod of the new one
+ * (maxUnavailable 0, surge of the whole count): a new template that never becomes ready stalls the rollout
+ * and the old pods keep serving, as on a real cluster.
  */
 
 export const REVISION = 'deployment.kubernetes.io/revision';
@@ -54,6 +58,23 @@ function canonical(v: Json): Json {
   return v;
 }
 
+const SAFE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** Five characters of the apiserver's generateName alphabet, unique per (ReplicaSet, counter). */
+function podSuffix(rsName: string, counter: number): string {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(`${rsName}/${counter}`)) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  let out = '';
+  for (let i = 0; i < 5; i++) {
+    out += SAFE_ALPHABET[hash % SAFE_ALPHABET.length];
+    hash = Math.floor(hash / SAFE_ALPHABET.length) + counter * 7919 + i;
+  }
+  return out;
+}
+
 /** FNV-1a 32 of the canonical template, encoded with the apiserver's consonant alphabet (SafeEncodeString). */
 export function podTemplateHash(template: Json | undefined): string {
   const text = JSON.stringify(templateIgnoringHash(template));
@@ -66,20 +87,34 @@ export function podTemplateHash(template: Json | undefined): string {
   return [...String(hash)].map((c) => alphabet[c.charCodeAt(0) % alphabet.length]).join('');
 }
 
+/** `instant`: pods are Running and Ready once bound (tests). `external`: a kubelet reports their status. */
+export type PodLifecycle = 'instant' | 'external';
+
 export class Controller {
   private podCounter = 0;
+  private readonly listeners: (() => void)[] = [];
 
   constructor(
     private readonly store: ObjectStore,
     private readonly hooks: RolloutHooks,
+    private readonly lifecycle: PodLifecycle = 'instant',
   ) {}
 
   /** Brings every Deployment, ReplicaSet and pod placement in line with the stored specs. */
   reconcile(): void {
-    for (const dep of this.store.list('deployments')) this.syncDeployment(dep);
-    for (const rs of this.store.list('replicasets')) this.syncReplicaSet(rs);
-    this.schedulePending();
+    // Two passes: a rollout gated on readiness moves on once the first pass made new pods ready.
+    for (let pass = 0; pass < 2; pass++) {
+      for (const dep of this.store.list('deployments')) this.syncDeployment(dep);
+      for (const rs of this.store.list('replicasets')) this.syncReplicaSet(rs);
+      this.schedulePending();
+    }
     for (const dep of this.store.list('deployments')) this.updateDeploymentStatus(dep);
+    for (const listener of this.listeners) listener();
+  }
+
+  /** Called after every reconcile, e.g. by a kubelet that starts and stops processes for pods. */
+  onReconcile(listener: () => void): void {
+    this.listeners.push(listener);
   }
 
   private ownedReplicaSets(dep: K8sObject): K8sObject[] {
@@ -112,9 +147,19 @@ export class Controller {
       };
       current = this.store.update('replicasets', current);
     }
-    for (const rs of owned) {
-      const target = current && rs.metadata.uid === current.metadata.uid ? replicas : 0;
-      this.setReplicaSetReplicas(rs, target, replicas);
+    // Old ReplicaSets keep what the new one cannot yet serve (always 0 with the instant lifecycle).
+    let leftover =
+      this.lifecycle === 'external' && current ? Math.max(0, replicas - this.readyPods(current)) : 0;
+    const newestFirst = [...owned].sort((a, b) => revisionOf(b) - revisionOf(a));
+    for (const rs of newestFirst) {
+      if (current && rs.metadata.uid === current.metadata.uid) {
+        this.setReplicaSetReplicas(rs, replicas, replicas);
+        continue;
+      }
+      const has = this.livePods(rs).length;
+      const keep = Math.min(has, leftover);
+      leftover -= keep;
+      this.setReplicaSetReplicas(rs, keep, replicas);
     }
     if (current) {
       const revision = current.metadata.annotations?.[REVISION] ?? '1';
@@ -168,23 +213,36 @@ export class Controller {
     this.store.update('replicasets', rs);
   }
 
+  private livePods(rs: K8sObject): K8sObject[] {
+    return this.store
+      .list('pods', rs.metadata.namespace)
+      .filter((p) => ownerUid(p) === rs.metadata.uid && p.metadata['deletionTimestamp'] === undefined);
+  }
+
+  private readyPods(rs: K8sObject): number {
+    return this.livePods(rs).filter(isReady).length;
+  }
+
   private syncReplicaSet(rs: K8sObject): void {
     const spec = asObj(rs['spec']);
     const wanted = typeof spec['replicas'] === 'number' ? spec['replicas'] : 1;
-    const live = this.store
-      .list('pods', rs.metadata.namespace)
-      .filter((p) => ownerUid(p) === rs.metadata.uid && p.metadata['deletionTimestamp'] === undefined);
+    const live = this.livePods(rs);
     for (let i = live.length; i < wanted; i++) this.createPod(rs);
     for (const extra of live.slice(wanted).reverse())
       this.store.delete('pods', extra.metadata.namespace, extra.metadata.name);
     const count = Math.min(live.length, wanted) + Math.max(0, wanted - live.length);
     const status = asObj(rs['status']);
-    if (status['replicas'] !== count || status['observedGeneration'] !== rs.metadata.generation) {
+    const ready = this.lifecycle === 'external' ? this.readyPods(rs) : count;
+    if (
+      status['replicas'] !== count ||
+      status['readyReplicas'] !== ready ||
+      status['observedGeneration'] !== rs.metadata.generation
+    ) {
       const fresh = this.store.get('replicasets', rs.metadata.namespace, rs.metadata.name)!;
       fresh['status'] = {
         replicas: count,
-        readyReplicas: count,
-        availableReplicas: count,
+        readyReplicas: ready,
+        availableReplicas: ready,
         observedGeneration: rs.metadata.generation ?? 1,
       };
       this.store.update('replicasets', fresh);
@@ -194,7 +252,9 @@ export class Controller {
   private createPod(rs: K8sObject): void {
     const template = asObj(asObj(rs['spec'])['template']);
     const tmeta = asObj(template['metadata']);
-    const suffix = (++this.podCounter).toString(36).padStart(5, 'x');
+    let suffix = podSuffix(rs.metadata.name, ++this.podCounter);
+    while (this.store.get('pods', rs.metadata.namespace, `${rs.metadata.name}-${suffix}`))
+      suffix = podSuffix(rs.metadata.name, ++this.podCounter);
     this.store.create('pods', {
       metadata: {
         name: `${rs.metadata.name}-${suffix}`,
@@ -224,6 +284,10 @@ export class Controller {
           this.store.list('pods').filter((p) => asObj(p['spec'])['nodeName'] === n.metadata.name).length;
         const node = [...schedulable].sort((a, b) => load(a) - load(b))[0]!;
         pod['spec'] = { ...spec, nodeName: node.metadata.name };
+      }
+      if (this.lifecycle === 'external') {
+        if (pod['spec'] !== spec) this.store.update('pods', pod);
+        continue;
       }
       pod['status'] = {
         phase: 'Running',

@@ -4,3 +4,14 @@ export { selfSignedCertificate } from './tls.ts';
 export { seedDeployment, seedNode, seedConfigMap, setImage } from './fixtures.ts';
 export { podTemplateHash, REVISION, POD_TEMPLATE_HASH } from './controller.ts';
 export type { K8sObject } from './store.ts';
+export {
+  ProcessKubelet,
+  type ContainerCommand,
+  type ContainerSpec,
+  type KubeletEvent,
+  type KubeletOptions,
+  type PodEndpoint,
+} from './kubelet.ts';
+export { SimCluster, freeLoopbackPort, type SimClusterOptions } from './cluster.ts';
+export { kubeStateMetrics } from './state-metrics.ts';
+export type { PodLifecycle } from './controller.ts';

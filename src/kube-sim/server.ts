@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { Controller } from './controller.ts';
+import { Controller, type PodLifecycle } from './controller.ts';
 import { Handlers, type Reply, type Route } from './handlers.ts';
 import type { Json } from './patch.ts';
 import { badRequest, failure, StatusError, type Status } from './status.ts';
@@ -33,6 +33,12 @@ export interface KubeApiDoubleOptions {
   readonly tls?: { readonly key: string; readonly cert: string };
   /** Require `Authorization: Bearer <token>`; anything else gets 401 Unauthorized. */
   readonly token?: string;
+  /** `external` when a kubelet (kubelet.ts) runs the pods and reports their status; `instant` by default. */
+  readonly podLifecycle?: PodLifecycle;
+  /** Text served on `GET /metrics` (not recorded as an API request), e.g. kube-state-metrics series. */
+  readonly metrics?: () => string;
+  /** Listen on this loopback port; 0 (the default) picks a free one. */
+  readonly port?: number;
 }
 
 /**
@@ -58,7 +64,7 @@ export class KubeApiDouble {
 
   constructor(private readonly options: KubeApiDoubleOptions = {}) {
     this.store = new ObjectStore(options.now ?? (() => new Date()));
-    this.controller = new Controller(this.store, this.hooks);
+    this.controller = new Controller(this.store, this.hooks, options.podLifecycle ?? 'instant');
     this.handlers = new Handlers(this.store, this.controller, this.hooks);
   }
 
@@ -68,7 +74,10 @@ export class KubeApiDouble {
       ? createTlsServer(this.options.tls, handler)
       : createServer(handler);
     this.server = server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port ?? 0, '127.0.0.1', resolve);
+    });
     const scheme = this.options.tls ? 'https' : 'http';
     this.url = `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return this.url;
@@ -126,6 +135,16 @@ export class KubeApiDouble {
     this.listeners.push(listener);
   }
 
+  /** Called after every reconcile (each write, through HTTP or directly), for kubelets and exporters. */
+  onReconcile(listener: () => void): void {
+    this.controller.onReconcile(listener);
+  }
+
+  /** Re-runs the controllers, e.g. after a kubelet reported a pod's status. */
+  reconcile(): void {
+    this.controller.reconcile();
+  }
+
   /** Requests other than GET: what changed, or tried to change, the cluster. */
   writes(): RecordedRequest[] {
     return this.requests.filter((r) => r.method !== 'GET');
@@ -162,6 +181,11 @@ export class KubeApiDouble {
   // ---- HTTP ------------------------------------------------------------------------------------------
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.options.metrics && req.method === 'GET' && req.url === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end(this.options.metrics());
+      return;
+    }
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');

@@ -1,0 +1,81 @@
+import type { K8sObject, KubeApiDouble } from '../kube-sim/index.ts';
+import { CHECKOUT_IMAGE } from './checkout-runtime.ts';
+
+/**
+ * The demo's cluster contents: three nodes, the `shop` namespace's checkout Deployment (two replicas that
+ * read degraded mode from the `checkout-flags` ConfigMap through the API, as in deploy/), and a
+ * PodDisruptionBudget so a drain evicts one pod at a time.
+ */
+
+export const SHOP = {
+  namespace: 'shop',
+  deployment: 'checkout',
+  configMap: 'checkout-flags',
+  key: 'degraded_mode',
+};
+export const NODES = ['node-a', 'node-b', 'node-c'] as const;
+export const CHECKOUT_VERSION = '1.4.2';
+
+/** The checkout pod template's container env (a bad deploy changes it). */
+export function checkoutEnv(overrides: Record<string, string> = {}): { name: string; value: string }[] {
+  const env: Record<string, string> = {
+    SERVICE_VERSION: CHECKOUT_VERSION,
+    CONFIGMAP_NAME: SHOP.configMap,
+    CONFIGMAP_KEY: SHOP.key,
+    CONFIG_POLL_INTERVAL_MS: '250',
+    ...overrides,
+  };
+  return Object.entries(env).map(([name, value]) => ({ name, value }));
+}
+
+export function seedShop(api: KubeApiDouble, replicas = 2): void {
+  for (const name of NODES) {
+    api.put('nodes', { metadata: { name, labels: { 'kubernetes.io/hostname': name } }, spec: {} });
+  }
+  api.put('configmaps', {
+    metadata: { name: SHOP.configMap, namespace: SHOP.namespace },
+    data: { [SHOP.key]: 'false' },
+  });
+  api.put('poddisruptionbudgets', {
+    metadata: { name: SHOP.deployment, namespace: SHOP.namespace },
+    spec: { minAvailable: 1, selector: { matchLabels: { app: SHOP.deployment } } },
+  });
+  api.put('deployments', checkoutDeployment(replicas));
+}
+
+function checkoutDeployment(replicas: number): K8sObject {
+  return {
+    metadata: { name: SHOP.deployment, namespace: SHOP.namespace, labels: { app: SHOP.deployment } },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: SHOP.deployment } },
+      template: {
+        metadata: { labels: { app: SHOP.deployment } },
+        spec: {
+          containers: [
+            {
+              name: SHOP.deployment,
+              image: `${CHECKOUT_IMAGE}:${CHECKOUT_VERSION}`,
+              env: checkoutEnv(),
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/**
+ * A bad deploy, as `kubectl set image` + `kubectl set env` would make it: version 1.5.0 ships with a
+ * malformed setting, so every new pod exits on start (CrashLoopBackOff) while the old pods keep serving.
+ */
+export function deployBrokenVersion(api: KubeApiDouble): void {
+  const dep = api.get('deployments', SHOP.namespace, SHOP.deployment)!;
+  const spec = structuredClone(dep['spec']) as {
+    template: { spec: { containers: { image: string; env: { name: string; value: string }[] }[] } };
+  };
+  const container = spec.template.spec.containers[0]!;
+  container.image = `${CHECKOUT_IMAGE}:1.5.0`;
+  container.env = checkoutEnv({ SERVICE_VERSION: '1.5.0', LATENCY_MS: '250ms' });
+  api.put('deployments', { ...dep, spec });
+}
