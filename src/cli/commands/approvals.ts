@@ -25,7 +25,7 @@ const COLUMNS = [
 /** `rebound approvals list|show|snooze`, through the REST API of a running server. */
 export function approvalsCommand(): Command {
   const cmd = new Command('approvals').description(
-    'approvals runbooks wait for (talks to a running server); decide with `rebound approve|deny ID`',
+    'approvals runbooks wait for; decide with `rebound approve|deny ID`',
   );
 
   cmd
