@@ -9,7 +9,10 @@ export const escalateParams = z
   .object({
     incidentId: z.string().min(1),
     /** Why a human is needed, in one sentence; it heads the page and the Slack message. */
-    reason: z.string().min(1).max(2000),
+    reason: z
+      .string()
+      .min(1)
+      .transform((r) => (r.length > 2000 ? r.slice(0, 1999) + '…' : r)),
     /** Overrides the incident's severity on the page (critical, error, warning, info). */
     severity: z.string().min(1).max(64).optional(),
     /**

@@ -8,8 +8,11 @@ export const noteParams = z
   .object({
     incidentId: z.string().min(1),
     description: z.string().min(1).max(4000),
-    /** Also move the incident: a runbook marks `remediating` before it acts and `verifying` before it checks. */
-    status: z.enum(['remediating', 'verifying']).optional(),
+    /**
+     * Also move the incident: a runbook marks `remediating` before it acts, `verifying` before it checks, and
+     * `resolved` when the alerts resolved before it acted (the incident does not auto-resolve under a runbook).
+     */
+    status: z.enum(['remediating', 'verifying', 'resolved']).optional(),
   })
   .strict();
 export type NoteParams = z.infer<typeof noteParams>;

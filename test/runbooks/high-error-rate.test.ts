@@ -1,0 +1,188 @@
+import { afterEach, describe as suite, expect, it } from 'vitest';
+import { eventually } from '../support/http-receiver.ts';
+import {
+  alert,
+  CHECKOUT,
+  clusterWrites,
+  describe,
+  finishedExecution,
+  pages,
+  ROUTING_KEY,
+  slackTexts,
+  startHarness,
+  waitForStatus,
+  type Harness,
+} from './harness.ts';
+
+const ERRORS = { alertname: 'CheckoutHighErrorRatio', severity: 'critical', ...CHECKOUT };
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+async function breakers() {
+  return (await h!.t.app.http.inject({ url: '/v1/automation' })).json().breakers as {
+    scope: string;
+    outcomes: number;
+    successRate?: number;
+  }[];
+}
+
+suite('runbook high-error-rate', () => {
+  it('enables degraded mode, restarts, verifies on the resolved webhook and resolves the incident', async () => {
+    h = await startHarness();
+    await alert(h, ERRORS);
+    const verifying = await waitForStatus(h, 'verifying');
+    const id = verifying.incident.id;
+
+    // What reached the cluster, byte for byte what kubectl would send.
+    const writes = clusterWrites(h);
+    expect(writes).toHaveLength(2);
+    expect(writes[0]).toMatchObject({
+      method: 'PATCH',
+      path: '/api/v1/namespaces/shop/configmaps/checkout-flags',
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { resourceVersion: expect.any(String) }, data: { degraded_mode: 'true' } },
+    });
+    expect(writes[1]).toMatchObject({
+      method: 'PATCH',
+      path: '/apis/apps/v1/namespaces/shop/deployments/checkout',
+      contentType: 'application/strategic-merge-patch+json',
+      body: {
+        spec: {
+          template: {
+            metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': expect.any(String) } },
+          },
+        },
+      },
+    });
+
+    await alert(h, ERRORS, 'resolved');
+    const execution = await finishedExecution(h);
+    expect(execution).toMatchObject({ workflow: 'high-error-rate', status: 'SUCCEEDED' });
+    // One execution per incident open, named after the incident.
+    expect(execution.name).toBe(`runbook_high-error-rate-${id}`);
+    const done = await waitForStatus(h, 'resolved');
+
+    // Critical routes to PagerDuty: paged when Rebound started, and the page resolved when it verified.
+    expect(pages(h)).toEqual([
+      {
+        routing_key: ROUTING_KEY,
+        dedup_key: id,
+        event_action: 'trigger',
+        payload: {
+          summary: '[CRITICAL] CheckoutHighErrorRatio on checkout',
+          source: 'checkout',
+          severity: 'critical',
+          timestamp: expect.any(String),
+          component: 'checkout',
+          group: 'shop',
+          class: 'CheckoutHighErrorRatio',
+          custom_details: {
+            incident: id,
+            event: 'opened',
+            status: 'open',
+            description: 'Rebound is running the high-error-rate runbook: CheckoutHighErrorRatio on checkout',
+            labels: { alertname: 'CheckoutHighErrorRatio', namespace: 'shop', service: 'checkout' },
+          },
+        },
+        client: 'Rebound',
+      },
+      { routing_key: ROUTING_KEY, dedup_key: id, event_action: 'resolve' },
+    ]);
+    expect(slackTexts(h)).toEqual([]);
+
+    const story = describe(done);
+    expect(story).toMatch(/status.changed runbook:high-error-rate: Runbook high-error-rate is remediating/);
+    expect(story).toMatch(/action runbook:high-error-rate: .*config.set/);
+    expect(story).toMatch(/action runbook:high-error-rate: .*k8s.restart/);
+    expect(story).toMatch(/status.changed runbook:high-error-rate: Acted; waiting for the alert to resolve/);
+    expect(story).toMatch(/Remediated: verified: the alert resolved \(webhook\) after degraded mode/);
+    expect(await breakers()).toEqual([
+      expect.objectContaining({ scope: 'prod/shop', outcomes: 1, successRate: 1 }),
+    ]);
+
+    // The lifecycle on the bus: opened, then resolved by the runbook.
+    const types = (await h.t.app.events.listEvents({ limit: 50 })).items
+      .filter((e) => e.envelope.source === 'rebound.incidents')
+      .map((e) => e.envelope['detail-type']);
+    expect(types).toEqual(['Incident Opened', 'Incident Resolved']);
+  });
+
+  it('rolls the flag back and escalates when the alert does not resolve in time', async () => {
+    h = await startHarness({ parameters: { verifyTimeoutSeconds: 1 } });
+    await alert(h, ERRORS);
+    const execution = await finishedExecution(h);
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'Rebound.Escalated' });
+    const view = await waitForStatus(h, 'escalated');
+    const id = view.incident.id;
+
+    // Compensation: the flag this runbook turned on is turned off again.
+    const flagWrites = clusterWrites(h).filter((w) => w.path.endsWith('/configmaps/checkout-flags'));
+    expect(flagWrites.map((w) => (w.body as { data: unknown }).data)).toEqual([
+      { degraded_mode: 'true' },
+      { degraded_mode: 'false' },
+    ]);
+    const [, escalation] = pages(h);
+    expect(escalation).toMatchObject({
+      routing_key: ROUTING_KEY,
+      dedup_key: id,
+      event_action: 'trigger',
+      payload: {
+        summary: '[CRITICAL] CheckoutHighErrorRatio on checkout',
+        severity: 'critical',
+        custom_details: {
+          incident: id,
+          event: 'escalated',
+          status: 'escalated',
+          description: expect.stringMatching(/^remediation failed: Rebound.VerificationFailed/),
+        },
+      },
+    });
+    await eventually(() => h!.slack.requests.length === 1);
+    const [message] = h.slack.jsonBodies() as {
+      text: string;
+      blocks: { type: string; text?: { text: string } }[];
+    }[];
+    expect(message!.text).toBe(
+      ':sos: Escalated to on-call: [CRITICAL] CheckoutHighErrorRatio on checkout — escalated',
+    );
+    expect(JSON.stringify(message!.blocks)).toContain('remediation failed: Rebound.VerificationFailed');
+    expect(describe(view)).toMatch(
+      /status.changed runbook:high-error-rate: Escalated to on-call: remediation failed/,
+    );
+    expect(describe(view)).toMatch(
+      /notification runbook:high-error-rate: Escalation: pagerduty delivered \(.+\); slack delivered/,
+    );
+    // A failed remediation counts against the circuit breaker of its namespace.
+    expect(await breakers()).toEqual([
+      expect.objectContaining({ scope: 'prod/shop', outcomes: 1, successRate: 0 }),
+    ]);
+  });
+
+  it('escalates at once, touching nothing, when guard rails refuse', async () => {
+    h = await startHarness();
+    await alert(h, { ...ERRORS, namespace: 'payments', service: 'ledger', deployment: 'ledger' });
+    const execution = await finishedExecution(h);
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'Rebound.Escalated' });
+    const view = await waitForStatus(h, 'escalated');
+    expect(clusterWrites(h)).toEqual([]);
+    const escalation = pages(h).find(
+      (p) =>
+        (p['payload'] as { custom_details: { event: string } } | undefined)?.custom_details.event ===
+        'escalated',
+    );
+    expect(escalation).toMatchObject({
+      dedup_key: view.incident.id,
+      event_action: 'trigger',
+      payload: { custom_details: { description: expect.stringMatching(/^guard rails refused: .*payments/) } },
+    });
+    expect(describe(view)).toMatch(
+      /guard.verdict guard: config.set on ConfigMap payments\/ledger-flags: refused by allowlist/,
+    );
+    // Nothing was tried, so the breaker has no outcome to count.
+    expect(await breakers()).toEqual([]);
+  });
+});
