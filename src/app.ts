@@ -194,7 +194,8 @@ export function createApp(options: AppOptions): App {
           .catch((err: unknown) =>
             logger.error({ err: String(err), incidentId: entry.incidentId }, 'recording an action failed'),
           ),
-      skip: (name) => name.startsWith('incident.'),
+      // approval.* write their own entries (and their parameters carry the task token).
+      skip: (name) => name.startsWith('incident.') || name.startsWith('approval.'),
     }),
     actions: (name) => (actions.has(name) ? actions.get(name) : undefined),
     store: new SqliteGuardStore(db, committer),

@@ -86,6 +86,16 @@ describe('approvals through the REST API', () => {
     expect(again.json().message).toMatch(/already decided: remediate by user:local via api/);
     expect(again.json().details.approval).toMatchObject({ id: approval.id, decision: 'remediate' });
 
+    // The task token (a capability to resume the execution) stays out of the incident and the approval.
+    const history = (await h.t.app.http.inject({ url: `/v1/executions/${executionId}/history` })).json()
+      .events as { type: string; taskScheduledEventDetails?: { parameters: string } }[];
+    const scheduled = history.find((e) => e.type === 'TaskScheduled')!;
+    const token = JSON.stringify(scheduled).match(/"taskToken\\?":\\?"([^"\\]+)/)?.[1];
+    expect(token).toBeTruthy();
+    const incidentJson = (await h.t.app.http.inject({ url: `/v1/incidents/${incidentId}` })).body;
+    expect(incidentJson).not.toContain(token);
+    expect(JSON.stringify(await h.t.app.approvals.get(approval.id))).not.toContain(token);
+
     const entries = (await timeline(h, incidentId)).map((e) => e.description);
     expect(entries).toContainEqual(expect.stringMatching(new RegExp(`Approval ${approval.id} requested`)));
     expect(entries).toContainEqual(`Approval ${approval.id} decided: remediate now by user:local via api`);
