@@ -134,6 +134,59 @@ describe('approvals through the REST API', () => {
     });
   });
 
+  it('lets exactly one of two simultaneous decisions win', async () => {
+    h = await startHarness(approvalConfig(slack));
+    const { executionId } = await startRunbook(h);
+    const approval = await pendingApproval(h);
+    const [a, b] = await Promise.all([
+      decide(approval.id, { decision: 'remediate' }),
+      decide(approval.id, { decision: 'skip', via: 'dashboard' }),
+    ]);
+    expect([a.statusCode, b.statusCode].sort()).toEqual([200, 409]);
+    const winner = (a.statusCode === 200 ? a : b).json();
+    const done = await finished(h, executionId);
+    expect(done.output?.approval).toMatchObject({ decision: winner.decision, via: winner.via });
+  });
+
+  it('refuses a decision for an execution that no longer waits, and closes the approval saying why', async () => {
+    h = await startHarness(approvalConfig(slack));
+    const { executionId } = await startRunbook(h);
+    const approval = await pendingApproval(h);
+    const stop = await h.t.app.http.inject({
+      method: 'POST',
+      url: `/v1/executions/${executionId}/stop`,
+      payload: { error: 'Operator.Stopped' },
+    });
+    expect(stop.json().status).toBe('ABORTED');
+    const res = await decide(approval.id, { decision: 'remediate' });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().message).toMatch(
+      /is closed \(the execution no longer waits for this approval: .*ABORTED/,
+    );
+    const closed = (await h.t.app.http.inject({ url: `/v1/approvals/${approval.id}` })).json();
+    expect(closed).toMatchObject({ status: 'expired', decision: 'remediate', decidedBy: 'user:local' });
+  });
+
+  it('describes the approval routes and the Approval object in the OpenAPI document', async () => {
+    h = await startHarness(approvalConfig(slack));
+    await startRunbook(h);
+    const approval = await pendingApproval(h);
+    await decide(approval.id, { decision: 'snooze' });
+    const openapi = (await h.t.app.http.inject({ url: '/v1/openapi.json' })).json();
+    expect(Object.keys(openapi.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/approvals',
+        '/v1/approvals/{id}',
+        '/v1/approvals/{id}/decision',
+        '/v1/integrations/slack/interactions',
+      ]),
+    );
+    const schema = openapi.components.schemas.Approval;
+    const decided = (await h.t.app.http.inject({ url: `/v1/approvals/${approval.id}` })).json();
+    for (const key of Object.keys(decided)) expect(schema.properties).toHaveProperty(key);
+    for (const key of schema.required) expect(decided).toHaveProperty(key);
+  });
+
   it('names bad input and unknown approvals, and needs the operator role when tokens are configured', async () => {
     h = await startHarness(approvalConfig(slack, { tokens: true }));
     const operator = { authorization: `Bearer ${OPERATOR_TOKEN}` };
