@@ -46,6 +46,14 @@ import { registerBusRoutes } from './http/routes/bus.ts';
 import { registerEventRoutes } from './http/routes/events.ts';
 import { registerIncidentRoutes } from './http/routes/incidents.ts';
 import { registerOpsRoutes } from './http/routes/ops.ts';
+import { registerAnalyticsRoutes } from './http/routes/analytics.ts';
+import { registerBusStatsRoutes } from './http/routes/bus-stats.ts';
+import { registerDashboardRoutes } from './http/routes/dashboard.ts';
+import { registerExecutionGraphRoutes } from './http/routes/execution-graph.ts';
+import { registerStreamRoutes } from './http/routes/stream.ts';
+import { registerSessionRoutes } from './http/session.ts';
+import { createLiveNotifier } from './live/wire.ts';
+import { SqliteAnalyticsSource } from './store/sqlite/analytics.ts';
 import { registerWebhookRoutes } from './http/routes/webhooks.ts';
 import { createHttpServer } from './http/server.ts';
 import { correlationKey } from './incidents/correlate.ts';
@@ -150,8 +158,9 @@ export function createApp(options: AppOptions): App {
   // Actions behind guard rails, run by the workflow engine.
   const resolvedAlerts = new ResolvedAlertHub();
   // Approvals resume executions through the engine, built below; the closures run only after start.
+  const approvalStore = new SqliteApprovalStore(db, committer);
   const approvals = createApprovals({
-    store: new SqliteApprovalStore(db, committer),
+    store: approvalStore,
     config: config.approvals,
     ...(config.slack ? { slack: config.slack } : {}),
     ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
@@ -217,8 +226,9 @@ export function createApp(options: AppOptions): App {
       logger.error({ err: String(err), what }, 'guard store write failed after acting'),
   });
   const workflowRegistry = new WorkflowRegistry({ knownActions: new Set(actions.list().map((a) => a.name)) });
+  const workflowStore = new SqliteWorkflowStore(db, committer);
   const engine = new Engine({
-    store: new SqliteWorkflowStore(db, committer),
+    store: workflowStore,
     runner: guard,
     registry: workflowRegistry,
     workerId: config.workflows.workerId,
@@ -308,12 +318,30 @@ export function createApp(options: AppOptions): App {
     },
   });
   const { host, port } = splitListen(config.server.listen);
-  const { app: http, apiAuth } = createHttpServer({
+  const {
+    app: http,
+    apiAuth,
+    sessions,
+  } = createHttpServer({
     config: config.server,
     logger,
     metrics,
     loopbackOnly: isLoopbackHost(host),
+    sessionSecret: localSecret(resolve(config.dataDir, 'session.secret')),
   });
+  // Dashboard: live updates from the stores' writes, sessions, analytics, the bundle itself.
+  const live = createLiveNotifier({
+    incidents: incidentStore,
+    workflows: workflowStore,
+    deliveries: deliveryStore,
+    approvals: approvalStore,
+  });
+  registerSessionRoutes(http, sessions);
+  registerStreamRoutes(http, { live });
+  registerAnalyticsRoutes(http, { source: new SqliteAnalyticsSource(db), now });
+  registerBusStatsRoutes(http, { bus, deliveries: deliveryStore, registry: metrics.registry });
+  registerExecutionGraphRoutes(http, { engine });
+  registerDashboardRoutes(http);
   registerWebhookRoutes(http, { receiver, auth: new WebhookAuthenticator(config.server.auth, now), metrics });
   registerIncidentRoutes(http, { incidents });
   registerEventRoutes(http, { events: eventStore });

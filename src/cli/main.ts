@@ -4,6 +4,7 @@ import { readKubeEnvironment } from '../config/cli-env.ts';
 import { VERSION } from '../version.ts';
 import { ApiError } from './client.ts';
 import { actionCommand } from './commands/action.ts';
+import { analyticsCommand } from './commands/analytics.ts';
 import { approvalsCommand, approveCommand, denyCommand } from './commands/approvals.ts';
 import { automationCommand } from './commands/automation.ts';
 import { dlqCommand, reloadCommand, replayCommand } from './commands/bus.ts';
@@ -12,6 +13,7 @@ import { incidentsCommand } from './commands/incidents.ts';
 import { serveCommand } from './commands/serve.ts';
 import { sloCommand } from './commands/slo.ts';
 import { testPatternCommand } from './commands/test-pattern.ts';
+import { tokensCommand } from './commands/tokens.ts';
 import { executionsCommand, taskCommand, workflowCommand, workflowsCommand } from './commands/workflows.ts';
 import { EXIT } from './output.ts';
 
@@ -48,6 +50,8 @@ export function buildProgram(): Command {
     approveCommand(),
     denyCommand(),
     sloCommand(),
+    analyticsCommand(),
+    tokensCommand(),
   ]) {
     program.addCommand(command);
   }

@@ -112,14 +112,23 @@ export class ApiAuthenticator {
     if (this.mode === 'open') return LOCAL_PRINCIPAL;
     const token = bearerToken(header);
     if (!token) throw unauthorized('missing API token: send Authorization: Bearer <token>');
-    const hash = sha256Hex(token);
-    const match = this.tokens.find((t) => constantTimeEqual(t.hash, hash));
-    if (!match) throw unauthorized('API token not accepted');
-    if (ROLE_RANK[match.principal.role] < ROLE_RANK[needed]) {
-      throw new ReboundError('FORBIDDEN', `role ${match.principal.role} may not do this; it needs ${needed}`);
-    }
-    return match.principal;
+    const principal = this.byHash(sha256Hex(token));
+    if (!principal) throw unauthorized('API token not accepted');
+    return authorize(principal, needed);
   }
+
+  /** The principal of the configured token with this SHA-256 (sessions keep the hash, never the token). */
+  byHash(hash: string): Principal | undefined {
+    return this.tokens.find((t) => constantTimeEqual(t.hash, hash))?.principal;
+  }
+}
+
+/** Returns the principal if its role is at least `needed`; throws FORBIDDEN naming both roles otherwise. */
+export function authorize(principal: Principal, needed: Role): Principal {
+  if (ROLE_RANK[principal.role] < ROLE_RANK[needed]) {
+    throw new ReboundError('FORBIDDEN', `role ${principal.role} may not do this; it needs ${needed}`);
+  }
+  return principal;
 }
 
 function single(value: string | string[] | undefined): string | undefined {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -8,6 +9,7 @@ import { ReboundError, isReboundError } from '../errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { CoreMetrics } from '../telemetry/metrics.ts';
 import { ApiAuthenticator, type Principal } from './auth.ts';
+import { SessionAuthenticator } from './session.ts';
 import type { Role, ServerConfig } from './config.ts';
 
 declare module 'fastify' {
@@ -26,10 +28,16 @@ export interface HttpServerDeps {
   readonly logger: Logger;
   readonly metrics: CoreMetrics;
   readonly loopbackOnly: boolean;
+  /** Signs dashboard session cookies; without it a random key is used (sessions end with the process). */
+  readonly sessionSecret?: string;
 }
 
 /** Builds the fastify instance with body parsing, API auth and the error mapping; routes are added after. */
-export function createHttpServer(deps: HttpServerDeps): { app: FastifyInstance; apiAuth: ApiAuthenticator } {
+export function createHttpServer(deps: HttpServerDeps): {
+  app: FastifyInstance;
+  apiAuth: ApiAuthenticator;
+  sessions: SessionAuthenticator;
+} {
   const app = Fastify({
     // Per-request lines at 5,000 requests/s drown everything else; failures are logged by the error handler.
     loggerInstance: deps.logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
@@ -39,6 +47,10 @@ export function createHttpServer(deps: HttpServerDeps): { app: FastifyInstance; 
     ajv: { customOptions: { coerceTypes: false } },
   });
   const apiAuth = new ApiAuthenticator(deps.config.auth, deps.loopbackOnly);
+  const sessions = new SessionAuthenticator(apiAuth, {
+    secret: deps.sessionSecret ?? randomBytes(32).toString('hex'),
+    secureCookies: deps.config.publicUrl?.startsWith('https:') ?? false,
+  });
 
   app.removeAllContentTypeParsers();
   // Keep the raw bytes: webhook signatures are computed over them.
@@ -65,7 +77,8 @@ export function createHttpServer(deps: HttpServerDeps): { app: FastifyInstance; 
 
   app.addHook('onRequest', async (request) => {
     const role = request.routeOptions.config.role;
-    if (role) request.principal = apiAuth.authenticate(request.headers.authorization, role);
+    // A bearer token, else a dashboard session cookie (with its CSRF token on writes), else open mode.
+    if (role) request.principal = sessions.authenticate(request, role);
   });
 
   app.setNotFoundHandler((request, reply) => {
@@ -84,7 +97,7 @@ export function createHttpServer(deps: HttpServerDeps): { app: FastifyInstance; 
     }
     return sendError(reply, mapped);
   });
-  return { app, apiAuth };
+  return { app, apiAuth, sessions };
 }
 
 function mapError(error: unknown): ReboundError {

@@ -1,0 +1,187 @@
+import { fastifyCookie } from '@fastify/cookie';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { ReboundError } from '../errors.ts';
+import { authorize, sha256Hex, type ApiAuthenticator, type Principal } from './auth.ts';
+import type { Role } from './config.ts';
+import { parseInput } from './query.ts';
+
+export const SESSION_COOKIE = 'rebound_session';
+export const CSRF_HEADER = 'x-csrf-token';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export interface SessionOptions {
+  /** Key that signs session cookies (HMAC-SHA256). */
+  readonly secret: string;
+  /** Session lifetime (default 12 h): an on-call shift. */
+  readonly ttlSeconds?: number;
+  /** Adds `Secure` to the cookie: set when the dashboard is reached over https (server.publicUrl). */
+  readonly secureCookies?: boolean;
+  readonly now?: () => Date;
+}
+
+/** What the signed cookie holds: the token's hash (never the token), the CSRF token, the expiry. */
+interface SessionPayload {
+  readonly h: string;
+  readonly c: string;
+  readonly e: number;
+}
+
+/** What `GET /v1/session` answers: how the server authenticates and who the caller is. */
+export interface SessionView {
+  readonly mode: 'open' | 'token';
+  readonly principal: Principal | null;
+  /** Send back as `X-CSRF-Token` on every mutating request made with the session cookie. */
+  readonly csrfToken: string | null;
+}
+
+const signInBody = z.object({ token: z.string().min(1).max(4096) }).strict();
+
+/**
+ * Browser sessions on top of API tokens: signing in with a token sets a signed, httpOnly, SameSite=Strict
+ * cookie that maps to the same principal (and role) as the token; mutating requests made with the cookie
+ * must carry the session's CSRF token in `X-CSRF-Token`. Removing the token from the config ends its
+ * sessions, because the role is looked up again on every request.
+ */
+export class SessionAuthenticator {
+  private readonly signer;
+  private readonly ttlSeconds: number;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly api: ApiAuthenticator,
+    private readonly options: SessionOptions,
+  ) {
+    this.signer = fastifyCookie.signerFactory(options.secret, 'sha256');
+    this.ttlSeconds = options.ttlSeconds ?? 12 * 3600;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  get mode(): 'open' | 'token' {
+    return this.api.mode;
+  }
+
+  /** Authenticates an API request by bearer token, else by session cookie (+ CSRF), else open mode. */
+  authenticate(request: FastifyRequest, needed: Role): Principal {
+    assertSameOrigin(request);
+    if (request.headers.authorization !== undefined || this.api.mode === 'open')
+      return this.api.authenticate(request.headers.authorization, needed);
+    const session = this.read(request);
+    if (!session) return this.api.authenticate(undefined, needed);
+    const principal = this.api.byHash(session.h);
+    if (!principal) throw new ReboundError('UNAUTHORIZED', 'session token no longer accepted; sign in again');
+    if (!SAFE_METHODS.has(request.method)) {
+      const sent = request.headers[CSRF_HEADER];
+      if (typeof sent !== 'string' || !equal(sent, session.c))
+        throw new ReboundError('FORBIDDEN', `missing or wrong ${CSRF_HEADER} header for this session`);
+    }
+    return authorize(principal, needed);
+  }
+
+  /** Signs in with an API token: returns the Set-Cookie value and the session view. */
+  signIn(token: string): { cookie: string; view: SessionView } {
+    const principal = this.api.byHash(sha256Hex(token));
+    if (!principal) throw new ReboundError('UNAUTHORIZED', 'API token not accepted');
+    const payload: SessionPayload = {
+      h: sha256Hex(token),
+      c: randomBytes(24).toString('base64url'),
+      e: Math.floor(this.now().getTime() / 1000) + this.ttlSeconds,
+    };
+    const value = this.signer.sign(Buffer.from(JSON.stringify(payload)).toString('base64url'));
+    return {
+      cookie: this.serialize(value, this.ttlSeconds),
+      view: { mode: 'token', principal, csrfToken: payload.c },
+    };
+  }
+
+  /** The session view for a request (no error when signed out). */
+  view(request: FastifyRequest): SessionView {
+    if (this.api.mode === 'open')
+      return { mode: 'open', principal: this.api.authenticate(undefined, 'viewer'), csrfToken: null };
+    const session = this.read(request);
+    const principal = session ? this.api.byHash(session.h) : undefined;
+    return principal
+      ? { mode: 'token', principal, csrfToken: session!.c }
+      : { mode: 'token', principal: null, csrfToken: null };
+  }
+
+  /** A Set-Cookie value that removes the session cookie. */
+  signOutCookie(): string {
+    return this.serialize('', 0);
+  }
+
+  private serialize(value: string, maxAge: number): string {
+    return fastifyCookie.serialize(SESSION_COOKIE, value, {
+      httpOnly: true,
+      sameSite: 'strict',
+      path: '/',
+      maxAge,
+      secure: this.options.secureCookies ?? false,
+    });
+  }
+
+  private read(request: FastifyRequest): SessionPayload | undefined {
+    const header = request.headers.cookie;
+    if (!header) return undefined;
+    const raw = fastifyCookie.parse(header)[SESSION_COOKIE];
+    if (!raw) return undefined;
+    const unsigned = this.signer.unsign(raw);
+    if (!unsigned.valid || unsigned.value === null) return undefined;
+    try {
+      const payload = JSON.parse(Buffer.from(unsigned.value, 'base64url').toString('utf8')) as SessionPayload;
+      if (typeof payload.h !== 'string' || typeof payload.c !== 'string' || typeof payload.e !== 'number')
+        return undefined;
+      return payload.e * 1000 > this.now().getTime() ? payload : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/**
+ * Browsers send Origin on cross-origin writes: refuse those (a page elsewhere must not drive this API,
+ * even on an open loopback server). Requests without Origin (curl, Alertmanager, the CLI) are unaffected.
+ */
+function assertSameOrigin(request: FastifyRequest): void {
+  if (SAFE_METHODS.has(request.method)) return;
+  const origin = request.headers.origin;
+  if (origin === undefined) return;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    host = '';
+  }
+  if (host !== request.headers.host)
+    throw new ReboundError('FORBIDDEN', `cross-origin request from ${origin} refused`);
+}
+
+function equal(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/** `GET|POST|DELETE /v1/session`: who am I, sign in with an API token, sign out. */
+export function registerSessionRoutes(app: FastifyInstance, sessions: SessionAuthenticator): void {
+  app.get('/v1/session', async (request, reply) => noStore(reply).send(sessions.view(request)));
+
+  app.post('/v1/session', async (request, reply) => {
+    assertSameOrigin(request);
+    const body = parseInput(signInBody, request.body, 'body');
+    if (sessions.mode === 'open') return noStore(reply).send(sessions.view(request));
+    const { cookie, view } = sessions.signIn(body.token);
+    return noStore(reply).header('set-cookie', cookie).send(view);
+  });
+
+  app.delete('/v1/session', async (request, reply) => {
+    assertSameOrigin(request);
+    return noStore(reply).header('set-cookie', sessions.signOutCookie()).code(204).send();
+  });
+}
+
+function noStore(reply: FastifyReply): FastifyReply {
+  return reply.header('cache-control', 'no-store');
+}
