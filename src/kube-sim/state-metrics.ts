@@ -65,14 +65,18 @@ export function kubeStateMetrics(api: KubeApiDouble, kubelet: ProcessKubelet | u
     ),
   );
   const deployments = api.list('deployments');
-  const depGauge = (name: string, help: string, value: (status: Obj, spec: Obj) => number) =>
+  const depGauge = (
+    name: string,
+    help: string,
+    value: (status: Obj, spec: Obj, generation: number) => number,
+  ) =>
     family(
       name,
       'gauge',
       help,
       deployments.map(
         (d) =>
-          `${name}${labels({ namespace: d.metadata.namespace ?? '', deployment: d.metadata.name })} ${value(asObj(d['status']), asObj(d['spec']))}`,
+          `${name}${labels({ namespace: d.metadata.namespace ?? '', deployment: d.metadata.name })} ${value(asObj(d['status']), asObj(d['spec']), d.metadata.generation ?? 1)}`,
       ),
     );
   const num = (v: Json | undefined) => (typeof v === 'number' ? v : 0);

@@ -25,6 +25,9 @@ export const EXTERNAL_METRICS = [
   'kube_pod_container_status_restarts_total',
   'kube_pod_container_status_waiting_reason',
   'kube_pod_status_ready',
+  'kube_node_status_condition',
+  'kube_node_spec_unschedulable',
+  'kube_pod_info',
   'up',
   'ALERTS',
 ];

@@ -1,0 +1,214 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Incident, TimelineEntry } from '../incidents/model.ts';
+import type { ExecutionSummary } from '../workflows/port.ts';
+import type { RecordedRequest } from '../kube-sim/index.ts';
+import { compareWrites, type Scenario } from './scenarios.ts';
+import type { DemoStack } from './stack.ts';
+
+/**
+ * One loop of the demo: inject a scenario's fault, then follow what happens through Rebound's own records
+ * (the incident and its timeline, runbook executions) and the stand-in's API log, until the incident is
+ * resolved or escalated. Every observation becomes a timestamped step; the result carries the measured
+ * durations (fault → firing webhook → first remediation → resolved).
+ */
+
+export type StepKind =
+  | 'fault'
+  | 'alert.firing'
+  | 'incident.opened'
+  | 'runbook.started'
+  | 'approval'
+  | 'remediation'
+  | 'timeline'
+  | 'runbook.finished'
+  | 'incident.resolved'
+  | 'incident.escalated';
+
+export interface Step {
+  readonly at: number;
+  readonly kind: StepKind;
+  readonly text: string;
+}
+
+export interface LoopResult {
+  readonly scenario: string;
+  readonly outcome: 'resolved' | 'escalated' | 'timeout';
+  readonly incident: Incident | undefined;
+  readonly steps: readonly Step[];
+  readonly timeline: readonly TimelineEntry[];
+  readonly executions: readonly ExecutionSummary[];
+  /** Non-GET requests Rebound sent to the stand-in during the loop (dry runs included). */
+  readonly writes: readonly RecordedRequest[];
+  /** Empty when the real writes match the scenario's expectation exactly and in order. */
+  readonly writeProblems: readonly string[];
+  readonly faultAt: number;
+  /** Milliseconds from the fault. */
+  readonly firingAfterMs: number | undefined;
+  readonly firstRemediationAfterMs: number | undefined;
+  readonly resolvedAfterMs: number | undefined;
+}
+
+export interface LoopOptions {
+  readonly onStep?: (step: Step) => void;
+  readonly timeoutMs?: number;
+  /** Approve pending approvals for this incident as the on-call person would (the node runbook asks). */
+  readonly autoApprove?: boolean;
+}
+
+/** Describes a stand-in write for people: `PATCH configmaps/shop/checkout-flags`. */
+export function describeWrite(r: RecordedRequest): string {
+  const parts = r.path.split('/').filter(Boolean);
+  const ns = parts.indexOf('namespaces');
+  const namespace = ns >= 0 ? parts[ns + 1] : undefined;
+  const tail = ns >= 0 ? parts.slice(ns + 2) : parts.slice(2);
+  const [resource, name, sub] = tail;
+  return `${r.method} ${resource}/${namespace ? `${namespace}/` : ''}${name ?? ''}${sub ? `/${sub}` : ''}`;
+}
+
+export async function runLoop(
+  stack: DemoStack,
+  scenario: Scenario,
+  options: LoopOptions = {},
+): Promise<LoopResult> {
+  const app = stack.app!;
+  const steps: Step[] = [];
+  const step = (kind: StepKind, text: string, at = Date.now()) => {
+    const s = { at, kind, text };
+    steps.push(s);
+    options.onStep?.(s);
+  };
+  const requestMark = stack.sim.api.requests.length;
+  const known = new Set((await app.incidents.list({ limit: 50 })).items.map((i) => i.id));
+  const seenExecutions = new Map<string, string>();
+  for (const e of (await app.engine.list({ limit: 50 })).items) seenExecutions.set(e.id, e.status);
+  const approved = new Set<string>();
+
+  stack.fault = {};
+  const faultAt = Date.now();
+  step('fault', await scenario.inject(stack), faultAt);
+
+  let incident: Incident | undefined;
+  let timeline: TimelineEntry[] = [];
+  let timelineSeen = 0;
+  let writesSeen = 0;
+  let firstRemediationAt: number | undefined;
+  const executions = new Map<string, ExecutionSummary>();
+  const deadline = faultAt + (options.timeoutMs ?? 120_000);
+  let outcome: LoopResult['outcome'] = 'timeout';
+
+  while (Date.now() < deadline) {
+    // Writes the stand-in saw (real ones; dry runs are the guard's preflight).
+    const writes = stack.writesSince(requestMark);
+    for (const w of writes.slice(writesSeen)) {
+      if (w.query['dryRun'] !== undefined) continue;
+      firstRemediationAt ??= Date.now();
+      step('remediation', `Kubernetes API ← ${describeWrite(w)}`);
+    }
+    writesSeen = writes.length;
+
+    if (!incident) {
+      const page = await app.incidents.list({ limit: 50 });
+      incident = page.items
+        .filter((i) => !known.has(i.id))
+        .sort((a, b) => (a.openedAt < b.openedAt ? -1 : 1))[0];
+      if (incident) {
+        step('alert.firing', `Alertmanager → Rebound: ${incident.title}`, Date.parse(incident.openedAt));
+        step(
+          'incident.opened',
+          `incident ${incident.id} opened (${incident.severity})`,
+          Date.parse(incident.openedAt),
+        );
+      }
+    }
+    if (incident) {
+      const detail = await app.incidents.get(incident.id);
+      incident = detail.incident;
+      timeline = detail.timeline;
+      for (const entry of timeline.slice(timelineSeen)) {
+        if (entry.kind === 'incident.opened' || entry.kind === 'alert.attached') continue;
+        step('timeline', `${entry.actor}: ${entry.description}`, Date.parse(entry.at));
+      }
+      timelineSeen = timeline.length;
+    }
+
+    for (const e of (await app.engine.list({ limit: 50 })).items) {
+      if (e.startTime < faultAt - 1000) continue;
+      const before = seenExecutions.get(e.id);
+      executions.set(e.id, e);
+      if (before === undefined)
+        step('runbook.started', `runbook ${e.machineName} started (${e.name})`, e.startTime);
+      if (before !== e.status && e.status !== 'RUNNING')
+        step('runbook.finished', `runbook ${e.machineName} ${e.status}${e.error ? ` (${e.error})` : ''}`);
+      seenExecutions.set(e.id, e.status);
+    }
+
+    if (options.autoApprove && incident) await approvePending(stack, incident.id, approved, step);
+
+    if (incident?.status === 'resolved') {
+      step('incident.resolved', `incident ${incident.id} resolved`, Date.parse(incident.resolvedAt ?? ''));
+      outcome = 'resolved';
+      break;
+    }
+    if (incident?.status === 'escalated') {
+      const running = [...executions.values()].some((e) => e.status === 'RUNNING');
+      if (!running) {
+        step(
+          'incident.escalated',
+          `incident ${incident.id} escalated to a human`,
+          Date.parse(incident.escalatedAt ?? ''),
+        );
+        outcome = 'escalated';
+        break;
+      }
+    }
+    await sleep(100);
+  }
+  // Let an action that was already on the wire be recorded, so the write comparison is complete.
+  await sleep(200);
+  const writes = stack.writesSince(requestMark);
+  const resolvedAt = incident?.resolvedAt ? Date.parse(incident.resolvedAt) : undefined;
+  return {
+    scenario: scenario.name,
+    outcome,
+    incident,
+    steps,
+    timeline,
+    executions: [...executions.values()],
+    writes,
+    writeProblems: compareWrites(writes, scenario.expectedWrites(stack.fault)),
+    faultAt,
+    firingAfterMs: incident ? Date.parse(incident.openedAt) - faultAt : undefined,
+    firstRemediationAfterMs: firstRemediationAt === undefined ? undefined : firstRemediationAt - faultAt,
+    resolvedAfterMs: outcome === 'resolved' && resolvedAt !== undefined ? resolvedAt - faultAt : undefined,
+  };
+}
+
+interface ApprovalView {
+  id: string;
+  incidentId: string;
+  runbook: string;
+  summary: string;
+}
+
+/** Approves this incident's pending approvals through the REST API, as the on-call person would. */
+async function approvePending(
+  stack: DemoStack,
+  incidentId: string,
+  done: Set<string>,
+  step: (kind: StepKind, text: string) => void,
+): Promise<void> {
+  const app = stack.app!;
+  const res = await app.http.inject({ url: '/v1/approvals?status=pending' });
+  if (res.statusCode !== 200) return;
+  const items = (res.json() as { items?: ApprovalView[] }).items ?? [];
+  for (const a of items.filter((x) => x.incidentId === incidentId && !done.has(x.id))) {
+    done.add(a.id);
+    step('approval', `approval requested by ${a.runbook}: ${a.summary}`);
+    const decision = await app.http.inject({
+      method: 'POST',
+      url: `/v1/approvals/${encodeURIComponent(a.id)}/decision`,
+      payload: { decision: 'remediate' },
+    });
+    step('approval', `on-call approved (demo, POST /v1/approvals/${a.id}/decision → ${decision.statusCode})`);
+  }
+}

@@ -1,0 +1,235 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createApp, type App } from '../app.ts';
+import { parseConfig } from '../config/load.ts';
+import type { ConfigInput } from '../config/schema.ts';
+import {
+  freeLoopbackPort,
+  SimCluster,
+  writeKubeconfig,
+  type KubeletEvent,
+  type PodEndpoint,
+  type RecordedRequest,
+} from '../kube-sim/index.ts';
+import { checkoutRuntime, prepareCheckout } from './checkout-runtime.ts';
+import { demoConfig } from './config.ts';
+import {
+  findBinaries,
+  preparePrometheus,
+  startAlertmanagers,
+  startPrometheus,
+  type Binaries,
+  type Daemon,
+} from './monitoring.ts';
+import type { FaultContext } from './scenarios.ts';
+import { seedShop, SHOP } from './shop.ts';
+import { Traffic } from './traffic.ts';
+
+/**
+ * Everything the demo runs, on loopback in one directory: the Kubernetes stand-in with the checkout pods as
+ * processes, real Prometheus and Alertmanager (one, or an HA pair gossiping on loopback), Rebound itself
+ * (the composition root, in this process) with the runbooks directory given, and a traffic generator.
+ * Started in dependency order and stopped in reverse; `stop()` leaves no process behind.
+ */
+
+export interface DemoStackOptions {
+  readonly dir: string;
+  readonly runbooksDir: string;
+  readonly binaries?: Binaries;
+  /** 2 runs an Alertmanager HA pair; both post every notification to Rebound. */
+  readonly alertmanagers?: number;
+  readonly pagerdutyUrl?: string;
+  readonly configOverrides?: Partial<ConfigInput>;
+  readonly reboundPort?: number;
+  /** Progress lines while starting ("starting Prometheus ..."). */
+  readonly onProgress?: (line: string) => void;
+  readonly onKubeletEvent?: (event: KubeletEvent) => void;
+  /** Every request to the stand-in's API that is not a GET (Rebound's writes, dry runs included). */
+  readonly onWrite?: (request: RecordedRequest) => void;
+}
+
+export const WEBHOOK_TOKEN = 'rebound-demo-webhook-token';
+
+export class DemoStack {
+  private cluster: SimCluster | undefined;
+  app: App | undefined;
+  prometheus: Daemon | undefined;
+  alertmanagers: Daemon[] = [];
+  readonly traffic: Traffic;
+  reboundUrl = '';
+  /** What the last injected fault touched (the node scenario records its node here). */
+  fault: FaultContext = {};
+  private readonly ports: Promise<{
+    rebound: number;
+    sim: number;
+    prometheus: number;
+    alertmanagers: number[];
+    gossip: number[];
+  }>;
+  private stopped = false;
+
+  constructor(private readonly options: DemoStackOptions) {
+    const count = options.alertmanagers ?? 1;
+    this.ports = (async () => {
+      const take = async (n: number) => {
+        const out: number[] = [];
+        for (let i = 0; i < n; i++) out.push(await freeLoopbackPort());
+        return out;
+      };
+      const [rebound, sim, prometheus] = await take(3);
+      return {
+        rebound: options.reboundPort ?? rebound!,
+        sim: sim!,
+        prometheus: prometheus!,
+        alertmanagers: await take(count),
+        gossip: await take(count),
+      };
+    })();
+    this.traffic = new Traffic(() => this.checkoutPods());
+  }
+
+  /** The Kubernetes stand-in (exists once start() has begun). */
+  get sim(): SimCluster {
+    if (!this.cluster) throw new Error('the demo stack has not been started');
+    return this.cluster;
+  }
+
+  /** Ready checkout pods (the Service's endpoints). */
+  checkoutPods(): PodEndpoint[] {
+    return this.sim.endpoints(SHOP.namespace, SHOP.deployment);
+  }
+
+  /** A node that runs a ready checkout pod (the node scenario takes it down). */
+  nodeWithCheckoutPod(): string {
+    const node = this.checkoutPods().find((p) => p.node)?.node;
+    if (!node) throw new Error('no checkout pod is running on a node');
+    return node;
+  }
+
+  /** Writes Rebound made to the stand-in since `since` (an index into its request log). */
+  writesSince(since: number): RecordedRequest[] {
+    return this.sim.api.requests.slice(since).filter((r) => r.method !== 'GET');
+  }
+
+  async start(): Promise<void> {
+    const { dir } = this.options;
+    const progress = this.options.onProgress ?? (() => undefined);
+    const binaries = this.options.binaries ?? findBinaries();
+    if (!binaries) throw new Error('Prometheus and Alertmanager are not installed');
+    await mkdir(dir, { recursive: true });
+    const ports = await this.ports;
+    const host = (port: number) => `127.0.0.1:${port}`;
+
+    progress('bundling the checkout service');
+    const nodeArgs = await prepareCheckout(dir);
+    const targets = await preparePrometheus({
+      dir,
+      alertmanagers: ports.alertmanagers.map(host),
+      kubeStateMetrics: host(ports.sim),
+      rebound: host(ports.rebound),
+    });
+    const sim = new SimCluster({
+      runtime: checkoutRuntime(nodeArgs, process.execPath),
+      logDir: dir,
+      targetsFile: targets,
+      scrapeDeployments: [SHOP.deployment],
+      port: ports.sim,
+      ...(this.options.onKubeletEvent ? { onEvent: this.options.onKubeletEvent } : {}),
+    });
+    this.cluster = sim;
+    if (this.options.onWrite) {
+      const onWrite = this.options.onWrite;
+      sim.api.onRequest((r) => {
+        if (r.method !== 'GET') onWrite(r);
+      });
+    }
+
+    progress('starting the Kubernetes stand-in with the checkout Deployment (2 pods as processes)');
+    await sim.start();
+    seedShop(sim.api);
+    await this.until('two checkout pods ready', () => this.checkoutPods().length >= 2, 60_000);
+
+    progress('starting Rebound');
+    const kubeconfig = await writeKubeconfig(dir, sim.url, 'demo');
+    const config = demoConfig({
+      dir,
+      port: ports.rebound,
+      kubeconfig,
+      runbooksDir: this.options.runbooksDir,
+      prometheusUrl: `http://${host(ports.prometheus)}`,
+      alertmanagerUrl: `http://${host(ports.alertmanagers[0]!)}`,
+      webhookToken: WEBHOOK_TOKEN,
+      ...(this.options.pagerdutyUrl ? { pagerdutyUrl: this.options.pagerdutyUrl } : {}),
+      ...(this.options.configOverrides ? { overrides: this.options.configOverrides } : {}),
+    });
+    this.app = createApp({
+      config: parseConfig(config),
+      logDestination: createWriteStream(join(dir, 'rebound.log')),
+    });
+    this.reboundUrl = (await this.app.start()).url;
+    this.traffic.start();
+
+    progress('starting Prometheus (scrape and evaluate every second)');
+    this.prometheus = await startPrometheus({
+      bin: binaries.prometheus,
+      dir,
+      port: ports.prometheus,
+    });
+    // Alerts that fire before the first scrapes (nothing discovered yet) must never reach Rebound: start
+    // Alertmanager only once every checkout pod is scraped and nothing fires.
+    await this.until(
+      'Prometheus to scrape the checkout pods',
+      async () =>
+        (await this.query('count(up{job="checkout"} == 1)')) >= 2 &&
+        (await this.query('count(up{job="kube-state-metrics"} == 1)')) >= 1 &&
+        (await this.query('count(ALERTS{alertstate="firing"}) or vector(0)')) === 0,
+      90_000,
+    );
+    const count = ports.alertmanagers.length;
+    progress(count > 1 ? `starting ${count} Alertmanagers (an HA cluster)` : 'starting Alertmanager');
+    this.alertmanagers = await startAlertmanagers({
+      bin: binaries.alertmanager,
+      dir,
+      ports: ports.alertmanagers,
+      clusterPorts: ports.gossip,
+      webhookUrl: `${this.reboundUrl}/v1/webhooks/alertmanager`,
+      token: WEBHOOK_TOKEN,
+    });
+  }
+
+  /** The value of a PromQL expression returning one sample (NaN when empty). */
+  async query(expr: string): Promise<number> {
+    if (!this.prometheus) return NaN;
+    try {
+      const res = await fetch(`${this.prometheus.url}/api/v1/query?query=${encodeURIComponent(expr)}`);
+      const body = (await res.json()) as { data?: { result?: { value: [number, string] }[] } };
+      const first = body.data?.result?.[0];
+      return first ? Number(first.value[1]) : NaN;
+    } catch {
+      return NaN;
+    }
+  }
+
+  /** Polls until `probe` holds, or fails naming what it waited for. */
+  async until(what: string, probe: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await probe())) {
+      if (this.stopped) throw new Error(`stopped while waiting for ${what}`);
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+      await sleep(100);
+    }
+  }
+
+  /** Stops everything in reverse order of start; safe to call twice. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.traffic.stop();
+    await Promise.allSettled(this.alertmanagers.map((am) => am.stop()));
+    await this.prometheus?.stop();
+    await this.app?.stop();
+    await this.cluster?.stop();
+  }
+}
