@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HttpRecorder } from '../support/receivers/http-recorder.ts';
-import { startSlackReceiver } from '../support/receivers/slack.ts';
+import { slackAnswers, startSlackReceiver } from '../support/receivers/slack.ts';
 import { eventually } from '../support/http-receiver.ts';
 import {
   approvalConfig,
@@ -132,6 +132,21 @@ describe('approvals through the REST API', () => {
       result: 'skipped',
       approval: { decision: 'skip', via: 'dashboard' },
     });
+  });
+
+  it('still waits for a decision when Slack refuses the request, and says so on the timeline', async () => {
+    h = await startHarness(approvalConfig(slack));
+    slack.script(slackAnswers.noService);
+    const { incidentId, executionId } = await startRunbook(h);
+    const approval = await pendingApproval(h);
+    await eventually(async () =>
+      (await timeline(h!, incidentId)).some((e) => /could not be posted to Slack/.test(e.description)),
+    );
+    const entry = (await timeline(h, incidentId)).find((e) => /could not be posted/.test(e.description))!;
+    expect(entry.description).toMatch(/HTTP 404 no_service.*rebound approve apr-/);
+    expect(entry.description).not.toContain(slack.url);
+    expect((await decide(approval.id, { decision: 'remediate' })).statusCode).toBe(200);
+    expect((await finished(h, executionId)).output).toMatchObject({ result: 'restarted' });
   });
 
   it('lets exactly one of two simultaneous decisions win', async () => {
