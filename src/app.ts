@@ -184,6 +184,9 @@ export function createApp(options: AppOptions): App {
       retry: { attempts: config.notify.attempts },
       breaker: { recordOutcome: (scope, success) => guard.recordOutcome(scope, success) },
       scopeOf: incidentTarget((labels) => clusters.select(undefined, labels)),
+      isShadow: (runbook) =>
+        guardMode.config.shadow.global ||
+        (runbook !== undefined && guardMode.config.shadow.runbooks.includes(runbook)),
       ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
     }),
     ...approvalActions(approvals.service),
@@ -341,7 +344,13 @@ export function createApp(options: AppOptions): App {
   registerAnalyticsRoutes(http, { source: new SqliteAnalyticsSource(db), now });
   registerBusStatsRoutes(http, { bus, deliveries: deliveryStore, registry: metrics.registry });
   registerExecutionGraphRoutes(http, { engine });
-  registerDashboardRoutes(http);
+  registerDashboardRoutes(http, {
+    version: VERSION,
+    links: {
+      ...(config.verify.prometheus ? { prometheus: config.verify.prometheus.url } : {}),
+      ...(config.verify.alertmanager ? { alertmanager: config.verify.alertmanager.url } : {}),
+    },
+  });
   registerWebhookRoutes(http, { receiver, auth: new WebhookAuthenticator(config.server.auth, now), metrics });
   registerIncidentRoutes(http, { incidents });
   registerEventRoutes(http, { events: eventStore });

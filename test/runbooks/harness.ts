@@ -55,10 +55,11 @@ export interface HarnessOptions {
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const api = new KubeApiDouble();
   await api.start();
+  // Nodes first, so the controller places the Deployments' pods on them.
+  for (const node of ['node-a', 'node-b', 'node-c']) seedNode(api, node);
   seedDeployment(api, { namespace: 'shop', name: 'checkout', replicas: 2 });
   seedDeployment(api, { namespace: 'payments', name: 'ledger', replicas: 2 });
   seedConfigMap(api, 'shop', 'checkout-flags', { degraded_mode: 'false' });
-  for (const node of ['node-a', 'node-b', 'node-c']) seedNode(api, node);
   const slack = await startSlackReceiver();
   const pagerduty = await startPagerDutyReceiver();
   const dir = tempDir('rebound-runbooks-').path;

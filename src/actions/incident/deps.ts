@@ -30,6 +30,11 @@ export interface IncidentActionDeps {
   readonly breaker: OutcomeRecorder;
   /** The breaker scope an incident's remediation counts against (its cluster/namespace), if it has one. */
   readonly scopeOf: (incident: Incident) => TargetRef | undefined;
+  /**
+   * Whether a runbook's mutating actions run in shadow mode (guard.shadow, or shadow by default): its
+   * outcomes then say nothing about remediation and are kept from the circuit breaker.
+   */
+  readonly isShadow: (runbook: string | undefined) => boolean;
   /** `server.publicUrl`, for links to the incident in messages. */
   readonly publicUrl?: string;
 }

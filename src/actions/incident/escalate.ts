@@ -88,7 +88,7 @@ export function escalateAction(deps: IncidentActionDeps): ActionDefinition<Escal
       });
       let breaker: EscalateOutput['breaker'];
       const scope = deps.scopeOf(incident);
-      if (params.remediationFailed && scope) {
+      if (params.remediationFailed && !deps.isShadow(ctx.runbook) && scope) {
         const view = await deps.breaker.recordOutcome(scope, false);
         breaker = { scope: view.scope, state: view.state };
       }

@@ -55,7 +55,7 @@ export function incidentNotifyAction(
       await deps.incidents.record(incident.id, {
         actor: actorOf(ctx),
         kind: 'notification',
-        description: `Notified (${params.event}): ${describeOutcomes(notifications)}`,
+        description: `Notified (${params.event}): ${describeOutcomes(notifications)}${params.description ? ` — ${params.description}` : ''}`,
         data: { event: params.event, notifications },
       });
       return {

@@ -39,17 +39,21 @@ export function remediatedAction(
     params: remediatedParams,
     async run(params, ctx) {
       const actor = actorOf(ctx);
+      const shadow = deps.isShadow(ctx.runbook);
+      const summary = shadow
+        ? `${params.summary} (shadow mode: nothing was sent, so the alert resolved without Rebound)`
+        : params.summary;
       let { incident } = await deps.incidents.get(params.incidentId);
       if (incident.status !== 'resolved' && canTransition(incident.status, 'resolved')) {
         incident = await deps.incidents.setStatus(incident.id, 'resolved', {
           actor,
           kind: 'status.changed',
-          description: `Remediated: ${params.summary}`,
+          description: `Remediated: ${summary}`,
         });
       }
       const route = routeBySeverity(incident.severity, deps.routing);
       const notification = notificationOf(incident, 'remediated', {
-        result: params.summary,
+        result: summary,
         publicUrl: deps.publicUrl,
       });
       const notifications = await sendEach(
@@ -70,7 +74,7 @@ export function remediatedAction(
       });
       let breaker: RemediatedOutput['breaker'];
       const scope = deps.scopeOf(incident);
-      if (params.remediationSucceeded && scope) {
+      if (params.remediationSucceeded && !shadow && scope) {
         const view = await deps.breaker.recordOutcome(scope, true);
         breaker = { scope: view.scope, state: view.state };
       }

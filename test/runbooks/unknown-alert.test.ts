@@ -1,0 +1,101 @@
+import { afterEach, describe as suite, expect, it } from 'vitest';
+import { eventually } from '../support/http-receiver.ts';
+import {
+  alert,
+  clusterWrites,
+  describe,
+  finishedExecution,
+  pages,
+  ROUTING_KEY,
+  slackTexts,
+  startHarness,
+  waitForStatus,
+  type Harness,
+} from './harness.ts';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+suite('runbook unknown-alert (no runbook matches)', () => {
+  it('records, notifies and escalates at once without acting', async () => {
+    h = await startHarness();
+    await alert(h, {
+      alertname: 'MysteryQueueBacklog',
+      severity: 'warning',
+      namespace: 'shop',
+      service: 'orders',
+    });
+    const execution = await finishedExecution(h);
+    expect(execution).toMatchObject({ workflow: 'unknown-alert', status: 'SUCCEEDED' });
+    const view = await waitForStatus(h, 'escalated');
+    const id = view.incident.id;
+    expect(clusterWrites(h)).toEqual([]);
+    expect(pages(h)).toEqual([
+      {
+        routing_key: ROUTING_KEY,
+        dedup_key: id,
+        event_action: 'trigger',
+        payload: {
+          summary: '[WARNING] MysteryQueueBacklog on orders',
+          source: 'orders',
+          severity: 'warning',
+          timestamp: expect.any(String),
+          component: 'orders',
+          group: 'shop',
+          class: 'MysteryQueueBacklog',
+          custom_details: {
+            incident: id,
+            event: 'escalated',
+            status: 'escalated',
+            description: 'no runbook matches alert MysteryQueueBacklog: a human decides',
+            result: 'escalated: no runbook matches alert MysteryQueueBacklog: a human decides',
+            labels: { alertname: 'MysteryQueueBacklog', namespace: 'shop', service: 'orders' },
+          },
+        },
+        client: 'Rebound',
+      },
+    ]);
+    await eventually(() => slackTexts(h!).length === 2);
+    expect(slackTexts(h)).toEqual([
+      ':rotating_light: Incident opened: [WARNING] MysteryQueueBacklog on orders — open',
+      ':sos: Escalated to on-call: [WARNING] MysteryQueueBacklog on orders — escalated',
+    ]);
+    const story = describe(view);
+    expect(story).toMatch(/comment runbook:unknown-alert: No runbook matches alert MysteryQueueBacklog/);
+    expect(story).toMatch(/status.changed runbook:unknown-alert: Escalated to on-call: no runbook matches/);
+    // Nothing was tried: no breaker outcome.
+    expect((await h.t.app.http.inject({ url: '/v1/automation' })).json().breakers).toEqual([]);
+  });
+
+  it('pages nobody for a low-severity unknown alert: Slack only', async () => {
+    h = await startHarness();
+    await alert(h, { alertname: 'DiskAlmostFull', severity: 'low', instance: 'db-1' });
+    expect(await finishedExecution(h)).toMatchObject({ workflow: 'unknown-alert', status: 'SUCCEEDED' });
+    const view = await waitForStatus(h, 'open');
+    expect(pages(h)).toEqual([]);
+    expect(slackTexts(h)).toEqual([
+      ':rotating_light: Incident opened: [INFO] DiskAlmostFull on something — open',
+    ]);
+    expect(describe(view)).toMatch(/nobody is paged at this severity/);
+  });
+
+  it('still escalates when notifications fail: a failed channel never blocks the runbook', async () => {
+    h = await startHarness();
+    h.pagerduty.script({ status: 500, body: { status: 'error' } });
+    h.slack.script({ status: 500, body: 'internal_error' }, { status: 500, body: 'internal_error' });
+    await alert(h, {
+      alertname: 'MysteryQueueBacklog',
+      severity: 'warning',
+      namespace: 'shop',
+      service: 'orders',
+    });
+    expect(await finishedExecution(h)).toMatchObject({ status: 'SUCCEEDED' });
+    const view = await waitForStatus(h, 'escalated');
+    expect(describe(view)).toMatch(
+      /Escalation: pagerduty not delivered: .*500.*; slack not delivered: .*500/,
+    );
+  });
+});
