@@ -59,7 +59,7 @@ describe('approval time-outs and restarts', () => {
     expect(entries).toContainEqual(
       expect.stringMatching(/expired: no decision within 900s.*Approval\.TimedOut/),
     );
-    await eventually(() => slack.requests.length === 2);
+    await eventually(() => slack.requests.length === 2, 30_000);
     expect(JSON.parse(slack.requests[1]!.body).text).toMatch(/expired.*Rebound will escalate/);
   });
 
@@ -69,7 +69,12 @@ describe('approval time-outs and restarts', () => {
     h = await startHarness(config, clock);
     const { incidentId, executionId } = await startRunbook(h);
     const before = await pendingApproval(h);
-    await eventually(() => slack.requests.length === 1);
+    // The task is submitted once its action returned, i.e. after the post to Slack was recorded as done.
+    await eventually(async () => {
+      const history = (await h!.t.app.http.inject({ url: `/v1/executions/${executionId}/history` })).json();
+      return (history.events as { type: string }[]).some((e) => e.type === 'TaskSubmitted');
+    });
+    expect(slack.requests).toHaveLength(1);
     const dir = h.t.dir;
     await h.t.app.stop();
 

@@ -84,6 +84,8 @@ export function approvalConfig(slack: HttpRecorder, options: { tokens?: boolean 
       allowedUsers: [APPROVER],
       approvalWebhookUrl: `${slack.url}/services/APPROVALS`,
       responseUrlPrefixes: [`${slack.url}/actions/`],
+      // Generous: a loaded CI machine must not turn a slow local receiver into a failed post.
+      timeoutMs: 30_000,
     },
     bus: {
       rules: [
