@@ -36,6 +36,11 @@ need amtool prometheus-alertmanager
 need prometheus-alertmanager prometheus-alertmanager
 # <<< monitoring assets
 
+# >>> dashboard (issue 8): Debian's Chromium for the browser tests (playwright-core drives it; never a
+# downloaded browser).
+need /usr/bin/chromium chromium
+# <<< dashboard
+
 if [ "$failed" != 0 ]; then
   if [ "${CI:-}" = true ]; then
     log "a component the suite needs is missing (see above); under CI this is a failure"

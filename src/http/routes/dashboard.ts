@@ -36,6 +36,9 @@ const SECURITY_HEADERS: Record<string, string> = {
 export interface DashboardRouteDeps {
   /** The built bundle (index.html + assets/); default dist/web in the repository. */
   readonly bundleDir?: string;
+  /** Where links on incident pages point: the Prometheus and Alertmanager UIs (from `verify.*.url`). */
+  readonly links?: { readonly prometheus?: string; readonly alertmanager?: string };
+  readonly version?: string;
 }
 
 /** Client-side routes: a reload or a shared link on any of them gets the page, which then routes itself. */
@@ -59,6 +62,11 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardRou
     for (const [name, value] of Object.entries(SECURITY_HEADERS))
       if (!reply.hasHeader(name)) reply.header(name, value);
   });
+
+  app.get('/v1/dashboard', { config: { role: 'viewer' } }, async () => ({
+    version: deps.version ?? null,
+    links: deps.links ?? {},
+  }));
 
   const root = deps.bundleDir ?? DEFAULT_BUNDLE_DIR;
   if (!existsSync(join(root, 'index.html'))) {

@@ -1,0 +1,130 @@
+/**
+ * The API's shapes. Incident, approval and analytics types come straight from the server's model files (type
+ * imports only: nothing of the server is bundled); the rest mirror the REST views.
+ */
+export type {
+  Incident,
+  IncidentAlert,
+  IncidentStatus,
+  Severity,
+  TimelineEntry,
+} from '../../src/incidents/model.ts';
+export type { Approval } from '../../src/approvals/model.ts';
+export type { AnalyticsReport, Effectiveness, Series } from '../../src/incidents/analytics.ts';
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export interface Execution {
+  readonly executionId: string;
+  readonly name: string;
+  readonly workflow: string;
+  readonly status: ExecutionStatus;
+  readonly startDate: string;
+  readonly stopDate?: string;
+  readonly input?: unknown;
+  readonly output?: unknown;
+  readonly error?: string;
+  readonly cause?: string;
+  readonly correlationId?: string;
+  readonly redriveCount: number;
+}
+
+export interface HistoryEvent {
+  readonly id: number;
+  readonly previousEventId: number;
+  readonly timestamp: string;
+  readonly type: string;
+  readonly [details: string]: unknown;
+}
+
+/** The parts of an ASL definition the graph draws. */
+export interface AslState {
+  readonly Type: string;
+  readonly Next?: string;
+  readonly End?: boolean;
+  readonly Default?: string;
+  readonly Choices?: readonly { readonly Next: string }[];
+  readonly Catch?: readonly { readonly Next: string; readonly ErrorEquals: readonly string[] }[];
+  readonly Resource?: string;
+  readonly Comment?: string;
+}
+
+export interface AslDefinition {
+  readonly StartAt: string;
+  readonly States: Readonly<Record<string, AslState>>;
+  readonly Comment?: string;
+}
+
+export interface TargetStats {
+  readonly name: string;
+  readonly kind: string;
+  readonly delivered: number;
+  readonly failed: number;
+  readonly retried: number;
+  readonly deadLettered: number;
+  readonly queueDepth: number;
+  readonly dlqDepth: number;
+}
+
+export interface RuleStats {
+  readonly name: string;
+  readonly description: string | null;
+  readonly enabled: boolean;
+  readonly matched: number;
+  readonly targets: readonly TargetStats[];
+}
+
+export interface DeadLetter {
+  readonly id: number;
+  readonly eventId: string;
+  readonly target: string;
+  readonly rule: string;
+  readonly attempts: number;
+  readonly error: string;
+  readonly failedAt: string;
+  readonly event: { readonly envelope: { readonly 'detail-type': string; readonly source: string } } | null;
+}
+
+export interface ReplayProgress {
+  readonly id: string;
+  readonly state: 'running' | 'completed' | 'failed';
+  readonly total: number;
+  readonly scanned: number;
+  readonly matched: number;
+  readonly deliveries: number;
+  readonly dryRun: boolean;
+  readonly error?: string;
+}
+
+export interface AutomationStatus {
+  readonly mode?: string;
+  readonly shadow: { readonly global: boolean; readonly runbooks: readonly string[] };
+  readonly pauses: readonly {
+    readonly id: string;
+    readonly match: Readonly<Record<string, string>>;
+    readonly reason: string;
+    readonly createdAt: string;
+    readonly createdBy?: string;
+    readonly until?: string;
+  }[];
+  readonly breakers: readonly {
+    readonly scope: string;
+    readonly state: 'closed' | 'open';
+    readonly successRate?: number;
+    readonly outcomes: number;
+    readonly openedAt?: string;
+    readonly reason?: string;
+  }[];
+  readonly budgets: readonly {
+    readonly target: string;
+    readonly used: number;
+    readonly limit: number;
+    readonly nextSlotAt?: string;
+  }[];
+  readonly locks: readonly { readonly target: string; readonly owner: string; readonly expiresAt: string }[];
+}
+
+export interface DashboardInfo {
+  readonly version: string;
+  readonly links: { readonly prometheus?: string; readonly alertmanager?: string };
+}
