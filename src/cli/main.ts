@@ -9,6 +9,7 @@ import { approvalsCommand, approveCommand, denyCommand } from './commands/approv
 import { automationCommand } from './commands/automation.ts';
 import { dlqCommand, reloadCommand, replayCommand } from './commands/bus.ts';
 import { configCommand, validateCommand } from './commands/config.ts';
+import { demoCommand } from './commands/demo.ts';
 import { incidentsCommand } from './commands/incidents.ts';
 import { serveCommand } from './commands/serve.ts';
 import { sloCommand } from './commands/slo.ts';
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
     approveCommand(),
     denyCommand(),
     sloCommand(),
+    demoCommand(),
     analyticsCommand(),
     tokensCommand(),
   ]) {

@@ -55,14 +55,32 @@ export interface LoopOptions {
   readonly autoApprove?: boolean;
 }
 
-/** Describes a stand-in write for people: `PATCH configmaps/shop/checkout-flags`. */
+/** Describes a stand-in write for people: what it does, then the request (`PATCH configmaps/shop/...`). */
 export function describeWrite(r: RecordedRequest): string {
   const parts = r.path.split('/').filter(Boolean);
   const ns = parts.indexOf('namespaces');
   const namespace = ns >= 0 ? parts[ns + 1] : undefined;
   const tail = ns >= 0 ? parts.slice(ns + 2) : parts.slice(2);
   const [resource, name, sub] = tail;
-  return `${r.method} ${resource}/${namespace ? `${namespace}/` : ''}${name ?? ''}${sub ? `/${sub}` : ''}`;
+  const request = `${r.method} ${resource}/${namespace ? `${namespace}/` : ''}${name ?? ''}${sub ? `/${sub}` : ''}`;
+  const body = JSON.stringify(r.body ?? null);
+  const what =
+    resource === 'configmaps' && /"true"/.test(body)
+      ? 'degraded mode enabled'
+      : resource === 'configmaps'
+        ? 'flag changed'
+        : sub === 'scale'
+          ? `scaled to ${/"replicas":(\d+)/.exec(body)?.[1] ?? '?'} replicas`
+          : resource === 'deployments' && body.includes('restartedAt')
+            ? 'rollout restart'
+            : resource === 'deployments' && body.includes('/spec/template')
+              ? 'rollback to the previous revision'
+              : resource === 'nodes' && body.includes('"unschedulable":true')
+                ? 'node cordoned'
+                : sub === 'eviction'
+                  ? 'pod evicted'
+                  : 'cluster write';
+  return `${what} (${request})`;
 }
 
 export async function runLoop(
@@ -95,14 +113,16 @@ export async function runLoop(
   const executions = new Map<string, ExecutionSummary>();
   const deadline = faultAt + (options.timeoutMs ?? 120_000);
   let outcome: LoopResult['outcome'] = 'timeout';
+  let resolvedSeenAt: number | undefined;
 
   while (Date.now() < deadline) {
     // Writes the stand-in saw (real ones; dry runs are the guard's preflight).
     const writes = stack.writesSince(requestMark);
     for (const w of writes.slice(writesSeen)) {
       if (w.query['dryRun'] !== undefined) continue;
-      firstRemediationAt ??= Date.now();
-      step('remediation', `Kubernetes API ← ${describeWrite(w)}`);
+      const at = stack.receivedAt(w) ?? Date.now();
+      firstRemediationAt ??= at;
+      step('remediation', `Kubernetes API ← ${describeWrite(w)}`, at);
     }
     writesSeen = writes.length;
 
@@ -126,6 +146,12 @@ export async function runLoop(
       timeline = detail.timeline;
       for (const entry of timeline.slice(timelineSeen)) {
         if (entry.kind === 'incident.opened' || entry.kind === 'alert.attached') continue;
+        // Each action passes eight guard checks; only a refusal is worth a line.
+        if (
+          entry.kind === 'guard.verdict' &&
+          (entry.data as { outcome?: string } | null)?.outcome === 'allowed'
+        )
+          continue;
         step('timeline', `${entry.actor}: ${entry.description}`, Date.parse(entry.at));
       }
       timelineSeen = timeline.length;
@@ -144,13 +170,16 @@ export async function runLoop(
 
     if (options.autoApprove && incident) await approvePending(stack, incident.id, approved, step);
 
-    if (incident?.status === 'resolved') {
+    // The runbook's last steps (its notes and notifications) may still run after the incident moved.
+    const running = [...executions.values()].some((e) => e.status === 'RUNNING');
+    if (incident?.status === 'resolved' && outcome !== 'resolved') {
       step('incident.resolved', `incident ${incident.id} resolved`, Date.parse(incident.resolvedAt ?? ''));
       outcome = 'resolved';
-      break;
+      resolvedSeenAt = Date.now();
     }
+    // ...but not for long: a runbook may wait out a quiet period (high-latency scales back after minutes).
+    if (outcome === 'resolved' && (!running || Date.now() - resolvedSeenAt! > 5000)) break;
     if (incident?.status === 'escalated') {
-      const running = [...executions.values()].some((e) => e.status === 'RUNNING');
       if (!running) {
         step(
           'incident.escalated',

@@ -129,9 +129,11 @@ export async function startAlertmanagers(setup: AlertmanagerSetup): Promise<Daem
             `--cluster.listen-address=127.0.0.1:${setup.clusterPorts[i]}`,
             `--cluster.advertise-address=127.0.0.1:${setup.clusterPorts[i]}`,
             ...setup.clusterPorts.filter((_, j) => j !== i).map((p) => `--cluster.peer=127.0.0.1:${p}`),
-            // Loopback peers need no settling; the second instance still waits its turn before notifying.
+            // Loopback peers need no settling. A peer timeout of zero makes every instance notify at once,
+            // before the gossiped notification log could stop it: the duplicates an HA pair sends whenever
+            // gossip lags, which Rebound must absorb.
             '--cluster.settle-timeout=1s',
-            '--cluster.peer-timeout=1s',
+            '--cluster.peer-timeout=0s',
             '--cluster.gossip-interval=100ms',
             '--cluster.pushpull-interval=1s',
           ]

@@ -69,6 +69,7 @@ export class DemoStack {
     gossip: number[];
   }>;
   private stopped = false;
+  private readonly writeTimes = new WeakMap<RecordedRequest, number>();
 
   constructor(private readonly options: DemoStackOptions) {
     const count = options.alertmanagers ?? 1;
@@ -113,6 +114,11 @@ export class DemoStack {
     return this.sim.api.requests.slice(since).filter((r) => r.method !== 'GET');
   }
 
+  /** When the stand-in received a write (epoch ms). */
+  receivedAt(request: RecordedRequest): number | undefined {
+    return this.writeTimes.get(request);
+  }
+
   async start(): Promise<void> {
     const { dir } = this.options;
     const progress = this.options.onProgress ?? (() => undefined);
@@ -139,12 +145,11 @@ export class DemoStack {
       ...(this.options.onKubeletEvent ? { onEvent: this.options.onKubeletEvent } : {}),
     });
     this.cluster = sim;
-    if (this.options.onWrite) {
-      const onWrite = this.options.onWrite;
-      sim.api.onRequest((r) => {
-        if (r.method !== 'GET') onWrite(r);
-      });
-    }
+    sim.api.onRequest((r) => {
+      if (r.method === 'GET') return;
+      this.writeTimes.set(r, Date.now());
+      this.options.onWrite?.(r);
+    });
 
     progress('starting the Kubernetes stand-in with the checkout Deployment (2 pods as processes)');
     await sim.start();

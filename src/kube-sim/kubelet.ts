@@ -11,7 +11,8 @@ import type { K8sObject } from './store.ts';
  * own loopback port. It reports what a kubelet reports (phase, Ready from the readiness probe, restart count,
  * CrashLoopBackOff while backing off), restarts containers that exit, keeps a deleted pod's process running
  * through a preStop delay (so Prometheus, which applies discovered targets only every 5 s, keeps scraping it
- * until its replacement is discovered), then SIGTERMs it. A node marked NotReady freezes its pods (SIGSTOP).
+ * until its replacement is discovered), then SIGTERMs it. A node marked NotReady freezes its pods (SIGSTOP)
+ * and, like a dead kubelet, stops posting their status; they leave the endpoints (no traffic) at once.
  */
 
 /** How one container runs here: a command with its environment (the kubelet adds PORT, POD_NAME, ...). */
@@ -162,17 +163,16 @@ export class ProcessKubelet {
 
   /**
    * Simulates a node failure: the node reports Ready=False and its pods' processes are frozen (SIGSTOP), so
-   * scrapes time out and the pods leave the endpoints. `recover` thaws them.
+   * scrapes time out and the pods leave the endpoints. `setNodeReady(node, true)` thaws them.
    */
   setNodeReady(node: string, ready: boolean): void {
     if (ready) this.failedNodes.delete(node);
     else this.failedNodes.add(node);
     for (const c of this.containers.values()) {
       if (c.node !== node || !c.child || c.child.exitCode !== null) continue;
+      // A dead kubelet posts nothing: the pods' status stays as it was (stale), only the node turns NotReady.
       c.frozen = !ready;
       c.child.kill(ready ? 'SIGCONT' : 'SIGSTOP');
-      if (!ready) c.ready = false;
-      this.report(c);
     }
     const stored = this.options.api.get('nodes', undefined, node);
     if (stored) this.options.api.put('nodes', { ...stored, status: nodeStatus(!this.failedNodes.has(node)) });
@@ -335,16 +335,14 @@ export class ProcessKubelet {
 
   /** The readiness probe: GET /readyz; a frozen process times out and counts as not ready. */
   private async probe(c: Container): Promise<void> {
-    if (!c.listening || c.terminating) return;
+    if (!c.listening || c.terminating || c.frozen) return;
     let ready = false;
-    if (!c.frozen) {
-      try {
-        const res = await fetch(`http://127.0.0.1:${c.port}/readyz`, { signal: AbortSignal.timeout(1000) });
-        await res.body?.cancel();
-        ready = res.ok;
-      } catch {
-        ready = false;
-      }
+    try {
+      const res = await fetch(`http://127.0.0.1:${c.port}/readyz`, { signal: AbortSignal.timeout(1000) });
+      await res.body?.cancel();
+      ready = res.ok;
+    } catch {
+      ready = false;
     }
     if (c.terminating || !c.listening) return;
     if (ready !== c.ready) {
@@ -361,8 +359,10 @@ export class ProcessKubelet {
     this.writeStatus(pod, {
       phase: c.listening ? 'Running' : c.restarts > 0 ? 'Running' : 'Pending',
       ready: c.ready,
-      // Ready is reported once the container has started; before that the pod is still being created.
-      reportReady: c.startedAt !== undefined || c.restarts > 0,
+      // The Ready condition appears once the container has started: a pod still being created, or one whose
+      // container never got as far as listening (a crash on start), has none, as with a pending pod. Without
+      // this, every rollout and crash loop would also fire the fast-demo rules' `for: 0s` PodNotReady alert.
+      reportReady: c.startedAt !== undefined,
       container: c,
     });
   }

@@ -1,0 +1,142 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KubeletEvent } from '../kube-sim/index.ts';
+import { REPO_ROOT } from './checkout-runtime.ts';
+import { runLoop, type LoopResult, type Step } from './loop.ts';
+import { findBinaries, INSTALL_HINT } from './monitoring.ts';
+import { SCENARIO_DEFINITIONS, type ScenarioName } from './scenarios.ts';
+import { DemoStack } from './stack.ts';
+
+/**
+ * `rebound demo`: start the whole loop on loopback, inject one fault, narrate each step with timestamps,
+ * print the measured MTTR. With `once` it stops after the loop (exit 0 only if the incident resolved);
+ * otherwise it keeps everything running for the dashboard until the signal aborts.
+ */
+
+export interface DemoRunOptions {
+  readonly scenario: ScenarioName;
+  readonly once: boolean;
+  readonly runbooksDir?: string;
+  readonly port?: number;
+  /** Keep the temporary directory (logs, configs, data) after stopping. */
+  readonly keep?: boolean;
+  readonly write: (line: string) => void;
+  /** Aborted on Ctrl-C: everything stops and the directory is removed. */
+  readonly signal: AbortSignal;
+}
+
+const clock = (ms: number) => new Date(ms).toISOString().slice(11, 23);
+const seconds = (ms: number | undefined) => (ms === undefined ? 'n/a' : `${(ms / 1000).toFixed(1)} s`);
+
+const LABELS: Record<Step['kind'], string> = {
+  fault: 'FAULT INJECTED',
+  'alert.firing': 'ALERT FIRING',
+  'incident.opened': 'INCIDENT OPENED',
+  'runbook.started': 'RUNBOOK STARTED',
+  approval: 'APPROVAL',
+  remediation: 'REMEDIATION',
+  timeline: 'timeline',
+  'runbook.finished': 'RUNBOOK FINISHED',
+  'incident.resolved': 'INCIDENT RESOLVED',
+  'incident.escalated': 'ESCALATED',
+};
+
+/** Runs the demo; resolves with the process exit code. */
+export async function runDemo(options: DemoRunOptions): Promise<number> {
+  const { write } = options;
+  const binaries = findBinaries();
+  if (!binaries) {
+    write(
+      'error: the demo runs real Prometheus and Alertmanager, and they are not installed. Install them with:',
+    );
+    write(INSTALL_HINT);
+    return 1;
+  }
+  const scenario = SCENARIO_DEFINITIONS[options.scenario];
+  const dir = await mkdtemp(join(tmpdir(), 'rebound-demo-'));
+  let faultAt: number | undefined;
+  const podEvent = (e: KubeletEvent) => {
+    if (faultAt === undefined) return;
+    const text =
+      e.type === 'started'
+        ? `pod ${e.pod} started (127.0.0.1:${e.port})${e.restarts ? `, restart ${e.restarts}` : ''}`
+        : e.type === 'ready'
+          ? `pod ${e.pod} ${e.ready ? 'ready' : 'not ready'}`
+          : e.type === 'exited'
+            ? `pod ${e.pod} exited with ${e.code ?? 'a signal'} (CrashLoopBackOff, restarts ${e.restarts})`
+            : `pod ${e.pod} stopped`;
+    write(
+      `${clock(Date.now())}  +${seconds(Date.now() - faultAt).padStart(7)}  ${'pods'.padEnd(17)} ${text}`,
+    );
+  };
+  const stack = new DemoStack({
+    dir,
+    binaries,
+    runbooksDir: options.runbooksDir ?? join(REPO_ROOT, 'runbooks'),
+    ...(options.port ? { reboundPort: options.port } : {}),
+    onProgress: (line) => write(`${clock(Date.now())}  ${line}`),
+    onKubeletEvent: podEvent,
+  });
+  const stopping = new Promise<void>((resolve) => {
+    if (options.signal.aborted) resolve();
+    options.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  const cleanup = async () => {
+    write(
+      `${clock(Date.now())}  stopping: Alertmanager, Prometheus, Rebound, the checkout pods, the stand-in`,
+    );
+    await stack.stop();
+    if (options.keep) write(`kept ${dir} (logs: rebound.log, prometheus.log, one log per pod)`);
+    else await rm(dir, { recursive: true, force: true });
+  };
+
+  try {
+    write(`rebound demo — scenario ${scenario.name}: ${scenario.title}`);
+    write(`working directory ${dir} (everything listens on 127.0.0.1)`);
+    const started = await Promise.race([stack.start().then(() => true), stopping.then(() => false)]);
+    if (!started) return 130;
+    write(
+      `${clock(Date.now())}  ready: Rebound ${stack.reboundUrl}, Prometheus ${stack.prometheus!.url}, ` +
+        `Alertmanager ${stack.alertmanagers.map((a) => a.url).join(', ')}, Kubernetes API ${stack.sim.url}`,
+    );
+    // A few seconds of healthy traffic first, so the error ratio has a baseline.
+    await stack.until(
+      'a request rate for the checkout pods',
+      async () => (await stack.query('sum(rate(http_requests_total{job="checkout"}[5s]))')) > 0,
+      30_000,
+    );
+    faultAt = Date.now();
+    const result = await Promise.race([
+      runLoop(stack, scenario, {
+        autoApprove: true,
+        onStep: (s) => {
+          faultAt ??= s.at;
+          write(
+            `${clock(s.at)}  +${seconds(s.at - faultAt).padStart(7)}  ${LABELS[s.kind].padEnd(17)} ${s.text}`,
+          );
+        },
+      }),
+      stopping.then(() => undefined),
+    ]);
+    if (!result) return 130;
+    summarise(result, write);
+    write(`dashboard: ${stack.reboundUrl}/  (incidents: ${stack.reboundUrl}/v1/incidents)`);
+    if (options.once) return result.outcome === 'resolved' ? 0 : 1;
+    write('everything keeps running for the dashboard; press Ctrl-C to stop');
+    await stopping;
+    return 0;
+  } finally {
+    await cleanup();
+  }
+}
+
+function summarise(result: LoopResult, write: (line: string) => void): void {
+  write('');
+  write(`outcome: ${result.outcome}`);
+  write(`  fault → firing webhook        ${seconds(result.firingAfterMs)}`);
+  write(`  fault → first remediation     ${seconds(result.firstRemediationAfterMs)}`);
+  write(`  fault → incident resolved     ${seconds(result.resolvedAfterMs)}   (MTTR)`);
+  if (result.writeProblems.length > 0)
+    write(`  Kubernetes writes differ from the scenario's expectation: ${result.writeProblems.join('; ')}`);
+}
