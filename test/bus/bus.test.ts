@@ -219,9 +219,10 @@ describe('archive and replay', () => {
     await eventually(
       async () => (await t!.app.http.inject({ url: '/v1/replays/dry' })).json().state === 'completed',
     );
+    // Four archived events: the two alerts and the two incidents' `Incident Opened` (which no rule matches).
     expect((await t.app.http.inject({ url: '/v1/replays/dry' })).json()).toMatchObject({
-      total: 2,
-      scanned: 2,
+      total: 4,
+      scanned: 4,
       matched: 2,
       deliveries: 4,
     });
