@@ -33,7 +33,10 @@ export interface ProjectorOptions {
   /** Builds lifecycle events; without it no events are announced. */
   readonly events?: LifecycleEvents;
   /** Extra facts for `Incident Opened` (the runbook routing decision), from the opening alert. */
-  readonly onOpen?: (incident: Incident, labels: Readonly<Record<string, string>>) => Partial<IncidentEventDetail>;
+  readonly onOpen?: (
+    incident: Incident,
+    labels: Readonly<Record<string, string>>,
+  ) => Partial<IncidentEventDetail>;
 }
 
 /** Something that happened to an incident as a result of alert events, for metrics and listeners. */

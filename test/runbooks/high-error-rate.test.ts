@@ -185,4 +185,15 @@ suite('runbook high-error-rate', () => {
     // Nothing was tried, so the breaker has no outcome to count.
     expect(await breakers()).toEqual([]);
   });
+
+  it('escalates without acting when the alert names no Deployment', async () => {
+    h = await startHarness();
+    await alert(h, { alertname: 'HighErrorRate', severity: 'page' });
+    expect(await finishedExecution(h)).toMatchObject({ status: 'FAILED', error: 'Rebound.Escalated' });
+    const view = await waitForStatus(h, 'escalated');
+    expect(clusterWrites(h)).toEqual([]);
+    expect(describe(view)).toMatch(
+      /Escalated to on-call: the alert names nothing for the high-error-rate runbook to act on \(it needs namespace plus deployment or service labels\)/,
+    );
+  });
 });

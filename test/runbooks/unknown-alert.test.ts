@@ -1,5 +1,6 @@
 import { afterEach, describe as suite, expect, it } from 'vitest';
 import { eventually } from '../support/http-receiver.ts';
+import { SmtpReceiver } from '../support/receivers/smtp.ts';
 import {
   alert,
   clusterWrites,
@@ -14,9 +15,12 @@ import {
 } from './harness.ts';
 
 let h: Harness | undefined;
+let smtp: SmtpReceiver | undefined;
 afterEach(async () => {
   await h?.close();
+  await smtp?.close();
   h = undefined;
+  smtp = undefined;
 });
 
 suite('runbook unknown-alert (no runbook matches)', () => {
@@ -97,5 +101,39 @@ suite('runbook unknown-alert (no runbook matches)', () => {
     expect(describe(view)).toMatch(
       /Escalation: pagerduty not delivered: .*500.*; slack not delivered: .*500/,
     );
+  });
+
+  it('mails the teams without Slack or PagerDuty when routing says so (SMTP)', async () => {
+    smtp = await SmtpReceiver.start();
+    h = await startHarness({
+      notify: {
+        routing: { severities: { warning: { remediate: true, channels: ['email'] } } },
+        email: {
+          host: '127.0.0.1',
+          port: smtp.port,
+          from: 'rebound@example.org',
+          to: ['oncall@example.org'],
+        },
+        attempts: 1,
+      },
+    });
+    await alert(h, {
+      alertname: 'MysteryQueueBacklog',
+      severity: 'warning',
+      namespace: 'shop',
+      service: 'orders',
+    });
+    expect(await finishedExecution(h)).toMatchObject({ status: 'SUCCEEDED' });
+    const view = await waitForStatus(h, 'escalated');
+    await eventually(() => smtp!.mails.length === 1);
+    const [mail] = smtp.mails;
+    expect(mail!.to).toEqual(['oncall@example.org']);
+    expect(mail!.headers.get('subject')).toBe(
+      '[Rebound][WARNING] Incident opened: MysteryQueueBacklog on orders',
+    );
+    expect(mail!.headers.get('x-rebound-incident')).toBe(view.incident.id);
+    expect(mail!.text).toContain('No runbook matches this alert; escalating to on-call.');
+    // Escalation goes to PagerDuty and Slack, neither configured here: reported, not fatal.
+    expect(describe(view)).toMatch(/Escalation: pagerduty not delivered: pagerduty is not configured/);
   });
 });
