@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:http';
 import hdr from 'hdr-histogram-js';
 import { serve } from '../test/support/process.ts';
-import { fmt, line, median } from './_stats.ts';
+import { cpuSeconds, fmt, line, median } from './_stats.ts';
 
 const RUNS = 5;
 const EVENTS = 5000;
@@ -58,6 +58,7 @@ export async function run(): Promise<void> {
   const server = await serve(['--config', join(dir, 'rebound.yaml'), '--data-dir', join(dir, 'data')]);
   try {
     const rates: number[] = [];
+    const cpuAtStart = cpuSeconds(server.child.pid) ?? NaN;
     for (let run = 0; run < RUNS; run++) {
       delivered = 0;
       const started = performance.now();
@@ -71,6 +72,8 @@ export async function run(): Promise<void> {
       rates.push(EVENTS / ((performance.now() - started) / 1000));
     }
     const rate = median(rates);
+    // Server CPU per event (ingest, routing, delivery): insensitive to other load on a shared machine.
+    const cpuPerEvent = (((cpuSeconds(server.child.pid) ?? NaN) - cpuAtStart) / (RUNS * EVENTS)) * 1e6;
     const half = rate / 2;
     histogram = hdr.build();
     delivered = 0;
@@ -87,6 +90,11 @@ export async function run(): Promise<void> {
       `bus benchmark: PutEvents (${BATCH}/call) → rule → webhook target, ${RUNS} runs of ${EVENTS} events\n`,
     );
     line('publish → delivered throughput (median of 5)', `${fmt(rate)} ev/s`);
+    line(
+      'server CPU per event, publish → delivered',
+      `${fmt(cpuPerEvent, 1)} µs`,
+      `≈ ${fmt(1e6 / cpuPerEvent)} ev/s per core`,
+    );
     line(
       `latency at half that rate (${fmt(half)} ev/s) p50`,
       `${fmt(histogram.getValueAtPercentile(50) / 1000, 2)} ms`,

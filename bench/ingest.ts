@@ -7,7 +7,7 @@ import { parseWebhook } from '../src/ingest/alertmanager/payload.ts';
 import { eventMigrations } from '../src/store/sqlite/events.ts';
 import { openSqlite, runMigrations } from '../src/store/sqlite/database.ts';
 import { serve } from '../test/support/process.ts';
-import { fmt, line, median } from './_stats.ts';
+import { cpuSeconds, fmt, line, median } from './_stats.ts';
 
 const RUNS = 5;
 const SECONDS = 4;
@@ -138,12 +138,23 @@ export async function run(): Promise<void> {
     );
     // Warm-up; every alert stored counts towards the projection's catch-up below.
     let stored = 10 * (await load(server.url, 10, { seconds: 1 })).count;
+    const cpu = () => cpuSeconds(server.child.pid) ?? NaN;
+    const cpuAtStart = cpu();
+    const storedAtStart = stored;
     const big: number[] = [];
     const small: number[] = [];
     const ceilings: number[] = [];
+    // Server CPU per alert (µs) while a run lasts: unlike wall-clock rates, other load on the machine does
+    // not change it, so it is the number to compare before/after a change on a shared machine.
+    const bigCpu: number[] = [];
+    const smallCpu: number[] = [];
     for (let i = 0; i < RUNS; i++) {
+      let before = cpu();
       const b = await load(server.url, 50);
+      bigCpu.push(((cpu() - before) / (b.count * 50)) * 1e6);
+      before = cpu();
       const s = await load(server.url, 1);
+      smallCpu.push(((cpu() - before) / s.count) * 1e6);
       big.push(b.rps * 50);
       small.push(s.rps);
       stored += b.count * 50 + s.count;
@@ -155,6 +166,7 @@ export async function run(): Promise<void> {
     // The incident projection runs behind ingest during a burst; measure how fast it catches up, then
     // measure latency on a settled server.
     const caught = await catchUp(server.url, stored);
+    const endToEndCpu = ((cpu() - cpuAtStart) / (stored - storedAtStart)) * 1e6;
     const half = await load(server.url, 1, { rate: Math.floor(webhooksPerSecond / 2), seconds: SECONDS });
     line('alerts/s, 50-alert payloads (median of 5)', fmt(alertsPerSecond), 'target ≥ 20,000');
     line('webhooks/s, 1-alert payloads (median of 5)', fmt(webhooksPerSecond), 'target ≥ 5,000');
@@ -165,6 +177,21 @@ export async function run(): Promise<void> {
       'alerts/s as share of the raw ceiling',
       `${fmt((alertsPerSecond / ceiling) * 100, 1)} %`,
       'target ≥ 30 %',
+    );
+    line(
+      'server CPU per alert, 50-alert runs (median)',
+      `${fmt(median(bigCpu), 1)} µs`,
+      `≈ ${fmt(1e6 / median(bigCpu))} alerts/s per core`,
+    );
+    line(
+      'server CPU per webhook, 1-alert runs (median)',
+      `${fmt(median(smallCpu), 1)} µs`,
+      `≈ ${fmt(1e6 / median(smallCpu))} webhooks/s per core`,
+    );
+    line(
+      'server CPU per alert, ingest → incident',
+      `${fmt(endToEndCpu, 1)} µs`,
+      'all runs and the catch-up, divided by the alerts stored',
     );
     line(
       'incident projection catch-up after the runs',
