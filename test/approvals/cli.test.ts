@@ -1,39 +1,27 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/process.ts';
-import type { HttpRecorder } from '../support/receivers/http-recorder.ts';
-import { startSlackReceiver } from '../support/receivers/slack.ts';
 import {
   approvalConfig,
+  approvalTestEnv,
   finished,
   OPERATOR_TOKEN,
   pendingApproval,
   startHarness,
   startRunbook,
-  type Harness,
 } from './harness.ts';
 
-let slack: HttpRecorder;
-let h: Harness | undefined;
-
-beforeEach(async () => {
-  slack = await startSlackReceiver();
-});
-afterEach(async () => {
-  await h?.t.close();
-  h = undefined;
-  await slack.close();
-});
+const t = approvalTestEnv();
 
 describe('rebound approve / deny / approvals list', () => {
   it(
     'lists pending approvals and approves one; the runbook resumes; a second decision exits 1',
     { timeout: 120_000 },
     async () => {
-      h = await startHarness(approvalConfig(slack, { tokens: true }));
+      t.h = await startHarness(approvalConfig(t.slack, { tokens: true }));
       const operator = { authorization: `Bearer ${OPERATOR_TOKEN}` };
-      const { executionId } = await startRunbook(h, operator);
-      const approval = await pendingApproval(h, operator);
-      const env = { REBOUND_URL: h.url, REBOUND_TOKEN: OPERATOR_TOKEN };
+      const { executionId } = await startRunbook(t.h, operator);
+      const approval = await pendingApproval(t.h, operator);
+      const env = { REBOUND_URL: t.h.url, REBOUND_TOKEN: OPERATOR_TOKEN };
 
       const list = await runCli(['approvals', 'list', '--output', 'json'], { env });
       expect(list.stderr).toBe('');
@@ -44,7 +32,7 @@ describe('rebound approve / deny / approvals list', () => {
       expect(approve.stderr).toBe('');
       expect(approve.code).toBe(0);
       expect(approve.stdout).toBe(`${approval.id}: remediate by user:ana; the runbook resumes\n`);
-      const done = await finished(h, executionId, operator);
+      const done = await finished(t.h, executionId, operator);
       expect(done.output).toMatchObject({
         result: 'restarted',
         approval: { decision: 'remediate', decidedBy: 'user:ana', via: 'cli' },
@@ -73,8 +61,8 @@ describe('rebound approve / deny / approvals list', () => {
       expect(usage.code).toBe(2);
       expect(usage.stderr).toMatch(/pending, decided, expired, all/);
 
-      h = await startHarness(approvalConfig(slack));
-      const unknown = await runCli(['deny', 'apr-missing'], { env: { REBOUND_URL: h.url } });
+      t.h = await startHarness(approvalConfig(t.slack));
+      const unknown = await runCli(['deny', 'apr-missing'], { env: { REBOUND_URL: t.h.url } });
       expect(unknown.code).toBe(1);
       expect(unknown.stderr).toMatch(/no approval 'apr-missing'.*\(NOT_FOUND\)/);
     },

@@ -1,13 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import type { Approval } from '../../src/approvals/model.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { slackSignature } from '../../src/integrations/slack/signature.ts';
 import { makeTestApp, tempDir, webhook, type TestApp } from '../support/app.ts';
 import { eventually } from '../support/http-receiver.ts';
 import type { HttpRecorder } from '../support/receivers/http-recorder.ts';
+import { startSlackReceiver } from '../support/receivers/slack.ts';
 
 // Slack's published signing secret (api.slack.com/authentication/verifying-requests-from-slack).
 export const SIGNING_SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
@@ -67,6 +68,26 @@ export interface Harness {
   readonly url: string;
   readonly clock: TestClock;
   readonly config: ConfigInput;
+}
+
+/** Per-test state: a fresh Slack receiver, and the harness a test starts (closed after it). */
+export interface ApprovalTestEnv {
+  slack: HttpRecorder;
+  h: Harness | undefined;
+}
+
+/** Registers the per-test lifecycle every approvals test file shares; call at module level. */
+export function approvalTestEnv(): ApprovalTestEnv {
+  const env = { h: undefined } as ApprovalTestEnv;
+  beforeEach(async () => {
+    env.slack = await startSlackReceiver();
+  });
+  afterEach(async () => {
+    await env.h?.t.close();
+    env.h = undefined;
+    await env.slack.close();
+  });
+  return env;
 }
 
 /** Config for an app with the runbook, Slack pointed at the local receiver and, optionally, API tokens. */

@@ -1,9 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { HttpRecorder } from '../support/receivers/http-recorder.ts';
-import { slackAnswers, startSlackReceiver } from '../support/receivers/slack.ts';
+import { describe, expect, it } from 'vitest';
+import { slackAnswers } from '../support/receivers/slack.ts';
 import { eventually } from '../support/http-receiver.ts';
 import {
   approvalConfig,
+  approvalTestEnv,
   execution,
   finished,
   OPERATOR_TOKEN,
@@ -12,23 +12,12 @@ import {
   startRunbook,
   timeline,
   VIEWER_TOKEN,
-  type Harness,
 } from './harness.ts';
 
-let slack: HttpRecorder;
-let h: Harness | undefined;
-
-beforeEach(async () => {
-  slack = await startSlackReceiver();
-});
-afterEach(async () => {
-  await h?.t.close();
-  h = undefined;
-  await slack.close();
-});
+const t = approvalTestEnv();
 
 const decide = (id: string, body: unknown, headers: Record<string, string> = {}) =>
-  h!.t.app.http.inject({
+  t.h!.t.app.http.inject({
     method: 'POST',
     url: `/v1/approvals/${id}/decision`,
     payload: body as object,
@@ -37,9 +26,9 @@ const decide = (id: string, body: unknown, headers: Record<string, string> = {})
 
 describe('approvals through the REST API', () => {
   it('posts the request to Slack, and a remediate decision resumes the runbook at its next state', async () => {
-    h = await startHarness(approvalConfig(slack));
-    const { incidentId, executionId } = await startRunbook(h);
-    const approval = await pendingApproval(h);
+    t.h = await startHarness(approvalConfig(t.slack));
+    const { incidentId, executionId } = await startRunbook(t.h);
+    const approval = await pendingApproval(t.h);
     expect(approval).toMatchObject({
       executionId,
       incidentId,
@@ -52,15 +41,15 @@ describe('approvals through the REST API', () => {
     expect(approval).not.toHaveProperty('taskToken');
 
     // The Slack message carries the three buttons, each with the approval id (never the task token).
-    await eventually(() => slack.requests.length === 1);
-    expect(slack.requests.map((r) => r.path)).toEqual(['/services/APPROVALS']);
-    const posted = JSON.parse(slack.requests[0]!.body) as {
+    await eventually(() => t.slack.requests.length === 1);
+    expect(t.slack.requests.map((r) => r.path)).toEqual(['/services/APPROVALS']);
+    const posted = JSON.parse(t.slack.requests[0]!.body) as {
       blocks: { type: string; elements?: { action_id: string; value: string; text: { text: string } }[] }[];
     };
     const buttons = posted.blocks.find((b) => b.type === 'actions')!.elements!;
     expect(buttons.map((b) => b.text.text)).toEqual(['Remediate now', 'Skip', 'Snooze 10m']);
     expect(buttons.every((b) => b.value === approval.id)).toBe(true);
-    expect(slack.requests[0]!.body).toContain('HighErrorRate');
+    expect(t.slack.requests[0]!.body).toContain('HighErrorRate');
 
     const res = await decide(approval.id, { decision: 'remediate' });
     expect(res.statusCode).toBe(200);
@@ -72,7 +61,7 @@ describe('approvals through the REST API', () => {
       via: 'api',
     });
 
-    const done = await finished(h, executionId);
+    const done = await finished(t.h, executionId);
     expect(done.status).toBe('SUCCEEDED');
     expect(done.output).toMatchObject({
       result: 'restarted',
@@ -87,47 +76,49 @@ describe('approvals through the REST API', () => {
     expect(again.json().details.approval).toMatchObject({ id: approval.id, decision: 'remediate' });
 
     // The task token (a capability to resume the execution) stays out of the incident and the approval.
-    const history = (await h.t.app.http.inject({ url: `/v1/executions/${executionId}/history` })).json()
+    const history = (await t.h.t.app.http.inject({ url: `/v1/executions/${executionId}/history` })).json()
       .events as { type: string; taskScheduledEventDetails?: { parameters: string } }[];
     const scheduled = history.find((e) => e.type === 'TaskScheduled')!;
     const token = JSON.stringify(scheduled).match(/"taskToken\\?":\\?"([^"\\]+)/)?.[1];
     expect(token).toBeTruthy();
-    const incidentJson = (await h.t.app.http.inject({ url: `/v1/incidents/${incidentId}` })).body;
+    const incidentJson = (await t.h.t.app.http.inject({ url: `/v1/incidents/${incidentId}` })).body;
     expect(incidentJson).not.toContain(token);
-    expect(JSON.stringify(await h.t.app.approvals.get(approval.id))).not.toContain(token);
+    expect(JSON.stringify(await t.h.t.app.approvals.get(approval.id))).not.toContain(token);
 
-    const entries = (await timeline(h, incidentId)).map((e) => e.description);
+    const entries = (await timeline(t.h, incidentId)).map((e) => e.description);
     expect(entries).toContainEqual(expect.stringMatching(new RegExp(`Approval ${approval.id} requested`)));
     expect(entries).toContainEqual(`Approval ${approval.id} decided: remediate now by user:local via api`);
     // A decision made outside Slack is announced under the request.
-    await eventually(() => slack.requests.length === 2);
-    expect(JSON.parse(slack.requests[1]!.body).text).toMatch(/Remediate now chosen .* by user:local via api/);
+    await eventually(() => t.slack.requests.length === 2);
+    expect(JSON.parse(t.slack.requests[1]!.body).text).toMatch(
+      /Remediate now chosen .* by user:local via api/,
+    );
 
-    const listed = (await h.t.app.http.inject({ url: '/v1/approvals?status=decided' })).json().items;
+    const listed = (await t.h.t.app.http.inject({ url: '/v1/approvals?status=decided' })).json().items;
     expect(listed.map((a: { id: string }) => a.id)).toEqual([approval.id]);
-    expect((await h.t.app.http.inject({ url: '/v1/approvals?status=pending' })).json().items).toEqual([]);
+    expect((await t.h.t.app.http.inject({ url: '/v1/approvals?status=pending' })).json().items).toEqual([]);
   });
 
   it('skip takes the other branch; snooze resumes with 600 s and the runbook waits before asking again', async () => {
-    h = await startHarness(approvalConfig(slack));
-    const { executionId } = await startRunbook(h);
-    const first = await pendingApproval(h);
+    t.h = await startHarness(approvalConfig(t.slack));
+    const { executionId } = await startRunbook(t.h);
+    const first = await pendingApproval(t.h);
     const snoozed = await decide(first.id, { decision: 'snooze' });
     expect(snoozed.json()).toMatchObject({ decision: 'snooze', snoozeSeconds: 600 });
     await eventually(async () => {
-      const events = (await h!.t.app.http.inject({ url: `/v1/executions/${executionId}/history` })).json()
+      const events = (await t.h!.t.app.http.inject({ url: `/v1/executions/${executionId}/history` })).json()
         .events as { type: string }[];
       return events.some((e) => e.type === 'WaitStateEntered');
     });
-    expect((await execution(h, executionId)).status).toBe('RUNNING');
+    expect((await execution(t.h, executionId)).status).toBe('RUNNING');
 
-    const { executionId: second } = await startRunbook(h);
-    const pending = await pendingApproval(h);
+    const { executionId: second } = await startRunbook(t.h);
+    const pending = await pendingApproval(t.h);
     expect(pending.executionId).toBe(second);
     expect((await decide(pending.id, { decision: 'skip', via: 'dashboard' })).json()).toMatchObject({
       via: 'dashboard',
     });
-    const done = await finished(h, second);
+    const done = await finished(t.h, second);
     expect(done.output).toMatchObject({
       result: 'skipped',
       approval: { decision: 'skip', via: 'dashboard' },
@@ -135,39 +126,39 @@ describe('approvals through the REST API', () => {
   });
 
   it('still waits for a decision when Slack refuses the request, and says so on the timeline', async () => {
-    h = await startHarness(approvalConfig(slack));
-    slack.script(slackAnswers.noService);
-    const { incidentId, executionId } = await startRunbook(h);
-    const approval = await pendingApproval(h);
+    t.h = await startHarness(approvalConfig(t.slack));
+    t.slack.script(slackAnswers.noService);
+    const { incidentId, executionId } = await startRunbook(t.h);
+    const approval = await pendingApproval(t.h);
     await eventually(async () =>
-      (await timeline(h!, incidentId)).some((e) => /could not be posted to Slack/.test(e.description)),
+      (await timeline(t.h!, incidentId)).some((e) => /could not be posted to Slack/.test(e.description)),
     );
-    const entry = (await timeline(h, incidentId)).find((e) => /could not be posted/.test(e.description))!;
+    const entry = (await timeline(t.h, incidentId)).find((e) => /could not be posted/.test(e.description))!;
     expect(entry.description).toMatch(/HTTP 404 no_service.*rebound approve apr-/);
-    expect(entry.description).not.toContain(slack.url);
+    expect(entry.description).not.toContain(t.slack.url);
     expect((await decide(approval.id, { decision: 'remediate' })).statusCode).toBe(200);
-    expect((await finished(h, executionId)).output).toMatchObject({ result: 'restarted' });
+    expect((await finished(t.h, executionId)).output).toMatchObject({ result: 'restarted' });
   });
 
   it('lets exactly one of two simultaneous decisions win', async () => {
-    h = await startHarness(approvalConfig(slack));
-    const { executionId } = await startRunbook(h);
-    const approval = await pendingApproval(h);
+    t.h = await startHarness(approvalConfig(t.slack));
+    const { executionId } = await startRunbook(t.h);
+    const approval = await pendingApproval(t.h);
     const [a, b] = await Promise.all([
       decide(approval.id, { decision: 'remediate' }),
       decide(approval.id, { decision: 'skip', via: 'dashboard' }),
     ]);
     expect([a.statusCode, b.statusCode].sort()).toEqual([200, 409]);
     const winner = (a.statusCode === 200 ? a : b).json();
-    const done = await finished(h, executionId);
+    const done = await finished(t.h, executionId);
     expect(done.output?.approval).toMatchObject({ decision: winner.decision, via: winner.via });
   });
 
   it('refuses a decision for an execution that no longer waits, and closes the approval saying why', async () => {
-    h = await startHarness(approvalConfig(slack));
-    const { executionId } = await startRunbook(h);
-    const approval = await pendingApproval(h);
-    const stop = await h.t.app.http.inject({
+    t.h = await startHarness(approvalConfig(t.slack));
+    const { executionId } = await startRunbook(t.h);
+    const approval = await pendingApproval(t.h);
+    const stop = await t.h.t.app.http.inject({
       method: 'POST',
       url: `/v1/executions/${executionId}/stop`,
       payload: { error: 'Operator.Stopped' },
@@ -178,16 +169,16 @@ describe('approvals through the REST API', () => {
     expect(res.json().message).toMatch(
       /is closed \(the execution no longer waits for this approval: .*ABORTED/,
     );
-    const closed = (await h.t.app.http.inject({ url: `/v1/approvals/${approval.id}` })).json();
+    const closed = (await t.h.t.app.http.inject({ url: `/v1/approvals/${approval.id}` })).json();
     expect(closed).toMatchObject({ status: 'expired', decision: 'remediate', decidedBy: 'user:local' });
   });
 
   it('describes the approval routes and the Approval object in the OpenAPI document', async () => {
-    h = await startHarness(approvalConfig(slack));
-    await startRunbook(h);
-    const approval = await pendingApproval(h);
+    t.h = await startHarness(approvalConfig(t.slack));
+    await startRunbook(t.h);
+    const approval = await pendingApproval(t.h);
     await decide(approval.id, { decision: 'snooze' });
-    const openapi = (await h.t.app.http.inject({ url: '/v1/openapi.json' })).json();
+    const openapi = (await t.h.t.app.http.inject({ url: '/v1/openapi.json' })).json();
     expect(Object.keys(openapi.paths)).toEqual(
       expect.arrayContaining([
         '/v1/approvals',
@@ -197,17 +188,17 @@ describe('approvals through the REST API', () => {
       ]),
     );
     const schema = openapi.components.schemas.Approval;
-    const decided = (await h.t.app.http.inject({ url: `/v1/approvals/${approval.id}` })).json();
+    const decided = (await t.h.t.app.http.inject({ url: `/v1/approvals/${approval.id}` })).json();
     for (const key of Object.keys(decided)) expect(schema.properties).toHaveProperty(key);
     for (const key of schema.required) expect(decided).toHaveProperty(key);
   });
 
   it('names bad input and unknown approvals, and needs the operator role when tokens are configured', async () => {
-    h = await startHarness(approvalConfig(slack, { tokens: true }));
+    t.h = await startHarness(approvalConfig(t.slack, { tokens: true }));
     const operator = { authorization: `Bearer ${OPERATOR_TOKEN}` };
     const viewer = { authorization: `Bearer ${VIEWER_TOKEN}` };
-    const { executionId } = await startRunbook(h, operator);
-    const approval = await pendingApproval(h, viewer);
+    const { executionId } = await startRunbook(t.h, operator);
+    const approval = await pendingApproval(t.h, viewer);
 
     expect((await decide(approval.id, { decision: 'remediate' })).statusCode).toBe(401);
     const forbidden = await decide(approval.id, { decision: 'remediate' }, viewer);
@@ -221,11 +212,11 @@ describe('approvals through the REST API', () => {
     const unknown = await decide('apr-nope', { decision: 'skip' }, operator);
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json().message).toMatch(/rebound approvals list/);
-    const badQuery = await h.t.app.http.inject({ url: '/v1/approvals?status=maybe', headers: viewer });
+    const badQuery = await t.h.t.app.http.inject({ url: '/v1/approvals?status=maybe', headers: viewer });
     expect(badQuery.statusCode).toBe(400);
 
     const ok = await decide(approval.id, { decision: 'remediate' }, operator);
     expect(ok.json()).toMatchObject({ decidedBy: 'user:ana', via: 'api' });
-    expect((await finished(h, executionId, operator)).output).toMatchObject({ result: 'restarted' });
+    expect((await finished(t.h, executionId, operator)).output).toMatchObject({ result: 'restarted' });
   });
 });

@@ -1,10 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { APPROVAL_ACTIONS } from '../../src/integrations/slack/index.ts';
 import { eventually } from '../support/http-receiver.ts';
-import type { HttpRecorder } from '../support/receivers/http-recorder.ts';
-import { startSlackReceiver } from '../support/receivers/slack.ts';
 import {
   approvalConfig,
+  approvalTestEnv,
   finished,
   OPERATOR_TOKEN,
   pendingApproval,
@@ -14,41 +13,30 @@ import {
   startHarness,
   startRunbook,
   timeline,
-  type Harness,
 } from './harness.ts';
 
-let slack: HttpRecorder;
-let h: Harness | undefined;
-
-beforeEach(async () => {
-  slack = await startSlackReceiver();
-});
-afterEach(async () => {
-  await h?.t.close();
-  h = undefined;
-  await slack.close();
-});
+const t = approvalTestEnv();
 
 const operator = { authorization: `Bearer ${OPERATOR_TOKEN}` };
 const responses = (path: string) =>
-  slack.requests.filter((r) => r.path === path).map((r) => JSON.parse(r.body));
+  t.slack.requests.filter((r) => r.path === path).map((r) => JSON.parse(r.body));
 
 describe('approvals through Slack buttons (signed requests to the real HTTP server)', () => {
   it('a click by an allowed user resumes the runbook and replaces the message with who decided', async () => {
     // API tokens are configured: the interactions route must still take Slack's signed, token-less requests.
-    h = await startHarness(approvalConfig(slack, { tokens: true }));
-    const { incidentId, executionId } = await startRunbook(h, operator);
-    const approval = await pendingApproval(h, operator);
+    t.h = await startHarness(approvalConfig(t.slack, { tokens: true }));
+    const { incidentId, executionId } = await startRunbook(t.h, operator);
+    const approval = await pendingApproval(t.h, operator);
 
-    const click = slackClick(h, slack, {
+    const click = slackClick(t.h, t.slack, {
       actionId: APPROVAL_ACTIONS.approve,
       approvalId: approval.id,
       responsePath: '/actions/T0TEAM/1/ok',
     });
-    const res = await postToSlackRoute(h, click);
+    const res = await postToSlackRoute(t.h, click);
     expect(res.status).toBe(200);
 
-    const done = await finished(h, executionId, operator);
+    const done = await finished(t.h, executionId, operator);
     expect(done.output).toMatchObject({
       result: 'restarted',
       approval: { decision: 'remediate', decidedBy: `slack:U0ANA`, via: 'slack' },
@@ -59,18 +47,18 @@ describe('approvals through Slack buttons (signed requests to the real HTTP serv
     expect(JSON.stringify(update.blocks)).toContain('Remediate now chosen* by <@U0ANA>');
     expect(JSON.stringify(update.blocks)).not.toContain('rebound.approval.approve');
 
-    const entries = (await timeline(h, incidentId, operator)).map((e) => `${e.actor}: ${e.description}`);
+    const entries = (await timeline(t.h, incidentId, operator)).map((e) => `${e.actor}: ${e.description}`);
     expect(entries).toContainEqual(
       `slack:U0ANA: Approval ${approval.id} decided: remediate now by slack:U0ANA via slack`,
     );
 
     // A second click (another button, same message) is told it was already decided, only to that user.
-    const late = slackClick(h, slack, {
+    const late = slackClick(t.h, t.slack, {
       actionId: APPROVAL_ACTIONS.skip,
       approvalId: approval.id,
       responsePath: '/actions/T0TEAM/2/late',
     });
-    expect((await postToSlackRoute(h, late)).status).toBe(200);
+    expect((await postToSlackRoute(t.h, late)).status).toBe(200);
     await eventually(() => responses('/actions/T0TEAM/2/late').length === 1);
     expect(responses('/actions/T0TEAM/2/late')[0]).toMatchObject({
       response_type: 'ephemeral',
@@ -79,28 +67,31 @@ describe('approvals through Slack buttons (signed requests to the real HTTP serv
   });
 
   it('refuses bad signatures, stale timestamps and users outside the allow-list; the approval stays pending', async () => {
-    h = await startHarness(approvalConfig(slack, { tokens: true }));
-    await startRunbook(h, operator);
-    const approval = await pendingApproval(h, operator);
-    const click = slackClick(h, slack, { actionId: APPROVAL_ACTIONS.approve, approvalId: approval.id });
+    t.h = await startHarness(approvalConfig(t.slack, { tokens: true }));
+    await startRunbook(t.h, operator);
+    const approval = await pendingApproval(t.h, operator);
+    const click = slackClick(t.h, t.slack, {
+      actionId: APPROVAL_ACTIONS.approve,
+      approvalId: approval.id,
+    });
 
-    const forged = await postToSlackRoute(h, {
+    const forged = await postToSlackRoute(t.h, {
       body: click.body,
       headers: { ...click.headers, 'x-slack-signature': 'v0=' + '0'.repeat(64) },
     });
     expect(forged.status).toBe(401);
     expect(((await forged.json()) as { message: string }).message).toMatch(/bad-signature/);
 
-    const tampered = await postToSlackRoute(h, {
+    const tampered = await postToSlackRoute(t.h, {
       body: click.body.replace('U0ANA', 'U0EVE'),
       headers: click.headers,
     });
     expect(tampered.status).toBe(401);
 
-    const staleTs = String(Number(h.clock.seconds()) - 301);
+    const staleTs = String(Number(t.h.clock.seconds()) - 301);
     const stale = await postToSlackRoute(
-      h,
-      slackClick(h, slack, {
+      t.h,
+      slackClick(t.h, t.slack, {
         actionId: APPROVAL_ACTIONS.approve,
         approvalId: approval.id,
         timestamp: staleTs,
@@ -109,34 +100,34 @@ describe('approvals through Slack buttons (signed requests to the real HTTP serv
     expect(stale.status).toBe(401);
     expect(((await stale.json()) as { message: string }).message).toMatch(/stale-timestamp/);
 
-    const missing = await postToSlackRoute(h, {
+    const missing = await postToSlackRoute(t.h, {
       body: click.body,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     });
     expect(missing.status).toBe(401);
 
-    const stranger = slackClick(h, slack, {
+    const stranger = slackClick(t.h, t.slack, {
       actionId: APPROVAL_ACTIONS.approve,
       approvalId: approval.id,
       user: 'U0EVE',
       responsePath: '/actions/T0TEAM/3/eve',
     });
-    expect((await postToSlackRoute(h, stranger)).status).toBe(200);
+    expect((await postToSlackRoute(t.h, stranger)).status).toBe(200);
     await eventually(() => responses('/actions/T0TEAM/3/eve').length === 1);
     expect(responses('/actions/T0TEAM/3/eve')[0]).toMatchObject({ response_type: 'ephemeral' });
     expect(responses('/actions/T0TEAM/3/eve')[0].text).toMatch(/not on Rebound's approver list.*U0EVE/);
 
     const still = (
-      await h.t.app.http.inject({ url: `/v1/approvals/${approval.id}`, headers: operator })
+      await t.h.t.app.http.inject({ url: `/v1/approvals/${approval.id}`, headers: operator })
     ).json();
     expect(still.status).toBe('pending');
   });
 
   it("verifies over the raw form bytes: Slack's published vector passes the signature check", async () => {
-    h = await startHarness(approvalConfig(slack));
+    t.h = await startHarness(approvalConfig(t.slack));
     // Slack's example request (a slash command) at its own timestamp: signed correctly, but not a button click.
     const timestamp = 1531420618;
-    h.clock.offsetMs = timestamp * 1000 - Date.now();
+    t.h.clock.offsetMs = timestamp * 1000 - Date.now();
     const body =
       'token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar' +
       '&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com' +
@@ -147,20 +138,20 @@ describe('approvals through Slack buttons (signed requests to the real HTTP serv
       'x-slack-signature': 'v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503',
     };
     expect(SIGNING_SECRET).toBe('8f742231b10e8888abcd99yyyzzz85a5');
-    const res = await postToSlackRoute(h, { body, headers });
+    const res = await postToSlackRoute(t.h, { body, headers });
     // Past the signature (401 otherwise): refused only because a slash command carries no `payload`.
     expect(res.status).toBe(400);
     expect(((await res.json()) as { message: string }).message).toMatch(/no payload form field/);
 
-    const changed = await postToSlackRoute(h, { body: body.replace('roadrunner', 'coyote'), headers });
+    const changed = await postToSlackRoute(t.h, { body: body.replace('roadrunner', 'coyote'), headers });
     expect(changed.status).toBe(401);
   });
 
   it('says how to configure Slack when the slack section is absent', async () => {
-    const config = approvalConfig(slack);
+    const config = approvalConfig(t.slack);
     delete config.slack;
-    h = await startHarness(config);
-    const res = await postToSlackRoute(h, {
+    t.h = await startHarness(config);
+    const res = await postToSlackRoute(t.h, {
       body: 'payload=%7B%7D',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     });
