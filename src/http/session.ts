@@ -166,6 +166,9 @@ function equal(a: string, b: string): boolean {
 
 /** `GET|POST|DELETE /v1/session`: who am I, sign in with an API token, sign out. */
 export function registerSessionRoutes(app: FastifyInstance, sessions: SessionAuthenticator): void {
+  // The plugin loads the cookie codec that parse/serialize use; its own hook is off because the API's auth
+  // hook (server.ts) runs first and parses the one cookie it needs itself.
+  void app.register(fastifyCookie, { hook: false });
   app.get('/v1/session', async (request, reply) => noStore(reply).send(sessions.view(request)));
 
   app.post('/v1/session', async (request, reply) => {

@@ -53,9 +53,10 @@ function ModeBadge(props: { session: Session; onSignOut: () => void }) {
         Open mode (loopback, no sign-in) · admin
       </span>
     );
+  if (!session.principal) return null;
   return (
     <span class="mode">
-      {session.principal?.name} · {session.principal?.role}{' '}
+      {session.principal.name} · {session.principal.role}{' '}
       <button type="button" class="btn btn-plain btn-small" onClick={props.onSignOut}>
         Sign out
       </button>

@@ -55,7 +55,7 @@ export function stateRuns(history: readonly HistoryEvent[], executionStatus: str
       input?: unknown;
       output?: unknown;
       error?: { error?: string; cause?: string };
-      last?: 'entered' | 'exited' | 'failed';
+      last?: 'entered' | 'exited' | 'failed' | 'aborted';
     }
   >();
   for (const event of history) {
@@ -72,6 +72,8 @@ export function stateRuns(history: readonly HistoryEvent[], executionStatus: str
     } else if (event.type.endsWith('StateExited')) {
       run.output = parse(d?.['output']);
       run.last = run.last === 'failed' ? 'failed' : 'exited';
+    } else if (event.type.endsWith('Aborted')) {
+      run.last = 'aborted';
     } else if (FAILURE.test(event.type)) {
       run.error = { error: d?.['error'] as string | undefined, cause: d?.['cause'] as string | undefined };
       run.last = 'failed';
@@ -82,6 +84,7 @@ export function stateRuns(history: readonly HistoryEvent[], executionStatus: str
     let outcome: StateOutcome;
     if (run.last === 'exited') outcome = run.error ? 'caught' : 'succeeded';
     else if (run.last === 'failed') outcome = 'failed';
+    else if (run.last === 'aborted') outcome = 'aborted';
     else if (executionStatus === 'RUNNING') outcome = 'running';
     else if (executionStatus === 'ABORTED') outcome = 'aborted';
     else outcome = executionStatus === 'SUCCEEDED' ? 'succeeded' : 'failed';

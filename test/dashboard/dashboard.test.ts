@@ -1,0 +1,408 @@
+import type { AddressInfo } from 'node:net';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, HttpReceiver } from '../support/http-receiver.ts';
+import { makeTestApp, webhook, type TestApp } from '../support/app.ts';
+import {
+  chromiumUnavailable,
+  ensureBundle,
+  launchChromium,
+  screenshot,
+  signIn,
+  VIEWPORTS,
+  watchConsole,
+} from './browser.ts';
+
+// The dashboard against a real Rebound (SQLite, bus, engine) with data made through its API, driven by
+// Debian's Chromium. Tests run in order and share the server: each builds on what the previous made.
+
+const OPERATOR = 'operator-token-0123456789abcdef';
+const VIEWER = 'viewer-token-0123456789abcdef';
+
+const APPROVAL_RUNBOOK = {
+  StartAt: 'Ask',
+  States: {
+    Ask: {
+      Type: 'Task',
+      Resource: 'rebound:approval.request.waitForTaskToken',
+      Parameters: {
+        'taskToken.$': '$$.Task.Token',
+        'incidentId.$': '$.incidentId',
+        runbook: 'dashboard-test',
+        summary: 'Restart checkout in shop?',
+        timeoutSeconds: 900,
+        default: 'escalate',
+      },
+      ResultPath: '$.approval',
+      Next: 'Act',
+    },
+    Act: { Type: 'Pass', End: true },
+  },
+};
+const FAILING_RUNBOOK = {
+  StartAt: 'Check',
+  States: {
+    Check: { Type: 'Pass', Next: 'Boom' },
+    Boom: { Type: 'Fail', Error: 'Test.Failure', Cause: 'fails on purpose' },
+  },
+};
+const WAITING_RUNBOOK = {
+  StartAt: 'Hold',
+  States: { Hold: { Type: 'Wait', Seconds: 3600, Next: 'Done' }, Done: { Type: 'Succeed' } },
+};
+
+const skip = chromiumUnavailable();
+if (skip) console.warn(`skipping dashboard browser tests: ${skip}`);
+
+describe.skipIf(skip !== undefined)('dashboard in Chromium', { timeout: 60_000 }, () => {
+  let t: TestApp;
+  let url: string;
+  let browser: Browser;
+  let operator: BrowserContext;
+  let page: Page;
+  const receiver = new HttpReceiver();
+  const violations: string[] = [];
+
+  const call = async (method: string, path: string, body?: unknown, token = OPERATOR) => {
+    const res = await fetch(url + path, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> };
+  };
+  const postAlert = (alertname: string, service: string) =>
+    call(
+      'POST',
+      '/v1/webhooks/alertmanager',
+      webhook([{ labels: { alertname, service, namespace: 'shop', cluster: 'prod', severity: 'critical' } }]),
+    );
+  const incidentByTitle = async (alertname: string) => {
+    const list = await call('GET', '/v1/incidents?limit=100');
+    return (list.body['items'] as { id: string; title: string; status: string }[]).find((i) =>
+      i.title.includes(alertname),
+    );
+  };
+  const newPage = async (context: BrowserContext) => {
+    const p = await context.newPage();
+    watchConsole(p, violations);
+    return p;
+  };
+
+  beforeAll(async () => {
+    ensureBundle();
+    await receiver.start();
+    receiver.defaultStatus = 500;
+    t = await makeTestApp({
+      server: {
+        auth: {
+          apiTokens: [
+            { name: 'olivia', role: 'operator', token: OPERATOR },
+            { name: 'victor', role: 'viewer', token: VIEWER },
+          ],
+        },
+      },
+      bus: {
+        rules: [
+          {
+            name: 'alerts-to-incidents',
+            pattern: { source: ['rebound.alertmanager'] },
+            targets: [{ kind: 'incidents', id: 'incidents' }],
+          },
+          {
+            name: 'audit-hook',
+            description: 'Posts deploy events to an audit webhook (fails until the receiver is fixed).',
+            pattern: { source: ['test.deploys'] },
+            targets: [
+              {
+                kind: 'webhook',
+                id: 'audit',
+                url: receiver.url,
+                retry: { maximumRetryAttempts: 0 },
+                timeoutMs: 1000,
+              },
+            ],
+          },
+        ],
+      },
+    });
+    url = `http://127.0.0.1:${(t.app.http.server.address() as AddressInfo).port}`;
+    browser = await launchChromium();
+    operator = await browser.newContext({ viewport: VIEWPORTS.desktop });
+    operator.on('page', (p) => watchConsole(p, violations));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    await receiver.stop();
+  });
+
+  it('serves the page with a strict CSP and no inline script', async () => {
+    const res = await fetch(`${url}/incidents`);
+    expect(res.status).toBe(200);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    const html = await res.text();
+    expect(html).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
+    expect(html).not.toMatch(/\sstyle=/);
+  });
+
+  it('signs in with an API token into an httpOnly SameSite=Strict session', async () => {
+    const signin = await newPage(operator);
+    await signin.goto(`${url}/incidents`);
+    await signin.waitForURL(/\/signin/);
+    await screenshot(signin, 'signin-desktop');
+    await signin.getByLabel('API token').fill('not-a-valid-token-at-all');
+    await signin.getByRole('button', { name: 'Sign in' }).click();
+    await signin.getByRole('alert').filter({ hasText: 'not accepted' }).waitFor();
+    await signin.getByLabel('API token').fill(OPERATOR);
+    await signin.getByRole('button', { name: 'Sign in' }).click();
+    await signin.waitForURL(/\/incidents/);
+    const cookie = (await operator.cookies()).find((c) => c.name === 'rebound_session');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    expect(cookie!.value).not.toContain(OPERATOR);
+    await signin.getByText('olivia · operator').waitFor();
+    page = signin;
+  });
+
+  it('shows a new incident live, without a reload', async () => {
+    await page.getByText('Live', { exact: true }).waitFor();
+    await page.getByText('No incidents match.').waitFor();
+    expect((await postAlert('CheckoutErrorBudgetBurn', 'checkout')).status).toBe(200);
+    await page.getByRole('link', { name: /CheckoutErrorBudgetBurn/ }).waitFor({ timeout: 10_000 });
+    await postAlert('PaymentsLatencyHigh', 'payments');
+    await page.getByRole('link', { name: /PaymentsLatencyHigh/ }).waitFor({ timeout: 10_000 });
+    await page.getByLabel('Search').fill('payments');
+    await expect.poll(() => page.getByRole('link', { name: /CheckoutErrorBudgetBurn/ }).count()).toBe(0);
+    await page.getByLabel('Search').fill('');
+    await screenshot(page, 'incidents-desktop');
+  });
+
+  it('acknowledges and resolves an incident from its page', async () => {
+    await page.getByRole('link', { name: /CheckoutErrorBudgetBurn/ }).click();
+    await page.getByRole('heading', { name: /CheckoutErrorBudgetBurn/ }).waitFor();
+    await page
+      .getByRole('table', { name: 'Correlated alerts' })
+      .getByText('CheckoutErrorBudgetBurn', { exact: true })
+      .waitFor();
+    await page.getByRole('link', { name: 'Prometheus' }).first().waitFor();
+    await page.getByRole('button', { name: 'Acknowledge' }).click();
+    await page.getByText('Acknowledged by user:olivia').waitFor();
+    const incident = await incidentByTitle('CheckoutErrorBudgetBurn');
+    expect(incident?.status).toBe('acknowledged');
+    await screenshot(page, 'incident-detail-desktop');
+    await page.getByRole('button', { name: 'Resolve' }).click();
+    await page.getByText('Resolved by user:olivia').waitFor();
+    expect((await incidentByTitle('CheckoutErrorBudgetBurn'))?.status).toBe('resolved');
+    expect(await page.getByRole('button', { name: 'Resolve' }).isDisabled()).toBe(true);
+  });
+
+  it('enforces roles: a viewer sees disabled buttons and the API refuses with 403', async () => {
+    const viewer = await browser.newContext({ viewport: VIEWPORTS.desktop });
+    viewer.on('page', (p) => watchConsole(p, violations));
+    const v = await signIn(viewer, url, VIEWER);
+    const incident = (await incidentByTitle('PaymentsLatencyHigh'))!;
+    await v.goto(`${url}/incidents/${incident.id}`);
+    const ack = v.getByRole('button', { name: 'Acknowledge' });
+    await ack.waitFor();
+    expect(await ack.isDisabled()).toBe(true);
+    expect(await ack.getAttribute('title')).toBe('needs the operator role');
+    // The same call the button would make, with the viewer's session and its CSRF token: refused by the API.
+    const answer = await v.evaluate(async (id) => {
+      const session = (await (await fetch('/v1/session')).json()) as { csrfToken: string };
+      const withCsrf = await fetch(`/v1/incidents/${id}/acknowledge`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken },
+        body: '{}',
+      });
+      return { status: withCsrf.status, body: (await withCsrf.json()) as { code: string } };
+    }, incident.id);
+    expect(answer).toEqual({ status: 403, body: expect.objectContaining({ code: 'FORBIDDEN' }) });
+    expect((await incidentByTitle('PaymentsLatencyHigh'))?.status).toBe('open');
+    await viewer.close();
+  });
+
+  it('requires the CSRF token on writes made with the session cookie', async () => {
+    const incident = (await incidentByTitle('PaymentsLatencyHigh'))!;
+    const statuses = await page.evaluate(async (id) => {
+      const bare = await fetch(`/v1/incidents/${id}/acknowledge`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      const wrong = await fetch(`/v1/incidents/${id}/acknowledge`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': 'guessed' },
+        body: '{}',
+      });
+      return [bare.status, wrong.status];
+    }, incident.id);
+    expect(statuses).toEqual([403, 403]);
+    expect((await incidentByTitle('PaymentsLatencyHigh'))?.status).toBe('open');
+  });
+
+  it('approves from the Approvals page, and the execution resumes', async () => {
+    const incident = (await incidentByTitle('PaymentsLatencyHigh'))!;
+    await page.goto(`${url}/approvals`);
+    await page.getByText('Nothing is waiting for a human.').waitFor();
+    const started = await call('POST', '/v1/executions', {
+      definition: APPROVAL_RUNBOOK,
+      input: { incidentId: incident.id },
+      name: 'approve-from-dashboard',
+    });
+    expect(started.status).toBe(201);
+    const executionId = started.body['executionId'] as string;
+    await page.getByText('Restart checkout in shop?').waitFor({ timeout: 10_000 });
+    await screenshot(page, 'approvals-desktop');
+    await page.getByRole('button', { name: 'Remediate now' }).click();
+    await page.getByText('Nothing is waiting for a human.').waitFor();
+    await eventually(
+      async () => (await call('GET', `/v1/executions/${executionId}`)).body['status'] === 'SUCCEEDED',
+    );
+    const done = await call('GET', `/v1/executions/${executionId}`);
+    expect(done.body['output']).toMatchObject({ approval: { decision: 'remediate', via: 'dashboard' } });
+  });
+
+  it('draws an execution as a graph, coloured by outcome, with state details on click', async () => {
+    await page.goto(`${url}/executions`);
+    await page.getByRole('link', { name: 'approve-from-dashboard' }).click();
+    const ask = page.locator('[data-state="Ask"]');
+    await ask.waitFor();
+    expect(await ask.getAttribute('data-outcome')).toBe('succeeded');
+    expect(await page.locator('[data-state="Act"]').getAttribute('data-outcome')).toBe('succeeded');
+    await ask.click();
+    await page.locator('[data-selected-state="Ask"]').getByText('TaskSucceeded').waitFor();
+    await page.locator('[data-selected-state="Ask"]').getByText('"decision": "remediate"').waitFor();
+    await screenshot(page, 'execution-detail-desktop');
+  });
+
+  it('stops a running execution and redrives a failed one', async () => {
+    const waiting = await call('POST', '/v1/executions', {
+      definition: WAITING_RUNBOOK,
+      name: 'waits-an-hour',
+    });
+    await page.goto(`${url}/executions/${waiting.body['executionId'] as string}`);
+    await page.locator('[data-state="Hold"][data-outcome="running"]').waitFor();
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.locator('[data-state="Hold"][data-outcome="aborted"]').waitFor();
+    expect(
+      (await call('GET', `/v1/executions/${waiting.body['executionId'] as string}`)).body['status'],
+    ).toBe('ABORTED');
+
+    const failing = await call('POST', '/v1/executions', {
+      definition: FAILING_RUNBOOK,
+      name: 'fails-on-purpose',
+    });
+    const id = failing.body['executionId'] as string;
+    await eventually(async () => (await call('GET', `/v1/executions/${id}`)).body['status'] === 'FAILED');
+    await page.goto(`${url}/executions/${id}`);
+    await page.locator('[data-state="Boom"][data-outcome="failed"]').waitFor();
+    await page.locator('[data-state="Check"][data-outcome="succeeded"]').click();
+    await page.locator('[data-selected-state="Check"]').getByText('PassStateExited').waitFor();
+    await page.getByRole('button', { name: 'Redrive' }).click();
+    await page.getByText('redriven 1×').waitFor();
+    expect((await call('GET', `/v1/executions/${id}`)).body['redriveCount']).toBe(1);
+  });
+
+  it('redrives the DLQ from Operations until it is empty', async () => {
+    const put = await call('POST', '/v1/events', {
+      Entries: [1, 2, 3].map((n) => ({
+        Source: 'test.deploys',
+        DetailType: 'Deployed',
+        Detail: JSON.stringify({ n }),
+      })),
+    });
+    expect(put.body['FailedEntryCount']).toBe(0);
+    await eventually(async () => ((await call('GET', '/v1/dlq')).body['items'] as unknown[]).length === 3);
+    await page.goto(`${url}/operations`);
+    await page.getByRole('heading', { name: 'Dead-letter queue (3)' }).waitFor();
+    await page.getByRole('table', { name: 'Rules and targets' }).getByText('audit-hook/audit').waitFor();
+    await screenshot(page, 'operations-desktop');
+    receiver.defaultStatus = 200; // the audit service is fixed
+    await page.getByRole('button', { name: 'Redrive all' }).click();
+    await page.getByText('Empty: every delivery went through.').waitFor({ timeout: 15_000 });
+    await eventually(() => receiver.received.filter((r) => r.method === 'POST').length >= 6);
+    expect(((await call('GET', '/v1/dlq')).body['items'] as unknown[]).length).toBe(0);
+  });
+
+  it('replays archived events with progress, and pauses and resumes automation', async () => {
+    await page.getByRole('button', { name: 'Start replay' }).click();
+    await page.locator('[data-replay-state="completed"]').waitFor({ timeout: 15_000 });
+    expect(await page.locator('[data-replay-state="completed"]').textContent()).toMatch(
+      /scanned [1-9]\d* of/,
+    );
+
+    await page.getByLabel('Reason for pausing').fill('change freeze');
+    await page.getByRole('button', { name: 'Pause all automation' }).click();
+    await page.getByText(/everything — change freeze/).waitFor();
+    expect(((await call('GET', '/v1/automation')).body['pauses'] as unknown[]).length).toBe(1);
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.getByText('None: automation runs.').waitFor();
+    expect(((await call('GET', '/v1/automation')).body['pauses'] as unknown[]).length).toBe(0);
+  });
+
+  it('shows analytics with the numbers the API computes', async () => {
+    const report = await call('GET', '/v1/analytics');
+    expect(report.body['overall']).toMatchObject({ incidents: 2, resolved: 1 });
+    await page.goto(`${url}/analytics`);
+    await page.locator('[data-stat="incidents"]').getByText('2').waitFor();
+    await page.getByRole('list', { name: 'Incidents by service' }).getByText('checkout').waitFor();
+    expect(await page.locator('.uplot canvas').count()).toBeGreaterThanOrEqual(2);
+    await screenshot(page, 'analytics-desktop');
+  });
+
+  it('renders every page at phone width and in dark mode', async () => {
+    const incident = (await incidentByTitle('CheckoutErrorBudgetBurn'))!;
+    const execution = (await call('GET', '/v1/executions?limit=10')).body['items'] as {
+      executionId: string;
+      name: string;
+    }[];
+    const approved = execution.find((e) => e.name === 'approve-from-dashboard')!;
+    const pages: [string, string][] = [
+      ['incidents', '/incidents?status='],
+      ['incident-detail', `/incidents/${incident.id}`],
+      ['executions', '/executions'],
+      ['execution-detail', `/executions/${approved.executionId}`],
+      ['approvals', '/approvals'],
+      ['operations', '/operations'],
+      ['analytics', '/analytics'],
+    ];
+    for (const [scheme, viewport] of [
+      ['light', 'phone'],
+      ['dark', 'desktop'],
+      ['dark', 'phone'],
+    ] as const) {
+      const context = await browser.newContext({ viewport: VIEWPORTS[viewport], colorScheme: scheme });
+      context.on('page', (p) => watchConsole(p, violations));
+      await context.addCookies(await operator.cookies());
+      const p = await context.newPage();
+      for (const [name, path] of pages) {
+        await p.goto(url + path);
+        await p.getByRole('heading', { level: 1 }).first().waitFor();
+        await expect.poll(() => p.getByText('Loading…').count()).toBe(0);
+        // Nothing wider than the viewport at phone width (tables become cards; the graph scrolls inside its box).
+        if (viewport === 'phone') {
+          const overflow = await p.evaluate(
+            // Runs in the page; typed loosely because the test is compiled without the DOM library.
+            'document.documentElement.scrollWidth - window.innerWidth',
+          );
+          expect(overflow, `${name} overflows the phone viewport`).toBeLessThanOrEqual(1);
+        }
+        await screenshot(p, `${name}-${viewport}${scheme === 'dark' ? '-dark' : ''}`);
+      }
+      await context.close();
+    }
+  });
+
+  it('had no CSP violation or script error on any page', () => {
+    expect(violations).toEqual([]);
+  });
+});
