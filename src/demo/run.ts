@@ -59,13 +59,15 @@ export async function runDemo(options: DemoRunOptions): Promise<number> {
   const podEvent = (e: KubeletEvent) => {
     if (faultAt === undefined) return;
     const text =
-      e.type === 'started'
-        ? `pod ${e.pod} started (127.0.0.1:${e.port})${e.restarts ? `, restart ${e.restarts}` : ''}`
-        : e.type === 'ready'
-          ? `pod ${e.pod} ${e.ready ? 'ready' : 'not ready'}`
-          : e.type === 'exited'
-            ? `pod ${e.pod} exited with ${e.code ?? 'a signal'} (CrashLoopBackOff, restarts ${e.restarts})`
-            : `pod ${e.pod} stopped`;
+      e.type === 'created'
+        ? `pod ${e.pod} created${e.node ? ` on ${e.node}` : ''}`
+        : e.type === 'started'
+          ? `pod ${e.pod} started (127.0.0.1:${e.port})${e.restarts ? `, restart ${e.restarts}` : ''}`
+          : e.type === 'ready'
+            ? `pod ${e.pod} ${e.ready ? 'ready' : 'not ready'}`
+            : e.type === 'exited'
+              ? `pod ${e.pod} exited with ${e.code ?? 'a signal'} (CrashLoopBackOff, restarts ${e.restarts})`
+              : `pod ${e.pod} stopped`;
     write(
       `${clock(Date.now())}  +${seconds(Date.now() - faultAt).padStart(7)}  ${'pods'.padEnd(17)} ${text}`,
     );

@@ -23,6 +23,11 @@ export function checkoutEnv(overrides: Record<string, string> = {}): { name: str
     CONFIGMAP_NAME: SHOP.configMap,
     CONFIGMAP_KEY: SHOP.key,
     CONFIG_POLL_INTERVAL_MS: '250',
+    // The pricing dependency answers in 80 ms and takes one call at a time per replica (12 calls/s):
+    // plenty for the usual shoppers, not for a flash sale (the latency scenario).
+    LATENCY_MS: '80',
+    LATENCY_JITTER_MS: '10',
+    MAX_CONCURRENCY: '1',
     ...overrides,
   };
   return Object.entries(env).map(([name, value]) => ({ name, value }));

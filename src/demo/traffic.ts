@@ -1,8 +1,10 @@
 import type { PodEndpoint } from '../kube-sim/index.ts';
 
 /**
- * The demo's shoppers: steady POST /checkout and GET /products, spread round-robin over the ready checkout
- * pods (what a Service would do), so Prometheus always has a request rate to judge.
+ * The demo's shoppers: a number of virtual users, each sending POST /checkout (and every fifth time
+ * GET /products), waiting for the answer, thinking briefly, and going again, spread round-robin over the
+ * ready checkout pods (what a Service does). Closed-loop users mean a surge of them saturates the pods'
+ * capacity (queueing, so latency grows) without an ever-growing backlog: more replicas cure it at once.
  */
 
 const CART = JSON.stringify({
@@ -19,46 +21,63 @@ export interface TrafficStats {
   failed: number;
 }
 
+/** Users in normal times and during the latency scenario's flash sale. */
+export const BASELINE_USERS = 3;
+export const SURGE_USERS = 20;
+const THINK_MS = 200;
+
 export class Traffic {
-  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private users = 0;
+  private target = 0;
   private next = 0;
-  private inFlight = 0;
   readonly stats: TrafficStats = { sent: 0, ok: 0, failed: 0 };
 
-  constructor(
-    private readonly endpoints: () => PodEndpoint[],
-    private readonly ratePerSecond = 30,
-  ) {}
+  constructor(private readonly endpoints: () => PodEndpoint[]) {}
 
-  start(): void {
-    const every = Math.max(5, Math.round(1000 / this.ratePerSecond));
-    this.timer = setInterval(() => this.fire(), every);
+  start(users = BASELINE_USERS): void {
+    this.running = true;
+    this.setUsers(users);
+  }
+
+  /** Changes the number of concurrent users (extra users stop after their current request). */
+  setUsers(users: number): void {
+    this.target = users;
+    while (this.running && this.users < this.target) {
+      this.users++;
+      void this.user();
+    }
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.running = false;
   }
 
-  private fire(): void {
+  private async user(): Promise<void> {
+    while (this.running && this.users <= this.target) {
+      await this.once();
+      await new Promise((resolve) => setTimeout(resolve, THINK_MS));
+    }
+    this.users--;
+  }
+
+  private async once(): Promise<void> {
     const ready = this.endpoints();
-    if (ready.length === 0 || this.inFlight > 200) return;
+    if (ready.length === 0) return;
     const target = ready[this.next++ % ready.length]!;
     const products = this.next % 5 === 0;
-    this.inFlight++;
     this.stats.sent++;
-    fetch(`${target.url}${products ? '/products' : '/checkout'}`, {
-      method: products ? 'GET' : 'POST',
-      ...(products ? {} : { headers: { 'content-type': 'application/json' }, body: CART }),
-      signal: AbortSignal.timeout(5000),
-    })
-      .then(
-        async (res) => {
-          await res.body?.cancel();
-          if (res.ok) this.stats.ok++;
-          else this.stats.failed++;
-        },
-        () => void this.stats.failed++,
-      )
-      .finally(() => this.inFlight--);
+    try {
+      const res = await fetch(`${target.url}${products ? '/products' : '/checkout'}`, {
+        method: products ? 'GET' : 'POST',
+        ...(products ? {} : { headers: { 'content-type': 'application/json' }, body: CART }),
+        signal: AbortSignal.timeout(5000),
+      });
+      await res.body?.cancel();
+      if (res.ok) this.stats.ok++;
+      else this.stats.failed++;
+    } catch {
+      this.stats.failed++;
+    }
   }
 }

@@ -84,7 +84,7 @@ export class SimCluster {
     if (!file) return;
     const wanted = this.options.scrapeDeployments;
     const groups = this.kubelet
-      .endpoints()
+      .scrapeTargets()
       .filter((e) => !wanted || (e.deployment !== undefined && wanted.includes(e.deployment)))
       .sort((a, b) => (a.pod < b.pod ? -1 : 1))
       .map((e) => ({

@@ -48,6 +48,12 @@ export interface KubeletOptions {
 }
 
 export type KubeletEvent =
+  | {
+      readonly type: 'created';
+      readonly pod: string;
+      readonly node: string | undefined;
+      readonly port: number;
+    }
   | { readonly type: 'started'; readonly pod: string; readonly port: number; readonly restarts: number }
   | { readonly type: 'ready'; readonly pod: string; readonly ready: boolean }
   | { readonly type: 'exited'; readonly pod: string; readonly code: number | null; readonly restarts: number }
@@ -129,17 +135,24 @@ export class ProcessKubelet {
 
   /** Every process the kubelet runs, with its pod and readiness. */
   endpoints(): PodEndpoint[] {
-    return [...this.containers.values()]
-      .filter((c) => c.listening)
-      .map((c) => ({
-        namespace: c.namespace,
-        pod: c.name,
-        deployment: c.deployment,
-        node: c.node,
-        url: `http://127.0.0.1:${c.port}`,
-        ready: c.ready && !c.terminating && !c.frozen,
-        terminating: c.terminating,
-      }));
+    return this.scrapeTargets().filter((e) => this.containers.get(`${e.namespace}/${e.pod}`)?.listening);
+  }
+
+  /**
+   * Every admitted pod with its address, listening yet or not: Kubernetes service discovery lists a pod as
+   * soon as it has an IP, so Prometheus (which applies discovered targets every 5 s) already scrapes it by
+   * the time it turns ready and takes the traffic of the pods it replaces.
+   */
+  scrapeTargets(): PodEndpoint[] {
+    return [...this.containers.values()].map((c) => ({
+      namespace: c.namespace,
+      pod: c.name,
+      deployment: c.deployment,
+      node: c.node,
+      url: `http://127.0.0.1:${c.port}`,
+      ready: c.ready && !c.terminating && !c.frozen,
+      terminating: c.terminating,
+    }));
   }
 
   /** Restart counts and waiting reasons, by `namespace/pod`, for the kube-state-metrics exporter. */
@@ -166,6 +179,7 @@ export class ProcessKubelet {
    * scrapes time out and the pods leave the endpoints. `setNodeReady(node, true)` thaws them.
    */
   setNodeReady(node: string, ready: boolean): void {
+    if (ready === !this.failedNodes.has(node)) return;
     if (ready) this.failedNodes.delete(node);
     else this.failedNodes.add(node);
     for (const c of this.containers.values()) {
@@ -262,6 +276,7 @@ export class ProcessKubelet {
       exited: Promise.resolve(),
     };
     this.containers.set(key, c);
+    this.options.onEvent?.({ type: 'created', pod: c.name, node, port });
     this.launch(c);
     this.report(c);
   }

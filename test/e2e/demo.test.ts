@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLoop, type LoopResult } from '../../src/demo/loop.ts';
 import { REPO_ROOT } from '../../src/demo/checkout-runtime.ts';
-import { SCENARIO_DEFINITIONS, type Scenario } from '../../src/demo/scenarios.ts';
+import { restoreShop, SCENARIO_DEFINITIONS, type Scenario } from '../../src/demo/scenarios.ts';
 import { SHOP } from '../../src/demo/shop.ts';
 import { DemoStack } from '../../src/demo/stack.ts';
 import { DEFAULT_RUNBOOK_ROUTES } from '../../src/incidents/runbook-routing.ts';
@@ -41,7 +41,11 @@ describe.skipIf(unavailable !== undefined)('rebound demo loop, end to end', () =
           runbooks: {
             routes: DEFAULT_RUNBOOK_ROUTES.map((r) => ({
               ...r,
-              parameters: { ...r.parameters, verifyTimeoutSeconds: VERIFY_TIMEOUT_SECONDS },
+              parameters: {
+                ...r.parameters,
+                verifyTimeoutSeconds: VERIFY_TIMEOUT_SECONDS,
+                quietPeriodSeconds: 1,
+              },
             })),
           },
         },
@@ -57,8 +61,8 @@ describe.skipIf(unavailable !== undefined)('rebound demo loop, end to end', () =
   }, 60_000);
 
   /** Waits until the shop is healthy again: two ready pods, nothing firing, no incident open. */
-  async function healthy(scenario: Scenario): Promise<void> {
-    await scenario.reset(stack);
+  async function healthy(): Promise<void> {
+    await restoreShop(stack);
     await stack.until(
       'the shop to be healthy again',
       async () =>
@@ -112,6 +116,18 @@ describe.skipIf(unavailable !== undefined)('rebound demo loop, end to end', () =
       ],
     ],
     [
+      'latency',
+      SCENARIO_DEFINITIONS.latency,
+      [
+        /runbook high-latency started/,
+        /remediating: scale out/,
+        /k8s\.scale succeeded/,
+        /k8s\.waitRollout succeeded/,
+        /verify\.alertResolved succeeded/,
+        /Remediated: verified: the alert resolved .* from 2 to 4 replicas/,
+      ],
+    ],
+    [
       'bad-deploy',
       SCENARIO_DEFINITIONS['bad-deploy'],
       [
@@ -141,7 +157,7 @@ describe.skipIf(unavailable !== undefined)('rebound demo loop, end to end', () =
   it.each(cases)(
     '%s: fault → alert → incident → runbook → exactly the expected writes → verified → resolved',
     async (_name, scenario, steps) => {
-      await healthy(scenario);
+      await healthy();
       const before = await webhookDeliveries();
       const result = await runLoop(stack, scenario, { autoApprove: true, timeoutMs: 90_000 });
 
@@ -177,7 +193,7 @@ describe.skipIf(unavailable !== undefined)('rebound demo loop, end to end', () =
 
   it('escalates to PagerDuty when remediation cannot help, after rolling the flag back', async () => {
     const scenario = SCENARIO_DEFINITIONS['error-rate'];
-    await healthy(scenario);
+    await healthy();
     // An outage degraded mode does not cover: every pod, old or new, keeps failing and ignores the flag.
     const sticky = setInterval(() => {
       for (const pod of stack.checkoutPods()) {

@@ -16,6 +16,12 @@ export interface ChaosSettings {
   readonly degradedMode: boolean;
   /** Make /readyz answer 503, to exercise "pod not ready" alerts. */
   readonly readinessFailing: boolean;
+  /**
+   * Dependency calls one replica may have in flight (0: unlimited); further calls queue in order. With a
+   * per-call latency this gives each replica a capacity, so a traffic surge queues (latency grows) until
+   * more replicas share the load: the saturation that scaling out cures.
+   */
+  readonly maxConcurrency: number;
 }
 
 /** Who last set degraded mode: the environment, the admin endpoint, or a watched config source. */
@@ -27,6 +33,7 @@ export const DEFAULT_CHAOS: ChaosSettings = {
   latencyJitterMs: 0,
   degradedMode: false,
   readinessFailing: false,
+  maxConcurrency: 0,
 };
 
 /** Body of `PUT /admin/chaos`: any subset of the knobs; unknown keys are rejected. */
@@ -37,6 +44,7 @@ export const chaosPatchSchema = z
     latencyJitterMs: z.number().int().min(0).max(60_000),
     degradedMode: z.boolean(),
     readinessFailing: z.boolean(),
+    maxConcurrency: z.number().int().min(0).max(10_000),
   })
   .partial()
   .strict();
@@ -65,6 +73,8 @@ export class Chaos {
   private current: ChaosSettings;
   private degradedSource: SettingSource;
   private readonly listeners: Listener[] = [];
+  private active = 0;
+  private readonly queue: (() => void)[] = [];
 
   constructor(
     initial: ChaosSettings,
@@ -91,6 +101,7 @@ export class Chaos {
     }
     if (patch.degradedMode !== undefined) this.degradedSource = source;
     this.current = next;
+    this.admitQueued();
     for (const listener of this.listeners) listener(next);
     return next;
   }
@@ -112,6 +123,38 @@ export class Chaos {
    * probability errorRate. Callers skip it entirely in degraded mode.
    */
   async callDependency(): Promise<void> {
+    await this.acquire();
+    try {
+      await this.call();
+    } finally {
+      this.active--;
+      this.admitQueued();
+    }
+  }
+
+  /** Calls waiting for a free slot (maxConcurrency reached). */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  private acquire(): Promise<void> {
+    const limit = this.current.maxConcurrency;
+    if ((limit === 0 || this.active < limit) && this.queue.length === 0) {
+      this.active++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.queue.push(resolve));
+  }
+
+  private admitQueued(): void {
+    const limit = this.current.maxConcurrency;
+    while (this.queue.length > 0 && (limit === 0 || this.active < limit)) {
+      this.active++;
+      this.queue.shift()!();
+    }
+  }
+
+  private async call(): Promise<void> {
     const delay = this.nextDelayMs();
     if (delay > 0) await this.deps.sleep(delay);
     const { errorRate } = this.current;

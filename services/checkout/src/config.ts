@@ -57,6 +57,7 @@ export function parseCheckoutEnv(env: Env): CheckoutConfig {
       latencyJitterMs: num('LATENCY_JITTER_MS', Math.round(latencyMs * 0.2), 0, 60_000, true),
       degradedMode: flag('DEGRADED_MODE'),
       readinessFailing: flag('READINESS_FAILING'),
+      maxConcurrency: num('MAX_CONCURRENCY', 0, 0, 10_000, true),
     },
     pollIntervalMs: num('CONFIG_POLL_INTERVAL_MS', 1000, 50, 3_600_000, true),
     adminToken: env['ADMIN_TOKEN'] || undefined,

@@ -154,7 +154,7 @@ function registerOpsRoutes(app: FastifyInstance, deps: OpsDeps): void {
       const path = issue ? ['$', ...issue.path.map(String)].join('.') : '$';
       return reply.code(400).send({
         error: 'INVALID_CHAOS',
-        message: `${path}: ${issue?.message ?? 'invalid'}; knobs are errorRate (0-1), latencyMs, latencyJitterMs, degradedMode, readinessFailing`,
+        message: `${path}: ${issue?.message ?? 'invalid'}; knobs are errorRate (0-1), latencyMs, latencyJitterMs, degradedMode, readinessFailing, maxConcurrency`,
       });
     }
     deps.chaos.update(parsed.data, 'admin');

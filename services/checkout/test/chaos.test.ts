@@ -33,6 +33,31 @@ describe('Chaos', () => {
     await expect(chaos.callDependency()).resolves.toBeUndefined();
   });
 
+  it('queues calls beyond maxConcurrency in order, and admits them as slots free or the limit rises', async () => {
+    const releases: (() => void)[] = [];
+    const started: number[] = [];
+    const chaos = new Chaos(
+      { ...DEFAULT_CHAOS, latencyMs: 10, maxConcurrency: 2 },
+      { random: () => 0.5, sleep: () => new Promise<void>((resolve) => releases.push(resolve)) },
+    );
+    const calls = [1, 2, 3, 4].map((n) => chaos.callDependency().then(() => started.push(n)));
+    await new Promise((r) => setImmediate(r));
+    expect(releases).toHaveLength(2); // two in flight, two queued
+    expect(chaos.queued).toBe(2);
+    releases.shift()!();
+    await new Promise((r) => setImmediate(r));
+    expect(started).toEqual([1]);
+    expect(releases).toHaveLength(2); // the third call took the freed slot
+    expect(chaos.queued).toBe(1);
+    chaos.update({ maxConcurrency: 0 }, 'admin'); // unlimited: the last one is admitted at once
+    await new Promise((r) => setImmediate(r));
+    expect(chaos.queued).toBe(0);
+    expect(releases).toHaveLength(3);
+    for (const release of releases.splice(0)) release();
+    await Promise.all(calls);
+    expect(started.sort()).toEqual([1, 2, 3, 4]);
+  });
+
   it('fails every call at error rate 1', async () => {
     const { chaos } = chaosWith([0.999999], { errorRate: 1 });
     await expect(chaos.callDependency()).rejects.toThrow(/degraded mode bypasses it/);

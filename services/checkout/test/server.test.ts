@@ -196,6 +196,7 @@ describe('checkout service: chaos and degraded mode', () => {
       latencyJitterMs: 0,
       degradedMode: false,
       readinessFailing: false,
+      maxConcurrency: 0,
       degradedModeSource: 'env',
     });
     expect((await call('PUT', '/admin/chaos', { errorRate: 0.3 })).json['errorRate']).toBe(0.3);
