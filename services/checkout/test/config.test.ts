@@ -18,7 +18,14 @@ describe('parseCheckoutEnv', () => {
     expect(config).toMatchObject({
       host: '127.0.0.1',
       port: 8081,
-      chaos: { errorRate: 0, latencyMs: 0, latencyJitterMs: 0, degradedMode: false, readinessFailing: false, maxConcurrency: 0 },
+      chaos: {
+        errorRate: 0,
+        latencyMs: 0,
+        latencyJitterMs: 0,
+        degradedMode: false,
+        readinessFailing: false,
+        maxConcurrency: 0,
+      },
       pollIntervalMs: 1000,
       adminToken: undefined,
       version: 'dev',
