@@ -9,6 +9,19 @@ import { makeTestApp, webhook, type TestApp } from '../support/app.ts';
 let t: TestApp;
 afterEach(async () => t?.close());
 
+// Only the incidents rule: these tests are about incidents on their own, with no runbook moving them.
+const INCIDENTS_ONLY = {
+  bus: {
+    rules: [
+      {
+        name: 'alerts-to-incidents',
+        pattern: { source: ['rebound.alertmanager'] },
+        targets: [{ kind: 'incidents' as const, id: 'incidents' }],
+      },
+    ],
+  },
+};
+
 async function ingest(payload: unknown) {
   const res = await t.app.http.inject({
     method: 'POST',
@@ -67,7 +80,7 @@ describe('correlation', () => {
 
 describe('incidents from alerts', () => {
   it('correlates alerts of the same key into one incident and resolves it when all resolve', async () => {
-    t = await makeTestApp();
+    t = await makeTestApp(INCIDENTS_ONLY);
     const a = {
       alertname: 'HighErrorRate',
       namespace: 'shop',
@@ -109,7 +122,7 @@ describe('incidents from alerts', () => {
   });
 
   it('keeps different keys apart and filters by status and service', async () => {
-    t = await makeTestApp();
+    t = await makeTestApp(INCIDENTS_ONLY);
     await ingest(
       webhook([{ labels: { alertname: 'X', service: 'a' } }, { labels: { alertname: 'Y', service: 'b' } }]),
     );
@@ -123,7 +136,7 @@ describe('incidents from alerts', () => {
 
   it('pages through incidents with a cursor, newest first', async () => {
     let clock = Date.parse('2026-11-25T00:00:00Z');
-    t = await makeTestApp({}, () => new Date((clock += 1000)));
+    t = await makeTestApp(INCIDENTS_ONLY, () => new Date((clock += 1000)));
     for (let i = 0; i < 5; i++) await ingest(webhook([{ labels: { alertname: `A${i}` } }]));
     const first = await listIncidents('?limit=2');
     expect(first.items).toHaveLength(2);
@@ -140,7 +153,7 @@ describe('incidents from alerts', () => {
   });
 
   it('acknowledges and resolves through the API with actor and comment, and refuses illegal moves', async () => {
-    t = await makeTestApp();
+    t = await makeTestApp(INCIDENTS_ONLY);
     await ingest(webhook([{ labels: { alertname: 'Z' } }]));
     const [incident] = (await listIncidents()).items;
     const ack = await t.app.http.inject({
@@ -176,13 +189,13 @@ describe('incidents from alerts', () => {
   });
 
   it('resolves nothing for a resolved alert with no open incident', async () => {
-    t = await makeTestApp();
+    t = await makeTestApp(INCIDENTS_ONLY);
     await ingest(webhook([{ labels: { alertname: 'Ghost' }, status: 'resolved' }]));
     expect((await listIncidents()).items).toHaveLength(0);
   });
 
   it('reprocessing the event log after a lost checkpoint changes nothing (idempotent on event id)', async () => {
-    t = await makeTestApp();
+    t = await makeTestApp(INCIDENTS_ONLY);
     await ingest(
       webhook([{ labels: { alertname: 'R', pod: 'a' } }, { labels: { alertname: 'R', pod: 'b' } }]),
     );
@@ -194,7 +207,7 @@ describe('incidents from alerts', () => {
     const db = new Database(join(t.dir, 'rebound.db'));
     db.prepare('DELETE FROM consumer_offsets').run();
     db.close();
-    t = await makeTestApp({}, undefined, t.dir);
+    t = await makeTestApp(INCIDENTS_ONLY, undefined, t.dir);
     await t.app.settle();
     const after = await t.app.incidents.get(before.id);
     expect(after.timeline).toEqual(timeline);
@@ -207,7 +220,10 @@ describe('retention', () => {
   it('deletes resolved incidents and archived events older than their retention, keeps the rest', async () => {
     let clock = Date.parse('2026-01-01T00:00:00Z');
     t = await makeTestApp(
-      { incidents: { retention: { maxAgeDays: 30 } }, bus: { archiveRetentionDays: 60 } },
+      {
+        incidents: { retention: { maxAgeDays: 30 } },
+        bus: { ...INCIDENTS_ONLY.bus, archiveRetentionDays: 60 },
+      },
       () => new Date(clock),
     );
     await ingest(webhook([{ labels: { alertname: 'Old' } }]));
