@@ -187,6 +187,87 @@ export function buildOpenApi(version: string): Record<string, unknown> {
           responses: { '200': { description: '{rules}' }, ...errors(401, 403) },
         },
       },
+      '/v1/session': {
+        get: {
+          summary:
+            'How the server authenticates (open or token) and the signed-in principal, with its CSRF token',
+          security: [],
+          responses: { '200': { description: '{mode, principal, csrfToken}' } },
+        },
+        post: {
+          summary:
+            'Sign in with an API token: sets an httpOnly SameSite=Strict session cookie; writes made with it need X-CSRF-Token',
+          security: [],
+          requestBody: {
+            required: true,
+            ...json({
+              type: 'object',
+              required: ['token'],
+              properties: { token: { type: 'string' } },
+              additionalProperties: false,
+            }),
+          },
+          responses: { '200': { description: '{mode, principal, csrfToken}' }, ...errors(400, 401, 403) },
+        },
+        delete: {
+          summary: 'Sign out (clears the session cookie)',
+          security: [],
+          responses: { '204': { description: 'signed out' } },
+        },
+      },
+      '/v1/stream': {
+        get: {
+          summary:
+            'Server-Sent Events: `incident`, `execution`, `approval`, `dlq` with data {id} when one changes; `ready` on (re)connect',
+          responses: { '200': { description: 'text/event-stream' }, ...errors(401) },
+        },
+      },
+      '/v1/analytics': {
+        get: {
+          summary:
+            'MTTR/MTTA trends (overall and per service), frequency by service and alert, remediation effectiveness by action and runbook, automated vs escalated share, over incidents opened in [from, to) (default the last 7 days)',
+          parameters: [
+            { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            { name: 'service', in: 'query', schema: { type: 'string' } },
+            { name: 'bucket', in: 'query', schema: { type: 'string', enum: ['hour', 'day'] } },
+          ],
+          responses: { '200': { description: 'the report' }, ...errors(400, 401) },
+        },
+      },
+      '/v1/analytics/{section}': {
+        get: {
+          summary: 'One section of the analytics report (same query parameters)',
+          parameters: [
+            {
+              name: 'section',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', enum: ['overall', 'trends', 'frequency', 'effectiveness', 'share'] },
+            },
+          ],
+          responses: { '200': { description: '{range, <section>}' }, ...errors(400, 401, 404) },
+        },
+      },
+      '/v1/bus/stats': {
+        get: {
+          summary: 'Rules with match counts; targets with delivery counters and queue / DLQ depths',
+          responses: { '200': { description: '{rules}' }, ...errors(401) },
+        },
+      },
+      '/v1/executions/{id}/definition': {
+        get: {
+          summary: 'The ASL definition an execution runs (as stored with it)',
+          parameters: [idParam],
+          responses: { '200': { description: '{executionId, workflow, definition}' }, ...errors(401, 404) },
+        },
+      },
+      '/v1/dashboard': {
+        get: {
+          summary: 'Dashboard settings: version and links to the Prometheus and Alertmanager UIs',
+          responses: { '200': { description: '{version, links}' }, ...errors(401) },
+        },
+      },
       '/v1/approvals': {
         get: {
           summary: 'Approvals runbooks wait for, newest first',
