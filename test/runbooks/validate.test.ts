@@ -86,7 +86,8 @@ describe('shipped runbooks', () => {
     const results = await Promise.all(
       FILES.map((file) => runCli(['workflows', 'validate', '--local', join(RUNBOOKS_DIR, file)])),
     );
-    expect(results.map((r) => r.stdout.trim())).toEqual(FILES.map((f) => `${join(RUNBOOKS_DIR, f)}: valid`));
-    expect(results.map((r) => r.code)).toEqual(FILES.map(() => 0));
+    expect(results).toEqual(
+      FILES.map((f) => ({ code: 0, stdout: `${join(RUNBOOKS_DIR, f)}: valid\n`, stderr: '' })),
+    );
   }, 180_000);
 });
