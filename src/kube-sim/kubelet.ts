@@ -70,6 +70,8 @@ export interface PodEndpoint {
   readonly ready: boolean;
   /** The pod object is gone; the process is in its preStop delay (scraped, not sent traffic). */
   readonly terminating: boolean;
+  /** The container's process id while it runs. */
+  readonly pid: number | undefined;
 }
 
 interface Container {
@@ -152,6 +154,7 @@ export class ProcessKubelet {
       url: `http://127.0.0.1:${c.port}`,
       ready: c.ready && !c.terminating && !c.frozen,
       terminating: c.terminating,
+      pid: c.child?.pid,
     }));
   }
 
