@@ -1,0 +1,113 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSqlite, type SqliteDatabase } from '../../src/store/sqlite/database.ts';
+import { GroupCommitter } from '../../src/store/sqlite/group-commit.ts';
+
+const dirs: string[] = [];
+const dbs: SqliteDatabase[] = [];
+afterEach(() => {
+  for (const db of dbs.splice(0)) if (db.open) db.close();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function fileDb(): { db: SqliteDatabase; path: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'rebound-gc-'));
+  dirs.push(dir);
+  const path = join(dir, 'store.db');
+  const db = openSqlite({ path });
+  db.exec('CREATE TABLE t (k TEXT PRIMARY KEY)');
+  dbs.push(db);
+  return { db, path };
+}
+
+function readKeys(path: string): string[] {
+  const reader = openSqlite({ path, synchronous: 'NORMAL' });
+  try {
+    return (reader.prepare('SELECT k FROM t ORDER BY k').all() as { k: string }[]).map((r) => r.k);
+  } finally {
+    reader.close();
+  }
+}
+
+describe('GroupCommitter', () => {
+  it('commits units of one turn together; a failing unit is rolled back alone', async () => {
+    const { db, path } = fileDb();
+    const committer = new GroupCommitter(db);
+    const insert = db.prepare('INSERT INTO t (k) VALUES (?)');
+    const results = await Promise.allSettled([
+      committer.submit(() => insert.run('a').changes),
+      committer.submit(() => {
+        insert.run('b');
+        insert.run('a'); // duplicate key: this unit fails, 'b' goes with it
+      }),
+      committer.submit(() => insert.run('c').changes),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(committer.stats()).toEqual({ commits: 1, units: 3 });
+    expect(readKeys(path)).toEqual(['a', 'c']);
+  });
+
+  it('rejects a lone failing unit without committing anything', async () => {
+    const { db, path } = fileDb();
+    const committer = new GroupCommitter(db);
+    const insert = db.prepare('INSERT INTO t (k) VALUES (?)');
+    await committer.submit(() => insert.run('a'));
+    await expect(
+      committer.submit(() => {
+        insert.run('b');
+        throw new Error('refused');
+      }),
+    ).rejects.toThrow('refused');
+    expect(db.inTransaction).toBe(false);
+    expect(readKeys(path)).toEqual(['a']);
+  });
+
+  it('takes over the WAL sync of a synchronous=FULL file database and settles units after it', async () => {
+    const { db, path } = fileDb();
+    const committer = new GroupCommitter(db);
+    expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL: COMMIT no longer fsyncs inline
+    const durable: number[] = [];
+    committer.observe((_ms, units) => durable.push(units));
+    const insert = db.prepare('INSERT INTO t (k) VALUES (?)');
+    const first = committer.submit(() => insert.run('a'));
+    let settled = false;
+    void first.then(() => (settled = true));
+    committer.flush(); // synchronous: commits and syncs before returning
+    expect(durable).toEqual([1]);
+    await first;
+    expect(settled).toBe(true);
+    // Units committed while a background sync runs wait for the next one.
+    await Promise.all(['b', 'c', 'd'].map((k) => committer.submit(() => insert.run(k))));
+    expect(readKeys(path)).toEqual(['a', 'b', 'c', 'd']);
+    expect(durable.reduce((a, b) => a + b, 0)).toBe(4);
+    db.close(); // no descriptor of the WAL is left behind to keep it open
+  });
+
+  it('settles submitVisible units at COMMIT and the others only after the sync', async () => {
+    const { db, path } = fileDb();
+    const committer = new GroupCommitter(db);
+    const insert = db.prepare('INSERT INTO t (k) VALUES (?)');
+    const order: string[] = [];
+    committer.observe(() => order.push('synced'));
+    await Promise.all([
+      committer.submitVisible(() => insert.run('v')).then(() => order.push('visible')),
+      committer.submit(() => insert.run('d')).then(() => order.push('durable')),
+    ]);
+    expect(order).toEqual(['visible', 'synced', 'durable']);
+    expect(readKeys(path)).toEqual(['d', 'v']);
+  });
+
+  it('leaves the sync to SQLite when asked to, and for in-memory databases', async () => {
+    const { db } = fileDb();
+    new GroupCommitter(db, 2000, { walSync: 'inline' });
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    const memory = openSqlite({ path: ':memory:' });
+    dbs.push(memory);
+    memory.exec('CREATE TABLE t (k TEXT PRIMARY KEY)');
+    const committer = new GroupCommitter(memory);
+    await committer.submit(() => memory.prepare('INSERT INTO t (k) VALUES (?)').run('x'));
+    expect(memory.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: 1 });
+  });
+});
