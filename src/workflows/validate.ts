@@ -1,6 +1,6 @@
-import aslValidator from 'asl-validator';
 import { ReboundError } from '../errors.ts';
 import { CHOICE_OPERATORS } from './choice.ts';
+import { schemaIssues } from './schema-check.ts';
 import { actionNameOf } from './task-state.ts';
 import { isJsonObject, type ChoiceRule, type MachineDefinition, type StateDefinition } from './types.ts';
 
@@ -18,27 +18,10 @@ export interface ValidateOptions {
    */
   readonly knownActions?: ReadonlySet<string>;
   /**
-   * Also run asl-validator's JSON-schema check (default true). It builds its schema compiler on every call
-   * (over a second), so results are cached per definition text.
+   * Also run asl-validator's JSON-schema check (default true). It is slow on a definition it has not seen
+   * (schema compilation), so verdicts are cached per definition text; see schema-check.ts.
    */
   readonly schema?: boolean;
-}
-
-const schemaCache = new Map<string, ValidationIssue[]>();
-
-function schemaIssues(definition: object): ValidationIssue[] {
-  const text = JSON.stringify(definition);
-  const cached = schemaCache.get(text);
-  if (cached) return cached;
-  // asl-validator writes default QueryLanguage fields into what it is given: hand it a copy.
-  const result = aslValidator(JSON.parse(text), { checkArn: false, checkPaths: true });
-  const issues = result.errors.map((e) => ({
-    path: e.schemaError?.instancePath?.replace(/^\//, '').replace(/\//g, '.') ?? '',
-    message: `${e.Message} (${e['Error code']})`,
-  }));
-  if (schemaCache.size > 500) schemaCache.clear();
-  schemaCache.set(text, issues);
-  return issues;
 }
 
 const STATE_TYPES = new Set(['Pass', 'Task', 'Choice', 'Wait', 'Succeed', 'Fail', 'Parallel', 'Map']);
