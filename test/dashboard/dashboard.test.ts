@@ -406,3 +406,61 @@ describe.skipIf(skip !== undefined)('dashboard in Chromium', { timeout: 60_000 }
     expect(violations).toEqual([]);
   });
 });
+
+describe.skipIf(skip !== undefined)(
+  'dashboard in open mode with the shipped runbooks',
+  { timeout: 60_000 },
+  () => {
+    let t: TestApp;
+    let url: string;
+    let browser: Browser;
+    const violations: string[] = [];
+
+    beforeAll(async () => {
+      ensureBundle();
+      t = await makeTestApp(); // loopback, no tokens: open mode; default rules start the shipped runbooks
+      url = `http://127.0.0.1:${(t.app.http.server.address() as AddressInfo).port}`;
+      browser = await launchChromium();
+    });
+    afterAll(async () => {
+      await browser?.close();
+      await t?.close();
+    });
+
+    it('needs no sign-in, says so, and shows a shipped runbook running for a new incident', async () => {
+      const context = await browser.newContext({ viewport: VIEWPORTS.desktop });
+      const page = await context.newPage();
+      watchConsole(page, violations);
+      await page.goto(`${url}/`);
+      await page.waitForURL(/\/incidents$/);
+      await page.getByText('Open mode (loopback, no sign-in)').waitFor();
+      const alert = webhook([
+        {
+          labels: { alertname: 'HighErrorRate', service: 'checkout', namespace: 'shop', severity: 'warning' },
+        },
+      ]);
+      const posted = await fetch(`${url}/v1/webhooks/alertmanager`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(alert),
+      });
+      expect(posted.status).toBe(200);
+      await page.getByRole('link', { name: /HighErrorRate/ }).click();
+      await page.getByRole('link', { name: 'high-error-rate' }).click({ timeout: 20_000 });
+      await page.locator('[data-state]').first().waitFor();
+      expect(await page.locator('[data-state]').count()).toBeGreaterThan(3);
+      await expect
+        .poll(() => page.locator('[data-state]:not([data-outcome="not-run"])').count())
+        .toBeGreaterThan(0);
+      await screenshot(page, 'runbook-graph-desktop');
+      await page.goBack();
+      await page
+        .getByRole('list', { name: 'Timeline' })
+        .getByText(/runbook high-error-rate started/)
+        .waitFor();
+      await screenshot(page, 'incident-with-runbook-desktop');
+      await context.close();
+      expect(violations).toEqual([]);
+    });
+  },
+);

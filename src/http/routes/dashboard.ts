@@ -83,7 +83,8 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardRou
     root,
     prefix: '/',
     wildcard: false,
-    index: 'index.html',
+    // `/` is one of the page routes below, so it behaves like every other page path.
+    index: false,
     preCompressed: true,
     serveDotFiles: false,
     setHeaders(reply, path) {
@@ -94,5 +95,6 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardRou
       );
     },
   });
-  for (const path of PAGE_PATHS) app.get(path, async (_request, reply) => reply.sendFile('index.html'));
+  for (const path of ['/', ...PAGE_PATHS])
+    app.get(path, async (_request, reply) => reply.sendFile('index.html'));
 }

@@ -79,11 +79,18 @@ export function stateRuns(history: readonly HistoryEvent[], executionStatus: str
       run.last = 'failed';
     }
   }
+  // A failure followed by another state entered was handled by a Catch (the engine writes no exit for it).
+  const lastEntered = Math.max(0, ...history.filter((e) => e.type.endsWith('StateEntered')).map((e) => e.id));
   const out = new Map<string, StateRun>();
   for (const run of runs.values()) {
     let outcome: StateOutcome;
-    if (run.last === 'exited') outcome = run.error ? 'caught' : 'succeeded';
-    else if (run.last === 'failed') outcome = 'failed';
+    if (run.last === 'exited')
+      outcome = 'succeeded'; // after retries, if it had errors
+    else if (run.last === 'failed')
+      outcome =
+        run.events[0]?.type !== 'FailStateEntered' && run.events[run.events.length - 1]!.id < lastEntered
+          ? 'caught'
+          : 'failed';
     else if (run.last === 'aborted') outcome = 'aborted';
     else if (executionStatus === 'RUNNING') outcome = 'running';
     else if (executionStatus === 'ABORTED') outcome = 'aborted';
