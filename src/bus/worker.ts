@@ -38,6 +38,10 @@ export class TargetWorker {
   private timer: NodeJS.Timeout | undefined;
   private readonly abort = new AbortController();
   private readonly slices = new SliceSizer({ min: 50, max: SCAN, budgetMs: SLICE_BUDGET_MS });
+  /** Deliveries being delivered by a lane, and their ordering keys (later ones with the key wait). */
+  private readonly inFlight = new Set<number>();
+  private readonly busyKeys = new Set<string>();
+  private readonly lanes = new Set<Promise<void>>();
 
   constructor(private options: TargetWorkerOptions) {}
 
@@ -57,7 +61,10 @@ export class TargetWorker {
 
   /** Resolves when nothing due is left (deliveries waiting for a later retry do not count). */
   async drain(): Promise<void> {
-    while (this.running) await this.running;
+    while (this.running || this.lanes.size > 0) {
+      await this.running;
+      await Promise.all(this.lanes);
+    }
   }
 
   async stop(): Promise<void> {
@@ -65,24 +72,27 @@ export class TargetWorker {
     clearTimeout(this.timer);
     this.abort.abort(new Error('shutting down'));
     await this.running;
+    await Promise.all(this.lanes);
   }
 
   private async loop(): Promise<void> {
     while (this.again && !this.stopped) {
       this.again = false;
-      const { due, nextAt } = selectDue(
-        await this.options.store.pending(this.options.name, SCAN),
-        this.options.now(),
-      );
-      if (due.length > 0) {
+      const { due, nextAt } = await this.selectNext();
+      if (due.length > 0 && this.options.target.deliverBatch) {
         const slice = takeSlice(due, this.slices.size);
         const started = performance.now();
-        await this.deliver(slice);
+        await this.deliverBatch(slice.flat());
         // Wall time includes the webhooks served in the same commit: under ingest load slices shrink.
         this.slices.record(countDeliveries(slice), performance.now() - started);
         this.again = true;
         await yieldToIo(); // ingest first: catch up between requests, not instead of them
-      } else if (nextAt !== undefined) {
+      } else if (due.length > 0) {
+        // Lanes run on their own and wake the loop as each finishes: a slow delivery holds back only its
+        // own ordering key, never the deliveries that arrive meanwhile.
+        await this.startLanes(due);
+      }
+      if (nextAt !== undefined) {
         clearTimeout(this.timer);
         this.timer = setTimeout(() => this.wake(), Math.max(0, nextAt - this.options.now()));
         this.timer.unref();
@@ -90,41 +100,82 @@ export class TargetWorker {
     }
   }
 
-  private async deliver(groups: Delivery[][]): Promise<void> {
-    const all = groups.flat();
+  /**
+   * Due deliveries from the head of the queue. Reading only what the next turn can use keeps a long backlog
+   * from costing a 1,000-row read per slice; the full window is read only when the head is all held back.
+   */
+  private async selectNext(): Promise<{ due: Delivery[][]; nextAt: number | undefined }> {
+    const { store, name, target, concurrency } = this.options;
+    const want = target.deliverBatch ? 2 * this.slices.size : this.inFlight.size + 2 * concurrency;
+    let limit = Math.min(SCAN, want);
+    for (;;) {
+      const pending = await store.pending(name, limit);
+      const selected = selectDue(
+        this.inFlight.size > 0 ? pending.filter((d) => !this.inFlight.has(d.id)) : pending,
+        this.options.now(),
+        this.busyKeys,
+      );
+      if (selected.due.length > 0 || pending.length < limit || limit >= SCAN) return selected;
+      limit = SCAN;
+    }
+  }
+
+  private async deliverBatch(all: Delivery[]): Promise<void> {
     const events = await this.options.store.events(all.map((d) => d.eventId));
     const { target } = this.options;
-    if (target.deliverBatch) {
-      // Batch targets get everything due in arrival order, all or nothing.
-      const items = all.map((d) => this.item(d, events.get(d.eventId))).filter((i) => i !== undefined);
+    // Batch targets get everything due in arrival order, all or nothing.
+    const items = all.map((d) => this.item(d, events.get(d.eventId))).filter((i) => i !== undefined);
+    const started = performance.now();
+    try {
+      await target.deliverBatch!(items, this.abort.signal);
+      await this.succeeded(items, started);
+    } catch (err) {
+      for (const item of items) await this.failed(item.delivery, err);
+    }
+  }
+
+  /** Starts one lane per ordering-key group, as many as the concurrency bound leaves room for. */
+  private async startLanes(groups: readonly Delivery[][]): Promise<void> {
+    const chosen = groups.slice(0, Math.max(0, this.options.concurrency - this.lanes.size));
+    if (chosen.length === 0) return;
+    const all = chosen.flat();
+    for (const d of all) this.inFlight.add(d.id);
+    for (const group of chosen) this.busyKeys.add(group[0]!.orderingKey);
+    let events: Map<string, StoredEvent>;
+    try {
+      events = await this.options.store.events(all.map((d) => d.eventId));
+    } catch (err) {
+      for (const group of chosen) this.release(group);
+      throw err;
+    }
+    for (const group of chosen) {
+      const lane: Promise<void> = this.runGroup(group, events).finally(() => {
+        this.release(group);
+        this.lanes.delete(lane);
+        this.wake();
+      });
+      this.lanes.add(lane);
+    }
+  }
+
+  private release(group: readonly Delivery[]): void {
+    for (const d of group) this.inFlight.delete(d.id);
+    this.busyKeys.delete(group[0]!.orderingKey);
+  }
+
+  private async runGroup(group: readonly Delivery[], events: Map<string, StoredEvent>): Promise<void> {
+    for (const d of group) {
+      const item = this.item(d, events.get(d.eventId));
+      if (!item) continue;
       const started = performance.now();
       try {
-        await target.deliverBatch(items, this.abort.signal);
-        await this.succeeded(items, started);
+        await this.options.target.deliver!(item, this.abort.signal);
+        await this.succeeded([item], started);
       } catch (err) {
-        for (const item of items) await this.failed(item.delivery, err);
+        await this.failed(d, err);
+        return; // keep the key's order: the rest waits for this one's retry
       }
-      return;
     }
-    let next = 0;
-    const runGroup = async (group: Delivery[]) => {
-      for (const d of group) {
-        const item = this.item(d, events.get(d.eventId));
-        if (!item) continue;
-        const started = performance.now();
-        try {
-          await target.deliver!(item, this.abort.signal);
-          await this.succeeded([item], started);
-        } catch (err) {
-          await this.failed(d, err);
-          return; // keep the key's order: the rest waits for this one's retry
-        }
-      }
-    };
-    const lanes = Array.from({ length: Math.min(this.options.concurrency, groups.length) }, async () => {
-      while (next < groups.length) await runGroup(groups[next++]!);
-    });
-    await Promise.all(lanes);
   }
 
   private item(delivery: Delivery, event: StoredEvent | undefined): DeliveryItem | undefined {
@@ -204,13 +255,15 @@ function countDeliveries(groups: readonly Delivery[][]): number {
   return n;
 }
 
-/** Groups due deliveries by ordering key, skipping keys held back by an earlier delivery that is not due. */
+/** Groups due deliveries by ordering key, skipping keys held back by an earlier delivery that is not due
+ * or by one still being delivered (`busy`). */
 export function selectDue(
   pending: readonly Delivery[],
   now: number,
+  busy: ReadonlySet<string> = new Set(),
 ): { due: Delivery[][]; nextAt: number | undefined } {
   const groups = new Map<string, Delivery[]>();
-  const blocked = new Set<string>();
+  const blocked = new Set<string>(busy);
   let nextAt: number | undefined;
   for (const d of pending) {
     if (blocked.has(d.orderingKey)) continue;

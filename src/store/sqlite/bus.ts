@@ -55,6 +55,16 @@ interface DeliveryRow {
   correlation_id: string;
 }
 
+interface EventRow {
+  id: string;
+  envelope: string;
+  correlation_id: string;
+  dedup_key: string;
+  received_at: string;
+}
+
+const EVENTS_PER_READ = 500;
+
 interface DeadLetterRow extends DeliveryRow {
   error: string;
   failed_at: string;
@@ -73,8 +83,11 @@ export class SqliteDeliveryStore implements DeliveryStore {
         VALUES (?, ?, ?, ?, ?, ?, ?)`),
       checkpoint: prepareCheckpoint(db),
       pending: db.prepare('SELECT * FROM deliveries WHERE target = ? ORDER BY id LIMIT ?'),
-      event: db.prepare('SELECT envelope, correlation_id, dedup_key, received_at FROM events WHERE id = ?'),
+      // One statement for a whole slice: per-id lookups cost a statement step each.
+      events: db.prepare(`SELECT id, envelope, correlation_id, dedup_key, received_at FROM events
+        WHERE id IN (SELECT value FROM json_each(?))`),
       complete: db.prepare('DELETE FROM deliveries WHERE id = ?'),
+      completeMany: db.prepare('DELETE FROM deliveries WHERE id IN (SELECT value FROM json_each(?))'),
       reschedule: db.prepare(
         'UPDATE deliveries SET attempts = ?, not_before = ?, last_error = ? WHERE id = ?',
       ),
@@ -92,7 +105,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async enqueue(deliveries: readonly NewDelivery[], checkpoint?: Checkpoint): Promise<void> {
-    await this.committer.submit(() => {
+    const work = () => {
       for (const d of deliveries) {
         this.stmts.insert.run(
           d.eventId,
@@ -105,7 +118,11 @@ export class SqliteDeliveryStore implements DeliveryStore {
         );
       }
       if (checkpoint) this.stmts.checkpoint.run(checkpoint.consumer, checkpoint.seq);
-    });
+    };
+    // The router's deliveries are derived from the durable log up to its checkpoint: if a crash loses this
+    // commit, the router routes the same events again. So workers may start once it is visible, an fsync
+    // sooner. Replays (no checkpoint) are not re-derived, so they wait until they are durable.
+    await (checkpoint ? this.committer.submitVisible(work) : this.committer.submit(work));
   }
 
   async pending(target: string, limit: number): Promise<Delivery[]> {
@@ -114,11 +131,11 @@ export class SqliteDeliveryStore implements DeliveryStore {
 
   async events(ids: readonly string[]): Promise<Map<string, StoredEvent>> {
     const out = new Map<string, StoredEvent>();
-    for (const id of new Set(ids)) {
-      const row = this.stmts.event.get(id) as
-        { envelope: string; correlation_id: string; dedup_key: string; received_at: string } | undefined;
-      if (row) {
-        out.set(id, {
+    const unique = [...new Set(ids)];
+    for (let i = 0; i < unique.length; i += EVENTS_PER_READ) {
+      const rows = this.stmts.events.all(JSON.stringify(unique.slice(i, i + EVENTS_PER_READ))) as EventRow[];
+      for (const row of rows) {
+        out.set(row.id, {
           envelope: JSON.parse(row.envelope) as StoredEvent['envelope'],
           correlationId: row.correlation_id,
           dedupKey: row.dedup_key,
@@ -131,7 +148,10 @@ export class SqliteDeliveryStore implements DeliveryStore {
 
   async complete(ids: readonly number[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.committer.submit(() => ids.forEach((id) => this.stmts.complete.run(id)));
+    await this.committer.submit(() => {
+      if (ids.length === 1) this.stmts.complete.run(ids[0]);
+      else this.stmts.completeMany.run(JSON.stringify(ids));
+    });
   }
 
   async reschedule(id: number, attempts: number, notBefore: number, error: string): Promise<void> {
