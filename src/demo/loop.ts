@@ -128,8 +128,9 @@ export async function runLoop(
 
     if (!incident) {
       const page = await app.incidents.list({ limit: 50 });
+      // The scenario's own incident: a straggler from the previous loop (an alert re-firing once) is not it.
       incident = page.items
-        .filter((i) => !known.has(i.id))
+        .filter((i) => !known.has(i.id) && i.labels['alertname'] === scenario.alertname)
         .sort((a, b) => (a.openedAt < b.openedAt ? -1 : 1))[0];
       if (incident) {
         step('alert.firing', `Alertmanager → Rebound: ${incident.title}`, Date.parse(incident.openedAt));

@@ -69,6 +69,7 @@ export class DemoStack {
     gossip: number[];
   }>;
   private stopped = false;
+  private starting: Promise<void> | undefined;
   private readonly writeTimes = new WeakMap<RecordedRequest, number>();
 
   constructor(private readonly options: DemoStackOptions) {
@@ -119,7 +120,13 @@ export class DemoStack {
     return this.writeTimes.get(request);
   }
 
+  /** Starts everything in dependency order; a stop() meanwhile makes it give up between steps. */
   async start(): Promise<void> {
+    this.starting = this.startAll();
+    await this.starting;
+  }
+
+  private async startAll(): Promise<void> {
     const { dir } = this.options;
     const progress = this.options.onProgress ?? (() => undefined);
     const binaries = this.options.binaries ?? findBinaries();
@@ -151,11 +158,13 @@ export class DemoStack {
       this.options.onWrite?.(r);
     });
 
+    this.check();
     progress('starting the Kubernetes stand-in with the checkout Deployment (2 pods as processes)');
     await sim.start();
     seedShop(sim.api);
     await this.until('two checkout pods ready', () => this.checkoutPods().length >= 2, 60_000);
 
+    this.check();
     progress('starting Rebound');
     const kubeconfig = await writeKubeconfig(dir, sim.url, 'demo');
     const config = demoConfig({
@@ -174,6 +183,7 @@ export class DemoStack {
       logDestination: createWriteStream(join(dir, 'rebound.log')),
     });
     this.reboundUrl = (await this.app.start()).url;
+    this.check();
     this.traffic.start();
 
     progress('starting Prometheus (scrape and evaluate every second)');
@@ -182,6 +192,7 @@ export class DemoStack {
       dir,
       port: ports.prometheus,
     });
+    this.check();
     // Alerts that fire before the first scrapes (nothing discovered yet) must never reach Rebound: start
     // Alertmanager only once every checkout pod is scraped and nothing fires.
     await this.until(
@@ -192,6 +203,7 @@ export class DemoStack {
         (await this.query('count(ALERTS{alertstate="firing"}) or vector(0)')) === 0,
       90_000,
     );
+    this.check();
     const count = ports.alertmanagers.length;
     progress(count > 1 ? `starting ${count} Alertmanagers (an HA cluster)` : 'starting Alertmanager');
     this.alertmanagers = await startAlertmanagers({
@@ -227,10 +239,15 @@ export class DemoStack {
     }
   }
 
-  /** Stops everything in reverse order of start; safe to call twice. */
+  private check(): void {
+    if (this.stopped) throw new Error('the demo was stopped while starting');
+  }
+
+  /** Stops everything in reverse order of start (after a start in progress gives up); safe to call twice. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    await this.starting?.catch(() => undefined);
     this.traffic.stop();
     await Promise.allSettled(this.alertmanagers.map((am) => am.stop()));
     await this.prometheus?.stop();
