@@ -33,6 +33,8 @@ export interface ActionContext {
   readonly incidentId?: string;
   /** Name of the runbook whose Task state calls the action (per-runbook shadow mode, pauses). */
   readonly runbook?: string;
+  /** The execution whose Task state calls the action; guard rails let it put back its own changes. */
+  readonly executionId?: string;
   /** Labels of the alert or incident that started the runbook (pauses match on them). */
   readonly labels?: Readonly<Record<string, string>>;
   readonly now: () => Date;

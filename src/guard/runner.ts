@@ -332,6 +332,12 @@ export class GuardedRunner implements ActionRunner {
       const reason = `could not re-read incident ${incidentId} (${(err as Error).message}); retry`;
       return this.refuse(inv, this.refusal('firing', true, reason));
     }
+    const changed = state === 'resolved' ? changedKey(inv) : undefined;
+    if (changed !== undefined && (await this.options.store.getIdempotency(changed).catch(() => undefined))) {
+      // Scaling back after a quiet period, undoing a flag: the execution restores what it changed itself.
+      const why = `incident ${incidentId} has resolved, but execution ${inv.ctx.executionId} changed ${inv.key} earlier and may put it back`;
+      return this.verdict(inv, 'firing', 'allowed', why);
+    }
     if (state === 'resolved' || (state === 'unknown' && onUnknown === 'refuse')) {
       const reason =
         state === 'resolved'
@@ -379,11 +385,33 @@ export class GuardedRunner implements ActionRunner {
     }
     // The action has acted: failing now would make the engine retry it under a new attempt key. A key left
     // `started` is later refused as outcome-unknown instead of acting twice.
+    const at = this.now().getTime();
     await store
-      .completeIdempotency(inv.ctx.idempotencyKey, inv.owner, result, this.now().getTime())
+      .completeIdempotency(inv.ctx.idempotencyKey, inv.owner, result, at)
       .catch((err: unknown) =>
         this.options.onStoreError?.(err, `recording the result of ${inv.ctx.idempotencyKey}`),
       );
+    const changed = changedKey(inv);
+    if (changed !== undefined && !result.noop) {
+      // Remembered so this execution may put the target back after the incident resolves (see checkFiring).
+      await store
+        .claimIdempotency({
+          key: changed,
+          action: inv.name,
+          targetKey: inv.key,
+          state: 'completed',
+          owner: inv.owner,
+          startedAt: at,
+          completedAt: at,
+          expiresAt: at + config.idempotency.retention,
+        })
+        .catch((err: unknown) => this.options.onStoreError?.(err, `recording ${changed}`));
+    }
     return result;
   }
+}
+
+/** The marker an execution leaves on a target it changed: `changed/<execution>/<target>`. */
+function changedKey(inv: Invocation): string | undefined {
+  return inv.ctx.executionId === undefined ? undefined : `changed/${inv.ctx.executionId}/${inv.key}`;
 }

@@ -140,6 +140,7 @@ function race(
         // settle() aborts this controller when the execution or a sibling branch aborts (req.signal).
         signal: actionAbort.signal,
         correlationId: run.record.correlationId,
+        executionId: run.executionId,
         runbook: run.record.machineName,
         ...incidentContext(run.record.input),
         now: () => new Date(clock.now()),

@@ -193,6 +193,25 @@ describe('guard rails, one rule at a time', () => {
     expect(h.action.calls).toHaveLength(1);
   });
 
+  it('firing-only: after the incident resolves, an execution may put back only a target it changed itself', async () => {
+    h.incidents.states.set('inc-5', 'firing');
+    const scaleOut = ctx({ incidentId: 'inc-5', executionId: 'high-latency:inc-5', idempotencyKey: 'out' });
+    await h.runner.run('test.bump', shop, scaleOut);
+    h.incidents.states.set('inc-5', 'resolved');
+    const scaleIn = ctx({ incidentId: 'inc-5', executionId: 'high-latency:inc-5', idempotencyKey: 'in' });
+    await h.runner.run('test.bump', shop, scaleIn);
+    expect(h.verdicts.filter((v) => v.rule === 'firing').at(-1)!.reason).toMatch(
+      /has resolved, but execution high-latency:inc-5 changed .*api earlier and may put it back/,
+    );
+    // Another execution, or the same one on a target it never touched, is still refused.
+    const other = ctx({ incidentId: 'inc-5', executionId: 'other:inc-5', idempotencyKey: 'o' });
+    expect((await refusal(h.runner.run('test.bump', shop, other))).rule).toBe('firing');
+    const elsewhere = { namespace: 'shop', name: 'web' };
+    const untouched = ctx({ incidentId: 'inc-5', executionId: 'high-latency:inc-5', idempotencyKey: 'w' });
+    expect((await refusal(h.runner.run('test.bump', elsewhere, untouched))).rule).toBe('firing');
+    expect(h.action.calls).toHaveLength(2);
+  });
+
   it('firing-only: a refusal spends no budget and leaves the key free for a later attempt', async () => {
     h.incidents.states.set('inc-3', 'resolved');
     const c = ctx({ incidentId: 'inc-3', idempotencyKey: 'late' });

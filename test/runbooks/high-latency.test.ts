@@ -27,7 +27,7 @@ const scalePatches = () =>
     .map((w) => ({ contentType: w.contentType, body: w.body }));
 
 suite('runbook high-latency', () => {
-  it('scales out by a step, verifies, tells Slack, and tries to scale back after the quiet period', async () => {
+  it('scales out by a step, verifies, tells Slack, and scales back after the quiet period', async () => {
     h = await startHarness({ parameters: { scaleStep: 2 } });
     await alert(h, LATENCY);
     await waitForStatus(h, 'verifying');
@@ -46,11 +46,16 @@ suite('runbook high-latency', () => {
     ]);
     const story = describe(view);
     expect(story).toMatch(/after scaling out from 2 to 4 replicas; back to 2 after a quiet period of 0 s/);
-    // Scaling back runs after the incident resolved, and the firing-only guard rail refuses mutating
-    // actions on a resolved incident: the runbook says so and leaves scaling in to a person.
+    // Scaling back runs after the incident resolved: the firing-only rail lets an execution put back what it
+    // changed itself, and says why on the timeline.
+    expect(story).toMatch(/Quiet period over: scaled back from 4 to 2 replicas/);
     expect(story).toMatch(
-      /Could not scale back to 2 replicas after the quiet period \(Rebound.GuardRefused.NotFiring: .*\); scale in by hand/,
+      /has resolved, but execution high-latency:\S+ changed \S*checkout earlier and may put it back/,
     );
+    expect(scalePatches()).toEqual([
+      { contentType: 'application/merge-patch+json', body: { spec: { replicas: 4 } } },
+      { contentType: 'application/merge-patch+json', body: { spec: { replicas: 2 } } },
+    ]);
   });
 
   it('escalates without acting when the Deployment is already at its upper bound', async () => {
