@@ -7,11 +7,15 @@ const OUT_DIR = resolve(import.meta.dirname, 'dist', 'web');
 
 /** Writes .gz and .br beside each asset (served by @fastify/static's preCompressed) and prints the sizes. */
 function precompress(): Plugin {
+  let outDir = OUT_DIR;
   return {
     name: 'rebound-precompress',
     apply: 'build',
+    configResolved(config) {
+      outDir = resolve(config.root, config.build.outDir);
+    },
     closeBundle() {
-      const assets = join(OUT_DIR, 'assets');
+      const assets = join(outDir, 'assets');
       let raw = 0;
       let gzip = 0;
       for (const name of readdirSync(assets)) {

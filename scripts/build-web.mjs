@@ -1,7 +1,7 @@
 // Builds the dashboard bundle (dist/web) with vite when it is missing or older than its sources, so that
 // `npm ci && npm start` works on a fresh clone and a restart after `git pull` serves the new dashboard.
 // `--force` always builds. Without vite (a production install with --omit=dev) an existing bundle is kept.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const repo = join(import.meta.dirname, '..');
@@ -28,5 +28,10 @@ if (stale) {
     );
     process.exit(1);
   }
-  await vite.build({ configFile: join(repo, 'vite.config.ts') });
+  // Build beside the live bundle and swap it in, so a server starting meanwhile never sees half a bundle.
+  const out = join(repo, 'dist', 'web');
+  const next = join(repo, 'dist', `web.next-${process.pid}`);
+  await vite.build({ configFile: join(repo, 'vite.config.ts'), build: { outDir: next, emptyOutDir: true } });
+  rmSync(out, { recursive: true, force: true });
+  renameSync(next, out);
 }

@@ -97,7 +97,8 @@ export interface ReplayProgress {
 }
 
 export interface AutomationStatus {
-  readonly mode?: string;
+  /** Whether actions are sent (`live`) or only recorded (`shadow`), and why. */
+  readonly mode?: { readonly mode: string; readonly reason?: string; readonly message?: string };
   readonly shadow: { readonly global: boolean; readonly runbooks: readonly string[] };
   readonly pauses: readonly {
     readonly id: string;
