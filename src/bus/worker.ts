@@ -42,6 +42,8 @@ export class TargetWorker {
   private readonly inFlight = new Set<number>();
   private readonly busyKeys = new Set<string>();
   private readonly lanes = new Set<Promise<void>>();
+  /** The last read left due work unstarted (lanes full, or its key in flight): finishing lanes re-read. */
+  private backlog = false;
 
   constructor(private options: TargetWorkerOptions) {}
 
@@ -78,7 +80,11 @@ export class TargetWorker {
   private async loop(): Promise<void> {
     while (this.again && !this.stopped) {
       this.again = false;
-      const { due, nextAt } = await this.selectNext();
+      if (!this.options.target.deliverBatch && this.lanes.size >= this.options.concurrency) {
+        this.backlog = true; // every lane busy: the first to finish reads the queue
+        continue;
+      }
+      const { due, nextAt, held } = await this.selectNext();
       if (due.length > 0 && this.options.target.deliverBatch) {
         const slice = takeSlice(due, this.slices.size);
         const started = performance.now();
@@ -88,9 +94,12 @@ export class TargetWorker {
         this.again = true;
         await yieldToIo(); // ingest first: catch up between requests, not instead of them
       } else if (due.length > 0) {
-        // Lanes run on their own and wake the loop as each finishes: a slow delivery holds back only its
-        // own ordering key, never the deliveries that arrive meanwhile.
-        await this.startLanes(due);
+        // Lanes run on their own (a slow delivery holds back only its own ordering key, never the
+        // deliveries that arrive meanwhile) and re-wake the loop when they finish if work was held back.
+        const started = await this.startLanes(due);
+        this.backlog = held || started < due.length;
+      } else {
+        this.backlog = held;
       }
       if (nextAt !== undefined) {
         clearTimeout(this.timer);
@@ -104,18 +113,21 @@ export class TargetWorker {
    * Due deliveries from the head of the queue. Reading only what the next turn can use keeps a long backlog
    * from costing a 1,000-row read per slice; the full window is read only when the head is all held back.
    */
-  private async selectNext(): Promise<{ due: Delivery[][]; nextAt: number | undefined }> {
+  private async selectNext(): Promise<{ due: Delivery[][]; nextAt: number | undefined; held: boolean }> {
     const { store, name, target, concurrency } = this.options;
-    const want = target.deliverBatch ? 2 * this.slices.size : this.inFlight.size + 2 * concurrency;
+    const want = target.deliverBatch
+      ? 2 * this.slices.size
+      : this.inFlight.size + 2 * (concurrency - this.lanes.size);
     let limit = Math.min(SCAN, want);
     for (;;) {
       const pending = await store.pending(name, limit);
-      const selected = selectDue(
-        this.inFlight.size > 0 ? pending.filter((d) => !this.inFlight.has(d.id)) : pending,
-        this.options.now(),
-        this.busyKeys,
-      );
-      if (selected.due.length > 0 || pending.length < limit || limit >= SCAN) return selected;
+      const waiting = this.inFlight.size > 0 ? pending.filter((d) => !this.inFlight.has(d.id)) : pending;
+      const selected = selectDue(waiting, this.options.now(), this.busyKeys);
+      if (selected.due.length > 0 || pending.length < limit || limit >= SCAN) {
+        // Something not selected (held back by a key in flight or a retry, or beyond the window).
+        const held = waiting.length > countDeliveries(selected.due) || pending.length === limit;
+        return { ...selected, held };
+      }
       limit = SCAN;
     }
   }
@@ -135,9 +147,10 @@ export class TargetWorker {
   }
 
   /** Starts one lane per ordering-key group, as many as the concurrency bound leaves room for. */
-  private async startLanes(groups: readonly Delivery[][]): Promise<void> {
+  /** Returns how many of the groups it started. */
+  private async startLanes(groups: readonly Delivery[][]): Promise<number> {
     const chosen = groups.slice(0, Math.max(0, this.options.concurrency - this.lanes.size));
-    if (chosen.length === 0) return;
+    if (chosen.length === 0) return 0;
     const all = chosen.flat();
     for (const d of all) this.inFlight.add(d.id);
     for (const group of chosen) this.busyKeys.add(group[0]!.orderingKey);
@@ -149,13 +162,21 @@ export class TargetWorker {
       throw err;
     }
     for (const group of chosen) {
-      const lane: Promise<void> = this.runGroup(group, events).finally(() => {
-        this.release(group);
-        this.lanes.delete(lane);
-        this.wake();
-      });
+      const lane: Promise<void> = this.runGroup(group, events).then(
+        (complete) => this.endLane(lane, group, complete),
+        () => this.endLane(lane, group, false),
+      );
       this.lanes.add(lane);
     }
+    return chosen.length;
+  }
+
+  private endLane(lane: Promise<void>, group: readonly Delivery[], complete: boolean): void {
+    this.release(group);
+    this.lanes.delete(lane);
+    // New deliveries wake the worker themselves; a finished lane matters only to work it held back, and a
+    // failed one to its retry's timer.
+    if (this.backlog || !complete) this.wake();
   }
 
   private release(group: readonly Delivery[]): void {
@@ -163,7 +184,8 @@ export class TargetWorker {
     this.busyKeys.delete(group[0]!.orderingKey);
   }
 
-  private async runGroup(group: readonly Delivery[], events: Map<string, StoredEvent>): Promise<void> {
+  /** Delivers a group in order; false when one failed (the rest wait for its retry). */
+  private async runGroup(group: readonly Delivery[], events: Map<string, StoredEvent>): Promise<boolean> {
     for (const d of group) {
       const item = this.item(d, events.get(d.eventId));
       if (!item) continue;
@@ -173,9 +195,10 @@ export class TargetWorker {
         await this.succeeded([item], started);
       } catch (err) {
         await this.failed(d, err);
-        return; // keep the key's order: the rest waits for this one's retry
+        return false; // keep the key's order: the rest waits for this one's retry
       }
     }
+    return true;
   }
 
   private item(delivery: Delivery, event: StoredEvent | undefined): DeliveryItem | undefined {
