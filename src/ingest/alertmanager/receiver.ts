@@ -41,13 +41,17 @@ export class AlertmanagerReceiver {
     const events = normaliseWebhook(payload, config, this.now());
     const outcomes = await writer.append(events);
     let duplicates = 0;
+    let firing = 0;
     const stored: StoredEvent[] = [];
     outcomes.forEach((outcome, i) => {
       const event = events[i]!;
-      metrics.alertsReceived.inc({ status: (event.envelope.detail as { status: string }).status });
+      if ((event.envelope.detail as { status: string }).status === 'firing') firing += 1;
       if (outcome === 'duplicate') duplicates += 1;
       else stored.push(event);
     });
+    // One counter update per status and request, not per alert (a label lookup each).
+    if (firing > 0) metrics.alertsReceived.inc({ status: 'firing' }, firing);
+    if (events.length > firing) metrics.alertsReceived.inc({ status: 'resolved' }, events.length - firing);
     if (duplicates > 0) metrics.duplicates.inc(duplicates);
     if (stored.length > 0) this.deps.onStored?.(stored);
     return {
