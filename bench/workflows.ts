@@ -110,12 +110,23 @@ export async function run(): Promise<void> {
   ] as const) {
     const durable: number[] = [];
     const memory: number[] = [];
+    // CPU µs per transition (this process, all threads): other load on a shared machine stretches the
+    // wall-clock rates above, by different amounts from run to run, but hardly changes these.
+    const durableCpu: number[] = [];
+    const memoryCpu: number[] = [];
+    const cpuPerTransition = async (rate: () => Promise<number>, executions: number, into: number[]) => {
+      const before = process.cpuUsage();
+      const r = await rate();
+      const used = process.cpuUsage(before);
+      into.push((used.user + used.system) / (executions * STATES_PER_EXECUTION));
+      return r;
+    };
     // One unmeasured round first, so both interpreters are compiled by the JIT before they are timed.
     await durableRate(concurrency, Math.min(total, 1000));
     await inMemoryRate(concurrency, Math.min(total, 1000));
     for (let i = 0; i < RUNS; i += 1) {
-      durable.push(await durableRate(concurrency, total));
-      memory.push(await inMemoryRate(concurrency, total));
+      durable.push(await cpuPerTransition(() => durableRate(concurrency, total), total, durableCpu));
+      memory.push(await cpuPerTransition(() => inMemoryRate(concurrency, total), total, memoryCpu));
     }
     const d = median(durable);
     const m = median(memory);
@@ -129,6 +140,13 @@ export async function run(): Promise<void> {
       `ratio durable / in-memory`,
       fmt(d / m, 2),
       `${d >= 10_000 ? 'meets' : 'below'} the 10,000/s target; ${d / m >= 0.25 ? 'meets' : 'below'} the 1/4 ratio target`,
+    );
+    const dc = median(durableCpu);
+    const mc = median(memoryCpu);
+    line(
+      `CPU per transition durable / in-memory`,
+      `${fmt(dc, 1)} / ${fmt(mc, 1)} µs`,
+      `in-memory / durable = ${fmt(mc / dc, 2)} (the ratio without other load)`,
     );
   }
 }
