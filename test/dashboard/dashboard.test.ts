@@ -18,6 +18,7 @@ import {
 
 const OPERATOR = 'operator-token-0123456789abcdef';
 const VIEWER = 'viewer-token-0123456789abcdef';
+const ADMIN = 'admin-token-0123456789abcdef00';
 
 const APPROVAL_RUNBOOK = {
   StartAt: 'Ask',
@@ -103,6 +104,7 @@ describe.skipIf(skip !== undefined)('dashboard in Chromium', { timeout: 60_000 }
           apiTokens: [
             { name: 'olivia', role: 'operator', token: OPERATOR },
             { name: 'victor', role: 'viewer', token: VIEWER },
+            { name: 'ada', role: 'admin', token: ADMIN },
           ],
         },
       },
@@ -344,8 +346,17 @@ describe.skipIf(skip !== undefined)('dashboard in Chromium', { timeout: 60_000 }
     await page.getByRole('button', { name: 'Pause all automation' }).click();
     await page.getByText(/everything — change freeze/).waitFor();
     expect(((await call('GET', '/v1/automation')).body['pauses'] as unknown[]).length).toBe(1);
-    await page.getByRole('button', { name: 'Resume' }).click();
-    await page.getByText('None: automation runs.').waitFor();
+    // Pausing is an operator's call; resuming automation is an admin's.
+    const resume = page.getByRole('button', { name: 'Resume' });
+    expect(await resume.isDisabled()).toBe(true);
+    expect(await resume.getAttribute('title')).toBe('needs the admin role');
+    const admin = await browser.newContext({ viewport: VIEWPORTS.desktop });
+    admin.on('page', (p) => watchConsole(p, violations));
+    const a = await signIn(admin, url, ADMIN);
+    await a.goto(`${url}/operations`);
+    await a.getByRole('button', { name: 'Resume' }).click();
+    await a.getByText('None: automation runs.').waitFor();
+    await admin.close();
     expect(((await call('GET', '/v1/automation')).body['pauses'] as unknown[]).length).toBe(0);
   });
 

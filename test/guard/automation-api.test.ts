@@ -16,6 +16,7 @@ import { GuardDb, TestClock } from './support.ts';
 
 const OPERATOR = 'operator-token-0123456789abcdef';
 const VIEWER = 'viewer-token-0123456789abcdef00';
+const ADMIN = 'admin-token-0123456789abcdef000';
 
 describe('automation REST API and CLI', () => {
   const db = new GuardDb();
@@ -30,6 +31,7 @@ describe('automation REST API and CLI', () => {
         apiTokens: [
           { name: 'alice', role: 'operator', token: OPERATOR },
           { name: 'victor', role: 'viewer', token: VIEWER },
+          { name: 'ada', role: 'admin', token: ADMIN },
         ],
       },
     });
@@ -89,7 +91,10 @@ describe('automation REST API and CLI', () => {
     expect(denied).toBeInstanceOf(ApiError);
     expect(denied).toMatchObject({ status: 403 });
 
-    const resumed = await cli(['resume', '--scope', 'prod/shop']);
+    // Pausing is an operator's call; resuming automation needs an admin.
+    const notAdmin = await cli(['resume', '--scope', 'prod/shop']).catch((e: unknown) => e);
+    expect(notAdmin).toMatchObject({ status: 403 });
+    const resumed = await cli(['resume', '--scope', 'prod/shop'], ADMIN);
     expect(resumed).toContain(`pauses lifted: ${paused.pause.id}`);
     expect((await automation.status()).pauses).toEqual([]);
   });
@@ -101,7 +106,7 @@ describe('automation REST API and CLI', () => {
     expect(status.breakers).toEqual([
       expect.objectContaining({ scope: 'prod/shop', state: 'open', successRate: 0, outcomes: 5 }),
     ]);
-    const out = await cli(['resume']);
+    const out = await cli(['resume'], ADMIN);
     expect(out).toContain('breakers reset: prod/shop');
     expect((await automation.breakers.get('prod/shop')).state).toBe('closed');
   });
@@ -110,7 +115,10 @@ describe('automation REST API and CLI', () => {
     const post = (path: string, body: unknown) =>
       fetch(`${url}${path}`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${OPERATOR}`, 'content-type': 'application/json' },
+        headers: {
+          authorization: `Bearer ${path.endsWith('/resume') ? ADMIN : OPERATOR}`,
+          'content-type': 'application/json',
+        },
         body: JSON.stringify(body),
       });
     const badUntil = await post('/v1/automation/pause', { until: 'tomorrow' });

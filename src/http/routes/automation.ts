@@ -57,7 +57,7 @@ export function registerAutomationRoutes(app: FastifyInstance, deps: { automatio
     return reply.code(201).send({ pause });
   });
 
-  app.post('/v1/automation/resume', { config: { role: 'operator' } }, async (request) => {
+  app.post('/v1/automation/resume', { config: { role: 'admin' } }, async (request) => {
     const body = parseInput(resumeBody, request.body, 'body');
     return automation.resume({
       by: actorOf(request),

@@ -279,7 +279,7 @@ function AutomationSection() {
                   </span>{' '}
                   <ActionButton
                     label="Resume"
-                    role="operator"
+                    role="admin"
                     run={() => api('POST', '/v1/automation/resume', { pauseId: p.id })}
                     onDone={status.reload}
                   />
@@ -300,7 +300,7 @@ function AutomationSection() {
                   {b.state === 'open' && (
                     <ActionButton
                       label="Reset"
-                      role="operator"
+                      role="admin"
                       run={() => api('POST', '/v1/automation/resume', { scope: b.scope })}
                       onDone={status.reload}
                     />
