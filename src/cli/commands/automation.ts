@@ -99,7 +99,7 @@ function addPause(cmd: Command): void {
 function addResume(cmd: Command): void {
   cmd
     .command('resume')
-    .description('lift pauses and reset circuit breakers: all of them, one scope, or one pause')
+    .description('lift pauses and reset circuit breakers (admin role): all of them, one scope, or one pause')
     .option('--scope <scope>', 'cluster or cluster/namespace: reset its breaker and lift pauses made for it')
     .option('--pause-id <id>', 'lift this pause only')
     .addOption(outputOption())
