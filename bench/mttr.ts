@@ -59,16 +59,7 @@ export async function run(args: string[]): Promise<void> {
       const resolved: number[] = [];
       for (let i = 0; i < runs; i++) {
         await restoreShop(stack);
-        await stack.until(
-          'the shop to be healthy',
-          async () =>
-            stack.checkoutPods().length >= 2 &&
-            (await stack.query('count(ALERTS{alertstate="firing"}) or vector(0)')) === 0 &&
-            (await stack.app!.incidents.list({ limit: 20 })).items.every(
-              (x) => x.status === 'resolved' || x.status === 'escalated',
-            ),
-          120_000,
-        );
+        await stack.waitHealthy();
         const result = await runLoop(stack, scenario, { autoApprove: true, timeoutMs: 120_000 });
         const { firingAfterMs: f, firstRemediationAfterMs: r, resolvedAfterMs: v } = result;
         process.stdout.write(

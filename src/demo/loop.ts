@@ -39,8 +39,15 @@ export interface LoopResult {
   readonly executions: readonly ExecutionSummary[];
   /** Non-GET requests Rebound sent to the stand-in during the loop (dry runs included). */
   readonly writes: readonly RecordedRequest[];
-  /** Empty when the real writes match the scenario's expectation exactly and in order. */
+  /**
+   * Empty when the real writes match the scenario's expectation exactly and in order. Writes the runbooks of
+   * other incidents opened meanwhile made (as their timelines record them) are set aside first.
+   */
   readonly writeProblems: readonly string[];
+  /** Incidents other than the scenario's that opened during the loop (e.g. a second symptom). */
+  readonly otherIncidents: readonly Incident[];
+  /** Stand-in writes those incidents' runbooks made. */
+  readonly otherWrites: readonly RecordedRequest[];
   readonly faultAt: number;
   /** Milliseconds from the fault. */
   readonly firingAfterMs: number | undefined;
@@ -196,6 +203,10 @@ export async function runLoop(
   // Let an action that was already on the wire be recorded, so the write comparison is complete.
   await sleep(200);
   const writes = stack.writesSince(requestMark);
+  const otherIncidents = (await app.incidents.list({ limit: 50 })).items.filter(
+    (i) => !known.has(i.id) && i.id !== incident?.id,
+  );
+  const { own, others } = await splitWrites(stack, writes, otherIncidents);
   const resolvedAt = incident?.resolvedAt ? Date.parse(incident.resolvedAt) : undefined;
   return {
     scenario: scenario.name,
@@ -204,8 +215,10 @@ export async function runLoop(
     steps,
     timeline,
     executions: [...executions.values()],
-    writes,
-    writeProblems: compareWrites(writes, scenario.expectedWrites(stack.fault)),
+    writes: own,
+    writeProblems: compareWrites(own, scenario.expectedWrites(stack.fault)),
+    otherIncidents,
+    otherWrites: others,
     faultAt,
     firingAfterMs: incident ? Date.parse(incident.openedAt) - faultAt : undefined,
     firstRemediationAfterMs: firstRemediationAt === undefined ? undefined : firstRemediationAt - faultAt,
@@ -241,4 +254,31 @@ async function approvePending(
     });
     step('approval', `on-call approved (demo, POST /v1/approvals/${a.id}/decision → ${decision.statusCode})`);
   }
+}
+
+/** Sets aside the stand-in writes that other incidents' timelines say their runbooks sent. */
+async function splitWrites(
+  stack: DemoStack,
+  writes: readonly RecordedRequest[],
+  otherIncidents: readonly Incident[],
+): Promise<{ own: RecordedRequest[]; others: RecordedRequest[] }> {
+  const theirs: string[] = [];
+  for (const other of otherIncidents) {
+    for (const entry of (await stack.app!.incidents.get(other.id)).timeline) {
+      const sent = (entry.data as { writes?: { method: string; path: string }[] } | null)?.writes;
+      if (entry.kind === 'action' && Array.isArray(sent))
+        theirs.push(...sent.map((w) => `${w.method} ${w.path}`));
+    }
+  }
+  const own: RecordedRequest[] = [];
+  const others: RecordedRequest[] = [];
+  for (const w of writes) {
+    const query = new URLSearchParams(w.query).toString();
+    const at = theirs.indexOf(`${w.method} ${w.path}${query ? `?${query}` : ''}`);
+    if (at >= 0) {
+      theirs.splice(at, 1);
+      others.push(w);
+    } else own.push(w);
+  }
+  return { own, others };
 }

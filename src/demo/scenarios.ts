@@ -66,7 +66,7 @@ async function chaos(pods: readonly PodEndpoint[], knobs: Record<string, unknown
  */
 export async function restoreShop(stack: DemoStack): Promise<void> {
   const api = stack.sim.api;
-  stack.traffic.setUsers(BASELINE_USERS);
+  await stack.traffic.setUsers(BASELINE_USERS);
   const cm = api.get('configmaps', SHOP.namespace, SHOP.configMap);
   const data = (cm?.['data'] ?? {}) as Record<string, string>;
   if (cm && data[SHOP.key] !== 'false')
@@ -113,7 +113,7 @@ export const SCENARIO_DEFINITIONS: Readonly<Record<ScenarioName, Scenario>> = {
     alertname: 'CheckoutHighLatencyP95',
     runbook: 'high-latency',
     async inject(stack) {
-      stack.traffic.setUsers(SURGE_USERS);
+      void stack.traffic.setUsers(SURGE_USERS);
       return `flash sale: ${BASELINE_USERS} → ${SURGE_USERS} concurrent shoppers; each replica prices one cart at a time (MAX_CONCURRENCY=1, 80 ms)`;
     },
     expectedWrites: () => [

@@ -1,7 +1,8 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { stringify } from 'yaml';
 import { createApp, type App } from '../app.ts';
 import { parseConfig } from '../config/load.ts';
 import type { ConfigInput } from '../config/schema.ts';
@@ -149,6 +150,9 @@ export class DemoStack {
       targetsFile: targets,
       scrapeDeployments: [SHOP.deployment],
       port: ports.sim,
+      // A crash-looping pod restarts after 2 s, then 4 s, 8 s: each start of the bundle costs CPU the
+      // serving pods need (a tighter loop slows them enough to fire the latency alert on a small machine).
+      kubelet: { backoffMs: { initial: 2000, max: 8000 } },
       ...(this.options.onKubeletEvent ? { onEvent: this.options.onKubeletEvent } : {}),
     });
     this.cluster = sim;
@@ -178,6 +182,8 @@ export class DemoStack {
       ...(this.options.pagerdutyUrl ? { pagerdutyUrl: this.options.pagerdutyUrl } : {}),
       ...(this.options.configOverrides ? { overrides: this.options.configOverrides } : {}),
     });
+    // Written out for people to read (with --keep); the app gets the same object.
+    await writeFile(join(dir, 'rebound.yaml'), stringify(config));
     this.app = createApp({
       config: parseConfig(config),
       logDestination: createWriteStream(join(dir, 'rebound.log')),
@@ -214,6 +220,29 @@ export class DemoStack {
       webhookUrl: `${this.reboundUrl}/v1/webhooks/alertmanager`,
       token: WEBHOOK_TOKEN,
     });
+  }
+
+  /**
+   * Waits until the shop is healthy: two ready pods, nothing firing, every incident closed, no runbook
+   * running, and the checkout p95 back to normal (the last slow requests of a surge age out of the 5 s window
+   * and cannot fire a late alert into the next loop).
+   */
+  async waitHealthy(timeoutMs = 120_000): Promise<void> {
+    const app = this.app!;
+    await this.until(
+      'the shop to be healthy again',
+      async () =>
+        this.checkoutPods().length >= 2 &&
+        (await this.query('count(ALERTS{alertstate="firing"}) or vector(0)')) === 0 &&
+        (await this.query(
+          'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{job="checkout", route="/checkout"}[5s])))',
+        )) < 0.4 &&
+        (await app.incidents.list({ limit: 20 })).items.every(
+          (i) => i.status === 'resolved' || i.status === 'escalated',
+        ) &&
+        (await app.engine.list({ limit: 20, status: 'RUNNING' })).items.length === 0,
+      timeoutMs,
+    );
   }
 
   /** The value of a PromQL expression returning one sample (NaN when empty). */

@@ -22,14 +22,14 @@ export interface TrafficStats {
 }
 
 /** Users in normal times and during the latency scenario's flash sale. */
-export const BASELINE_USERS = 3;
+export const BASELINE_USERS = 2;
 export const SURGE_USERS = 20;
 const THINK_MS = 200;
 
 export class Traffic {
   private running = false;
-  private users = 0;
-  private target = 0;
+  /** One token per live user (with its loop); a user whose token is removed stops after its request. */
+  private readonly users = new Map<object, Promise<void>>();
   private next = 0;
   readonly stats: TrafficStats = { sent: 0, ok: 0, failed: 0 };
 
@@ -37,30 +37,37 @@ export class Traffic {
 
   start(users = BASELINE_USERS): void {
     this.running = true;
-    this.setUsers(users);
+    void this.setUsers(users);
   }
 
-  /** Changes the number of concurrent users (extra users stop after their current request). */
-  setUsers(users: number): void {
-    this.target = users;
-    while (this.running && this.users < this.target) {
-      this.users++;
-      void this.user();
+  /** Changes the number of concurrent users; resolves once the users let go have finished. */
+  async setUsers(count: number): Promise<void> {
+    while (this.running && this.users.size < count) {
+      const token = {};
+      this.users.set(token, this.user(token));
     }
+    const leaving = [...this.users.entries()].slice(count);
+    for (const [token] of leaving) this.users.delete(token);
+    await Promise.all(leaving.map(([, loop]) => loop));
+  }
+
+  /** The number of users sending requests now. */
+  get activeUsers(): number {
+    return this.users.size;
   }
 
   stop(): void {
     this.running = false;
+    this.users.clear();
   }
 
-  private async user(): Promise<void> {
-    while (this.running && this.users <= this.target) {
+  private async user(token: object): Promise<void> {
+    await Promise.resolve(); // registered in the map before the first check
+    while (this.running && this.users.has(token)) {
       await this.once();
       await new Promise((resolve) => setTimeout(resolve, THINK_MS));
     }
-    this.users--;
   }
-
   private async once(): Promise<void> {
     const ready = this.endpoints();
     if (ready.length === 0) return;

@@ -4,7 +4,6 @@
  * Prints one `listening <url>` line on stdout once serving, so supervisors know the chosen port.
  */
 import { ConfigError, parseCheckoutEnv } from './config.ts';
-import { createCheckoutServer } from './server.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -15,6 +14,9 @@ async function main(): Promise<void> {
     process.stderr.write(err.message + '\n');
     process.exit(2);
   }
+  // Loaded only once the configuration is valid: a pod with a bad setting exits at once and cheaply, without
+  // first loading the HTTP stack (a crash-looping pod should not starve its healthy neighbours of CPU).
+  const { createCheckoutServer } = await import('./server.ts');
   const server = createCheckoutServer(config);
   const url = await server.start();
   process.stdout.write(`listening ${url}\n`);
