@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { runDemo } from '../../demo/run.ts';
 import { SCENARIOS, type ScenarioName } from '../../demo/scenarios.ts';
 
@@ -17,7 +17,7 @@ export function demoCommand(): Command {
     .option('--port <port>', 'Rebound port on 127.0.0.1 (default: a free one)', (v) => {
       const port = Number(v);
       if (!Number.isInteger(port) || port < 1 || port > 65_535)
-        throw new Error(`--port ${v}: expected 1-65535`);
+        throw new InvalidArgumentError('expected a port from 1 to 65535');
       return port;
     })
     .option('--keep', 'keep the working directory (configs, logs, data) after stopping')
