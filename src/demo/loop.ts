@@ -20,6 +20,8 @@ export type StepKind =
   | 'approval'
   | 'remediation'
   | 'timeline'
+  | 'rollout'
+  | 'verified'
   | 'runbook.finished'
   | 'incident.resolved'
   | 'incident.escalated';
@@ -160,7 +162,12 @@ export async function runLoop(
           (entry.data as { outcome?: string } | null)?.outcome === 'allowed'
         )
           continue;
-        step('timeline', `${entry.actor}: ${entry.description}`, Date.parse(entry.at));
+        const kind: StepKind = /^k8s\.waitRollout succeeded/.test(entry.description)
+          ? 'rollout'
+          : /^verify\.alertResolved succeeded/.test(entry.description)
+            ? 'verified'
+            : 'timeline';
+        step(kind, `${entry.actor}: ${entry.description}`, Date.parse(entry.at));
       }
       timelineSeen = timeline.length;
     }

@@ -37,6 +37,8 @@ const LABELS: Record<Step['kind'], string> = {
   approval: 'APPROVAL',
   remediation: 'REMEDIATION',
   timeline: 'timeline',
+  rollout: 'ROLLOUT COMPLETE',
+  verified: 'VERIFIED RESOLVED',
   'runbook.finished': 'RUNBOOK FINISHED',
   'incident.resolved': 'INCIDENT RESOLVED',
   'incident.escalated': 'ESCALATED',

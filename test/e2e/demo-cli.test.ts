@@ -51,6 +51,7 @@ describe('rebound demo (CLI)', () => {
         'RUNBOOK STARTED',
         'APPROVAL',
         'REMEDIATION',
+        'VERIFIED RESOLVED',
         'INCIDENT RESOLVED',
       ];
       const positions = labels.map((l) => stdout.indexOf(l));
