@@ -152,7 +152,14 @@ export class DemoStack {
       port: ports.sim,
       // A crash-looping pod restarts after 2 s, then 4 s, 8 s: each start of the bundle costs CPU the
       // serving pods need (a tighter loop slows them enough to fire the latency alert on a small machine).
-      kubelet: { backoffMs: { initial: 2000, max: 8000 } },
+      kubelet: {
+        backoffMs: { initial: 2000, max: 8000 },
+        // A new pod takes traffic only once Prometheus scrapes it. Prometheus applies discovered targets
+        // every 5 s; without the gate a fast-starting pod could take over from the pods it replaces before
+        // it is scraped, and an error ratio with no data would look like a resolved alert.
+        readinessGate: async ({ pod }) =>
+          this.prometheus === undefined || (await this.query(`max(up{job="checkout", pod="${pod}"})`)) === 1,
+      },
       ...(this.options.onKubeletEvent ? { onEvent: this.options.onKubeletEvent } : {}),
     });
     this.cluster = sim;

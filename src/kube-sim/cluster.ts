@@ -18,7 +18,10 @@ export interface SimClusterOptions {
   readonly targetsFile?: string;
   /** Only pods of these Deployments are listed in the targets file (default: all). */
   readonly scrapeDeployments?: readonly string[];
-  readonly kubelet?: Pick<KubeletOptions, 'probeIntervalMs' | 'backoffMs' | 'preStopMs' | 'gracePeriodMs'>;
+  readonly kubelet?: Pick<
+    KubeletOptions,
+    'probeIntervalMs' | 'backoffMs' | 'preStopMs' | 'gracePeriodMs' | 'readinessGate'
+  >;
   /** API server port on 127.0.0.1; 0 picks a free one. */
   readonly port?: number;
   readonly onEvent?: (event: KubeletEvent) => void;

@@ -45,6 +45,11 @@ export interface KubeletOptions {
   /** SIGKILL after SIGTERM when the process has not exited within this long. */
   readonly gracePeriodMs?: number;
   readonly onEvent?: (event: KubeletEvent) => void;
+  /**
+   * A pod readiness gate: besides its readiness probe, a pod is Ready only once this says so (checked with
+   * each probe until it passes), as load-balancer controllers gate pods on target registration.
+   */
+  readonly readinessGate?: (pod: { namespace: string; pod: string; url: string }) => Promise<boolean>;
 }
 
 export type KubeletEvent =
@@ -93,6 +98,7 @@ interface Container {
   startedAt: string | undefined;
   frozen: boolean;
   terminating: boolean;
+  gatePassed: boolean;
   timer: NodeJS.Timeout | undefined;
   log: WriteStream | undefined;
   exited: Promise<void>;
@@ -272,6 +278,7 @@ export class ProcessKubelet {
       startedAt: undefined,
       frozen: node !== undefined && this.failedNodes.has(node),
       terminating: false,
+      gatePassed: this.options.readinessGate === undefined,
       timer: undefined,
       log: this.options.logDir
         ? createWriteStream(join(this.options.logDir, `${pod.metadata.name}.log`), { flags: 'a' })
@@ -361,6 +368,13 @@ export class ProcessKubelet {
       ready = res.ok;
     } catch {
       ready = false;
+    }
+    if (ready && !c.gatePassed) {
+      const url = `http://127.0.0.1:${c.port}`;
+      c.gatePassed = await this.options.readinessGate!({ namespace: c.namespace, pod: c.name, url }).catch(
+        () => false,
+      );
+      ready = c.gatePassed;
     }
     if (c.terminating || !c.listening) return;
     if (ready !== c.ready) {
