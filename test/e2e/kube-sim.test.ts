@@ -128,6 +128,32 @@ describe('kube-sim: pods as processes', () => {
     expect([s['replicas'], s['updatedReplicas'], s['availableReplicas']]).toEqual([2, 2, 2]);
   });
 
+  it('keeps a listening pod out of the endpoints until its readiness gate passes', async () => {
+    await sim.stop();
+    let open = false;
+    const script = join(dir, 'server.cjs');
+    sim = new SimCluster({
+      runtime: (c: ContainerSpec) => ({ command: process.execPath, args: [script], env: c.env }),
+      kubelet: { probeIntervalMs: 50, readinessGate: async () => open },
+    });
+    await sim.start();
+    sim.api.put('deployments', deployment(1));
+    await eventually(() => sim.kubelet.scrapeTargets().length === 1);
+    const [pod] = sim.kubelet.scrapeTargets();
+    await eventually(
+      async () =>
+        (await fetch(pod!.url).then(
+          (r) => r.text(),
+          () => '',
+        )) === 'ok',
+    );
+    await new Promise((r) => setTimeout(r, 300)); // several probes with the gate closed
+    expect(sim.endpoints('shop', 'web')).toEqual([]);
+    expect(status()['availableReplicas'] ?? 0).toBe(0);
+    open = true;
+    await eventually(() => sim.endpoints('shop', 'web').length === 1 && status()['availableReplicas'] === 1);
+  });
+
   it('scales with extra processes', async () => {
     sim.api.put('deployments', deployment(1));
     await eventually(() => sim.endpoints('shop', 'web').length === 1);
@@ -161,7 +187,7 @@ describe('kube-sim: pods as processes', () => {
     await eventually(() => sim.endpoints('shop', 'web').length === 2);
     const victim = sim.endpoints('shop', 'web')[0]!;
     sim.kubelet.setNodeReady(victim.node!, false);
-    expect(procState(victim.pid!)).toBe('T');
+    await eventually(() => procState(victim.pid!) === 'T'); // SIGSTOP lands asynchronously
     expect(sim.endpoints('shop', 'web').map((e) => e.pod)).not.toContain(victim.pod);
     await eventually(async () =>
       (await metrics()).includes(
