@@ -194,7 +194,7 @@ export function compareWrites(
       want && want.method === r.method && want.path.test(r.path) && (!want.body || want.body(r.body));
     if (!ok)
       problems.push(
-        `write ${i + 1}: got ${r.method} ${r.path}${want ? `, expected ${want.what}` : ' (unexpected)'}`,
+        `write ${i + 1}: got ${r.method} ${r.path} ${text(r.body).slice(0, 300)}${want ? `, expected ${want.what}` : ' (unexpected)'}`,
       );
   });
   for (const missing of expected.slice(real.length))

@@ -21,7 +21,7 @@ import { monitoringUnavailable } from '../support/receivers/monitoring.ts';
 
 const unavailable = monitoringUnavailable();
 // Verification gives up quickly here so the escalation scenario ends in seconds, not the shipped 5 minutes.
-const VERIFY_TIMEOUT_SECONDS = 12;
+const VERIFY_TIMEOUT_SECONDS = 20;
 
 describe.skipIf(unavailable !== undefined)('rebound demo loop, end to end', () => {
   let stack: DemoStack;
