@@ -5,9 +5,21 @@ import { compileWildcard } from './wildcard.ts';
 /** A test on string values only; the operators built on it never match numbers, booleans or null. */
 export type StringTest = (value: string) => boolean;
 
-/** Case-insensitive comparisons fold both sides the same way, once for the pattern side. */
+const ASCII = /^\p{ASCII}*$/u;
+
+/**
+ * Case-insensitive comparisons fold both sides the same way, once for the pattern side.
+ *
+ * The fold works one code point at a time, so `fold(a + b) === fold(a) + fold(b)`: a prefix or
+ * suffix of a string folds to a prefix or suffix of the folded string. `String#toLowerCase` alone
+ * is not like that (a Greek capital sigma lowers to a final sigma only at the end of a word), and
+ * going through upper case first makes the two lower sigmas, or `ß` and `SS`, compare equal.
+ */
 export function fold(text: string): string {
-  return text.toLowerCase();
+  if (ASCII.test(text)) return text.toLowerCase();
+  let out = '';
+  for (const ch of text) out += ch.toUpperCase().toLowerCase();
+  return out;
 }
 
 /** `prefix` / `suffix` take a string or `{"equals-ignore-case": string}`. */

@@ -77,6 +77,19 @@ describe('equals-ignore-case', () => {
     ['different word', { n: [{ 'equals-ignore-case': 'alice' }] }, { n: 'alicex' }, false],
     ['non-ASCII letters fold', { n: [{ 'equals-ignore-case': 'ÉCOLE' }] }, { n: 'école' }, true],
     ['strings only', { n: [{ 'equals-ignore-case': 'true' }] }, { n: true }, false],
+    ['final and medial sigma fold alike', { n: [{ 'equals-ignore-case': 'ΟΔΟΣ' }] }, { n: 'οδοσ' }, true],
+    [
+      'a prefix ending in capital sigma matches mid-word',
+      { n: [{ prefix: { 'equals-ignore-case': 'ΑΣ' } }] },
+      { n: 'ασα' },
+      true,
+    ],
+    [
+      'a suffix starting with an astral cased letter',
+      { n: [{ suffix: { 'equals-ignore-case': '\u{16EAB}x' } }] },
+      { n: 'a\u{16EC6}X' },
+      true,
+    ],
   ]);
 });
 
