@@ -74,7 +74,13 @@ bus:
     server = await serve(['--config', config, '--data-dir', join(dir.path, 'data')]);
     const received = () => new Set(target.received.map((r) => r.headers['x-rebound-event-id'] as string));
     try {
-      await eventually(() => [...accepted].every((id) => received().has(id)), 240_000).catch((err: Error) => {
+      // One set per check: rebuilding it per accepted id made each check quadratic, and the stalls it caused
+      // in this process slowed the target down (it answers from here) until the wait ran out.
+      const allDelivered = () => {
+        const got = received();
+        return [...accepted].every((id) => got.has(id));
+      };
+      await eventually(allDelivered, 240_000).catch((err: Error) => {
         const got = received();
         const missing = [...accepted].filter((id) => !got.has(id));
         throw new Error(
