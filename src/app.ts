@@ -143,7 +143,7 @@ export function createApp(options: AppOptions): App {
     log: eventStore,
     onAppended: () => bus.notify(),
   });
-  const deliveryStore = new SqliteDeliveryStore(db, committer);
+  const deliveryStore = new SqliteDeliveryStore(db, committer, eventStore.cache);
 
   // Incidents
   const lifecycle = new LifecycleEvents({ account: config.ingest.account, region: config.ingest.region });

@@ -3,6 +3,7 @@ import type { StoredEvent } from '../../events/envelope.ts';
 import type { Checkpoint } from '../../events/log.ts';
 import type { Migration, SqliteDatabase } from './database.ts';
 import { prepareCheckpoint } from './events.ts';
+import { EnvelopeCache } from './envelope-cache.ts';
 import type { GroupCommitter } from './group-commit.ts';
 import { decodeCursor, encodeCursor } from './pagination.ts';
 
@@ -76,6 +77,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
   constructor(
     private readonly db: SqliteDatabase,
     private readonly committer: GroupCommitter,
+    /** The event store's cache of parsed events: deliveries mostly name events the router just read. */
+    private readonly cache = new EnvelopeCache(),
   ) {
     this.stmts = {
       insert:
@@ -131,16 +134,24 @@ export class SqliteDeliveryStore implements DeliveryStore {
 
   async events(ids: readonly string[]): Promise<Map<string, StoredEvent>> {
     const out = new Map<string, StoredEvent>();
-    const unique = [...new Set(ids)];
-    for (let i = 0; i < unique.length; i += EVENTS_PER_READ) {
-      const rows = this.stmts.events.all(JSON.stringify(unique.slice(i, i + EVENTS_PER_READ))) as EventRow[];
+    const missing: string[] = [];
+    for (const id of new Set(ids)) {
+      const cached = this.cache.get(id);
+      if (cached) out.set(id, cached);
+      else missing.push(id);
+    }
+    for (let i = 0; i < missing.length; i += EVENTS_PER_READ) {
+      const rows = this.stmts.events.all(JSON.stringify(missing.slice(i, i + EVENTS_PER_READ))) as EventRow[];
       for (const row of rows) {
-        out.set(row.id, {
-          envelope: JSON.parse(row.envelope) as StoredEvent['envelope'],
-          correlationId: row.correlation_id,
-          dedupKey: row.dedup_key,
-          receivedAt: row.received_at,
-        });
+        out.set(
+          row.id,
+          this.cache.remember({
+            envelope: JSON.parse(row.envelope) as StoredEvent['envelope'],
+            correlationId: row.correlation_id,
+            dedupKey: row.dedup_key,
+            receivedAt: row.received_at,
+          }),
+        );
       }
     }
     return out;

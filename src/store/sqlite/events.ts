@@ -3,6 +3,7 @@ import type { EventLog, LoggedEvent } from '../../events/log.ts';
 import type { EventPage, EventQuery, EventReader } from '../../events/port.ts';
 import type { AppendOutcome, EventWriter } from '../../ingest/port.ts';
 import type { Migration, SqliteDatabase } from './database.ts';
+import { EnvelopeCache } from './envelope-cache.ts';
 import type { GroupCommitter } from './group-commit.ts';
 import { decodeCursor, encodeCursor } from './pagination.ts';
 
@@ -35,6 +36,7 @@ export function prepareCheckpoint(db: SqliteDatabase) {
 }
 
 interface EventRow {
+  id: string;
   seq: number;
   envelope: string;
   correlation_id: string;
@@ -48,19 +50,27 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog {
   private readonly insert;
   private readonly byId;
   private readonly after;
+  private readonly envelopes;
   private readonly offsetGet;
   private readonly offsetSet;
 
   constructor(
     private readonly db: SqliteDatabase,
     private readonly committer: GroupCommitter,
+    /** Shared with the delivery store, which reads the same events back for its targets. */
+    readonly cache = new EnvelopeCache(),
   ) {
     this.insert = db.prepare(
       `INSERT INTO events (id, dedup_key, time, received_at, correlation_id, envelope)
        VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING`,
     );
     this.byId = db.prepare('SELECT * FROM events WHERE id = ?');
-    this.after = db.prepare('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?');
+    // The log is read without its envelopes, which are fetched only for events not in the cache.
+    this.after = db.prepare(`SELECT seq, id, correlation_id, dedup_key, received_at FROM events
+      WHERE seq > ? ORDER BY seq LIMIT ?`);
+    this.envelopes = db.prepare(
+      'SELECT id, envelope FROM events WHERE id IN (SELECT value FROM json_each(?))',
+    );
     this.offsetGet = db.prepare('SELECT seq FROM consumer_offsets WHERE consumer = ?');
     this.offsetSet = prepareCheckpoint(db);
   }
@@ -92,7 +102,9 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog {
         e.correlationId,
         JSON.stringify(e.envelope),
       );
-      return info.changes === 1 ? 'stored' : 'duplicate';
+      if (info.changes !== 1) return 'duplicate';
+      this.cache.remember(e);
+      return 'stored';
     });
   }
 
@@ -144,9 +156,19 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog {
   }
 
   async readAfter(afterSeq: number, limit: number): Promise<LoggedEvent[]> {
-    return (this.after.all(afterSeq, limit) as EventRow[]).map((row) => ({
+    // A consumer close behind the writers finds most events in the cache, parsed.
+    const rows = this.after.all(afterSeq, limit) as Omit<EventRow, 'envelope'>[];
+    const missing = rows.filter((row) => this.cache.get(row.id) === undefined).map((row) => row.id);
+    const fetched = new Map<string, string>();
+    if (missing.length > 0) {
+      for (const r of this.envelopes.all(JSON.stringify(missing)) as { id: string; envelope: string }[]) {
+        fetched.set(r.id, r.envelope);
+      }
+    }
+    return rows.map((row) => ({
       seq: row.seq,
-      event: toStored(row),
+      event:
+        this.cache.get(row.id) ?? this.cache.remember(toStored({ ...row, envelope: fetched.get(row.id)! })),
     }));
   }
 
