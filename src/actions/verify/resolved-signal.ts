@@ -3,6 +3,7 @@
  * Alertmanager's webhook delivers them, and a verification waiting on matching labels wakes at once, with no
  * polling delay. The port is owned here (its caller); `ResolvedAlertHub` is the in-process implementation.
  */
+import { alertFingerprint } from '../../ingest/alertmanager/fingerprint.ts';
 
 /** Which alert a verification waits for: the alertname plus the labels that identify the problem. */
 export interface AlertQuery {
@@ -24,6 +25,8 @@ export interface ObservedAlert {
   readonly labels: Readonly<Record<string, string>>;
   readonly startsAt: string;
   readonly endsAt: string;
+  /** The label set's fingerprint when the caller has it already (ingest computes it for every alert). */
+  readonly fingerprint?: string;
 }
 
 interface Remembered {
@@ -57,18 +60,21 @@ export class ResolvedAlertHub implements ResolvedSignal {
    * `endsAt`. Ingest calls this for every alert it accepts.
    */
   observe(alert: ObservedAlert): void {
-    if (alert.status === 'resolved') this.notifyResolved(alert.labels, new Date(alert.endsAt));
-    else this.notifyFiring(alert.labels, new Date(alert.startsAt));
+    if (alert.status === 'resolved') {
+      this.notifyResolved(alert.labels, new Date(alert.endsAt), alert.fingerprint);
+    } else {
+      this.notifyFiring(alert.labels, new Date(alert.startsAt), alert.fingerprint);
+    }
   }
 
   /** Records that an alert with these labels fired (a firing webhook), so an old resolution no longer counts. */
-  notifyFiring(labels: Readonly<Record<string, string>>, at: Date): void {
-    this.#remember({ labels, state: 'firing', at });
+  notifyFiring(labels: Readonly<Record<string, string>>, at: Date, fingerprint?: string): void {
+    this.#remember({ labels, state: 'firing', at }, fingerprint);
   }
 
   /** Records that an alert with these labels resolved and wakes every waiter whose query is now satisfied. */
-  notifyResolved(labels: Readonly<Record<string, string>>, at: Date): void {
-    this.#remember({ labels, state: 'resolved', at });
+  notifyResolved(labels: Readonly<Record<string, string>>, at: Date, fingerprint?: string): void {
+    this.#remember({ labels, state: 'resolved', at }, fingerprint);
     for (const waiter of [...this.#waiters]) {
       if (!matches(waiter.query, labels)) continue;
       const decided = this.#decide(waiter.query);
@@ -117,8 +123,9 @@ export class ResolvedAlertHub implements ResolvedSignal {
     return latest ? { at: latest } : undefined;
   }
 
-  #remember(entry: Remembered): void {
-    const key = labelKey(entry.labels);
+  // Keyed by the label set's fingerprint (Alertmanager's identity of an alert).
+  #remember(entry: Remembered, fingerprint = alertFingerprint(entry.labels)): void {
+    const key = fingerprint;
     this.#latest.delete(key); // re-insert so Map order is least-recently-updated first
     this.#latest.set(key, entry);
     while (this.#latest.size > this.#max) {
@@ -133,10 +140,6 @@ export class ResolvedAlertHub implements ResolvedSignal {
 export function matches(query: AlertQuery, labels: Readonly<Record<string, string>>): boolean {
   if (labels['alertname'] !== query.alertname) return false;
   return Object.entries(query.labels).every(([name, value]) => labels[name] === value);
-}
-
-function labelKey(labels: Readonly<Record<string, string>>): string {
-  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 function abortReason(signal: AbortSignal): unknown {
