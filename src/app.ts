@@ -29,6 +29,7 @@ import { Bus } from './bus/bus.ts';
 import type { TargetConfig } from './bus/config.ts';
 import { createBusMetrics } from './bus/metrics.ts';
 import { RuleSet } from './bus/rules.ts';
+import { LoadPacer } from './bus/pacer.ts';
 import { incidentsTarget } from './bus/targets/incidents.ts';
 import { logTarget } from './bus/targets/log.ts';
 import type { Target } from './bus/targets/target.ts';
@@ -280,8 +281,11 @@ export function createApp(options: AppOptions): App {
     event.envelope['detail-type'] === ALERT_DETAIL_TYPE
       ? correlationKey((event.envelope.detail as AlertDetail).labels, '', config.incidents.correlation).key
       : event.envelope.id;
+  // Under an alert storm, acknowledging webhooks comes first; routing and the projection follow the log.
+  const pacer = new LoadPacer({ foregroundWaiting: () => eventStore.pendingDepth() > 0 });
   const bus = new Bus(
     {
+      pacer,
       log: eventStore,
       events: eventStore,
       store: deliveryStore,
@@ -439,6 +443,7 @@ export function createApp(options: AppOptions): App {
       clearInterval(pruner);
       if (started) await sweeper.stop();
       await bus.stop();
+      pacer.stop();
       await approvals.service.stop();
       await engine.stop();
       committer.flush();

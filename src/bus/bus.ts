@@ -5,6 +5,7 @@ import type { EventReader } from '../events/port.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { TargetConfig } from './config.ts';
 import { LogConsumer } from './log-consumer.ts';
+import type { Pacer } from './pacer.ts';
 import type { BusMetrics } from './metrics.ts';
 import { compilePattern, matches } from './pattern/index.ts';
 import type { DeliveryStore, NewDelivery } from './port.ts';
@@ -23,6 +24,8 @@ export interface BusDeps {
   /** The key whose events one target receives in order (default: the event id, i.e. no ordering). */
   readonly orderingKey: (event: StoredEvent) => string;
   readonly now?: () => number;
+  /** Shares a saturated process with ingest (default: background work never waits). */
+  readonly pacer?: Pacer;
 }
 
 export interface ReplayRequest {
@@ -71,6 +74,7 @@ export class Bus {
       name: ROUTER,
       log: deps.log,
       logger: deps.logger,
+      ...(deps.pacer ? { pacer: deps.pacer } : {}),
       handle: (batch) =>
         this.route(
           batch.map((b) => b.event),
@@ -223,6 +227,7 @@ export class Bus {
         metrics: this.deps.metrics,
         logger: this.deps.logger,
         now: this.now,
+        ...(this.deps.pacer ? { pacer: this.deps.pacer } : {}),
       };
       const existing = this.workers.get(target.name);
       if (existing) existing.reconfigure(options);

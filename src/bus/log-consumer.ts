@@ -1,6 +1,7 @@
 import type { Logger } from '../telemetry/logger.ts';
 import type { EventLog, LoggedEvent } from '../events/log.ts';
 import { describeError } from '../errors.ts';
+import { pause, type Pacer } from './pacer.ts';
 
 export interface LogConsumerOptions {
   readonly name: string;
@@ -12,14 +13,11 @@ export interface LogConsumerOptions {
   /** Events per batch (default 100): each batch runs to completion on the event loop, so keep it short. */
   readonly batchSize?: number;
   readonly retryDelayMs?: number;
+  /** Holds the consumer to its share of a saturated process (default: never waits). */
+  readonly pacer?: Pacer;
 }
 
 const DEFAULT_BATCH = 100;
-
-/** Resolves after the event loop's next poll phase, so I/O callbacks queued meanwhile run first. */
-export function yieldToIo(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
 
 /**
  * Sizes background work so one slice takes about `budgetMs` of wall time: the per-item cost is measured on
@@ -55,6 +53,8 @@ export class LogConsumer {
   private stopped = true;
   private loop: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** When the pacer lets the next slice start (performance.now() time). */
+  private resumeAt = 0;
 
   constructor(private readonly options: LogConsumerOptions) {}
 
@@ -88,6 +88,10 @@ export class LogConsumer {
         this.wakeRequested = false;
         if (this.offset < 0) this.offset = await this.options.log.getOffset(this.options.name);
         for (;;) {
+          // A wake during a pause (every ingest commit wakes the router) waits it out.
+          const wait = this.resumeAt - performance.now();
+          if (wait > 0) await pause(wait);
+          const started = performance.now();
           const batch = await this.options.log.readAfter(
             this.offset,
             this.options.batchSize ?? DEFAULT_BATCH,
@@ -97,7 +101,9 @@ export class LogConsumer {
           this.offset = batch[batch.length - 1]!.seq;
           // Let pending I/O (webhooks waiting for their commit) run before the next batch: consumers catch up
           // in short slices instead of holding the event loop through a whole backlog.
-          await yieldToIo();
+          const rest = this.options.pacer?.pauseAfter(performance.now() - started) ?? 0;
+          this.resumeAt = performance.now() + rest;
+          await pause(rest);
         }
       }
     } catch (err) {

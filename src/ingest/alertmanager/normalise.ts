@@ -41,9 +41,9 @@ export function normaliseWebhook(
   return payload.alerts.map((alert, index) => {
     const fingerprint = checkedFingerprint(alert, index);
     const correlationId = randomUUID();
-    const { fingerprint: _given, ...fields } = alert;
+    // One copy of the alert: a fingerprint it carried equals the computed one (checked above).
     const detail: AlertDetail = {
-      ...fields,
+      ...alert,
       fingerprint,
       groupKey: payload.groupKey,
       receiver: payload.receiver,
