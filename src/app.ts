@@ -66,6 +66,7 @@ import { IncidentService } from './incidents/service.ts';
 import type { AlertDetail } from './ingest/alertmanager/normalise.ts';
 import { AlertmanagerReceiver } from './ingest/alertmanager/receiver.ts';
 import { SqliteDeliveryStore, busMigrations } from './store/sqlite/bus.ts';
+import { BackgroundCheckpointer } from './store/sqlite/checkpointer.ts';
 import { openSqlite, runMigrations } from './store/sqlite/database.ts';
 import { SqliteEventStore, eventMigrations } from './store/sqlite/events.ts';
 import { GroupCommitter } from './store/sqlite/group-commit.ts';
@@ -134,6 +135,8 @@ export function createApp(options: AppOptions): App {
     ...approvalMigrations,
   ]);
   const committer = new GroupCommitter(db);
+  // WAL checkpoints run in a worker thread, off the path of every commit.
+  const checkpointer = dbPath === ':memory:' ? undefined : new BackgroundCheckpointer(db, dbPath, { logger });
   committer.observe((ms, units) => {
     metrics.storeCommitLatency.observe(ms / 1000);
     metrics.storeCommitUnits.observe(units);
@@ -446,6 +449,7 @@ export function createApp(options: AppOptions): App {
       pacer.stop();
       await approvals.service.stop();
       await engine.stop();
+      await checkpointer?.stop();
       committer.flush();
       db.close();
       logger.flush();
