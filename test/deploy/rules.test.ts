@@ -35,6 +35,7 @@ describe.skipIf(!promtool)('shipped Prometheus rules under promtool', () => {
         'rebound.test.yml',
         'demo.test.yml',
         'slo-checkout.test.yml',
+        'kubernetes.test.yml',
       ]),
     );
     const result = await run(promtool!, ['test', 'rules', ...tests]);
