@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { StoredEvent } from '../events/envelope.ts';
 import type { EventLog } from '../events/log.ts';
 import type { EventReader } from '../events/port.ts';
+import type { ReplayProgress } from '../http/views.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { TargetConfig } from './config.ts';
 import { LogConsumer } from './log-consumer.ts';
@@ -39,16 +40,7 @@ export interface ReplayRequest {
   readonly name?: string;
 }
 
-export interface ReplayProgress {
-  readonly id: string;
-  readonly state: 'running' | 'completed' | 'failed';
-  readonly total: number;
-  readonly scanned: number;
-  readonly matched: number;
-  readonly deliveries: number;
-  readonly dryRun: boolean;
-  readonly error?: string;
-}
+export type { ReplayProgress };
 
 const ROUTER = 'router';
 

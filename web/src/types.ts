@@ -1,6 +1,7 @@
 /**
- * The API's shapes. Incident, approval and analytics types come straight from the server's model files (type
- * imports only: nothing of the server is bundled); the rest mirror the REST views.
+ * The API's shapes. Incident, approval and analytics types come straight from the server's model files, and
+ * the REST views from `src/http/views.ts` (type imports only: nothing of the server is bundled); the rest
+ * mirror views the server builds inline.
  */
 export type {
   Incident,
@@ -11,23 +12,13 @@ export type {
 } from '../../src/incidents/model.ts';
 export type { Approval } from '../../src/approvals/model.ts';
 export type { AnalyticsReport, Effectiveness, Series } from '../../src/incidents/analytics.ts';
-
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
-
-export interface Execution {
-  readonly executionId: string;
-  readonly name: string;
-  readonly workflow: string;
-  readonly status: ExecutionStatus;
-  readonly startDate: string;
-  readonly stopDate?: string;
-  readonly input?: unknown;
-  readonly output?: unknown;
-  readonly error?: string;
-  readonly cause?: string;
-  readonly correlationId?: string;
-  readonly redriveCount: number;
-}
+export type {
+  ExecutionStatus,
+  ExecutionView as Execution,
+  ReplayProgress,
+  RuleStats,
+  TargetStats,
+} from '../../src/http/views.ts';
 
 export interface HistoryEvent {
   readonly id: number;
@@ -55,25 +46,6 @@ export interface AslDefinition {
   readonly Comment?: string;
 }
 
-export interface TargetStats {
-  readonly name: string;
-  readonly kind: string;
-  readonly delivered: number;
-  readonly failed: number;
-  readonly retried: number;
-  readonly deadLettered: number;
-  readonly queueDepth: number;
-  readonly dlqDepth: number;
-}
-
-export interface RuleStats {
-  readonly name: string;
-  readonly description: string | null;
-  readonly enabled: boolean;
-  readonly matched: number;
-  readonly targets: readonly TargetStats[];
-}
-
 export interface DeadLetter {
   readonly id: number;
   readonly eventId: string;
@@ -83,17 +55,6 @@ export interface DeadLetter {
   readonly error: string;
   readonly failedAt: string;
   readonly event: { readonly envelope: { readonly 'detail-type': string; readonly source: string } } | null;
-}
-
-export interface ReplayProgress {
-  readonly id: string;
-  readonly state: 'running' | 'completed' | 'failed';
-  readonly total: number;
-  readonly scanned: number;
-  readonly matched: number;
-  readonly deliveries: number;
-  readonly dryRun: boolean;
-  readonly error?: string;
 }
 
 export interface AutomationStatus {

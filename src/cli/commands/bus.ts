@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import type { ReplayProgress } from '../../bus/bus.ts';
+import type { ReplayProgress } from '../../http/views.ts';
 import type { DeadLetter } from '../../bus/port.ts';
 import { ApiClient, type ApiOptions } from '../client.ts';
 import { printJson, printTable, type OutputFormat } from '../output.ts';

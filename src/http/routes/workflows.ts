@@ -7,6 +7,7 @@ import { EXECUTION_STATUSES } from '../../workflows/statuses.ts';
 import type { Json, MachineDefinition } from '../../workflows/types.ts';
 import { validateDefinition, type ValidateOptions } from '../../workflows/validate.ts';
 import { limitParam, parseInput } from '../query.ts';
+import type { ExecutionView } from '../views.ts';
 
 export interface WorkflowRouteDeps {
   readonly engine: Engine;
@@ -48,13 +49,13 @@ const validateBody = z.object({ definition: z.unknown() }).strict();
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 /** The REST view of an execution (times as ISO-8601). */
-export function executionView(r: ExecutionSummary | ExecutionRecord): Record<string, unknown> {
+export function executionView(r: ExecutionSummary | ExecutionRecord): ExecutionView {
   return {
     executionId: r.id,
     name: r.name,
     workflow: r.machineName,
     status: r.status,
-    startDate: iso(r.startTime),
+    startDate: new Date(r.startTime).toISOString(),
     stopDate: iso(r.stopTime),
     ...('input' in r ? { input: r.input, output: r.output } : {}),
     error: r.error,
