@@ -1,0 +1,125 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Delivery } from '../../src/bus/port.ts';
+import { DeliveryError, type DeliveryItem } from '../../src/bus/targets/target.ts';
+import { webhookTarget } from '../../src/bus/targets/webhook.ts';
+import { signBody } from '../../src/http/auth.ts';
+import { HttpReceiver } from '../support/http-receiver.ts';
+
+const receivers: HttpReceiver[] = [];
+afterEach(async () => {
+  for (const r of receivers.splice(0)) await r.stop();
+});
+
+async function receiver(): Promise<HttpReceiver> {
+  const r = await new HttpReceiver().start();
+  receivers.push(r);
+  return r;
+}
+
+const NOW = new Date('2026-11-26T04:00:00Z');
+
+function item(body = '{"n":1}'): DeliveryItem {
+  const delivery = { id: 1, eventId: 'evt-1', rule: 'orders', target: 'orders/rx' } as Delivery;
+  return {
+    delivery,
+    event: {
+      envelope: {
+        version: '0',
+        id: 'evt-1',
+        'detail-type': 'order',
+        source: 'shop',
+        account: '000000000000',
+        time: NOW.toISOString(),
+        region: 'local',
+        resources: [],
+        detail: { n: 1 },
+      },
+      correlationId: 'corr-1',
+      dedupKey: 'evt-1',
+      receivedAt: NOW.toISOString(),
+    },
+    input: { value: JSON.parse(body) as unknown, body },
+  };
+}
+
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (err: unknown) => err as DeliveryError,
+  );
+
+describe('webhook target', () => {
+  it('POSTs the input with the event headers and an HMAC signature over timestamp and body', async () => {
+    const rx = await receiver();
+    const target = webhookTarget({
+      url: `${rx.url}/hook`,
+      secret: 's3cret',
+      headers: { 'x-team': 'sre' },
+      timeoutMs: 1000,
+      now: () => NOW,
+    });
+    await target.deliver!(item(), new AbortController().signal);
+    await target.deliver!(item('{"n":2}'), new AbortController().signal); // the kept-alive socket again
+    expect(rx.received).toHaveLength(2);
+    const [first] = rx.received;
+    expect(first).toMatchObject({ method: 'POST', path: '/hook', body: '{"n":1}' });
+    const timestamp = String(NOW.getTime() / 1000);
+    expect(first!.headers).toMatchObject({
+      'content-type': 'application/json',
+      'x-team': 'sre',
+      'x-rebound-event-id': 'evt-1',
+      'x-rebound-correlation-id': 'corr-1',
+      'x-rebound-rule': 'orders',
+      'x-rebound-timestamp': timestamp,
+      'x-rebound-signature': signBody('s3cret', timestamp, '{"n":1}'),
+    });
+  });
+
+  it('retries 5xx, 429 and 408; a redirect or another 4xx is permanent', async () => {
+    const rx = await receiver();
+    const target = webhookTarget({ url: rx.url, headers: {}, timeoutMs: 1000, now: () => NOW });
+    for (const [status, retryable] of [
+      [503, true],
+      [429, true],
+      [408, true],
+      [302, false],
+      [404, false],
+    ] as const) {
+      rx.script.push(status);
+      const err = await failure(target.deliver!(item(), new AbortController().signal));
+      expect(err).toBeInstanceOf(DeliveryError);
+      expect(err!.message).toContain(`answered ${status}`);
+      expect(err!.retryable).toBe(retryable);
+    }
+  });
+
+  it('gives up on a target that does not answer in time (retryable), and on shutdown', async () => {
+    const rx = await receiver();
+    rx.delayMs = 500;
+    const target = webhookTarget({ url: rx.url, headers: {}, timeoutMs: 50, now: () => NOW });
+    const late = await failure(target.deliver!(item(), new AbortController().signal));
+    expect(late!.retryable).toBe(true);
+    expect(late!.message).toMatch(/failed: no answer within 50 ms/);
+    const stop = new AbortController();
+    const pending = failure(
+      webhookTarget({ url: rx.url, headers: {}, timeoutMs: 5000, now: () => NOW }).deliver!(
+        item(),
+        stop.signal,
+      ),
+    );
+    stop.abort(new Error('shutting down'));
+    expect((await pending)!.message).toMatch(/failed:/);
+  });
+
+  it('names the URL without its credentials when it fails', async () => {
+    const target = webhookTarget({
+      url: 'http://user:pw@127.0.0.1:1/hook?token=abc',
+      headers: {},
+      timeoutMs: 1000,
+      now: () => NOW,
+    });
+    const err = await failure(target.deliver!(item(), new AbortController().signal));
+    expect(err!.message).toContain('POST http://127.0.0.1:1/hook failed');
+    expect(err!.message).not.toMatch(/pw|token/);
+  });
+});
