@@ -67,7 +67,7 @@ import type { AlertDetail } from './ingest/alertmanager/normalise.ts';
 import { AlertmanagerReceiver } from './ingest/alertmanager/receiver.ts';
 import { SqliteDeliveryStore, busMigrations } from './store/sqlite/bus.ts';
 import { BackgroundCheckpointer } from './store/sqlite/checkpointer.ts';
-import { openSqlite, runMigrations } from './store/sqlite/database.ts';
+import { openSqlite, runMigrations, type SqliteDatabase } from './store/sqlite/database.ts';
 import { SqliteEventStore, eventMigrations } from './store/sqlite/events.ts';
 import { GroupCommitter } from './store/sqlite/group-commit.ts';
 import { SqliteIncidentStore, incidentMigrations } from './store/sqlite/incidents.ts';
@@ -136,7 +136,7 @@ export function createApp(options: AppOptions): App {
   ]);
   const committer = new GroupCommitter(db);
   // WAL checkpoints run in a worker thread, off the path of every commit.
-  const checkpointer = dbPath === ':memory:' ? undefined : new BackgroundCheckpointer(db, dbPath, { logger });
+  const checkpointer = dbPath === ':memory:' ? undefined : startCheckpointer(db, dbPath, logger);
   committer.observe((ms, units) => {
     metrics.storeCommitLatency.observe(ms / 1000);
     metrics.storeCommitUnits.observe(units);
@@ -455,6 +455,16 @@ export function createApp(options: AppOptions): App {
       logger.flush();
     },
   };
+}
+
+/** Background checkpoints, or SQLite's own on commit when no worker thread can be started. */
+function startCheckpointer(db: SqliteDatabase, path: string, logger: Logger) {
+  try {
+    return new BackgroundCheckpointer(db, path, { logger });
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, 'no checkpoint worker; the database checkpoints on commit');
+    return undefined;
+  }
 }
 
 function storePath(config: Config): string {

@@ -13,12 +13,16 @@ const ASCII = /^\p{ASCII}*$/u;
  * The fold works one code point at a time, so `fold(a + b) === fold(a) + fold(b)`: a prefix or
  * suffix of a string folds to a prefix or suffix of the folded string. `String#toLowerCase` alone
  * is not like that (a Greek capital sigma lowers to a final sigma only at the end of a word), and
- * going through upper case first makes the two lower sigmas, or `ß` and `SS`, compare equal.
+ * going through upper case first makes the two lower sigmas compare equal.
  */
 export function fold(text: string): string {
   if (ASCII.test(text)) return text.toLowerCase();
   let out = '';
-  for (const ch of text) out += ch.toUpperCase().toLowerCase();
+  for (const ch of text) {
+    const upper = ch.toUpperCase();
+    // Through upper case only where it maps one to one (ẞ and ß meet at ß; ß does not become "ss").
+    out += (upper.length === ch.length ? upper : ch).toLowerCase();
+  }
   return out;
 }
 

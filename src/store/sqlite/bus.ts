@@ -145,12 +145,15 @@ export class SqliteDeliveryStore implements DeliveryStore {
       for (const row of rows) {
         out.set(
           row.id,
-          this.cache.remember({
-            envelope: JSON.parse(row.envelope) as StoredEvent['envelope'],
-            correlationId: row.correlation_id,
-            dedupKey: row.dedup_key,
-            receivedAt: row.received_at,
-          }),
+          this.cache.remember(
+            {
+              envelope: JSON.parse(row.envelope) as StoredEvent['envelope'],
+              correlationId: row.correlation_id,
+              dedupKey: row.dedup_key,
+              receivedAt: row.received_at,
+            },
+            row.envelope.length,
+          ),
         );
       }
     }

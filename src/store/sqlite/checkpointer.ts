@@ -31,19 +31,40 @@ parentPort.on('message', (message) => {
     return;
   }
   try {
-    const [row] = db.pragma('wal_checkpoint(PASSIVE)');
-    parentPort.postMessage({ ok: true, log: row.log, checkpointed: row.checkpointed });
+    // A pass copies the frames in the log when it started. Go again while passes complete and the
+    // writers added many frames meanwhile, so what is left for the main connection stays small.
+    let row;
+    let before = -1;
+    let added = null; // unknown after one pass
+    for (let pass = 0; pass < 5; pass++) {
+      [row] = db.pragma('wal_checkpoint(PASSIVE)');
+      added = before < 0 ? null : row.log - before;
+      before = row.log;
+      if (row.busy || row.checkpointed < row.log) break;
+      if (added !== null && added <= workerData.finishAtMost) break;
+    }
+    parentPort.postMessage({ ok: true, log: row.log, checkpointed: row.checkpointed, added });
   } catch (err) {
     parentPort.postMessage({ ok: false, error: String((err && err.message) || err) });
   }
 });
 `;
 
+interface WorkerReply {
+  readonly ok: boolean;
+  readonly log?: number;
+  readonly checkpointed?: number;
+  /** Frames the writers added during the last pass (null when only one pass ran). */
+  readonly added?: number | null;
+  readonly error?: string;
+}
+
 const FALLBACK_AUTOCHECKPOINT_PAGES = 20_000;
 /** A log this long (4 KiB pages, ≈ 16 MB) is worth rewinding... */
 const REWIND_ABOVE_FRAMES = 4_096;
 /** ...once the worker has left at most this many frames for the main connection to copy. */
 const FINISH_AT_MOST_FRAMES = 512;
+const MAX_FAILURES_IN_A_ROW = 30;
 
 /**
  * Checkpoints the WAL from a worker thread instead of the committing one.
@@ -65,6 +86,7 @@ export class BackgroundCheckpointer {
   private readonly timer: NodeJS.Timeout;
   private inFlight: number | undefined;
   private failed = false;
+  private failuresInARow = 0;
   private stopping = false;
 
   constructor(
@@ -72,13 +94,14 @@ export class BackgroundCheckpointer {
     path: string,
     private readonly options: BackgroundCheckpointerOptions,
   ) {
-    db.pragma('wal_autocheckpoint = 0');
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, path } });
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { driver, path, finishAtMost: FINISH_AT_MOST_FRAMES },
+    });
+    db.pragma('wal_autocheckpoint = 0'); // only once the worker exists
     this.worker.unref();
-    this.worker.on('message', (reply: { ok: boolean; log?: number; checkpointed?: number; error?: string }) =>
-      this.settled(reply),
-    );
+    this.worker.on('message', (reply: WorkerReply) => this.settled(reply));
     this.worker.on('error', (err) => this.fallBack(err.message));
     this.worker.on('exit', (code) => {
       if (!this.stopping) this.fallBack(`checkpoint worker exited with code ${code}`);
@@ -104,19 +127,30 @@ export class BackgroundCheckpointer {
     this.worker.postMessage('checkpoint');
   }
 
-  private settled(reply: { ok: boolean; log?: number; checkpointed?: number; error?: string }): void {
+  private settled(reply: WorkerReply): void {
     const ms = performance.now() - (this.inFlight ?? performance.now());
     this.inFlight = undefined;
     if (!reply.ok) {
-      // Busy or locked now; the next tick tries again.
+      // Busy or locked now, the next tick tries again; failing every time (a read-only file, an I/O
+      // error), the WAL would grow without bound.
       this.options.logger.debug({ err: reply.error }, 'background WAL checkpoint did not run');
+      this.failuresInARow += 1;
+      if (this.failuresInARow >= MAX_FAILURES_IN_A_ROW)
+        this.fallBack(reply.error ?? 'checkpoints keep failing');
       return;
     }
+    this.failuresInARow = 0;
     const result = { log: reply.log ?? 0, checkpointed: reply.checkpointed ?? 0 };
     this.options.onCheckpoint?.(result, ms);
-    if (result.log > REWIND_ABOVE_FRAMES && result.log - result.checkpointed <= FINISH_AT_MOST_FRAMES) {
+    // The worker's last pass completed and little was written during it: little is left to copy here.
+    const complete = result.checkpointed >= result.log;
+    if (result.log > REWIND_ABOVE_FRAMES && complete && (reply.added ?? Infinity) <= FINISH_AT_MOST_FRAMES) {
       // Between commits (the committer never leaves a transaction open across turns of the loop).
-      if (this.db.open && !this.db.inTransaction) this.db.pragma('wal_checkpoint(PASSIVE)');
+      try {
+        if (this.db.open && !this.db.inTransaction) this.db.pragma('wal_checkpoint(PASSIVE)');
+      } catch (err) {
+        this.options.logger.warn({ err: (err as Error).message }, 'WAL checkpoint failed; will retry');
+      }
     }
   }
 

@@ -1,38 +1,53 @@
 import type { StoredEvent } from '../../events/envelope.ts';
 
 const DEFAULT_CAPACITY = 16_384;
+/** Envelopes may be up to 256 KB (PutEvents): the cache is bounded by their JSON size too. */
+const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 
 /**
- * The events most recently appended or read, already parsed, keyed by event id.
+ * The events most recently read, parsed, keyed by event id.
  *
  * Every stored event is read back at least twice soon after it is written: by the router, which follows
  * the log, and by each worker delivering it to a target. Parsing its JSON envelope was the largest single
- * cost on that path, and the writer held the parsed object all along. The router, every target's worker
- * and the ingest callbacks share the entries, so nothing may change a stored event (its types are
- * read-only).
+ * cost of a delivery; the router's parse now serves the workers. Entries are what the database holds (the
+ * writer's own objects are not cached: a number like 1e400 is Infinity in memory but null once stored).
+ * The router, every target's worker and the ingest callbacks share the entries, so nothing may change a
+ * stored event (its types are read-only).
  *
- * Only ever consulted for ids the database has returned or a delivery row names, so an entry left by a
- * transaction that rolled back is never served as if it were stored; it just ages out.
+ * Only consulted for ids a delivery row names; cleared when retention deletes events, so an event the
+ * archive dropped is not delivered from memory.
  */
 export class EnvelopeCache {
-  private readonly entries = new Map<string, StoredEvent>();
+  private readonly entries = new Map<string, { event: StoredEvent; bytes: number }>();
+  private bytes = 0;
 
-  constructor(private readonly capacity = DEFAULT_CAPACITY) {}
+  constructor(
+    private readonly capacity = DEFAULT_CAPACITY,
+    private readonly maxBytes = DEFAULT_MAX_BYTES,
+  ) {}
 
   get(id: string): StoredEvent | undefined {
-    return this.entries.get(id);
+    return this.entries.get(id)?.event;
   }
 
-  /** Remembers the event and returns it. */
-  remember(event: StoredEvent): StoredEvent {
+  /** Remembers an event parsed from `bytes` of stored JSON, and returns it. */
+  remember(event: StoredEvent, bytes: number): StoredEvent {
     const id = event.envelope.id;
     if (this.entries.has(id)) return event;
-    if (this.entries.size >= this.capacity) {
-      // A Map iterates in insertion order, so the first key is the oldest entry.
-      this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(id, { event, bytes });
+    this.bytes += bytes;
+    // A Map iterates in insertion order, so the first key is the oldest entry.
+    while (this.entries.size > this.capacity || (this.bytes > this.maxBytes && this.entries.size > 1)) {
+      const [oldest, entry] = this.entries.entries().next().value!;
+      this.entries.delete(oldest);
+      this.bytes -= entry.bytes;
     }
-    this.entries.set(id, event);
     return event;
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.bytes = 0;
   }
 
   get size(): number {

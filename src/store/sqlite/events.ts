@@ -102,9 +102,7 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog {
         e.correlationId,
         JSON.stringify(e.envelope),
       );
-      if (info.changes !== 1) return 'duplicate';
-      this.cache.remember(e);
-      return 'stored';
+      return info.changes === 1 ? 'stored' : 'duplicate';
     });
   }
 
@@ -150,26 +148,31 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog {
   }
 
   async deleteEventsBefore(cutoff: string): Promise<number> {
-    return this.committer.submit(
+    const deleted = await this.committer.submit(
       () => this.db.prepare('DELETE FROM events WHERE time < ?').run(cutoff).changes,
     );
+    if (deleted > 0) this.cache.clear();
+    return deleted;
   }
 
   async readAfter(afterSeq: number, limit: number): Promise<LoggedEvent[]> {
-    // A consumer close behind the writers finds most events in the cache, parsed.
+    // Events another reader has parsed (a replay, a second consumer) come from the cache.
     const rows = this.after.all(afterSeq, limit) as Omit<EventRow, 'envelope'>[];
-    const missing = rows.filter((row) => this.cache.get(row.id) === undefined).map((row) => row.id);
+    // Looked up once: remembering a miss below may evict an entry of this same batch.
+    const cached = rows.map((row) => this.cache.get(row.id));
+    const missing = rows.filter((_, i) => cached[i] === undefined).map((row) => row.id);
     const fetched = new Map<string, string>();
     if (missing.length > 0) {
       for (const r of this.envelopes.all(JSON.stringify(missing)) as { id: string; envelope: string }[]) {
         fetched.set(r.id, r.envelope);
       }
     }
-    return rows.map((row) => ({
-      seq: row.seq,
-      event:
-        this.cache.get(row.id) ?? this.cache.remember(toStored({ ...row, envelope: fetched.get(row.id)! })),
-    }));
+    return rows.map((row, i) => {
+      const hit = cached[i];
+      if (hit) return { seq: row.seq, event: hit };
+      const envelope = fetched.get(row.id)!;
+      return { seq: row.seq, event: this.cache.remember(toStored({ ...row, envelope }), envelope.length) };
+    });
   }
 
   async getOffset(consumer: string): Promise<number> {

@@ -78,6 +78,13 @@ describe('equals-ignore-case', () => {
     ['non-ASCII letters fold', { n: [{ 'equals-ignore-case': 'ÉCOLE' }] }, { n: 'école' }, true],
     ['strings only', { n: [{ 'equals-ignore-case': 'true' }] }, { n: true }, false],
     ['final and medial sigma fold alike', { n: [{ 'equals-ignore-case': 'ΟΔΟΣ' }] }, { n: 'οδοσ' }, true],
+    ['capital and small sharp s', { n: [{ 'equals-ignore-case': 'STRAẞE' }] }, { n: 'straße' }, true],
+    [
+      'sharp s is not "ss" (case maps one to one)',
+      { n: [{ 'equals-ignore-case': 'ß' }] },
+      { n: 'SS' },
+      false,
+    ],
     [
       'a prefix ending in capital sigma matches mid-word',
       { n: [{ prefix: { 'equals-ignore-case': 'ΑΣ' } }] },

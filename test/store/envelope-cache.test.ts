@@ -1,0 +1,75 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { StoredEvent } from '../../src/events/envelope.ts';
+import { openSqlite, runMigrations } from '../../src/store/sqlite/database.ts';
+import { EnvelopeCache } from '../../src/store/sqlite/envelope-cache.ts';
+import { eventMigrations, SqliteEventStore } from '../../src/store/sqlite/events.ts';
+import { GroupCommitter } from '../../src/store/sqlite/group-commit.ts';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+function store(cache: EnvelopeCache) {
+  const dir = mkdtempSync(join(tmpdir(), 'rebound-cache-'));
+  const db = openSqlite({ path: join(dir, 'store.db') });
+  runMigrations(db, eventMigrations);
+  cleanups.push(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return new SqliteEventStore(db, new GroupCommitter(db), cache);
+}
+
+function event(n: number, time = '2026-11-26T04:00:00.000Z'): StoredEvent {
+  const id = `00000000-0000-7000-8000-${String(n).padStart(12, '0')}`;
+  return {
+    envelope: {
+      version: '0',
+      id,
+      'detail-type': 'tick',
+      source: 'test',
+      account: '000000000000',
+      time,
+      region: 'local',
+      resources: [],
+      detail: { n, big: Number.POSITIVE_INFINITY }, // what JSON.parse makes of 1e400
+    },
+    correlationId: `corr-${n}`,
+    dedupKey: id,
+    receivedAt: time,
+  };
+}
+
+describe('EnvelopeCache with the event log', () => {
+  it('reads a batch that straddles the oldest cached entry (a miss evicting a hit of the same batch)', async () => {
+    const cache = new EnvelopeCache(4);
+    const log = store(cache);
+    await log.append(Array.from({ length: 12 }, (_, i) => event(i + 1)));
+    expect((await log.readAfter(4, 4)).map((e) => e.seq)).toEqual([5, 6, 7, 8]); // cached: 5–8
+    const batch = await log.readAfter(2, 8); // 3, 4 miss and evict 5, 6 while they are being read
+    expect(batch.map((e) => e.event.envelope.detail['n'])).toEqual([3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it('serves what the database holds, never the writer’s object', async () => {
+    const log = store(new EnvelopeCache());
+    await log.append([event(1)]);
+    const [first] = await log.readAfter(0, 10);
+    expect(first!.event.envelope.detail['big']).toBeNull(); // JSON has no Infinity
+    expect((await log.readAfter(0, 10))[0]!.event).toBe(first!.event); // parsed once, then shared
+  });
+
+  it('is bounded by bytes as well as entries, and forgets everything when retention deletes events', async () => {
+    const cache = new EnvelopeCache(1000, 1_000);
+    const log = store(cache);
+    await log.append(Array.from({ length: 10 }, (_, i) => event(i + 1, '2026-11-01T00:00:00.000Z')));
+    await log.readAfter(0, 10);
+    expect(cache.size).toBeLessThan(10);
+    expect(cache.size).toBeGreaterThan(0);
+    expect(await log.deleteEventsBefore('2026-11-02T00:00:00.000Z')).toBe(10);
+    expect(cache.size).toBe(0);
+  });
+});
