@@ -19,14 +19,7 @@ export type {
   RuleStats,
   TargetStats,
 } from '../../src/http/views.ts';
-
-export interface HistoryEvent {
-  readonly id: number;
-  readonly previousEventId: number;
-  readonly timestamp: string;
-  readonly type: string;
-  readonly [details: string]: unknown;
-}
+export type { HistoryEvent } from '../../src/workflows/history.ts';
 
 /** The parts of an ASL definition the graph draws. */
 export interface AslState {
