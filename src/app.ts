@@ -147,7 +147,7 @@ export function createApp(options: AppOptions): App {
     log: eventStore,
     onAppended: () => bus.notify(),
   });
-  const deliveryStore = new SqliteDeliveryStore(db, committer, eventStore.cache);
+  const deliveryStore = new SqliteDeliveryStore(db, committer, eventStore);
 
   // Incidents
   const lifecycle = new LifecycleEvents({ account: config.ingest.account, region: config.ingest.region });

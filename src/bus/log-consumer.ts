@@ -1,7 +1,7 @@
 import type { Logger } from '../telemetry/logger.ts';
 import type { EventLog, LoggedEvent } from '../events/log.ts';
 import { describeError } from '../errors.ts';
-import { pause, type Pacer } from './pacer.ts';
+import { endSlice, type Pacer } from './pacer.ts';
 
 export interface LogConsumerOptions {
   readonly name: string;
@@ -53,8 +53,6 @@ export class LogConsumer {
   private stopped = true;
   private loop: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
-  /** When the pacer lets the next slice start (performance.now() time). */
-  private resumeAt = 0;
 
   constructor(private readonly options: LogConsumerOptions) {}
 
@@ -88,9 +86,6 @@ export class LogConsumer {
         this.wakeRequested = false;
         if (this.offset < 0) this.offset = await this.options.log.getOffset(this.options.name);
         for (;;) {
-          // A wake during a pause (every ingest commit wakes the router) waits it out.
-          const wait = this.resumeAt - performance.now();
-          if (wait > 0) await pause(wait);
           const started = performance.now();
           const batch = await this.options.log.readAfter(
             this.offset,
@@ -101,9 +96,8 @@ export class LogConsumer {
           this.offset = batch[batch.length - 1]!.seq;
           // Let pending I/O (webhooks waiting for their commit) run before the next batch: consumers catch up
           // in short slices instead of holding the event loop through a whole backlog.
-          const rest = this.options.pacer?.pauseAfter(performance.now() - started) ?? 0;
-          this.resumeAt = performance.now() + rest;
-          await pause(rest);
+          // A wake meanwhile (every ingest commit wakes the router) only asks this loop to go on.
+          await endSlice(this.options.pacer, started);
         }
       }
     } catch (err) {

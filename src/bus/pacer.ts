@@ -74,8 +74,12 @@ export class LoadPacer implements Pacer {
   }
 }
 
-/** Waits out a pause (a timer); with none, resolves after the loop's next poll phase, so I/O queued
- * meanwhile (webhooks waiting for their commit) runs first. */
-export function pause(ms: number): Promise<void> {
+/**
+ * Ends a slice of background work that began at `started` (performance.now()): waits out the pacer's
+ * pause, or with none (or no pacer) resolves after the loop's next poll phase, so I/O queued meanwhile
+ * (webhooks waiting for their commit) runs first.
+ */
+export function endSlice(pacer: Pacer | undefined, started: number): Promise<void> {
+  const ms = pacer?.pauseAfter(performance.now() - started) ?? 0;
   return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : new Promise((r) => setImmediate(r));
 }

@@ -3,7 +3,7 @@ import type { StoredEvent } from '../events/envelope.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { RetryPolicy } from './config.ts';
 import { SliceSizer } from './log-consumer.ts';
-import { pause, type Pacer } from './pacer.ts';
+import { endSlice, type Pacer } from './pacer.ts';
 import type { BusMetrics } from './metrics.ts';
 import type { Delivery, DeliveryStore } from './port.ts';
 import { decideRetry } from './retry.ts';
@@ -47,8 +47,6 @@ export class TargetWorker {
   private readonly lanes = new Set<Promise<void>>();
   /** The last read left due work unstarted (lanes full, or its key in flight): finishing lanes re-read. */
   private backlog = false;
-  /** When the pacer lets the next batch slice start (performance.now() time). */
-  private resumeAt = 0;
 
   constructor(private options: TargetWorkerOptions) {}
 
@@ -91,19 +89,13 @@ export class TargetWorker {
       }
       const { due, nextAt, held } = await this.selectNext();
       if (due.length > 0 && this.options.target.deliverBatch) {
-        const wait = this.resumeAt - performance.now();
-        if (wait > 0) await pause(wait);
         const slice = takeSlice(due, this.slices.size);
         const started = performance.now();
         await this.deliverBatch(slice.flat());
         // Wall time includes the webhooks served in the same commit: under ingest load slices shrink.
-        const took = performance.now() - started;
-        this.slices.record(countDeliveries(slice), took);
+        this.slices.record(countDeliveries(slice), performance.now() - started);
         this.again = true;
-        // Ingest first: catch up between requests, not instead of them.
-        const rest = this.options.pacer?.pauseAfter(took) ?? 0;
-        this.resumeAt = performance.now() + rest;
-        await pause(rest);
+        await endSlice(this.options.pacer, started); // ingest first: catch up between requests, not instead of them
       } else if (due.length > 0) {
         // Lanes run on their own (a slow delivery holds back only its own ordering key, never the
         // deliveries that arrive meanwhile) and re-wake the loop when they finish if work was held back.

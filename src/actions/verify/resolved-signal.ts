@@ -124,8 +124,7 @@ export class ResolvedAlertHub implements ResolvedSignal {
   }
 
   // Keyed by the label set's fingerprint (Alertmanager's identity of an alert).
-  #remember(entry: Remembered, fingerprint = alertFingerprint(entry.labels)): void {
-    const key = fingerprint;
+  #remember(entry: Remembered, key = alertFingerprint(entry.labels)): void {
     this.#latest.delete(key); // re-insert so Map order is least-recently-updated first
     this.#latest.set(key, entry);
     while (this.#latest.size > this.#max) {

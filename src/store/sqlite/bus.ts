@@ -2,8 +2,7 @@ import type { Delivery, DeadLetter, DeadLetterQuery, DeliveryStore, NewDelivery 
 import type { StoredEvent } from '../../events/envelope.ts';
 import type { Checkpoint } from '../../events/log.ts';
 import type { Migration, SqliteDatabase } from './database.ts';
-import { prepareCheckpoint } from './events.ts';
-import { EnvelopeCache } from './envelope-cache.ts';
+import { prepareCheckpoint, type EventLoader } from './events.ts';
 import type { GroupCommitter } from './group-commit.ts';
 import { decodeCursor, encodeCursor } from './pagination.ts';
 
@@ -56,16 +55,6 @@ interface DeliveryRow {
   correlation_id: string;
 }
 
-interface EventRow {
-  id: string;
-  envelope: string;
-  correlation_id: string;
-  dedup_key: string;
-  received_at: string;
-}
-
-const EVENTS_PER_READ = 500;
-
 interface DeadLetterRow extends DeliveryRow {
   error: string;
   failed_at: string;
@@ -77,8 +66,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
   constructor(
     private readonly db: SqliteDatabase,
     private readonly committer: GroupCommitter,
-    /** The event store's cache of parsed events: deliveries mostly name events the router just read. */
-    private readonly cache = new EnvelopeCache(),
+    /** The event store: deliveries mostly name events the router has just read (and it has cached). */
+    private readonly eventStore: EventLoader,
   ) {
     this.stmts = {
       insert:
@@ -86,9 +75,6 @@ export class SqliteDeliveryStore implements DeliveryStore {
         VALUES (?, ?, ?, ?, ?, ?, ?)`),
       checkpoint: prepareCheckpoint(db),
       pending: db.prepare('SELECT * FROM deliveries WHERE target = ? ORDER BY id LIMIT ?'),
-      // One statement for a whole slice: per-id lookups cost a statement step each.
-      events: db.prepare(`SELECT id, envelope, correlation_id, dedup_key, received_at FROM events
-        WHERE id IN (SELECT value FROM json_each(?))`),
       complete: db.prepare('DELETE FROM deliveries WHERE id = ?'),
       completeMany: db.prepare('DELETE FROM deliveries WHERE id IN (SELECT value FROM json_each(?))'),
       reschedule: db.prepare(
@@ -133,31 +119,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async events(ids: readonly string[]): Promise<Map<string, StoredEvent>> {
-    const out = new Map<string, StoredEvent>();
-    const missing: string[] = [];
-    for (const id of new Set(ids)) {
-      const cached = this.cache.get(id);
-      if (cached) out.set(id, cached);
-      else missing.push(id);
-    }
-    for (let i = 0; i < missing.length; i += EVENTS_PER_READ) {
-      const rows = this.stmts.events.all(JSON.stringify(missing.slice(i, i + EVENTS_PER_READ))) as EventRow[];
-      for (const row of rows) {
-        out.set(
-          row.id,
-          this.cache.remember(
-            {
-              envelope: JSON.parse(row.envelope) as StoredEvent['envelope'],
-              correlationId: row.correlation_id,
-              dedupKey: row.dedup_key,
-              receivedAt: row.received_at,
-            },
-            row.envelope.length,
-          ),
-        );
-      }
-    }
-    return out;
+    return this.eventStore.loadEvents(ids);
   }
 
   async complete(ids: readonly number[]): Promise<void> {

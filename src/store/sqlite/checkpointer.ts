@@ -59,7 +59,6 @@ interface WorkerReply {
   readonly error?: string;
 }
 
-const FALLBACK_AUTOCHECKPOINT_PAGES = 20_000;
 /** A log this long (4 KiB pages, ≈ 16 MB) is worth rewinding... */
 const REWIND_ABOVE_FRAMES = 4_096;
 /** ...once the worker has left at most this many frames for the main connection to copy. */
@@ -88,6 +87,8 @@ export class BackgroundCheckpointer {
   private failed = false;
   private failuresInARow = 0;
   private stopping = false;
+  /** The connection's own automatic checkpoint threshold, restored if the worker gives out. */
+  private readonly autocheckpointPages: number;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -99,6 +100,7 @@ export class BackgroundCheckpointer {
       eval: true,
       workerData: { driver, path, finishAtMost: FINISH_AT_MOST_FRAMES },
     });
+    this.autocheckpointPages = Number(db.pragma('wal_autocheckpoint', { simple: true }));
     db.pragma('wal_autocheckpoint = 0'); // only once the worker exists
     this.worker.unref();
     this.worker.on('message', (reply: WorkerReply) => this.settled(reply));
@@ -162,6 +164,6 @@ export class BackgroundCheckpointer {
       { reason },
       'background WAL checkpoints stopped; the database checkpoints on commit again',
     );
-    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${this.autocheckpointPages}`);
   }
 }

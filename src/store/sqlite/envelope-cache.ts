@@ -14,7 +14,7 @@ const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
  * The router, every target's worker and the ingest callbacks share the entries, so nothing may change a
  * stored event (its types are read-only).
  *
- * Only consulted for ids a delivery row names; cleared when retention deletes events, so an event the
+ * Only consulted for ids the log or a delivery row names; cleared when retention deletes events, so an event the
  * archive dropped is not delivered from memory.
  */
 export class EnvelopeCache {

@@ -37,40 +37,44 @@ export function prepareCheckpoint(db: SqliteDatabase) {
 
 interface EventRow {
   id: string;
-  seq: number;
   envelope: string;
   correlation_id: string;
   dedup_key: string;
   received_at: string;
 }
 
+/** Ids per `json_each` lookup. */
+const EVENTS_PER_READ = 500;
+
+/** Loads stored events by id; the delivery store reads its deliveries' events through it. */
+export interface EventLoader {
+  loadEvents(ids: readonly string[]): Map<string, StoredEvent>;
+}
+
 /** Events as an append-only log with dedup, time-range reads and per-consumer offsets. */
-export class SqliteEventStore implements EventWriter, EventReader, EventLog {
+export class SqliteEventStore implements EventWriter, EventReader, EventLog, EventLoader {
   private pending = 0;
   private readonly insert;
   private readonly byId;
   private readonly after;
-  private readonly envelopes;
+  private readonly byIds;
   private readonly offsetGet;
   private readonly offsetSet;
 
   constructor(
     private readonly db: SqliteDatabase,
     private readonly committer: GroupCommitter,
-    /** Shared with the delivery store, which reads the same events back for its targets. */
-    readonly cache = new EnvelopeCache(),
+    private readonly cache = new EnvelopeCache(),
   ) {
     this.insert = db.prepare(
       `INSERT INTO events (id, dedup_key, time, received_at, correlation_id, envelope)
        VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING`,
     );
     this.byId = db.prepare('SELECT * FROM events WHERE id = ?');
-    // The log is read without its envelopes, which are fetched only for events not in the cache.
-    this.after = db.prepare(`SELECT seq, id, correlation_id, dedup_key, received_at FROM events
-      WHERE seq > ? ORDER BY seq LIMIT ?`);
-    this.envelopes = db.prepare(
-      'SELECT id, envelope FROM events WHERE id IN (SELECT value FROM json_each(?))',
-    );
+    // The log is read as positions and ids; the events themselves come from loadEvents (and its cache).
+    this.after = db.prepare('SELECT seq, id FROM events WHERE seq > ? ORDER BY seq LIMIT ?');
+    this.byIds = db.prepare(`SELECT id, envelope, correlation_id, dedup_key, received_at FROM events
+      WHERE id IN (SELECT value FROM json_each(?))`);
     this.offsetGet = db.prepare('SELECT seq FROM consumer_offsets WHERE consumer = ?');
     this.offsetSet = prepareCheckpoint(db);
   }
@@ -131,7 +135,10 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog {
       'SELECT * FROM events' +
       (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
       ' ORDER BY time, seq LIMIT ?';
-    const rows = this.db.prepare(sql).all(...args, query.limit + 1) as (EventRow & { time: string })[];
+    const rows = this.db.prepare(sql).all(...args, query.limit + 1) as (EventRow & {
+      time: string;
+      seq: number;
+    })[];
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     return {
@@ -156,23 +163,29 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog {
   }
 
   async readAfter(afterSeq: number, limit: number): Promise<LoggedEvent[]> {
-    // Events another reader has parsed (a replay, a second consumer) come from the cache.
-    const rows = this.after.all(afterSeq, limit) as Omit<EventRow, 'envelope'>[];
-    // Looked up once: remembering a miss below may evict an entry of this same batch.
-    const cached = rows.map((row) => this.cache.get(row.id));
-    const missing = rows.filter((_, i) => cached[i] === undefined).map((row) => row.id);
-    const fetched = new Map<string, string>();
-    if (missing.length > 0) {
-      for (const r of this.envelopes.all(JSON.stringify(missing)) as { id: string; envelope: string }[]) {
-        fetched.set(r.id, r.envelope);
-      }
+    const rows = this.after.all(afterSeq, limit) as { seq: number; id: string }[];
+    const events = this.loadEvents(rows.map((row) => row.id));
+    return rows.map((row) => ({ seq: row.seq, event: events.get(row.id)! }));
+  }
+
+  /**
+   * The stored events with these ids (absent ones are left out). Each is parsed once and shared through
+   * the cache: the router's read serves the workers that deliver the same events right after.
+   */
+  loadEvents(ids: readonly string[]): Map<string, StoredEvent> {
+    const out = new Map<string, StoredEvent>();
+    const missing: string[] = [];
+    // Hits are taken first: remembering a miss below may evict an entry of this same call.
+    for (const id of new Set(ids)) {
+      const hit = this.cache.get(id);
+      if (hit) out.set(id, hit);
+      else missing.push(id);
     }
-    return rows.map((row, i) => {
-      const hit = cached[i];
-      if (hit) return { seq: row.seq, event: hit };
-      const envelope = fetched.get(row.id)!;
-      return { seq: row.seq, event: this.cache.remember(toStored({ ...row, envelope }), envelope.length) };
-    });
+    for (let i = 0; i < missing.length; i += EVENTS_PER_READ) {
+      const rows = this.byIds.all(JSON.stringify(missing.slice(i, i + EVENTS_PER_READ))) as EventRow[];
+      for (const row of rows) out.set(row.id, this.cache.remember(toStored(row), row.envelope.length));
+    }
+    return out;
   }
 
   async getOffset(consumer: string): Promise<number> {
