@@ -34,6 +34,9 @@ export function openSqlite(options: OpenSqliteOptions): SqliteDatabase {
   // dedup keys (200-row commits, synchronous=FULL). The cost is a larger WAL (≈ 80 MB) between checkpoints.
   // The server turns this off and checkpoints from a worker thread instead (BackgroundCheckpointer).
   db.pragma(`wal_autocheckpoint = ${options.walAutocheckpointPages ?? 20_000}`);
+  // Statement journals (each savepoint of a group commit keeps one) and sort spills stay in memory: on a file
+  // they cost an open, an unlink and writes to /var/tmp, many times a second under load.
+  db.pragma('temp_store = MEMORY');
   return db;
 }
 
