@@ -111,6 +111,24 @@ describe('webhook target', () => {
     expect((await pending)!.message).toMatch(/failed:/);
   });
 
+  it('sends credentials in the URL as basic auth, unless an authorization header is configured', async () => {
+    const rx = await receiver();
+    const withCredentials = rx.url.replace('http://', 'http://ops:p%40ss@');
+    await webhookTarget({ url: `${withCredentials}/hook?x=1`, headers: {}, timeoutMs: 1000, now: () => NOW })
+      .deliver!(item(), new AbortController().signal);
+    await webhookTarget({
+      url: withCredentials,
+      headers: { Authorization: 'Bearer t0ken' },
+      timeoutMs: 1000,
+      now: () => NOW,
+    }).deliver!(item(), new AbortController().signal);
+    expect(rx.received[0]).toMatchObject({ path: '/hook?x=1' });
+    expect(rx.received[0]!.headers['authorization']).toBe(
+      `Basic ${Buffer.from('ops:p@ss').toString('base64')}`,
+    );
+    expect(rx.received[1]!.headers['authorization']).toBe('Bearer t0ken');
+  });
+
   it('names the URL without its credentials when it fails', async () => {
     const target = webhookTarget({
       url: 'http://user:pw@127.0.0.1:1/hook?token=abc',
