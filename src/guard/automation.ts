@@ -6,42 +6,9 @@ import { TargetBudgets, type BudgetUsage } from './budget.ts';
 import type { GuardConfig } from './config.ts';
 import type { BreakerItem, GuardStore, PauseItem } from './port.ts';
 import { parseScope, scopeOf } from './target.ts';
+import type { AutomationStatus, BreakerView, BudgetView, PauseView, ResumeResult } from './views.ts';
 
-export interface PauseView {
-  readonly id: string;
-  readonly match: Readonly<Record<string, string>>;
-  readonly reason: string;
-  readonly createdAt: string;
-  readonly createdBy?: string;
-  readonly until?: string;
-}
-
-export interface BreakerView {
-  readonly scope: string;
-  readonly state: 'closed' | 'open';
-  readonly successRate?: number;
-  readonly outcomes: number;
-  readonly openedAt?: string;
-  readonly reason?: string;
-  readonly resetAt?: string;
-  readonly resetBy?: string;
-}
-
-export interface BudgetView {
-  readonly target: string;
-  readonly used: number;
-  readonly limit: number;
-  readonly nextSlotAt?: string;
-}
-
-/** What `GET /v1/automation` and `rebound automation status` show. */
-export interface AutomationStatus {
-  readonly shadow: { readonly global: boolean; readonly runbooks: readonly string[] };
-  readonly pauses: readonly PauseView[];
-  readonly breakers: readonly BreakerView[];
-  readonly budgets: readonly BudgetView[];
-  readonly locks: readonly { readonly target: string; readonly owner: string; readonly expiresAt: string }[];
-}
+export type { AutomationStatus, BreakerView, BudgetView, PauseView, ResumeResult } from './views.ts';
 
 export interface PauseInput {
   /** Matchers; empty pauses all automation (the kill switch). */
@@ -57,11 +24,6 @@ export interface ResumeInput {
   /** Lift one pause by id. */
   readonly pauseId?: string;
   readonly by?: string;
-}
-
-export interface ResumeResult {
-  readonly removedPauses: readonly PauseView[];
-  readonly resetBreakers: readonly string[];
 }
 
 const iso = (ms: number | undefined): string | undefined =>

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import type { AutomationMode } from './views.ts';
+
+export type { AutomationMode } from './views.ts';
 
 /**
  * The `guard` section of rebound.yaml. Durations accept milliseconds or `<n><unit>` strings (`250ms`, `30s`,
@@ -131,16 +134,6 @@ export type GuardConfigInput = z.input<typeof guardConfigSchema>;
 /** The one-line statement the CLI start-up line and `GET /v1/automation` show in default shadow mode. */
 export const SHADOW_BY_DEFAULT_MESSAGE =
   'shadow mode: no cluster/allowlist configured — actions are recorded, not sent';
-
-/** Whether automation acts for real, and if not, why — as the API and the start-up line say it. */
-export interface AutomationMode {
-  readonly mode: 'live' | 'shadow';
-  /** `default`: shadow because nothing is configured yet; `configured`: guard.shadow.global is set. */
-  readonly reason?: 'default' | 'configured';
-  readonly message: string;
-  /** What to configure to act for real (only in default shadow mode). */
-  readonly missing?: readonly string[];
-}
 
 /**
  * The guard configuration in force. With `shadow.untilConfigured` (the default) and no cluster or no

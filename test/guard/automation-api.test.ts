@@ -41,7 +41,14 @@ describe('automation REST API and CLI', () => {
       metrics: createMetrics(new Registry()),
       loopbackOnly: true,
     }));
-    registerAutomationRoutes(app, { automation });
+    const mode = { mode: 'live', message: 'live: guarded actions are sent to the cluster' } as const;
+    registerAutomationRoutes(app, {
+      automation: {
+        status: async () => ({ ...(await automation.status()), mode }),
+        pause: (input) => automation.pause(input),
+        resume: (input) => automation.resume(input),
+      },
+    });
     url = await app.listen({ host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => {
@@ -86,6 +93,7 @@ describe('automation REST API and CLI', () => {
     const table = await cli(['status'], VIEWER);
     expect(table).toContain('cluster=prod,namespace=shop');
     expect(table).toContain('shadow mode: off');
+    expect(table).toContain('live: guarded actions are sent to the cluster');
 
     const denied = await cli(['pause'], VIEWER).catch((e: unknown) => e);
     expect(denied).toBeInstanceOf(ApiError);

@@ -20,6 +20,7 @@ export type {
   TargetStats,
 } from '../../src/http/views.ts';
 export type { HistoryEvent } from '../../src/workflows/history.ts';
+export type { AutomationView as AutomationStatus } from '../../src/guard/views.ts';
 
 /** The parts of an ASL definition the graph draws. */
 export interface AslState {
@@ -48,35 +49,6 @@ export interface DeadLetter {
   readonly error: string;
   readonly failedAt: string;
   readonly event: { readonly envelope: { readonly 'detail-type': string; readonly source: string } } | null;
-}
-
-export interface AutomationStatus {
-  /** Whether actions are sent (`live`) or only recorded (`shadow`), and why. */
-  readonly mode?: { readonly mode: string; readonly reason?: string; readonly message?: string };
-  readonly shadow: { readonly global: boolean; readonly runbooks: readonly string[] };
-  readonly pauses: readonly {
-    readonly id: string;
-    readonly match: Readonly<Record<string, string>>;
-    readonly reason: string;
-    readonly createdAt: string;
-    readonly createdBy?: string;
-    readonly until?: string;
-  }[];
-  readonly breakers: readonly {
-    readonly scope: string;
-    readonly state: 'closed' | 'open';
-    readonly successRate?: number;
-    readonly outcomes: number;
-    readonly openedAt?: string;
-    readonly reason?: string;
-  }[];
-  readonly budgets: readonly {
-    readonly target: string;
-    readonly used: number;
-    readonly limit: number;
-    readonly nextSlotAt?: string;
-  }[];
-  readonly locks: readonly { readonly target: string; readonly owner: string; readonly expiresAt: string }[];
 }
 
 export interface DashboardInfo {

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { AutomationStatus, PauseView, ResumeResult } from '../../guard/automation.ts';
+import type { AutomationView, PauseView, ResumeResult } from '../../guard/views.ts';
 import { parseDurationMs } from '../../guard/config.ts';
 import { ApiClient, type ApiOptions } from '../client.ts';
 import { printJson, printTable, type OutputFormat } from '../output.ts';
@@ -55,7 +55,7 @@ function addStatus(cmd: Command): void {
     .description('shadow mode, open breakers, active pauses, budgets in use and held locks')
     .addOption(outputOption())
     .action(async (o: CommonOptions) => {
-      const status = await client(cmd).request<AutomationStatus>('GET', '/v1/automation');
+      const status = await client(cmd).request<AutomationView>('GET', '/v1/automation');
       if (o.output === 'json') return printJson(status);
       printStatus(status);
     });
@@ -120,9 +120,11 @@ function matchText(match: Readonly<Record<string, string>>): string {
   return text || 'everything';
 }
 
-function printStatus(status: AutomationStatus): void {
+function printStatus(status: AutomationView): void {
   const out = (line: string): void => void process.stdout.write(line + '\n');
   const shadow = status.shadow.global ? 'global' : status.shadow.runbooks.join(', ') || 'off';
+  out(status.mode.message);
+  if (status.mode.missing?.length) out(`to act for real, configure: ${status.mode.missing.join(', ')}`);
   out(`shadow mode: ${shadow}`);
   out('\nBREAKERS');
   printTable(

@@ -1,19 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type {
-  AutomationStatus,
-  PauseInput,
-  PauseView,
-  ResumeInput,
-  ResumeResult,
-} from '../../guard/automation.ts';
+import type { PauseInput, ResumeInput } from '../../guard/automation.ts';
+import type { AutomationView, PauseView, ResumeResult } from '../../guard/views.ts';
 import { isoTime, parseInput } from '../query.ts';
 import { actorOf } from '../server.ts';
 
 /** What the automation routes need: the guard's operator levers (`Automation` in src/guard). */
 export interface AutomationApi {
-  /** Pauses, breakers, budgets, locks and shadow settings. */
-  status(): Promise<AutomationStatus>;
+  /** Pauses, breakers, budgets, locks, shadow settings and whether automation acts for real. */
+  status(): Promise<AutomationView>;
   /** Starts a pause (maintenance window). */
   pause(input: PauseInput): Promise<PauseView>;
   /** Lifts pauses and resets breakers. */
