@@ -3,12 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
 import hdr from 'hdr-histogram-js';
+import { Pool } from 'undici';
 import { serve } from '../test/support/process.ts';
 import { cpuSeconds, fmt, line, median } from './_stats.ts';
 
 const RUNS = 5;
 const EVENTS = 5000;
 const BATCH = 10;
+/** The issue's latency target: publish → delivered p99 ≤ 5 ms at this rate. */
+const TARGET_RATE = 5000;
 
 /** A webhook receiver in this process that timestamps each delivery. */
 async function receiver(onEvent: (detail: { n: number; sentAt: number }) => void) {
@@ -26,19 +29,38 @@ async function receiver(onEvent: (detail: { n: number; sentAt: number }) => void
   return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
 }
 
-async function publish(url: string, from: number, count: number): Promise<void> {
+/**
+ * PutEvents over a keep-alive undici pool: this process also receives every delivery, and `fetch` cost it
+ * twice the CPU per call (measured 23 % → 11 % of a core at 1,000 ev/s), time the harness would otherwise
+ * take from the server on a 2-core machine and count as latency.
+ */
+async function publish(pool: Pool, from: number, count: number): Promise<void> {
   const entries = Array.from({ length: count }, (_, i) => ({
     Source: 'bench',
     DetailType: 'tick',
     Detail: JSON.stringify({ n: from + i, sentAt: performance.timeOrigin + performance.now() }),
   }));
-  const res = await fetch(`${url}/v1/events`, {
+  const res = await pool.request({
+    path: '/v1/events',
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ Entries: entries }),
   });
-  if (!res.ok) throw new Error(`PutEvents answered ${res.status}`);
-  await res.arrayBuffer();
+  await res.body.dump();
+  if (res.statusCode !== 200) throw new Error(`PutEvents answered ${res.statusCode}`);
+}
+
+/**
+ * Waits until the server is idle (under 5 % of a core over 250 ms, at most 10 s): the throughput runs leave
+ * work behind them (checkpointing their WAL, deleting delivered rows) that a latency run would measure too.
+ */
+async function settle(pid: number | undefined): Promise<void> {
+  const deadline = performance.now() + 10_000;
+  while (performance.now() < deadline) {
+    const before = cpuSeconds(pid) ?? 0;
+    await new Promise((r) => setTimeout(r, 250));
+    if ((cpuSeconds(pid) ?? 0) - before < 0.0125) return;
+  }
 }
 
 export async function run(): Promise<void> {
@@ -56,6 +78,7 @@ export async function run(): Promise<void> {
     `logging: { level: warn }\nbus:\n  rules:\n    - { name: bench, pattern: { source: [bench] }, targets: [{ kind: webhook, id: rx, url: "${rx.url}", concurrency: 64 }] }\n`,
   );
   const server = await serve(['--config', join(dir, 'rebound.yaml'), '--data-dir', join(dir, 'data')]);
+  const pool = new Pool(server.url, { connections: 32 });
   try {
     const rates: number[] = [];
     const cpuAtStart = cpuSeconds(server.child.pid) ?? NaN;
@@ -64,7 +87,7 @@ export async function run(): Promise<void> {
       const started = performance.now();
       const inflight: Promise<void>[] = [];
       for (let i = 0; i < EVENTS; i += BATCH) {
-        inflight.push(publish(server.url, i, BATCH));
+        inflight.push(publish(pool, i, BATCH));
         if (inflight.length >= 32) await Promise.all(inflight.splice(0));
       }
       await Promise.all(inflight);
@@ -74,18 +97,28 @@ export async function run(): Promise<void> {
     const rate = median(rates);
     // Server CPU per event (ingest, routing, delivery): insensitive to other load on a shared machine.
     const cpuPerEvent = (((cpuSeconds(server.child.pid) ?? NaN) - cpuAtStart) / (RUNS * EVENTS)) * 1e6;
-    const half = rate / 2;
-    histogram = hdr.build();
-    delivered = 0;
-    const total = Math.round(half * 4);
-    const started = performance.now();
-    for (let i = 0; i < total; i += BATCH) {
-      const due = started + (i / half) * 1000;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      void publish(server.url, i, BATCH);
-    }
-    while (delivered < total) await new Promise((r) => setTimeout(r, 5));
+    /** Publishes at `perSecond` for 4 s; latency percentiles and this harness's share of a core meanwhile. */
+    const latencyAt = async (perSecond: number) => {
+      await settle(server.child.pid);
+      histogram = hdr.build();
+      delivered = 0;
+      const total = Math.round(perSecond * 4);
+      const cpuBefore = process.cpuUsage();
+      const started = performance.now();
+      for (let i = 0; i < total; i += BATCH) {
+        const due = started + (i / perSecond) * 1000;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        void publish(pool, i, BATCH);
+      }
+      while (delivered < total) await new Promise((r) => setTimeout(r, 5));
+      const cpu = process.cpuUsage(cpuBefore);
+      return {
+        p50: histogram.getValueAtPercentile(50) / 1000,
+        p99: histogram.getValueAtPercentile(99) / 1000,
+        harness: (cpu.user + cpu.system) / 1000 / (performance.now() - started),
+      };
+    };
     process.stdout.write(
       `bus benchmark: PutEvents (${BATCH}/call) → rule → webhook target, ${RUNS} runs of ${EVENTS} events\n`,
     );
@@ -95,16 +128,28 @@ export async function run(): Promise<void> {
       `${fmt(cpuPerEvent, 1)} µs`,
       `≈ ${fmt(1e6 / cpuPerEvent)} ev/s per core`,
     );
-    line(
-      `latency at half that rate (${fmt(half)} ev/s) p50`,
-      `${fmt(histogram.getValueAtPercentile(50) / 1000, 2)} ms`,
-    );
-    line(
-      'latency at half rate p99',
-      `${fmt(histogram.getValueAtPercentile(99) / 1000, 2)} ms`,
-      'target ≤ 5 ms at 5,000 ev/s',
-    );
+    const report = (label: string, at: { p50: number; p99: number; harness: number }, note: string) => {
+      line(
+        `${label} p50`,
+        `${fmt(at.p50, 2)} ms`,
+        `(this harness used ${fmt(at.harness * 100)} % of a core)`,
+      );
+      line(`${label} p99`, `${fmt(at.p99, 2)} ms`, note);
+    };
+    report(`latency at half that rate (${fmt(rate / 2)} ev/s)`, await latencyAt(rate / 2), '');
+    // The target's own point, when this machine can carry it with room to spare.
+    if (rate >= 1.25 * TARGET_RATE) {
+      const at = await latencyAt(TARGET_RATE);
+      report('latency at 5,000 ev/s', at, `target ≤ 5 ms: ${at.p99 <= 5 ? 'met' : 'not met'}`);
+    } else {
+      line(
+        'latency at 5,000 ev/s',
+        'not measured',
+        `target ≤ 5 ms; this machine's ceiling (${fmt(rate)} ev/s) leaves no headroom for 5,000`,
+      );
+    }
   } finally {
+    await pool.close();
     await server.kill('SIGTERM');
     rx.server.close();
     rmSync(dir, { recursive: true, force: true });
