@@ -1,6 +1,8 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BackgroundCheckpointer, type CheckpointResult } from '../../src/store/sqlite/checkpointer.ts';
 import { openSqlite, type SqliteDatabase } from '../../src/store/sqlite/database.ts';
@@ -65,5 +67,29 @@ describe('BackgroundCheckpointer', () => {
     } finally {
       reader.close();
     }
+  });
+
+  it('stop() waits for the worker to close even when nothing else keeps the process alive', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rebound-ckpt-'));
+    dirs.push(dir);
+    const src = (file: string) =>
+      pathToFileURL(join(import.meta.dirname, '../../src/store/sqlite', file)).href;
+    const script = join(dir, 'stop.mts');
+    writeFileSync(
+      script,
+      `import { BackgroundCheckpointer } from ${JSON.stringify(src('checkpointer.ts'))};
+import { openSqlite } from ${JSON.stringify(src('database.ts'))};
+const path = ${JSON.stringify(join(dir, 'store.db'))};
+const db = openSqlite({ path });
+const logger = { debug() {}, warn() {} };
+await new BackgroundCheckpointer(db, path, { logger }).stop();
+db.close();
+console.log('stopped');`,
+    );
+    // Without the worker held while it closes, Node ends such a process with code 13 (unsettled await).
+    const run = spawnSync(process.execPath, ['--import', 'tsx/esm', script], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('stopped');
+    expect(run.status).toBe(0);
   });
 });

@@ -119,6 +119,9 @@ export class BackgroundCheckpointer {
     clearInterval(this.timer);
     if (this.failed) return;
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    // Held until it exits: otherwise, in a process with nothing else left to do, Node would exit (code 13)
+    // with this promise unsettled instead of waiting for the worker to close its connection.
+    this.worker.ref();
     this.worker.postMessage('close');
     await exited;
   }
