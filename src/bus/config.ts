@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../http/auth.ts';
 import { targetInputSchema } from './transform/index.ts';
 
 /** EventBridge's retry policy of a target (same names and bounds, in seconds). */
@@ -11,6 +12,25 @@ export const retryPolicySchema = z
     maxDelayMs: z.number().int().min(1).default(300_000),
   })
   .strict();
+
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+
+/** Headers a webhook target's configuration may not set: the connection's own, and the ones Rebound sets. */
+const RESERVED_HEADERS = new Set([
+  'content-length',
+  'content-type',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'expect',
+  'host',
+  'x-rebound-event-id',
+  'x-rebound-correlation-id',
+  'x-rebound-rule',
+  TIMESTAMP_HEADER,
+  SIGNATURE_HEADER,
+]);
 
 const common = {
   /** Unique within its rule; DLQ entries and metrics name the target as `<rule>/<id>`. */
@@ -31,7 +51,20 @@ export const targetSchema = z.discriminatedUnion('kind', [
       url: z.url({ protocol: /^https?$/ }),
       /** HMAC-SHA256 secret; the body is signed as X-Rebound-Signature: v1=hex(HMAC(secret, ts + "." + body)). */
       secret: z.string().min(16).optional(),
-      headers: z.record(z.string(), z.string()).default({}),
+      /** Sent with every POST; the connection's own headers and the ones Rebound sets are refused. */
+      headers: z
+        .record(z.string(), z.string())
+        .default({})
+        .superRefine((headers, ctx) => {
+          for (const name of Object.keys(headers)) {
+            const message = !HEADER_NAME.test(name)
+              ? `"${name}" is not an HTTP header name`
+              : RESERVED_HEADERS.has(name.toLowerCase())
+                ? `"${name}" is set by Rebound or by the connection; it cannot be configured`
+                : undefined;
+            if (message) ctx.addIssue({ code: 'custom', path: [name], message });
+          }
+        }),
       timeoutMs: z.number().int().min(100).max(60_000).default(5000),
     })
     .strict(),

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Delivery } from '../../src/bus/port.ts';
 import { DeliveryError, type DeliveryItem } from '../../src/bus/targets/target.ts';
@@ -127,6 +128,34 @@ describe('webhook target', () => {
       `Basic ${Buffer.from('ops:p@ss').toString('base64')}`,
     );
     expect(rx.received[1]!.headers['authorization']).toBe('Bearer t0ken');
+  });
+
+  it('gives up in time while the connection is still being set up (a TLS handshake that never answers)', async () => {
+    const silent = createServer(() => undefined); // accepts TCP, never speaks TLS
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const target = webhookTarget({
+        url: `https://127.0.0.1:${port}/`,
+        headers: {},
+        timeoutMs: 100,
+        now: () => NOW,
+      });
+      const late = await failure(target.deliver!(item(), new AbortController().signal));
+      expect(late!.message).toMatch(/failed: no answer within 100 ms/); // not undici's 10 s connect timeout
+      const stop = new AbortController();
+      const slow = webhookTarget({
+        url: `https://127.0.0.1:${port}/`,
+        headers: {},
+        timeoutMs: 30_000,
+        now: () => NOW,
+      });
+      const pending = failure(slow.deliver!(item(), stop.signal));
+      setTimeout(() => stop.abort(new Error('shutting down')), 50);
+      expect((await pending)!.message).toMatch(/failed: shutting down/);
+    } finally {
+      silent.close();
+    }
   });
 
   it('names the URL without its credentials when it fails', async () => {

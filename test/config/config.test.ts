@@ -85,6 +85,25 @@ describe('configuration', () => {
     }
   });
 
+  it('refuses webhook target headers that the connection or Rebound sets, in any case', () => {
+    const withHeaders = (headers: Record<string, string>) =>
+      parseConfig({
+        bus: {
+          rules: [
+            {
+              name: 'r',
+              pattern: { source: ['x'] },
+              targets: [{ kind: 'webhook', id: 'w', url: 'https://hooks.example.com/in', headers }],
+            },
+          ],
+        },
+      });
+    expect(() => withHeaders({ Authorization: 'Bearer t', 'X-Team': 'sre' })).not.toThrow();
+    for (const name of ['Content-Type', 'transfer-encoding', 'X-Rebound-Signature', 'Host'])
+      expect(() => withHeaders({ [name]: 'v' })).toThrow(/set by Rebound or by the connection/);
+    expect(() => withHeaders({ 'bad header': 'v' })).toThrow(/"bad header" is not an HTTP header name/);
+  });
+
   it('publishes a JSON Schema that describes the sections and their defaults', () => {
     const schema = configJsonSchema() as {
       properties: Record<string, { properties?: Record<string, unknown> }>;

@@ -73,3 +73,20 @@ describe('EnvelopeCache with the event log', () => {
     expect(cache.size).toBe(0);
   });
 });
+
+describe('event retention', () => {
+  it('deletes a large backlog in bounded chunks, clears the cache, and keeps newer events', async () => {
+    const cache = new EnvelopeCache();
+    const log = store(cache);
+    const old = Array.from({ length: 10_001 }, (_, i) => event(i + 1, '2026-10-01T00:00:00.000Z'));
+    for (let i = 0; i < old.length; i += 2000) await log.append(old.slice(i, i + 2000));
+    await log.append([event(20_000), event(20_001)]);
+    await log.readAfter(0, 100);
+    expect(cache.size).toBeGreaterThan(0);
+    // 5,000 + 5,000 + 1 rows, each chunk its own transaction.
+    expect(await log.deleteEventsBefore('2026-11-01T00:00:00.000Z')).toBe(10_001);
+    expect(cache.size).toBe(0);
+    expect((await log.readAfter(0, 10)).map((e) => e.event.envelope.detail['n'])).toEqual([20_000, 20_001]);
+    expect(await log.deleteEventsBefore('2026-11-01T00:00:00.000Z')).toBe(0);
+  });
+});

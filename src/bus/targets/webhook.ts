@@ -18,14 +18,15 @@ export interface WebhookTargetOptions {
  * On an undici connection pool rather than `fetch` or `node:http`: a delivery is one small POST whose body
  * is ignored, and fetch's per-request streams and abort signals, or node:http's ClientRequest machinery,
  * cost more CPU than everything else on the bus's delivery path. Credentials in the URL are sent as basic
- * auth, as `fetch` and `node:http` would.
+ * auth, as `node:http` sends them.
  */
 export function webhookTarget(options: WebhookTargetOptions): Target {
   const url = new URL(options.url);
   const path = `${url.pathname}${url.search}`;
   // No connection limit of its own: the worker never runs more deliveries at once than the target's
   // concurrency. Idle connections close after undici's keep-alive timeout.
-  const pool = new Pool(url.origin);
+  // The connect is bounded too: undici hands a request its abort only once it is written to a socket.
+  const pool = new Pool(url.origin, { connectTimeout: options.timeoutMs });
   const basic = url.username
     ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`
     : undefined;
@@ -40,13 +41,22 @@ export function webhookTarget(options: WebhookTargetOptions): Target {
       () => controller.abort(new Error(`no answer within ${options.timeoutMs} ms`)),
       options.timeoutMs,
     );
+    // An abort settles the delivery at once, even while undici is still connecting.
+    let onAbort: () => void = () => undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(controller.signal.reason);
+      controller.signal.addEventListener('abort', onAbort, { once: true });
+    });
     try {
-      const response = await pool.request({ path, method: 'POST', headers, body, signal: controller.signal });
+      const request = pool.request({ path, method: 'POST', headers, body, signal: controller.signal });
+      request.catch(() => undefined); // settles after the abort when the race is already lost
+      const response = await Promise.race([request, aborted]);
       await response.body.dump(); // the answer's body is not read, only drained so the connection is reused
       return response.statusCode;
     } finally {
       clearTimeout(timer);
       shutdown.removeEventListener('abort', stop);
+      controller.signal.removeEventListener('abort', onAbort);
     }
   };
   return {

@@ -4,7 +4,7 @@ import type { EventPage, EventQuery, EventReader } from '../../events/port.ts';
 import type { AppendOutcome, EventWriter } from '../../ingest/port.ts';
 import type { Migration, SqliteDatabase } from './database.ts';
 import { EnvelopeCache } from './envelope-cache.ts';
-import type { GroupCommitter } from './group-commit.ts';
+import { deleteInChunks, type GroupCommitter } from './group-commit.ts';
 import { decodeCursor, encodeCursor } from './pagination.ts';
 
 export const eventMigrations: Migration[] = [
@@ -42,6 +42,9 @@ interface EventRow {
   dedup_key: string;
   received_at: string;
 }
+
+/** Events per retention DELETE (each its own transaction). */
+const DELETE_CHUNK = 5000;
 
 /** Ids per `json_each` lookup. */
 const EVENTS_PER_READ = 500;
@@ -155,11 +158,16 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog, Eve
   }
 
   async deleteEventsBefore(cutoff: string): Promise<number> {
-    const deleted = await this.committer.submit(
-      () => this.db.prepare('DELETE FROM events WHERE time < ?').run(cutoff).changes,
+    const stmt = this.db.prepare(
+      'DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE time < ? ORDER BY time LIMIT ?)',
     );
-    if (deleted > 0) this.cache.clear();
-    return deleted;
+    // The cache is cleared after each chunk: an event the archive dropped is never delivered from memory.
+    return deleteInChunks(
+      this.committer,
+      () => stmt.run(cutoff, DELETE_CHUNK).changes,
+      DELETE_CHUNK,
+      () => this.cache.clear(),
+    );
   }
 
   async readAfter(afterSeq: number, limit: number): Promise<LoggedEvent[]> {

@@ -3,7 +3,7 @@ import type { Incident, IncidentAlert, TimelineEntry } from '../../incidents/mod
 import type { IncidentChange, IncidentPage, IncidentQuery, IncidentStore } from '../../incidents/port.ts';
 import type { StoredEvent } from '../../events/envelope.ts';
 import type { Migration, SqliteDatabase } from './database.ts';
-import type { GroupCommitter } from './group-commit.ts';
+import { deleteInChunks, type GroupCommitter } from './group-commit.ts';
 import { decodeCursor, encodeCursor } from './pagination.ts';
 
 export const incidentMigrations: Migration[] = [
@@ -223,11 +223,10 @@ export class SqliteIncidentStore implements IncidentStore {
   }
 
   async deleteResolvedBefore(cutoff: string): Promise<number> {
-    return this.committer.submit(
-      () =>
-        this.db.prepare("DELETE FROM incidents WHERE status = 'resolved' AND resolved_at < ?").run(cutoff)
-          .changes,
-    );
+    // Each incident takes its alerts, timeline and event links with it (ON DELETE CASCADE): small chunks.
+    const stmt = this.db.prepare(`DELETE FROM incidents WHERE id IN
+      (SELECT id FROM incidents WHERE status = 'resolved' AND resolved_at < ? LIMIT ?)`);
+    return deleteInChunks(this.committer, () => stmt.run(cutoff, 500).changes, 500);
   }
 
   private applyChange(change: IncidentChange): void {
