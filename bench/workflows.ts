@@ -91,6 +91,7 @@ async function durableRate(concurrency: number, total: number): Promise<number> 
   const seconds = (performance.now() - started) / 1000;
   commitsPerExecution = committer.stats().commits / total;
   await engine.stop();
+  committer.flush(); // as the server does before closing: the WAL syncer's descriptor is closed with it
   await checkpointer.stop();
   db.close();
   rmSync(dir, { recursive: true, force: true });
@@ -160,9 +161,9 @@ export async function run(): Promise<void> {
     );
     if (concurrency === 1) {
       // One execution at a time waits for each of its commits in turn: the disk's sync time bounds the rate.
-      const commit = median(commitMs);
+      const commit = commitMs.reduce((a, b) => a + b, 0) / commitMs.length; // a rate bound: the mean
       line(
-        `  durable commits per execution, p50 commit`,
+        `  durable commits per execution × mean commit`,
         `${fmt(commitsPerExecution, 1)} × ${fmt(commit, 2)} ms`,
         `ceiling ${fmt(STATES_PER_EXECUTION / ((commitsPerExecution * commit) / 1000))} transitions/s from waiting for commits alone`,
       );

@@ -52,7 +52,9 @@ export class TargetWorker {
 
   /** Swaps the target's settings (on reload); in-flight deliveries finish with the old ones. */
   reconfigure(options: TargetWorkerOptions): void {
+    const previous = this.options.target;
     this.options = options;
+    if (previous !== options.target) this.closeTarget(previous);
   }
 
   wake(): void {
@@ -78,6 +80,18 @@ export class TargetWorker {
     this.abort.abort(new Error('shutting down'));
     await this.running;
     await Promise.all(this.lanes);
+    this.closeTarget(this.options.target);
+  }
+
+  private closeTarget(target: Target): void {
+    target
+      .close?.()
+      .catch((err: unknown) =>
+        this.options.logger.warn(
+          { target: this.options.name, err: describeError(err) },
+          'closing a target failed',
+        ),
+      );
   }
 
   private async loop(): Promise<void> {

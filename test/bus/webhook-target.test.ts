@@ -158,6 +158,21 @@ describe('webhook target', () => {
     }
   });
 
+  it('closes once the delivery already under way has finished (a reload replaced it)', async () => {
+    const rx = await receiver();
+    rx.delayMs = 100;
+    const target = webhookTarget({ url: rx.url, headers: {}, timeoutMs: 1000, now: () => NOW });
+    const underWay = target.deliver!(item(), new AbortController().signal);
+    await new Promise((r) => setTimeout(r, 20));
+    const closed = target.close!();
+    await underWay;
+    await closed;
+    expect(rx.received).toHaveLength(1);
+    const after = await failure(target.deliver!(item(), new AbortController().signal));
+    expect(after).toBeInstanceOf(DeliveryError);
+    expect(rx.received).toHaveLength(1);
+  });
+
   it('names the URL without its credentials when it fails', async () => {
     const target = webhookTarget({
       url: 'http://user:pw@127.0.0.1:1/hook?token=abc',

@@ -18,6 +18,8 @@ export interface Target {
   deliver?(item: DeliveryItem, signal: AbortSignal): Promise<void>;
   /** Delivers a batch in order, all or nothing; targets that can amortise work implement this instead. */
   deliverBatch?(items: readonly DeliveryItem[], signal: AbortSignal): Promise<void>;
+  /** Releases what the target holds (connections) once deliveries already started have finished. */
+  close?(): Promise<void>;
 }
 
 /** A delivery failure that says whether retrying can help. Other thrown errors are treated as retryable. */

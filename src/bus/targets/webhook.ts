@@ -87,6 +87,8 @@ export function webhookTarget(options: WebhookTargetOptions): Target {
       const retryable = status === 408 || status === 429 || status >= 500;
       throw new DeliveryError(`POST ${redact(options.url)} answered ${status}`, retryable);
     },
+    // Requests already sent finish first; a reload's new target has a pool of its own.
+    close: () => pool.close(),
   };
 }
 

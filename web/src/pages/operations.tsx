@@ -254,14 +254,14 @@ function AutomationSection() {
       {s && (
         <div class="automation">
           <p>
-            Mode: <strong>{s.mode?.mode ?? (s.shadow.global ? 'shadow' : 'live')}</strong>
+            Mode: <strong>{s.mode.mode}</strong>
             {s.shadow.global
               ? ' · shadow mode for every runbook'
               : s.shadow.runbooks.length > 0
                 ? ` · shadow: ${s.shadow.runbooks.join(', ')}`
                 : ''}
           </p>
-          {s.mode?.message && <p class="muted small">{s.mode.message}</p>}
+          <p class="muted small">{s.mode.message}</p>
           <h3>Pauses</h3>
           {s.pauses.length === 0 ? (
             <p class="muted">None: automation runs.</p>
