@@ -87,9 +87,12 @@ db.close();
 console.log('stopped');`,
     );
     // Without the worker held while it closes, Node ends such a process with code 13 (unsettled await).
-    const run = spawnSync(process.execPath, ['--import', 'tsx/esm', script], { encoding: 'utf8' });
-    expect(run.stderr).toBe('');
+    const run = spawnSync(process.execPath, ['--import', 'tsx/esm', script], {
+      cwd: join(import.meta.dirname, '../..'), // where tsx resolves
+      encoding: 'utf8',
+      timeout: 30_000, // a hang fails here instead of holding the test worker
+    });
+    expect(run.status, run.stderr).toBe(0);
     expect(run.stdout.trim()).toBe('stopped');
-    expect(run.status).toBe(0);
   });
 });
