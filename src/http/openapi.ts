@@ -252,7 +252,10 @@ export function buildOpenApi(version: string): Record<string, unknown> {
       '/v1/bus/stats': {
         get: {
           summary: 'Rules with match counts; targets with delivery counters and queue / DLQ depths',
-          responses: { '200': { description: '{rules}' }, ...errors(401) },
+          responses: {
+            '200': { description: '{countingSince, rules}: counters since the process started, depths now' },
+            ...errors(401),
+          },
         },
       },
       '/v1/executions/{id}/definition': {

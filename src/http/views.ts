@@ -33,6 +33,13 @@ export interface TargetStats {
   readonly dlqDepth: number;
 }
 
+/** `GET /v1/bus/stats`. */
+export interface BusStats {
+  /** When this process started counting (ISO-8601): the counters restart with it, like Prometheus counters. */
+  readonly countingSince: string;
+  readonly rules: readonly RuleStats[];
+}
+
 /** One rule of `GET /v1/bus/stats`. */
 export interface RuleStats {
   readonly name: string;

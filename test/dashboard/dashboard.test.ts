@@ -327,6 +327,7 @@ describe.skipIf(skip !== undefined)('dashboard in Chromium', { timeout: 60_000 }
     await page.goto(`${url}/operations`);
     await page.getByRole('heading', { name: 'Dead-letter queue (3)' }).waitFor();
     await page.getByRole('table', { name: 'Rules and targets' }).getByText('audit-hook/audit').waitFor();
+    await page.getByText('Counters since the server started').waitFor();
     await screenshot(page, 'operations-desktop');
     receiver.defaultStatus = 200; // the audit service is fixed
     await page.getByRole('button', { name: 'Redrive all' }).click();

@@ -14,6 +14,7 @@ export type { Approval } from '../../src/approvals/model.ts';
 export type { AnalyticsReport, Effectiveness, Series } from '../../src/incidents/analytics.ts';
 export type {
   ExecutionStatus,
+  BusStats,
   ExecutionView as Execution,
   ReplayProgress,
   RuleStats,

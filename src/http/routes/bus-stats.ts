@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Bus } from '../../bus/bus.ts';
 import type { DeliveryStore } from '../../bus/port.ts';
-import type { RuleStats } from '../views.ts';
+import type { BusStats } from '../views.ts';
 
 /** Sums of a labelled counter by one label, read from the Prometheus registry (what /metrics shows). */
 async function byLabel(registry: Registry, metric: string, label: string): Promise<Map<string, number>> {
@@ -24,7 +24,8 @@ export function registerBusStatsRoutes(
   app: FastifyInstance,
   deps: { bus: Bus; deliveries: DeliveryStore; registry: Registry },
 ): void {
-  app.get('/v1/bus/stats', { config: { role: 'viewer' } }, async (): Promise<{ rules: RuleStats[] }> => {
+  const countingSince = new Date(Date.now() - process.uptime() * 1000).toISOString();
+  app.get('/v1/bus/stats', { config: { role: 'viewer' } }, async (): Promise<BusStats> => {
     const [matched, delivered, failed, retried, deadLettered, depths, dlq] = await Promise.all([
       byLabel(deps.registry, 'rebound_bus_matched_total', 'rule'),
       byLabel(deps.registry, 'rebound_bus_delivered_total', 'target'),
@@ -35,6 +36,7 @@ export function registerBusStatsRoutes(
       deps.deliveries.deadLetterDepths(),
     ]);
     return {
+      countingSince,
       rules: [...deps.bus.ruleSet.rules.values()].map((r) => ({
         name: r.name,
         description: r.config.description ?? null,

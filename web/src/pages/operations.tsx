@@ -3,10 +3,10 @@ import { api, qs } from '../api.ts';
 import { ActionButton, Badge, ErrorNote, Loading, Section, useResource } from '../components/ui.tsx';
 import { ago, percent, time } from '../format.ts';
 import { useLive } from '../live.ts';
-import type { AutomationStatus, DeadLetter, ReplayProgress, RuleStats } from '../types.ts';
+import type { AutomationStatus, BusStats, DeadLetter, ReplayProgress } from '../types.ts';
 
 function RulesSection() {
-  const stats = useResource(() => api<{ rules: RuleStats[] }>('GET', '/v1/bus/stats'), []);
+  const stats = useResource(() => api<BusStats>('GET', '/v1/bus/stats'), []);
   useLive(['dlq', 'incident', 'execution'], () => stats.reload());
   return (
     <Section title="Rules and targets" id="h-rules">
@@ -52,6 +52,12 @@ function RulesSection() {
             ])}
           </tbody>
         </table>
+      )}
+      {stats.data && (
+        <p class="muted small">
+          Counters since the server started ({time(stats.data.countingSince)}, {ago(stats.data.countingSince)}
+          ); queue and DLQ depths are current.
+        </p>
       )}
     </Section>
   );
