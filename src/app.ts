@@ -122,6 +122,7 @@ export function createApp(options: AppOptions): App {
     ...(options.logDestination ? { destination: options.logDestination } : {}),
   });
   const metrics = createMetrics();
+  const countingSince = now(); // the counters start from zero with this app
 
   // Store: one SQLite file, one group committer shared by every stage's adapter.
   const dbPath = storePath(config);
@@ -349,7 +350,12 @@ export function createApp(options: AppOptions): App {
   registerSessionRoutes(http, sessions);
   registerStreamRoutes(http, { live });
   registerAnalyticsRoutes(http, { source: new SqliteAnalyticsSource(db), now });
-  registerBusStatsRoutes(http, { bus, deliveries: deliveryStore, registry: metrics.registry });
+  registerBusStatsRoutes(http, {
+    bus,
+    deliveries: deliveryStore,
+    registry: metrics.registry,
+    countingSince,
+  });
   registerExecutionGraphRoutes(http, { engine });
   registerDashboardRoutes(http, {
     version: VERSION,

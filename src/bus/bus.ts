@@ -52,6 +52,8 @@ const ROUTER = 'router';
 export class Bus {
   private rules: RuleSet;
   private readonly workers = new Map<string, TargetWorker>();
+  /** Each target's implementation and the configuration it was built from. */
+  private readonly built = new Map<string, { config: string; target: Target }>();
   private readonly router: LogConsumer;
   private readonly replays = new Map<string, ReplayProgress>();
   private readonly now: () => number;
@@ -209,9 +211,16 @@ export class Bus {
 
   private configureWorkers(): void {
     for (const target of this.rules.targets()) {
+      // A reload keeps an unchanged target (and the connections it holds); a changed one is rebuilt.
+      const config = JSON.stringify(target.config);
+      let built = this.built.get(target.name);
+      if (built?.config !== config) {
+        built = { config, target: this.deps.makeTarget(target.config) };
+        this.built.set(target.name, built);
+      }
       const options = {
         name: target.name,
-        target: this.deps.makeTarget(target.config),
+        target: built.target,
         input: target.input,
         retry: target.config.retry,
         concurrency: target.config.concurrency,

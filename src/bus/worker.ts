@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { describeError } from '../errors.ts';
 import type { StoredEvent } from '../events/envelope.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -39,7 +40,8 @@ export class TargetWorker {
   private again = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
-  private readonly abort = new AbortController();
+  /** Aborted at stop(); every delivery under way listens to it (up to `concurrency` at once). */
+  private readonly abort = withoutListenerLimit(new AbortController());
   private readonly slices = new SliceSizer({ min: 50, max: SCAN, budgetMs: SLICE_BUDGET_MS });
   /** Deliveries being delivered by a lane, and their ordering keys (later ones with the key wait). */
   private readonly inFlight = new Set<number>();
@@ -204,6 +206,8 @@ export class TargetWorker {
   /** Delivers a group in order; false when one failed (the rest wait for its retry). */
   private async runGroup(group: readonly Delivery[], events: Map<string, StoredEvent>): Promise<boolean> {
     for (const d of group) {
+      // Shutting down: the rest of the group stays queued for the next start, no attempt counted.
+      if (this.abort.signal.aborted) return false;
       const item = this.item(d, events.get(d.eventId));
       if (!item) continue;
       const started = performance.now();
@@ -211,6 +215,8 @@ export class TargetWorker {
         await this.options.target.deliver!(item, this.abort.signal);
         await this.succeeded([item], started);
       } catch (err) {
+        // Cut short by shutdown: not the target's failure. It stays queued, attempts unchanged.
+        if (this.abort.signal.aborted) return false;
         await this.failed(d, err);
         return false; // keep the key's order: the rest waits for this one's retry
       }
@@ -317,4 +323,10 @@ export function selectDue(
     else groups.set(d.orderingKey, [d]);
   }
   return { due: [...groups.values()], nextAt };
+}
+
+/** Node warns past 10 listeners on one signal; a target's deliveries under way may be many more. */
+function withoutListenerLimit(controller: AbortController): AbortController {
+  setMaxListeners(0, controller.signal);
+  return controller;
 }

@@ -23,6 +23,9 @@ export interface EventReader {
   countEvents(query: { from?: string; to?: string }): Promise<number>;
   /** Returns one event by its envelope id. */
   getEvent(id: string): Promise<StoredEvent | undefined>;
-  /** Deletes events older than the cutoff (retention); returns how many were deleted. */
-  deleteEventsBefore(cutoff: string): Promise<number>;
+  /**
+   * Deletes events older than the cutoff (retention); returns how many were deleted. Stops between chunks
+   * once `signal` aborts (shutdown).
+   */
+  deleteEventsBefore(cutoff: string, signal?: AbortSignal): Promise<number>;
 }

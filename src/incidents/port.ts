@@ -51,6 +51,9 @@ export interface IncidentStore {
   commit(changes: readonly IncidentChange[]): Promise<void>;
   /** Counts incidents that are not resolved. */
   countOpen(): Promise<number>;
-  /** Deletes resolved incidents (with alerts and timeline) resolved before the cutoff; returns the count. */
-  deleteResolvedBefore(cutoff: string): Promise<number>;
+  /**
+   * Deletes resolved incidents (with alerts and timeline) resolved before the cutoff; returns the count.
+   * Stops between chunks once `signal` aborts (shutdown).
+   */
+  deleteResolvedBefore(cutoff: string, signal?: AbortSignal): Promise<number>;
 }

@@ -19,6 +19,8 @@ export interface RetentionOptions {
 export class RetentionSweeper {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
+  /** Aborted by stop(): a sweep under way stops between chunks instead of holding shutdown. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly options: RetentionOptions) {}
 
@@ -32,6 +34,7 @@ export class RetentionSweeper {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.stopping.abort();
     await this.running;
   }
 
@@ -40,10 +43,15 @@ export class RetentionSweeper {
     const now = this.options.now?.() ?? new Date();
     const cutoff = (days: number) => new Date(now.getTime() - days * 86_400_000).toISOString();
     try {
+      const { signal } = this.stopping;
       const incidents = await this.options.incidents.deleteResolvedBefore(
         cutoff(this.options.incidentMaxAgeDays),
+        signal,
       );
-      const events = await this.options.events.deleteEventsBefore(cutoff(this.options.eventMaxAgeDays));
+      const events = await this.options.events.deleteEventsBefore(
+        cutoff(this.options.eventMaxAgeDays),
+        signal,
+      );
       if (incidents + events > 0)
         this.options.logger.info({ incidents, events }, 'retention sweep deleted old data');
       return { events, incidents };

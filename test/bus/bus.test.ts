@@ -1,4 +1,7 @@
 import { createHmac } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decideRetry } from '../../src/bus/retry.ts';
 import { selectDue } from '../../src/bus/worker.ts';
@@ -138,6 +141,30 @@ describe('bus delivery', () => {
     const reload = await t.app.http.inject({ method: 'POST', url: '/v1/admin/reload' });
     expect(reload.json()).toEqual({ rules: 1 });
     await eventually(() => r.received.length === 2);
+  });
+});
+
+describe('bus shutdown', () => {
+  it('leaves a delivery cut short by shutdown queued, with no attempt counted', async () => {
+    const r = await receiver();
+    r.delayMs = 5000; // still waiting for the answer when the server stops
+    const noRetries = { ...fastRetry, maximumRetryAttempts: 0 }; // a counted failure would dead-letter it
+    t = await makeTestApp({ bus: { rules: [hookRule(r.url, { retry: noRetries })] } });
+    const dir = t.dir;
+    await post(webhook([{ labels: { alertname: 'Cut' } }]));
+    await eventually(() => r.received.length === 1);
+    await t.app.stop();
+    t = undefined;
+    const db = new Database(join(dir, 'rebound.db'), { readonly: true });
+    try {
+      expect(db.prepare('SELECT target, attempts FROM deliveries').all()).toEqual([
+        { target: 'hook/h', attempts: 0 },
+      ]);
+      expect(db.prepare('SELECT COUNT(*) AS n FROM dead_letters').get()).toEqual({ n: 0 });
+    } finally {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Delivery } from '../../src/bus/port.ts';
 import { DeliveryError, type DeliveryItem } from '../../src/bus/targets/target.ts';
@@ -131,7 +131,8 @@ describe('webhook target', () => {
   });
 
   it('gives up in time while the connection is still being set up (a TLS handshake that never answers)', async () => {
-    const silent = createServer(() => undefined); // accepts TCP, never speaks TLS
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => void sockets.add(socket)); // accepts TCP, never speaks TLS
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const port = (silent.address() as AddressInfo).port;
     try {
@@ -154,6 +155,7 @@ describe('webhook target', () => {
       setTimeout(() => stop.abort(new Error('shutting down')), 50);
       expect((await pending)!.message).toMatch(/failed: shutting down/);
     } finally {
+      for (const socket of sockets) socket.destroy();
       silent.close();
     }
   });

@@ -92,7 +92,7 @@ console.log('stopped');`,
       encoding: 'utf8',
       timeout: 30_000, // a hang fails here instead of holding the test worker
     });
-    expect(run.status, run.stderr).toBe(0);
+    expect(run.status, run.error?.message ?? run.stderr).toBe(0);
     expect(run.stdout.trim()).toBe('stopped');
   });
 });

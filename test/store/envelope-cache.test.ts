@@ -83,6 +83,10 @@ describe('event retention', () => {
     await log.append([event(20_000), event(20_001)]);
     await log.readAfter(0, 100);
     expect(cache.size).toBeGreaterThan(0);
+    // Shutdown: a sweep stops between chunks.
+    const stopped = new AbortController();
+    stopped.abort();
+    expect(await log.deleteEventsBefore('2026-11-01T00:00:00.000Z', stopped.signal)).toBe(0);
     // 5,000 + 5,000 + 1 rows, each chunk its own transaction.
     expect(await log.deleteEventsBefore('2026-11-01T00:00:00.000Z')).toBe(10_001);
     expect(cache.size).toBe(0);

@@ -45,7 +45,9 @@ export function webhookTarget(options: WebhookTargetOptions): Target {
     let onAbort: () => void = () => undefined;
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () => reject(controller.signal.reason);
-      controller.signal.addEventListener('abort', onAbort, { once: true });
+      if (controller.signal.aborted)
+        onAbort(); // shut down before this delivery began
+      else controller.signal.addEventListener('abort', onAbort, { once: true });
     });
     try {
       const request = pool.request({ path, method: 'POST', headers, body, signal: controller.signal });

@@ -22,9 +22,9 @@ async function byLabel(registry: Registry, metric: string, label: string): Promi
  */
 export function registerBusStatsRoutes(
   app: FastifyInstance,
-  deps: { bus: Bus; deliveries: DeliveryStore; registry: Registry },
+  deps: { bus: Bus; deliveries: DeliveryStore; registry: Registry; countingSince: Date },
 ): void {
-  const countingSince = new Date(Date.now() - process.uptime() * 1000).toISOString();
+  const countingSince = deps.countingSince.toISOString();
   app.get('/v1/bus/stats', { config: { role: 'viewer' } }, async (): Promise<BusStats> => {
     const [matched, delivered, failed, retried, deadLettered, depths, dlq] = await Promise.all([
       byLabel(deps.registry, 'rebound_bus_matched_total', 'rule'),

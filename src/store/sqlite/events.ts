@@ -157,17 +157,17 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog, Eve
     return row.n;
   }
 
-  async deleteEventsBefore(cutoff: string): Promise<number> {
+  async deleteEventsBefore(cutoff: string, signal?: AbortSignal): Promise<number> {
     const stmt = this.db.prepare(
       'DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE time < ? ORDER BY time LIMIT ?)',
     );
-    // The cache is cleared after each chunk: an event the archive dropped is never delivered from memory.
-    return deleteInChunks(
-      this.committer,
-      () => stmt.run(cutoff, DELETE_CHUNK).changes,
-      DELETE_CHUNK,
-      () => this.cache.clear(),
-    );
+    const deleteChunk = () => {
+      const deleted = stmt.run(cutoff, DELETE_CHUNK).changes;
+      // In the same turn as the DELETE: an event the archive dropped is never delivered from memory.
+      if (deleted > 0) this.cache.clear();
+      return deleted;
+    };
+    return deleteInChunks(this.committer, deleteChunk, DELETE_CHUNK, signal);
   }
 
   async readAfter(afterSeq: number, limit: number): Promise<LoggedEvent[]> {

@@ -202,21 +202,21 @@ export class GroupCommitter {
  * Repeats a bounded DELETE (`deleteChunk` removes at most `chunk` rows and returns how many it removed) until
  * one removes fewer, each chunk a unit of its own: a large retention sweep then neither holds the event loop
  * in one long transaction nor keeps its whole size in one savepoint's statement journal (held in memory,
- * see openSqlite's temp_store). `afterChunk` runs after each chunk that removed rows. Returns the total.
+ * see openSqlite's temp_store). Stops between chunks once `signal` aborts (shutdown). Returns the total.
  */
 export async function deleteInChunks(
   committer: GroupCommitter,
   deleteChunk: () => number,
   chunk: number,
-  afterChunk?: () => void,
+  signal?: AbortSignal,
 ): Promise<number> {
   let total = 0;
-  for (;;) {
+  while (!signal?.aborted) {
     const n = await committer.submit(deleteChunk);
     total += n;
-    if (n > 0) afterChunk?.();
-    if (n < chunk) return total;
+    if (n < chunk) break;
   }
+  return total;
 }
 
 function settle(results: readonly Committed[]): void {

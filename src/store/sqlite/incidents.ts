@@ -222,11 +222,11 @@ export class SqliteIncidentStore implements IncidentStore {
     return (this.stmts.countOpen.get() as { n: number }).n;
   }
 
-  async deleteResolvedBefore(cutoff: string): Promise<number> {
+  async deleteResolvedBefore(cutoff: string, signal?: AbortSignal): Promise<number> {
     // Each incident takes its alerts, timeline and event links with it (ON DELETE CASCADE): small chunks.
     const stmt = this.db.prepare(`DELETE FROM incidents WHERE id IN
       (SELECT id FROM incidents WHERE status = 'resolved' AND resolved_at < ? LIMIT ?)`);
-    return deleteInChunks(this.committer, () => stmt.run(cutoff, 500).changes, 500);
+    return deleteInChunks(this.committer, () => stmt.run(cutoff, 500).changes, 500, signal);
   }
 
   private applyChange(change: IncidentChange): void {
