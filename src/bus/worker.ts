@@ -215,8 +215,6 @@ export class TargetWorker {
         await this.options.target.deliver!(item, this.abort.signal);
         await this.succeeded([item], started);
       } catch (err) {
-        // Cut short by shutdown: not the target's failure. It stays queued, attempts unchanged.
-        if (this.abort.signal.aborted) return false;
         await this.failed(d, err);
         return false; // keep the key's order: the rest waits for this one's retry
       }
@@ -256,6 +254,9 @@ export class TargetWorker {
   }
 
   private async failed(d: Delivery, err: unknown): Promise<void> {
+    // Cut short by shutdown (one delivery or a batch): not the target's failure. It stays queued, attempts
+    // unchanged, and goes out after the restart.
+    if (this.abort.signal.aborted) return;
     const { metrics, name, logger } = this.options;
     const attempts = d.attempts + 1;
     const message = describeError(err);

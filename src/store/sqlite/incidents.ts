@@ -6,6 +6,9 @@ import type { Migration, SqliteDatabase } from './database.ts';
 import { deleteInChunks, type GroupCommitter } from './group-commit.ts';
 import { decodeCursor, encodeCursor } from './pagination.ts';
 
+/** Resolved incidents per retention DELETE (each its own transaction; children go with them by cascade). */
+const DELETE_CHUNK = 500;
+
 export const incidentMigrations: Migration[] = [
   {
     id: 'incidents/0001_init',
@@ -226,7 +229,7 @@ export class SqliteIncidentStore implements IncidentStore {
     // Each incident takes its alerts, timeline and event links with it (ON DELETE CASCADE): small chunks.
     const stmt = this.db.prepare(`DELETE FROM incidents WHERE id IN
       (SELECT id FROM incidents WHERE status = 'resolved' AND resolved_at < ? LIMIT ?)`);
-    return deleteInChunks(this.committer, () => stmt.run(cutoff, 500).changes, 500, signal);
+    return deleteInChunks(this.committer, () => stmt.run(cutoff, DELETE_CHUNK).changes, DELETE_CHUNK, signal);
   }
 
   private applyChange(change: IncidentChange): void {
