@@ -24,13 +24,16 @@ const apiTokenSchema = z
     message: 'give exactly one of sha256 or token',
   });
 
+/** HOST:PORT with a port from 0 to 65535 (0: any free port). */
+export const listenAddress = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080')
+  .refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, 'the port must be 65535 or less');
+
 export const serverConfigSchema = z
   .object({
     /** HOST:PORT. Anything but a loopback host requires webhook and API authentication. */
-    listen: z
-      .string()
-      .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080')
-      .default('127.0.0.1:8080'),
+    listen: listenAddress.default('127.0.0.1:8080'),
     /** Largest accepted request body in bytes (413 beyond). */
     bodyLimitBytes: z
       .number()

@@ -98,4 +98,25 @@ describe('rebound CLI', () => {
       expect(down.stderr).toMatch(/cannot reach Rebound.*rebound serve/);
     },
   );
+
+  it(
+    'serve refuses a bad --listen, and exits when its address is taken instead of running headless',
+    { timeout: 60_000 },
+    async () => {
+      for (const listen of ['8080', 'localhost', '127.0.0.1:99999']) {
+        const bad = await runCli(['serve', '--listen', listen]);
+        expect(bad.code).toBe(2);
+        expect(bad.stderr).toMatch(/--listen.*is invalid/);
+      }
+      const other = tempDir('rebound-cli-taken-');
+      try {
+        // runCli waits for the process to exit: before the fix it kept running after the failed start.
+        const taken = await runCli(['serve', '--listen', new URL(server.url).host, '--data-dir', other.path]);
+        expect(taken.code).toBe(1);
+        expect(taken.stderr).toMatch(/EADDRINUSE/);
+      } finally {
+        other.remove();
+      }
+    },
+  );
 });

@@ -1,8 +1,9 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { createApp } from '../../app.ts';
 import { readKubeEnvironment } from '../../config/cli-env.ts';
 import { loadConfig } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
+import { listenAddress } from '../../http/config.ts';
 
 interface ServeOptions {
   config?: string;
@@ -15,7 +16,11 @@ export function serveCommand(): Command {
   return new Command('serve')
     .description('run Rebound: receive Alertmanager webhooks, open incidents, serve the API')
     .option('-c, --config <file>', 'configuration file (default: ./rebound.yaml when present)')
-    .option('--listen <host:port>', 'address to listen on (overrides server.listen; default 127.0.0.1:8080)')
+    .option(
+      '--listen <host:port>',
+      'address to listen on (overrides server.listen; default 127.0.0.1:8080)',
+      parseListen,
+    )
     .option('--data-dir <dir>', 'where the database lives (overrides dataDir; default ./.rebound)')
     .addHelpText(
       'after',
@@ -46,9 +51,23 @@ export function serveCommand(): Command {
             app.logger.error({ err: err.message }, 'reload failed; the previous rules stay in force'),
         );
       });
-      const { url } = await app.start();
+      let url: string;
+      try {
+        ({ url } = await app.start());
+      } catch (err) {
+        // What started before the failure (the engine, the bus, timers) stops too: a server that cannot
+        // listen must not keep working on the database in the background, nor keep the process alive.
+        await app.stop().catch(() => undefined);
+        throw err;
+      }
       app.logger.info({ config: source ?? '(built-in defaults)' }, `listening on ${url}`);
     });
+}
+
+function parseListen(value: string): string {
+  const parsed = listenAddress.safeParse(value);
+  if (!parsed.success) throw new InvalidArgumentError(parsed.error.issues[0]!.message);
+  return parsed.data;
 }
 
 function applyOverrides(config: Config, options: ServeOptions): Config {

@@ -102,12 +102,14 @@ export class BackgroundCheckpointer {
     });
     this.autocheckpointPages = Number(db.pragma('wal_autocheckpoint', { simple: true }));
     db.pragma('wal_autocheckpoint = 0'); // only once the worker exists
-    this.worker.unref();
     this.worker.on('message', (reply: WorkerReply) => this.settled(reply));
     this.worker.on('error', (err) => this.fallBack(err.message));
     this.worker.on('exit', (code) => {
       if (!this.stopping) this.fallBack(`checkpoint worker exited with code ${code}`);
     });
+    // After the listeners: a 'message' listener refs the worker again, and a process whose start failed
+    // would then never exit.
+    this.worker.unref();
     this.timer = setInterval(() => this.checkpoint(), options.intervalMs ?? 1000);
     this.timer.unref();
   }
