@@ -26,6 +26,7 @@ export function registerSlackRoutes(app: FastifyInstance, deps: { handle?: Slack
       );
     // Answers at once (Slack wants 200 within 3 s); the decision and the message update finish behind it.
     const answer = deps.handle(request.rawBody, request.headers);
+    answer.done.catch((err: unknown) => request.log.error({ err }, 'Slack interaction failed'));
     return reply.code(answer.status).send(answer.body);
   });
 }

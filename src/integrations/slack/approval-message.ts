@@ -120,8 +120,10 @@ export function buildDecisionMessage(input: {
   const unix = Math.floor(input.at.getTime() / 1000);
   const iso = input.at.toISOString();
   const line = `${emoji} *${words}* by <@${input.userId}> at <!date^${unix}^{date_short_pretty} {time_secs}|${iso}>`;
+  // The blocks come back from Slack inside the signed click; keep only well-formed ones.
   const kept = (input.originalBlocks ?? []).filter(
-    (b) => (b as { block_id?: unknown }).block_id !== APPROVAL_BLOCK_ID,
+    (b) =>
+      typeof b === 'object' && b !== null && (b as { block_id?: unknown }).block_id !== APPROVAL_BLOCK_ID,
   );
   return {
     replace_original: true,

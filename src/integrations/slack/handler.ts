@@ -87,7 +87,20 @@ export function handleSlackInteraction(
   return { status: 200, body: '', done };
 }
 
+/** Decides and updates the message; never rejects (nothing awaits it but the tests). */
 async function settle(
+  interaction: ApprovalInteraction,
+  deps: SlackInteractionDeps,
+  now: Date,
+): Promise<void> {
+  try {
+    await decideAndRespond(interaction, deps, now);
+  } catch (err) {
+    deps.onError?.(err, { approvalId: interaction.approvalId, step: 'respond' });
+  }
+}
+
+async function decideAndRespond(
   interaction: ApprovalInteraction,
   deps: SlackInteractionDeps,
   now: Date,

@@ -164,6 +164,19 @@ describe('Slack approvals', () => {
     expect(errors).toEqual([]);
   });
 
+  it('keeps only well-formed blocks of the original message; a malformed one never rejects', async () => {
+    const payload = click('approve', `${slack.url}/actions/T0TEAM/1/abc`);
+    payload.message.blocks = [null, 'text', ...payload.message.blocks!] as typeof payload.message.blocks;
+    const { body, headers } = signed(payload);
+    const response = handleSlackInteraction(body, headers, deps);
+    expect(response.status).toBe(200);
+    await expect(response.done).resolves.toBeUndefined();
+    const update = JSON.parse(slack.requests[0]!.body) as { blocks: unknown[] };
+    expect(update.blocks[0]).toMatchObject({ type: 'header' });
+    expect(update.blocks.every((b) => typeof b === 'object' && b !== null)).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
   it('passes snooze with its 10 minutes and skip as they are', async () => {
     for (const decision of ['snooze', 'skip'] as const) {
       const { body, headers } = signed(click(decision, `${slack.url}/actions/x`));
