@@ -8,8 +8,8 @@ export const retryPolicySchema = z
     maximumEventAgeSeconds: z.number().int().min(60).max(86_400).default(86_400),
     maximumRetryAttempts: z.number().int().min(0).max(185).default(185),
     /** Backoff before the n-th retry is a random delay in [0, min(max, base × 2^n)] (full jitter). */
-    baseDelayMs: z.number().int().min(1).default(1000),
-    maxDelayMs: z.number().int().min(1).default(300_000),
+    baseDelayMs: z.number().int().min(1).max(3_600_000).default(1000),
+    maxDelayMs: z.number().int().min(1).max(86_400_000).default(300_000),
   })
   .strict();
 
@@ -127,7 +127,7 @@ export const busConfigSchema = z
   .object({
     rules: z.array(ruleSchema).default(DEFAULT_RULES.map((r) => ruleSchema.parse(r))),
     /** Archived events (all of them) are kept this long and can be replayed. */
-    archiveRetentionDays: z.number().int().positive().default(90),
+    archiveRetentionDays: z.number().int().positive().max(36_500).default(90),
   })
   .strict();
 

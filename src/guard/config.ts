@@ -30,6 +30,11 @@ const duration = z.union([z.number().int().nonnegative(), z.string()]).transform
   return ms;
 });
 
+const DAY_MS = 86_400_000;
+/** A duration no longer than `maxMs` (timers past ~24.8 days fire at once in Node, and dates have limits). */
+const durationUpTo = (maxMs: number, words: string) =>
+  duration.refine((ms) => ms <= maxMs, `at most ${words}`);
+
 const allowlistSchema = z
   .object({
     /** Cluster names actions may touch; `*` wildcards allowed. */
@@ -59,18 +64,18 @@ const shadowSchema = z
 const idempotencySchema = z
   .object({
     /** How long executed keys are remembered (and replayed) before they are pruned. */
-    retention: duration.default(7 * 86_400_000),
+    retention: durationUpTo(3650 * DAY_MS, '3650d').default(7 * 86_400_000),
   })
   .strict();
 
 const lockSchema = z
   .object({
     /** Lease length; the holder renews it every ttl/3 while its action runs, so only a dead holder expires. */
-    ttl: duration.default(5 * 60_000),
+    ttl: durationUpTo(DAY_MS, '1d').default(5 * 60_000),
     /** How long a second caller waits for the target before being refused (retryable). */
-    wait: duration.default(30_000),
+    wait: durationUpTo(DAY_MS, '1d').default(30_000),
     /** How often a waiting caller re-checks a lock held by another process. */
-    pollInterval: duration.default(250),
+    pollInterval: durationUpTo(DAY_MS, '1d').default(250),
   })
   .strict();
 
@@ -78,7 +83,7 @@ const budgetSchema = z
   .object({
     /** Mutating actions allowed per target within one sliding window. */
     maxActions: z.number().int().positive().default(3),
-    window: duration.default(3_600_000),
+    window: durationUpTo(3650 * DAY_MS, '3650d').default(3_600_000),
   })
   .strict();
 

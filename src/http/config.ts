@@ -50,7 +50,7 @@ export const serverConfigSchema = z
         hmac: z
           .object({
             secret,
-            toleranceSeconds: z.number().int().positive().default(300),
+            toleranceSeconds: z.number().int().positive().max(3600).default(300),
           })
           .strict()
           .optional(),

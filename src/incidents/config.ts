@@ -24,8 +24,8 @@ export const incidentsConfigSchema = z
       .prefault({}),
     retention: z
       .object({
-        maxAgeDays: z.number().int().positive().default(90),
-        sweepIntervalSeconds: z.number().int().positive().default(3600),
+        maxAgeDays: z.number().int().positive().max(36_500).default(90),
+        sweepIntervalSeconds: z.number().int().positive().max(86_400).default(3600),
       })
       .strict()
       .prefault({}),

@@ -85,6 +85,18 @@ describe('configuration', () => {
     }
   });
 
+  it('bounds durations that become timers (Node fires one set past ~24.8 days at once) and day counts', () => {
+    expect(() => parseConfig({ incidents: { retention: { sweepIntervalSeconds: 2_592_000 } } })).toThrow(
+      /incidents\.retention\.sweepIntervalSeconds: .*<=\s*86400/,
+    );
+    expect(() => parseConfig({ incidents: { retention: { maxAgeDays: 999_999_999 } } })).toThrow(
+      /incidents\.retention\.maxAgeDays/,
+    );
+    expect(() => parseConfig({ guard: { lock: { ttl: '30d' } } })).toThrow(/guard\.lock\.ttl: at most 1d/);
+    expect(() => parseConfig({ server: { listen: '127.0.0.1:99999' } })).toThrow(/65535 or less/);
+    expect(parseConfig({ guard: { lock: { ttl: '1d' } } }).guard.lock.ttl).toBe(86_400_000);
+  });
+
   it('refuses webhook target headers that the connection or Rebound sets, in any case', () => {
     const withHeaders = (headers: Record<string, string>) =>
       parseConfig({

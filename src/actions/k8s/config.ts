@@ -51,8 +51,8 @@ export const kubernetesConfigSchema = z
     /** Send each write first with `dryRun=All` so the server validates it before the real call. */
     preflightDryRun: z.boolean().default(true),
     /** Interval between polls while waiting (rollout status, pods gone) and between 429'd evictions. */
-    pollIntervalMs: z.int().min(1).default(2000),
-    evictionRetryMs: z.int().min(1).default(5000),
+    pollIntervalMs: z.int().min(1).max(60_000).default(2000),
+    evictionRetryMs: z.int().min(1).max(600_000).default(5000),
   })
   .strict();
 
