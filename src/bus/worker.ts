@@ -27,6 +27,7 @@ export interface TargetWorkerOptions {
 }
 
 const SCAN = 1000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Wall time one turn of the loop aims for: a batch target (the incident projection) runs its slice in one
  * synchronous transaction, which holds every webhook waiting for its commit meanwhile. */
 const SLICE_BUDGET_MS = 10;
@@ -122,7 +123,9 @@ export class TargetWorker {
       }
       if (nextAt !== undefined) {
         clearTimeout(this.timer);
-        this.timer = setTimeout(() => this.wake(), Math.max(0, nextAt - this.options.now()));
+        // Node fires a timer set past 2^31 - 1 ms at once; a far retry re-arms on each early wake instead.
+        const delay = Math.min(MAX_TIMER_MS, Math.max(0, nextAt - this.options.now()));
+        this.timer = setTimeout(() => this.wake(), delay);
         this.timer.unref();
       }
     }

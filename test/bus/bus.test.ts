@@ -133,6 +133,22 @@ describe('bus delivery', () => {
     expect(same).toEqual(Array.from({ length: 10 }, (_, i) => `p${i}`));
   });
 
+  it('keeps at most `concurrency` deliveries under way and delivers every one', async () => {
+    const r = await receiver();
+    r.delayMs = 20;
+    t = await makeTestApp({ bus: { rules: [hookRule(r.url, { concurrency: 3 })] } });
+    const alerts = Array.from({ length: 12 }, (_, i) => ({ labels: { alertname: `Busy${i}` } }));
+    await post(webhook(alerts));
+    await eventually(() => r.received.length === 12);
+    await t.app.settle();
+    expect(r.mostOpen).toBe(3);
+    const names = r
+      .json<{ detail: { labels: { alertname: string } } }>()
+      .map((e) => e.detail.labels.alertname);
+    expect(new Set(names)).toEqual(new Set(alerts.map((a) => a.labels.alertname)));
+    expect(names).toHaveLength(12); // none twice
+  });
+
   it('reloads rules without losing queued deliveries', async () => {
     const r = await receiver();
     r.script.push(503);

@@ -14,17 +14,24 @@ export class HttpReceiver {
   readonly script: number[] = [];
   defaultStatus = 200;
   delayMs = 0;
+  /** Requests received and not yet answered, and the most there ever were at once. */
+  open = 0;
+  mostOpen = 0;
   private server: Server | undefined;
   url = '';
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
       let body = '';
+      this.mostOpen = Math.max(this.mostOpen, ++this.open);
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
         this.received.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
         const status = this.script.shift() ?? this.defaultStatus;
-        setTimeout(() => res.writeHead(status, { 'content-type': 'text/plain' }).end('ok'), this.delayMs);
+        setTimeout(() => {
+          this.open -= 1;
+          res.writeHead(status, { 'content-type': 'text/plain' }).end('ok');
+        }, this.delayMs);
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
