@@ -69,6 +69,8 @@ export interface StartedExecution {
  */
 export class Engine {
   private readonly runs = new Map<string, ExecutionRun>();
+  /** Executions being loaded to resume: a second caller (the reaper racing a redrive or a stop) joins it. */
+  private readonly resuming = new Map<string, Promise<ExecutionRun>>();
   private readonly callbacks = new CallbackWaiters();
   private readonly clock: Clock;
   private readonly owner: string;
@@ -379,7 +381,20 @@ export class Engine {
     return this.options.registry;
   }
 
-  private async resume(executionId: string): Promise<ExecutionRun> {
+  /** The execution's run in this process, resumed from its history unless it runs already. One run per
+   * execution: two would request the same tasks twice and write clashing history. */
+  private resume(executionId: string): Promise<ExecutionRun> {
+    const running = this.runs.get(executionId);
+    if (running) return Promise.resolve(running);
+    let loading = this.resuming.get(executionId);
+    if (!loading) {
+      loading = this.load(executionId).finally(() => this.resuming.delete(executionId));
+      this.resuming.set(executionId, loading);
+    }
+    return loading;
+  }
+
+  private async load(executionId: string): Promise<ExecutionRun> {
     const record = await this.describe(executionId);
     const [history, timers] = await Promise.all([
       this.options.store.loadHistory(executionId),
@@ -393,6 +408,8 @@ export class Engine {
     history: StoredEvent[],
     timers: Awaited<ReturnType<WorkflowStore['loadTimers']>>,
   ): ExecutionRun {
+    const existing = this.runs.get(record.id);
+    if (existing) return existing;
     const run = new ExecutionRun(record, history, timers, this.deps);
     this.runs.set(record.id, run);
     this.options.metrics?.running.inc();

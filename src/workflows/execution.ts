@@ -13,6 +13,9 @@ import type { ExecutionStatus } from './statuses.ts';
 import { runTaskAttempt, type CallbackWaiters } from './task-runner.ts';
 import type { Json } from './types.ts';
 
+/** The history quota of a Step Functions standard workflow. */
+export const MAX_HISTORY_EVENTS = 25_000;
+
 export interface RunDeps {
   readonly store: WorkflowStore;
   readonly runner: ActionRunner;
@@ -54,6 +57,8 @@ export class ExecutionRun implements Journal {
   readonly machineId: string;
   readonly machineName: string;
   readonly startTime: number;
+  /** When the machine's TimeoutSeconds started counting: the start, or the latest redrive. */
+  private readonly timeoutFrom: number;
   readonly input: Json;
   readonly epoch: number;
   private readonly byKey = new Map<string, StoredEvent>();
@@ -81,7 +86,13 @@ export class ExecutionRun implements Journal {
     this.startTime = record.startTime;
     this.input = record.input;
     this.epoch = record.redriveCount;
-    for (const e of history) this.byKey.set(e.key, e);
+    let timeoutFrom = record.startTime;
+    for (const e of history) {
+      this.byKey.set(e.key, e);
+      // A redrive resets the machine's TimeoutSeconds (as Step Functions does): it counts from the redrive.
+      if (e.type === 'ExecutionRedriven') timeoutFrom = e.timestamp;
+    }
+    this.timeoutFrom = timeoutFrom;
     for (const t of timers) this.timers.set(t.key, { fireAt: t.fireAt, fired: t.firedAt !== undefined });
     this.nextId = history.length === 0 ? 1 : history[history.length - 1]!.id + 1;
     this.done = this.run(history[history.length - 1]?.id ?? 0);
@@ -119,7 +130,15 @@ export class ExecutionRun implements Journal {
       cursor.lastEventId = existing.id;
       return existing;
     }
-    if (this.abort.signal.aborted && !key.startsWith('exec:')) throw this.abort.signal.reason;
+    if (!key.startsWith('exec:')) {
+      if (this.abort.signal.aborted) throw this.abort.signal.reason;
+      // Step Functions' own quota: a runbook that fits here also runs there, and a runaway loop ends.
+      if (this.nextId > MAX_HISTORY_EVENTS)
+        throw new StatesError(
+          STATES_ERRORS.Runtime,
+          `the execution history reached ${MAX_HISTORY_EVENTS} events, the most an execution may have`,
+        );
+    }
     const event: StoredEvent = {
       id: this.nextId++,
       previousEventId: cursor.lastEventId,
@@ -259,10 +278,12 @@ export class ExecutionRun implements Journal {
     );
     let cancelTimeout: (() => void) | undefined;
     if (def.TimeoutSeconds !== undefined) {
-      const wait = this.startTime + def.TimeoutSeconds * 1000 - this.deps.clock.now();
-      cancelTimeout = this.deps.clock.setTimer(wait, () =>
-        this.abort.abort(new ExecutionInterrupted('timed_out')),
-      );
+      const wait = this.timeoutFrom + def.TimeoutSeconds * 1000 - this.deps.clock.now();
+      const timedOut = () => this.abort.abort(new ExecutionInterrupted('timed_out'));
+      // Already past (resumed after the deadline): time out before anything runs, not a timer turn later,
+      // by which time replay would have reached a new Task and requested its side effect.
+      if (wait <= 0) timedOut();
+      else cancelTimeout = this.deps.clock.setTimer(wait, timedOut);
     }
     let ending: Ending;
     try {

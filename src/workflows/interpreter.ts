@@ -17,10 +17,23 @@ import { selectPath } from './path.ts';
  * has a replay key (`frame/State#n`), and a visit already recorded as exited is replayed from its
  * `*StateExited` event (output and assigned variables) instead of being run again.
  */
+/** States run back to back without an I/O wait before the loop gives the event loop a turn. */
+const STATES_PER_TURN = 256;
+
 export async function runMachine(machine: MachineDefinition, input: Json, frame: Frame): Promise<Json> {
   let name = machine.StartAt;
   let data = input;
+  let sinceTurn = 0;
   for (;;) {
+    // Pass and Choice states settle in microtasks: a loop of them would hold the process (and a stop
+    // request) off forever without a macrotask turn now and then.
+    if (++sinceTurn >= STATES_PER_TURN) {
+      sinceTurn = 0;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    // Stopped, timed out, or a sibling branch failed: no further state runs (a Pass or Choice loop would
+    // otherwise go on emitting events after the abort).
+    if (frame.signal.aborted) throw frame.signal.reason;
     const state = machine.States[name];
     if (!state) throw runtimeError(`the state '${name}' does not exist`);
     const visitKey = frame.nextVisit(name);

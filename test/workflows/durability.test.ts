@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ActionContext } from '../../src/actions/types.ts';
+import { MAX_HISTORY_EVENTS } from '../../src/workflows/execution.ts';
 import { Fixture, idle } from './support.ts';
 
 let fx: Fixture | undefined;
@@ -223,6 +224,87 @@ describe('durable execution', () => {
     const types = (await fx.engine.history(executionId)).map((e) => e.type);
     expect(types).toContain('ExecutionRedriven');
     await expect(fx.engine.redrive(executionId)).rejects.toMatchObject({ code: 'ILLEGAL_TRANSITION' });
+  });
+
+  it('resumed after its machine deadline, an execution times out before any new task acts', async () => {
+    const calls: string[] = [];
+    fx = new Fixture({ work: (_i, ctx: ActionContext) => (calls.push(ctx.idempotencyKey), 'done') });
+    const def = { ...waitThenTask, TimeoutSeconds: 5400 }; // Wait 3600 s, then the task
+    const { executionId } = await fx.engine.startExecution(def as never, {});
+    await idle(10);
+    await fx.engine.stop();
+    fx.clock.advance(7200_000); // down for two hours: the Wait and the deadline both passed meanwhile
+    await fx.restart();
+    await fx.settle(executionId);
+    expect(await fx.store.getExecution(executionId)).toMatchObject({ status: 'TIMED_OUT' });
+    expect(calls).toEqual([]);
+  });
+
+  it('a redrive restarts the machine TimeoutSeconds from the redrive', async () => {
+    fx = new Fixture({ work: () => 'done' });
+    const def = {
+      TimeoutSeconds: 60,
+      StartAt: 'W',
+      States: {
+        W: { Type: 'Wait', Seconds: 30, Next: 'X' },
+        X: { Type: 'Wait', SecondsPath: '$.wait', Next: 'T' },
+        T: { Type: 'Task', Resource: 'work', End: true },
+      },
+    };
+    const { executionId } = await fx.engine.startExecution(def as never, { wait: 45 });
+    await fx.settle(executionId);
+    expect(await fx.store.getExecution(executionId)).toMatchObject({ status: 'TIMED_OUT' });
+    fx.clock.advance(600_000);
+    await fx.engine.redrive(executionId);
+    await fx.settle(executionId);
+    // X's 45 s wait is re-run; 45 s fits in a fresh 60 s budget, not in what was left of the first one.
+    expect(await fx.store.getExecution(executionId)).toMatchObject({ status: 'SUCCEEDED', output: 'done' });
+  });
+
+  it('one run per execution: a redrive racing the reaper requests the failed task once', async () => {
+    const calls: string[] = [];
+    let broken = true;
+    fx = new Fixture({
+      work: (_i, ctx: ActionContext) => {
+        calls.push(ctx.idempotencyKey);
+        return broken
+          ? Promise.reject(Object.assign(new Error('down'), { name: 'Down' }))
+          : new Promise(() => undefined);
+      },
+    });
+    const def = { StartAt: 'T', States: { T: { Type: 'Task', Resource: 'work', End: true } } };
+    const { executionId } = await fx.engine.startExecution(def as never, {});
+    await fx.settle(executionId);
+    broken = false;
+    calls.length = 0;
+    await Promise.all([fx.engine.redrive(executionId), fx.engine.reap()]);
+    await idle(20);
+    expect(calls).toHaveLength(1);
+    expect(fx.engine.active).toBe(1);
+  });
+
+  it('a Pass loop stops at the abort instead of running on', async () => {
+    fx = new Fixture({});
+    const def = {
+      StartAt: 'Loop',
+      States: {
+        Loop: { Type: 'Pass', Next: 'Check' },
+        Check: { Type: 'Choice', Choices: [{ Variable: '$.go', BooleanEquals: true, Next: 'Loop' }] },
+      },
+    };
+    const { executionId } = await fx.engine.startExecution(def as never, { go: true });
+    await idle(2);
+    const rec = await fx.engine.stopExecution(executionId, 'Operator', 'runaway loop');
+    expect(rec).toMatchObject({ status: 'ABORTED' });
+    // Left alone, the same loop ends at Step Functions' history quota instead of growing forever.
+    const runaway = await fx.engine.startExecution(def as never, { go: true });
+    await fx.settle(runaway.executionId);
+    expect(await fx.store.getExecution(runaway.executionId)).toMatchObject({
+      status: 'FAILED',
+      error: 'States.Runtime',
+      cause: expect.stringMatching(/history reached 25000 events/),
+    });
+    expect((await fx.engine.history(runaway.executionId)).length).toBe(MAX_HISTORY_EVENTS + 1);
   });
 
   it('the reaper resumes executions whose worker died (lease expired) under a new worker id', async () => {

@@ -136,6 +136,9 @@ export class SqliteWorkflowStore implements WorkflowStore {
       getToken: p('SELECT * FROM wf_task_tokens WHERE token = ?'),
       completeToken: p('UPDATE wf_task_tokens SET outcome = ? WHERE token = ? AND outcome IS NULL'),
       heartbeat: p('UPDATE wf_task_tokens SET last_heartbeat = ? WHERE token = ?'),
+      savepoint: p('SAVEPOINT wf_append'),
+      release: p('RELEASE wf_append'),
+      rollbackTo: p('ROLLBACK TO wf_append'),
     };
   }
 
@@ -188,16 +191,19 @@ export class SqliteWorkflowStore implements WorkflowStore {
   }
 
   appendBatch(requests: readonly AppendRequest[]): Promise<(Error | undefined)[]> {
-    // One unit for all: the fencing check runs before any write of a request, so a rejected request
-    // leaves nothing behind and the others still commit.
+    // One unit for all, each request in its own savepoint: a request that fails (lost lease, or any
+    // error of the database) leaves nothing behind, and the other executions' writes still commit.
     return this.committer.submit(() =>
       requests.map((r) => {
+        this.stmt['savepoint']!.run();
         try {
           this.append(r);
+          this.stmt['release']!.run();
           return undefined;
         } catch (err) {
-          if (err instanceof ReboundError) return err;
-          throw err;
+          this.stmt['rollbackTo']!.run();
+          this.stmt['release']!.run();
+          return err instanceof Error ? err : new Error(String(err));
         }
       }),
     );
