@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { ActionRunner } from '../actions/types.ts';
 import { ReboundError, describeError } from '../errors.ts';
 import { systemClock, type Clock } from './clock.ts';
-import { Detached, ExecutionRun, type Ending, type RunDeps } from './execution.ts';
+import { Detached } from './errors.ts';
+import { ExecutionRun, type Ending, type RunDeps } from './execution.ts';
 import { toHistoryEvent, type HistoryEvent, type StoredEvent } from './history.ts';
 import type { WorkflowMetrics } from './metrics.ts';
 import type {
@@ -328,13 +329,19 @@ export class Engine {
         'NOT_FOUND',
         'unknown task token (InvalidToken): pass the $$.Task.Token the task received',
       );
-    if (record.outcome)
-      throw new ReboundError('ILLEGAL_TRANSITION', 'the task of this token already completed (TaskTimedOut)');
+    // The execution's end says most; a token closed while the execution goes on says how its task ended.
     const execution = await this.describe(record.executionId);
     if (isTerminal(execution.status)) {
       throw new ReboundError(
         'ILLEGAL_TRANSITION',
         `the execution of this token already ended with ${execution.status} (TaskTimedOut)`,
+      );
+    }
+    if (record.outcome) {
+      const how = record.outcome.ok ? 'succeeded' : record.outcome.error || 'failed';
+      throw new ReboundError(
+        'ILLEGAL_TRANSITION',
+        `the task of this token already ended (${how}; TaskTimedOut)`,
       );
     }
   }

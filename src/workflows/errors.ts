@@ -75,3 +75,14 @@ function stringifyCause(cause: unknown): string {
   if (cause instanceof Error) return cause.message;
   return JSON.stringify(cause);
 }
+
+/**
+ * The run let go of its execution (engine stopping, lease lost, a store write failed): not an ending.
+ * What was decided so far is kept, and the next owner (or the reaper) resumes from it.
+ */
+export class Detached extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'Detached';
+  }
+}

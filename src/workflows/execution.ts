@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import type { ActionRunner } from '../actions/types.ts';
+import { describeError } from '../errors.ts';
 import type { Clock } from './clock.ts';
-import { ExecutionInterrupted, StatesError, STATES_ERRORS } from './errors.ts';
+import { Detached, ExecutionInterrupted, StatesError, STATES_ERRORS } from './errors.ts';
 import { Frame } from './frame.ts';
 import { isFailureEvent, type EventDetails, type HistoryEventType, type StoredEvent } from './history.ts';
 import { runMachine } from './interpreter.ts';
@@ -31,12 +32,6 @@ export interface RunDeps {
 }
 
 /** Why an execution stopped running in this process without finishing: shutdown or a lost lease. */
-export class Detached extends Error {
-  constructor(reason: string) {
-    super(reason);
-    this.name = 'Detached';
-  }
-}
 
 export interface Ending {
   readonly status: ExecutionStatus;
@@ -112,6 +107,20 @@ export class ExecutionRun implements Journal {
   /** Leaves the execution RUNNING for another start (or worker) to resume; used at shutdown. */
   detach(reason: string): void {
     this.abort.abort(new Detached(reason));
+  }
+
+  /**
+   * A store call the run cannot go on without. Its failure (a busy or full disk, say) detaches the run, so
+   * the reaper resumes the execution from its history, instead of failing it with States.Runtime.
+   */
+  async stored<T>(call: Promise<T>, what: string): Promise<T> {
+    try {
+      return await call;
+    } catch (err) {
+      this.deps.onError(this.executionId, err);
+      this.detach(`${what} failed: ${describeError(err)}`);
+      throw this.abort.signal.reason;
+    }
   }
 
   get signal(): AbortSignal {
@@ -200,7 +209,10 @@ export class ExecutionRun implements Journal {
     let timer = this.timers.get(key);
     if (!timer) {
       await this.durable();
-      const inForce = await this.deps.store.putTimer({ executionId: this.executionId, key, fireAt });
+      const inForce = await this.stored(
+        this.deps.store.putTimer({ executionId: this.executionId, key, fireAt }),
+        'storing a timer',
+      );
       timer = { fireAt: inForce, fired: false };
       this.timers.set(key, timer);
     }

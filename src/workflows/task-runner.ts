@@ -1,4 +1,5 @@
-import { STATES_ERRORS, toStatesError } from './errors.ts';
+import { describeError } from '../errors.ts';
+import { Detached, STATES_ERRORS, toStatesError } from './errors.ts';
 import type { ExecutionRun, RunDeps } from './execution.ts';
 import type { StoredEvent } from './history.ts';
 import type { Cursor, TaskOutcome, TaskRequest } from './journal.ts';
@@ -64,12 +65,15 @@ export async function runTaskAttempt(
   const started = run.emit(cursor, `${req.key}:started`, 'TaskStarted', resource);
   if (req.taskToken !== undefined) {
     await run.durable();
-    await deps.store.putTaskToken({
-      token: req.taskToken,
-      executionId: run.executionId,
-      key: req.key,
-      createdAt: started.timestamp,
-    });
+    await run.stored(
+      deps.store.putTaskToken({
+        token: req.taskToken,
+        executionId: run.executionId,
+        key: req.key,
+        createdAt: started.timestamp,
+      }),
+      'storing a task token',
+    );
   }
   const raw = await race(run, cursor, req, deps, started.timestamp, name);
   const at = deps.clock.now();
@@ -112,7 +116,38 @@ function race(
       actionAbort.abort(new Error('the task attempt ended'));
       f();
     };
-    const onAbort = () => settle(() => reject(req.signal.reason));
+    const token = req.taskToken;
+    // A callback task that ends any other way than by its token closes the token, so that a late
+    // SendTask call is refused rather than acknowledged and dropped. A run that only lets go of the
+    // execution (Detached: shutdown, lost lease) leaves it open for whoever resumes the task.
+    const closeToken = (error: string, cause: string) => {
+      if (token === undefined) return;
+      deps.store
+        .completeTaskToken(token, { ok: false, error, cause })
+        .catch((err: unknown) => deps.onError(run.executionId, err));
+    };
+    // A timeout claims the token first: a SendTask call that committed before it wins the race.
+    const timeOut = (r: Extract<Raw, { ok: false }>) => {
+      if (settled) return;
+      if (token === undefined) return settle(() => resolve(r));
+      run
+        .stored(
+          deps.store.completeTaskToken(token, { ok: false, error: r.error, cause: r.cause }),
+          'closing a task token',
+        )
+        .then(async (claimed) => {
+          const answered = claimed ? undefined : (await deps.store.getTaskToken(token))?.outcome;
+          if (answered) finish(answered);
+          else settle(() => resolve(r));
+        })
+        .catch((err: unknown) => settle(() => reject(err)));
+    };
+    const onAbort = () => {
+      const reason: unknown = req.signal.reason;
+      if (!(reason instanceof Detached))
+        closeToken('TaskAborted', `the task ended before its callback: ${describeError(reason)}`);
+      settle(() => reject(reason));
+    };
     if (req.signal.aborted) return onAbort();
     req.signal.addEventListener('abort', onAbort, { once: true });
     cleanups.push(() => req.signal.removeEventListener('abort', onAbort));
@@ -121,16 +156,17 @@ function race(
       const cause = `The task did not finish within its TimeoutSeconds (${req.timeoutSeconds})`;
       cleanups.push(
         clock.setTimer(left, () =>
-          settle(() => resolve({ ok: false, error: STATES_ERRORS.Timeout, cause, timedOut: true })),
+          timeOut({ ok: false, error: STATES_ERRORS.Timeout, cause, timedOut: true }),
         ),
       );
     }
-    const finish = (outcome: CallbackOutcome) =>
+    function finish(outcome: CallbackOutcome): void {
       settle(() => resolve(outcome.ok ? outcome : { ok: false, error: outcome.error, cause: outcome.cause }));
-    if (req.taskToken !== undefined)
-      waitForCallback(run, req, deps, startedAt, finish, (r) => settle(() => resolve(r)), cleanups);
+    }
+    if (token !== undefined) waitForCallback(run, req, deps, startedAt, finish, timeOut, cleanups);
     if (!deps.runner.has(name)) {
       const cause = `no action named '${name}' is registered; check the Task's Resource or the installed actions`;
+      closeToken(STATES_ERRORS.TaskFailed, cause);
       return settle(() => resolve({ ok: false, error: STATES_ERRORS.TaskFailed, cause }));
     }
     deps.runner
@@ -156,7 +192,9 @@ function race(
             });
         },
         (err: unknown) => {
+          if (settled) return;
           const e = toStatesError(err);
+          closeToken(e.error, e.cause_);
           settle(() => resolve({ ok: false, error: e.error, cause: e.cause_ }));
         },
       );
@@ -170,19 +208,32 @@ function waitForCallback(
   deps: RunDeps,
   startedAt: number,
   finish: (o: CallbackOutcome) => void,
-  fail: (r: Raw) => void,
+  fail: (r: Extract<Raw, { ok: false }>) => void,
   cleanups: (() => void)[],
 ): void {
   const token = req.taskToken!;
   let cancelBeat: (() => void) | undefined;
+  let lastBeat = startedAt;
   const arm = (from: number) => {
     if (req.heartbeatSeconds === undefined) return;
+    lastBeat = Math.max(lastBeat, from);
     cancelBeat?.();
-    const left = from + req.heartbeatSeconds * 1000 - deps.clock.now();
+    const left = lastBeat + req.heartbeatSeconds * 1000 - deps.clock.now();
     const cause = `No heartbeat within HeartbeatSeconds (${req.heartbeatSeconds})`;
-    cancelBeat = deps.clock.setTimer(left, () =>
-      fail({ ok: false, error: STATES_ERRORS.HeartbeatTimeout, cause, timedOut: true }),
-    );
+    cancelBeat = deps.clock.setTimer(left, () => {
+      // A heartbeat sent to another worker is only in the store: look there before giving up.
+      deps.store.getTaskToken(token).then(
+        (record) => {
+          if (record?.lastHeartbeat !== undefined && record.lastHeartbeat > lastBeat)
+            arm(record.lastHeartbeat);
+          else fail({ ok: false, error: STATES_ERRORS.HeartbeatTimeout, cause, timedOut: true });
+        },
+        (err: unknown) => {
+          deps.onError(run.executionId, err);
+          fail({ ok: false, error: STATES_ERRORS.HeartbeatTimeout, cause, timedOut: true });
+        },
+      );
+    });
   };
   cleanups.push(deps.callbacks.register(token, { deliver: finish, heartbeat: arm }));
   cleanups.push(() => cancelBeat?.());
@@ -195,19 +246,19 @@ function waitForCallback(
     stopped = true;
     cancelPoll?.();
   });
-  let lastBeat = startedAt;
   const check = () => {
     deps.store.getTaskToken(token).then(
       (record) => {
         if (stopped) return;
-        if (record?.lastHeartbeat !== undefined && record.lastHeartbeat > lastBeat) {
-          lastBeat = record.lastHeartbeat;
-          arm(lastBeat);
-        }
+        if (record?.lastHeartbeat !== undefined && record.lastHeartbeat > lastBeat) arm(record.lastHeartbeat);
         if (record?.outcome) return finish(record.outcome);
         cancelPoll = deps.clock.setTimer(CALLBACK_POLL_MS, check);
       },
-      (err: unknown) => deps.onError(run.executionId, err),
+      (err: unknown) => {
+        // A failed read must not end the polling: answers stored by another worker would never be seen.
+        deps.onError(run.executionId, err);
+        if (!stopped) cancelPoll = deps.clock.setTimer(CALLBACK_POLL_MS, check);
+      },
     );
   };
   check();

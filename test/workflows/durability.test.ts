@@ -139,6 +139,125 @@ describe('durable execution', () => {
     expect((await fx.engine.history(b.executionId)).map((e) => e.type)).toContain('TaskTimedOut');
   });
 
+  it('a callback task that ends without its answer closes its token: a late SendTask call is refused', async () => {
+    const tokens: string[] = [];
+    fx = new Fixture({ ask: (i) => (tokens.push((i as { t: string }).t), null) });
+    const ask = (extra: object) => ({
+      Type: 'Task',
+      Resource: 'ask.waitForTaskToken',
+      Parameters: { 't.$': '$$.Task.Token' },
+      ...extra,
+    });
+    const timedOut = {
+      StartAt: 'Ask',
+      States: {
+        Ask: ask({
+          TimeoutSeconds: 10,
+          Catch: [{ ErrorEquals: ['States.Timeout'], Next: 'Escalate' }],
+          End: true,
+        }),
+        Escalate: { Type: 'Wait', Seconds: 3600, End: true },
+      },
+    };
+    const a = await fx.engine.startExecution(timedOut as never, {});
+    await idle(10);
+    fx.clock.advance(11_000);
+    await idle(10);
+    expect((await fx.engine.history(a.executionId)).map((e) => e.type)).toContain('TaskTimedOut');
+    await expect(fx.engine.sendTaskSuccess(tokens[0]!, { approved: true })).rejects.toMatchObject({
+      code: 'ILLEGAL_TRANSITION',
+      message: expect.stringMatching(/already ended \(States\.Timeout/),
+    });
+    await expect(fx.engine.sendTaskHeartbeat(tokens[0]!)).rejects.toMatchObject({
+      code: 'ILLEGAL_TRANSITION',
+    });
+
+    // A branch aborted because its sibling failed closes its token too.
+    const sibling = {
+      StartAt: 'P',
+      States: {
+        P: {
+          Type: 'Parallel',
+          Branches: [
+            { StartAt: 'Ask', States: { Ask: ask({ End: true }) } },
+            {
+              StartAt: 'Later',
+              States: {
+                Later: { Type: 'Wait', Seconds: 5, Next: 'Boom' },
+                Boom: { Type: 'Fail', Error: 'Boom' },
+              },
+            },
+          ],
+          End: true,
+        },
+      },
+    };
+    const b = await fx.engine.startExecution(sibling as never, {});
+    await idle(10);
+    expect(tokens).toHaveLength(2);
+    await fx.settle(b.executionId);
+    expect(await fx.store.getExecution(b.executionId)).toMatchObject({ status: 'FAILED', error: 'Boom' });
+    await idle(10);
+    await expect(fx.engine.sendTaskSuccess(tokens[1]!, {})).rejects.toMatchObject({
+      code: 'ILLEGAL_TRANSITION',
+    });
+  });
+
+  it('a heartbeat that reached another worker (only in the store) keeps the task alive', async () => {
+    const tokens: string[] = [];
+    fx = new Fixture({ ask: (i) => (tokens.push((i as { t: string }).t), null) });
+    const def = {
+      StartAt: 'Ask',
+      States: {
+        Ask: {
+          Type: 'Task',
+          Resource: 'ask.waitForTaskToken',
+          Parameters: { 't.$': '$$.Task.Token' },
+          HeartbeatSeconds: 10,
+          End: true,
+        },
+      },
+    };
+    const { executionId } = await fx.engine.startExecution(def as never, {});
+    await idle(10);
+    fx.clock.advance(8000);
+    await fx.store.heartbeatTaskToken(tokens[0]!, fx.clock.now()); // as another worker's API would
+    fx.clock.advance(2500); // past the first deadline, before the poll saw the heartbeat
+    await idle(10);
+    expect((await fx.store.getExecution(executionId))?.status).toBe('RUNNING');
+    await fx.engine.sendTaskSuccess(tokens[0]!, 'ok');
+    await fx.settle(executionId);
+    expect(await fx.store.getExecution(executionId)).toMatchObject({ status: 'SUCCEEDED', output: 'ok' });
+  });
+
+  it('a failed store write detaches the run (the reaper resumes it) instead of failing the execution', async () => {
+    fx = new Fixture({ work: () => 'done' });
+    let failures = 1;
+    const store = new Proxy(fx.store, {
+      get(target, prop, receiver) {
+        if (prop === 'putTimer' && failures > 0)
+          return () => (
+            failures--,
+            Promise.reject(Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' }))
+          );
+        const value: unknown = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const errors: unknown[] = [];
+    await fx.engine.stop();
+    fx.engine = fx.newEngine({ store, onError: (_id, err) => errors.push(err) });
+    const { executionId } = await fx.engine.startExecution(waitThenTask as never, {});
+    await idle(10);
+    expect((await fx.store.getExecution(executionId))?.status).toBe('RUNNING');
+    expect(fx.engine.active).toBe(0);
+    expect(String(errors[0])).toMatch(/database is locked/);
+    expect(await fx.engine.reap()).toBe(1);
+    fx.clock.advance(3600_000);
+    await fx.settle(executionId);
+    expect(await fx.store.getExecution(executionId)).toMatchObject({ status: 'SUCCEEDED', output: 'done' });
+  });
+
   it('TimeoutSeconds on a task gives States.Timeout (catchable); on the machine, ExecutionTimedOut', async () => {
     fx = new Fixture({ slow: () => new Promise(() => undefined) });
     const def = {
