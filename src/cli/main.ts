@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { isReboundError, describeError } from '../errors.ts';
 import { readKubeEnvironment } from '../config/cli-env.ts';
 import { VERSION } from '../version.ts';
@@ -71,6 +71,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     await program.parseAsync(argv as string[]);
     return EXIT.OK;
   } catch (err) {
+    // Thrown by a command's own action (commander prints only what its parser refuses): say what it is.
+    if (err instanceof InvalidArgumentError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return EXIT.USAGE;
+    }
     if (err instanceof CommanderError) {
       if (
         err.code === 'commander.helpDisplayed' ||

@@ -99,6 +99,17 @@ describe('rebound CLI', () => {
     },
   );
 
+  it('says what is wrong with an argument a command checks itself, with exit code 2', async () => {
+    const [from, params] = await Promise.all([
+      runCli(['analytics', '--from', 'yesterday'], { env: { REBOUND_URL: server.url } }),
+      runCli(['action', 'run', 'k8s.restart', '--params', 'nope', '--kubeconfig', '/dev/null']),
+    ]);
+    expect(from.code).toBe(2);
+    expect(from.stderr).toMatch(/"yesterday" is neither an ISO-8601 time .* nor a duration/);
+    expect(params.code).toBe(2);
+    expect(params.stderr).toMatch(/--params is not JSON/);
+  });
+
   it(
     'serve refuses a bad --listen, and exits when its address is taken instead of running headless',
     { timeout: 60_000 },

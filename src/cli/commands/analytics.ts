@@ -3,7 +3,7 @@ import type { AnalyticsReport, Effectiveness } from '../../incidents/analytics.t
 import { ApiClient, type ApiOptions } from '../client.ts';
 import { printJson, printTable, type OutputFormat } from '../output.ts';
 import { parseDurationMs } from '../../guard/config.ts';
-import { parseUntil } from './automation.ts';
+import { isoTime, parseUntil } from './automation.ts';
 
 interface AnalyticsOptions {
   from?: string;
@@ -49,7 +49,7 @@ export function analyticsCommand(): Command {
 /** A duration means that long ago (`7d` → seven days back); anything else must be an ISO-8601 time. */
 function pastTime(text: string): string {
   const ms = parseDurationMs(text);
-  return ms === undefined ? parseUntil(text) : new Date(Date.now() - ms).toISOString();
+  return ms === undefined ? parseUntil(text) : isoTime(Date.now() - ms, text);
 }
 
 const duration = (s: number | null): string => {

@@ -27,7 +27,7 @@ export function parseMatch(text: string): Record<string, string> {
 /** Parses `--until` as an ISO-8601 time or a duration from now (`90m`, `2h`, `1d`); returns ISO. */
 export function parseUntil(text: string, now: Date = new Date()): string {
   const ms = parseDurationMs(text);
-  if (ms !== undefined) return new Date(now.getTime() + ms).toISOString();
+  if (ms !== undefined) return isoTime(now.getTime() + ms, text);
   const at = Date.parse(text);
   if (Number.isNaN(at) || !/^\d{4}-\d{2}-\d{2}T/.test(text)) {
     throw new InvalidArgumentError(
@@ -35,6 +35,13 @@ export function parseUntil(text: string, now: Date = new Date()): string {
     );
   }
   return new Date(at).toISOString();
+}
+
+/** The ISO-8601 form of a time given as a duration from now; refuses one past what a date can hold. */
+export function isoTime(ms: number, text: string): string {
+  const at = new Date(ms);
+  if (Number.isNaN(at.getTime())) throw new InvalidArgumentError(`"${text}" is too far from now for a date`);
+  return at.toISOString();
 }
 
 /** `rebound automation status | pause | resume`, through the REST API of a running server. */
