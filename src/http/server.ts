@@ -69,11 +69,6 @@ export function createHttpServer(deps: HttpServerDeps): {
       );
     }
   });
-  // Form posts (Slack interactions) are verified over the raw bytes, then parsed by their route.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (req, body, done) => {
-    req.rawBody = body as Buffer;
-    done(null, (body as Buffer).toString('utf8'));
-  });
 
   app.addHook('onRequest', async (request) => {
     const role = request.routeOptions.config.role;

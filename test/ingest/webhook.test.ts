@@ -139,6 +139,17 @@ describe('POST /v1/webhooks/alertmanager', () => {
       payload: 'hi',
     });
     expect(text.statusCode).toBe(415);
+    // Form posts are for Slack's interactions route only.
+    for (const url of [URL, '/v1/incidents/inc-1/acknowledge']) {
+      const form = await t.app.http.inject({
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'a=b',
+      });
+      expect(form.statusCode).toBe(415);
+      expect(form.json().code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    }
   });
 
   it('requires the bearer token when configured', async () => {

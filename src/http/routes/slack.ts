@@ -13,6 +13,16 @@ export type SlackInteractionRoute = (
  * authenticates it instead. Without a `slack` config section it answers 404 saying what to configure.
  */
 export function registerSlackRoutes(app: FastifyInstance, deps: { handle?: SlackInteractionRoute }): void {
+  // In a scope of its own: only this route takes form posts; every other route answers them 415.
+  void app.register(async (scope) => slackInteractions(scope, deps));
+}
+
+function slackInteractions(app: FastifyInstance, deps: { handle?: SlackInteractionRoute }): void {
+  // Verified over the raw bytes, then parsed by the handler.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (req, body, done) => {
+    req.rawBody = body as Buffer;
+    done(null, (body as Buffer).toString('utf8'));
+  });
   app.post('/v1/integrations/slack/interactions', async (request, reply) => {
     if (!deps.handle)
       throw new ReboundError(
