@@ -108,6 +108,11 @@ function mapError(error: unknown): ReboundError {
       return new ReboundError('BAD_REQUEST', e.message ?? 'bad request body');
   }
   if (e.validation) return new ReboundError('BAD_REQUEST', e.message ?? 'invalid request');
+  // JSON.parse takes any depth, but serialising it again (to store it) overflows the stack: the body is at
+  // fault, not the server, and sending it again would fail the same way.
+  if (error instanceof RangeError && /call stack/i.test(error.message)) {
+    return new ReboundError('INVALID_PAYLOAD', 'the body nests too deeply to be stored', { path: '$' });
+  }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new ReboundError('BAD_REQUEST', e.message ?? 'bad request');
   }

@@ -237,6 +237,26 @@ describe('PutEvents', () => {
     expect(tooMany.statusCode).toBe(400);
     expect(tooMany.json().message).toMatch(/at most 10/);
   });
+
+  it('refuses only the entry whose Detail nests too deeply to store; the others are accepted', async () => {
+    t = await makeTestApp();
+    const deep = `{"a":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+    const res = await t.app.http.inject({
+      method: 'POST',
+      url: '/v1/events',
+      payload: {
+        Entries: [
+          { Source: 'shop', DetailType: 'order', Detail: '{"a":1}' },
+          { Source: 'shop', DetailType: 'order', Detail: deep },
+        ],
+      },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      FailedEntryCount: 1,
+      Entries: [{ EventId: expect.any(String) }, { ErrorCode: 'MalformedDetail' }],
+    });
+  });
 });
 
 describe('archive and replay', () => {

@@ -105,3 +105,22 @@ describe('callback task token secret', () => {
     expect(readFileSync(file, 'utf8').trim()).toBe(secret);
   });
 });
+
+describe('input boundaries', () => {
+  it('answers 400, not 500, to input that nests too deeply to be stored', async () => {
+    t = await makeTestApp();
+    const definition = { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } };
+    const res = await t.app.http.inject({
+      method: 'POST',
+      url: '/v1/executions',
+      headers: { 'content-type': 'application/json' },
+      payload: `{"definition":${JSON.stringify(definition)},"input":{"a":${'['.repeat(20_000)}${']'.repeat(20_000)}}}`,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({
+      code: 'INVALID_PAYLOAD',
+      message: expect.stringMatching(/nests too deeply/),
+    });
+    expect((await t.app.http.inject({ url: '/v1/executions' })).json().items).toHaveLength(0);
+  });
+});

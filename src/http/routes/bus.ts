@@ -209,7 +209,13 @@ function toEvent(
     resources: entry.Resources ?? [],
     detail: detail as Record<string, unknown>,
   };
-  if (Buffer.byteLength(JSON.stringify(envelope)) > MAX_EVENT_BYTES) {
+  let serialised: string;
+  try {
+    serialised = JSON.stringify(envelope);
+  } catch {
+    return { error: { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail nests too deeply to be stored' } };
+  }
+  if (Buffer.byteLength(serialised) > MAX_EVENT_BYTES) {
     return { error: { ErrorCode: 'InvalidArgument', ErrorMessage: 'event larger than 256 KB' } };
   }
   return { event: { envelope, correlationId, dedupKey: `put:${envelope.id}`, receivedAt } };
