@@ -150,6 +150,20 @@ describe('incidents from alerts', () => {
     expect((await t.app.http.inject({ method: 'GET', url: '/v1/incidents?cursor=garbage' })).statusCode).toBe(
       400,
     );
+    // Well-formed JSON of the wrong shape (another list's cursor, or a hand-made one) is refused too, on
+    // every paginated list, rather than read as an empty page.
+    const cursor = (parts: unknown[]) => Buffer.from(JSON.stringify(parts)).toString('base64url');
+    for (const url of [
+      `/v1/incidents?cursor=${cursor([])}`,
+      `/v1/incidents?cursor=${cursor(['~'])}`,
+      `/v1/events?cursor=${cursor(['2026-11-25T00:00:00Z', 'x'])}`,
+      `/v1/dlq?cursor=${cursor(['x'])}`,
+      `/v1/executions?cursor=${cursor(['x', 1])}`,
+    ]) {
+      const res = await t.app.http.inject({ url });
+      expect([url, res.statusCode]).toEqual([url, 400]);
+      expect(res.json().message).toMatch(/cursor/);
+    }
   });
 
   it('acknowledges and resolves through the API with actor and comment, and refuses illegal moves', async () => {

@@ -172,7 +172,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
     }
     if (query.cursor) {
       where.push('id > ?');
-      args.push(Number(decodeCursor(query.cursor)[0]));
+      args.push(decodeCursor(query.cursor, ['number'])[0]);
     }
     const sql = `SELECT * FROM dead_letters${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`;
     const rows = this.db.prepare(sql).all(...args, query.limit + 1) as DeadLetterRow[];

@@ -130,9 +130,9 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog, Eve
       args.push(query.to);
     }
     if (query.cursor) {
-      const [time, seq] = decodeCursor(query.cursor);
+      const [time, seq] = decodeCursor(query.cursor, ['string', 'number']);
       where.push('(time > ? OR (time = ? AND seq > ?))');
-      args.push(String(time), String(time), Number(seq));
+      args.push(time, time, seq);
     }
     const sql =
       'SELECT * FROM events' +

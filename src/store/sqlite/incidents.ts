@@ -172,8 +172,8 @@ export class SqliteIncidentStore implements IncidentStore {
     if (query.from) add('opened_at >= ?', query.from);
     if (query.to) add('opened_at < ?', query.to);
     if (query.cursor) {
-      const [openedAt, id] = decodeCursor(query.cursor).map(String);
-      add('(opened_at < ? OR (opened_at = ? AND id < ?))', openedAt!, openedAt!, id!);
+      const [openedAt, id] = decodeCursor(query.cursor, ['string', 'string']);
+      add('(opened_at < ? OR (opened_at = ? AND id < ?))', openedAt, openedAt, id);
     }
     const sql =
       'SELECT * FROM incidents' +

@@ -16,6 +16,7 @@ import type { ExecutionStatus } from '../../workflows/statuses.ts';
 import type { Json, MachineDefinition } from '../../workflows/types.ts';
 import type { Migration, SqliteDatabase } from './database.ts';
 import { GroupCommitter } from './group-commit.ts';
+import { decodeCursor, encodeCursor } from './pagination.ts';
 
 export const workflowMigrations: Migration[] = [
   {
@@ -256,7 +257,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
       args.push(query.status);
     }
     if (query.cursor) {
-      const [time, id] = decodeCursor(query.cursor);
+      const [time, id] = decodeCursor(query.cursor, ['number', 'string']);
       where.push('(start_time < ? OR (start_time = ? AND id < ?))');
       args.push(time, time, id);
     }
@@ -269,7 +270,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
       return summary;
     });
     const last = rows.length > limit ? page[page.length - 1] : undefined;
-    return { items: page, nextCursor: last && encodeCursor(last.startTime, last.id) };
+    return { items: page, nextCursor: last && encodeCursor([last.startTime, last.id]) };
   }
 
   redriveExecution(
@@ -398,23 +399,6 @@ function toRecord(r: ExecutionRow): ExecutionRecord {
     owner: opt(r.owner),
     leaseUntil: opt(r.lease_until),
   };
-}
-
-function encodeCursor(time: number, id: string): string {
-  return Buffer.from(JSON.stringify([time, id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): [number, string] {
-  try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'string') return [v[0], v[1]];
-  } catch {
-    // fall through to the error below
-  }
-  throw new ReboundError(
-    'BAD_REQUEST',
-    'invalid cursor: pass back the nextCursor of the previous page unchanged',
-  );
 }
 
 const definitionTexts = new WeakMap<object, string>();
