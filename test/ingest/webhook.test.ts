@@ -187,10 +187,15 @@ describe('POST /v1/webhooks/alertmanager', () => {
 
   it('sheds load with 503 and Retry-After, never 429', async () => {
     t = await makeTestApp({ ingest: { maxQueueDepth: 1, retryAfterSeconds: 7 } });
-    const two = webhook([{ labels: { alertname: 'A' } }, { labels: { alertname: 'B' } }]);
-    const res = await post(two);
+    const one = webhook([{ labels: { alertname: 'A' } }]);
+    const two = webhook([{ labels: { alertname: 'B' } }, { labels: { alertname: 'C' } }]);
+    // The first waits for its commit when the second arrives: the second would overflow the queue.
+    const [first, res] = await Promise.all([post(one), post(two)]);
+    expect(first.statusCode).toBe(200);
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBe('7');
     expect(res.json().code).toBe('OVERLOADED');
+    // Larger than the whole limit on its own, it is let in once nothing waits (or it could never be).
+    expect((await post(two)).statusCode).toBe(200);
   });
 });
