@@ -76,9 +76,14 @@ export function interpolateEnv(
 
 function parseYaml(text: string, file: string, env: Readonly<Record<string, string | undefined>>): unknown {
   // Interpolate after parsing, inside scalars only, so a secret can never break the YAML structure.
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) {
-    throw new ReboundError('INVALID_CONFIG', `${file} is not valid YAML: ${doc.errors[0]!.message}`);
+  // Without the library's code frame: the quoted lines of the file could hold a secret, and this message
+  // reaches the log (a reload on SIGHUP) and the reload API's answer.
+  const doc = parseDocument(text, { prettyErrors: false });
+  const error = doc.errors[0];
+  if (error) {
+    const before = text.slice(0, error.pos[0]).split('\n');
+    const where = `line ${before.length}, column ${before[before.length - 1]!.length + 1}`;
+    throw new ReboundError('INVALID_CONFIG', `${file} is not valid YAML at ${where}: ${error.message}`);
   }
   return interpolateValues(doc.toJS(), env, file);
 }

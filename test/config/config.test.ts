@@ -63,7 +63,12 @@ describe('configuration', () => {
 
   it('reports YAML syntax errors and a missing explicit file', async () => {
     const { file } = write('server: [unclosed\n');
-    await expect(loadConfig({ path: file })).rejects.toThrow(/not valid YAML/);
+    await expect(loadConfig({ path: file })).rejects.toThrow(/not valid YAML at line 2, column 1: /);
+    // The message names the place but never quotes the file: its lines may hold secrets.
+    const secret = write('server:\n  auth:\n    webhookTokens: [hunter2-secret-token\n  x: [1,\n');
+    const err = (await loadConfig({ path: secret.file }).catch((e: Error) => e)) as Error;
+    expect(err.message).toMatch(/not valid YAML at line \d+, column \d+/);
+    expect(err.message).not.toContain('hunter2');
     await expect(loadConfig({ path: '/nonexistent/rebound.yaml' })).rejects.toThrow(/does not exist/);
   });
 
