@@ -64,6 +64,8 @@ export class IncidentProjector {
 
   async project(events: readonly StoredEvent[]): Promise<ProjectionResult> {
     const byKey = new Map<string, Working>();
+    /** Keys whose incident this batch resolved: the store still holds it open until the batch commits. */
+    const closed = new Set<string>();
     const all: Working[] = [];
     let opened = 0;
     let resolved = 0;
@@ -73,7 +75,7 @@ export class IncidentProjector {
       if (applied.has(event.envelope.id)) continue;
       const detail = event.envelope.detail as AlertDetail;
       const { key, keyLabels } = correlationKey(detail.labels, detail.fingerprint, this.config.correlation);
-      let work = byKey.get(key) ?? (await this.load(key));
+      let work = byKey.get(key) ?? (closed.has(key) ? undefined : await this.load(key));
       if (!work) {
         if (detail.status !== 'firing') continue; // nothing open to resolve
         work = this.open(key, keyLabels, detail, event);
@@ -92,6 +94,7 @@ export class IncidentProjector {
       if (this.maybeAutoResolve(work, event)) {
         resolved += 1;
         byKey.delete(key); // a later firing alert with this key opens a new incident
+        closed.add(key);
       }
     }
     const changes = all

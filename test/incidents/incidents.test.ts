@@ -121,6 +121,22 @@ describe('incidents from alerts', () => {
     expect((await listIncidents()).items).toHaveLength(2);
   });
 
+  it('one notification that resolves an incident and fires its key again opens a new incident', async () => {
+    t = await makeTestApp(INCIDENTS_ONLY);
+    const a = { alertname: 'HighErrorRate', namespace: 'shop', service: 'checkout', pod: 'p1' };
+    const b = { ...a, pod: 'p2' };
+    await ingest(webhook([{ labels: a }]));
+    // A flapping alert: A resolves and B of the same key fires in the same batch of the projection.
+    await ingest(webhook([{ labels: a, status: 'resolved' }, { labels: b }]));
+    const { items } = await listIncidents();
+    expect(items.map((i) => [i.status, i.firingCount])).toEqual([
+      ['open', 1],
+      ['resolved', 0],
+    ]);
+    const metrics = (await t.app.http.inject({ url: '/metrics' })).body;
+    expect(metrics).not.toMatch(/rebound_bus_failed_total\{target="alerts-to-incidents\/incidents"\} [1-9]/);
+  });
+
   it('keeps different keys apart and filters by status and service', async () => {
     t = await makeTestApp(INCIDENTS_ONLY);
     await ingest(
