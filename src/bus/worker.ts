@@ -27,6 +27,8 @@ export interface TargetWorkerOptions {
 }
 
 const SCAN = 1000;
+/** After the store failed the worker (a busy or full disk), it tries again this much later. */
+const STORE_RETRY_MS = 1000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Wall time one turn of the loop aims for: a batch target (the incident projection) runs its slice in one
  * synchronous transaction, which holds every webhook waiting for its commit meanwhile. */
@@ -63,10 +65,25 @@ export class TargetWorker {
   wake(): void {
     if (this.stopped) return;
     this.again = true;
-    this.running ??= this.loop().finally(() => {
-      this.running = undefined;
-      if (this.again && !this.stopped) this.wake();
-    });
+    this.running ??= this.loop()
+      .catch((err: unknown) => this.storeFailed(err))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again && !this.stopped) this.wake();
+      });
+  }
+
+  /** The queue could not be read or written: log it and try again shortly (never a crash, never a spin). */
+  private storeFailed(err: unknown): void {
+    this.again = false;
+    this.options.logger.error(
+      { target: this.options.name, err: describeError(err) },
+      `delivery queue unavailable; retrying in ${STORE_RETRY_MS} ms`,
+    );
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.wake(), STORE_RETRY_MS);
+    this.timer.unref();
   }
 
   /** Resolves when nothing due is left (deliveries waiting for a later retry do not count). */
@@ -186,7 +203,12 @@ export class TargetWorker {
     for (const group of chosen) {
       const lane: Promise<void> = this.runGroup(group, events).then(
         (complete) => this.endLane(lane, group, complete),
-        () => this.endLane(lane, group, false),
+        (err: unknown) => {
+          // Recording the outcome failed (the store): the delivery is still queued and goes out again
+          // once the store answers, not at once in a loop.
+          this.endLane(lane, group, true);
+          this.storeFailed(err);
+        },
       );
       this.lanes.add(lane);
     }
@@ -228,12 +250,14 @@ export class TargetWorker {
   private item(delivery: Delivery, event: StoredEvent | undefined): DeliveryItem | undefined {
     if (!event) {
       // The archive dropped the event (retention) while it waited: nothing left to deliver.
-      void this.options.store.deadLetter(
-        delivery,
-        delivery.attempts,
-        'event no longer in the archive',
-        new Date(this.options.now()).toISOString(),
-      );
+      this.options.store
+        .deadLetter(
+          delivery,
+          delivery.attempts,
+          'event no longer in the archive',
+          new Date(this.options.now()).toISOString(),
+        )
+        .catch((err: unknown) => this.storeFailed(err));
       return undefined;
     }
     const envelope = delivery.replay ? { ...event.envelope, 'replay-name': delivery.replay } : event.envelope;

@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createBusMetrics } from '../../src/bus/metrics.ts';
+import type { DeliveryStore } from '../../src/bus/port.ts';
+import { webhookTarget } from '../../src/bus/targets/webhook.ts';
+import { compileTargetInput } from '../../src/bus/transform/index.ts';
+import { TargetWorker } from '../../src/bus/worker.ts';
+import { SqliteDeliveryStore, busMigrations } from '../../src/store/sqlite/bus.ts';
+import { openSqlite, runMigrations, type SqliteDatabase } from '../../src/store/sqlite/database.ts';
+import { SqliteEventStore, eventMigrations } from '../../src/store/sqlite/events.ts';
+import { GroupCommitter } from '../../src/store/sqlite/group-commit.ts';
+import { createLogger } from '../../src/telemetry/logger.ts';
+import { tempDir } from '../support/app.ts';
+import { eventually, HttpReceiver } from '../support/http-receiver.ts';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** Real SQLite stores with one delivery queued for `r/t`, and a receiver as its webhook target. */
+async function setup(): Promise<{ db: SqliteDatabase; store: SqliteDeliveryStore; receiver: HttpReceiver }> {
+  const dir = tempDir('rebound-worker-');
+  const db = openSqlite({ path: join(dir.path, 'rebound.db'), synchronous: 'NORMAL' });
+  runMigrations(db, [...eventMigrations, ...busMigrations]);
+  const committer = new GroupCommitter(db);
+  const events = new SqliteEventStore(db, committer);
+  const store = new SqliteDeliveryStore(db, committer, events);
+  const receiver = await new HttpReceiver().start();
+  cleanups.push(
+    () => dir.remove(),
+    () => db.close(),
+    () => receiver.stop(),
+  );
+  const id = randomUUID();
+  const now = new Date().toISOString();
+  await events.append([
+    {
+      envelope: {
+        version: '0',
+        id,
+        'detail-type': 'order',
+        source: 'shop',
+        account: '000000000000',
+        time: now,
+        region: 'local',
+        resources: [],
+        detail: { n: 1 },
+      },
+      correlationId: 'c-1',
+      dedupKey: `put:${id}`,
+      receivedAt: now,
+    },
+  ]);
+  await store.enqueue([
+    {
+      eventId: id,
+      target: 'r/t',
+      rule: 'r',
+      orderingKey: id,
+      createdAt: Date.now(),
+      replay: null,
+      correlationId: 'c-1',
+    },
+  ]);
+  return { db, store, receiver };
+}
+
+describe('target worker', () => {
+  it('survives a store that fails: logs it, waits, and delivers once the store answers', async () => {
+    const { store, receiver } = await setup();
+    let failures = 2;
+    const flaky = new Proxy(store, {
+      get(target, prop, receiverArg) {
+        if (prop === 'pending' && failures > 0)
+          return () => (failures--, Promise.reject(new Error('SQLITE_IOERR: disk I/O error')));
+        const value: unknown = Reflect.get(target, prop, receiverArg);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    }) as DeliveryStore;
+    const lines: string[] = [];
+    const logger = createLogger({
+      level: 'error',
+      destination: new Writable({ write: (chunk, _e, done) => (lines.push(String(chunk)), done()) }),
+    });
+    const worker = new TargetWorker({
+      name: 'r/t',
+      target: webhookTarget({ url: receiver.url, headers: {}, timeoutMs: 5000, now: () => new Date() }),
+      input: compileTargetInput(undefined),
+      retry: { maximumEventAgeSeconds: 86_400, maximumRetryAttempts: 185, baseDelayMs: 10, maxDelayMs: 100 },
+      concurrency: 4,
+      store: flaky,
+      metrics: createBusMetrics(new Registry()),
+      logger,
+      now: Date.now,
+    });
+    cleanups.push(() => worker.stop());
+    worker.wake(); // before the fix, the rejected read was unhandled and Node exited
+    await eventually(() => receiver.received.length === 1);
+    expect(failures).toBe(0);
+    expect(lines.join('')).toMatch(/delivery queue unavailable/);
+    expect(lines.join('')).toMatch(/SQLITE_IOERR/);
+    await worker.drain();
+    expect(await store.pending('r/t', 10)).toEqual([]);
+  });
+});
