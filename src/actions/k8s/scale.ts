@@ -32,7 +32,12 @@ export interface ScaleOutput {
   readonly bounds: ScaleBounds;
 }
 
-/** The count asked for, then clamped to the target's bounds; zero only where the target allows it. */
+/**
+ * The count asked for, then clamped to the target's bounds, but never past the current count the other way:
+ * asked to grow a Deployment an autoscaler has already taken above `max`, it stays where it is rather than
+ * shrinking to `max` in the middle of an incident (and likewise when shrinking below `min`). Zero only where
+ * the target allows it.
+ */
 export function desiredReplicas(
   current: number,
   params: ScaleParams,
@@ -47,7 +52,10 @@ export function desiredReplicas(
   }
   requested = Math.max(0, requested);
   const floor = bounds.allowZero ? bounds.min : Math.max(1, bounds.min);
-  return { requested, after: Math.min(bounds.max, Math.max(floor, requested)) };
+  const clamped = Math.min(bounds.max, Math.max(floor, requested));
+  if (requested > current) return { requested, after: Math.max(current, clamped) };
+  if (requested < current) return { requested, after: Math.min(current, clamped) };
+  return { requested, after: current };
 }
 
 /** `k8s.scale`: kubectl scale's wire form — merge patch `{"spec":{"replicas":N}}` on the scale subresource. */

@@ -180,4 +180,21 @@ describe('desiredReplicas', () => {
       after: 5,
     });
   });
+
+  it('never moves the count the other way than asked when it is already outside the bounds', () => {
+    // An autoscaler took it to 25, above max 10: asked to grow, it stays at 25 rather than dropping to 10.
+    expect(desiredReplicas(25, { namespace: 'a', name: 'b', by: 2 }, bounds)).toEqual({
+      requested: 27,
+      after: 25,
+    });
+    expect(desiredReplicas(25, { namespace: 'a', name: 'b', by: -2 }, bounds)).toEqual({
+      requested: 23,
+      after: 10,
+    });
+    // Below min (scaled to 0 by hand): asked to shrink, it stays; asked to grow, it goes to at least min.
+    const atLeastTwo = { min: 2, max: 10, allowZero: false };
+    expect(desiredReplicas(0, { namespace: 'a', name: 'b', by: -1 }, atLeastTwo).after).toBe(0);
+    expect(desiredReplicas(0, { namespace: 'a', name: 'b', by: 1 }, atLeastTwo).after).toBe(2);
+    expect(desiredReplicas(5, { namespace: 'a', name: 'b', replicas: 5 }, bounds).after).toBe(5);
+  });
 });
