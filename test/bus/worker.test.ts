@@ -32,7 +32,7 @@ async function setup(): Promise<{ db: SqliteDatabase; store: SqliteDeliveryStore
   const receiver = await new HttpReceiver().start();
   cleanups.push(
     () => dir.remove(),
-    () => db.close(),
+    () => void db.close(),
     () => receiver.stop(),
   );
   const id = randomUUID();
