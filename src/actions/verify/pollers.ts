@@ -2,7 +2,7 @@ import type { AlertmanagerClient } from '../../integrations/alertmanager/client.
 import { equalityMatchers } from '../../integrations/alertmanager/matchers.ts';
 import type { PrometheusClient } from '../../integrations/prometheus/client.ts';
 import { vectorSelector } from '../../integrations/prometheus/promql.ts';
-import { matches, type AlertQuery } from './resolved-signal.ts';
+import type { AlertQuery } from './resolved-signal.ts';
 
 export type ResolutionSource = 'webhook' | 'alertmanager' | 'prometheus';
 
@@ -34,23 +34,28 @@ export function alertmanagerPoller(client: AlertmanagerClient): Poller {
 }
 
 /**
- * Prometheus decides resolved when `ALERTS{alertname, alertstate="firing", …labels}` is empty and no matching
- * alert is listed by `/api/v1/alerts` — a pending alert there means the condition is true again.
+ * Prometheus decides resolved when no firing series of `ALERTS{alertname, alertstate="firing"}` and no alert
+ * listed by `/api/v1/alerts` (a pending one means the condition is true again) agrees with the alert's labels.
+ *
+ * "Agrees", not "carries all of them": the labels a webhook alert carries include Prometheus' external labels
+ * (the Prometheus Operator sets `prometheus` and `prometheus_replica`), which neither ALERTS nor
+ * `/api/v1/alerts` has. Selecting on every label would find nothing and call a firing alert resolved.
  */
 export function prometheusPoller(client: PrometheusClient): Poller {
   return {
     source: 'prometheus',
     async check(query, signal) {
-      const selector = vectorSelector('ALERTS', {
-        alertname: query.alertname,
-        alertstate: 'firing',
-        ...without(query.labels),
-      });
-      const firing = await client.query(selector, { signal });
-      if (firing.samples.length > 0) {
-        return { resolved: false, detail: `${firing.samples.length} firing series for ${selector}` };
+      const selector = vectorSelector('ALERTS', { alertname: query.alertname, alertstate: 'firing' });
+      const firing = (await client.query(selector, { signal })).samples.filter((s) =>
+        agrees(query, s.metric),
+      );
+      if (firing.length > 0) {
+        return {
+          resolved: false,
+          detail: `${firing.length} firing series of ${selector} agree with the alert's labels`,
+        };
       }
-      const listed = (await client.alerts({ signal })).filter((a) => matches(query, a.labels));
+      const listed = (await client.alerts({ signal })).filter((a) => agrees(query, a.labels));
       if (listed.length > 0) {
         const states = [...new Set(listed.map((a) => a.state))].join(', ');
         return {
@@ -58,16 +63,21 @@ export function prometheusPoller(client: PrometheusClient): Poller {
           detail: `${listed.length} matching alert(s) in /api/v1/alerts (${states})`,
         };
       }
-      return { resolved: true, detail: `${selector} is empty and no matching alert in /api/v1/alerts` };
+      return {
+        resolved: true,
+        detail: `no series of ${selector} and no alert in /api/v1/alerts agree with the alert's labels`,
+      };
     },
   };
 }
 
-// `alertname` and `alertstate` come from the query itself; a label of the same name must not override them.
-function without(labels: Readonly<Record<string, string>>): Record<string, string> {
-  const rest: Record<string, string> = {};
-  for (const [name, value] of Object.entries(labels)) {
-    if (name !== 'alertname' && name !== 'alertstate') rest[name] = value;
+/** The same alert name, and no label that both carry with different values. */
+export function agrees(query: AlertQuery, labels: Readonly<Record<string, string>>): boolean {
+  if (labels['alertname'] !== query.alertname) return false;
+  for (const [name, value] of Object.entries(query.labels)) {
+    if (name === 'alertname' || name === 'alertstate' || name === '__name__') continue;
+    const theirs = labels[name];
+    if (theirs !== undefined && theirs !== value) return false;
   }
-  return rest;
+  return true;
 }

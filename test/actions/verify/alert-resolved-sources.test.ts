@@ -183,6 +183,53 @@ describe('verify.alertResolved source handling', () => {
     );
   });
 
+  it('Prometheus: an alert still firing is not called resolved because the webhook carried external labels', async () => {
+    // ALERTS and /api/v1/alerts never carry Prometheus' external labels; the webhook alert (through
+    // Alertmanager) does. Series of other pods disagree on a label and are someone else's alert.
+    const series = (pod: string) => ({
+      metric: { __name__: 'ALERTS', alertname: 'A', alertstate: 'firing', service: 's', pod },
+      value: [1714564800, '1'],
+    });
+    let firing = [series('p1'), series('p2')];
+    // Answers an instant query as Prometheus does: only the series every equality matcher selects.
+    const selected = (promql: string) => {
+      const matchers = [...promql.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!] as const);
+      return firing.filter((f) => matchers.every(([k, v]) => (f.metric as Record<string, string>)[k] === v));
+    };
+    const stand = await HttpRecorder.start((req) =>
+      req.path === '/api/v1/query'
+        ? {
+            status: 200,
+            body: {
+              status: 'success',
+              data: {
+                resultType: 'vector',
+                result: selected(req.query.get('query') ?? new URLSearchParams(req.body).get('query') ?? ''),
+              },
+            },
+          }
+        : { status: 200, body: { status: 'success', data: { alerts: [] } } },
+    );
+    try {
+      const poller = prometheusPoller(new PrometheusClient({ url: stand.url, timeoutMs: 1_000 }));
+      const query = {
+        alertname: 'A',
+        labels: {
+          service: 's',
+          pod: 'p1',
+          prometheus: 'monitoring/k8s',
+          prometheus_replica: 'prometheus-k8s-0',
+        },
+      };
+      const signal = new AbortController().signal;
+      expect(await poller.check(query, signal)).toMatchObject({ resolved: false });
+      firing = [series('p2')]; // p1 resolved; p2 is another alert
+      expect(await poller.check(query, signal)).toMatchObject({ resolved: true });
+    } finally {
+      await stand.close();
+    }
+  });
+
   it('validates its parameters', () => {
     const a = action();
     expect(a.params.safeParse({ alertname: 'A', alerts: [{ alertname: 'B' }] }).success).toBe(false);
