@@ -1,6 +1,5 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { restartDeployment, type RestartOutput } from '../k8s/restart.ts';
 import { namespacedRef, openSession, result, type K8sActionDeps } from '../k8s/shared.ts';
 import type { ActionDefinition } from '../types.ts';
 
@@ -10,9 +9,9 @@ export const configSetParams = z
     /** Key in the ConfigMap's `data`. */
     key: z.string().regex(/^[-._a-zA-Z0-9]+$/, 'a ConfigMap key is alphanumerics, "-", "_" or "."'),
     value: z.string(),
-    /** Deployment (same namespace) to restart afterwards so its pods read the new value. */
-    restartDeployment: z.string().min(1).optional(),
   })
+  // No `restartDeployment`: guard rails judge one target per action, and a restart folded in here would
+  // get past the Deployment's allowlist, lock and budget. Runbooks restart with their own k8s.restart step.
   .strict();
 export type ConfigSetParams = z.infer<typeof configSetParams>;
 
@@ -23,7 +22,6 @@ export interface ConfigSetOutput {
   readonly name: string;
   readonly key: string;
   readonly value: { readonly before: string | null; readonly after: string };
-  readonly restart?: { readonly deployment: string } & Pick<RestartOutput, 'restartedAt' | 'generation'>;
 }
 
 /**
@@ -34,7 +32,7 @@ export interface ConfigSetOutput {
 export function configSetAction(deps: K8sActionDeps): ActionDefinition<ConfigSetParams, ConfigSetOutput> {
   return {
     name: 'config.set',
-    description: 'Set a key of a ConfigMap (a runtime flag), optionally restarting a Deployment afterwards.',
+    description: 'Set a key of a ConfigMap (a runtime flag); restart its readers with k8s.restart.',
     mutating: true,
     params: configSetParams,
     target: (p) => ({
@@ -63,11 +61,7 @@ export function configSetAction(deps: K8sActionDeps): ActionDefinition<ConfigSet
           ),
         );
       }
-      if (params.restartDeployment === undefined)
-        return result<ConfigSetOutput>(base, session.writes, before === value);
-      const deployment = params.restartDeployment;
-      const restart = await restartDeployment(session, namespace, deployment, ctx.now());
-      return result<ConfigSetOutput>({ ...base, restart: { deployment, ...restart } }, session.writes);
+      return result<ConfigSetOutput>(base, session.writes, before === value);
     },
   };
 }

@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configSetAction } from '../../../src/actions/config/set.ts';
-import { RESTARTED_AT } from '../../../src/actions/k8s/restart.ts';
 import { seedConfigMap, seedDeployment } from '../../support/k8s-api/index.ts';
 import { harness, type Harness } from './harness.ts';
 
@@ -32,32 +31,16 @@ describe('config.set', () => {
     expect(h.api.get('configmaps', 'shop', 'flags')!['data']).toEqual({ 'degraded-mode': 'on', other: 'x' });
   });
 
-  it('restarts the Deployment afterwards when asked', async () => {
+  it('does not restart a Deployment itself: that is k8s.restart, a step the guard rails judge on its own', () => {
     const action = configSetAction(h.deps);
-    const res = await action.run(
-      action.params.parse({
-        namespace: 'shop',
-        name: 'flags',
-        key: 'degraded-mode',
-        value: 'on',
-        restartDeployment: 'web',
-      }),
-      h.ctx(),
-    );
-    expect(h.api.writes().map((w) => [w.method, w.path, w.contentType])).toEqual([
-      ['PATCH', CM_PATH, 'application/merge-patch+json'],
-      ['PATCH', '/apis/apps/v1/namespaces/shop/deployments/web', 'application/strategic-merge-patch+json'],
-    ]);
-    expect(res.output.restart).toMatchObject({
-      deployment: 'web',
-      restartedAt: { after: '2026-01-02T03:04:05Z' },
+    const parsed = action.params.safeParse({
+      namespace: 'shop',
+      name: 'flags',
+      key: 'degraded-mode',
+      value: 'on',
+      restartDeployment: 'web',
     });
-    const tmpl = (
-      h.api.get('deployments', 'shop', 'web')!['spec'] as {
-        template: { metadata: { annotations: Record<string, string> } };
-      }
-    ).template;
-    expect(tmpl.metadata.annotations[RESTARTED_AT]).toBe('2026-01-02T03:04:05Z');
+    expect(parsed.success).toBe(false);
   });
 
   it('shadow mode records the patch and leaves the ConfigMap alone', async () => {

@@ -144,7 +144,7 @@ describe('deploy/rbac against what the actions really send', () => {
       await registry.run('k8s.waitRollout', { namespace: 'shop', name: 'web' }, ctx);
       await registry.run(
         'config.set',
-        { namespace: 'shop', name: 'flags', key: 'mode', value: 'degraded', restartDeployment: 'web' },
+        { namespace: 'shop', name: 'flags', key: 'mode', value: 'degraded' },
         ctx,
       );
       await registry.run(

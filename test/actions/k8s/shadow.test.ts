@@ -30,10 +30,7 @@ describe('shadow mode records exactly what the real run sends', () => {
     ['k8s.scale', () => ({ namespace: 'shop', name: 'web', replicas: 4 })],
     ['k8s.restart', () => ({ namespace: 'shop', name: 'web' })],
     ['k8s.rollback', () => ({ namespace: 'shop', name: 'web' })],
-    [
-      'config.set',
-      () => ({ namespace: 'shop', name: 'flags', key: 'mode', value: 'degraded', restartDeployment: 'web' }),
-    ],
+    ['config.set', () => ({ namespace: 'shop', name: 'flags', key: 'mode', value: 'degraded' })],
     ['k8s.cordon', () => ({ name: 'n1' })],
     ['k8s.drain', () => ({ name: 'n1' })],
     ['k8s.deletePod', () => ({ namespace: 'shop', selector: 'app=web', maxCount: 2 })],
