@@ -1,3 +1,4 @@
+import { describeError } from '../errors.ts';
 import type { GuardConfig } from './config.ts';
 import { GuardRefusedError } from './errors.ts';
 import type { GuardStore, LockLease } from './port.ts';
@@ -66,20 +67,27 @@ export class TargetLocks {
 
   private hold(targetKey: string, owner: string): HeldLock {
     const lost = new AbortController();
+    const giveUp = (why: string) => {
+      clearInterval(timer);
+      lost.abort(new GuardRefusedError('lock', true, `lost the lease on ${targetKey}: ${why}`));
+    };
+    // The lease is ours until `ttl` after the last renewal the store confirmed, and no longer: a holder
+    // that cannot reach the store must stop before another process may take the lock, not act on beside it.
+    let renewedAt = this.now().getTime();
     const renew = async (): Promise<void> => {
-      const ok = await this.store
-        .renewLock(targetKey, owner, this.now().getTime(), this.policy.ttl)
-        .catch(() => true);
-      if (!ok) {
-        clearInterval(timer);
-        lost.abort(
-          new GuardRefusedError(
-            'lock',
-            true,
-            `lost the lease on ${targetKey}: another action may now hold it`,
-          ),
-        );
+      const at = this.now().getTime();
+      let ok: boolean;
+      try {
+        ok = await this.store.renewLock(targetKey, owner, at, this.policy.ttl);
+      } catch (err) {
+        // A store hiccup is survivable while the last confirmed renewal still covers us (renewals run every
+        // ttl/3, so two more tries come first); past that, another action may hold the lock.
+        if (this.now().getTime() - renewedAt >= (this.policy.ttl * 2) / 3)
+          giveUp(`renewing it failed (${describeError(err)}) and the lease may have expired`);
+        return;
       }
+      if (ok) renewedAt = at;
+      else giveUp('another action may now hold it');
     };
     const timer = setInterval(() => void renew(), Math.max(1, Math.floor(this.policy.ttl / 3)));
     timer.unref();

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TargetBudgets } from '../../src/guard/budget.ts';
+import { TargetLocks } from '../../src/guard/lock.ts';
 import { guardConfigSchema } from '../../src/guard/config.ts';
 import { GuardRefusedError } from '../../src/guard/errors.ts';
 import { GroupCommitter } from '../../src/store/sqlite/group-commit.ts';
@@ -148,5 +149,38 @@ describe('store failures after the action acted', () => {
       retryable: false,
     });
     expect(action.calls).toHaveLength(1);
+  });
+});
+
+describe('a lock holder that cannot reach the store', () => {
+  let db: GuardDb;
+  beforeEach(() => {
+    db = new GuardDb();
+  });
+  afterEach(() => db.close());
+
+  it('gives the lock up before its lease can have expired, instead of acting on beside the next holder', async () => {
+    const store = new SqliteGuardStore(db.open());
+    let reachable = true;
+    const flaky = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'renewLock' && !reachable) return () => Promise.reject(new Error('SQLITE_IOERR'));
+        const value: unknown = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const clock = new TestClock();
+    const policy = guardConfigSchema.parse({ lock: { ttl: 300, wait: 0 } }).lock;
+    const locks = new TargetLocks(flaky, policy, clock.now);
+    const held = await locks.acquire('t', 'a', new AbortController().signal);
+    reachable = false;
+    clock.advance(100); // one failed renewal, well inside the lease: keep going
+    await new Promise((r) => setTimeout(r, 150));
+    expect(held.signal.aborted).toBe(false);
+    clock.advance(150); // 250 ms since the last confirmed renewal of a 300 ms lease
+    await new Promise((r) => setTimeout(r, 150));
+    expect(held.signal.aborted).toBe(true);
+    expect(String((held.signal.reason as Error).message)).toMatch(/lost the lease on t: renewing it failed/);
+    await held.release();
   });
 });
