@@ -148,8 +148,12 @@ export class Bus {
             limit: 500,
             ...(cursor ? { cursor } : {}),
           });
-          const selected = page.items.filter((e) => !pattern || matches(pattern, e.envelope));
-          const deliveries = this.deliveriesFor(selected, id, request.rule);
+          // Matched as EventBridge matches a replayed event: with its `replay-name`, so a rule can keep
+          // replays out (`"replay-name": [{"exists": false}]`) or take only them.
+          const selected = page.items
+            .map((e) => ({ ...e, envelope: { ...e.envelope, 'replay-name': id } }))
+            .filter((e) => !pattern || matches(pattern, e.envelope));
+          const deliveries = this.deliveriesFor(selected, id, request.rule, progress.dryRun);
           if (!progress.dryRun && deliveries.length > 0) await this.deps.store.enqueue(deliveries);
           update({
             scanned: progress.scanned + page.items.length,
@@ -181,13 +185,14 @@ export class Bus {
     events: readonly StoredEvent[],
     replay: string | null,
     onlyRule?: string,
+    dryRun = false,
   ): NewDelivery[] {
     const out: NewDelivery[] = [];
     const createdAt = this.now();
     for (const event of events) {
       for (const rule of this.rules.match(event.envelope)) {
         if (onlyRule && rule.name !== onlyRule) continue;
-        this.deps.metrics.matched.inc({ rule: rule.name });
+        if (!dryRun) this.deps.metrics.matched.inc({ rule: rule.name });
         const orderingKey = this.deps.orderingKey(event);
         for (const target of rule.targets) {
           out.push({

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decideRetry } from '../../src/bus/retry.ts';
+import { executionName } from '../../src/bus/targets/workflow.ts';
 import { selectDue } from '../../src/bus/worker.ts';
 import type { Delivery } from '../../src/bus/port.ts';
 import { fixture, makeTestApp, webhook, type TestApp } from '../support/app.ts';
@@ -305,6 +306,52 @@ describe('archive and replay', () => {
     // The incidents target saw the replay too, and being idempotent on the event id, changed nothing.
     const incidents = (await t.app.http.inject({ url: '/v1/incidents' })).json().items;
     expect(incidents).toHaveLength(2);
+  });
+
+  it('matches replayed events with their replay-name, so a rule can keep replays out', async () => {
+    const live = await receiver();
+    const replays = await receiver();
+    const pattern = { source: ['rebound.alertmanager'] };
+    t = await makeTestApp({
+      bus: {
+        rules: [
+          {
+            name: 'live-only',
+            pattern: { ...pattern, 'replay-name': [{ exists: false }] },
+            targets: [{ kind: 'webhook' as const, id: 'h', url: live.url }],
+          },
+          {
+            name: 'replays-only',
+            pattern: { ...pattern, 'replay-name': [{ exists: true }] },
+            targets: [{ kind: 'webhook' as const, id: 'h', url: replays.url }],
+          },
+        ],
+      },
+    });
+    await post(webhook([{ labels: { alertname: 'L1' } }]));
+    await t.app.settle();
+    expect([live.received.length, replays.received.length]).toEqual([1, 0]);
+    const from = new Date(Date.now() - 60_000).toISOString();
+    const to = new Date(Date.now() + 60_000).toISOString();
+    await t.app.http.inject({ method: 'POST', url: '/v1/replays', payload: { from, to, name: 'r1' } });
+    await eventually(() => replays.received.length === 1);
+    await t.app.settle();
+    expect(live.received).toHaveLength(1);
+    expect(replays.json()[0]).toMatchObject({ 'replay-name': 'r1' });
+  });
+});
+
+describe('workflow target execution names', () => {
+  it('stay within 80 characters and distinct however long the rule and replay names are', () => {
+    expect(executionName('remediate', null, 'inc_01J')).toBe('remediate-inc_01J');
+    const rule = 'r'.repeat(64);
+    const replay = 'replay-1a2b3c4d';
+    // UUIDv7 ids of one quarter second share their beginning: the end is what tells them apart.
+    const ids = ['0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b', '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c'];
+    const names = ids.map((id) => executionName(rule, replay, id));
+    expect(new Set(names).size).toBe(2);
+    for (const n of names) expect(n).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
+    expect(names[0]!.startsWith(rule.slice(0, 40))).toBe(true);
   });
 });
 

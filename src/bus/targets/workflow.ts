@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { StoredEvent } from '../../events/envelope.ts';
 import { isReboundError } from '../../errors.ts';
 import { INCIDENT_SOURCE } from '../../incidents/events.ts';
@@ -23,11 +24,7 @@ export function workflowTarget(workflow: string, starter: () => WorkflowStarter 
       // One execution per (event, rule): a re-delivery finds the execution already started. An incident
       // lifecycle event names the incident, so an incident starts a rule's runbook once however often its
       // opening is announced. A replay is a new run on purpose: its name carries the replay's.
-      const name = [delivery.rule, delivery.replay, incidentOf(event) ?? event.envelope.id]
-        .filter(Boolean)
-        .join('-')
-        .replace(/[^A-Za-z0-9_-]/g, '_')
-        .slice(0, 80);
+      const name = executionName(delivery.rule, delivery.replay, incidentOf(event) ?? event.envelope.id);
       try {
         await engine.startExecution({
           workflow,
@@ -43,6 +40,26 @@ export function workflowTarget(workflow: string, starter: () => WorkflowStarter 
       }
     },
   };
+}
+
+const MAX_NAME = 80;
+
+/**
+ * `<rule>-<replay>-<subject>`, readable, within Step Functions' 80 characters. When it is longer, the end
+ * would be cut, and the end is what tells executions apart (UUIDv7 event ids share their first characters
+ * for a quarter of a second): a long name keeps its beginning and ends with a digest of the whole, so two
+ * subjects never collide into one name (which would read as "already started" and skip a runbook).
+ */
+export function executionName(rule: string, replay: string | null, subject: string): string {
+  const full = [rule, replay, subject]
+    .filter(Boolean)
+    .join('-')
+    .replace(/[^A-Za-z0-9_-]/g, '_');
+  if (full.length <= MAX_NAME) return full;
+  const digest = createHash('sha256')
+    .update(`${rule}\n${replay ?? ''}\n${subject}`)
+    .digest('base64url');
+  return `${full.slice(0, MAX_NAME - 33)}-${digest.slice(0, 32)}`;
 }
 
 /** The incident a lifecycle event (source `rebound.incidents`) is about. */
