@@ -34,7 +34,10 @@ export interface DrainOutput {
 const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
 const id = (p: V1Pod) => `${p.metadata?.namespace}/${p.metadata?.name}`;
 
-/** kubectl drain's pod filters: DaemonSet and mirror pods stay; unmanaged and emptyDir pods need consent. */
+/**
+ * kubectl drain's pod filters: DaemonSet and mirror pods stay; unmanaged and emptyDir pods need consent,
+ * unless they have finished (Succeeded or Failed), which kubectl deletes without asking.
+ */
 export function classifyPods(
   pods: readonly V1Pod[],
   params: Pick<DrainParams, 'force' | 'deleteEmptyDirData'>,
@@ -47,6 +50,7 @@ export function classifyPods(
     if (pod.metadata?.annotations?.[MIRROR_ANNOTATION] !== undefined)
       skipped.push({ pod: id(pod), reason: 'MirrorPod' });
     else if (controller?.kind === 'DaemonSet') skipped.push({ pod: id(pod), reason: 'DaemonSet' });
+    else if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') evict.push(pod);
     else if (!controller && !params.force)
       blockers.push(`${id(pod)} is not managed by a controller (set force to evict it)`);
     else if (pod.spec?.volumes?.some((v) => v.emptyDir) && !params.deleteEmptyDirData) {
@@ -75,8 +79,26 @@ export function drainAction(deps: K8sActionDeps): ActionDefinition<DrainParams, 
       if (blockers.length > 0)
         throw refused('DrainBlocked', `cannot drain node ${params.name}: ${blockers.join('; ')}`);
       const { before } = await setUnschedulable(session, params.name, true);
-      const evictor = new Evictor(deps, session, ctx, deadline, params.gracePeriodSeconds);
-      const outcomes = await Promise.all(evict.map((pod) => evictor.evict(pod)));
+      // The first eviction that fails for good stops the others (they would go on evicting after the action
+      // reported failure and the guard let go of the node), and the error says what was already evicted.
+      const stop = new AbortController();
+      const signal = AbortSignal.any([ctx.signal, stop.signal]);
+      const evictor = new Evictor(deps, session, { ...ctx, signal }, deadline, params.gracePeriodSeconds);
+      const settled = await Promise.allSettled(
+        evict.map((pod) =>
+          evictor.evict(pod).catch((err: unknown) => {
+            stop.abort(err);
+            throw err;
+          }),
+        ),
+      );
+      const failure = settled.find((s) => s.status === 'rejected');
+      if (failure)
+        throw withEvicted(
+          failure.reason,
+          evict.filter((_, i) => settled[i]!.status === 'fulfilled'),
+        );
+      const outcomes = settled.map((s) => (s as PromiseFulfilledResult<'evicted' | 'gone'>).value);
       if (!session.shadow) {
         await Promise.all(
           evict.filter((_, i) => outcomes[i] === 'evicted').map((pod) => evictor.waitGone(pod)),
@@ -95,6 +117,20 @@ export function drainAction(deps: K8sActionDeps): ActionDefinition<DrainParams, 
       );
     },
   };
+}
+
+/** The failure of a drain, saying which pods it had evicted before it (they are not put back). */
+function withEvicted(err: unknown, evicted: readonly V1Pod[]): unknown {
+  if (!(err instanceof K8sActionError)) return err;
+  const done = evicted.length > 0 ? evicted.map(id).join(', ') : 'none';
+  return new K8sActionError(`${err.message}; evicted before the failure: ${done}`, {
+    status: err.status,
+    reason: err.reason,
+    retryable: err.retryable,
+    ...(err.retryAfterMs === undefined ? {} : { retryAfterMs: err.retryAfterMs }),
+    apiStatus: err.apiStatus,
+    cause: err,
+  });
 }
 
 class Evictor {

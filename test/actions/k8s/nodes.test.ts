@@ -224,6 +224,42 @@ describe('k8s.drain', () => {
     expect(forced.output.evicted).toContain('shop/lonely');
   });
 
+  it('drains a finished pod without force, as kubectl does, even an unmanaged one with emptyDir', async () => {
+    h.api.put('pods', {
+      metadata: { name: 'job-done', namespace: 'shop' },
+      spec: {
+        nodeName: 'n1',
+        containers: [{ name: 'j', image: 'j' }],
+        volumes: [{ name: 'tmp', emptyDir: {} }],
+      },
+      status: { phase: 'Succeeded' },
+    });
+    const drain = drainAction(h.deps);
+    const res = await drain.run(drain.params.parse({ name: 'n1' }), h.ctx());
+    expect(res.output.evicted).toContain('shop/job-done');
+  });
+
+  it('stops the other evictions at the first that fails for good, and says what it had evicted', async () => {
+    const [first, second] = podsOn(h, 'n1').filter((p) => p.metadata.namespace === 'shop');
+    h.api.neverEvict('shop', second!.metadata.name); // keeps retrying on 429
+    h.api.failNext(
+      1,
+      { code: 500, reason: 'InternalError' },
+      { pathIncludes: `${first!.metadata.name}/eviction` },
+    );
+    const drain = drainAction(h.deps);
+    const err = await drain
+      .run(drain.params.parse({ name: 'n1', timeoutSeconds: 600 }), h.ctx())
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ reason: 'InternalError' });
+    expect((err as Error).message).toMatch(/evicted before the failure: none/);
+    const attempts = () =>
+      h.api.writes().filter((w) => w.path.endsWith(`${second!.metadata.name}/eviction`)).length;
+    const after = attempts();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(attempts()).toBe(after); // its retry loop ended with the action
+  });
+
   it('shadow mode records the cordon and every eviction without sending them', async () => {
     const drain = drainAction(h.deps);
     const res = await drain.run(drain.params.parse({ name: 'n1' }), h.ctx({ shadow: true }));
