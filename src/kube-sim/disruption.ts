@@ -66,6 +66,11 @@ export function checkEviction(
   if (!pod) return notFound('pods', '', name);
   if (neverEvictable.has(`${namespace}/${name}`))
     return tooMany(`test hook: pod ${namespace}/${name} is never evictable`);
+  // As the API server: a pod that has finished, has not started, or is already being deleted is evicted
+  // without looking at any budget.
+  const phase = asObj(pod['status'])['phase'];
+  if (phase === 'Succeeded' || phase === 'Failed' || phase === 'Pending') return undefined;
+  if (pod.metadata['deletionTimestamp'] !== undefined) return undefined;
   const budgets = store
     .list('poddisruptionbudgets', namespace)
     .filter((b) => matchesLabelSelector(asObj(b['spec'])['selector'], pod.metadata.labels ?? {}));
@@ -77,9 +82,15 @@ export function checkEviction(
     );
   }
   const budget = budgets[0];
-  // An already-unready pod does not count against the budget, so evicting it is always allowed.
-  if (!budget || !isReady(pod)) return undefined;
+  if (!budget) return undefined;
   const s = budgetStatus(budget, store);
+  if (!isReady(pod)) {
+    // An unhealthy pod (unhealthyPodEvictionPolicy, Kubernetes 1.26+): `AlwaysAllow` lets it go; the default
+    // `IfHealthyBudget` only while the application is healthy enough, else the budget decides as for any
+    // pod (so when every pod crash-loops, a drain waits rather than taking them all).
+    if (asObj(budget['spec'])['unhealthyPodEvictionPolicy'] === 'AlwaysAllow') return undefined;
+    if (s.currentHealthy >= s.desiredHealthy && s.desiredHealthy > 0) return undefined;
+  }
   if (s.disruptionsAllowed > 0) return undefined;
   return tooMany(
     `The disruption budget ${budget.metadata.name} needs ${s.desiredHealthy} healthy pods and has ${s.currentHealthy} currently`,

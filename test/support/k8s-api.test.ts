@@ -381,6 +381,33 @@ describe('Eviction with PodDisruptionBudgets', () => {
     expect((await evict(pod)).status).toBe(404);
   });
 
+  it('an unready pod goes only while the application is healthy enough, or with AlwaysAllow', async () => {
+    seedDeployment(api, { name: 'web', replicas: 3 });
+    const pods = api.list('pods', 'default');
+    // Two of three crash-loop (Running, not Ready).
+    for (const p of pods.slice(0, 2))
+      api.put('pods', {
+        ...p,
+        status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }] },
+      });
+    const sick = pods[0]!.metadata.name;
+    const budget = (spec: Record<string, unknown>) =>
+      api.put('poddisruptionbudgets', {
+        metadata: { name: 'pdb', namespace: 'default' },
+        spec: { selector: { matchLabels: { app: 'web' } }, ...spec },
+      });
+    budget({ minAvailable: 3 }); // 1 healthy of 3 wanted: IfHealthyBudget falls back to the budget, 0 allowed
+    expect((await evict(sick)).status).toBe(429);
+    budget({ minAvailable: 1 }); // 1 healthy of 1 wanted: the sick pod may go
+    expect((await evict(sick)).status).toBe(201);
+    budget({ minAvailable: 3, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
+    expect((await evict(pods[1]!.metadata.name)).status).toBe(201);
+    // A pod that has finished is evicted without looking at any budget.
+    api.put('pods', { ...pods[2]!, status: { phase: 'Succeeded' } });
+    budget({ maxUnavailable: 0 });
+    expect((await evict(pods[2]!.metadata.name)).status).toBe(201);
+  });
+
   it('500 when more than one budget covers the pod', async () => {
     seedDeployment(api, { name: 'web', replicas: 2 });
     for (const name of ['a', 'b'])
