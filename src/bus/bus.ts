@@ -43,6 +43,8 @@ export interface ReplayRequest {
 export type { ReplayProgress };
 
 const ROUTER = 'router';
+/** Finished replays whose progress `GET /v1/replays/{id}` still answers. */
+const KEPT_REPLAYS = 100;
 
 /**
  * The event bus: a router follows the durable event log, matches each event against the rules and enqueues
@@ -135,7 +137,9 @@ export class Bus {
       deliveries: 0,
       dryRun: request.dryRun ?? false,
     };
+    this.replays.delete(id); // a name used again moves to the end, as the newest
     this.replays.set(id, progress);
+    this.forgetOldReplays();
     const update = (p: Partial<ReplayProgress>) => this.replays.set(id, (progress = { ...progress, ...p }));
     void (async () => {
       try {
@@ -169,6 +173,17 @@ export class Bus {
       }
     })();
     return progress;
+  }
+
+  /** Keeps the progress of the latest replays only (and of every one still running). */
+  private forgetOldReplays(): void {
+    let excess = this.replays.size - KEPT_REPLAYS;
+    for (const [id, p] of this.replays) {
+      if (excess <= 0) break;
+      if (p.state === 'running') continue;
+      this.replays.delete(id);
+      excess -= 1;
+    }
   }
 
   replay(id: string): ReplayProgress | undefined {

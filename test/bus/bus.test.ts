@@ -341,6 +341,22 @@ describe('archive and replay', () => {
   });
 });
 
+describe('replay progress', () => {
+  it('keeps the latest 100 finished replays, not every one since the start', async () => {
+    t = await makeTestApp();
+    const range = { from: new Date(Date.now() - 60_000).toISOString(), to: new Date().toISOString() };
+    for (let i = 0; i < 105; i++) {
+      t.app.bus.startReplay({ ...range, dryRun: true, name: `r${i}` });
+      await eventually(() => t!.app.bus.replay(`r${i}`)?.state === 'completed');
+    }
+    t.app.bus.startReplay({ ...range, dryRun: true, name: 'last' });
+    expect(t.app.bus.replay('r0')).toBeUndefined();
+    expect(t.app.bus.replay('r5')).toBeUndefined();
+    expect(t.app.bus.replay('r6')).toBeDefined();
+    expect(t.app.bus.replay('last')).toBeDefined();
+  });
+});
+
 describe('workflow target execution names', () => {
   it('stay within 80 characters and distinct however long the rule and replay names are', () => {
     expect(executionName('remediate', null, 'inc_01J')).toBe('remediate-inc_01J');
