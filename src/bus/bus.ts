@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { describeError } from '../errors.ts';
 import type { StoredEvent } from '../events/envelope.ts';
 import type { EventLog } from '../events/log.ts';
 import type { EventReader } from '../events/port.ts';
@@ -59,6 +60,7 @@ export class Bus {
   private readonly router: LogConsumer;
   private readonly replays = new Map<string, ReplayProgress>();
   private readonly now: () => number;
+  private orphans: Promise<void> | undefined;
 
   constructor(
     private readonly deps: BusDeps,
@@ -87,6 +89,35 @@ export class Bus {
   start(): void {
     this.router.start();
     for (const worker of this.workers.values()) worker.wake();
+    this.orphans = this.deadLetterOrphans().catch((err: unknown) =>
+      this.deps.logger.error(
+        { err: describeError(err) },
+        'could not check for deliveries to removed targets',
+      ),
+    );
+  }
+
+  /**
+   * Deliveries queued for a target the configuration no longer has (removed, then restarted): no worker
+   * could ever deliver them, so they go to the dead-letter queue, where they are seen and can be redriven
+   * once the target is back.
+   */
+  private async deadLetterOrphans(): Promise<void> {
+    const at = new Date(this.now()).toISOString();
+    for (const [target, queued] of await this.deps.store.depths()) {
+      if (this.workers.has(target) || queued === 0) continue;
+      let moved = 0;
+      for (let batch = await this.deps.store.pending(target, 500); batch.length > 0;) {
+        for (const d of batch)
+          await this.deps.store.deadLetter(d, d.attempts, `target ${target} is no longer configured`, at);
+        moved += batch.length;
+        batch = await this.deps.store.pending(target, 500);
+      }
+      this.deps.logger.warn(
+        { target, deliveries: moved },
+        'target no longer configured; its queued deliveries moved to the dead-letter queue',
+      );
+    }
   }
 
   /** Called after events are stored: route them now rather than at the next poll. */
@@ -111,6 +142,7 @@ export class Bus {
   }
 
   async stop(): Promise<void> {
+    await this.orphans;
     await this.router.stop();
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
   }

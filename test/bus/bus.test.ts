@@ -341,6 +341,24 @@ describe('archive and replay', () => {
   });
 });
 
+describe('targets removed from the configuration', () => {
+  it('after a restart, what was still queued for them goes to the dead-letter queue', async () => {
+    const r = await receiver();
+    r.defaultStatus = 503; // nothing gets through: the delivery stays queued
+    const first = await makeTestApp({
+      bus: { rules: [hookRule(r.url, { retry: { ...fastRetry, baseDelayMs: 60_000, maxDelayMs: 60_000 } })] },
+    });
+    t = first;
+    await post(webhook([{ labels: { alertname: 'Orphan' } }]));
+    await eventually(() => r.received.length >= 1);
+    await first.app.stop();
+    t = await makeTestApp({ bus: { rules: [] } }, undefined, first.dir);
+    await eventually(async () => (await t!.app.http.inject({ url: '/v1/dlq' })).json().items.length === 1);
+    const [dead] = (await t.app.http.inject({ url: '/v1/dlq' })).json().items;
+    expect(dead).toMatchObject({ target: 'hook/h', error: 'target hook/h is no longer configured' });
+  });
+});
+
 describe('replay progress', () => {
   it('keeps the latest 100 finished replays, not every one since the start', async () => {
     t = await makeTestApp();
