@@ -108,6 +108,12 @@ describe('PrometheusClient', () => {
     );
     expect(await caught(client.query('up'))).toMatchObject({ kind: 'http', status: 502, retryable: true });
     expect(await caught(client.query('up'))).toMatchObject({ kind: 'http', status: 404, retryable: false });
+    server.script({ status: 429, body: 'slow down', headers: { 'retry-after': '7' } });
+    expect(await caught(client.query('up'))).toMatchObject({
+      status: 429,
+      retryable: true,
+      retryAfterMs: 7000,
+    });
   });
 
   it('times out with a retryable error when Prometheus does not answer', async () => {

@@ -1,4 +1,4 @@
-import { IntegrationError, isRetryableStatus } from '../errors.ts';
+import { IntegrationError, isRetryableStatus, parseRetryAfter } from '../errors.ts';
 import { excerpt, tryParseJson, type HttpAnswer } from '../http.ts';
 
 /**
@@ -38,6 +38,8 @@ export function decodePrometheusAnswer(answer: HttpAnswer, label: string): Prome
         kind: answer.status >= 400 ? 'http' : 'bad_response',
         retryable,
         status: answer.status,
+        // A proxy in front of Prometheus (429, 503) may say when to come back.
+        ...(retryable ? { retryAfterMs: parseRetryAfter(answer.headers.get('retry-after')) } : {}),
       },
     );
   }
