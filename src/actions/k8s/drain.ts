@@ -84,20 +84,24 @@ export function drainAction(deps: K8sActionDeps): ActionDefinition<DrainParams, 
       const stop = new AbortController();
       const signal = AbortSignal.any([ctx.signal, stop.signal]);
       const evictor = new Evictor(deps, session, { ...ctx, signal }, deadline, params.gracePeriodSeconds);
+      // The first failure in time is the cause; the others it stopped only say "cancelled".
+      let cause: { err: unknown } | undefined;
       const settled = await Promise.allSettled(
         evict.map((pod) =>
           evictor.evict(pod).catch((err: unknown) => {
+            cause ??= { err };
             stop.abort(err);
             throw err;
           }),
         ),
       );
-      const failure = settled.find((s) => s.status === 'rejected');
-      if (failure)
-        throw withEvicted(
-          failure.reason,
-          evict.filter((_, i) => settled[i]!.status === 'fulfilled'),
-        );
+      if (cause) {
+        const evicted = evict.filter((_, i) => {
+          const s = settled[i]!;
+          return s.status === 'fulfilled' && s.value === 'evicted';
+        });
+        throw withEvicted(cause.err, evicted);
+      }
       const outcomes = settled.map((s) => (s as PromiseFulfilledResult<'evicted' | 'gone'>).value);
       if (!session.shadow) {
         await Promise.all(

@@ -240,7 +240,8 @@ describe('k8s.drain', () => {
   });
 
   it('stops the other evictions at the first that fails for good, and says what it had evicted', async () => {
-    const [first, second] = podsOn(h, 'n1').filter((p) => p.metadata.namespace === 'shop');
+    // The one blocked by its budget comes first in the list; the one that fails for good, second.
+    const [second, first] = podsOn(h, 'n1').filter((p) => p.metadata.namespace === 'shop');
     h.api.neverEvict('shop', second!.metadata.name); // keeps retrying on 429
     h.api.failNext(
       1,
