@@ -59,8 +59,12 @@ export class Bus {
   private readonly built = new Map<string, { config: string; target: Target }>();
   private readonly router: LogConsumer;
   private readonly replays = new Map<string, ReplayProgress>();
+  /** Every replay name used since the start, also those whose progress was forgotten: a name used twice
+   * would give its workflow executions the names they already have, and start none. */
+  private readonly replayNames = new Set<string>();
   private readonly now: () => number;
   private orphans: Promise<void> | undefined;
+  private stopping = false;
 
   constructor(
     private readonly deps: BusDeps,
@@ -105,18 +109,22 @@ export class Bus {
   private async deadLetterOrphans(): Promise<void> {
     const at = new Date(this.now()).toISOString();
     for (const [target, queued] of await this.deps.store.depths()) {
-      if (this.workers.has(target) || queued === 0) continue;
+      if (queued === 0) continue;
       let moved = 0;
-      for (let batch = await this.deps.store.pending(target, 500); batch.length > 0;) {
-        for (const d of batch)
-          await this.deps.store.deadLetter(d, d.attempts, `target ${target} is no longer configured`, at);
+      // A batch at a time, each in one commit (units of one turn share it); a reload that brings the target
+      // back, or shutdown, stops it between batches.
+      while (!this.stopping && !this.workers.has(target)) {
+        const batch = await this.deps.store.pending(target, 500);
+        if (batch.length === 0) break;
+        const error = `target ${target} is no longer configured`;
+        await Promise.all(batch.map((d) => this.deps.store.deadLetter(d, d.attempts, error, at)));
         moved += batch.length;
-        batch = await this.deps.store.pending(target, 500);
       }
-      this.deps.logger.warn(
-        { target, deliveries: moved },
-        'target no longer configured; its queued deliveries moved to the dead-letter queue',
-      );
+      if (moved > 0)
+        this.deps.logger.warn(
+          { target, deliveries: moved },
+          'target no longer configured; its queued deliveries moved to the dead-letter queue',
+        );
     }
   }
 
@@ -142,6 +150,7 @@ export class Bus {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.orphans;
     await this.router.stop();
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
@@ -169,7 +178,7 @@ export class Bus {
       deliveries: 0,
       dryRun: request.dryRun ?? false,
     };
-    this.replays.delete(id); // a name used again moves to the end, as the newest
+    this.replayNames.add(id);
     this.replays.set(id, progress);
     this.forgetOldReplays();
     const update = (p: Partial<ReplayProgress>) => this.replays.set(id, (progress = { ...progress, ...p }));
@@ -207,15 +216,16 @@ export class Bus {
     return progress;
   }
 
-  /** Keeps the progress of the latest replays only (and of every one still running). */
+  /** Keeps the progress of the latest finished replays only, and of every one still running. */
   private forgetOldReplays(): void {
-    let excess = this.replays.size - KEPT_REPLAYS;
-    for (const [id, p] of this.replays) {
-      if (excess <= 0) break;
-      if (p.state === 'running') continue;
+    const finished = [...this.replays].filter(([, p]) => p.state !== 'running');
+    for (const [id] of finished.slice(0, Math.max(0, finished.length - KEPT_REPLAYS)))
       this.replays.delete(id);
-      excess -= 1;
-    }
+  }
+
+  /** Whether a replay of this name was started since the server started. */
+  hasReplay(name: string): boolean {
+    return this.replayNames.has(name);
   }
 
   replay(id: string): ReplayProgress | undefined {

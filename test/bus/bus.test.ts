@@ -369,9 +369,16 @@ describe('replay progress', () => {
     }
     t.app.bus.startReplay({ ...range, dryRun: true, name: 'last' });
     expect(t.app.bus.replay('r0')).toBeUndefined();
-    expect(t.app.bus.replay('r5')).toBeUndefined();
-    expect(t.app.bus.replay('r6')).toBeDefined();
+    expect(t.app.bus.replay('r4')).toBeUndefined();
+    expect(t.app.bus.replay('r5')).toBeDefined(); // 100 finished ones, and the running one besides
     expect(t.app.bus.replay('last')).toBeDefined();
+    // A forgotten replay's name stays taken: its runbook executions already have their names.
+    const again = await t.app.http.inject({
+      method: 'POST',
+      url: '/v1/replays',
+      payload: { ...range, name: 'r0' },
+    });
+    expect(again.statusCode).toBe(409);
   });
 });
 

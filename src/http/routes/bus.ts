@@ -142,7 +142,7 @@ export function registerBusRoutes(app: FastifyInstance, deps: BusRouteDeps): voi
       throw new ReboundError('BAD_REQUEST', 'body.to: must be after from', { path: 'to' });
     if (body.rule && !deps.bus.ruleSet.rules.has(body.rule))
       throw new ReboundError('BAD_REQUEST', `body.rule: no rule "${body.rule}"`, { path: 'rule' });
-    if (body.name && deps.bus.replay(body.name))
+    if (body.name && deps.bus.hasReplay(body.name))
       throw new ReboundError('CONFLICT', `a replay named ${body.name} already exists`);
     const progress = deps.bus.startReplay({
       from: new Date(body.from).toISOString(),
