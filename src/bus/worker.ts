@@ -43,6 +43,8 @@ export class TargetWorker {
   private again = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
+  /** Set after the store failed; apart from `timer`, which the loop re-arms for the next retry. */
+  private storeRetry: NodeJS.Timeout | undefined;
   /** Aborted at stop(); every delivery under way listens to it (up to `concurrency` at once). */
   private readonly abort = withoutListenerLimit(new AbortController());
   private readonly slices = new SliceSizer({ min: 50, max: SCAN, budgetMs: SLICE_BUDGET_MS });
@@ -80,10 +82,12 @@ export class TargetWorker {
       { target: this.options.name, err: describeError(err) },
       `delivery queue unavailable; retrying in ${STORE_RETRY_MS} ms`,
     );
-    if (this.stopped) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.wake(), STORE_RETRY_MS);
-    this.timer.unref();
+    if (this.stopped || this.storeRetry) return;
+    this.storeRetry = setTimeout(() => {
+      this.storeRetry = undefined;
+      this.wake();
+    }, STORE_RETRY_MS);
+    this.storeRetry.unref();
   }
 
   /** Resolves when nothing due is left (deliveries waiting for a later retry do not count). */
@@ -97,6 +101,7 @@ export class TargetWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.storeRetry);
     this.abort.abort(new Error('shutting down'));
     await this.running;
     await Promise.all(this.lanes);
