@@ -31,8 +31,6 @@ export interface RunDeps {
   readonly scheduleFlush: (run: ExecutionRun, urgent?: boolean) => void;
 }
 
-/** Why an execution stopped running in this process without finishing: shutdown or a lost lease. */
-
 export interface Ending {
   readonly status: ExecutionStatus;
   readonly stopTime?: number;

@@ -12,14 +12,14 @@ import { runTaskState } from './task-state.ts';
 import type { Json, MachineDefinition, StateDefinition } from './types.ts';
 import { selectPath } from './path.ts';
 
+/** States run back to back without an I/O wait before the loop gives the event loop a turn. */
+const STATES_PER_TURN = 256;
+
 /**
  * The interpreter: walks a state list from StartAt to a terminal state. It is deterministic — every visit
  * has a replay key (`frame/State#n`), and a visit already recorded as exited is replayed from its
  * `*StateExited` event (output and assigned variables) instead of being run again.
  */
-/** States run back to back without an I/O wait before the loop gives the event loop a turn. */
-const STATES_PER_TURN = 256;
-
 export async function runMachine(machine: MachineDefinition, input: Json, frame: Frame): Promise<Json> {
   let name = machine.StartAt;
   let data = input;

@@ -136,7 +136,9 @@ function race(
           'closing a task token',
         )
         .then(async (claimed) => {
-          const answered = claimed ? undefined : (await deps.store.getTaskToken(token))?.outcome;
+          const answered = claimed
+            ? undefined
+            : (await run.stored(deps.store.getTaskToken(token), 'reading a task token'))?.outcome;
           if (answered) finish(answered);
           else settle(() => resolve(r));
         })
@@ -214,8 +216,9 @@ function waitForCallback(
   const token = req.taskToken!;
   let cancelBeat: (() => void) | undefined;
   let lastBeat = startedAt;
+  let stopped = false;
   const arm = (from: number) => {
-    if (req.heartbeatSeconds === undefined) return;
+    if (req.heartbeatSeconds === undefined || stopped) return;
     lastBeat = Math.max(lastBeat, from);
     cancelBeat?.();
     const left = lastBeat + req.heartbeatSeconds * 1000 - deps.clock.now();
@@ -224,13 +227,15 @@ function waitForCallback(
       // A heartbeat sent to another worker is only in the store: look there before giving up.
       deps.store.getTaskToken(token).then(
         (record) => {
+          if (stopped) return;
           if (record?.lastHeartbeat !== undefined && record.lastHeartbeat > lastBeat)
             arm(record.lastHeartbeat);
           else fail({ ok: false, error: STATES_ERRORS.HeartbeatTimeout, cause, timedOut: true });
         },
         (err: unknown) => {
+          // The store did not answer: not a missed heartbeat. Ask again shortly.
           deps.onError(run.executionId, err);
-          fail({ ok: false, error: STATES_ERRORS.HeartbeatTimeout, cause, timedOut: true });
+          if (!stopped) cancelBeat = deps.clock.setTimer(CALLBACK_POLL_MS, () => arm(lastBeat));
         },
       );
     });
@@ -240,7 +245,6 @@ function waitForCallback(
   arm(startedAt);
   // The answer may reach another worker (or arrive while this one was down): it is stored with the token,
   // so look there now and every few seconds; answers sent to this process arrive at once via `deliver`.
-  let stopped = false;
   let cancelPoll: (() => void) | undefined;
   cleanups.push(() => {
     stopped = true;
