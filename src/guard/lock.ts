@@ -3,7 +3,8 @@ import type { GuardConfig } from './config.ts';
 import { GuardRefusedError } from './errors.ts';
 import type { GuardStore, LockLease } from './port.ts';
 
-/** A held target lock. `signal` aborts if the lease is lost (renewals failed for a whole TTL). */
+/** A held target lock. `signal` aborts if the lease is lost, or may be: renewals failed or went unanswered
+ * for two thirds of the TTL, so the holder stops before another process can take the lock. */
 export interface HeldLock {
   readonly targetKey: string;
   readonly owner: string;
@@ -28,8 +29,9 @@ export class TargetLocks {
   async acquire(targetKey: string, owner: string, signal: AbortSignal): Promise<HeldLock> {
     const deadline = this.now().getTime() + this.policy.wait;
     for (;;) {
-      const attempt = await this.store.acquireLock(targetKey, owner, this.now().getTime(), this.policy.ttl);
-      if (attempt.acquired) return this.hold(targetKey, owner);
+      const at = this.now().getTime();
+      const attempt = await this.store.acquireLock(targetKey, owner, at, this.policy.ttl);
+      if (attempt.acquired) return this.hold(targetKey, owner, at);
       const remaining = deadline - this.now().getTime();
       if (remaining <= 0 || signal.aborted) throw this.refusal(targetKey, attempt.holder);
       await this.waitForRelease(targetKey, Math.min(remaining, this.policy.pollInterval), signal);
@@ -65,7 +67,7 @@ export class TargetLocks {
     });
   }
 
-  private hold(targetKey: string, owner: string): HeldLock {
+  private hold(targetKey: string, owner: string, acquiredAt: number): HeldLock {
     const lost = new AbortController();
     const giveUp = (why: string) => {
       clearInterval(timer);
@@ -73,21 +75,22 @@ export class TargetLocks {
     };
     // The lease is ours until `ttl` after the last renewal the store confirmed, and no longer: a holder
     // that cannot reach the store must stop before another process may take the lock, not act on beside it.
-    let renewedAt = this.now().getTime();
+    let renewedAt = acquiredAt;
+    let lastError = 'no renewal answered';
     const renew = async (): Promise<void> => {
       const at = this.now().getTime();
-      let ok: boolean;
-      try {
-        ok = await this.store.renewLock(targetKey, owner, at, this.policy.ttl);
-      } catch (err) {
-        // A store hiccup is survivable while the last confirmed renewal still covers us (renewals run every
-        // ttl/3, so two more tries come first); past that, another action may hold the lock.
-        if (this.now().getTime() - renewedAt >= (this.policy.ttl * 2) / 3)
-          giveUp(`renewing it failed (${describeError(err)}) and the lease may have expired`);
+      // Renewals run every ttl/3: a store hiccup is survivable while the last confirmed one still covers
+      // the next tick; past that (renewals failing, or hanging), another action may hold the lock.
+      if (at - renewedAt >= (this.policy.ttl * 2) / 3) {
+        giveUp(`renewing it failed (${lastError}) and the lease may have expired`);
         return;
       }
-      if (ok) renewedAt = at;
-      else giveUp('another action may now hold it');
+      try {
+        if (await this.store.renewLock(targetKey, owner, at, this.policy.ttl)) renewedAt = at;
+        else giveUp('another action may now hold it');
+      } catch (err) {
+        lastError = describeError(err);
+      }
     };
     const timer = setInterval(() => void renew(), Math.max(1, Math.floor(this.policy.ttl / 3)));
     timer.unref();
