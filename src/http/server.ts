@@ -87,6 +87,9 @@ export function createHttpServer(deps: HttpServerDeps): {
   });
   app.setErrorHandler((error, request, reply) => {
     const mapped = mapError(error);
+    // Answered as bad input (a body nested too deeply), but a recursion bug would look the same: say so.
+    if (error instanceof RangeError)
+      request.log.warn({ err: error, url: request.url }, 'stack overflow on a request');
     if (mapped.status >= 500 && mapped.code !== 'OVERLOADED') {
       request.log.error({ err: error, url: request.url }, 'request failed');
     }

@@ -37,7 +37,8 @@ export function parseUntil(text: string, now: Date = new Date()): string {
   return new Date(at).toISOString();
 }
 
-/** The ISO-8601 form of a time given as a duration from now; refuses one past what a date can hold. */
+/** The ISO-8601 form of a time in Unix milliseconds that `text` (a duration) gave; refuses one past what a
+ * date can hold. */
 export function isoTime(ms: number, text: string): string {
   const at = new Date(ms);
   if (Number.isNaN(at.getTime())) throw new InvalidArgumentError(`"${text}" is too far from now for a date`);

@@ -33,10 +33,11 @@ export class AlertmanagerReceiver {
     const payload = parseWebhook(body);
     const { writer, config, metrics } = this.deps;
     // Shed load before doing work: 503 + Retry-After is retried by Alertmanager; a 4xx would drop the alert.
-    // A notification larger than the whole limit is let in once nothing else waits: refusing it every
+    // A notification larger than the whole limit is let in while the queue is below it: refusing it every
     // time would have Alertmanager retry it until its deadline and then drop it.
     const pending = writer.pendingDepth();
-    if (pending > 0 && pending + payload.alerts.length > config.maxQueueDepth) {
+    const n = payload.alerts.length;
+    if (pending + n > config.maxQueueDepth && !(n > config.maxQueueDepth && pending < config.maxQueueDepth)) {
       throw new ReboundError('OVERLOADED', 'ingest queue is full; retry later', {
         retryAfterMs: config.retryAfterSeconds * 1000,
       });
