@@ -14,6 +14,7 @@ import { SqliteEventStore, eventMigrations } from '../../src/store/sqlite/events
 import { GroupCommitter } from '../../src/store/sqlite/group-commit.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { tempDir } from '../support/app.ts';
+import { failing } from '../support/failing.ts';
 import { eventually, HttpReceiver } from '../support/http-receiver.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -73,14 +74,9 @@ describe('target worker', () => {
   it('survives a store that fails: logs it, waits, and delivers once the store answers', async () => {
     const { store, receiver } = await setup();
     let failures = 2;
-    const flaky = new Proxy(store, {
-      get(target, prop, receiverArg) {
-        if (prop === 'pending' && failures > 0)
-          return () => (failures--, Promise.reject(new Error('SQLITE_IOERR: disk I/O error')));
-        const value: unknown = Reflect.get(target, prop, receiverArg);
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    }) as DeliveryStore;
+    const flaky: DeliveryStore = failing(store, 'pending', () =>
+      failures > 0 ? (failures--, new Error('SQLITE_IOERR: disk I/O error')) : undefined,
+    );
     const lines: string[] = [];
     const logger = createLogger({
       level: 'error',

@@ -7,6 +7,7 @@ import { GroupCommitter } from '../../src/store/sqlite/group-commit.ts';
 import { guardMigrations, SqliteGuardStore } from '../../src/store/sqlite/guard.ts';
 import { runMigrations } from '../../src/store/sqlite/database.ts';
 import { GuardedRunner } from '../../src/guard/runner.ts';
+import { failing } from '../support/failing.ts';
 import { BumpAction, ctx, GuardDb, harness, Incidents, plainRunner, TestClock } from './support.ts';
 
 const shop = { namespace: 'shop', name: 'api' };
@@ -162,13 +163,7 @@ describe('a lock holder that cannot reach the store', () => {
   it('gives the lock up before its lease can have expired, instead of acting on beside the next holder', async () => {
     const store = new SqliteGuardStore(db.open());
     let reachable = true;
-    const flaky = new Proxy(store, {
-      get(target, prop, receiver) {
-        if (prop === 'renewLock' && !reachable) return () => Promise.reject(new Error('SQLITE_IOERR'));
-        const value: unknown = Reflect.get(target, prop, receiver);
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
+    const flaky = failing(store, 'renewLock', () => (reachable ? undefined : new Error('SQLITE_IOERR')));
     const clock = new TestClock();
     const policy = guardConfigSchema.parse({ lock: { ttl: 300, wait: 0 } }).lock;
     const locks = new TargetLocks(flaky, policy, clock.now);

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ActionContext } from '../../src/actions/types.ts';
 import { MAX_HISTORY_EVENTS } from '../../src/workflows/execution.ts';
+import { failing } from '../support/failing.ts';
 import { Fixture, idle } from './support.ts';
 
 let fx: Fixture | undefined;
@@ -16,6 +17,25 @@ const waitThenTask = {
     T: { Type: 'Task', Resource: 'work', End: true },
   },
 };
+
+/** A callback task state: the `ask` action receives its token as `t`. */
+const askState = (extra: object) => ({
+  Type: 'Task',
+  Resource: 'ask.waitForTaskToken',
+  Parameters: { 't.$': '$$.Task.Token' },
+  ...extra,
+});
+
+/** A machine of one callback task. */
+const askMachine = (extra: object) => ({
+  StartAt: 'Ask',
+  States: { Ask: askState({ End: true, ...extra }) },
+});
+
+/** An `ask` action that records each token it is given, in order, and answers nothing yet. */
+const recordingAsk = (tokens: string[]) => ({
+  ask: (i: unknown) => (tokens.push((i as { t: string }).t), null),
+});
 
 describe('durable execution', () => {
   it('a Wait survives a restart and fires late, never lost; earlier states are not re-run', async () => {
@@ -100,20 +120,8 @@ describe('durable execution', () => {
 
   it('SendTaskFailure fails the task with the given error; a missed heartbeat is States.HeartbeatTimeout', async () => {
     const tokens: string[] = [];
-    fx = new Fixture({ ask: (i) => (tokens.push((i as { t: string }).t), null) });
-    const def = (extra: object) => ({
-      StartAt: 'Ask',
-      States: {
-        Ask: {
-          Type: 'Task',
-          Resource: 'ask.waitForTaskToken',
-          Parameters: { 't.$': '$$.Task.Token' },
-          End: true,
-          ...extra,
-        },
-      },
-    });
-    const a = await fx.engine.startExecution(def({}) as never, {});
+    fx = new Fixture(recordingAsk(tokens));
+    const a = await fx.engine.startExecution(askMachine({}) as never, {});
     await idle(10);
     await fx.engine.sendTaskFailure(tokens[0]!, 'Denied', 'no');
     await fx.settle(a.executionId);
@@ -123,7 +131,10 @@ describe('durable execution', () => {
       cause: 'no',
     });
 
-    const b = await fx.engine.startExecution(def({ HeartbeatSeconds: 10, TimeoutSeconds: 100 }) as never, {});
+    const b = await fx.engine.startExecution(
+      askMachine({ HeartbeatSeconds: 10, TimeoutSeconds: 100 }) as never,
+      {},
+    );
     await idle(10);
     fx.clock.advance(8000);
     await fx.engine.sendTaskHeartbeat(tokens[1]!);
@@ -141,17 +152,11 @@ describe('durable execution', () => {
 
   it('a callback task that ends without its answer closes its token: a late SendTask call is refused', async () => {
     const tokens: string[] = [];
-    fx = new Fixture({ ask: (i) => (tokens.push((i as { t: string }).t), null) });
-    const ask = (extra: object) => ({
-      Type: 'Task',
-      Resource: 'ask.waitForTaskToken',
-      Parameters: { 't.$': '$$.Task.Token' },
-      ...extra,
-    });
+    fx = new Fixture(recordingAsk(tokens));
     const timedOut = {
       StartAt: 'Ask',
       States: {
-        Ask: ask({
+        Ask: askState({
           TimeoutSeconds: 10,
           Catch: [{ ErrorEquals: ['States.Timeout'], Next: 'Escalate' }],
           End: true,
@@ -179,7 +184,7 @@ describe('durable execution', () => {
         P: {
           Type: 'Parallel',
           Branches: [
-            { StartAt: 'Ask', States: { Ask: ask({ End: true }) } },
+            { StartAt: 'Ask', States: { Ask: askState({ End: true }) } },
             {
               StartAt: 'Later',
               States: {
@@ -205,19 +210,8 @@ describe('durable execution', () => {
 
   it('a heartbeat that reached another worker (only in the store) keeps the task alive', async () => {
     const tokens: string[] = [];
-    fx = new Fixture({ ask: (i) => (tokens.push((i as { t: string }).t), null) });
-    const def = {
-      StartAt: 'Ask',
-      States: {
-        Ask: {
-          Type: 'Task',
-          Resource: 'ask.waitForTaskToken',
-          Parameters: { 't.$': '$$.Task.Token' },
-          HeartbeatSeconds: 10,
-          End: true,
-        },
-      },
-    };
+    fx = new Fixture(recordingAsk(tokens));
+    const def = askMachine({ HeartbeatSeconds: 10 });
     const { executionId } = await fx.engine.startExecution(def as never, {});
     await idle(10);
     fx.clock.advance(8000);
@@ -233,17 +227,11 @@ describe('durable execution', () => {
   it('a failed store write detaches the run (the reaper resumes it) instead of failing the execution', async () => {
     fx = new Fixture({ work: () => 'done' });
     let failures = 1;
-    const store = new Proxy(fx.store, {
-      get(target, prop, receiver) {
-        if (prop === 'putTimer' && failures > 0)
-          return () => (
-            failures--,
-            Promise.reject(Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' }))
-          );
-        const value: unknown = Reflect.get(target, prop, receiver);
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
+    const store = failing(fx.store, 'putTimer', () =>
+      failures > 0
+        ? (failures--, Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' }))
+        : undefined,
+    );
     const errors: unknown[] = [];
     await fx.engine.stop();
     fx.engine = fx.newEngine({ store, onError: (_id, err) => errors.push(err) });
