@@ -114,15 +114,12 @@ async function decideAndRespond(
     });
     return;
   }
-  try {
-    await postSlackMessage(interaction.responseUrl, reply, {
-      timeoutMs: deps.timeoutMs ?? 5_000,
-      fetch: deps.fetch,
-      label: 'Slack response_url',
-    });
-  } catch (err) {
-    deps.onError?.(err, { approvalId: interaction.approvalId, step: 'respond' });
-  }
+  // A failed post reaches onError through settle(), like anything else that fails here.
+  await postSlackMessage(interaction.responseUrl, reply, {
+    timeoutMs: deps.timeoutMs ?? 5_000,
+    fetch: deps.fetch,
+    label: 'Slack response_url',
+  });
 }
 
 async function decideAndDescribe(
