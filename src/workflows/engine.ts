@@ -415,8 +415,6 @@ export class Engine {
     history: StoredEvent[],
     timers: Awaited<ReturnType<WorkflowStore['loadTimers']>>,
   ): ExecutionRun {
-    const existing = this.runs.get(record.id);
-    if (existing) return existing;
     const run = new ExecutionRun(record, history, timers, this.deps);
     this.runs.set(record.id, run);
     this.options.metrics?.running.inc();
