@@ -56,8 +56,29 @@ const handlers = {
 let commitMs: number[] = [];
 let commitsPerExecution = 0;
 
-/** Runs `total` executions with at most `concurrency` in flight; returns transitions per second. */
-async function durableRate(concurrency: number, total: number): Promise<number> {
+/** Transitions per second, and CPU µs per transition (this process, all threads) over the same span. */
+interface Measured {
+  readonly rate: number;
+  readonly cpu: number;
+}
+
+/**
+ * Runs `worker` on `concurrency` loops and measures only that: opening the database, compiling the machine
+ * and closing up cost CPU that is no interpreter's per-transition work (the in-memory interpreter's
+ * constructor validates the definition with a JSON-schema compiler, more CPU than 500 executions).
+ */
+async function measure(concurrency: number, total: number, worker: () => Promise<void>): Promise<Measured> {
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const transitions = total * STATES_PER_EXECUTION;
+  return { rate: transitions / seconds, cpu: (cpu.user + cpu.system) / transitions };
+}
+
+/** Runs `total` executions with at most `concurrency` in flight. */
+async function durableRate(concurrency: number, total: number): Promise<Measured> {
   const dir = mkdtempSync(join(tmpdir(), 'rebound-bench-wf-'));
   const path = join(dir, 'wf.db');
   const db = openSqlite({ path, synchronous: 'FULL' });
@@ -74,8 +95,7 @@ async function durableRate(concurrency: number, total: number): Promise<number> 
     schemaCheckInline: false,
   });
   let next = 0;
-  const started = performance.now();
-  const worker = async () => {
+  const measured = await measure(concurrency, total, async () => {
     while (next < total) {
       const n = next++;
       const { executionId } = await engine.startExecution(
@@ -86,19 +106,17 @@ async function durableRate(concurrency: number, total: number): Promise<number> 
       const record = await engine.waitFor(executionId);
       if (record.status !== 'SUCCEEDED') throw new Error(`execution ${executionId} ended ${record.status}`);
     }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const seconds = (performance.now() - started) / 1000;
+  });
   commitsPerExecution = committer.stats().commits / total;
   await engine.stop();
   committer.flush(); // as the server does before closing: the WAL syncer's descriptor is closed with it
   await checkpointer.stop();
   db.close();
   rmSync(dir, { recursive: true, force: true });
-  return (total * STATES_PER_EXECUTION) / seconds;
+  return measured;
 }
 
-async function inMemoryRate(concurrency: number, total: number): Promise<number> {
+async function inMemoryRate(concurrency: number, total: number): Promise<Measured> {
   const { StateMachine } = await import('aws-local-stepfunctions');
   const sm = new StateMachine(machine as never, { validationOptions: { checkArn: false } });
   const taskResourceLocalHandlers = {
@@ -106,16 +124,13 @@ async function inMemoryRate(concurrency: number, total: number): Promise<number>
     Act: handlers['arn:aws:lambda:us-east-1:123456789012:function:Act'],
   };
   let next = 0;
-  const started = performance.now();
-  const worker = async () => {
+  return measure(concurrency, total, async () => {
     while (next < total) {
       const n = next++;
       await sm.run({ n }, { overrides: { taskResourceLocalHandlers: taskResourceLocalHandlers as never } })
         .result;
     }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return (total * STATES_PER_EXECUTION) / ((performance.now() - started) / 1000);
+  });
 }
 
 export async function run(): Promise<void> {
@@ -126,28 +141,19 @@ export async function run(): Promise<void> {
     [1, 500],
     [1000, 5000],
   ] as const) {
-    const durable: number[] = [];
-    const memory: number[] = [];
-    // CPU µs per transition (this process, all threads): other load on a shared machine stretches the
-    // wall-clock rates above, by different amounts from run to run, but hardly changes these.
-    const durableCpu: number[] = [];
-    const memoryCpu: number[] = [];
-    const cpuPerTransition = async (rate: () => Promise<number>, executions: number, into: number[]) => {
-      const before = process.cpuUsage();
-      const r = await rate();
-      const used = process.cpuUsage(before);
-      into.push((used.user + used.system) / (executions * STATES_PER_EXECUTION));
-      return r;
-    };
+    // CPU per transition: other load on a shared machine stretches the wall-clock rates, by different amounts
+    // from run to run, but hardly changes CPU.
+    const durable: Measured[] = [];
+    const memory: Measured[] = [];
     // One unmeasured round first, so both interpreters are compiled by the JIT before they are timed.
     await durableRate(concurrency, Math.min(total, 1000));
     await inMemoryRate(concurrency, Math.min(total, 1000));
     for (let i = 0; i < RUNS; i += 1) {
-      durable.push(await cpuPerTransition(() => durableRate(concurrency, total), total, durableCpu));
-      memory.push(await cpuPerTransition(() => inMemoryRate(concurrency, total), total, memoryCpu));
+      durable.push(await durableRate(concurrency, total));
+      memory.push(await inMemoryRate(concurrency, total));
     }
-    const d = median(durable);
-    const m = median(memory);
+    const d = median(durable.map((r) => r.rate));
+    const m = median(memory.map((r) => r.rate));
     line(
       `durable transitions/s, ${concurrency} concurrent`,
       fmt(d),
@@ -168,8 +174,8 @@ export async function run(): Promise<void> {
         `ceiling ${fmt(STATES_PER_EXECUTION / ((commitsPerExecution * commit) / 1000))} transitions/s from waiting for commits alone`,
       );
     }
-    const dc = median(durableCpu);
-    const mc = median(memoryCpu);
+    const dc = median(durable.map((r) => r.cpu));
+    const mc = median(memory.map((r) => r.cpu));
     line(
       `CPU per transition durable / in-memory`,
       `${fmt(dc, 1)} / ${fmt(mc, 1)} µs`,
