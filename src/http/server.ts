@@ -88,7 +88,7 @@ export function createHttpServer(deps: HttpServerDeps): {
   app.setErrorHandler((error, request, reply) => {
     const mapped = mapError(error);
     // Answered as bad input (a body nested too deeply), but a recursion bug would look the same: say so.
-    if (error instanceof RangeError)
+    if (isStackOverflow(error))
       request.log.warn({ err: error, url: request.url }, 'stack overflow on a request');
     if (mapped.status >= 500 && mapped.code !== 'OVERLOADED') {
       request.log.error({ err: error, url: request.url }, 'request failed');
@@ -113,13 +113,18 @@ function mapError(error: unknown): ReboundError {
   if (e.validation) return new ReboundError('BAD_REQUEST', e.message ?? 'invalid request');
   // JSON.parse takes any depth, but serialising it again (to store it) overflows the stack: the body is at
   // fault, not the server, and sending it again would fail the same way.
-  if (error instanceof RangeError && /call stack/i.test(error.message)) {
+  if (isStackOverflow(error)) {
     return new ReboundError('INVALID_PAYLOAD', 'the body nests too deeply to be stored', { path: '$' });
   }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new ReboundError('BAD_REQUEST', e.message ?? 'bad request');
   }
   return new ReboundError('INTERNAL', 'internal error; see the server log', { cause: error });
+}
+
+/** V8's "Maximum call stack size exceeded". Fastify's own RangeErrors (a body too large) are not one. */
+function isStackOverflow(error: unknown): error is RangeError {
+  return error instanceof RangeError && /call stack/i.test(error.message);
 }
 
 export function sendError(reply: FastifyReply, error: ReboundError): FastifyReply {

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.ts';
+import { parseConfig } from '../../src/config/load.ts';
 import { sha256Hex } from '../../src/http/auth.ts';
-import { makeTestApp, webhook, type TestApp } from '../support/app.ts';
+import { makeTestApp, tempDir, webhook, type TestApp } from '../support/app.ts';
 
 let t: TestApp | undefined;
 afterEach(async () => {
@@ -122,5 +124,35 @@ describe('input boundaries', () => {
       message: expect.stringMatching(/nests too deeply/),
     });
     expect((await t.app.http.inject({ url: '/v1/executions' })).json().items).toHaveLength(0);
+  });
+
+  it('answers a body over the limit 413 and does not log it as a stack overflow (both are RangeErrors)', async () => {
+    const lines: string[] = [];
+    const dir = tempDir();
+    const app = createApp({
+      config: parseConfig({
+        dataDir: dir.path,
+        server: { listen: '127.0.0.1:0', bodyLimitBytes: 1024 },
+        logging: { level: 'warn' },
+      }),
+      logDestination: { write: (line: string) => void lines.push(line) },
+    });
+    await app.start();
+    try {
+      const res = await app.http.inject({
+        method: 'POST',
+        url: '/v1/webhooks/alertmanager',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify({ padding: 'x'.repeat(4096) }),
+      });
+      expect(res.statusCode).toBe(413);
+      expect(res.json()).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+      expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).not.toContain(
+        'stack overflow on a request',
+      );
+    } finally {
+      await app.stop();
+      dir.remove();
+    }
   });
 });
