@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describeError } from '../errors.ts';
 import type { StoredEvent } from '../events/envelope.ts';
-import type { EventLog } from '../events/log.ts';
+import type { EventLog, LoggedEvent } from '../events/log.ts';
 import type { EventReader } from '../events/port.ts';
 import type { ReplayProgress } from '../http/views.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -48,9 +48,14 @@ const ROUTER = 'router';
 const KEPT_REPLAYS = 100;
 
 /**
- * The event bus: a router follows the durable event log, matches each event against the rules and enqueues
- * one delivery per matching target (in the same transaction as its checkpoint); one worker per target
- * delivers with retries and a dead-letter queue.
+ * The event bus: a router matches each stored event against the rules and enqueues one delivery per matching
+ * target, in the same transaction as its checkpoint; one worker per target delivers with retries and a
+ * dead-letter queue.
+ *
+ * The router routes each append inside the transaction that stores the events (the event log hands them
+ * over), so an event and its deliveries commit together and one sync makes both durable. When it is behind
+ * (at start, after a failure, or while a saturated process answers ingest first) it reads the log from its
+ * checkpoint instead, in paced slices, until it has caught up.
  */
 export class Bus {
   private rules: RuleSet;
@@ -58,6 +63,8 @@ export class Bus {
   /** Each target's implementation and the configuration it was built from. */
   private readonly built = new Map<string, { config: string; target: Target }>();
   private readonly router: LogConsumer;
+  /** Targets given deliveries inside a transaction since the last `notify()`, which wakes them. */
+  private readonly routedTo = new Set<string>();
   private readonly replays = new Map<string, ReplayProgress>();
   /** Every replay name used since the start, also those whose progress was forgotten: a name used twice
    * would give its workflow executions the names they already have, and start none. */
@@ -92,6 +99,17 @@ export class Bus {
 
   start(): void {
     this.router.start();
+    this.deps.log.follow({
+      name: ROUTER,
+      handle: (logged) => this.routeWithin(logged),
+      // Under a storm, ingest answers first: routing waits for the paced reader (see pacer.ts).
+      accepts: () => !this.deps.pacer?.saturated,
+      failed: (err) =>
+        this.deps.logger.warn(
+          { err: describeError(err) },
+          'routing in the storing transaction failed; the router reads the events from the log',
+        ),
+    });
     for (const worker of this.workers.values()) worker.wake();
     this.orphans = this.deadLetterOrphans().catch((err: unknown) =>
       this.deps.logger.error(
@@ -128,8 +146,10 @@ export class Bus {
     }
   }
 
-  /** Called after events are stored: route them now rather than at the next poll. */
+  /** Called after events are stored (durably): deliver what was routed with them, route the rest. */
   notify(): void {
+    for (const name of this.routedTo) this.workers.get(name)?.wake();
+    this.routedTo.clear();
     this.router.wake();
   }
 
@@ -151,6 +171,7 @@ export class Bus {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.deps.log.follow(undefined);
     await this.orphans;
     await this.router.stop();
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
@@ -230,6 +251,16 @@ export class Bus {
 
   replay(id: string): ReplayProgress | undefined {
     return this.replays.get(id);
+  }
+
+  /** Routes events inside the transaction storing them; their workers wake at `notify()`, once durable. */
+  private routeWithin(logged: readonly LoggedEvent[]): void {
+    const deliveries = this.deliveriesFor(
+      logged.map((l) => l.event),
+      null,
+    );
+    this.deps.store.enqueueWithin(deliveries);
+    for (const d of deliveries) this.routedTo.add(d.target);
   }
 
   private async route(events: readonly StoredEvent[], seq: number): Promise<void> {

@@ -47,7 +47,6 @@ export class SliceSizer {
  * consumer. `wake()` after each ingest commit makes delivery immediate; a crash resumes from the offset.
  */
 export class LogConsumer {
-  private offset = -1;
   private running = false;
   private wakeRequested = false;
   private stopped = true;
@@ -84,16 +83,14 @@ export class LogConsumer {
     try {
       while (this.wakeRequested && !this.stopped) {
         this.wakeRequested = false;
-        if (this.offset < 0) this.offset = await this.options.log.getOffset(this.options.name);
         for (;;) {
           const started = performance.now();
-          const batch = await this.options.log.readAfter(
-            this.offset,
-            this.options.batchSize ?? DEFAULT_BATCH,
-          );
+          // Read from the committed offset each time: once caught up, the log hands appends to the consumer
+          // in their own transaction (EventLog.follow) and moves the offset past them without this loop.
+          const offset = await this.options.log.getOffset(this.options.name);
+          const batch = await this.options.log.readAfter(offset, this.options.batchSize ?? DEFAULT_BATCH);
           if (batch.length === 0 || this.stopped) break;
           await this.options.handle(batch);
-          this.offset = batch[batch.length - 1]!.seq;
           // Let pending I/O (webhooks waiting for their commit) run before the next batch: consumers catch up
           // in short slices instead of holding the event loop through a whole backlog.
           // A wake meanwhile (every ingest commit wakes the router) only asks this loop to go on.
@@ -105,7 +102,6 @@ export class LogConsumer {
         { consumer: this.options.name, err: describeError(err) },
         'event consumer failed; retrying',
       );
-      this.offset = -1; // re-read the committed offset: the failed batch is handled again
       this.timer = setTimeout(() => this.wake(), this.options.retryDelayMs ?? 1000);
       this.timer.unref();
     } finally {

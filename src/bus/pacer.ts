@@ -13,12 +13,14 @@ import { performance } from 'node:perf_hooks';
 export interface Pacer {
   /** Milliseconds to pause after a slice of background work that took `sliceMs`. */
   pauseAfter(sliceMs: number): number;
+  /** Whether background work is being held to its share right now. */
+  readonly saturated: boolean;
 }
 
 const MAX_PAUSE_MS = 100;
 
 /** Background work never waits (tests, tools, and the serverless footprint). */
-export const UNPACED: Pacer = { pauseAfter: () => 0 };
+export const UNPACED: Pacer = { pauseAfter: () => 0, saturated: false };
 
 export interface LoadPacerOptions {
   /** True while requests wait for the store (ingest's pending depth). */
@@ -51,7 +53,6 @@ export class LoadPacer implements Pacer {
     }
   }
 
-  /** Whether background work is being held to its share right now. */
   get saturated(): boolean {
     const utilisation = this.options.utilisation?.() ?? this.sampled;
     return utilisation > this.threshold && this.options.foregroundWaiting();

@@ -44,8 +44,13 @@ export interface DeadLetterQuery {
 export interface DeliveryStore {
   /** Adds deliveries and commits the router's checkpoint in the same transaction. */
   enqueue(deliveries: readonly NewDelivery[], checkpoint?: Checkpoint): Promise<void>;
-  /** Returns up to `limit` pending deliveries of a target in arrival order, due or not. */
-  pending(target: string, limit: number): Promise<Delivery[]>;
+  /** Adds deliveries inside a unit of work already running in the store's transaction (synchronous). */
+  enqueueWithin(deliveries: readonly NewDelivery[]): void;
+  /**
+   * Returns up to `limit` pending deliveries of a target in arrival order, due or not, with ids above
+   * `afterId` (default 0). Ids grow in arrival order.
+   */
+  pending(target: string, limit: number, afterId?: number): Promise<Delivery[]>;
   /** Returns the event of a delivery. */
   events(ids: readonly string[]): Promise<Map<string, StoredEvent>>;
   /** Removes delivered deliveries. */

@@ -74,7 +74,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
         db.prepare(`INSERT INTO deliveries (event_id, target, rule, ordering_key, created_at, replay, correlation_id)
         VALUES (?, ?, ?, ?, ?, ?, ?)`),
       checkpoint: prepareCheckpoint(db),
-      pending: db.prepare('SELECT * FROM deliveries WHERE target = ? ORDER BY id LIMIT ?'),
+      pending: db.prepare('SELECT * FROM deliveries WHERE target = ? AND id > ? ORDER BY id LIMIT ?'),
       complete: db.prepare('DELETE FROM deliveries WHERE id = ?'),
       completeMany: db.prepare('DELETE FROM deliveries WHERE id IN (SELECT value FROM json_each(?))'),
       reschedule: db.prepare(
@@ -95,17 +95,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
 
   async enqueue(deliveries: readonly NewDelivery[], checkpoint?: Checkpoint): Promise<void> {
     const work = () => {
-      for (const d of deliveries) {
-        this.stmts.insert.run(
-          d.eventId,
-          d.target,
-          d.rule,
-          d.orderingKey,
-          d.createdAt,
-          d.replay,
-          d.correlationId,
-        );
-      }
+      this.enqueueWithin(deliveries);
       if (checkpoint) this.stmts.checkpoint.run(checkpoint.consumer, checkpoint.seq);
     };
     // The router's deliveries are derived from the durable log up to its checkpoint: if a crash loses this
@@ -114,8 +104,22 @@ export class SqliteDeliveryStore implements DeliveryStore {
     await (checkpoint ? this.committer.submitVisible(work) : this.committer.submit(work));
   }
 
-  async pending(target: string, limit: number): Promise<Delivery[]> {
-    return (this.stmts.pending.all(target, limit) as DeliveryRow[]).map(toDelivery);
+  enqueueWithin(deliveries: readonly NewDelivery[]): void {
+    for (const d of deliveries) {
+      this.stmts.insert.run(
+        d.eventId,
+        d.target,
+        d.rule,
+        d.orderingKey,
+        d.createdAt,
+        d.replay,
+        d.correlationId,
+      );
+    }
+  }
+
+  async pending(target: string, limit: number, afterId = 0): Promise<Delivery[]> {
+    return (this.stmts.pending.all(target, afterId, limit) as DeliveryRow[]).map(toDelivery);
   }
 
   async events(ids: readonly string[]): Promise<Map<string, StoredEvent>> {

@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../../events/envelope.ts';
-import type { EventLog, LoggedEvent } from '../../events/log.ts';
+import type { EventLog, InlineConsumer, LoggedEvent } from '../../events/log.ts';
 import type { EventPage, EventQuery, EventReader } from '../../events/port.ts';
 import type { AppendOutcome, EventWriter } from '../../ingest/port.ts';
 import type { Migration, SqliteDatabase } from './database.ts';
@@ -57,12 +57,16 @@ export interface EventLoader {
 /** Events as an append-only log with dedup, time-range reads and per-consumer offsets. */
 export class SqliteEventStore implements EventWriter, EventReader, EventLog, EventLoader {
   private pending = 0;
+  private inline: InlineConsumer | undefined;
   private readonly insert;
   private readonly byId;
   private readonly after;
   private readonly byIds;
   private readonly offsetGet;
   private readonly offsetSet;
+  /** The log's last sequence number and a consumer's offset, in one statement. */
+  private readonly position;
+  private readonly handover;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -80,6 +84,13 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog, Eve
       WHERE id IN (SELECT value FROM json_each(?))`);
     this.offsetGet = db.prepare('SELECT seq FROM consumer_offsets WHERE consumer = ?');
     this.offsetSet = prepareCheckpoint(db);
+    this.handover = {
+      begin: db.prepare('SAVEPOINT handover'),
+      release: db.prepare('RELEASE handover'),
+      rollback: db.prepare('ROLLBACK TO handover'),
+    };
+    this.position = db.prepare(`SELECT (SELECT max(seq) FROM events) AS last,
+      (SELECT seq FROM consumer_offsets WHERE consumer = ?) AS offset`);
   }
 
   pendingDepth(): number {
@@ -89,7 +100,11 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog, Eve
   async append(events: readonly StoredEvent[]): Promise<AppendOutcome[]> {
     this.pending += events.length;
     try {
-      return await this.committer.submit(() => this.appendWithin(events));
+      const { outcomes, handedOver } = await this.committer.submit(() => this.store(events));
+      // Committed: the workers delivering them next read them from memory. Not before the commit, which could
+      // still have rolled back.
+      for (const { event, bytes } of handedOver) this.cache.remember(event, bytes);
+      return outcomes;
     } finally {
       this.pending -= events.length;
     }
@@ -100,17 +115,84 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog, Eve
    * its events commit together (or not at all). Synchronous, like every committer unit.
    */
   appendWithin(events: readonly StoredEvent[]): AppendOutcome[] {
-    return events.map((e): AppendOutcome => {
+    return this.store(events).outcomes;
+  }
+
+  follow(consumer: InlineConsumer | undefined): void {
+    this.inline = consumer;
+  }
+
+  private store(events: readonly StoredEvent[]): {
+    outcomes: AppendOutcome[];
+    handedOver: { event: StoredEvent; bytes: number }[];
+  } {
+    const handOver = this.inline && this.takesOver(this.inline);
+    const stored: { seq: number; event: StoredEvent; json: string }[] = [];
+    const outcomes = events.map((e): AppendOutcome => {
+      const json = JSON.stringify(e.envelope);
       const info = this.insert.run(
         e.envelope.id,
         e.dedupKey,
         e.envelope.time,
         e.receivedAt,
         e.correlationId,
-        JSON.stringify(e.envelope),
+        json,
       );
-      return info.changes === 1 ? 'stored' : 'duplicate';
+      if (info.changes !== 1) return 'duplicate';
+      stored.push({ seq: Number(info.lastInsertRowid), event: e, json });
+      return 'stored';
     });
+    return { outcomes, handedOver: handOver ? this.handOver(handOver, stored) : [] };
+  }
+
+  /**
+   * The inline consumer, when it accepts the append about to be stored and its offset covers every event
+   * stored before it (sequence numbers grow, with gaps: a duplicate's insert uses one up). Otherwise it is
+   * still reading the log, or will, and finds the append there. Read in the storing transaction.
+   */
+  private takesOver(consumer: InlineConsumer): InlineConsumer | undefined {
+    if (consumer.accepts?.() === false) return undefined;
+    const { last, offset } = this.position.get(consumer.name) as {
+      last: number | null;
+      offset: number | null;
+    };
+    return (offset ?? 0) >= (last ?? 0) ? consumer : undefined;
+  }
+
+  /**
+   * Gives just-stored events to the inline consumer and moves its offset past them, in the storing
+   * transaction: a rolled-back hand-over leaves nothing behind. The consumer sees each event as stored
+   * (parsed from its JSON, as `loadEvents` returns it).
+   */
+  private handOver(
+    consumer: InlineConsumer,
+    stored: readonly { seq: number; event: StoredEvent; json: string }[],
+  ) {
+    if (stored.length === 0) return [];
+    const logged = stored.map(({ seq, event, json }) => ({
+      seq,
+      event: toStored({
+        id: event.envelope.id,
+        envelope: json,
+        correlation_id: event.correlationId,
+        dedup_key: event.dedupKey,
+        received_at: event.receivedAt,
+      }),
+    }));
+    // In a savepoint of its own: a consumer that fails leaves the events to its reading of the log (where
+    // it fails and retries as it would have), and the append still commits.
+    this.handover.begin.run();
+    try {
+      consumer.handle(logged);
+      this.offsetSet.run(consumer.name, stored[stored.length - 1]!.seq);
+      this.handover.release.run();
+    } catch (err) {
+      this.handover.rollback.run();
+      this.handover.release.run();
+      consumer.failed?.(err);
+      return [];
+    }
+    return logged.map((l, i) => ({ event: l.event, bytes: stored[i]!.json.length }));
   }
 
   async getEvent(id: string): Promise<StoredEvent | undefined> {
