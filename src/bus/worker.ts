@@ -54,6 +54,14 @@ export class TargetWorker {
   private readonly lanes = new Set<Promise<void>>();
   /** The last read left due work unstarted (lanes full, or its key in flight): finishing lanes re-read. */
   private backlog = false;
+  /**
+   * The head of the queue as read so far, in arrival (id) order: every queued delivery with an id up to
+   * `readThrough` that has not finished since. Only this worker finishes or reschedules its deliveries, and
+   * new ones always get larger ids, so a read after `readThrough` finds exactly what is new: deliveries in
+   * flight are not read again each time a lane frees up. Forgotten when the store fails (its truth wins).
+   */
+  private readonly window = new Map<number, Delivery>();
+  private readThrough = 0;
 
   constructor(private options: TargetWorkerOptions) {}
 
@@ -78,6 +86,9 @@ export class TargetWorker {
   /** The queue could not be read or written: log it and try again shortly (never a crash, never a spin). */
   private storeFailed(err: unknown): void {
     this.again = false;
+    // A write may or may not have happened: read the queue afresh (deliveries in flight are kept out by id).
+    this.window.clear();
+    this.readThrough = 0;
     this.options.logger.error(
       { target: this.options.name, err: describeError(err) },
       `delivery queue unavailable; retrying in ${STORE_RETRY_MS} ms`,
@@ -154,26 +165,40 @@ export class TargetWorker {
   }
 
   /**
-   * Due deliveries from the head of the queue. Reading only what the next turn can use keeps a long backlog
-   * from costing a 1,000-row read per slice; the full window is read only when the head is all held back.
+   * Due deliveries from the head of the queue. The window holds what the next turn can use: deliveries in
+   * flight, and twice the free lanes (or slice) beyond them; it grows to the full scan only while its head is
+   * all held back (a key in flight or waiting for a retry).
    */
   private async selectNext(): Promise<{ due: Delivery[][]; nextAt: number | undefined; held: boolean }> {
-    const { store, name, target, concurrency } = this.options;
+    const { target, concurrency } = this.options;
     const want = target.deliverBatch
       ? 2 * this.slices.size
       : this.inFlight.size + 2 * (concurrency - this.lanes.size);
-    let limit = Math.min(SCAN, want);
+    let more = await this.readNew(Math.min(SCAN, want));
     for (;;) {
-      const pending = await store.pending(name, limit);
-      const waiting = this.inFlight.size > 0 ? pending.filter((d) => !this.inFlight.has(d.id)) : pending;
+      const waiting: Delivery[] = [];
+      for (const d of this.window.values()) if (!this.inFlight.has(d.id)) waiting.push(d);
       const selected = selectDue(waiting, this.options.now(), this.busyKeys);
-      if (selected.due.length > 0 || pending.length < limit || limit >= SCAN) {
+      if (selected.due.length > 0 || !more || this.window.size >= SCAN) {
         // Something not selected (held back by a key in flight or a retry, or beyond the window).
-        const held = waiting.length > countDeliveries(selected.due) || pending.length === limit;
+        const held = waiting.length > countDeliveries(selected.due) || more;
         return { ...selected, held };
       }
-      limit = SCAN;
+      more = await this.readNew(SCAN);
     }
+  }
+
+  /**
+   * Reads deliveries queued since the last read until the window holds `upTo`; true when more may be
+   * queued beyond them.
+   */
+  private async readNew(upTo: number): Promise<boolean> {
+    const limit = upTo - this.window.size;
+    if (limit <= 0) return true;
+    const fresh = await this.options.store.pending(this.options.name, limit, this.readThrough);
+    for (const d of fresh) this.window.set(d.id, d);
+    if (fresh.length > 0) this.readThrough = fresh[fresh.length - 1]!.id;
+    return fresh.length === limit;
   }
 
   private async deliverBatch(all: Delivery[]): Promise<void> {
@@ -254,7 +279,9 @@ export class TargetWorker {
 
   private item(delivery: Delivery, event: StoredEvent | undefined): DeliveryItem | undefined {
     if (!event) {
-      // The archive dropped the event (retention) while it waited: nothing left to deliver.
+      // The archive dropped the event (retention) while it waited: nothing left to deliver. Out of the
+      // window at once, so no turn picks it up again before the move commits.
+      this.window.delete(delivery.id);
       this.options.store
         .deadLetter(
           delivery,
@@ -276,6 +303,7 @@ export class TargetWorker {
 
   private async succeeded(items: readonly DeliveryItem[], started: number): Promise<void> {
     await this.options.store.complete(items.map((i) => i.delivery.id));
+    for (const i of items) this.window.delete(i.delivery.id);
     const { metrics, name } = this.options;
     const seconds = (performance.now() - started) / 1000;
     const now = this.options.now();
@@ -303,6 +331,9 @@ export class TargetWorker {
         'delivery failed; will retry',
       );
       await this.options.store.reschedule(d.id, attempts, decision.notBefore, message);
+      // Set again in place: a Map keeps the key's position, so the queue order holds.
+      if (this.window.has(d.id))
+        this.window.set(d.id, { ...d, attempts, notBefore: decision.notBefore, lastError: message });
     } else {
       metrics.deadLettered.inc({ target: name });
       logger.error({ ...log, reason: decision.reason }, 'delivery failed; moved to the dead-letter queue');
@@ -312,6 +343,7 @@ export class TargetWorker {
         `${message} (${decision.reason})`,
         new Date(now).toISOString(),
       );
+      this.window.delete(d.id);
     }
   }
 }
