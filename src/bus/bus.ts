@@ -260,12 +260,14 @@ export class Bus {
       null,
     );
     this.deps.store.enqueueWithin(deliveries);
+    this.deps.metrics.routed.inc({ path: 'inline' }, logged.length);
     for (const d of deliveries) this.routedTo.add(d.target);
   }
 
   private async route(events: readonly StoredEvent[], seq: number): Promise<void> {
     const deliveries = this.deliveriesFor(events, null);
     await this.deps.store.enqueue(deliveries, { consumer: ROUTER, seq });
+    this.deps.metrics.routed.inc({ path: 'log' }, events.length);
     this.wakeWorkers(deliveries);
   }
 

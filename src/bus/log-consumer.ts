@@ -85,10 +85,12 @@ export class LogConsumer {
         this.wakeRequested = false;
         for (;;) {
           const started = performance.now();
-          // Read from the committed offset each time: once caught up, the log hands appends to the consumer
-          // in their own transaction (EventLog.follow) and moves the offset past them without this loop.
-          const offset = await this.options.log.getOffset(this.options.name);
-          const batch = await this.options.log.readAfter(offset, this.options.batchSize ?? DEFAULT_BATCH);
+          // From the committed offset each time: once caught up, the log hands appends to the consumer in
+          // their own transaction (EventLog.follow) and moves the offset past them without this loop.
+          const batch = await this.options.log.readFrom(
+            this.options.name,
+            this.options.batchSize ?? DEFAULT_BATCH,
+          );
           if (batch.length === 0 || this.stopped) break;
           await this.options.handle(batch);
           // Let pending I/O (webhooks waiting for their commit) run before the next batch: consumers catch up

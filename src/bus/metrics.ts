@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface BusMetrics {
   readonly matched: Counter<'rule'>;
+  readonly routed: Counter<'path'>;
   readonly delivered: Counter<'target'>;
   readonly failed: Counter<'target'>;
   readonly retried: Counter<'target'>;
@@ -20,6 +21,12 @@ export function createBusMetrics(registry: Registry): BusMetrics {
       name: 'rebound_bus_matched_total',
       help: 'Events matched, per rule.',
       labelNames: ['rule'],
+      registers,
+    }),
+    routed: new Counter({
+      name: 'rebound_bus_routed_total',
+      help: 'Events routed: "inline" in the transaction that stored them, "log" read back by a router that was behind.',
+      labelNames: ['path'],
       registers,
     }),
     delivered: new Counter({

@@ -62,6 +62,8 @@ export class TargetWorker {
    */
   private readonly window = new Map<number, Delivery>();
   private readThrough = 0;
+  /** Counts store failures: a read that was under way when one forgot the window is thrown away. */
+  private epoch = 0;
 
   constructor(private options: TargetWorkerOptions) {}
 
@@ -89,6 +91,7 @@ export class TargetWorker {
     // A write may or may not have happened: read the queue afresh (deliveries in flight are kept out by id).
     this.window.clear();
     this.readThrough = 0;
+    this.epoch += 1;
     this.options.logger.error(
       { target: this.options.name, err: describeError(err) },
       `delivery queue unavailable; retrying in ${STORE_RETRY_MS} ms`,
@@ -195,7 +198,10 @@ export class TargetWorker {
   private async readNew(upTo: number): Promise<boolean> {
     const limit = upTo - this.window.size;
     if (limit <= 0) return true;
+    const epoch = this.epoch;
     const fresh = await this.options.store.pending(this.options.name, limit, this.readThrough);
+    // The window was forgotten meanwhile: these follow deliveries it no longer holds. Start over.
+    if (epoch !== this.epoch) return this.readNew(upTo);
     for (const d of fresh) this.window.set(d.id, d);
     if (fresh.length > 0) this.readThrough = fresh[fresh.length - 1]!.id;
     return fresh.length === limit;

@@ -36,6 +36,11 @@ export interface EventLog {
   follow(consumer: InlineConsumer | undefined): void;
   /** Returns up to `limit` events stored after position `afterSeq`, in order. */
   readAfter(afterSeq: number, limit: number): Promise<LoggedEvent[]>;
+  /**
+   * Returns up to `limit` events after the consumer's committed offset, read with the offset in one step:
+   * nothing can move the offset in between (an inline hand-over would, and its events would be read twice).
+   */
+  readFrom(consumer: string, limit: number): Promise<LoggedEvent[]>;
   /** Returns the consumer's committed offset (0 when it never committed). */
   getOffset(consumer: string): Promise<number>;
   /** Durably records that the consumer has handled every event up to and including `seq`. */

@@ -137,6 +137,7 @@ describe('bus delivery', () => {
   it('holds a key behind a delivery waiting for its retry while other keys go out, then keeps its order', async () => {
     const r = await receiver();
     r.script.push(503); // the first delivery fails once
+    r.delayMs = 100; // the rest arrive while it is under way
     t = await makeTestApp({ bus: { rules: [hookRule(r.url, { concurrency: 4 })] } });
     await post(webhook([{ labels: { alertname: 'Same', pod: 'p0' } }]));
     await eventually(() => r.received.length >= 1);
@@ -422,6 +423,13 @@ describe('routing', () => {
     const seen = r.json<{ detail: { n: number } }>().map((e) => e.detail.n);
     expect(seen).toHaveLength(300);
     expect(new Set(seen).size).toBe(300);
+    // Both paths ran: the backlog was read from the log, the rest handed over as stored.
+    const metrics = (await t.app.http.inject({ url: '/metrics' })).body;
+    const routed = (path: string) =>
+      Number(new RegExp(`rebound_bus_routed_total\\{path="${path}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
+    expect(routed('log')).toBeGreaterThanOrEqual(250);
+    expect(routed('inline')).toBeGreaterThan(0);
+    expect(routed('log') + routed('inline')).toBe(300);
   });
 });
 

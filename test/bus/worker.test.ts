@@ -102,4 +102,41 @@ describe('target worker', () => {
     await worker.drain();
     expect(await store.pending('r/t', 10)).toEqual([]);
   });
+
+  it('forgets what it had read when the store fails while a read is under way, and delivers it all', async () => {
+    const { store, receiver } = await setup();
+    const [first] = await store.pending('r/t', 10);
+    const later = (orderingKey: string) => ({ ...first!, orderingKey, createdAt: Date.now() });
+    receiver.delayMs = 100;
+    // Recording the first delivery's outcome fails, and so does recording that as a failed attempt.
+    let failures = 2;
+    const ioError = () =>
+      failures > 0 ? (failures--, new Error('SQLITE_IOERR: disk I/O error')) : undefined;
+    const flaky: DeliveryStore = failing(failing(store, 'complete', ioError), 'reschedule', ioError);
+    const worker = new TargetWorker({
+      name: 'r/t',
+      target: webhookTarget({ url: receiver.url, headers: {}, timeoutMs: 5000, now: () => new Date() }),
+      input: compileTargetInput(undefined),
+      retry: { maximumEventAgeSeconds: 86_400, maximumRetryAttempts: 185, baseDelayMs: 10, maxDelayMs: 100 },
+      concurrency: 4,
+      store: flaky,
+      metrics: createBusMetrics(new Registry()),
+      logger: createLogger({ level: 'silent' }),
+      now: Date.now,
+    });
+    cleanups.push(() => worker.stop());
+    worker.wake();
+    await eventually(() => receiver.received.length === 1);
+    // While the first is under way: a second with its key (read, and held back behind it), then one with
+    // another key that nothing reads yet. When recording the first fails, its lane ends and starts a read
+    // of the queue, which finds the third; the failure forgets the window meanwhile.
+    await store.enqueue([later(first!.orderingKey)]);
+    worker.wake();
+    await store.enqueue([later('other')]);
+    await eventually(async () => (await store.pending('r/t', 10)).length === 0);
+    await worker.drain();
+    expect(failures).toBe(0);
+    // The first went out twice (its outcome was not recorded), the others once each.
+    expect(receiver.received).toHaveLength(4);
+  });
 });

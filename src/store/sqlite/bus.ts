@@ -140,6 +140,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
 
   async deadLetter(d: Delivery, attempts: number, error: string, at: string): Promise<void> {
     await this.committer.submit(() => {
+      // Only a delivery still queued: two paths moving the same one must not leave two dead letters.
+      if (this.stmts.complete.run(d.id).changes === 0) return;
       this.stmts.toDlq.run(
         d.eventId,
         d.target,
@@ -151,7 +153,6 @@ export class SqliteDeliveryStore implements DeliveryStore {
         d.replay,
         d.correlationId,
       );
-      this.stmts.complete.run(d.id);
     });
   }
 

@@ -20,6 +20,7 @@ const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 export class EnvelopeCache {
   private readonly entries = new Map<string, { event: StoredEvent; bytes: number }>();
   private bytes = 0;
+  private clears = 0;
 
   constructor(
     private readonly capacity = DEFAULT_CAPACITY,
@@ -48,6 +49,12 @@ export class EnvelopeCache {
   clear(): void {
     this.entries.clear();
     this.bytes = 0;
+    this.clears += 1;
+  }
+
+  /** Changes at every `clear()`: what was read before one may be gone from the database since. */
+  get generation(): number {
+    return this.clears;
   }
 
   get size(): number {

@@ -100,10 +100,15 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog, Eve
   async append(events: readonly StoredEvent[]): Promise<AppendOutcome[]> {
     this.pending += events.length;
     try {
-      const { outcomes, handedOver } = await this.committer.submit(() => this.store(events));
+      let generation = 0;
+      const { outcomes, handedOver } = await this.committer.submit(() => {
+        generation = this.cache.generation;
+        return this.store(events);
+      });
       // Committed: the workers delivering them next read them from memory. Not before the commit, which could
-      // still have rolled back.
-      for (const { event, bytes } of handedOver) this.cache.remember(event, bytes);
+      // still have rolled back; not if retention deleted events since (it may have deleted these).
+      if (this.cache.generation === generation)
+        for (const { event, bytes } of handedOver) this.cache.remember(event, bytes);
       return outcomes;
     } finally {
       this.pending -= events.length;
@@ -250,6 +255,12 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog, Eve
       return deleted;
     };
     return deleteInChunks(this.committer, deleteChunk, DELETE_CHUNK, signal);
+  }
+
+  async readFrom(consumer: string, limit: number): Promise<LoggedEvent[]> {
+    // Synchronous from the offset to the rows: no commit can come between them.
+    const offset = (this.offsetGet.get(consumer) as { seq: number } | undefined)?.seq ?? 0;
+    return this.readAfter(offset, limit);
   }
 
   async readAfter(afterSeq: number, limit: number): Promise<LoggedEvent[]> {
