@@ -97,19 +97,22 @@ export async function run(): Promise<void> {
     const rate = median(rates);
     // Server CPU per event (ingest, routing, delivery): insensitive to other load on a shared machine.
     const cpuPerEvent = (((cpuSeconds(server.child.pid) ?? NaN) - cpuAtStart) / (RUNS * EVENTS)) * 1e6;
-    /** Publishes at `perSecond` for 4 s; latency percentiles and this harness's share of a core meanwhile. */
-    const latencyAt = async (perSecond: number) => {
+    /**
+     * Publishes at `perSecond` for 4 s, `batch` events per call; latency percentiles and this harness's share
+     * of a core meanwhile.
+     */
+    const latencyAt = async (perSecond: number, batch = BATCH) => {
       await settle(server.child.pid);
       histogram = hdr.build();
       delivered = 0;
       const total = Math.round(perSecond * 4);
       const cpuBefore = process.cpuUsage();
       const started = performance.now();
-      for (let i = 0; i < total; i += BATCH) {
+      for (let i = 0; i < total; i += batch) {
         const due = started + (i / perSecond) * 1000;
         const wait = due - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        void publish(pool, i, BATCH);
+        void publish(pool, i, batch);
       }
       while (delivered < total) await new Promise((r) => setTimeout(r, 5));
       const cpu = process.cpuUsage(cpuBefore);
@@ -136,6 +139,8 @@ export async function run(): Promise<void> {
       );
       line(`${label} p99`, `${fmt(at.p99, 2)} ms`, note);
     };
+    // One event per call, 100 a second: the path's own latency, with no queueing behind other events.
+    report('latency one event at a time (100 ev/s)', await latencyAt(100, 1), '');
     report(`latency at half that rate (${fmt(rate / 2)} ev/s)`, await latencyAt(rate / 2), '');
     // The target's own point, when this machine can carry it with room to spare.
     if (rate >= 1.25 * TARGET_RATE) {
