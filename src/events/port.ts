@@ -24,8 +24,8 @@ export interface EventReader {
   /** Returns one event by its envelope id. */
   getEvent(id: string): Promise<StoredEvent | undefined>;
   /**
-   * Deletes events older than the cutoff (retention); returns how many were deleted. Stops between chunks
-   * once `signal` aborts (shutdown).
+   * Deletes events archived (received) before the cutoff — retention, whatever time their producer gave
+   * them; returns how many were deleted. Stops between chunks once `signal` aborts (shutdown).
    */
   deleteEventsBefore(cutoff: string, signal?: AbortSignal): Promise<number>;
 }

@@ -24,7 +24,7 @@ function store(cache: EnvelopeCache) {
   return new SqliteEventStore(db, new GroupCommitter(db), cache);
 }
 
-function event(n: number, time = '2026-11-26T04:00:00.000Z'): StoredEvent {
+function event(n: number, time = '2026-11-26T04:00:00.000Z', receivedAt = time): StoredEvent {
   const id = `00000000-0000-7000-8000-${String(n).padStart(12, '0')}`;
   return {
     envelope: {
@@ -40,7 +40,7 @@ function event(n: number, time = '2026-11-26T04:00:00.000Z'): StoredEvent {
     },
     correlationId: `corr-${n}`,
     dedupKey: id,
-    receivedAt: time,
+    receivedAt,
   };
 }
 
@@ -92,5 +92,14 @@ describe('event retention', () => {
     expect(cache.size).toBe(0);
     expect((await log.readAfter(0, 10)).map((e) => e.event.envelope.detail['n'])).toEqual([20_000, 20_001]);
     expect(await log.deleteEventsBefore('2026-11-01T00:00:00.000Z')).toBe(0);
+  });
+
+  it('counts from when an event was received, not from the time its producer gave it', async () => {
+    const log = store(new EnvelopeCache());
+    // Received today with a producer time years back; received long ago with a recent-looking time.
+    await log.append([event(1, '2019-01-01T00:00:00.000Z', '2026-11-26T04:00:00.000Z')]);
+    await log.append([event(2, '2026-11-25T00:00:00.000Z', '2026-08-01T00:00:00.000Z')]);
+    expect(await log.deleteEventsBefore('2026-11-01T00:00:00.000Z')).toBe(1);
+    expect((await log.readAfter(0, 10)).map((e) => e.event.envelope.detail['n'])).toEqual([1]);
   });
 });

@@ -27,6 +27,11 @@ export const eventMigrations: Migration[] = [
       );
     `,
   },
+  {
+    // Retention counts from when an event was archived: a producer's `Time` may be years old.
+    id: 'events/0002_by_received_at',
+    up: 'CREATE INDEX events_by_received_at ON events (received_at, seq);',
+  },
 ];
 
 /** Prepares the consumer-offset upsert (never moves an offset backwards), for adapters that checkpoint. */
@@ -246,7 +251,8 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog, Eve
 
   async deleteEventsBefore(cutoff: string, signal?: AbortSignal): Promise<number> {
     const stmt = this.db.prepare(
-      'DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE time < ? ORDER BY time LIMIT ?)',
+      `DELETE FROM events WHERE seq IN
+        (SELECT seq FROM events WHERE received_at < ? ORDER BY received_at LIMIT ?)`,
     );
     const deleteChunk = () => {
       const deleted = stmt.run(cutoff, DELETE_CHUNK).changes;
