@@ -153,6 +153,12 @@ export class Bus {
     this.router.wake();
   }
 
+  /** Deliveries were queued outside the bus (a DLQ redrive): every worker looks at its queue now. */
+  wakeWorkers(): void {
+    if (this.stopping) return;
+    for (const worker of this.workers.values()) worker.wake();
+  }
+
   /** Replaces the rules; deliveries already queued (even for removed targets) still go out. */
   reload(rules: RuleSet): void {
     this.rules = rules;
@@ -226,7 +232,7 @@ export class Bus {
             matched: progress.matched + new Set(deliveries.map((d) => d.eventId)).size,
             deliveries: progress.deliveries + deliveries.length,
           });
-          this.wakeWorkers(deliveries);
+          this.wakeTargets(deliveries);
           cursor = page.nextCursor;
         } while (cursor);
         update({ state: 'completed' });
@@ -268,7 +274,7 @@ export class Bus {
     const deliveries = this.deliveriesFor(events, null);
     await this.deps.store.enqueue(deliveries, { consumer: ROUTER, seq });
     this.deps.metrics.routed.inc({ path: 'log' }, events.length);
-    this.wakeWorkers(deliveries);
+    this.wakeTargets(deliveries);
   }
 
   private deliveriesFor(
@@ -300,7 +306,7 @@ export class Bus {
     return out;
   }
 
-  private wakeWorkers(deliveries: readonly NewDelivery[]): void {
+  private wakeTargets(deliveries: readonly NewDelivery[]): void {
     for (const name of new Set(deliveries.map((d) => d.target))) this.workers.get(name)?.wake();
   }
 

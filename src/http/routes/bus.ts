@@ -132,7 +132,7 @@ export function registerBusRoutes(app: FastifyInstance, deps: BusRouteDeps): voi
       } while (cursor);
     }
     const redriven = await deps.deliveries.redrive(ids, deps.now().getTime());
-    deps.bus.start();
+    deps.bus.wakeWorkers();
     return { redriven };
   });
 
