@@ -215,10 +215,12 @@ export class TargetWorker {
     const started = performance.now();
     try {
       await target.deliverBatch!(items, this.abort.signal);
-      await this.succeeded(items, started);
     } catch (err) {
       for (const item of items) await this.failed(item.delivery, err);
+      return;
     }
+    // Not the target's failure if this throws: the store's (the loop retries; the batch goes out again).
+    await this.succeeded(items, started);
   }
 
   /** Starts one lane per ordering-key group, as many as the concurrency bound leaves room for. */
@@ -274,11 +276,13 @@ export class TargetWorker {
       const started = performance.now();
       try {
         await this.options.target.deliver!(item, this.abort.signal);
-        await this.succeeded([item], started);
       } catch (err) {
         await this.failed(d, err);
         return false; // keep the key's order: the rest waits for this one's retry
       }
+      // The target has it. Failing to record that is the store's failure, not a failed attempt: the lane
+      // ends with it (storeFailed) and the delivery, still queued, goes out again.
+      await this.succeeded([item], started);
     }
     return true;
   }
