@@ -265,8 +265,7 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog, Eve
 
   async readFrom(consumer: string, limit: number): Promise<LoggedEvent[]> {
     // Synchronous from the offset to the rows: no commit can come between them.
-    const offset = (this.offsetGet.get(consumer) as { seq: number } | undefined)?.seq ?? 0;
-    return this.readAfter(offset, limit);
+    return this.readAfter(this.offsetOf(consumer), limit);
   }
 
   async readAfter(afterSeq: number, limit: number): Promise<LoggedEvent[]> {
@@ -296,6 +295,10 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog, Eve
   }
 
   async getOffset(consumer: string): Promise<number> {
+    return this.offsetOf(consumer);
+  }
+
+  private offsetOf(consumer: string): number {
     return (this.offsetGet.get(consumer) as { seq: number } | undefined)?.seq ?? 0;
   }
 
