@@ -70,6 +70,23 @@ async function setup(): Promise<{ db: SqliteDatabase; store: SqliteDeliveryStore
   return { db, store, receiver };
 }
 
+/** A worker delivering `r/t` to a webhook at `url` (4 lanes, quick retries), stopped after the test. */
+function webhookWorker(store: DeliveryStore, url: string, logger = createLogger({ level: 'silent' })) {
+  const worker = new TargetWorker({
+    name: 'r/t',
+    target: webhookTarget({ url, headers: {}, timeoutMs: 5000, now: () => new Date() }),
+    input: compileTargetInput(undefined),
+    retry: { maximumEventAgeSeconds: 86_400, maximumRetryAttempts: 185, baseDelayMs: 10, maxDelayMs: 100 },
+    concurrency: 4,
+    store,
+    metrics: createBusMetrics(new Registry()),
+    logger,
+    now: Date.now,
+  });
+  cleanups.push(() => worker.stop());
+  return worker;
+}
+
 describe('target worker', () => {
   it('survives a store that fails: logs it, waits, and delivers once the store answers', async () => {
     const { store, receiver } = await setup();
@@ -82,18 +99,7 @@ describe('target worker', () => {
       level: 'error',
       destination: new Writable({ write: (chunk, _e, done) => (lines.push(String(chunk)), done()) }),
     });
-    const worker = new TargetWorker({
-      name: 'r/t',
-      target: webhookTarget({ url: receiver.url, headers: {}, timeoutMs: 5000, now: () => new Date() }),
-      input: compileTargetInput(undefined),
-      retry: { maximumEventAgeSeconds: 86_400, maximumRetryAttempts: 185, baseDelayMs: 10, maxDelayMs: 100 },
-      concurrency: 4,
-      store: flaky,
-      metrics: createBusMetrics(new Registry()),
-      logger,
-      now: Date.now,
-    });
-    cleanups.push(() => worker.stop());
+    const worker = webhookWorker(flaky, receiver.url, logger);
     worker.wake(); // before the fix, the rejected read was unhandled and Node exited
     await eventually(() => receiver.received.length === 1);
     expect(failures).toBe(0);
@@ -115,18 +121,7 @@ describe('target worker', () => {
       failures > 0 ? (failures--, new Error('SQLITE_IOERR: disk I/O error')) : undefined;
     const counted = () => ((rescheduled += 1), undefined);
     const flaky: DeliveryStore = failing(failing(store, 'complete', ioError), 'reschedule', counted);
-    const worker = new TargetWorker({
-      name: 'r/t',
-      target: webhookTarget({ url: receiver.url, headers: {}, timeoutMs: 5000, now: () => new Date() }),
-      input: compileTargetInput(undefined),
-      retry: { maximumEventAgeSeconds: 86_400, maximumRetryAttempts: 185, baseDelayMs: 10, maxDelayMs: 100 },
-      concurrency: 4,
-      store: flaky,
-      metrics: createBusMetrics(new Registry()),
-      logger: createLogger({ level: 'silent' }),
-      now: Date.now,
-    });
-    cleanups.push(() => worker.stop());
+    const worker = webhookWorker(flaky, receiver.url);
     worker.wake();
     await eventually(() => receiver.received.length === 1);
     // While the first is under way: a second with its key (read, and held back behind it), then one with

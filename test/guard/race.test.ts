@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GuardRefusedError } from '../../src/guard/errors.ts';
 import type { GuardVerdict } from '../../src/guard/verdict.ts';
-import { BumpAction, ctx, deferred, GuardDb, harness, TestClock } from './support.ts';
+import { BumpAction, ctx, deferred, guardDbPerTest, harness, TestClock } from './support.ts';
 
 const shop = { namespace: 'shop', name: 'api' };
 
@@ -17,14 +17,10 @@ function reached(verdicts: GuardVerdict[], key: string, rule: string, count = 1)
 }
 
 describe('per-target lock under real concurrency', () => {
-  let db: GuardDb;
-  beforeEach(() => {
-    db = new GuardDb();
-  });
-  afterEach(() => db.close());
+  const db = guardDbPerTest();
 
   it('a second execution for the same target waits until the first is done, then acts', async () => {
-    const h = harness({ db: db.open() });
+    const h = harness({ db: db().open() });
     const gate = deferred();
     h.action.gate = gate.promise;
     const first = h.runner.run('test.bump', shop, ctx({ idempotencyKey: 'exec-A/Restart/0' }));
@@ -43,7 +39,10 @@ describe('per-target lock under real concurrency', () => {
   });
 
   it('a second execution is refused with a retryable lock error when the wait bound is zero', async () => {
-    const h = harness({ db: db.open(), config: { allowlist: { namespaces: ['shop'] }, lock: { wait: 0 } } });
+    const h = harness({
+      db: db().open(),
+      config: { allowlist: { namespaces: ['shop'] }, lock: { wait: 0 } },
+    });
     const gate = deferred();
     h.action.gate = gate.promise;
     const first = h.runner.run('test.bump', shop, ctx());
@@ -67,8 +66,8 @@ describe('per-target lock under real concurrency', () => {
   it('two guard instances on separate connections to one file exclude each other (durable lease)', async () => {
     const clock = new TestClock();
     const action = new BumpAction();
-    const one = harness({ db: db.open(), clock, action });
-    const two = harness({ db: db.open(), clock, action });
+    const one = harness({ db: db().open(), clock, action });
+    const two = harness({ db: db().open(), clock, action });
     const gate = deferred();
     action.gate = gate.promise;
     const first = one.runner.run('test.bump', shop, ctx({ idempotencyKey: 'A' }));
@@ -84,7 +83,7 @@ describe('per-target lock under real concurrency', () => {
   });
 
   it('a duplicate delivery of the same key waits for the first and replays its result', async () => {
-    const h = harness({ db: db.open() });
+    const h = harness({ db: db().open() });
     const gate = deferred();
     h.action.gate = gate.promise;
     const first = h.runner.run('test.bump', shop, ctx({ idempotencyKey: 'dup' }));
@@ -104,7 +103,7 @@ describe('per-target lock under real concurrency', () => {
 
   it('a crashed holder blocks only until its lease expires', async () => {
     const h = harness({
-      db: db.open(),
+      db: db().open(),
       config: { allowlist: { namespaces: ['shop'] }, lock: { wait: 0, ttl: '5m' } },
     });
     const now = h.clock.now().getTime();
@@ -121,7 +120,7 @@ describe('per-target lock under real concurrency', () => {
 
   it('a waiter gives up at the bound measured on the injected clock', async () => {
     const h = harness({
-      db: db.open(),
+      db: db().open(),
       config: { allowlist: { namespaces: ['shop'] }, lock: { wait: '10s' } },
     });
     const now = h.clock.now().getTime();
@@ -137,8 +136,8 @@ describe('per-target lock under real concurrency', () => {
     const clock = new TestClock();
     const action = new BumpAction();
     const config = { allowlist: { namespaces: ['shop'] }, lock: { ttl: 30 } };
-    const holder = harness({ db: db.open(), clock, action, config });
-    const other = harness({ db: db.open(), clock, action, config });
+    const holder = harness({ db: db().open(), clock, action, config });
+    const other = harness({ db: db().open(), clock, action, config });
     action.gate = deferred().promise;
     const running = holder.runner.run('test.bump', shop, ctx({ idempotencyKey: 'slow' }));
     await action.started.promise;

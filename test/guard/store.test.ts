@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { TargetBudgets } from '../../src/guard/budget.ts';
 import { TargetLocks } from '../../src/guard/lock.ts';
 import { guardConfigSchema } from '../../src/guard/config.ts';
@@ -8,20 +8,25 @@ import { guardMigrations, SqliteGuardStore } from '../../src/store/sqlite/guard.
 import { runMigrations } from '../../src/store/sqlite/database.ts';
 import { GuardedRunner } from '../../src/guard/runner.ts';
 import { failing } from '../support/failing.ts';
-import { BumpAction, ctx, GuardDb, harness, Incidents, plainRunner, TestClock } from './support.ts';
+import {
+  BumpAction,
+  ctx,
+  GuardDb,
+  guardDbPerTest,
+  harness,
+  Incidents,
+  plainRunner,
+  TestClock,
+} from './support.ts';
 
 const shop = { namespace: 'shop', name: 'api' };
 
 describe('guard state survives reopening the SQLite file', () => {
-  let db: GuardDb;
-  beforeEach(() => {
-    db = new GuardDb();
-  });
-  afterEach(() => db.close());
+  const db = guardDbPerTest();
 
   it('keeps idempotency records, budgets, breakers and pauses across a restart', async () => {
     const clock = new TestClock();
-    const first = db.open();
+    const first = db().open();
     const before = harness({ db: first, clock });
     const done = await before.runner.run('test.bump', shop, ctx({ idempotencyKey: 'exec-1/Scale/0' }));
     await before.runner.run('test.bump', shop, ctx());
@@ -30,8 +35,8 @@ describe('guard state survives reopening the SQLite file', () => {
     await before.runner.automation.pause({ match: { namespace: 'team-b' }, reason: 'migration' });
     first.close();
 
-    const after = harness({ db: db.open(), clock });
-    expect(runMigrations(db.open(), guardMigrations)).toEqual([]);
+    const after = harness({ db: db().open(), clock });
+    expect(runMigrations(db().open(), guardMigrations)).toEqual([]);
     const replay = await after.runner.run('test.bump', shop, ctx({ idempotencyKey: 'exec-1/Scale/0' }));
     expect(replay).toEqual(done);
     expect(after.action.calls).toHaveLength(0);
@@ -50,15 +55,11 @@ describe('guard state survives reopening the SQLite file', () => {
 });
 
 describe('SqliteGuardStore conditional writes', () => {
-  let db: GuardDb;
-  beforeEach(() => {
-    db = new GuardDb();
-  });
-  afterEach(() => db.close());
+  const db = guardDbPerTest();
 
   for (const mode of ['own transactions', 'group commit'] as const) {
     it(`idempotency claims, leases and versions are exclusive (${mode})`, async () => {
-      const sqlite = db.open();
+      const sqlite = db().open();
       const committer = mode === 'group commit' ? new GroupCommitter(sqlite) : undefined;
       const store = new SqliteGuardStore(sqlite, committer);
       const record = {
@@ -111,7 +112,7 @@ describe('SqliteGuardStore conditional writes', () => {
 
   it('budget consumption under concurrent callers never exceeds the limit', async () => {
     const config = guardConfigSchema.parse({ allowlist: { namespaces: ['*'] } });
-    const stores = [new SqliteGuardStore(db.open()), new SqliteGuardStore(db.open())];
+    const stores = [new SqliteGuardStore(db().open()), new SqliteGuardStore(db().open())];
     const budgets = stores.map((s) => new TargetBudgets(s, config.budget));
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) => budgets[i % 2]!.consume('prod/shop/Deployment/api', 1000 + i)),
@@ -154,14 +155,10 @@ describe('store failures after the action acted', () => {
 });
 
 describe('a lock holder that cannot reach the store', () => {
-  let db: GuardDb;
-  beforeEach(() => {
-    db = new GuardDb();
-  });
-  afterEach(() => db.close());
+  const db = guardDbPerTest();
 
   it('gives the lock up before its lease can have expired, instead of acting on beside the next holder', async () => {
-    const store = new SqliteGuardStore(db.open());
+    const store = new SqliteGuardStore(db().open());
     let reachable = true;
     const flaky = failing(store, 'renewLock', () => (reachable ? undefined : new Error('SQLITE_IOERR')));
     const clock = new TestClock();

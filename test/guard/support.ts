@@ -1,3 +1,4 @@
+import { afterEach, beforeEach } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -143,6 +144,16 @@ export class GuardDb {
     for (const db of this.open_) if (db.open) db.close();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** A fresh guard database for each test of the enclosing `describe`, closed and removed after it. */
+export function guardDbPerTest(): () => GuardDb {
+  let db: GuardDb | undefined;
+  beforeEach(() => {
+    db = new GuardDb();
+  });
+  afterEach(() => db?.close());
+  return () => db!;
 }
 
 export interface Harness {

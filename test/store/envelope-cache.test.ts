@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { StoredEvent } from '../../src/events/envelope.ts';
 import { openSqlite, runMigrations } from '../../src/store/sqlite/database.ts';
 import { EnvelopeCache } from '../../src/store/sqlite/envelope-cache.ts';
 import { eventMigrations, SqliteEventStore } from '../../src/store/sqlite/events.ts';
 import { GroupCommitter } from '../../src/store/sqlite/group-commit.ts';
+import { tickEvent as event } from '../support/events.ts';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -22,26 +22,6 @@ function store(cache: EnvelopeCache) {
     rmSync(dir, { recursive: true, force: true });
   });
   return new SqliteEventStore(db, new GroupCommitter(db), cache);
-}
-
-function event(n: number, time = '2026-11-26T04:00:00.000Z', receivedAt = time): StoredEvent {
-  const id = `00000000-0000-7000-8000-${String(n).padStart(12, '0')}`;
-  return {
-    envelope: {
-      version: '0',
-      id,
-      'detail-type': 'tick',
-      source: 'test',
-      account: '000000000000',
-      time,
-      region: 'local',
-      resources: [],
-      detail: { n, big: Number.POSITIVE_INFINITY }, // what JSON.parse makes of 1e400
-    },
-    correlationId: `corr-${n}`,
-    dedupKey: id,
-    receivedAt,
-  };
 }
 
 describe('EnvelopeCache with the event log', () => {

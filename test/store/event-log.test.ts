@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { StoredEvent } from '../../src/events/envelope.ts';
 import type { LoggedEvent } from '../../src/events/log.ts';
 import { openSqlite, runMigrations, type SqliteDatabase } from '../../src/store/sqlite/database.ts';
 import { eventMigrations, SqliteEventStore } from '../../src/store/sqlite/events.ts';
 import { GroupCommitter } from '../../src/store/sqlite/group-commit.ts';
+import { tickEvent as event } from '../support/events.ts';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -39,27 +39,6 @@ function setup() {
   const handledIds = () =>
     (db.prepare('SELECT id FROM handled ORDER BY seq').all() as { id: string }[]).map((r) => r.id);
   return { db, committer, log, consumer, handedOver, handled, handledIds };
-}
-
-function event(n: number): StoredEvent {
-  const id = `00000000-0000-7000-8000-${String(n).padStart(12, '0')}`;
-  const time = '2026-11-26T04:00:00.000Z';
-  return {
-    envelope: {
-      version: '0',
-      id,
-      'detail-type': 'tick',
-      source: 'test',
-      account: '000000000000',
-      time,
-      region: 'local',
-      resources: [],
-      detail: { n, big: Number.POSITIVE_INFINITY },
-    },
-    correlationId: `corr-${n}`,
-    dedupKey: id,
-    receivedAt: time,
-  };
 }
 
 describe('event log hand-over to an inline consumer', () => {
