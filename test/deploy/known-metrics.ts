@@ -8,18 +8,6 @@ import { createMetrics } from '../../services/checkout/src/metrics.ts';
 export const ROOT = new URL('../../', import.meta.url).pathname;
 export const DEPLOY = join(ROOT, 'deploy');
 
-/** Rebound's metric contract (issue 7); stages export them as they land. */
-export const REBOUND_METRICS = [
-  'rebound_alerts_received_total',
-  'rebound_ingest_rejects_total',
-  'rebound_ingest_latency_seconds',
-  'rebound_open_incidents',
-  'rebound_bus_dlq_depth',
-  'rebound_executions_total',
-  'rebound_guard_breaker_open',
-  'rebound_pipeline_latency_seconds',
-];
-
 /** Series from kube-state-metrics (or the Kubernetes stand-in that imitates it) and Prometheus itself. */
 export const EXTERNAL_METRICS = [
   'kube_pod_container_status_restarts_total',
@@ -61,7 +49,6 @@ export async function recordedMetrics(): Promise<string[]> {
 
 export async function knownMetrics(): Promise<Set<string>> {
   return new Set([
-    ...REBOUND_METRICS,
     ...EXTERNAL_METRICS,
     ...(await reboundMetricsInSource()),
     ...(await checkoutMetrics()),
