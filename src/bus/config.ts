@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../http/auth.ts';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../integrations/webhook/signature.ts';
 import { targetInputSchema } from './transform/index.ts';
 
 /** EventBridge's retry policy of a target (same names and bounds, in seconds). */

@@ -1,9 +1,12 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { ReboundError } from '../errors.ts';
+import {
+  SIGNATURE_HEADER,
+  signaturesEqual as constantTimeEqual,
+  signWebhook,
+  TIMESTAMP_HEADER,
+} from '../integrations/webhook/signature.ts';
 import type { Role, ServerConfig } from './config.ts';
-
-export const SIGNATURE_HEADER = 'x-rebound-signature';
-export const TIMESTAMP_HEADER = 'x-rebound-timestamp';
 
 const ROLE_RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
 
@@ -19,20 +22,9 @@ export function sha256Hex(value: string): string {
   return createHash('sha256').update(value).digest('hex');
 }
 
-function constantTimeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
-
 function bearerToken(header: string | undefined): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
   return match?.[1];
-}
-
-/** `v1=` + hex HMAC-SHA256(secret, timestamp + "." + raw body): what senders compute to sign a webhook. */
-export function signBody(secret: string, timestamp: string, body: Buffer | string): string {
-  return 'v1=' + createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex');
 }
 
 /**
@@ -82,7 +74,7 @@ export class WebhookAuthenticator {
       ) {
         throw unauthorized(`${TIMESTAMP_HEADER} is outside the ${hmac.toleranceSeconds}s replay window`);
       }
-      if (!constantTimeEqual(signBody(hmac.secret, timestamp, rawBody), signature)) {
+      if (!constantTimeEqual(signWebhook(hmac.secret, timestamp, rawBody), signature)) {
         throw unauthorized('body signature does not match');
       }
     }

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Delivery } from '../../src/bus/port.ts';
 import { DeliveryError, type DeliveryItem } from '../../src/bus/targets/target.ts';
 import { webhookTarget } from '../../src/bus/targets/webhook.ts';
-import { signBody } from '../../src/http/auth.ts';
+import { signWebhook } from '../../src/integrations/webhook/signature.ts';
 import { HttpReceiver } from '../support/http-receiver.ts';
 
 const receivers: HttpReceiver[] = [];
@@ -72,7 +72,7 @@ describe('webhook target', () => {
       'x-rebound-correlation-id': 'corr-1',
       'x-rebound-rule': 'orders',
       'x-rebound-timestamp': timestamp,
-      'x-rebound-signature': signBody('s3cret', timestamp, '{"n":1}'),
+      'x-rebound-signature': signWebhook('s3cret', timestamp, '{"n":1}'),
     });
   });
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { signBody } from '../../src/http/auth.ts';
+import { signWebhook } from '../../src/integrations/webhook/signature.ts';
 import { fixture, makeTestApp, webhook, type TestApp } from '../support/app.ts';
 
 const URL = '/v1/webhooks/alertmanager';
@@ -172,12 +172,12 @@ describe('POST /v1/webhooks/alertmanager', () => {
     const ts = String(now.getTime() / 1000);
     const sign = (timestamp: string, b = body) => ({
       'x-rebound-timestamp': timestamp,
-      'x-rebound-signature': signBody(secret, timestamp, b),
+      'x-rebound-signature': signWebhook(secret, timestamp, b),
     });
     expect((await post(body)).statusCode).toBe(401);
     expect((await post(body, sign(ts))).statusCode).toBe(200);
     expect(
-      (await post(body, { ...sign(ts), 'x-rebound-signature': signBody(secret, ts, body + ' ') })).statusCode,
+      (await post(body, { ...sign(ts), 'x-rebound-signature': signWebhook(secret, ts, body + ' ') })).statusCode,
     ).toBe(401);
     const stale = String(now.getTime() / 1000 - 301);
     const res = await post(body, sign(stale));

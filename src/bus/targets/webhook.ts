@@ -1,5 +1,5 @@
 import { Pool } from 'undici';
-import { signBody, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../http/auth.ts';
+import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from '../../integrations/webhook/signature.ts';
 import { DeliveryError, type DeliveryItem, type Target } from './target.ts';
 
 export interface WebhookTargetOptions {
@@ -75,7 +75,7 @@ export function webhookTarget(options: WebhookTargetOptions): Target {
         headers['authorization'] = basic;
       if (options.secret) {
         headers[TIMESTAMP_HEADER] = timestamp;
-        headers[SIGNATURE_HEADER] = signBody(options.secret, timestamp, input.body);
+        headers[SIGNATURE_HEADER] = signWebhook(options.secret, timestamp, input.body);
       }
       let status: number;
       try {

@@ -1,17 +1,25 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * Signatures of Rebound's outgoing webhooks, in the scheme Slack made familiar:
- * `X-Rebound-Signature: v1=` + hex(HMAC-SHA256(secret, "v1:" + X-Rebound-Timestamp + ":" + raw body)).
+ * The one signature scheme of every signed webhook Rebound sends or receives (the bus `webhook` target,
+ * `notify.webhook`, and Alertmanager posts to ingest when HMAC is configured):
+ * `X-Rebound-Signature: v1=` + hex(HMAC-SHA256(secret, X-Rebound-Timestamp + "." + raw body)).
  * Binding the timestamp into the MAC lets a receiver reject replays older than its window.
  */
 
 export const SIGNATURE_HEADER = 'x-rebound-signature';
 export const TIMESTAMP_HEADER = 'x-rebound-timestamp';
 
-/** The signature header value for a body sent at `timestamp` (Unix seconds). */
-export function signWebhook(secret: string, timestamp: number, body: string): string {
-  return 'v1=' + createHmac('sha256', secret).update(`v1:${timestamp}:${body}`).digest('hex');
+/** The signature header value for a body sent at `timestamp` (Unix seconds, as sent in the header). */
+export function signWebhook(secret: string, timestamp: number | string, body: Buffer | string): string {
+  return 'v1=' + createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex');
+}
+
+/** Compares two signatures without leaking where they differ. */
+export function signaturesEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 /** For receivers (and tests): true when the signature matches and the timestamp is within `toleranceSeconds`. */
@@ -19,14 +27,11 @@ export function verifyWebhookSignature(input: {
   secret: string;
   timestamp: string | undefined;
   signature: string | undefined;
-  body: string;
+  body: Buffer | string;
   nowSeconds: number;
   toleranceSeconds?: number;
 }): boolean {
   if (!input.timestamp || !input.signature || !/^\d+$/.test(input.timestamp)) return false;
-  const ts = Number(input.timestamp);
-  if (Math.abs(input.nowSeconds - ts) > (input.toleranceSeconds ?? 300)) return false;
-  const expected = Buffer.from(signWebhook(input.secret, ts, input.body));
-  const given = Buffer.from(input.signature);
-  return expected.length === given.length && timingSafeEqual(expected, given);
+  if (Math.abs(input.nowSeconds - Number(input.timestamp)) > (input.toleranceSeconds ?? 300)) return false;
+  return signaturesEqual(signWebhook(input.secret, input.timestamp, input.body), input.signature);
 }
