@@ -32,6 +32,7 @@ import { RuleSet } from './bus/rules.ts';
 import { LoadPacer } from './bus/pacer.ts';
 import { incidentsTarget } from './bus/targets/incidents.ts';
 import { logTarget } from './bus/targets/log.ts';
+import { notificationTarget } from './bus/targets/notification.ts';
 import type { Target } from './bus/targets/target.ts';
 import { webhookTarget } from './bus/targets/webhook.ts';
 import { workflowTarget, type WorkflowStarter } from './bus/targets/workflow.ts';
@@ -178,13 +179,15 @@ export function createApp(options: AppOptions): App {
     now,
   });
   const clusters = new ClusterDirectory(config.kubernetes, options.kubeEnvironment ?? {});
+  // One notifier per configured channel, shared by runbook actions and bus targets.
+  const notifiers = createNotifiers(config.notify);
   const actions: ActionRegistry = new ActionRegistry([
     ...kubernetesActions({ clusters }),
     ...createVerifyActions({ config: config.verify, resolved: resolvedAlerts }),
-    ...notifyActions(config.notify),
+    ...notifyActions(config.notify, notifiers),
     ...incidentActions({
       incidents,
-      notifiers: createNotifiers(config.notify),
+      notifiers,
       routing: config.notify.routing,
       retry: { attempts: config.notify.attempts },
       breaker: { recordOutcome: (scope, success) => guard.recordOutcome(scope, success) },
@@ -279,6 +282,15 @@ export function createApp(options: AppOptions): App {
         return webhookTarget({ ...target, now });
       case 'workflow':
         return workflowTarget(target.workflow, () => workflows);
+      case 'slack':
+      case 'pagerduty':
+      case 'email':
+        return notificationTarget({
+          notifier: notifiers[target.kind],
+          channel: target.kind,
+          transformed: target.input !== undefined,
+          ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
+        });
     }
   };
   const orderingKey = (event: StoredEvent): string =>

@@ -32,6 +32,8 @@ const RESERVED_HEADERS = new Set([
   SIGNATURE_HEADER,
 ]);
 
+export const NOTIFICATION_TARGET_KINDS = ['slack', 'pagerduty', 'email'] as const;
+
 const common = {
   /** Unique within its rule; DLQ entries and metrics name the target as `<rule>/<id>`. */
   id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ - (at most 64)'),
@@ -69,7 +71,13 @@ export const targetSchema = z.discriminatedUnion('kind', [
     })
     .strict(),
   z.object({ kind: z.literal('workflow'), ...common, workflow: z.string().min(1) }).strict(),
+  // Notification channels, sending through the endpoint configured under `notify.<kind>`. Without `input`
+  // they read incident lifecycle events; with one, the input must build a notification (docs/notifications.md).
+  ...NOTIFICATION_TARGET_KINDS.map((kind) => z.object({ kind: z.literal(kind), ...common }).strict()),
 ]);
+
+/** Bus target kinds that send a notification through a channel of the `notify` section. */
+export type NotificationTargetKind = (typeof NOTIFICATION_TARGET_KINDS)[number];
 
 export const ruleSchema = z
   .object({
@@ -123,9 +131,37 @@ export const DEFAULT_RULES: z.input<typeof ruleSchema>[] = [
   ...SHIPPED_RUNBOOKS.map(runbookRule),
 ];
 
+/**
+ * Follows up on a page: once an incident that was escalated to humans is acknowledged or resolved (by a
+ * person, the API, or its alerts resolving), the channel hears it, and PagerDuty acknowledges or resolves
+ * the alert it was paged with (same `dedup_key`) instead of leaving it open.
+ */
+export function escalationFollowUpRule(channel: 'slack' | 'pagerduty'): z.input<typeof ruleSchema> {
+  return {
+    name: `escalations-followup.${channel}`,
+    description: `Acknowledged and resolved escalated incidents are reported to ${channel}.`,
+    pattern: {
+      source: ['rebound.incidents'],
+      'detail-type': ['Incident Acknowledged', 'Incident Resolved'],
+      detail: { escalatedAt: [{ exists: true }] },
+    },
+    targets: [{ kind: channel, id: channel }],
+  };
+}
+
+/** The rules used when rebound.yaml lists none: the shipped ones, plus follow-ups for configured channels. */
+export function defaultRules(channels: { slack: boolean; pagerduty: boolean }): RuleConfig[] {
+  return [
+    ...DEFAULT_RULES,
+    ...(channels.pagerduty ? [escalationFollowUpRule('pagerduty')] : []),
+    ...(channels.slack ? [escalationFollowUpRule('slack')] : []),
+  ].map((r) => ruleSchema.parse(r));
+}
+
 export const busConfigSchema = z
   .object({
-    rules: z.array(ruleSchema).default(DEFAULT_RULES.map((r) => ruleSchema.parse(r))),
+    /** Omitted: `defaultRules` (the shipped rules, and page follow-ups for the configured channels). */
+    rules: z.array(ruleSchema).optional(),
     /** Archived events (all of them) are kept this long and can be replayed. */
     archiveRetentionDays: z.number().int().positive().max(36_500).default(90),
   })

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { kubernetesConfigSchema } from '../actions/k8s/config.ts';
 import { notifyConfigSchema } from '../actions/notify/config.ts';
 import { verifyConfigSchema } from '../actions/verify/config.ts';
-import { busConfigSchema } from '../bus/config.ts';
+import { busConfigSchema, defaultRules, NOTIFICATION_TARGET_KINDS } from '../bus/config.ts';
 import { guardConfigSchema } from '../guard/config.ts';
 import { approvalsConfigSchema } from '../approvals/config.ts';
 import { slackAppConfigSchema } from '../integrations/slack/config.ts';
@@ -50,7 +50,33 @@ export const configSchema = z
     /** The Slack app behind interactive approvals (optional). */
     slack: slackAppConfigSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    // A notification target sends through its channel's endpoint in the notify section.
+    const kinds = new Set<string>(NOTIFICATION_TARGET_KINDS);
+    config.bus.rules?.forEach((rule, i) =>
+      rule.targets.forEach((target, j) => {
+        if (kinds.has(target.kind) && !config.notify[target.kind as keyof typeof config.notify])
+          ctx.addIssue({
+            code: 'custom',
+            path: ['bus', 'rules', i, 'targets', j, 'kind'],
+            message: `a ${target.kind} target sends through notify.${target.kind}, which is not configured`,
+          });
+      }),
+    );
+  })
+  .transform((config) => ({
+    ...config,
+    bus: {
+      ...config.bus,
+      rules:
+        config.bus.rules ??
+        defaultRules({
+          slack: config.notify.slack !== undefined,
+          pagerduty: config.notify.pagerduty !== undefined,
+        }),
+    },
+  }));
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

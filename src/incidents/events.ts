@@ -3,7 +3,7 @@ import { timeOrderedUuid } from '../events/ids.ts';
 import type { Incident } from './model.ts';
 
 /**
- * Incident lifecycle events: when an incident opens, is escalated or resolves, an EventBridge event is
+ * Incident lifecycle events: when an incident opens, is acknowledged, is escalated or resolves, an EventBridge event is
  * appended to the event log in the same commit as the incident change, so bus rules can react to it (the
  * shipped rules start a runbook on `Incident Opened`) and nothing is announced that was not stored.
  */
@@ -12,6 +12,7 @@ export const INCIDENT_SOURCE = 'rebound.incidents';
 
 export const INCIDENT_DETAIL_TYPES = {
   opened: 'Incident Opened',
+  acknowledged: 'Incident Acknowledged',
   escalated: 'Incident Escalated',
   resolved: 'Incident Resolved',
 } as const;
@@ -33,6 +34,8 @@ export interface IncidentEventDetail {
   readonly correlationId: string;
   /** Why it moved, when a person or a runbook moved it (escalation reason, resolve comment). */
   readonly reason?: string;
+  /** When the incident was handed to humans, if it ever was: rules match it to follow up on a page. */
+  readonly escalatedAt?: string;
   /** Set on `Incident Opened`: what the runbook routing decided (see runbook-routing.ts). */
   readonly runbook?: string;
   readonly remediate?: boolean;
@@ -76,6 +79,7 @@ export class LifecycleEvents {
       summary: facts.summary ?? incident.title,
       correlationId: facts.correlationId,
       ...(facts.reason === undefined ? {} : { reason: facts.reason }),
+      ...(incident.escalatedAt === null ? {} : { escalatedAt: incident.escalatedAt }),
       ...facts.extra,
     };
     return {
@@ -101,6 +105,7 @@ export class LifecycleEvents {
 /** The lifecycle move a status change announces, if any (`opened` is announced by the projector). */
 export function moveOf(from: Incident['status'], to: Incident['status']): LifecycleMove | undefined {
   if (from === to) return undefined;
+  if (to === 'acknowledged') return 'acknowledged';
   if (to === 'escalated') return 'escalated';
   if (to === 'resolved') return 'resolved';
   return undefined;

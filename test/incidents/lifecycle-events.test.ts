@@ -103,7 +103,7 @@ describe('incident lifecycle events', () => {
     });
   });
 
-  it('announces escalation and resolution exactly once each, with the reason', async () => {
+  it('announces escalation, acknowledgement and resolution exactly once each, with the reason', async () => {
     await start();
     await ingest(webhook([{ labels: ALERT }]));
     const [incident] = (await t!.app.incidents.list({ limit: 10 })).items;
@@ -118,11 +118,23 @@ describe('incident lifecycle events', () => {
     expect(events.map((e) => e['detail-type'])).toEqual([
       'Incident Opened',
       'Incident Escalated',
+      'Incident Acknowledged',
       'Incident Resolved',
     ]);
-    expect(events[1]!.detail).toMatchObject({ status: 'escalated', reason: 'verification failed' });
-    expect(events[2]!.detail).toMatchObject({ status: 'resolved', reason: 'all alerts resolved' });
-    await eventually(() => hook!.received.length === 3);
+    expect(events[0]!.detail).not.toHaveProperty('escalatedAt');
+    const escalatedAt = (await t!.app.incidents.get(incident!.id)).incident.escalatedAt!;
+    expect(events[1]!.detail).toMatchObject({
+      status: 'escalated',
+      reason: 'verification failed',
+      escalatedAt,
+    });
+    expect(events[2]!.detail).toMatchObject({ status: 'acknowledged', escalatedAt });
+    expect(events[3]!.detail).toMatchObject({
+      status: 'resolved',
+      reason: 'all alerts resolved',
+      escalatedAt,
+    });
+    await eventually(() => hook!.received.length === 4);
   });
 
   it('commits the event with the incident change: a change that loses its race announces nothing', async () => {

@@ -43,9 +43,12 @@ export function createNotifiers(
 }
 
 /** The `notify.*` actions for the ActionRegistry, from the parsed `notify` config section. */
-export function notifyActions(config: NotifyConfig, options: { fetch?: FetchLike } = {}): ActionDefinition[] {
+export function notifyActions(
+  config: NotifyConfig,
+  notifiers: Partial<Record<ChannelKind, ChannelNotifier>> = createNotifiers(config),
+): ActionDefinition[] {
   const actions = createNotifyActions({
-    notifiers: createNotifiers(config, options),
+    notifiers,
     retry: { attempts: config.attempts },
   });
   // Each definition is typed by its own params; the registry holds them under the erased contract.

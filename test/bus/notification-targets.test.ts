@@ -1,0 +1,252 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { escalationFollowUpRule } from '../../src/bus/config.ts';
+import { notificationTarget } from '../../src/bus/targets/notification.ts';
+import { DeliveryError } from '../../src/bus/targets/target.ts';
+import { parseConfig } from '../../src/config/load.ts';
+import { IntegrationError } from '../../src/integrations/errors.ts';
+import { eventually } from '../support/http-receiver.ts';
+import { makeTestApp, webhook, type TestApp } from '../support/app.ts';
+import { tickEvent } from '../support/events.ts';
+import type { HttpRecorder } from '../support/receivers/http-recorder.ts';
+import { startPagerDutyReceiver } from '../support/receivers/pagerduty.ts';
+import { slackAnswers, startSlackReceiver } from '../support/receivers/slack.ts';
+
+const ROUTING_KEY = 'R0UT1NGKEY0123456789abcdefABCDEF';
+const ALERT = {
+  alertname: 'CheckoutHighErrorRatio',
+  namespace: 'shop',
+  service: 'checkout',
+  severity: 'critical',
+};
+const FAST_RETRY = { baseDelayMs: 1, maxDelayMs: 5 };
+
+let t: TestApp | undefined;
+let pagerduty: HttpRecorder | undefined;
+let slack: HttpRecorder | undefined;
+afterEach(async () => {
+  await t?.close();
+  await pagerduty?.close();
+  await slack?.close();
+  t = pagerduty = slack = undefined;
+});
+
+/** Alerts open incidents; escalated incidents are followed up on PagerDuty and Slack; no runbook runs. */
+async function start(extraRules: object[] = []) {
+  pagerduty = await startPagerDutyReceiver();
+  slack = await startSlackReceiver();
+  const followUp = (channel: 'slack' | 'pagerduty') => {
+    const rule = escalationFollowUpRule(channel);
+    return { ...rule, targets: rule.targets.map((target) => ({ ...target, retry: FAST_RETRY })) };
+  };
+  t = await makeTestApp({
+    notify: {
+      pagerduty: { routingKey: ROUTING_KEY, url: pagerduty.url },
+      slack: { webhookUrl: `${slack.url}/services/T0/B0/x` },
+    },
+    bus: {
+      rules: [
+        {
+          name: 'alerts-to-incidents',
+          pattern: { source: ['rebound.alertmanager'] },
+          targets: [{ kind: 'incidents', id: 'incidents' }],
+        },
+        followUp('pagerduty'),
+        followUp('slack'),
+        ...extraRules,
+      ],
+    },
+  } as never);
+}
+
+async function ingest(payload: unknown) {
+  const res = await t!.app.http.inject({
+    method: 'POST',
+    url: '/v1/webhooks/alertmanager',
+    payload: payload as object,
+  });
+  expect(res.statusCode).toBe(200);
+  await t!.app.settle();
+}
+
+async function openIncident(): Promise<string> {
+  await ingest(webhook([{ labels: ALERT }]));
+  const [incident] = (await t!.app.incidents.list({ limit: 10 })).items;
+  return incident!.id;
+}
+
+async function escalate(id: string) {
+  await t!.app.incidents.setStatus(id, 'escalated', {
+    actor: 'runbook:test',
+    kind: 'status.changed',
+    description: 'verification failed',
+  });
+}
+
+async function deadLetters(): Promise<{ target: string; error: string; attempts: number }[]> {
+  const res = await t!.app.http.inject({ method: 'GET', url: '/v1/dlq' });
+  expect(res.statusCode).toBe(200);
+  return (res.json() as { items: { target: string; error: string; attempts: number }[] }).items;
+}
+
+const pagerDutyEvents = () => pagerduty!.jsonBodies() as Record<string, unknown>[];
+
+describe('notification targets on the bus', () => {
+  it('acknowledges and resolves the page of an escalated incident on PagerDuty, and tells Slack', async () => {
+    await start();
+    const id = await openIncident();
+    await escalate(id);
+    await t!.app.incidents.acknowledge(id, 'user:ann', 'looking');
+    await eventually(() => pagerDutyEvents().length === 1 && slack!.requests.length === 1);
+    await ingest(webhook([{ labels: ALERT, status: 'resolved' }]));
+    await eventually(() => pagerDutyEvents().length === 2 && slack!.requests.length === 2);
+
+    expect(pagerDutyEvents()).toEqual([
+      { routing_key: ROUTING_KEY, event_action: 'acknowledge', dedup_key: id },
+      { routing_key: ROUTING_KEY, event_action: 'resolve', dedup_key: id },
+    ]);
+    const texts = slack!.jsonBodies().map((body) => (body as { text: string }).text);
+    expect(texts[0]).toMatch(/acknowledged/i);
+    expect(texts[1]).toMatch(/resolved/i);
+    expect(await deadLetters()).toEqual([]);
+  });
+
+  it('leaves incidents that were never escalated alone', async () => {
+    await start();
+    const id = await openIncident();
+    await t!.app.incidents.acknowledge(id, 'user:ann');
+    await t!.app.incidents.resolve(id, 'user:ann');
+    await t!.app.settle();
+    expect(pagerduty!.requests).toEqual([]);
+    expect(slack!.requests).toEqual([]);
+  });
+
+  it('retries a failed send under the target retry policy, then delivers once', async () => {
+    await start();
+    const id = await openIncident();
+    await escalate(id);
+    pagerduty!.script({ status: 500, body: { status: 'error' } }, { status: 500, body: { status: 'error' } });
+    slack!.script(slackAnswers.rateLimited(0));
+    await t!.app.incidents.resolve(id, 'user:ann', 'fixed by hand');
+    await eventually(() => pagerDutyEvents().length === 3 && slack!.requests.length === 2);
+    await t!.app.settle();
+    expect(pagerDutyEvents().map((e) => e['event_action'])).toEqual(['resolve', 'resolve', 'resolve']);
+    expect(await deadLetters()).toEqual([]);
+  });
+
+  it('dead-letters a send the channel refuses, with its error, without retrying', async () => {
+    await start();
+    const id = await openIncident();
+    await escalate(id);
+    slack!.script(slackAnswers.invalidPayload);
+    await t!.app.incidents.resolve(id, 'user:ann');
+    await eventually(async () => (await deadLetters()).length === 1);
+    const [letter] = await deadLetters();
+    expect(letter).toMatchObject({ target: 'escalations-followup.slack/slack', attempts: 1 });
+    expect(letter!.error).toMatch(/slack: .*400/);
+    expect(slack!.requests).toHaveLength(1);
+    expect(pagerDutyEvents()).toHaveLength(1); // the other channel is independent
+  });
+
+  it('sends the notification an input builds, and dead-letters an input that is not one', async () => {
+    await start([
+      {
+        name: 'alerts-to-slack',
+        pattern: { source: ['rebound.alertmanager'] },
+        targets: [
+          {
+            kind: 'slack',
+            id: 'built',
+            input: {
+              InputTransformer: {
+                InputPathsMap: { name: '$.detail.labels.alertname', fp: '$.detail.fingerprint' },
+                InputTemplate: '{"incidentId": "alert-<fp>", "event": "opened", "title": "Firing: <name>"}',
+              },
+            },
+          },
+          { kind: 'slack', id: 'broken', input: { Input: '{"title": "no incident id"}' } },
+        ],
+      },
+    ]);
+    await ingest(webhook([{ labels: ALERT }]));
+    await eventually(async () => slack!.requests.length === 1 && (await deadLetters()).length === 1);
+    expect((slack!.jsonBodies()[0] as { text: string }).text).toContain('Firing: CheckoutHighErrorRatio');
+    const [letter] = await deadLetters();
+    expect(letter).toMatchObject({ target: 'alerts-to-slack/broken', attempts: 1 });
+    expect(letter!.error).toMatch(/input is not a notification \(incidentId: /);
+  });
+});
+
+describe('notificationTarget', () => {
+  const item = (event = tickEvent(1)) => ({
+    delivery: { rule: 'r', target: 'r/t' } as never,
+    event,
+    input: { value: event.envelope, body: JSON.stringify(event.envelope) },
+  });
+  const failing = (err: Error) => ({
+    channel: 'pagerduty' as const,
+    preview: () => ({}) as never,
+    send: () => Promise.reject(err),
+  });
+
+  it('refuses an event that is not an incident lifecycle event, saying what it needs', async () => {
+    const target = notificationTarget({
+      notifier: failing(new Error('unused')),
+      channel: 'pagerduty',
+      transformed: false,
+    });
+    const err = await target.deliver!(item(), new AbortController().signal).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeliveryError);
+    expect(err).toMatchObject({ retryable: false });
+    expect((err as Error).message).toMatch(/reads incident lifecycle events .*give the target an input/);
+  });
+
+  it('passes on whether the channel says a retry can help', async () => {
+    for (const retryable of [true, false]) {
+      const notifier = failing(
+        new IntegrationError('HTTP 503', { service: 'pagerduty', kind: 'http', retryable, status: 503 }),
+      );
+      const target = notificationTarget({ notifier, channel: 'pagerduty', transformed: true });
+      const value = { incidentId: 'i-1', title: 'x' };
+      const err = await target.deliver!(
+        { ...item(), input: { value, body: '' } },
+        new AbortController().signal,
+      ).catch((e: unknown) => e);
+      expect(err).toMatchObject({ name: 'DeliveryError', retryable, message: 'pagerduty: HTTP 503' });
+    }
+  });
+
+  it('names a channel that was not configured at start', async () => {
+    const target = notificationTarget({ notifier: undefined, channel: 'email', transformed: false });
+    await expect(target.deliver!(item(), new AbortController().signal)).rejects.toMatchObject({
+      retryable: false,
+      message: expect.stringMatching(/email channel is not configured .*notify\.email/),
+    });
+  });
+});
+
+describe('notification targets in rebound.yaml', () => {
+  it('refuses a target whose channel is not configured, naming where', () => {
+    expect(() =>
+      parseConfig({
+        bus: {
+          rules: [{ name: 'r', pattern: { source: ['x'] }, targets: [{ kind: 'email', id: 'mail' }] }],
+        },
+      }),
+    ).toThrow(/bus\.rules\[0\]\.targets\[0\]\.kind.*notify\.email, which is not configured/);
+  });
+
+  it('follows up pages by default only on the channels configured', () => {
+    const names = (config: object) => parseConfig(config).bus.rules.map((r) => r.name);
+    expect(names({})).not.toContain('escalations-followup.pagerduty');
+    const both = names({
+      notify: {
+        pagerduty: { routingKey: ROUTING_KEY },
+        slack: { webhookUrl: 'https://hooks.slack.com/services/T0/B0/x' },
+      },
+    });
+    expect(both).toEqual(
+      expect.arrayContaining(['escalations-followup.pagerduty', 'escalations-followup.slack']),
+    );
+    expect(names({ bus: { rules: [] } })).toEqual([]);
+  });
+});
