@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../src/demo/checkout-runtime.ts';
 import { runLoop } from '../src/demo/loop.ts';
+import { readSearchPath } from '../src/config/cli-env.ts';
 import { findBinaries, INSTALL_HINT } from '../src/demo/monitoring.ts';
 import { restoreShop, SCENARIO_DEFINITIONS, SCENARIOS, type ScenarioName } from '../src/demo/scenarios.ts';
 import { DemoStack } from '../src/demo/stack.ts';
@@ -20,7 +21,7 @@ export async function run(args: string[]): Promise<void> {
   const scenarios = (named.length > 0 ? named : [...SCENARIOS]) as ScenarioName[];
   for (const s of scenarios)
     if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}; one of ${SCENARIOS.join(', ')}`);
-  const binaries = findBinaries();
+  const binaries = findBinaries({ path: readSearchPath() });
   if (!binaries) {
     process.stderr.write(`Prometheus and Alertmanager are needed: ${INSTALL_HINT}\n`);
     process.exitCode = 1;

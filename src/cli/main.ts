@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { isReboundError, describeError } from '../errors.ts';
-import { readKubeEnvironment } from '../config/cli-env.ts';
+import { readKubeEnvironment, readSearchPath } from '../config/cli-env.ts';
 import { VERSION } from '../version.ts';
 import { ApiError } from './client.ts';
 import { actionCommand } from './commands/action.ts';
@@ -51,7 +51,7 @@ export function buildProgram(): Command {
     approveCommand(),
     denyCommand(),
     sloCommand(),
-    demoCommand(),
+    demoCommand(readSearchPath()),
     analyticsCommand(),
     tokensCommand(),
   ]) {

@@ -1,6 +1,7 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse, stringify } from 'yaml';
 import { REPO_ROOT } from './checkout-runtime.ts';
@@ -13,9 +14,12 @@ import { REPO_ROOT } from './checkout-runtime.ts';
 
 export const INSTALL_HINT = 'apt-get install prometheus prometheus-alertmanager';
 
-const CANDIDATES = {
-  prometheus: ['/usr/bin/prometheus', '/usr/local/bin/prometheus'],
-  alertmanager: ['/usr/bin/prometheus-alertmanager', '/usr/local/bin/alertmanager'],
+/** Searched after PATH (which may lack them, under sudo or cron): upstream tarballs, then Debian packages. */
+export const INSTALL_DIRS: readonly string[] = ['/usr/local/bin', '/usr/bin'];
+
+const NAMES = {
+  prometheus: ['prometheus'],
+  alertmanager: ['prometheus-alertmanager', 'alertmanager'], // Debian's name, then upstream's
 };
 
 export interface Binaries {
@@ -23,13 +27,32 @@ export interface Binaries {
   readonly alertmanager: string;
 }
 
-/** The installed binaries, or undefined when one is missing (the caller prints INSTALL_HINT). */
-export function findBinaries(): Binaries | undefined {
-  const find = (paths: readonly string[]) =>
-    paths.find((p) => spawnSync(p, ['--version'], { stdio: 'ignore' }).status === 0);
-  const prometheus = find(CANDIDATES.prometheus);
-  const alertmanager = find(CANDIDATES.alertmanager);
+/** Where to look for the binaries: the `PATH` value first, then fixed directories. */
+export interface BinarySearch {
+  /** A `PATH` value (colon-separated; empty entries and relative ones resolve against the working directory). */
+  readonly path: string;
+  readonly installDirs?: readonly string[];
+}
+
+/** The binaries as absolute paths, or undefined when one is missing (the caller prints INSTALL_HINT). */
+export function findBinaries(search: BinarySearch): Binaries | undefined {
+  const onPath = search.path === '' ? [] : search.path.split(':').map((d) => d || '.');
+  const dirs = [...onPath, ...(search.installDirs ?? INSTALL_DIRS)];
+  // PATH order wins over the name order: a user's own `alertmanager` on PATH beats the Debian package.
+  const find = (names: readonly string[]) =>
+    dirs.flatMap((d) => names.map((n) => resolve(d, n))).find(isExecutableFile);
+  const prometheus = find(NAMES.prometheus);
+  const alertmanager = find(NAMES.alertmanager);
   return prometheus && alertmanager ? { prometheus, alertmanager } : undefined;
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 export interface Daemon {

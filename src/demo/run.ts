@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { KubeletEvent } from '../kube-sim/index.ts';
 import { REPO_ROOT } from './checkout-runtime.ts';
 import { runLoop, type LoopResult, type Step } from './loop.ts';
-import { findBinaries, INSTALL_HINT } from './monitoring.ts';
+import { findBinaries, INSTALL_DIRS, INSTALL_HINT } from './monitoring.ts';
 import { SCENARIO_DEFINITIONS, type ScenarioName } from './scenarios.ts';
 import { DemoStack } from './stack.ts';
 
@@ -22,6 +22,12 @@ export interface DemoRunOptions {
   /** Keep the temporary directory (logs, configs, data) after stopping. */
   readonly keep?: boolean;
   readonly write: (line: string) => void;
+  /** Where errors go (stderr), apart from the narration. */
+  readonly writeError: (line: string) => void;
+  /** The `PATH` value searched first for Prometheus and Alertmanager. */
+  readonly searchPath: string;
+  /** Searched after PATH (default INSTALL_DIRS). */
+  readonly installDirs?: readonly string[];
   /** Aborted on Ctrl-C: everything stops and the directory is removed. */
   readonly signal: AbortSignal;
 }
@@ -47,12 +53,14 @@ const LABELS: Record<Step['kind'], string> = {
 /** Runs the demo; resolves with the process exit code. */
 export async function runDemo(options: DemoRunOptions): Promise<number> {
   const { write } = options;
-  const binaries = findBinaries();
+  const installDirs = options.installDirs ?? INSTALL_DIRS;
+  const binaries = findBinaries({ path: options.searchPath, installDirs });
   if (!binaries) {
-    write(
-      'error: the demo runs real Prometheus and Alertmanager, and they are not installed. Install them with:',
+    options.writeError(
+      'error: the demo runs real Prometheus and Alertmanager, and they are not installed ' +
+        `(looked in PATH${installDirs.length > 0 ? `, then ${installDirs.join(', ')}` : ''}). Install them with:`,
     );
-    write(INSTALL_HINT);
+    options.writeError(INSTALL_HINT);
     return 1;
   }
   const scenario = SCENARIO_DEFINITIONS[options.scenario];

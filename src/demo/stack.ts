@@ -17,7 +17,6 @@ import {
 import { checkoutRuntime, prepareCheckout } from './checkout-runtime.ts';
 import { demoConfig } from './config.ts';
 import {
-  findBinaries,
   preparePrometheus,
   startAlertmanagers,
   startPrometheus,
@@ -38,7 +37,7 @@ import { Traffic } from './traffic.ts';
 export interface DemoStackOptions {
   readonly dir: string;
   readonly runbooksDir: string;
-  readonly binaries?: Binaries;
+  readonly binaries: Binaries;
   /** 2 runs an Alertmanager HA pair; both post every notification to Rebound. */
   readonly alertmanagers?: number;
   readonly pagerdutyUrl?: string;
@@ -130,8 +129,7 @@ export class DemoStack {
   private async startAll(): Promise<void> {
     const { dir } = this.options;
     const progress = this.options.onProgress ?? (() => undefined);
-    const binaries = this.options.binaries ?? findBinaries();
-    if (!binaries) throw new Error('Prometheus and Alertmanager are not installed');
+    const { binaries } = this.options;
     await mkdir(dir, { recursive: true });
     const ports = await this.ports;
     const host = (port: number) => `127.0.0.1:${port}`;

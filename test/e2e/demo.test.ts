@@ -10,7 +10,7 @@ import { DemoStack } from '../../src/demo/stack.ts';
 import { DEFAULT_RUNBOOK_ROUTES } from '../../src/incidents/runbook-routing.ts';
 import { startPagerDutyReceiver } from '../support/receivers/pagerduty.ts';
 import type { HttpRecorder } from '../support/receivers/http-recorder.ts';
-import { monitoringUnavailable } from '../support/receivers/monitoring.ts';
+import { ALERTMANAGER_BIN, monitoringUnavailable, PROMETHEUS_BIN } from '../support/receivers/monitoring.ts';
 
 /**
  * The whole loop with real parts: the checkout pods as processes on the Kubernetes stand-in, real Prometheus
@@ -32,6 +32,7 @@ describe.skipIf(unavailable !== undefined)('rebound demo loop, end to end', () =
     dir = mkdtempSync(join(tmpdir(), 'rebound-e2e-'));
     pagerduty = await startPagerDutyReceiver();
     stack = new DemoStack({
+      binaries: { prometheus: PROMETHEUS_BIN, alertmanager: ALERTMANAGER_BIN },
       dir,
       runbooksDir: join(REPO_ROOT, 'runbooks'),
       alertmanagers: 2,
