@@ -1,8 +1,12 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runbookRule } from '../../src/bus/config.ts';
 import { eventually, HttpReceiver } from '../support/http-receiver.ts';
-import { makeTestApp, webhook, type TestApp } from '../support/app.ts';
+import { KubeApiDouble, seedDeployment, writeKubeconfig } from '../support/k8s-api/index.ts';
+import { makeTestApp, tempDir, webhook, type TestApp } from '../support/app.ts';
 import {
   chromiumUnavailable,
   ensureBundle,
@@ -52,6 +56,32 @@ const WAITING_RUNBOOK = {
   States: { Hold: { Type: 'Wait', Seconds: 3600, Next: 'Done' }, Done: { Type: 'Succeed' } },
 };
 
+// Runbooks that incident routing (incidents.runbooks) starts through the shipped rule shape (runbookRule), so
+// their guard-rail verdicts and shadow requests reach the incident timeline the way they do in production.
+const RESTART = {
+  Type: 'Task',
+  Resource: 'rebound:k8s.restart',
+  Parameters: { cluster: 'prod', 'namespace.$': '$.labels.namespace', 'name.$': '$.labels.service' },
+  ResultPath: '$.restart',
+};
+const ROUTED_RUNBOOKS = {
+  // In guard.shadow.runbooks: the restart is only recorded; then it holds, so it is seen running.
+  'shadow-restart': {
+    StartAt: 'Restart',
+    States: { Restart: { ...RESTART, Next: 'Hold' }, Hold: { Type: 'Wait', Seconds: 3600, End: true } },
+  },
+  // Acts for real: the rails judge it, and a failed restart counts against the namespace's breaker.
+  restart: { StartAt: 'Restart', States: { Restart: { ...RESTART, End: true } } },
+  'dashboard-test': APPROVAL_RUNBOOK,
+};
+const ROUTES = [
+  { runbook: 'shadow-restart', match: { alertname: ['CartPodsCrashLooping'] } },
+  { runbook: 'restart', match: { alertname: ['LedgerDeployStuck', 'InventoryDeployStuck'] } },
+  { runbook: 'dashboard-test', match: { alertname: ['SearchIndexStale'] } },
+];
+// Where incident pages link alerts that name no generator URL; nothing calls it.
+const PROMETHEUS_UI = 'http://127.0.0.1:9091/prom/';
+
 const skip = chromiumUnavailable();
 if (skip) console.warn(`skipping dashboard browser tests: ${skip}`);
 
@@ -62,6 +92,7 @@ describe.skipIf(skip !== undefined)('dashboard in Chromium', { timeout: 60_000 }
   let operator: BrowserContext;
   let page: Page;
   const receiver = new HttpReceiver();
+  const kube = new KubeApiDouble();
   const violations: string[] = [];
 
   const call = async (method: string, path: string, body?: unknown, token = OPERATOR) => {
@@ -76,62 +107,136 @@ describe.skipIf(skip !== undefined)('dashboard in Chromium', { timeout: 60_000 }
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> };
   };
-  const postAlert = (alertname: string, service: string) =>
-    call(
-      'POST',
-      '/v1/webhooks/alertmanager',
-      webhook([{ labels: { alertname, service, namespace: 'shop', cluster: 'prod', severity: 'critical' } }]),
-    );
+  /** A critical alert of `service` in shop/prod, with other labels (or no generator URL) when given. */
+  const postAlert = (
+    alertname: string,
+    service: string,
+    extra: { labels?: Record<string, string>; generatorURL?: string } = {},
+  ) => {
+    const payload = webhook([
+      {
+        labels: {
+          alertname,
+          service,
+          namespace: 'shop',
+          cluster: 'prod',
+          severity: 'critical',
+          ...extra.labels,
+        },
+      },
+    ]);
+    if (extra.generatorURL !== undefined)
+      for (const alert of payload['alerts'] as Record<string, unknown>[])
+        alert['generatorURL'] = extra.generatorURL;
+    return call('POST', '/v1/webhooks/alertmanager', payload);
+  };
   const incidentByTitle = async (alertname: string) => {
     const list = await call('GET', '/v1/incidents?limit=100');
     return (list.body['items'] as { id: string; title: string; status: string }[]).find((i) =>
       i.title.includes(alertname),
     );
   };
+  const waitForIncident = async (alertname: string) => {
+    await eventually(async () => (await incidentByTitle(alertname)) !== undefined);
+    return (await incidentByTitle(alertname))!;
+  };
+  const deadLetters = async () =>
+    (await call('GET', '/v1/dlq')).body['items'] as { id: number; eventId: string }[];
+  /** Starts the approval runbook for an incident and waits until the Approvals page (open in `page`) shows it. */
+  const askForApproval = async (name: string) => {
+    const incident = (await incidentByTitle('PaymentsLatencyHigh'))!;
+    const started = await call('POST', '/v1/executions', {
+      definition: APPROVAL_RUNBOOK,
+      input: { incidentId: incident.id },
+      name,
+    });
+    expect(started.status).toBe(201);
+    // Pending cards only: the decided list below repeats the summaries of earlier approvals.
+    await page
+      .locator('[data-approval]', { hasText: 'Restart checkout in shop?' })
+      .waitFor({ timeout: 10_000 });
+    return started.body['executionId'] as string;
+  };
+  /** The output an execution finished with, once it has succeeded. */
+  const outputOf = async (executionId: string) => {
+    await eventually(
+      async () => (await call('GET', `/v1/executions/${executionId}`)).body['status'] === 'SUCCEEDED',
+    );
+    return (await call('GET', `/v1/executions/${executionId}`)).body['output'];
+  };
   const newPage = async (context: BrowserContext) => {
     const p = await context.newPage();
     watchConsole(p, violations);
     return p;
+  };
+  /** A second person, signed in through the sign-in page in a context of their own. */
+  const signedIn = async (token: string) => {
+    const context = await browser.newContext({ viewport: VIEWPORTS.desktop });
+    context.on('page', (p) => watchConsole(p, violations));
+    return { context, page: await signIn(context, url, token) };
   };
 
   beforeAll(async () => {
     ensureBundle();
     await receiver.start();
     receiver.defaultStatus = 500;
-    t = await makeTestApp({
-      server: {
-        auth: {
-          apiTokens: [
-            { name: 'olivia', role: 'operator', token: OPERATOR },
-            { name: 'victor', role: 'viewer', token: VIEWER },
-            { name: 'ada', role: 'admin', token: ADMIN },
+    await kube.start();
+    seedDeployment(kube, { namespace: 'shop', name: 'cart' });
+    const dir = tempDir('rebound-dashboard-').path; // the app's data dir, removed by t.close()
+    const runbooksDir = join(dir, 'runbooks');
+    mkdirSync(runbooksDir);
+    for (const [name, definition] of Object.entries(ROUTED_RUNBOOKS))
+      writeFileSync(join(runbooksDir, `${name}.asl.json`), JSON.stringify(definition));
+    const kubeconfig = await writeKubeconfig(dir, kube.url);
+    t = await makeTestApp(
+      {
+        kubernetes: { clusters: { prod: { kubeconfig } }, preflightDryRun: false },
+        // Live in shop (one failure opens its breaker), shadow for one runbook, refused elsewhere.
+        guard: {
+          allowlist: { namespaces: ['shop'] },
+          shadow: { runbooks: ['shadow-restart'] },
+          breaker: { minOutcomes: 1 },
+        },
+        workflows: { runbooksDir },
+        incidents: { runbooks: { routes: ROUTES } },
+        verify: { prometheus: { url: PROMETHEUS_UI } },
+        server: {
+          auth: {
+            apiTokens: [
+              { name: 'olivia', role: 'operator', token: OPERATOR },
+              { name: 'victor', role: 'viewer', token: VIEWER },
+              { name: 'ada', role: 'admin', token: ADMIN },
+            ],
+          },
+        },
+        bus: {
+          rules: [
+            {
+              name: 'alerts-to-incidents',
+              pattern: { source: ['rebound.alertmanager'] },
+              targets: [{ kind: 'incidents', id: 'incidents' }],
+            },
+            {
+              name: 'audit-hook',
+              description: 'Posts deploy events to an audit webhook (fails until the receiver is fixed).',
+              pattern: { source: ['test.deploys'] },
+              targets: [
+                {
+                  kind: 'webhook',
+                  id: 'audit',
+                  url: receiver.url,
+                  retry: { maximumRetryAttempts: 0 },
+                  timeoutMs: 1000,
+                },
+              ],
+            },
+            ...Object.keys(ROUTED_RUNBOOKS).map(runbookRule),
           ],
         },
       },
-      bus: {
-        rules: [
-          {
-            name: 'alerts-to-incidents',
-            pattern: { source: ['rebound.alertmanager'] },
-            targets: [{ kind: 'incidents', id: 'incidents' }],
-          },
-          {
-            name: 'audit-hook',
-            description: 'Posts deploy events to an audit webhook (fails until the receiver is fixed).',
-            pattern: { source: ['test.deploys'] },
-            targets: [
-              {
-                kind: 'webhook',
-                id: 'audit',
-                url: receiver.url,
-                retry: { maximumRetryAttempts: 0 },
-                timeoutMs: 1000,
-              },
-            ],
-          },
-        ],
-      },
-    });
+      undefined,
+      dir,
+    );
     url = `http://127.0.0.1:${(t.app.http.server.address() as AddressInfo).port}`;
     browser = await launchChromium();
     operator = await browser.newContext({ viewport: VIEWPORTS.desktop });
@@ -142,6 +247,7 @@ describe.skipIf(skip !== undefined)('dashboard in Chromium', { timeout: 60_000 }
     await browser?.close();
     await t?.close();
     await receiver.stop();
+    await kube.stop();
   });
 
   it('serves the page with a strict CSP and no inline script', async () => {
@@ -208,9 +314,7 @@ describe.skipIf(skip !== undefined)('dashboard in Chromium', { timeout: 60_000 }
   });
 
   it('enforces roles: a viewer sees disabled buttons and the API refuses with 403', async () => {
-    const viewer = await browser.newContext({ viewport: VIEWPORTS.desktop });
-    viewer.on('page', (p) => watchConsole(p, violations));
-    const v = await signIn(viewer, url, VIEWER);
+    const { context: viewer, page: v } = await signedIn(VIEWER);
     const incident = (await incidentByTitle('PaymentsLatencyHigh'))!;
     await v.goto(`${url}/incidents/${incident.id}`);
     const ack = v.getByRole('button', { name: 'Acknowledge' });
@@ -252,25 +356,34 @@ describe.skipIf(skip !== undefined)('dashboard in Chromium', { timeout: 60_000 }
   });
 
   it('approves from the Approvals page, and the execution resumes', async () => {
-    const incident = (await incidentByTitle('PaymentsLatencyHigh'))!;
     await page.goto(`${url}/approvals`);
     await page.getByText('Nothing is waiting for a human.').waitFor();
-    const started = await call('POST', '/v1/executions', {
-      definition: APPROVAL_RUNBOOK,
-      input: { incidentId: incident.id },
-      name: 'approve-from-dashboard',
-    });
-    expect(started.status).toBe(201);
-    const executionId = started.body['executionId'] as string;
-    await page.getByText('Restart checkout in shop?').waitFor({ timeout: 10_000 });
+    const executionId = await askForApproval('approve-from-dashboard');
     await screenshot(page, 'approvals-desktop');
     await page.getByRole('button', { name: 'Remediate now' }).click();
     await page.getByText('Nothing is waiting for a human.').waitFor();
-    await eventually(
-      async () => (await call('GET', `/v1/executions/${executionId}`)).body['status'] === 'SUCCEEDED',
-    );
-    const done = await call('GET', `/v1/executions/${executionId}`);
-    expect(done.body['output']).toMatchObject({ approval: { decision: 'remediate', via: 'dashboard' } });
+    expect(await outputOf(executionId)).toMatchObject({
+      approval: { decision: 'remediate', via: 'dashboard' },
+    });
+  });
+
+  it('skips from the Approvals page, and the execution resumes with the skip', async () => {
+    const executionId = await askForApproval('skip-from-dashboard');
+    await page.getByRole('button', { name: 'Skip' }).click();
+    await page.getByText('Nothing is waiting for a human.').waitFor();
+    expect(await outputOf(executionId)).toMatchObject({
+      approval: { decision: 'skip', decidedBy: 'user:olivia', via: 'dashboard' },
+    });
+    await page.getByRole('listitem').filter({ hasText: 'by user:olivia via dashboard' }).first().waitFor();
+  });
+
+  it('snoozes for 10 minutes from the Approvals page, and the execution resumes with the snooze', async () => {
+    const executionId = await askForApproval('snooze-from-dashboard');
+    await page.getByRole('button', { name: 'Snooze 10 min' }).click();
+    await page.getByText('Nothing is waiting for a human.').waitFor();
+    expect(await outputOf(executionId)).toMatchObject({
+      approval: { decision: 'snooze', snoozeSeconds: 600, via: 'dashboard' },
+    });
   });
 
   it('draws an execution as a graph, coloured by outcome, with state details on click', async () => {
@@ -323,7 +436,7 @@ describe.skipIf(skip !== undefined)('dashboard in Chromium', { timeout: 60_000 }
       })),
     });
     expect(put.body['FailedEntryCount']).toBe(0);
-    await eventually(async () => ((await call('GET', '/v1/dlq')).body['items'] as unknown[]).length === 3);
+    await eventually(async () => (await deadLetters()).length === 3);
     await page.goto(`${url}/operations`);
     await page.getByRole('heading', { name: 'Dead-letter queue (3)' }).waitFor();
     await page.getByRole('table', { name: 'Rules and targets' }).getByText('audit-hook/audit').waitFor();
@@ -333,7 +446,34 @@ describe.skipIf(skip !== undefined)('dashboard in Chromium', { timeout: 60_000 }
     await page.getByRole('button', { name: 'Redrive all' }).click();
     await page.getByText('Empty: every delivery went through.').waitFor({ timeout: 15_000 });
     await eventually(() => receiver.received.filter((r) => r.method === 'POST').length >= 6);
-    expect(((await call('GET', '/v1/dlq')).body['items'] as unknown[]).length).toBe(0);
+    expect(await deadLetters()).toEqual([]);
+  });
+
+  it('redrives one dead letter from its row, leaving the others', async () => {
+    receiver.defaultStatus = 500; // the audit service breaks again
+    const put = await call('POST', '/v1/events', {
+      Entries: [4, 5].map((n) => ({
+        Source: 'test.deploys',
+        DetailType: 'Deployed',
+        Detail: JSON.stringify({ n }),
+      })),
+    });
+    expect(put.body['FailedEntryCount']).toBe(0);
+    await eventually(async () => (await deadLetters()).length === 2);
+    const [first, second] = await deadLetters();
+    const posts = (eventId: string) =>
+      receiver.received.filter((r) => r.headers['x-rebound-event-id'] === eventId).length;
+    await page.goto(`${url}/operations`);
+    await page.getByRole('heading', { name: 'Dead-letter queue (2)' }).waitFor();
+    receiver.defaultStatus = 200;
+    await page.locator(`[data-dead-letter="${first!.id}"]`).getByRole('button', { name: 'Redrive' }).click();
+    await page.getByRole('heading', { name: 'Dead-letter queue (1)' }).waitFor({ timeout: 15_000 });
+    await eventually(() => posts(first!.eventId) === 2); // the failed attempt, then the redriven one
+    expect(posts(second!.eventId)).toBe(1);
+    expect((await deadLetters()).map((d) => d.id)).toEqual([second!.id]);
+    await page.locator(`[data-dead-letter="${second!.id}"]`).getByRole('button', { name: 'Redrive' }).click();
+    await page.getByText('Empty: every delivery went through.').waitFor({ timeout: 15_000 });
+    await eventually(() => posts(second!.eventId) === 2);
   });
 
   it('replays archived events with progress, and pauses and resumes automation', async () => {
@@ -351,14 +491,33 @@ describe.skipIf(skip !== undefined)('dashboard in Chromium', { timeout: 60_000 }
     const resume = page.getByRole('button', { name: 'Resume' });
     expect(await resume.isDisabled()).toBe(true);
     expect(await resume.getAttribute('title')).toBe('needs the admin role');
-    const admin = await browser.newContext({ viewport: VIEWPORTS.desktop });
-    admin.on('page', (p) => watchConsole(p, violations));
-    const a = await signIn(admin, url, ADMIN);
+    const { context: admin, page: a } = await signedIn(ADMIN);
     await a.goto(`${url}/operations`);
     await a.getByRole('button', { name: 'Resume' }).click();
     await a.getByText('None: automation runs.').waitFor();
     await admin.close();
     expect(((await call('GET', '/v1/automation')).body['pauses'] as unknown[]).length).toBe(0);
+  });
+
+  it('replays archived events for real: progress reaches done and the events are delivered again', async () => {
+    await page.goto(`${url}/operations`);
+    await page.getByLabel('Only rule (optional)').fill('audit-hook');
+    await page.getByLabel('Dry run (count only)').uncheck();
+    await page.getByRole('button', { name: 'Start replay' }).click();
+    const done = page.locator('[data-replay-state="completed"]');
+    await done.waitFor({ timeout: 15_000 });
+    // The five deploy events archived by the DLQ tests, and nothing routed by the other rules.
+    const text = (await done.textContent()) ?? '';
+    expect(text).toMatch(/matched 5, 5 deliveries/);
+    expect(await page.locator('#replay-progress').getAttribute('value')).toBe('1');
+    const replayId = /Replay (\S+):/.exec(text)![1];
+    const replayed = () =>
+      receiver.received.filter(
+        (r) =>
+          r.method === 'POST' && (JSON.parse(r.body) as Record<string, unknown>)['replay-name'] === replayId,
+      );
+    await eventually(() => replayed().length === 5);
+    expect(new Set(replayed().map((r) => r.headers['x-rebound-rule']))).toEqual(new Set(['audit-hook']));
   });
 
   it('shows analytics with the numbers the API computes', async () => {
@@ -371,9 +530,147 @@ describe.skipIf(skip !== undefined)('dashboard in Chromium', { timeout: 60_000 }
     await screenshot(page, 'analytics-desktop');
   });
 
+  it('filters the incidents list by severity and status', async () => {
+    await postAlert('DiskSpaceLow', 'storage', { labels: { severity: 'warning' } });
+    await page.goto(`${url}/incidents`);
+    const row = (alertname: string) => page.getByRole('link', { name: new RegExp(alertname) });
+    await row('DiskSpaceLow').waitFor({ timeout: 10_000 });
+    await row('PaymentsLatencyHigh').waitFor();
+    expect(await row('CheckoutErrorBudgetBurn').count()).toBe(0); // active ones only, by default
+    await page.getByLabel('Severity', { exact: true }).selectOption('warning');
+    await expect.poll(() => row('PaymentsLatencyHigh').count()).toBe(0);
+    expect(await row('DiskSpaceLow').count()).toBe(1);
+    await page.getByLabel('Severity', { exact: true }).selectOption('critical');
+    await row('PaymentsLatencyHigh').waitFor();
+    expect(await row('DiskSpaceLow').count()).toBe(0);
+    await page.getByLabel('Status', { exact: true }).selectOption('resolved');
+    await row('CheckoutErrorBudgetBurn').waitFor();
+    expect(await row('PaymentsLatencyHigh').count()).toBe(0);
+    await page.getByLabel('Status', { exact: true }).selectOption({ label: 'any' });
+    await row('PaymentsLatencyHigh').waitFor();
+    await row('CheckoutErrorBudgetBurn').waitFor();
+    expect(await row('DiskSpaceLow').count()).toBe(0); // still critical only
+    await page.getByLabel('Severity', { exact: true }).selectOption({ label: 'any' });
+    await row('DiskSpaceLow').waitFor();
+  });
+
+  it('shows guard-rail verdicts and shadow-mode requests on the incident timeline', async () => {
+    await postAlert('CartPodsCrashLooping', 'cart'); // routed to shadow-restart (guard.shadow.runbooks)
+    await postAlert('LedgerDeployStuck', 'ledger', { labels: { namespace: 'payments' } }); // not allowlisted
+    const cart = await waitForIncident('CartPodsCrashLooping');
+    await page.goto(`${url}/incidents/${cart.id}`);
+    const timeline = page.getByRole('list', { name: 'Timeline' });
+    const entry = (text: string | RegExp) => timeline.getByRole('listitem').filter({ hasText: text });
+    const request = entry(
+      'k8s.restart in shadow mode: would have sent PATCH /apis/apps/v1/namespaces/shop/deployments/cart',
+    );
+    await request.getByText('shadow request', { exact: true }).waitFor({ timeout: 20_000 });
+    await request.getByText('runbook:shadow-restart', { exact: true }).waitFor();
+    const shadowed = entry(
+      /k8s\.restart on Deployment shop\/cart: shadowed by shadow \(runbook shadow-restart/,
+    );
+    await shadowed.getByText('guard: shadowed', { exact: true }).waitFor();
+    await shadowed.getByText('guard', { exact: true }).waitFor(); // the actor
+    await entry(/shop\/cart: allowed by allowlist/)
+      .getByText('guard: allowed', { exact: true })
+      .waitFor();
+    await page.getByText('Rebound is: running runbook shadow-restart (shadow mode)').waitFor();
+    expect(kube.writes()).toEqual([]); // shadow mode sent nothing
+    await screenshot(page, 'incident-shadow-desktop');
+
+    const ledger = await waitForIncident('LedgerDeployStuck');
+    await page.goto(`${url}/incidents/${ledger.id}`);
+    const refused = entry(/k8s\.restart on Deployment payments\/ledger: refused by allowlist/);
+    await refused.getByText('guard: refused', { exact: true }).waitFor({ timeout: 20_000 });
+    await timeline.getByText(/runbook restart ended FAILED/).waitFor();
+    await screenshot(page, 'incident-refused-desktop');
+  });
+
+  it('says what Rebound is doing for each incident: its runbook running, in shadow mode, or waiting for approval', async () => {
+    await postAlert('SearchIndexStale', 'search'); // routed to dashboard-test, which asks a human first
+    const search = await waitForIncident('SearchIndexStale');
+    const cart = (await incidentByTitle('CartPodsCrashLooping'))!;
+    const payments = (await incidentByTitle('PaymentsLatencyHigh'))!;
+    await page.goto(`${url}/incidents`);
+    const doing = (id: string) => page.locator(`[data-incident="${id}"] [data-label="Rebound is"]`);
+    await expect
+      .poll(() => doing(search.id).textContent(), { timeout: 20_000 })
+      .toBe('waiting for approval to run dashboard-test');
+    expect(await doing(cart.id).textContent()).toBe('running runbook shadow-restart (shadow mode)');
+    expect(await doing(payments.id).textContent()).toBe('no runbook running');
+    await screenshot(page, 'incidents-doing-desktop');
+    // A decision made elsewhere (here the API) changes the row without a reload.
+    const pending = (await call('GET', '/v1/approvals?status=pending')).body['items'] as {
+      id: string;
+      incidentId: string;
+    }[];
+    const approval = pending.find((a) => a.incidentId === search.id)!;
+    expect(
+      (await call('POST', `/v1/approvals/${approval.id}/decision`, { decision: 'remediate' })).status,
+    ).toBe(200);
+    await expect.poll(() => doing(search.id).textContent(), { timeout: 10_000 }).toBe('no runbook running');
+  });
+
+  it('shows a breaker opened by a failed remediation, which only an admin may reset', async () => {
+    await postAlert('InventoryDeployStuck', 'inventory'); // routed to restart; shop has no such Deployment
+    const breaker = async () =>
+      ((await call('GET', '/v1/automation')).body['breakers'] as Record<string, unknown>[]).find(
+        (b) => b['scope'] === 'prod/shop',
+      );
+    await eventually(async () => (await breaker())?.['state'] === 'open', 20_000);
+    await page.goto(`${url}/operations`);
+    const item = page.locator('[data-breaker="prod/shop"]');
+    await item.getByText('open', { exact: true }).waitFor();
+    const reset = item.getByRole('button', { name: 'Reset' });
+    expect(await reset.isDisabled()).toBe(true);
+    expect(await reset.getAttribute('title')).toBe('needs the admin role');
+    await screenshot(page, 'operations-breaker-desktop');
+    const { context: admin, page: a } = await signedIn(ADMIN);
+    await a.goto(`${url}/operations`);
+    await a.locator('[data-breaker="prod/shop"]').getByRole('button', { name: 'Reset' }).click();
+    await a.locator('[data-breaker="prod/shop"]').getByText('closed', { exact: true }).waitFor();
+    expect(await a.locator('[data-breaker="prod/shop"]').getByRole('button').count()).toBe(0);
+    await admin.close();
+    expect(await breaker()).toMatchObject({ state: 'closed', resetBy: 'user:ada' });
+  });
+
+  it('links an alert without a generator URL to its ALERTS series in the configured Prometheus', async () => {
+    await postAlert('QueueDepthHigh', 'orders', { generatorURL: '' });
+    const incident = await waitForIncident('QueueDepthHigh');
+    await page.goto(`${url}/incidents/${incident.id}`);
+    const alerts = page.getByRole('table', { name: 'Correlated alerts' });
+    const link = alerts.getByRole('link', { name: 'Prometheus' });
+    await link.waitFor();
+    const expr = 'ALERTS{alertname="QueueDepthHigh",namespace="shop"}';
+    expect(await link.getAttribute('href')).toBe(
+      `http://127.0.0.1:9091/prom/graph?g0.expr=${encodeURIComponent(expr)}&g0.tab=0`,
+    );
+    // An alert that names its rule keeps Prometheus's own link.
+    const payments = (await incidentByTitle('PaymentsLatencyHigh'))!;
+    await page.goto(`${url}/incidents/${payments.id}`);
+    const own = alerts.getByRole('link', { name: 'Prometheus' });
+    await own.waitFor();
+    expect(await own.getAttribute('href')).toBe('http://127.0.0.1:9090/graph');
+  });
+
+  it('signs out: the session cookie is gone and every page asks for a token again', async () => {
+    const { context, page: p } = await signedIn(OPERATOR);
+    await p.getByRole('button', { name: 'Sign out' }).click();
+    await p.waitForURL(/\/signin/);
+    await p.getByLabel('API token').waitFor();
+    expect((await context.cookies()).find((c) => c.name === 'rebound_session')).toBeUndefined();
+    expect(await p.evaluate(async () => (await fetch('/v1/session')).json())).toMatchObject({
+      mode: 'token',
+      principal: null,
+    });
+    await p.goto(`${url}/operations`);
+    await p.waitForURL(/\/signin\?next=%2Foperations/);
+    await context.close();
+  });
+
   it('renders every page at phone width and in dark mode', async () => {
     const incident = (await incidentByTitle('CheckoutErrorBudgetBurn'))!;
-    const execution = (await call('GET', '/v1/executions?limit=10')).body['items'] as {
+    const execution = (await call('GET', '/v1/executions?limit=100')).body['items'] as {
       executionId: string;
       name: string;
     }[];

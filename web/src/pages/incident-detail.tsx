@@ -1,3 +1,4 @@
+import { doing, useActivity } from '../activity.ts';
 import { api } from '../api.ts';
 import {
   ActionButton,
@@ -11,7 +12,7 @@ import {
 import { ago, time } from '../format.ts';
 import { useLive } from '../live.ts';
 import type { DashboardInfo, Incident, IncidentAlert, TimelineEntry } from '../types.ts';
-import { doing, SEVERITY_TONE, STATUS_TONE } from './incidents.tsx';
+import { SEVERITY_TONE, STATUS_TONE } from './incidents.tsx';
 
 interface Detail {
   readonly incident: Incident;
@@ -40,9 +41,29 @@ function entryTag(entry: TimelineEntry): { label: string; tone: Tone } {
   return { label: entry.kind, tone: KIND_TONE[entry.kind] ?? 'neutral' };
 }
 
+/** A PromQL / Alertmanager matcher value: a double-quoted string with its escapes. */
+function quoted(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+}
+
 function alertmanagerLink(base: string, alert: IncidentAlert): string {
-  const matchers = `{alertname="${alert.alertname}"}`;
+  const matchers = `{alertname=${quoted(alert.alertname)}}`;
   return `${base.replace(/\/+$/, '')}/#/alerts?filter=${encodeURIComponent(matchers)}`;
+}
+
+/**
+ * For an alert that carries no generator URL: a graph of its `ALERTS` series, in the link format Prometheus
+ * itself uses. Matched on alertname and namespace only: other labels may be external labels (cluster,
+ * replica) that the alert carries but the series inside Prometheus does not.
+ */
+function prometheusAlertsLink(base: string, alert: IncidentAlert): string {
+  const namespace = alert.labels['namespace'];
+  const matchers = [
+    `alertname=${quoted(alert.alertname)}`,
+    ...(namespace ? [`namespace=${quoted(namespace)}`] : []),
+  ];
+  const expr = `ALERTS{${matchers.join(',')}}`;
+  return `${base.replace(/\/+$/, '')}/graph?g0.expr=${encodeURIComponent(expr)}&g0.tab=0`;
 }
 
 export function IncidentDetailPage(props: { id: string }) {
@@ -52,6 +73,7 @@ export function IncidentDetailPage(props: { id: string }) {
   useLive(['incident', 'execution'], (id) => {
     if (id === '*' || id === props.id) detail.reload();
   });
+  const activity = useActivity();
   const d = detail.data;
   if (!d) return <Loading resource={detail} />;
   const { incident } = d;
@@ -79,7 +101,7 @@ export function IncidentDetailPage(props: { id: string }) {
         <span>namespace {incident.namespace ?? '–'}</span>
         <span>cluster {incident.cluster ?? '–'}</span>
         <span title={incident.openedAt}>opened {ago(incident.openedAt)}</span>
-        <span>Rebound is: {doing(incident)}</span>
+        <span>Rebound is: {doing(incident, activity)}</span>
       </div>
       <div class="toolbar">
         <ActionButton
@@ -150,10 +172,21 @@ export function IncidentDetailPage(props: { id: string }) {
                   {a.annotations['summary'] ?? a.annotations['description'] ?? '–'}
                 </td>
                 <td data-label="Links" class="links">
-                  {a.generatorURL && (
+                  {a.generatorURL ? (
                     <a href={a.generatorURL} target="_blank" rel="noopener noreferrer">
                       Prometheus
                     </a>
+                  ) : (
+                    links.prometheus && (
+                      <a
+                        href={prometheusAlertsLink(links.prometheus, a)}
+                        target="_blank"
+                        rel="noopener noreferrer"
+                        title="The alert's ALERTS series (the alert names no generator URL)"
+                      >
+                        Prometheus
+                      </a>
+                    )
                   )}
                   {links.alertmanager && (
                     <a

@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import { doing, useActivity } from '../activity.ts';
 import { api, qs } from '../api.ts';
 import { Badge, Loading, useResource, type Tone } from '../components/ui.tsx';
 import { ago } from '../format.ts';
@@ -15,24 +16,6 @@ export const STATUS_TONE: Record<IncidentStatus, Tone> = {
   resolved: 'good',
 };
 export const SEVERITY_TONE: Record<Severity, Tone> = { critical: 'bad', warning: 'warn', info: 'info' };
-
-/** What Rebound is doing about an incident, in words, from its status. */
-export function doing(incident: Incident): string {
-  switch (incident.status) {
-    case 'open':
-      return 'routing to a runbook';
-    case 'acknowledged':
-      return 'a person is on it';
-    case 'remediating':
-      return 'runbook remediating';
-    case 'verifying':
-      return 'verifying the fix';
-    case 'escalated':
-      return 'paged a human';
-    case 'resolved':
-      return 'nothing: resolved';
-  }
-}
 
 const STATUSES: readonly (IncidentStatus | '')[] = [
   '',
@@ -59,6 +42,7 @@ export function IncidentsPage(props: { query: URLSearchParams }) {
     [status, service],
   );
   useLive(['incident'], () => list.reload());
+  const activity = useActivity();
 
   const needle = search.trim().toLowerCase();
   const items = (list.data?.items ?? []).filter(
@@ -162,7 +146,7 @@ export function IncidentsPage(props: { query: URLSearchParams }) {
                 <td data-label="Age" title={i.openedAt}>
                   {ago(i.openedAt)}
                 </td>
-                <td data-label="Rebound is">{doing(i)}</td>
+                <td data-label="Rebound is">{doing(i, activity)}</td>
               </tr>
             ))}
           </tbody>

@@ -190,7 +190,7 @@ function ReplaySection() {
         </div>
         <div class="field">
           <label for="r-rule">Only rule (optional)</label>
-          <input id="r-rule" value={rule} onChange={(e) => setRule((e.target as HTMLInputElement).value)} />
+          <input id="r-rule" value={rule} onInput={(e) => setRule((e.target as HTMLInputElement).value)} />
         </div>
         <div class="field check">
           <input
@@ -299,7 +299,7 @@ function AutomationSection() {
           ) : (
             <ul class="plain">
               {s.breakers.map((b) => (
-                <li key={b.scope}>
+                <li key={b.scope} data-breaker={b.scope}>
                   <Badge tone={b.state === 'open' ? 'bad' : 'good'}>{b.state}</Badge> {b.scope} · success{' '}
                   {percent(b.successRate)} of {b.outcomes}{' '}
                   {b.reason && <span class="muted small">({b.reason})</span>}{' '}
