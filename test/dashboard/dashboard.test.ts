@@ -743,6 +743,12 @@ describe.skipIf(skip !== undefined)(
       await page.goto(`${url}/`);
       await page.waitForURL(/\/incidents$/);
       await page.getByText('Open mode (loopback, no sign-in)').waitFor();
+      // Nothing configured: the shipped runbooks run in shadow mode, and every page says so.
+      const banner = page.getByRole('status').filter({ hasText: 'Shadow mode:' });
+      await banner.waitFor();
+      expect(await banner.textContent()).toMatch(
+        /^Shadow mode: no cluster\/allowlist configured — actions are recorded, not sent\./,
+      );
       const alert = webhook([
         {
           labels: { alertname: 'HighErrorRate', service: 'checkout', namespace: 'shop', severity: 'warning' },

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { automationCommand, parseMatch, parseUntil } from '../../src/cli/commands/automation.ts';
 import { ApiError } from '../../src/cli/client.ts';
 import { Automation, type AutomationStatus } from '../../src/guard/automation.ts';
-import { guardConfigSchema } from '../../src/guard/config.ts';
+import { effectiveGuardConfig, guardConfigSchema } from '../../src/guard/config.ts';
+import type { AutomationMode } from '../../src/guard/views.ts';
 import { serverConfigSchema } from '../../src/http/config.ts';
 import { registerAutomationRoutes } from '../../src/http/routes/automation.ts';
 import { createHttpServer } from '../../src/http/server.ts';
@@ -13,6 +14,9 @@ import { SqliteGuardStore } from '../../src/store/sqlite/guard.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { createMetrics } from '../../src/telemetry/metrics.ts';
 import { GuardDb, TestClock } from './support.ts';
+
+const LIVE: AutomationMode = { mode: 'live', message: 'live: guarded actions are sent to the cluster' };
+let mode = (): AutomationMode => LIVE;
 
 const OPERATOR = 'operator-token-0123456789abcdef';
 const VIEWER = 'viewer-token-0123456789abcdef00';
@@ -41,10 +45,9 @@ describe('automation REST API and CLI', () => {
       metrics: createMetrics(new Registry()),
       loopbackOnly: true,
     }));
-    const mode = { mode: 'live', message: 'live: guarded actions are sent to the cluster' } as const;
     registerAutomationRoutes(app, {
       automation: {
-        status: async () => ({ ...(await automation.status()), mode }),
+        status: async () => ({ ...(await automation.status()), mode: mode() }),
         pause: (input) => automation.pause(input),
         resume: (input) => automation.resume(input),
       },
@@ -105,6 +108,23 @@ describe('automation REST API and CLI', () => {
     const resumed = await cli(['resume', '--scope', 'prod/shop'], ADMIN);
     expect(resumed).toContain(`pauses lifted: ${paused.pause.id}`);
     expect((await automation.status()).pauses).toEqual([]);
+  });
+
+  it('says plainly when nothing is configured and actions are only recorded (shadow by default)', async () => {
+    // What createApp computes for the guard section of an empty rebound.yaml on a server with no cluster.
+    const shadow = effectiveGuardConfig(guardConfigSchema.parse({}), false).mode;
+    mode = () => shadow;
+    try {
+      const table = await cli(['status'], VIEWER);
+      expect(table.split('\n').slice(0, 2)).toEqual([
+        'shadow mode: no cluster/allowlist configured — actions are recorded, not sent',
+        'to act for real, configure: kubernetes.clusters, guard.allowlist.namespaces',
+      ]);
+      const json = JSON.parse(await cli(['status', '-o', 'json'], VIEWER)) as { mode: AutomationMode };
+      expect(json.mode).toEqual({ ...shadow, reason: 'default' });
+    } finally {
+      mode = () => LIVE;
+    }
   });
 
   it('resume resets an open breaker, visible over REST', async () => {

@@ -3,7 +3,7 @@ import './styles.css';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, configureApi, type Session } from './api.ts';
-import { SessionContext } from './components/ui.tsx';
+import { SessionContext, useResource } from './components/ui.tsx';
 import { startLive, stopLive, useLiveStatus } from './live.ts';
 import { AnalyticsPage } from './pages/analytics.tsx';
 import { ApprovalsPage } from './pages/approvals.tsx';
@@ -14,6 +14,7 @@ import { IncidentsPage } from './pages/incidents.tsx';
 import { OperationsPage } from './pages/operations.tsx';
 import { SignInPage } from './pages/signin.tsx';
 import { interceptLinks, navigate, useLocation } from './router.ts';
+import type { AutomationStatus } from './types.ts';
 
 const NAV = [
   ['/incidents', 'Incidents'],
@@ -61,6 +62,22 @@ function ModeBadge(props: { session: Session; onSignOut: () => void }) {
         Sign out
       </button>
     </span>
+  );
+}
+
+/**
+ * On every page while automation does not act for real: shadow mode records what each runbook would do and
+ * sends nothing, and an on-call engineer must not mistake its "remediations" for changes to the cluster.
+ */
+function ShadowBanner() {
+  const status = useResource(() => api<AutomationStatus>('GET', '/v1/automation'), []);
+  const mode = status.data?.mode;
+  if (mode?.mode !== 'shadow') return null;
+  return (
+    <p class="shadow-banner" role="status">
+      <strong>Shadow mode:</strong> {mode.message.replace(/^shadow mode:\s*/i, '')}. Runbooks run and show
+      what they would change; nothing reaches a cluster. <a href="/operations">Automation</a>
+    </p>
   );
 }
 
@@ -132,6 +149,7 @@ function App() {
           <ModeBadge session={session} onSignOut={signOut} />
         </div>
       </header>
+      {signedIn && <ShadowBanner />}
       <main id="main" tabIndex={-1}>
         {signedIn ? <Page path={path} query={query} /> : <SignInPage onSignedIn={(s) => setSession(s)} />}
       </main>
