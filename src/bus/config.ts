@@ -134,7 +134,9 @@ export const DEFAULT_RULES: z.input<typeof ruleSchema>[] = [
 /**
  * Follows up on a page: once an incident that was escalated to humans is acknowledged or resolved (by a
  * person, the API, or its alerts resolving), the channel hears it, and PagerDuty acknowledges or resolves
- * the alert it was paged with (same `dedup_key`) instead of leaving it open.
+ * the alert it was paged with (same `dedup_key`) instead of leaving it open. When a runbook resolves the
+ * incident, its `incident.remediated` may have resolved the page already: PagerDuty takes a second resolve of
+ * the same dedup_key as a no-op.
  */
 export function escalationFollowUpRule(channel: 'slack' | 'pagerduty'): z.input<typeof ruleSchema> {
   return {

@@ -34,6 +34,8 @@ export interface IncidentEventDetail {
   readonly correlationId: string;
   /** Why it moved, when a person or a runbook moved it (escalation reason, resolve comment). */
   readonly reason?: string;
+  /** Who moved it, as on the timeline: `rebound`, `user:<name>`, `runbook:<name>`. */
+  readonly actor?: string;
   /** When the incident was handed to humans, if it ever was: rules match it to follow up on a page. */
   readonly escalatedAt?: string;
   /** Set on `Incident Opened`: what the runbook routing decided (see runbook-routing.ts). */
@@ -56,6 +58,7 @@ export interface LifecycleFacts {
   readonly labels?: Readonly<Record<string, string>>;
   readonly summary?: string;
   readonly reason?: string;
+  readonly actor?: string;
   /** Extra detail fields (runbook routing on open). */
   readonly extra?: Partial<IncidentEventDetail>;
 }
@@ -79,6 +82,7 @@ export class LifecycleEvents {
       summary: facts.summary ?? incident.title,
       correlationId: facts.correlationId,
       ...(facts.reason === undefined ? {} : { reason: facts.reason }),
+      ...(facts.actor === undefined ? {} : { actor: facts.actor }),
       ...(incident.escalatedAt === null ? {} : { escalatedAt: incident.escalatedAt }),
       ...facts.extra,
     };

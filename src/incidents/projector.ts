@@ -259,7 +259,7 @@ export class IncidentProjector {
     work.moves.push({
       move: 'resolved',
       incident: work.incident,
-      facts: { at, correlationId: event.correlationId, reason: 'all alerts resolved' },
+      facts: { at, correlationId: event.correlationId, reason: 'all alerts resolved', actor: 'rebound' },
     });
     work.timeline.push({
       incidentId: incident.id,

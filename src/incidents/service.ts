@@ -90,7 +90,14 @@ export class IncidentService {
       const correlationId = note.correlationId ?? current.correlationId;
       const events =
         move && this.events
-          ? [this.events.event(move, next, { at, correlationId, reason: note.description })]
+          ? [
+              this.events.event(move, next, {
+                at,
+                correlationId,
+                reason: note.description,
+                actor: note.actor,
+              }),
+            ]
           : undefined;
       try {
         await this.store.commit([

@@ -13,6 +13,7 @@ import {
 } from '../support/k8s-api/index.ts';
 import type { HttpRecorder } from '../support/receivers/http-recorder.ts';
 import { startPagerDutyReceiver } from '../support/receivers/pagerduty.ts';
+import { startScriptedPrometheus, type ScriptedPrometheus } from '../support/receivers/prometheus.ts';
 import { startSlackReceiver } from '../support/receivers/slack.ts';
 
 /** The shipped runbooks, loaded exactly as `npm start` loads them. */
@@ -33,6 +34,8 @@ export interface Harness {
   readonly api: KubeApiDouble;
   readonly slack: HttpRecorder;
   readonly pagerduty: HttpRecorder;
+  /** Answers `verify.query` and `verify.alertResolved` when the harness was started with `prometheus: true`. */
+  readonly prometheus: ScriptedPrometheus;
   readonly clock: TestClock;
   close(): Promise<void>;
 }
@@ -46,11 +49,14 @@ export interface HarnessOptions {
   /** Leave out the cluster (shadow-by-default tests). */
   readonly noCluster?: boolean;
   readonly notify?: ConfigInput['notify'];
+  /** Configure `verify.prometheus` (the scripted one); without it `verify.query` cannot tell anything. */
+  readonly prometheus?: boolean;
 }
 
 /**
  * A started app with the shipped runbooks and default rules, a Kubernetes API double holding the shop
- * namespace (checkout Deployment, its flags ConfigMap, three nodes), and local Slack and PagerDuty receivers.
+ * namespace (checkout Deployment, its flags ConfigMap, three nodes), local Slack and PagerDuty receivers, and
+ * a scripted Prometheus (wired in only with `prometheus: true`).
  */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const api = new KubeApiDouble();
@@ -62,6 +68,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   seedConfigMap(api, 'shop', 'checkout-flags', { degraded_mode: 'false' });
   const slack = await startSlackReceiver();
   const pagerduty = await startPagerDutyReceiver();
+  const prometheus = await startScriptedPrometheus();
   const dir = tempDir('rebound-runbooks-').path;
   const kubeconfig = await writeKubeconfig(dir, api.url);
   const clock = new TestClock();
@@ -87,6 +94,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         allowlist: { namespaces: ['shop'], kinds: ['Deployment', 'ConfigMap', 'Pod', 'Node'] },
       },
       workflows: { runbooksDir: RUNBOOKS_DIR, reaperIntervalSeconds: 0.2 },
+      ...(options.prometheus
+        ? {
+            verify: {
+              prometheus: { url: prometheus.url, timeoutMs: 5_000 },
+              alertResolved: { pollIntervalSeconds: 0.1 },
+            },
+          }
+        : {}),
       notify: options.notify ?? {
         slack: { webhookUrl: `${slack.url}/services/T000/B000/XXXX` },
         pagerduty: { routingKey: ROUTING_KEY, url: pagerduty.url },
@@ -110,12 +125,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     api,
     slack,
     pagerduty,
+    prometheus,
     clock,
     async close() {
       await t.close();
       await api.stop();
       await slack.close();
       await pagerduty.close();
+      await prometheus.close();
     },
   };
 }
@@ -195,6 +212,15 @@ export function clusterWrites(h: Harness) {
     .map((w) => ({ method: w.method, path: w.path, contentType: w.contentType, body: w.body }));
 }
 
+/** The circuit breakers `GET /v1/automation` reports: one per scope that has counted an outcome. */
+export async function breakers(h: Harness) {
+  return (await h.t.app.http.inject({ url: '/v1/automation' })).json().breakers as {
+    scope: string;
+    outcomes: number;
+    successRate?: number;
+  }[];
+}
+
 /** PagerDuty events as received, parsed. */
 export function pages(h: Harness): Record<string, unknown>[] {
   return h.pagerduty.jsonBodies() as Record<string, unknown>[];
@@ -203,4 +229,70 @@ export function pages(h: Harness): Record<string, unknown>[] {
 /** Slack messages as received: the fallback `text` of each. */
 export function slackTexts(h: Harness): string[] {
   return (h.slack.jsonBodies() as { text: string }[]).map((m) => m.text);
+}
+
+export interface ApprovalView {
+  id: string;
+  runbook: string;
+  summary: string;
+  status: string;
+  incidentId: string;
+  expiresAt: string;
+}
+
+/** Waits until exactly one approval is pending, and returns it. */
+export async function pendingApproval(h: Harness): Promise<ApprovalView> {
+  let items: ApprovalView[] = [];
+  await eventually(async () => {
+    items = (await h.t.app.http.inject({ url: '/v1/approvals?status=pending' })).json()
+      .items as ApprovalView[];
+    return items.length === 1;
+  }, 30_000);
+  return items[0]!;
+}
+
+/** Decides an approval through the REST API, as an operator (or the CLI) would. */
+export async function decide(h: Harness, id: string, decision: 'remediate' | 'skip'): Promise<void> {
+  const res = await h.t.app.http.inject({
+    method: 'POST',
+    url: `/v1/approvals/${id}/decision`,
+    payload: { decision },
+  });
+  expect(res.statusCode).toBe(200);
+}
+
+/** Moves the clock past the default approval time-out (900 s) and runs the sweeper's pass at once. */
+export async function expireApprovals(h: Harness): Promise<void> {
+  h.clock.offsetMs = 901_000;
+  expect(await h.t.app.approvals.sweep()).toMatchObject({ expired: 1 });
+}
+
+/** A PagerDuty `trigger` exactly as Rebound sends it; `payload` is spelled out by the test (timestamp aside). */
+export function pdTrigger(incidentId: string, payload: Record<string, unknown>): Record<string, unknown> {
+  return {
+    routing_key: ROUTING_KEY,
+    dedup_key: incidentId,
+    event_action: 'trigger',
+    payload: { timestamp: expect.any(String), ...payload },
+    client: 'Rebound',
+  };
+}
+
+/** The PagerDuty `resolve` for an incident's page. */
+export function pdResolve(incidentId: string): Record<string, unknown> {
+  return { routing_key: ROUTING_KEY, dedup_key: incidentId, event_action: 'resolve' };
+}
+
+/** The `custom_details` fields of an escalation page (and the Slack message's result) for this reason. */
+export function escalated(reason: string | RegExp): Record<string, unknown> {
+  if (typeof reason === 'string') {
+    return { event: 'escalated', status: 'escalated', description: reason, result: `escalated: ${reason}` };
+  }
+  const rest = reason.source.replace(/^\^/, '');
+  return {
+    event: 'escalated',
+    status: 'escalated',
+    description: expect.stringMatching(reason),
+    result: expect.stringMatching(new RegExp(`^escalated: ${rest}`)),
+  };
 }

@@ -2,11 +2,19 @@ import { afterEach, describe as suite, expect, it } from 'vitest';
 import { eventually } from '../support/http-receiver.ts';
 import {
   alert,
+  breakers,
   CHECKOUT,
   clusterWrites,
+  decide,
   describe,
+  escalated,
+  expireApprovals,
   finishedExecution,
+  onlyIncident,
   pages,
+  pdResolve,
+  pdTrigger,
+  pendingApproval,
   ROUTING_KEY,
   slackTexts,
   startHarness,
@@ -22,13 +30,45 @@ afterEach(async () => {
   h = undefined;
 });
 
-async function breakers() {
-  return (await h!.t.app.http.inject({ url: '/v1/automation' })).json().breakers as {
-    scope: string;
-    outcomes: number;
-    successRate?: number;
-  }[];
+/** What reached the cluster, byte for byte what kubectl would send: the flag on, then a rollout restart. */
+function expectDegradedModeThenRestart(): void {
+  const writes = clusterWrites(h!);
+  expect(writes).toHaveLength(2);
+  expect(writes[0]).toMatchObject({
+    method: 'PATCH',
+    path: '/api/v1/namespaces/shop/configmaps/checkout-flags',
+    contentType: 'application/merge-patch+json',
+    body: { metadata: { resourceVersion: expect.any(String) }, data: { degraded_mode: 'true' } },
+  });
+  expect(writes[1]).toMatchObject({
+    method: 'PATCH',
+    path: '/apis/apps/v1/namespaces/shop/deployments/checkout',
+    contentType: 'application/strategic-merge-patch+json',
+    body: {
+      spec: {
+        template: {
+          metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': expect.any(String) } },
+        },
+      },
+    },
+  });
 }
+
+/** What PagerDuty shows for the checkout error-ratio incident at this severity; `details` are the move's own. */
+const errorsPage = (id: string, severity: 'critical' | 'warning', details: Record<string, unknown>) =>
+  pdTrigger(id, {
+    summary: `[${severity.toUpperCase()}] CheckoutHighErrorRatio on checkout`,
+    source: 'checkout',
+    severity,
+    component: 'checkout',
+    group: 'shop',
+    class: 'CheckoutHighErrorRatio',
+    custom_details: {
+      incident: id,
+      ...details,
+      labels: { alertname: 'CheckoutHighErrorRatio', namespace: 'shop', service: 'checkout' },
+    },
+  });
 
 suite('runbook high-error-rate', () => {
   it('enables degraded mode, restarts, verifies on the resolved webhook and resolves the incident', async () => {
@@ -37,27 +77,7 @@ suite('runbook high-error-rate', () => {
     const verifying = await waitForStatus(h, 'verifying');
     const id = verifying.incident.id;
 
-    // What reached the cluster, byte for byte what kubectl would send.
-    const writes = clusterWrites(h);
-    expect(writes).toHaveLength(2);
-    expect(writes[0]).toMatchObject({
-      method: 'PATCH',
-      path: '/api/v1/namespaces/shop/configmaps/checkout-flags',
-      contentType: 'application/merge-patch+json',
-      body: { metadata: { resourceVersion: expect.any(String) }, data: { degraded_mode: 'true' } },
-    });
-    expect(writes[1]).toMatchObject({
-      method: 'PATCH',
-      path: '/apis/apps/v1/namespaces/shop/deployments/checkout',
-      contentType: 'application/strategic-merge-patch+json',
-      body: {
-        spec: {
-          template: {
-            metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': expect.any(String) } },
-          },
-        },
-      },
-    });
+    expectDegradedModeThenRestart();
 
     await alert(h, ERRORS, 'resolved');
     const execution = await finishedExecution(h);
@@ -100,7 +120,7 @@ suite('runbook high-error-rate', () => {
     expect(story).toMatch(/action runbook:high-error-rate: .*k8s.restart/);
     expect(story).toMatch(/status.changed runbook:high-error-rate: Acted; waiting for the alert to resolve/);
     expect(story).toMatch(/Remediated: verified: the alert resolved \(webhook\) after degraded mode/);
-    expect(await breakers()).toEqual([
+    expect(await breakers(h)).toEqual([
       expect.objectContaining({ scope: 'prod/shop', outcomes: 1, successRate: 1 }),
     ]);
 
@@ -157,7 +177,7 @@ suite('runbook high-error-rate', () => {
       /notification runbook:high-error-rate: Escalation: pagerduty delivered \(.+\); slack delivered/,
     );
     // A failed remediation counts against the circuit breaker of its namespace.
-    expect(await breakers()).toEqual([
+    expect(await breakers(h)).toEqual([
       expect.objectContaining({ scope: 'prod/shop', outcomes: 1, successRate: 0 }),
     ]);
   });
@@ -183,7 +203,7 @@ suite('runbook high-error-rate', () => {
       /guard.verdict guard: config.set on ConfigMap payments\/ledger-flags: refused by allowlist/,
     );
     // Nothing was tried, so the breaker has no outcome to count.
-    expect(await breakers()).toEqual([]);
+    expect(await breakers(h)).toEqual([]);
   });
 
   it('escalates without acting when the alert names no Deployment', async () => {
@@ -195,5 +215,73 @@ suite('runbook high-error-rate', () => {
     expect(describe(view)).toMatch(
       /Escalated to on-call: the alert names nothing for the high-error-rate runbook to act on \(it needs namespace plus deployment or service labels\)/,
     );
+  });
+});
+
+suite('runbook high-error-rate when its route requires approval', () => {
+  const approvalRoute = { routes: { 'high-error-rate': { requiresApproval: true } } };
+
+  it('pages a critical alert at once, acts once approved, verifies and resolves the page', async () => {
+    h = await startHarness(approvalRoute);
+    await alert(h, ERRORS);
+    const approval = await pendingApproval(h);
+    expect(approval).toMatchObject({
+      runbook: 'high-error-rate',
+      summary: 'high-error-rate: CheckoutHighErrorRatio on checkout',
+      status: 'pending',
+    });
+    const paged = await waitForStatus(h, 'escalated');
+    const id = paged.incident.id;
+    // Nothing is done before a human says yes.
+    expect(clusterWrites(h)).toEqual([]);
+    await decide(h, approval.id, 'remediate');
+    await waitForStatus(h, 'verifying');
+    expectDegradedModeThenRestart();
+    await alert(h, ERRORS, 'resolved');
+    expect(await finishedExecution(h)).toMatchObject({ workflow: 'high-error-rate', status: 'SUCCEEDED' });
+    const story = describe(await waitForStatus(h, 'resolved'));
+    expect(story).toContain(`Approval ${approval.id} decided: remediate now by user:local via api`);
+    expect(story).toMatch(/Remediated: verified: the alert resolved \(webhook\) after degraded mode/);
+    // Everything the bus still had to deliver (the escalation follow-up rules) has been sent.
+    await h.t.app.settle();
+    // Paged before approval; the page is resolved when Rebound verified, and again by the escalation
+    // follow-up rule, which PagerDuty takes as a no-op (docs/escalation.md).
+    const reason = 'critical alert: the high-error-rate runbook needs a human to approve before it acts';
+    expect(pages(h)).toEqual([errorsPage(id, 'critical', escalated(reason)), pdResolve(id), pdResolve(id)]);
+    // Slack heard the escalation, then the escalations-followup.slack rule reports the resolution.
+    expect(slackTexts(h)).toEqual([
+      ':sos: Escalated to on-call: [CRITICAL] CheckoutHighErrorRatio on checkout — escalated',
+      ':white_check_mark: Resolved: [CRITICAL] CheckoutHighErrorRatio on checkout — resolved',
+    ]);
+    expect(await breakers(h)).toEqual([
+      expect.objectContaining({ scope: 'prod/shop', outcomes: 1, successRate: 1 }),
+    ]);
+  });
+
+  it('escalates a warning, acting on nothing, when nobody approves in time', async () => {
+    h = await startHarness(approvalRoute);
+    await alert(h, { ...ERRORS, severity: 'warning' });
+    const approval = await pendingApproval(h);
+    // A warning is not paged before approval: the incident stays open while it waits.
+    expect((await onlyIncident(h)).incident.status).toBe('open');
+    expect(pages(h)).toEqual([]);
+    await expireApprovals(h);
+    expect(await finishedExecution(h)).toMatchObject({ status: 'FAILED', error: 'Rebound.Escalated' });
+    const view = await waitForStatus(h, 'escalated');
+    const id = view.incident.id;
+    expect(clusterWrites(h)).toEqual([]);
+    const reason =
+      `nobody approved the high-error-rate runbook in time (Approval ${approval.id} ` +
+      `(high-error-rate: CheckoutHighErrorRatio on checkout) got no decision by ${approval.expiresAt}); escalating as configured`;
+    expect(describe(view)).toContain(
+      `status.changed runbook:high-error-rate: Escalated to on-call: ${reason}`,
+    );
+    expect(pages(h)).toEqual([errorsPage(id, 'warning', escalated(reason))]);
+    await eventually(() => h!.slack.requests.length === 1);
+    expect(slackTexts(h)).toEqual([
+      ':sos: Escalated to on-call: [WARNING] CheckoutHighErrorRatio on checkout — escalated',
+    ]);
+    // Nothing was tried: no outcome for the circuit breaker.
+    expect(await breakers(h)).toEqual([]);
   });
 });

@@ -2,11 +2,18 @@ import { afterEach, describe as suite, expect, it } from 'vitest';
 import { eventually } from '../support/http-receiver.ts';
 import {
   alert,
+  breakers,
   CHECKOUT,
   clusterWrites,
+  decide,
   describe,
+  escalated,
+  expireApprovals,
   finishedExecution,
+  onlyIncident,
   pages,
+  pdTrigger,
+  pendingApproval,
   slackTexts,
   startHarness,
   waitForStatus,
@@ -25,6 +32,26 @@ const scalePatches = () =>
   clusterWrites(h!)
     .filter((w) => w.path.endsWith('/deployments/checkout/scale'))
     .map((w) => ({ contentType: w.contentType, body: w.body }));
+
+/** What PagerDuty shows for a latency incident on this Deployment; `details` are the move's own fields. */
+const latencyPage = (
+  id: string,
+  target: { namespace: string; service: string },
+  details: Record<string, unknown>,
+) =>
+  pdTrigger(id, {
+    summary: `[WARNING] CheckoutHighLatencyP95 on ${target.service}`,
+    source: target.service,
+    severity: 'warning',
+    component: target.service,
+    group: target.namespace,
+    class: 'CheckoutHighLatencyP95',
+    custom_details: {
+      incident: id,
+      ...details,
+      labels: { alertname: 'CheckoutHighLatencyP95', ...target },
+    },
+  });
 
 suite('runbook high-latency', () => {
   it('scales out by a step, verifies, tells Slack, and scales back after the quiet period', async () => {
@@ -96,5 +123,94 @@ suite('runbook high-latency', () => {
     ]);
     const view = await waitForStatus(h, 'open');
     expect(describe(view)).toMatch(/Severity info is routed to notification only/);
+  });
+
+  it('escalates at once, scaling nothing, when guard rails refuse', async () => {
+    h = await startHarness();
+    const ledger = { namespace: 'payments', service: 'ledger' };
+    await alert(h, { ...LATENCY, ...ledger, deployment: 'ledger' });
+    expect(await finishedExecution(h)).toMatchObject({ status: 'FAILED', error: 'Rebound.Escalated' });
+    const view = await waitForStatus(h, 'escalated');
+    const id = view.incident.id;
+    expect(clusterWrites(h)).toEqual([]);
+    expect(h.api.get('deployments', 'payments', 'ledger')!['spec']).toMatchObject({ replicas: 2 });
+    expect(describe(view)).toMatch(
+      /guard.verdict guard: k8s.scale on Deployment payments\/ledger: refused by allowlist/,
+    );
+    expect(pages(h)).toEqual([
+      latencyPage(
+        id,
+        ledger,
+        escalated(
+          'guard rails refused: namespace "payments" is not in guard.allowlist.namespaces (shop); add it to allow automation there',
+        ),
+      ),
+    ]);
+    await eventually(() => slackTexts(h!).length === 2);
+    expect(slackTexts(h)).toEqual([
+      ':rotating_light: Incident opened: [WARNING] CheckoutHighLatencyP95 on ledger — open',
+      ':sos: Escalated to on-call: [WARNING] CheckoutHighLatencyP95 on ledger — escalated',
+    ]);
+    // Nothing was tried, so the breaker has no outcome to count.
+    expect(await breakers(h)).toEqual([]);
+  });
+});
+
+suite('runbook high-latency when its route requires approval', () => {
+  const approvalRoute = { routes: { 'high-latency': { requiresApproval: true } } };
+
+  it('waits for approval, then scales out, verifies and scales back', async () => {
+    h = await startHarness(approvalRoute);
+    await alert(h, LATENCY);
+    const approval = await pendingApproval(h);
+    expect(approval).toMatchObject({
+      runbook: 'high-latency',
+      summary: 'high-latency: CheckoutHighLatencyP95 on checkout',
+      status: 'pending',
+    });
+    // A warning is not paged or announced before approval, and nothing is scaled.
+    expect((await onlyIncident(h)).incident.status).toBe('open');
+    expect(scalePatches()).toEqual([]);
+    await decide(h, approval.id, 'remediate');
+    await waitForStatus(h, 'verifying');
+    expect(scalePatches()).toEqual([
+      { contentType: 'application/merge-patch+json', body: { spec: { replicas: 4 } } },
+    ]);
+    await alert(h, LATENCY, 'resolved');
+    expect(await finishedExecution(h)).toMatchObject({ workflow: 'high-latency', status: 'SUCCEEDED' });
+    const story = describe(await waitForStatus(h, 'resolved'));
+    expect(story).toContain(`Approval ${approval.id} decided: remediate now by user:local via api`);
+    expect(story).toMatch(/Quiet period over: scaled back from 4 to 2 replicas/);
+    expect(scalePatches().map((p) => p.body)).toEqual([{ spec: { replicas: 4 } }, { spec: { replicas: 2 } }]);
+    expect(pages(h)).toEqual([]);
+    expect(slackTexts(h)).toEqual([
+      ':hammer_and_wrench: Remediated: [WARNING] CheckoutHighLatencyP95 on checkout — resolved',
+    ]);
+    expect(await breakers(h)).toEqual([
+      expect.objectContaining({ scope: 'prod/shop', outcomes: 1, successRate: 1 }),
+    ]);
+  });
+
+  it('escalates, scaling nothing, when nobody approves in time', async () => {
+    h = await startHarness(approvalRoute);
+    await alert(h, LATENCY);
+    const approval = await pendingApproval(h);
+    await expireApprovals(h);
+    expect(await finishedExecution(h)).toMatchObject({ status: 'FAILED', error: 'Rebound.Escalated' });
+    const view = await waitForStatus(h, 'escalated');
+    const id = view.incident.id;
+    expect(clusterWrites(h)).toEqual([]);
+    const reason =
+      `nobody approved the high-latency runbook in time (Approval ${approval.id} ` +
+      `(high-latency: CheckoutHighLatencyP95 on checkout) got no decision by ${approval.expiresAt}); escalating as configured`;
+    expect(describe(view)).toContain(`status.changed runbook:high-latency: Escalated to on-call: ${reason}`);
+    expect(pages(h)).toEqual([
+      latencyPage(id, { namespace: 'shop', service: 'checkout' }, escalated(reason)),
+    ]);
+    await eventually(() => slackTexts(h!).length === 1);
+    expect(slackTexts(h)).toEqual([
+      ':sos: Escalated to on-call: [WARNING] CheckoutHighLatencyP95 on checkout — escalated',
+    ]);
+    expect(await breakers(h)).toEqual([]);
   });
 });
