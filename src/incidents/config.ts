@@ -15,8 +15,11 @@ export const incidentsConfigSchema = z
   .object({
     correlation: z
       .object({
-        /** Alerts agreeing on these labels (whichever are present) join the same open incident. */
-        labels: z.array(labelName).min(1).default(['alertname', 'namespace', 'service', 'cluster']),
+        /**
+         * Alerts agreeing on these labels (whichever are present) join the same open incident. `node` keeps
+         * two nodes' alerts (KubeNodeNotReady on node-b and on node-c) apart: each node is drained on its own.
+         */
+        labels: z.array(labelName).min(1).default(['alertname', 'namespace', 'service', 'cluster', 'node']),
         /** Per-matcher overrides, first match wins. */
         rules: z.array(correlationRuleSchema).default([]),
       })

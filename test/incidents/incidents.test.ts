@@ -73,6 +73,17 @@ describe('correlation', () => {
     );
   });
 
+  it('keeps two nodes apart by default, and alerts without a node together', () => {
+    const defaults = incidentsConfigSchema.parse({}).correlation;
+    const notReady = (node: string) =>
+      correlationKey({ alertname: 'KubeNodeNotReady', namespace: 'monitoring', node }, 'f', defaults).key;
+    expect(notReady('node-b')).toBe('alertname="KubeNodeNotReady",namespace="monitoring",node="node-b"');
+    expect(notReady('node-c')).not.toBe(notReady('node-b'));
+    const errors = (pod: string) =>
+      correlationKey({ alertname: 'CheckoutHighErrorRatio', service: 'checkout', pod }, 'f', defaults).key;
+    expect(errors('checkout-1')).toBe(errors('checkout-2'));
+  });
+
   it('falls back to the fingerprint when no correlation label is present', () => {
     expect(correlationKey({ foo: 'bar' }, 'abc', config).key).toBe('fingerprint=abc');
   });

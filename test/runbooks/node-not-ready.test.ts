@@ -148,7 +148,7 @@ suite('runbook node-not-ready (approval required by default)', () => {
           ...escalated(
             /^remediation failed: Rebound\.VerificationFailed \(still firing at the deadline \S+: KubeNodeNotReady\{alertname="KubeNodeNotReady",severity="warning",node="node-b"\}; the remediation did not resolve the alert — roll back and escalate\)$/,
           ),
-          labels: { alertname: 'KubeNodeNotReady' },
+          labels: { alertname: 'KubeNodeNotReady', node: 'node-b' },
         },
       }),
     ]);
