@@ -1,5 +1,6 @@
 import { afterEach, describe as suite, expect, it } from 'vitest';
 import { eventually } from '../support/http-receiver.ts';
+import { seedConfigMap } from '../support/k8s-api/index.ts';
 import {
   alert,
   breakers,
@@ -131,6 +132,20 @@ suite('runbook high-error-rate', () => {
     expect(types).toEqual(['Incident Opened', 'Incident Resolved']);
   });
 
+  it('puts the flag back as it was: a key that was absent is removed again', async () => {
+    h = await startHarness({ parameters: { verifyTimeoutSeconds: 1 } });
+    seedConfigMap(h.api, 'shop', 'checkout-flags', {});
+    await alert(h, ERRORS);
+    expect(await finishedExecution(h)).toMatchObject({ status: 'FAILED', error: 'Rebound.Escalated' });
+    await waitForStatus(h, 'escalated');
+    const flagWrites = clusterWrites(h).filter((w) => w.path.endsWith('/configmaps/checkout-flags'));
+    expect(flagWrites.map((w) => (w.body as { data: unknown }).data)).toEqual([
+      { degraded_mode: 'true' },
+      { degraded_mode: null },
+    ]);
+    expect(h.api.get('configmaps', 'shop', 'checkout-flags')!['data']).toEqual({});
+  });
+
   it('rolls the flag back and escalates when the alert does not resolve in time', async () => {
     h = await startHarness({ parameters: { verifyTimeoutSeconds: 1 } });
     await alert(h, ERRORS);
@@ -139,7 +154,7 @@ suite('runbook high-error-rate', () => {
     const view = await waitForStatus(h, 'escalated');
     const id = view.incident.id;
 
-    // Compensation: the flag this runbook turned on is turned off again.
+    // Compensation: the flag this runbook turned on is put back to what it was ("false").
     const flagWrites = clusterWrites(h).filter((w) => w.path.endsWith('/configmaps/checkout-flags'));
     expect(flagWrites.map((w) => (w.body as { data: unknown }).data)).toEqual([
       { degraded_mode: 'true' },

@@ -8,7 +8,8 @@ export const configSetParams = z
     ...namespacedRef,
     /** Key in the ConfigMap's `data`. */
     key: z.string().regex(/^[-._a-zA-Z0-9]+$/, 'a ConfigMap key is alphanumerics, "-", "_" or "."'),
-    value: z.string(),
+    /** The new value; null removes the key (how a compensating step restores a key that was absent). */
+    value: z.string().nullable(),
   })
   // No `restartDeployment`: guard rails judge one target per action, and a restart folded in here would
   // get past the Deployment's allowlist, lock and budget. Runbooks restart with their own k8s.restart step.
@@ -21,11 +22,12 @@ export interface ConfigSetOutput {
   /** The ConfigMap. */
   readonly name: string;
   readonly key: string;
-  readonly value: { readonly before: string | null; readonly after: string };
+  /** null: the key is absent. `before` is what a compensating step sets to undo this one. */
+  readonly value: { readonly before: string | null; readonly after: string | null };
 }
 
 /**
- * `config.set`: set a runtime flag (e.g. degraded mode) as a ConfigMap key. The merge patch carries the
+ * `config.set`: set (or, with null, remove) a runtime flag (e.g. degraded mode) as a ConfigMap key. The merge patch carries the
  * resourceVersion that was read, so a concurrent edit makes it fail with a retryable 409 instead of the
  * result reporting a `before` that was never true.
  */
@@ -57,6 +59,7 @@ export function configSetAction(deps: K8sActionDeps): ActionDefinition<ConfigSet
               name,
               body: { metadata: { resourceVersion: cm.metadata?.resourceVersion }, data: { [key]: value } },
             },
+            // JSON merge patch (RFC 7386): a null value removes the key.
             setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
           ),
         );

@@ -78,6 +78,46 @@ describe('config.set', () => {
     expect(h.api.get('configmaps', 'shop', 'flags')!['data']).toEqual({ 'degraded-mode': 'auto' });
   });
 
+  it('removes the key for null, so a compensating step can restore a key that was absent', async () => {
+    const action = configSetAction(h.deps);
+    const set = await action.run(
+      action.params.parse({ namespace: 'shop', name: 'flags', key: 'new-flag', value: 'on' }),
+      h.ctx(),
+    );
+    expect(set.output.value).toEqual({ before: null, after: 'on' });
+    const read = h.api.get('configmaps', 'shop', 'flags')!['metadata'] as { resourceVersion: string };
+    h.api.clearRequests();
+    const undo = await action.run(
+      action.params.parse({
+        namespace: 'shop',
+        name: 'flags',
+        key: 'new-flag',
+        value: set.output.value.before,
+      }),
+      h.ctx(),
+    );
+    const cm = h.api.get('configmaps', 'shop', 'flags')!;
+    expect(h.api.writes()).toEqual([
+      {
+        method: 'PATCH',
+        path: CM_PATH,
+        query: {},
+        contentType: 'application/merge-patch+json',
+        body: { metadata: { resourceVersion: read.resourceVersion }, data: { 'new-flag': null } },
+      },
+    ]);
+    expect(undo.output.value).toEqual({ before: 'on', after: null });
+    expect(cm['data']).toEqual({ 'degraded-mode': 'off', other: 'x' });
+    // Removing a key that is not there writes nothing.
+    h.api.clearRequests();
+    const again = await action.run(
+      action.params.parse({ namespace: 'shop', name: 'flags', key: 'new-flag', value: null }),
+      h.ctx(),
+    );
+    expect(again.noop).toBe(true);
+    expect(h.api.writes()).toEqual([]);
+  });
+
   it('is a no-op when the key already has the value', async () => {
     const action = configSetAction(h.deps);
     const res = await action.run(
