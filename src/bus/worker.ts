@@ -8,7 +8,7 @@ import { endSlice, type Pacer } from './pacer.ts';
 import type { BusMetrics } from './metrics.ts';
 import type { Delivery, DeliveryStore } from './port.ts';
 import { decideRetry } from './retry.ts';
-import { isRetryable, type DeliveryItem, type Target } from './targets/target.ts';
+import { failureOf, type DeliveryItem, type Target } from './targets/target.ts';
 import type { CompiledTargetInput } from './transform/index.ts';
 
 export interface TargetWorkerOptions {
@@ -332,7 +332,7 @@ export class TargetWorker {
     const message = describeError(err);
     const now = this.options.now();
     metrics.failed.inc({ target: name });
-    const decision = decideRetry(this.options.retry, attempts, d.createdAt, now, isRetryable(err));
+    const decision = decideRetry(this.options.retry, attempts, d.createdAt, now, failureOf(err));
     const log = { target: name, eventId: d.eventId, correlationId: d.correlationId, attempts, err: message };
     if (decision.retry) {
       metrics.retried.inc({ target: name });

@@ -473,18 +473,35 @@ describe('workflow target execution names', () => {
 describe('delivery policy', () => {
   const policy = { maximumEventAgeSeconds: 60, maximumRetryAttempts: 2, baseDelayMs: 1000, maxDelayMs: 4000 };
   it('backs off exponentially with full jitter, capped, until attempts or age run out', () => {
-    expect(decideRetry(policy, 1, 0, 0, true, () => 0.999)).toEqual({ retry: true, notBefore: 999 });
-    expect(decideRetry(policy, 2, 0, 0, true, () => 0.5)).toEqual({ retry: true, notBefore: 1000 });
-    expect(decideRetry(policy, 3, 0, 0, true)).toMatchObject({ retry: false });
-    expect(decideRetry({ ...policy, maximumRetryAttempts: 185 }, 20, 0, 0, true, () => 1)).toEqual({
+    expect(decideRetry(policy, 1, 0, 0, { retryable: true }, () => 0.999)).toEqual({
+      retry: true,
+      notBefore: 999,
+    });
+    expect(decideRetry(policy, 2, 0, 0, { retryable: true }, () => 0.5)).toEqual({
+      retry: true,
+      notBefore: 1000,
+    });
+    expect(decideRetry(policy, 3, 0, 0, { retryable: true })).toMatchObject({ retry: false });
+    expect(
+      decideRetry({ ...policy, maximumRetryAttempts: 185 }, 20, 0, 0, { retryable: true }, () => 1),
+    ).toEqual({
       retry: true,
       notBefore: 4000,
     });
-    expect(decideRetry(policy, 1, 0, 59_500, true, () => 1)).toMatchObject({
+    expect(decideRetry(policy, 1, 0, 59_500, { retryable: true }, () => 1)).toMatchObject({
       retry: false,
       reason: expect.stringMatching(/older/),
     });
-    expect(decideRetry(policy, 1, 0, 0, false)).toMatchObject({ retry: false });
+    expect(decideRetry(policy, 1, 0, 0, { retryable: false })).toMatchObject({ retry: false });
+    // The peer's Retry-After is a floor under the jittered backoff, not a replacement for it.
+    expect(decideRetry(policy, 1, 0, 0, { retryable: true, retryAfterMs: 30_000 }, () => 0.5)).toEqual({
+      retry: true,
+      notBefore: 30_000,
+    });
+    expect(decideRetry(policy, 2, 0, 0, { retryable: true, retryAfterMs: 10 }, () => 0.5)).toEqual({
+      retry: true,
+      notBefore: 1000,
+    });
   });
 
   it('holds back later deliveries of a key behind one waiting for its retry', () => {

@@ -200,7 +200,7 @@ describe('notificationTarget', () => {
     expect((err as Error).message).toMatch(/reads incident lifecycle events .*give the target an input/);
   });
 
-  it('passes on whether the channel says a retry can help', async () => {
+  it('passes on whether the channel says a retry can help, and when', async () => {
     for (const retryable of [true, false]) {
       const notifier = failing(
         new IntegrationError('HTTP 503', { service: 'pagerduty', kind: 'http', retryable, status: 503 }),
@@ -213,6 +213,22 @@ describe('notificationTarget', () => {
       ).catch((e: unknown) => e);
       expect(err).toMatchObject({ name: 'DeliveryError', retryable, message: 'pagerduty: HTTP 503' });
     }
+    // A rate limit's Retry-After reaches the bus, which waits at least that long before the next attempt.
+    const limited = failing(
+      new IntegrationError('HTTP 429', {
+        service: 'slack',
+        kind: 'http',
+        retryable: true,
+        retryAfterMs: 30_000,
+      }),
+    );
+    const target = notificationTarget({ notifier: limited, channel: 'slack', transformed: true });
+    const value = { incidentId: 'i-1', title: 'x' };
+    const err = await target.deliver!(
+      { ...item(), input: { value, body: '' } },
+      new AbortController().signal,
+    ).catch((e: unknown) => e);
+    expect(err).toMatchObject({ retryable: true, retryAfterMs: 30_000 });
   });
 
   it('names a channel that was not configured at start', async () => {

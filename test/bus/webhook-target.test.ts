@@ -94,6 +94,17 @@ describe('webhook target', () => {
     }
   });
 
+  it("passes on a retryable answer's Retry-After, so the next attempt waits at least that long", async () => {
+    const rx = await receiver();
+    rx.answerHeaders = { 'retry-after': '7' };
+    const target = webhookTarget({ url: rx.url, headers: {}, timeoutMs: 1000, now: () => NOW });
+    rx.script.push(429, 404);
+    const limited = await failure(target.deliver!(item(), new AbortController().signal));
+    expect(limited).toMatchObject({ retryable: true, retryAfterMs: 7000 });
+    const gone = await failure(target.deliver!(item(), new AbortController().signal));
+    expect(gone).toMatchObject({ retryable: false, retryAfterMs: undefined });
+  });
+
   it('gives up on a target that does not answer in time (retryable), and on shutdown', async () => {
     const rx = await receiver();
     rx.delayMs = 500;

@@ -13,6 +13,8 @@ export class HttpReceiver {
   /** Statuses to answer, in order; when empty, `defaultStatus`. */
   readonly script: number[] = [];
   defaultStatus = 200;
+  /** Sent with every answer (e.g. retry-after). */
+  answerHeaders: Record<string, string> = {};
   delayMs = 0;
   /** Requests received and not yet answered, and the most there ever were at once. */
   open = 0;
@@ -30,7 +32,7 @@ export class HttpReceiver {
         const status = this.script.shift() ?? this.defaultStatus;
         setTimeout(() => {
           this.open -= 1;
-          res.writeHead(status, { 'content-type': 'text/plain' }).end('ok');
+          res.writeHead(status, { 'content-type': 'text/plain', ...this.answerHeaders }).end('ok');
         }, this.delayMs);
       });
     });

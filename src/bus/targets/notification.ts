@@ -44,7 +44,10 @@ export function notificationTarget(options: NotificationTargetOptions): Target {
         await notifier.send(notification, { signal, idempotencyKey });
       } catch (err) {
         if (isIntegrationError(err))
-          throw new DeliveryError(`${options.channel}: ${describeError(err)}`, err.retryable, { cause: err });
+          throw new DeliveryError(`${options.channel}: ${describeError(err)}`, err.retryable, {
+            cause: err,
+            retryAfterMs: err.retryAfterMs,
+          });
         throw err;
       }
     },

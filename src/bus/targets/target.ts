@@ -1,5 +1,6 @@
 import type { StoredEvent } from '../../events/envelope.ts';
 import type { Delivery } from '../port.ts';
+import type { Failure } from '../retry.ts';
 import type { TargetInput } from '../transform/index.ts';
 
 /** One delivery as a target sees it: the event (with `replay-name` on replays) and its transformed input. */
@@ -24,19 +25,27 @@ export interface Target {
 
 /** A delivery failure that says whether retrying can help. Other thrown errors are treated as retryable. */
 export class DeliveryError extends Error {
+  /** How long the peer asked to be left alone (its Retry-After), when it said. */
+  readonly retryAfterMs: number | undefined;
+
   constructor(
     message: string,
     readonly retryable: boolean,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number | undefined },
   ) {
     super(message, options);
     this.name = 'DeliveryError';
+    this.retryAfterMs = options?.retryAfterMs;
   }
 }
 
-/** Whether a failure may succeed on a later attempt: typed errors say so; anything else is assumed transient. */
-export function isRetryable(err: unknown): boolean {
-  if (err && typeof err === 'object' && 'retryable' in err && typeof err.retryable === 'boolean')
-    return err.retryable;
-  return true;
+/**
+ * Whether a failure may succeed on a later attempt, and not before when: typed errors say so (`retryable`,
+ * `retryAfterMs`); anything else is assumed transient.
+ */
+export function failureOf(err: unknown): Failure {
+  if (!err || typeof err !== 'object') return { retryable: true };
+  const retryable = 'retryable' in err && typeof err.retryable === 'boolean' ? err.retryable : true;
+  const after = 'retryAfterMs' in err && typeof err.retryAfterMs === 'number' ? err.retryAfterMs : undefined;
+  return after === undefined ? { retryable } : { retryable, retryAfterMs: after };
 }

@@ -1,4 +1,5 @@
 import { Pool } from 'undici';
+import { parseRetryAfter } from '../../integrations/errors.ts';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from '../../integrations/webhook/signature.ts';
 import { DeliveryError, type DeliveryItem, type Target } from './target.ts';
 
@@ -54,7 +55,11 @@ export function webhookTarget(options: WebhookTargetOptions): Target {
       request.catch(() => undefined); // settles after the abort when the race is already lost
       const response = await Promise.race([request, aborted]);
       await response.body.dump(); // the answer's body is not read, only drained so the connection is reused
-      return response.statusCode;
+      const retryAfter = response.headers['retry-after'];
+      return {
+        status: response.statusCode,
+        retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+      };
     } finally {
       clearTimeout(timer);
       shutdown.removeEventListener('abort', stop);
@@ -77,17 +82,20 @@ export function webhookTarget(options: WebhookTargetOptions): Target {
         headers[TIMESTAMP_HEADER] = timestamp;
         headers[SIGNATURE_HEADER] = signWebhook(options.secret, timestamp, input.body);
       }
-      let status: number;
+      let answer: { status: number; retryAfter: string | undefined };
       try {
-        status = await post(headers, input.body, signal);
+        answer = await post(headers, input.body, signal);
       } catch (err) {
         throw new DeliveryError(`POST ${redact(options.url)} failed: ${(err as Error).message}`, true, {
           cause: err,
         });
       }
+      const { status } = answer;
       if (status >= 200 && status < 300) return;
       const retryable = status === 408 || status === 429 || status >= 500;
-      throw new DeliveryError(`POST ${redact(options.url)} answered ${status}`, retryable);
+      throw new DeliveryError(`POST ${redact(options.url)} answered ${status}`, retryable, {
+        retryAfterMs: retryable ? parseRetryAfter(answer.retryAfter ?? null, options.now()) : undefined,
+      });
     },
     // Requests already sent finish first; a reload's new target has a pool of its own.
     close: () => pool.close(),
