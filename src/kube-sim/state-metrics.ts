@@ -1,10 +1,11 @@
 import type { ProcessKubelet } from './kubelet.ts';
 import type { Json } from './patch.ts';
 import type { KubeApiDouble } from './server.ts';
+import type { K8sObject } from './store.ts';
 
 /**
- * The kube-state-metrics series the shipped rules read, rendered from the stand-in's objects and its kubelet
- * (names and labels as kube-state-metrics 2.x writes them), in the Prometheus text format.
+ * The kube-state-metrics series the shipped rules and runbooks read, rendered from the stand-in's objects and
+ * its kubelet (names and labels as kube-state-metrics 2.x writes them), in the Prometheus text format.
  */
 
 type Obj = { [key: string]: Json };
@@ -90,6 +91,42 @@ export function kubeStateMetrics(api: KubeApiDouble, kubelet: ProcessKubelet | u
   );
   depGauge('kube_deployment_status_replicas_updated', 'The number of updated replicas per deployment.', (s) =>
     num(s['updatedReplicas']),
+  );
+  // The bad-deploy runbook dates a Deployment's pod template by its newest ReplicaSet (a scale makes none).
+  const replicaSets = api.list('replicasets');
+  const rsLabels = (rs: K8sObject) => ({
+    namespace: rs.metadata.namespace ?? '',
+    replicaset: rs.metadata.name,
+  });
+  family(
+    'kube_replicaset_created',
+    'gauge',
+    'Unix creation timestamp',
+    replicaSets.flatMap((rs) => {
+      const created = Date.parse(String(rs.metadata['creationTimestamp'] ?? ''));
+      // kube-state-metrics writes nothing for a zero creationTimestamp.
+      return Number.isNaN(created)
+        ? []
+        : [`kube_replicaset_created${labels(rsLabels(rs))} ${created / 1000}`];
+    }),
+  );
+  family(
+    'kube_replicaset_owner',
+    'gauge',
+    "Information about the ReplicaSet's owner.",
+    replicaSets.flatMap((rs) => {
+      const refs = rs.metadata['ownerReferences'];
+      const owners = (Array.isArray(refs) ? refs : []).map(asObj);
+      // One series per owner reference; a ReplicaSet without any gets a single `<none>` series.
+      if (owners.length === 0) {
+        const none = { owner_kind: '<none>', owner_name: '<none>', owner_is_controller: '<none>' };
+        return [`kube_replicaset_owner${labels({ ...rsLabels(rs), ...none })} 1`];
+      }
+      return owners.map(
+        (o) =>
+          `kube_replicaset_owner${labels({ ...rsLabels(rs), owner_kind: String(o['kind'] ?? ''), owner_name: String(o['name'] ?? ''), owner_is_controller: o['controller'] === true ? 'true' : 'false' })} 1`,
+      );
+    }),
   );
   const nodes = api.list('nodes');
   family(

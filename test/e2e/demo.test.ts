@@ -165,6 +165,13 @@ describe.skipIf(unavailable !== undefined)('rebound demo loop, end to end', () =
         ]),
       );
       expectInOrder(story(result), steps);
+      if (scenario.runbook === 'bad-deploy') {
+        // "Changed recently?" was answered from the stand-in's kube_replicaset_* series, not waved through empty.
+        const asked = result.timeline.find((e) => e.description === 'verify.query succeeded');
+        expect(asked?.data, story(result).join('\n')).toMatchObject({
+          output: { empty: false, samples: [{ passed: true }] },
+        });
+      }
       // The stand-in saw exactly the scenario's writes (plus the guard's dry-run preflights), once each.
       expect(result.writeProblems).toEqual([]);
       // Exactly one runbook execution acted for this incident, although both Alertmanagers posted.

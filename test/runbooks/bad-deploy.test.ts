@@ -1,10 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe as suite, expect, it } from 'vitest';
+import { evaluateIntrinsic } from '../../src/workflows/intrinsics.ts';
 import { requireTool, run } from '../deploy/tools.ts';
 import { tempDir } from '../support/app.ts';
 import { eventually } from '../support/http-receiver.ts';
-import { setImage } from '../support/k8s-api/index.ts';
+import { KubeApiDouble, kubeStateMetrics, seedDeployment, setImage } from '../support/k8s-api/index.ts';
 import {
   alert,
   breakers,
@@ -16,6 +18,7 @@ import {
   expireApprovals,
   finishedExecution,
   pages,
+  RUNBOOKS_DIR,
   pdResolve,
   pdTrigger,
   pendingApproval,
@@ -32,9 +35,65 @@ const CRASH = {
   ...CHECKOUT,
 };
 
-/** The runbook's "did the Deployment change recently?" question, as it reaches Prometheus (window 1800 s). */
+/**
+ * The runbook's "did the Deployment roll out a new pod template recently?" question, as it reaches Prometheus:
+ * the age in seconds of the Deployment's newest ReplicaSet, which the runbook compares with `< 1800`.
+ */
 const CHANGED_RECENTLY =
-  'max(changes(kube_deployment_status_observed_generation{namespace="shop",deployment="checkout"}[1800s]))';
+  'time() - max(kube_replicaset_created{namespace="shop"} * on (namespace, replicaset) group_left () ' +
+  'max by (namespace, replicaset) (kube_replicaset_owner{namespace="shop",owner_kind="Deployment",' +
+  'owner_name="checkout",owner_is_controller="true"}))';
+const NO_RECENT_CHANGE =
+  'the pod template of the Deployment did not change in the last 1800 s (no new ReplicaSet), so a rollback would not help';
+
+/** The query the shipped runbook builds for a target, evaluated by the workflow engine's own intrinsics. */
+function changedRecentlyQuery(namespace: string, name: string): string {
+  const definition = JSON.parse(readFileSync(join(RUNBOOKS_DIR, 'bad-deploy.asl.json'), 'utf8')) as {
+    States: { ChangedRecently: { Parameters: { 'query.$': string } } };
+  };
+  const scope = {
+    data: { target: { namespace, name } },
+    context: {},
+    variable: () => undefined,
+    random: Math.random,
+  };
+  return evaluateIntrinsic(definition.States.ChangedRecently.Parameters['query.$'], scope) as string;
+}
+
+/**
+ * What the changed-recently query computes, worked out from the kube-state-metrics text the Kubernetes double
+ * exports (the same PromQL runs under promtool at the end of this file): the age of the newest ReplicaSet a
+ * Deployment controls, or undefined without one.
+ */
+function newestReplicaSetAge(metrics: string, namespace: string, deployment: string, now: Date) {
+  const series = metrics.split('\n').flatMap((line) => {
+    const m = /^(\w+)\{(.*)\} (\S+)$/.exec(line);
+    if (!m) return [];
+    const labels = new Map([...m[2]!.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1]!, l[2]!]));
+    return [{ name: m[1]!, labels, value: Number(m[3]) }];
+  });
+  const owned = new Set(
+    series
+      .filter(
+        (s) =>
+          s.name === 'kube_replicaset_owner' &&
+          s.labels.get('namespace') === namespace &&
+          s.labels.get('owner_kind') === 'Deployment' &&
+          s.labels.get('owner_name') === deployment &&
+          s.labels.get('owner_is_controller') === 'true',
+      )
+      .map((s) => s.labels.get('replicaset')),
+  );
+  const created = series
+    .filter(
+      (s) =>
+        s.name === 'kube_replicaset_created' &&
+        s.labels.get('namespace') === namespace &&
+        owned.has(s.labels.get('replicaset')),
+    )
+    .map((s) => s.value);
+  return created.length === 0 ? undefined : now.getTime() / 1000 - Math.max(...created);
+}
 
 /** What PagerDuty shows for the crash-loop incident; `details` are the move's own fields. */
 const crashPage = (id: string, details: Record<string, unknown>) =>
@@ -125,7 +184,8 @@ suite('runbook bad-deploy', () => {
 
   it('rolls back when Prometheus says the Deployment changed recently, and verifies through Prometheus', async () => {
     h = await startHarness({ prometheus: true });
-    h.prometheus.answer(CHANGED_RECENTLY, [{ value: 1 }]).fire(CRASH);
+    // The newest ReplicaSet is 10 minutes old.
+    h.prometheus.answer(CHANGED_RECENTLY, [{ value: 600 }]).fire(CRASH);
     await badDeploy();
     await alert(h, CRASH);
     const verifying = await waitForStatus(h, 'verifying');
@@ -158,7 +218,8 @@ suite('runbook bad-deploy', () => {
 
   it('escalates without rolling back when Prometheus says the Deployment did not change in the window', async () => {
     h = await startHarness({ prometheus: true });
-    h.prometheus.answer(CHANGED_RECENTLY, [{ value: 0 }]).fire(CRASH);
+    // The newest ReplicaSet, the one the last template change made, is 45 minutes old.
+    h.prometheus.answer(CHANGED_RECENTLY, [{ value: 2700 }]).fire(CRASH);
     // A previous revision exists, so only the runbook's judgement keeps it from rolling back.
     await badDeploy();
     await alert(h, CRASH);
@@ -167,15 +228,14 @@ suite('runbook bad-deploy', () => {
     const id = view.incident.id;
     expect(clusterWrites(h)).toEqual([]);
     expect(h.prometheus.queries()).toEqual([CHANGED_RECENTLY]);
-    const reason = 'the Deployment did not change in the last 1800 s, so a rollback would not help';
-    expect(describe(view)).toContain(`Escalated to on-call: ${reason}`);
+    expect(describe(view)).toContain(`Escalated to on-call: ${NO_RECENT_CHANGE}`);
     expect(pages(h)).toEqual([
       crashPage(id, {
         event: 'opened',
         status: 'open',
         description: 'Rebound is running the bad-deploy runbook: CheckoutCrashLooping on checkout',
       }),
-      crashPage(id, escalated(reason)),
+      crashPage(id, escalated(NO_RECENT_CHANGE)),
     ]);
     await eventually(() => h!.slack.requests.length === 1);
     expect(slackTexts(h)).toEqual([
@@ -183,6 +243,48 @@ suite('runbook bad-deploy', () => {
     ]);
     // Nothing was tried: no outcome for the circuit breaker.
     expect(await breakers(h)).toEqual([]);
+  });
+
+  it('does not count a scale-out as a change: a weeks-old image change is not rolled back', async () => {
+    const DAY_MS = 86_400_000;
+    let clusterOffsetMs = -30 * DAY_MS;
+    h = await startHarness({ prometheus: true, clusterNow: () => new Date(Date.now() + clusterOffsetMs) });
+    // Revision 2 (a new image, so a new ReplicaSet) shipped 29 days ago...
+    clusterOffsetMs = -29 * DAY_MS;
+    setImage(h.api, 'shop', 'checkout', 'checkout:2');
+    clusterOffsetMs = 0;
+    // ...and an HPA scaled the Deployment out just now: a new generation, observed at once, but no ReplicaSet.
+    const before = h.api.get('deployments', 'shop', 'checkout')!;
+    h.api.put('deployments', { ...before, spec: { ...(before['spec'] as object), replicas: 4 } });
+    const scaled = h.api.get('deployments', 'shop', 'checkout')!;
+    expect(scaled.metadata.generation).toBe(before.metadata.generation! + 1);
+    expect(scaled['status']).toMatchObject({ observedGeneration: scaled.metadata.generation });
+    expect(h.api.list('replicasets', 'shop')).toHaveLength(2);
+    // Prometheus answers what the question computes over the series the double exports.
+    const age = newestReplicaSetAge(kubeStateMetrics(h.api, undefined), 'shop', 'checkout', new Date());
+    expect(age).toBeGreaterThan(29 * 86_400 - 60);
+    h.prometheus.answer(CHANGED_RECENTLY, [{ value: age! }]).fire(CRASH);
+    await alert(h, CRASH);
+    expect(await finishedExecution(h)).toMatchObject({ status: 'FAILED', error: 'Rebound.Escalated' });
+    const view = await waitForStatus(h, 'escalated');
+    expect(clusterWrites(h)).toEqual([]);
+    expect(h.prometheus.queries()).toEqual([CHANGED_RECENTLY]);
+    expect(describe(view)).toContain(`Escalated to on-call: ${NO_RECENT_CHANGE}`);
+  });
+
+  it('quotes and escapes label values in the question, so an alert cannot change its shape', async () => {
+    h = await startHarness({ prometheus: true });
+    const hostile = { ...CRASH, deployment: 'checkout"} or vector(0) #\\' };
+    const asked =
+      'time() - max(kube_replicaset_created{namespace="shop"} * on (namespace, replicaset) group_left () ' +
+      'max by (namespace, replicaset) (kube_replicaset_owner{namespace="shop",owner_kind="Deployment",' +
+      'owner_name="checkout\\"} or vector(0) #\\\\",owner_is_controller="true"}))';
+    expect(changedRecentlyQuery('shop', hostile.deployment)).toBe(asked);
+    h.prometheus.answer(asked, [{ value: 2700 }]).fire(hostile);
+    await alert(h, hostile);
+    expect(await finishedExecution(h)).toMatchObject({ status: 'FAILED', error: 'Rebound.Escalated' });
+    expect(h.prometheus.queries()).toEqual([asked]);
+    expect(clusterWrites(h)).toEqual([]);
   });
 
   it('treats a missing kube-state-metrics series as a change and rolls back', async () => {
@@ -219,7 +321,7 @@ suite('runbook bad-deploy', () => {
 
   it('keeps the rollback and escalates when the alert still fires after it', async () => {
     h = await startHarness({ prometheus: true, parameters: { verifyTimeoutSeconds: 1 } });
-    h.prometheus.answer(CHANGED_RECENTLY, [{ value: 2 }]).fire(CRASH);
+    h.prometheus.answer(CHANGED_RECENTLY, [{ value: 120 }]).fire(CRASH);
     await badDeploy();
     await alert(h, CRASH);
     expect(await finishedExecution(h)).toMatchObject({ status: 'FAILED', error: 'Rebound.Escalated' });
@@ -354,29 +456,119 @@ suite('runbook bad-deploy when its route requires approval', () => {
   });
 });
 
-// The scripted answers above (1, 0, no series) are what real PromQL gives for these generation histories.
+suite('the changed-recently question', () => {
+  it('is the text the runbook builds', () => {
+    expect(changedRecentlyQuery('shop', 'checkout')).toBe(CHANGED_RECENTLY);
+  });
+
+  it('reads ReplicaSet series the double exports as kube-state-metrics does', () => {
+    const api = new KubeApiDouble({ now: () => new Date('2026-11-25T20:00:00Z') });
+    const deployment = seedDeployment(api, { namespace: 'shop', name: 'checkout' });
+    const [rs, ...others] = api.list('replicasets', 'shop');
+    expect(others).toEqual([]);
+    // The controller's ReplicaSet carries what the series are made of, in the apiserver's wire form.
+    expect(rs!.metadata).toMatchObject({
+      creationTimestamp: '2026-11-25T20:00:00Z',
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          name: 'checkout',
+          uid: deployment.metadata.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    });
+    const labels = `namespace="shop",replicaset="${rs!.metadata.name}"`;
+    expect(kubeStateMetrics(api, undefined).split('\n')).toEqual(
+      expect.arrayContaining([
+        '# HELP kube_replicaset_created Unix creation timestamp',
+        '# TYPE kube_replicaset_created gauge',
+        `kube_replicaset_created{${labels}} ${Date.parse('2026-11-25T20:00:00Z') / 1000}`,
+        "# HELP kube_replicaset_owner Information about the ReplicaSet's owner.",
+        '# TYPE kube_replicaset_owner gauge',
+        `kube_replicaset_owner{${labels},owner_kind="Deployment",owner_name="checkout",owner_is_controller="true"} 1`,
+      ]),
+    );
+  });
+});
+
+// The scripted answers above are what real PromQL gives over the series the double exports for such histories.
 const promtool = requireTool('promtool');
 
 suite.skipIf(!promtool)('the changed-recently question under real PromQL (promtool test rules)', () => {
-  it('is above 0 only for a new generation inside the 1800 s window, and empty without the series', async () => {
-    const series = (deployment: string, values: string) =>
-      `      - series: ${JSON.stringify(`kube_deployment_status_observed_generation{namespace="shop",deployment="${deployment}",job="kube-state-metrics"}`)}\n        values: ${JSON.stringify(values)}\n`;
-    const expect1800 = (deployment: string, samples: string) =>
-      `      - expr: ${JSON.stringify(CHANGED_RECENTLY.replace('deployment="checkout"', `deployment="${deployment}"`))}\n        eval_time: 60m\n        exp_samples: ${samples}\n`;
+  it('dates only new pod templates: not a scale, not a rollback, not another Deployment', async () => {
+    // The double's clock starts at the Unix epoch, as promtool's evaluation time does: minute m is m * 60 s.
+    let minute = 0;
+    const api = new KubeApiDouble({ now: () => new Date(minute * 60_000) });
+    const seed = (name: string) => seedDeployment(api, { namespace: 'shop', name });
+    const scale = (name: string, replicas: number) => {
+      const dep = api.get('deployments', 'shop', name)!;
+      api.put('deployments', { ...dep, spec: { ...(dep['spec'] as object), replicas } });
+    };
+    const history: [number, () => void][] = [
+      [0, () => ['checkout', 'cart', 'web'].forEach(seed)],
+      // checkout: a deploy 50 minutes before the question, then a scale-out 5 minutes before it.
+      [10, () => setImage(api, 'shop', 'checkout', 'checkout:2')],
+      [55, () => scale('checkout', 4)],
+      // cart: a deploy 10 minutes before; later a Deployment whose ReplicaSets are named like cart's.
+      [50, () => setImage(api, 'shop', 'cart', 'cart:2')],
+      [58, () => seed('cart-canary')],
+      // web: a deploy 20 minutes before, rolled back 10 minutes before (the rollback re-uses revision 1's).
+      [40, () => setImage(api, 'shop', 'web', 'web:2')],
+      [50, () => setImage(api, 'shop', 'web', 'web:1')],
+    ];
+    // The exported series minute by minute, each twice: two kube-state-metrics replicas scraped (an HA install).
+    const values = new Map<string, (string | undefined)[]>();
+    for (minute = 0; minute <= 60; minute++) {
+      for (const [at, act] of history) if (at === minute) act();
+      for (const line of kubeStateMetrics(api, undefined).split('\n')) {
+        const m = /^(kube_replicaset_(?:created|owner)\{.*)\} (\S+)$/.exec(line);
+        if (!m) continue;
+        for (const instance of ['ksm-0', 'ksm-1']) {
+          const series = `${m[1]},instance="${instance}"}`;
+          if (!values.has(series)) values.set(series, []);
+          values.get(series)![minute] = m[2];
+        }
+      }
+    }
+    const webReplicaSets = api
+      .list('replicasets', 'shop')
+      .filter((rs) => rs.metadata.name.startsWith('web-'));
+    expect(webReplicaSets).toHaveLength(2); // the rollback made no third one
+    // A name that needs escaping (not a valid Kubernetes name, but alert labels can say anything).
+    const odd = 'we"ird\\name';
+    values.set(`kube_replicaset_created{namespace="shop",replicaset="odd-1"}`, Array(61).fill('900'));
+    values.set(
+      `kube_replicaset_owner{namespace="shop",replicaset="odd-1",owner_kind="Deployment",owner_name=${JSON.stringify(odd)},owner_is_controller="true"}`,
+      Array(61).fill('1'),
+    );
+
+    const inputSeries = [...values].map(
+      ([series, samples]) =>
+        `      - series: ${JSON.stringify(series)}\n` +
+        `        values: ${JSON.stringify(Array.from({ length: 61 }, (_, i) => samples[i] ?? '_').join(' '))}\n`,
+    );
+    const expectAge = (deployment: string, samples: string) =>
+      `      - expr: ${JSON.stringify(changedRecentlyQuery('shop', deployment))}\n` +
+      `        eval_time: 60m\n        exp_samples: ${samples}\n`;
     const dir = tempDir('rebound-changed-recently-');
     try {
       const file = join(dir.path, 'changed-recently.test.yml');
       await writeFile(
         file,
         'rule_files: []\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n' +
-          // checkout: generation 1 for 50 minutes, then 2 (a deploy 10 minutes ago).
-          series('checkout', '1x50 2x10') +
-          // cart: a deploy 45 minutes ago, outside the window; steady since.
-          series('cart', '1x15 2x45') +
+          inputSeries.join('') +
           '    promql_expr_test:\n' +
-          expect1800('checkout', "[{labels: '{}', value: 1}]") +
-          expect1800('cart', "[{labels: '{}', value: 0}]") +
-          expect1800('absent', '[]'),
+          // The scale-out 5 minutes ago does not count: the newest template is 50 minutes old (> 1800 s).
+          expectAge('checkout', "[{labels: '{}', value: 3000}]") +
+          // cart-canary's ReplicaSet, 2 minutes old, is not cart's.
+          expectAge('cart', "[{labels: '{}', value: 600}]") +
+          // After the rollback the ReplicaSet it replaced is still the newest: 20 minutes old.
+          expectAge('web', "[{labels: '{}', value: 1200}]") +
+          expectAge(odd, "[{labels: '{}', value: 2700}]") +
+          expectAge('absent', '[]'),
       );
       const result = await run(promtool!, ['test', 'rules', file]);
       expect(result.stdout + result.stderr).toContain('SUCCESS');

@@ -51,6 +51,8 @@ export interface HarnessOptions {
   readonly notify?: ConfigInput['notify'];
   /** Configure `verify.prometheus` (the scripted one); without it `verify.query` cannot tell anything. */
   readonly prometheus?: boolean;
+  /** The Kubernetes double's clock (creationTimestamp and the like); real time by default. */
+  readonly clusterNow?: () => Date;
 }
 
 /**
@@ -59,7 +61,7 @@ export interface HarnessOptions {
  * a scripted Prometheus (wired in only with `prometheus: true`).
  */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const api = new KubeApiDouble();
+  const api = new KubeApiDouble(options.clusterNow ? { now: options.clusterNow } : {});
   await api.start();
   // Nodes first, so the controller places the Deployments' pods on them.
   for (const node of ['node-a', 'node-b', 'node-c']) seedNode(api, node);
