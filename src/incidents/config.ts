@@ -11,17 +11,24 @@ export const correlationRuleSchema = z
   })
   .strict();
 
+/**
+ * Node alerts correlate per node: KubeNodeNotReady on node-b and on node-c are two incidents, and each node
+ * is cordoned and drained on its own. Only these alerts: other alerts may carry a `node` label (container
+ * metrics often do) and must still group by workload.
+ */
+export const DEFAULT_CORRELATION_RULES: z.infer<typeof correlationRuleSchema>[] = [
+  'KubeNodeNotReady',
+  'KubeNodeUnreachable',
+].map((alertname) => ({ match: { alertname }, labels: ['alertname', 'cluster', 'node'] }));
+
 export const incidentsConfigSchema = z
   .object({
     correlation: z
       .object({
-        /**
-         * Alerts agreeing on these labels (whichever are present) join the same open incident. `node` keeps
-         * two nodes' alerts (KubeNodeNotReady on node-b and on node-c) apart: each node is drained on its own.
-         */
-        labels: z.array(labelName).min(1).default(['alertname', 'namespace', 'service', 'cluster', 'node']),
-        /** Per-matcher overrides, first match wins. */
-        rules: z.array(correlationRuleSchema).default([]),
+        /** Alerts agreeing on these labels (whichever are present) join the same open incident. */
+        labels: z.array(labelName).min(1).default(['alertname', 'namespace', 'service', 'cluster']),
+        /** Per-matcher overrides, first match wins; given rules replace the defaults (node alerts per node). */
+        rules: z.array(correlationRuleSchema).default(DEFAULT_CORRELATION_RULES),
       })
       .strict()
       .prefault({}),

@@ -24,13 +24,7 @@ describe('configuration', () => {
     expect(source).toBeUndefined();
     expect(config.server.listen).toBe('127.0.0.1:8080');
     expect(config.dataDir).toBe(join(d.path, '.rebound'));
-    expect(config.incidents.correlation.labels).toEqual([
-      'alertname',
-      'namespace',
-      'service',
-      'cluster',
-      'node',
-    ]);
+    expect(config.incidents.correlation.labels).toEqual(['alertname', 'namespace', 'service', 'cluster']);
     expect(config.incidents.retention.maxAgeDays).toBe(90);
   });
 

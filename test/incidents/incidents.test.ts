@@ -73,15 +73,19 @@ describe('correlation', () => {
     );
   });
 
-  it('keeps two nodes apart by default, and alerts without a node together', () => {
+  it('keeps two nodes apart by default, and other alerts carrying a node label together', () => {
     const defaults = incidentsConfigSchema.parse({}).correlation;
     const notReady = (node: string) =>
       correlationKey({ alertname: 'KubeNodeNotReady', namespace: 'monitoring', node }, 'f', defaults).key;
-    expect(notReady('node-b')).toBe('alertname="KubeNodeNotReady",namespace="monitoring",node="node-b"');
+    expect(notReady('node-b')).toBe('alertname="KubeNodeNotReady",node="node-b"');
     expect(notReady('node-c')).not.toBe(notReady('node-b'));
-    const errors = (pod: string) =>
-      correlationKey({ alertname: 'CheckoutHighErrorRatio', service: 'checkout', pod }, 'f', defaults).key;
-    expect(errors('checkout-1')).toBe(errors('checkout-2'));
+    const throttled = (node: string) =>
+      correlationKey(
+        { alertname: 'CPUThrottlingHigh', namespace: 'shop', service: 'checkout', node },
+        'f',
+        defaults,
+      ).key;
+    expect(throttled('node-b')).toBe(throttled('node-c'));
   });
 
   it('falls back to the fingerprint when no correlation label is present', () => {
