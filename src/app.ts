@@ -59,7 +59,7 @@ import { SqliteAnalyticsSource } from './store/sqlite/analytics.ts';
 import { registerWebhookRoutes } from './http/routes/webhooks.ts';
 import { createHttpServer } from './http/server.ts';
 import { correlationKey } from './incidents/correlate.ts';
-import { LifecycleEvents } from './incidents/events.ts';
+import { INCIDENT_SOURCE, LifecycleEvents } from './incidents/events.ts';
 import { IncidentProjector } from './incidents/projector.ts';
 import { openingFacts } from './incidents/runbook-routing.ts';
 import { RetentionSweeper } from './incidents/retention.ts';
@@ -293,10 +293,16 @@ export function createApp(options: AppOptions): App {
         });
     }
   };
-  const orderingKey = (event: StoredEvent): string =>
-    event.envelope['detail-type'] === ALERT_DETAIL_TYPE
-      ? correlationKey((event.envelope.detail as AlertDetail).labels, '', config.incidents.correlation).key
-      : event.envelope.id;
+  // Events about one incident reach each target in order: its alerts by correlation key, its lifecycle
+  // events by incident (a follow-up's "acknowledged" never overtakes "resolved"); anything else is unordered.
+  const orderingKey = (event: StoredEvent): string => {
+    if (event.envelope['detail-type'] === ALERT_DETAIL_TYPE)
+      return correlationKey((event.envelope.detail as AlertDetail).labels, '', config.incidents.correlation)
+        .key;
+    const incidentId =
+      event.envelope.source === INCIDENT_SOURCE ? event.envelope.detail['incidentId'] : undefined;
+    return typeof incidentId === 'string' ? `incident:${incidentId}` : event.envelope.id;
+  };
   // Under an alert storm, acknowledging webhooks comes first; routing and the projection follow the log.
   const pacer = new LoadPacer({ foregroundWaiting: () => eventStore.pendingDepth() > 0 });
   const bus = new Bus(

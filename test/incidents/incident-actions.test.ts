@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ActionContext } from '../../src/actions/types.ts';
 import { makeTestApp, webhook, type TestApp } from '../support/app.ts';
+import { eventually } from '../support/http-receiver.ts';
 import type { HttpRecorder } from '../support/receivers/http-recorder.ts';
 import { startPagerDutyReceiver } from '../support/receivers/pagerduty.ts';
 
@@ -86,6 +87,34 @@ describe('incident.* actions', () => {
     expect(timeline.at(-1)).toMatchObject({
       actor: 'runbook:by-hand',
       description: 'Escalation not sent: the incident already resolved (late)',
+    });
+  });
+
+  it('escalate resolves its page again when the incident resolved while the page was being sent', async () => {
+    const incident = await start();
+    // PagerDuty takes its time with the trigger; meanwhile the incident's alerts resolve.
+    const accepted = { status: 'success', message: 'Event processed', dedup_key: incident.id };
+    pd!.script({ status: 202, body: accepted, delayMs: 1000 });
+    const escalation = t!.app.actions.run(
+      'incident.escalate',
+      { incidentId: incident.id, reason: 'r' },
+      ctx('k3'),
+    );
+    await eventually(() => pd!.requests.length === 1);
+    await t!.app.incidents.resolve(incident.id, 'user:ann');
+    await escalation;
+    const actions = (pd!.jsonBodies() as { event_action: string; dedup_key: string }[]).map((e) => [
+      e.event_action,
+      e.dedup_key,
+    ]);
+    expect(actions).toEqual([
+      ['trigger', incident.id],
+      ['resolve', incident.id],
+    ]);
+    const { timeline } = await t!.app.incidents.get(incident.id);
+    expect(timeline.at(-1)).toMatchObject({
+      kind: 'notification',
+      description: `Resolved while it was being escalated: pagerduty delivered (${incident.id})`,
     });
   });
 

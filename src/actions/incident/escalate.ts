@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { canTransition } from '../../incidents/lifecycle.ts';
 import type { ChannelOutcome } from '../notify/routed.ts';
-import type { ActionDefinition } from '../types.ts';
+import type { ActionContext, ActionDefinition } from '../types.ts';
 import type { IncidentActionDeps } from './deps.ts';
 import { actorOf, describeOutcomes, notificationOf, sendEach } from './message.ts';
 
@@ -86,6 +86,7 @@ export function escalateAction(deps: IncidentActionDeps): ActionDefinition<Escal
         description: `Escalation: ${describeOutcomes(notifications)}`,
         data: { event: 'escalated', notifications },
       });
+      await resolvePageIfResolvedMeanwhile(deps, incident.id, notifications, ctx);
       let breaker: EscalateOutput['breaker'];
       const scope = deps.scopeOf(incident);
       if (params.remediationFailed && !deps.isShadow(ctx.runbook) && scope) {
@@ -104,4 +105,34 @@ export function escalateAction(deps: IncidentActionDeps): ActionDefinition<Escal
       };
     },
   };
+}
+
+/**
+ * The incident may have resolved while the page was being sent (its alerts resolved): the follow-up rule's
+ * `resolve` may then have reached PagerDuty before this `trigger`, leaving a page open for a resolved
+ * incident. Resolving it again after the trigger closes it; PagerDuty ignores a second resolve.
+ */
+async function resolvePageIfResolvedMeanwhile(
+  deps: IncidentActionDeps,
+  incidentId: string,
+  sent: readonly ChannelOutcome[],
+  ctx: ActionContext,
+): Promise<void> {
+  if (!sent.some((o) => o.channel === 'pagerduty' && o.delivered)) return;
+  const { incident } = await deps.incidents.get(incidentId);
+  if (incident.status !== 'resolved') return;
+  const notification = notificationOf(incident, 'resolved', {
+    result: 'resolved while it was being escalated',
+    publicUrl: deps.publicUrl,
+  });
+  const closing = await sendEach(deps, [{ channel: 'pagerduty', notification }], {
+    ...ctx,
+    idempotencyKey: `${ctx.idempotencyKey}/resolved`,
+  });
+  await deps.incidents.record(incident.id, {
+    actor: actorOf(ctx),
+    kind: 'notification',
+    description: `Resolved while it was being escalated: ${describeOutcomes(closing)}`,
+    data: { event: 'resolved', notifications: closing },
+  });
 }

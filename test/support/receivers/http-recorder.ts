@@ -17,6 +17,8 @@ export interface ScriptedResponse {
   readonly body?: unknown;
   /** Never answer (until the recorder closes): for client time-out tests. */
   readonly hang?: boolean;
+  /** Answer this much later: for what happens while a client waits. */
+  readonly delayMs?: number;
 }
 
 export type Responder = (request: RecordedRequest) => ScriptedResponse;
@@ -51,8 +53,10 @@ export class HttpRecorder {
         const payload =
           answer.body === undefined ? '' : isText ? (answer.body as string) : JSON.stringify(answer.body);
         const type = isText ? 'text/plain; charset=utf-8' : 'application/json';
-        res.writeHead(answer.status, { 'content-type': type, ...answer.headers });
-        res.end(payload);
+        const send = () =>
+          res.writeHead(answer.status, { 'content-type': type, ...answer.headers }).end(payload);
+        if (answer.delayMs) setTimeout(send, answer.delayMs);
+        else send();
       });
     });
   }
