@@ -5,7 +5,8 @@ import { DeliveryError } from '../../src/bus/targets/target.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { IntegrationError } from '../../src/integrations/errors.ts';
 import { eventually } from '../support/http-receiver.ts';
-import { makeTestApp, webhook, type TestApp } from '../support/app.ts';
+import { makeTestApp, tempDir, webhook, type TestApp } from '../support/app.ts';
+import { createApp } from '../../src/app.ts';
 import { tickEvent } from '../support/events.ts';
 import type { HttpRecorder } from '../support/receivers/http-recorder.ts';
 import { startPagerDutyReceiver } from '../support/receivers/pagerduty.ts';
@@ -249,6 +250,35 @@ describe('notification targets in rebound.yaml', () => {
         },
       }),
     ).toThrow(/bus\.rules\[0\]\.targets\[0\]\.kind.*notify\.email, which is not configured/);
+  });
+
+  it('refuses a reload whose rules need a channel the process started without, keeping the rules in force', async () => {
+    const dir = tempDir();
+    const base = {
+      logging: { level: 'silent' },
+      server: { listen: '127.0.0.1:0' },
+      dataDir: dir.path,
+    } as const;
+    const app = createApp({
+      config: parseConfig(base),
+      // The file now configures PagerDuty: the default rules gain its follow-up, which needs a restart.
+      reloadConfig: () =>
+        Promise.resolve(parseConfig({ ...base, notify: { pagerduty: { routingKey: ROUTING_KEY } } })),
+    });
+    await app.start();
+    try {
+      const before = (await app.http.inject({ method: 'GET', url: '/v1/rules' })).json<unknown>();
+      const res = await app.http.inject({ method: 'POST', url: '/v1/admin/reload' });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'INVALID_CONFIG' });
+      expect(res.json<{ code: string; message: string }>().message).toMatch(
+        /escalations-followup\.pagerduty\/pagerduty \(notify\.pagerduty\).*restart Rebound/,
+      );
+      expect((await app.http.inject({ method: 'GET', url: '/v1/rules' })).json<unknown>()).toEqual(before);
+    } finally {
+      await app.stop();
+      dir.remove();
+    }
   });
 
   it('follows up pages by default only on the channels configured', () => {
