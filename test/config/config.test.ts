@@ -143,7 +143,11 @@ describe('the shipped example configuration', () => {
       path: join(import.meta.dirname, '..', '..', 'examples', 'rebound.yaml'),
       env: {},
     });
-    expect(config.bus.rules.map((r) => r.name)).toEqual(['alerts-to-incidents', 'restart-on-error-rate']);
+    expect(config.bus.rules.map((r) => r.name)).toEqual([
+      'alerts-to-incidents',
+      'restart-on-error-rate',
+      'escalations-followup.pagerduty',
+    ]);
     expect(config.guard.allowlist.namespaces).toEqual(['shop']);
     expect(config.kubernetes.clusters['prod']).toBeDefined();
     expect(config.notify.slack).toBeDefined();
