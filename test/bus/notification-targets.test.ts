@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { escalationFollowUpRule } from '../../src/bus/config.ts';
-import { notificationTarget } from '../../src/bus/targets/notification.ts';
+import { fromLifecycleEvent, notificationTarget } from '../../src/bus/targets/notification.ts';
 import { DeliveryError } from '../../src/bus/targets/target.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { IntegrationError } from '../../src/integrations/errors.ts';
@@ -230,6 +230,49 @@ describe('notificationTarget', () => {
       new AbortController().signal,
     ).catch((e: unknown) => e);
     expect(err).toMatchObject({ retryable: true, retryAfterMs: 30_000 });
+  });
+
+  it("turns a lifecycle event into its move's notification, linking the incident's dashboard page", () => {
+    const tick = tickEvent(2);
+    const event = {
+      ...tick,
+      envelope: {
+        ...tick.envelope,
+        source: 'rebound.incidents',
+        'detail-type': 'Incident Acknowledged',
+        detail: {
+          incidentId: 'inc 1',
+          status: 'acknowledged',
+          severity: 'critical',
+          service: 'checkout',
+          namespace: 'shop',
+          cluster: null,
+          labels: { alertname: 'CheckoutHighErrorRatio' },
+          alertname: 'CheckoutHighErrorRatio',
+          summary: 'Checkout errors',
+          correlationId: 'c',
+          reason: 'Acknowledged by user:ann',
+          actor: 'user:ann',
+          escalatedAt: '2026-11-26T04:00:00.000Z',
+        },
+      },
+    };
+    expect(
+      fromLifecycleEvent(event, { channel: 'slack', publicUrl: 'https://rebound.example.org/' }),
+    ).toEqual({
+      incidentId: 'inc 1',
+      event: 'acknowledged',
+      title: 'Checkout errors',
+      severity: 'critical',
+      status: 'acknowledged',
+      service: 'checkout',
+      namespace: 'shop',
+      labels: { alertname: 'CheckoutHighErrorRatio' },
+      links: { incident: 'https://rebound.example.org/incidents/inc%201' },
+      actions: [],
+      result: 'Acknowledged by user:ann',
+      occurredAt: tick.envelope.time,
+    });
   });
 
   it('names a channel that was not configured at start', async () => {

@@ -2,7 +2,7 @@ import { describeError } from '../../errors.ts';
 import { isIntegrationError } from '../../integrations/errors.ts';
 import type { Incident } from '../../incidents/model.ts';
 import type { ChannelOutcome } from '../notify/routed.ts';
-import type { ChannelKind, Notification } from '../notify/notification.ts';
+import { incidentLinks, type ChannelKind, type Notification } from '../notify/notification.ts';
 import { withRetries } from '../notify/retry.ts';
 import type { ActionContext } from '../types.ts';
 import type { IncidentActionDeps } from './deps.ts';
@@ -13,9 +13,6 @@ export function notificationOf(
   event: Notification['event'],
   extra: { description?: string; result?: string; severity?: string; publicUrl?: string | undefined },
 ): Notification {
-  const link = extra.publicUrl
-    ? { incident: `${extra.publicUrl.replace(/\/$/, '')}/v1/incidents/${encodeURIComponent(incident.id)}` }
-    : {};
   return {
     incidentId: incident.id,
     event,
@@ -27,7 +24,7 @@ export function notificationOf(
     ...(incident.namespace ? { namespace: incident.namespace } : {}),
     ...(extra.description ? { description: extra.description.slice(0, 4000) } : {}),
     labels: { ...incident.labels },
-    links: link,
+    links: incidentLinks(extra.publicUrl, incident.id),
     actions: [],
     ...(extra.result ? { result: extra.result.slice(0, 2000) } : {}),
     occurredAt: incident.updatedAt,

@@ -82,6 +82,15 @@ export interface ChannelNotifier extends Notifier {
   preview(notification: Notification, options?: SendOptions): WriteRequest;
 }
 
+/**
+ * Links for a message about an incident: its page on the dashboard (`server.publicUrl` + `/incidents/<id>`),
+ * which a person can open from Slack, e-mail or PagerDuty; none without a public URL.
+ */
+export function incidentLinks(publicUrl: string | undefined, incidentId: string): { incident?: string } {
+  if (!publicUrl) return {};
+  return { incident: `${publicUrl.replace(/\/+$/, '')}/incidents/${encodeURIComponent(incidentId)}` };
+}
+
 /** Upper-case severity for subjects and headers, e.g. `CRITICAL`. */
 export function severityLabel(severity: string): string {
   return severity.toUpperCase();

@@ -1,4 +1,5 @@
 import {
+  incidentLinks,
   notificationSchema,
   type ChannelNotifier,
   type Notification,
@@ -83,7 +84,6 @@ export function fromLifecycleEvent(
       false,
     );
   const detail = event.envelope.detail as unknown as IncidentEventDetail;
-  const base = options.publicUrl?.replace(/\/$/, '');
   return parseNotification(
     {
       incidentId: detail.incidentId,
@@ -95,7 +95,7 @@ export function fromLifecycleEvent(
       ...(detail.cluster ? { cluster: detail.cluster } : {}),
       ...(detail.namespace ? { namespace: detail.namespace } : {}),
       labels: detail.labels,
-      links: base ? { incident: `${base}/v1/incidents/${encodeURIComponent(detail.incidentId)}` } : {},
+      links: incidentLinks(options.publicUrl, detail.incidentId),
       ...(detail.reason ? { result: detail.reason.slice(0, 2000) } : {}),
       occurredAt: event.envelope.time,
     },
