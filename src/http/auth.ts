@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { ReboundError } from '../errors.ts';
 import {
   SIGNATURE_HEADER,
+  checkWebhookSignature,
   signaturesEqual as constantTimeEqual,
-  signWebhook,
   TIMESTAMP_HEADER,
 } from '../integrations/webhook/signature.ts';
 import type { Role, ServerConfig } from './config.ts';
@@ -60,23 +60,21 @@ export class WebhookAuthenticator {
   verifySignature(headers: Record<string, string | string[] | undefined>, rawBody: Buffer): void {
     const hmac = this.auth.hmac;
     if (hmac) {
-      const timestamp = single(headers[TIMESTAMP_HEADER]);
-      const signature = single(headers[SIGNATURE_HEADER]);
-      if (!timestamp || !signature) {
+      const verdict = checkWebhookSignature({
+        secret: hmac.secret,
+        timestamp: single(headers[TIMESTAMP_HEADER]),
+        signature: single(headers[SIGNATURE_HEADER]),
+        body: rawBody,
+        nowSeconds: this.now().getTime() / 1000,
+        toleranceSeconds: hmac.toleranceSeconds,
+      });
+      if (verdict === 'missing')
         throw unauthorized(
           `missing ${TIMESTAMP_HEADER} or ${SIGNATURE_HEADER} header (HMAC signing is required)`,
         );
-      }
-      const seconds = Number(timestamp);
-      if (
-        !Number.isInteger(seconds) ||
-        Math.abs(this.now().getTime() / 1000 - seconds) > hmac.toleranceSeconds
-      ) {
+      if (verdict === 'stale')
         throw unauthorized(`${TIMESTAMP_HEADER} is outside the ${hmac.toleranceSeconds}s replay window`);
-      }
-      if (!constantTimeEqual(signWebhook(hmac.secret, timestamp, rawBody), signature)) {
-        throw unauthorized('body signature does not match');
-      }
+      if (verdict === 'mismatch') throw unauthorized('body signature does not match');
     }
   }
 }

@@ -22,16 +22,28 @@ export function signaturesEqual(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
+export interface SignedRequest {
+  readonly secret: string;
+  readonly timestamp: string | undefined;
+  readonly signature: string | undefined;
+  readonly body: Buffer | string;
+  readonly nowSeconds: number;
+  readonly toleranceSeconds?: number;
+}
+
+/**
+ * What is wrong with a signed request, if anything: a header `missing`, a timestamp that is not whole Unix
+ * seconds or is outside the replay window (`stale`), or a signature that does not match the body.
+ */
+export function checkWebhookSignature(input: SignedRequest): 'ok' | 'missing' | 'stale' | 'mismatch' {
+  if (!input.timestamp || !input.signature) return 'missing';
+  if (!/^\d+$/.test(input.timestamp)) return 'stale';
+  if (Math.abs(input.nowSeconds - Number(input.timestamp)) > (input.toleranceSeconds ?? 300)) return 'stale';
+  const expected = signWebhook(input.secret, input.timestamp, input.body);
+  return signaturesEqual(expected, input.signature) ? 'ok' : 'mismatch';
+}
+
 /** For receivers (and tests): true when the signature matches and the timestamp is within `toleranceSeconds`. */
-export function verifyWebhookSignature(input: {
-  secret: string;
-  timestamp: string | undefined;
-  signature: string | undefined;
-  body: Buffer | string;
-  nowSeconds: number;
-  toleranceSeconds?: number;
-}): boolean {
-  if (!input.timestamp || !input.signature || !/^\d+$/.test(input.timestamp)) return false;
-  if (Math.abs(input.nowSeconds - Number(input.timestamp)) > (input.toleranceSeconds ?? 300)) return false;
-  return signaturesEqual(signWebhook(input.secret, input.timestamp, input.body), input.signature);
+export function verifyWebhookSignature(input: SignedRequest): boolean {
+  return checkWebhookSignature(input) === 'ok';
 }

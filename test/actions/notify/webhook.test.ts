@@ -1,6 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DELIVERY_HEADER, WebhookNotifier } from '../../../src/actions/notify/webhook.ts';
-import { signWebhook, verifyWebhookSignature } from '../../../src/integrations/webhook/signature.ts';
+import {
+  checkWebhookSignature,
+  signWebhook,
+  verifyWebhookSignature,
+} from '../../../src/integrations/webhook/signature.ts';
 import type { HttpRecorder } from '../../support/receivers/http-recorder.ts';
 import { startWebhookReceiver } from '../../support/receivers/webhook.ts';
 import { remediated, WEBHOOK_SECRET } from './fixtures.ts';
@@ -42,6 +46,11 @@ describe('WebhookNotifier', () => {
     expect(verifyWebhookSignature({ ...check, secret: 'other'.repeat(8), nowSeconds: 1714564805 })).toBe(
       false,
     );
+    // Whole Unix seconds only, as signed: the same instant written in hex or with an exponent is refused.
+    expect(checkWebhookSignature({ ...check, timestamp: '0x6632781A', nowSeconds: 1714564805 })).toBe(
+      'stale',
+    );
+    expect(checkWebhookSignature({ ...check, timestamp: undefined, nowSeconds: 1714564805 })).toBe('missing');
     expect(JSON.parse(req.body)).toEqual({
       id: 'exec-1/Notify/0',
       type: 'incident.remediated',
