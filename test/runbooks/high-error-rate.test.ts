@@ -146,6 +146,17 @@ suite('runbook high-error-rate', () => {
     expect(h.api.get('configmaps', 'shop', 'checkout-flags')!['data']).toEqual({});
   });
 
+  it('leaves a flag that was already on as it was, without a compensating write', async () => {
+    h = await startHarness({ parameters: { verifyTimeoutSeconds: 1 } });
+    seedConfigMap(h.api, 'shop', 'checkout-flags', { degraded_mode: 'true' });
+    await alert(h, ERRORS);
+    expect(await finishedExecution(h)).toMatchObject({ status: 'FAILED', error: 'Rebound.Escalated' });
+    const view = await waitForStatus(h, 'escalated');
+    expect(clusterWrites(h).filter((w) => w.path.endsWith('/configmaps/checkout-flags'))).toEqual([]);
+    expect(h.api.get('configmaps', 'shop', 'checkout-flags')!['data']).toEqual({ degraded_mode: 'true' });
+    expect(describe(view)).toMatch(/Escalated to on-call: remediation failed: Rebound.VerificationFailed/);
+  });
+
   it('rolls the flag back and escalates when the alert does not resolve in time', async () => {
     h = await startHarness({ parameters: { verifyTimeoutSeconds: 1 } });
     await alert(h, ERRORS);
