@@ -177,7 +177,8 @@ describe('POST /v1/webhooks/alertmanager', () => {
     expect((await post(body)).statusCode).toBe(401);
     expect((await post(body, sign(ts))).statusCode).toBe(200);
     expect(
-      (await post(body, { ...sign(ts), 'x-rebound-signature': signWebhook(secret, ts, body + ' ') })).statusCode,
+      (await post(body, { ...sign(ts), 'x-rebound-signature': signWebhook(secret, ts, body + ' ') }))
+        .statusCode,
     ).toBe(401);
     const stale = String(now.getTime() / 1000 - 301);
     const res = await post(body, sign(stale));
