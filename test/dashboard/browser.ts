@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { REPO } from '../support/process.ts';
@@ -73,4 +74,38 @@ export async function signIn(context: BrowserContext, baseUrl: string, token: st
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(/\/incidents/);
   return page;
+}
+
+/** axe-core's browser build, injected into pages by `seriousAxeViolations`. */
+const AXE_SCRIPT = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+// Runs in the page (a string: the test is compiled without the DOM library, and a function would carry the
+// transpiler's helpers along). Only what a report needs crosses back: rule, impact, help and target selectors.
+const AXE_RUN = `axe.run(document, { resultTypes: ['violations'] }).then((results) =>
+  results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      targets: v.nodes.map((n) => [].concat(n.target).map(String).join(' ')),
+    })),
+)`;
+
+interface AxeViolation {
+  readonly id: string;
+  readonly impact: string;
+  readonly help: string;
+  readonly targets: string[];
+}
+
+/**
+ * Runs axe-core on the page as it stands and returns its serious and critical violations, one readable line
+ * each (rule id, impact, what it asks, target selectors). The page's context must be made with
+ * `bypassCSP: true`: axe is injected as an inline script, which the dashboard's CSP refuses.
+ */
+export async function seriousAxeViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: AXE_SCRIPT });
+  const found = (await page.evaluate(AXE_RUN)) as AxeViolation[];
+  return found.map((v) => `${v.id} [${v.impact}] ${v.help}: ${v.targets.join(' | ')}`);
 }

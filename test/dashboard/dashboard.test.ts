@@ -12,6 +12,7 @@ import {
   ensureBundle,
   launchChromium,
   screenshot,
+  seriousAxeViolations,
   signIn,
   VIEWPORTS,
   watchConsole,
@@ -49,6 +50,57 @@ const FAILING_RUNBOOK = {
   States: {
     Check: { Type: 'Pass', Next: 'Boom' },
     Boom: { Type: 'Fail', Error: 'Test.Failure', Cause: 'fails on purpose' },
+  },
+};
+// A Parallel and a Map, whose nested states the graph draws inside them. The Map takes one pod at a time, so
+// every run ends the same way: cart-1 is healthy, cart-2 fails its iteration (the Map's Catch handles it) and
+// cart-3 never runs.
+const NESTED_RUNBOOK = {
+  StartAt: 'Gather',
+  States: {
+    Gather: {
+      Type: 'Parallel',
+      Branches: [
+        { StartAt: 'ReadLogs', States: { ReadLogs: { Type: 'Pass', End: true } } },
+        {
+          StartAt: 'ReadMetrics',
+          States: {
+            ReadMetrics: { Type: 'Pass', Result: { healthy: true }, Next: 'Healthy?' },
+            'Healthy?': {
+              Type: 'Choice',
+              Choices: [{ Variable: '$.healthy', BooleanEquals: true, Next: 'Fine' }],
+              Default: 'Degraded',
+            },
+            Fine: { Type: 'Succeed' },
+            Degraded: { Type: 'Pass', End: true },
+          },
+        },
+      ],
+      ResultPath: '$.gathered',
+      Next: 'EachPod',
+    },
+    EachPod: {
+      Type: 'Map',
+      ItemsPath: '$.pods',
+      MaxConcurrency: 1,
+      ItemProcessor: {
+        StartAt: 'Probe',
+        States: {
+          Probe: { Type: 'Pass', Next: 'Broken?' },
+          'Broken?': {
+            Type: 'Choice',
+            Choices: [{ Variable: '$', StringEquals: 'cart-2', Next: 'GiveUp' }],
+            Default: 'Healthy',
+          },
+          Healthy: { Type: 'Succeed' },
+          GiveUp: { Type: 'Fail', Error: 'Pod.Unreachable', Cause: 'cart-2 does not answer' },
+        },
+      },
+      ResultPath: '$.probed',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Report' }],
+      Next: 'Report',
+    },
+    Report: { Type: 'Pass', End: true },
   },
 };
 const WAITING_RUNBOOK = {
@@ -169,11 +221,68 @@ describe.skipIf(skip !== undefined)('dashboard in Chromium', { timeout: 60_000 }
     watchConsole(p, violations);
     return p;
   };
+  /**
+   * A context of its own at a viewport width and in a colour scheme, sharing the operator's session unless
+   * `signedOut`. Only the accessibility test asks for `bypassCSP` (see there why).
+   */
+  const viewContext = async (
+    viewport: keyof typeof VIEWPORTS,
+    scheme: 'light' | 'dark',
+    options: { signedOut?: boolean; bypassCSP?: boolean } = {},
+  ) => {
+    const context = await browser.newContext({
+      viewport: VIEWPORTS[viewport],
+      colorScheme: scheme,
+      bypassCSP: options.bypassCSP ?? false,
+    });
+    context.on('page', (p) => watchConsole(p, violations));
+    if (!options.signedOut) await context.addCookies(await operator.cookies());
+    return context;
+  };
   /** A second person, signed in through the sign-in page in a context of their own. */
   const signedIn = async (token: string) => {
-    const context = await browser.newContext({ viewport: VIEWPORTS.desktop });
-    context.on('page', (p) => watchConsole(p, violations));
+    const context = await viewContext('desktop', 'light', { signedOut: true });
     return { context, page: await signIn(context, url, token) };
+  };
+  /** Opens a dashboard path and waits until its page has drawn what it loaded. */
+  const openPage = async (p: Page, path: string) => {
+    await p.goto(url + path);
+    await p.getByRole('heading', { level: 1 }).first().waitFor();
+    await expect.poll(() => p.getByText('Loading…').count()).toBe(0);
+  };
+  /**
+   * Every page behind the sign-in, with data the tests before made: `ready` brings it to the state worth
+   * looking at (a graph state selected, so its details show too).
+   */
+  const everyPage = async () => {
+    const incident = (await incidentByTitle('CheckoutErrorBudgetBurn'))!;
+    const executions = (await call('GET', '/v1/executions?limit=100')).body['items'] as {
+      executionId: string;
+      name: string;
+    }[];
+    const execution = (name: string) => executions.find((e) => e.name === name)!.executionId;
+    const select = (state: string) => async (p: Page) => {
+      await p.locator(`[data-state="${state}"]`).first().click();
+      await p.locator('[data-selected-state]').waitFor();
+    };
+    return [
+      { name: 'incidents', path: '/incidents?status=' },
+      { name: 'incident-detail', path: `/incidents/${incident.id}` },
+      { name: 'executions', path: '/executions' },
+      {
+        name: 'execution-detail',
+        path: `/executions/${execution('approve-from-dashboard')}`,
+        ready: select('Ask'),
+      },
+      {
+        name: 'execution-nested',
+        path: `/executions/${execution('nested-states')}`,
+        ready: select('EachPod'),
+      },
+      { name: 'approvals', path: '/approvals' },
+      { name: 'operations', path: '/operations' },
+      { name: 'analytics', path: '/analytics' },
+    ] as { name: string; path: string; ready?: (p: Page) => Promise<void> }[];
   };
 
   beforeAll(async () => {
@@ -397,6 +506,80 @@ describe.skipIf(skip !== undefined)('dashboard in Chromium', { timeout: 60_000 }
     await page.locator('[data-selected-state="Ask"]').getByText('TaskSucceeded').waitFor();
     await page.locator('[data-selected-state="Ask"]').getByText('"decision": "remediate"').waitFor();
     await screenshot(page, 'execution-detail-desktop');
+  });
+
+  it('draws the states inside a Parallel and a Map as nested groups, coloured by outcome and clickable', async () => {
+    const started = await call('POST', '/v1/executions', {
+      definition: NESTED_RUNBOOK,
+      input: { pods: ['cart-1', 'cart-2', 'cart-3'] },
+      name: 'nested-states',
+    });
+    expect(started.status).toBe(201);
+    const id = started.body['executionId'] as string;
+    expect(await outputOf(id)).toMatchObject({ error: { Error: 'Pod.Unreachable' } });
+    await page.goto(`${url}/executions/${id}`);
+    const group = (name: string) => page.getByRole('group', { name, exact: true });
+    const state = (name: string, inGroup?: string) =>
+      (inGroup ? group(inGroup) : page).locator(`[data-state="${name}"]`);
+    const outcomes = {
+      Gather: 'succeeded',
+      EachPod: 'caught', // its failed iteration was handled by its Catch
+      Report: 'succeeded',
+    };
+    const nested: [string, string, string][] = [
+      ['Gather › branch 1', 'ReadLogs', 'succeeded'],
+      ['Gather › branch 2', 'ReadMetrics', 'succeeded'],
+      ['Gather › branch 2', 'Healthy?', 'succeeded'],
+      ['Gather › branch 2', 'Fine', 'succeeded'],
+      ['Gather › branch 2', 'Degraded', 'not-run'],
+      ['EachPod › each item', 'Probe', 'succeeded'], // cart-1 and cart-2: one node, not one per iteration
+      ['EachPod › each item', 'Broken?', 'succeeded'],
+      ['EachPod › each item', 'Healthy', 'succeeded'],
+      ['EachPod › each item', 'GiveUp', 'failed'],
+    ];
+    await state('Report').waitFor();
+    for (const [name, outcome] of Object.entries(outcomes))
+      expect(await state(name).getAttribute('data-outcome'), name).toBe(outcome);
+    for (const [inGroup, name, outcome] of nested) {
+      expect(await state(name, inGroup).count(), `${name} in ${inGroup}`).toBe(1);
+      expect(await state(name, inGroup).getAttribute('data-outcome'), name).toBe(outcome);
+    }
+    expect(await page.locator('[data-state]').count()).toBe(3 + nested.length);
+    // Drawn inside the frame of their Parallel or Map, and filled with their outcome's colour.
+    const box = async (selector: string) => (await page.locator(selector).boundingBox())!;
+    const frame = await box('[data-frame="EachPod"]');
+    for (const name of ['Probe', 'GiveUp']) {
+      const b = await box(`[data-path="EachPod/items/${name}"]`);
+      expect(b.x >= frame.x && b.y >= frame.y, name).toBe(true);
+      expect(b.x + b.width <= frame.x + frame.width && b.y + b.height <= frame.y + frame.height, name).toBe(
+        true,
+      );
+    }
+    const fill = (path: string) =>
+      page.evaluate(
+        `getComputedStyle(document.querySelector('[data-path="${path}"] rect')).fill`,
+      ) as Promise<string>;
+    const succeeded = await fill('EachPod/items/Probe');
+    expect(
+      new Set([succeeded, await fill('EachPod/items/GiveUp'), await fill('Gather/1/Degraded')]).size,
+    ).toBe(3);
+    expect(await fill('Gather/0/ReadLogs')).toBe(succeeded);
+
+    await state('GiveUp').click();
+    const detail = page.locator('[data-selected-state="EachPod/items/GiveUp"]');
+    await detail.getByText('Pod.Unreachable: cart-2 does not answer').waitFor();
+    await detail.getByText('FailStateEntered').waitFor();
+    await page.getByRole('heading', { name: 'State: EachPod › each item › GiveUp' }).waitFor();
+    await state('Probe').focus(); // a state is a button of its own: reachable and pressed by keyboard
+    expect(await page.evaluate('document.activeElement.dataset.path')).toBe('EachPod/items/Probe');
+    await page.keyboard.press('Enter');
+    await page
+      .locator('[data-selected-state="EachPod/items/Probe"]')
+      .getByText(/ran 2 times: 2 succeeded/)
+      .waitFor();
+    await state('EachPod').click();
+    await page.locator('[data-selected-state="EachPod"]').getByText('MapIterationFailed').waitFor();
+    await screenshot(page, 'execution-nested-desktop');
   });
 
   it('stops a running execution and redrives a failed one', async () => {
@@ -669,34 +852,17 @@ describe.skipIf(skip !== undefined)('dashboard in Chromium', { timeout: 60_000 }
   });
 
   it('renders every page at phone width and in dark mode', async () => {
-    const incident = (await incidentByTitle('CheckoutErrorBudgetBurn'))!;
-    const execution = (await call('GET', '/v1/executions?limit=100')).body['items'] as {
-      executionId: string;
-      name: string;
-    }[];
-    const approved = execution.find((e) => e.name === 'approve-from-dashboard')!;
-    const pages: [string, string][] = [
-      ['incidents', '/incidents?status='],
-      ['incident-detail', `/incidents/${incident.id}`],
-      ['executions', '/executions'],
-      ['execution-detail', `/executions/${approved.executionId}`],
-      ['approvals', '/approvals'],
-      ['operations', '/operations'],
-      ['analytics', '/analytics'],
-    ];
+    const pages = await everyPage();
     for (const [scheme, viewport] of [
       ['light', 'phone'],
       ['dark', 'desktop'],
       ['dark', 'phone'],
     ] as const) {
-      const context = await browser.newContext({ viewport: VIEWPORTS[viewport], colorScheme: scheme });
-      context.on('page', (p) => watchConsole(p, violations));
-      await context.addCookies(await operator.cookies());
+      const context = await viewContext(viewport, scheme);
       const p = await context.newPage();
-      for (const [name, path] of pages) {
-        await p.goto(url + path);
-        await p.getByRole('heading', { level: 1 }).first().waitFor();
-        await expect.poll(() => p.getByText('Loading…').count()).toBe(0);
+      for (const { name, path, ready } of pages) {
+        await openPage(p, path);
+        await ready?.(p);
         // Nothing wider than the viewport at phone width (tables become cards; the graph scrolls inside its box).
         if (viewport === 'phone') {
           const overflow = await p.evaluate(
@@ -710,6 +876,33 @@ describe.skipIf(skip !== undefined)('dashboard in Chromium', { timeout: 60_000 }
       await context.close();
     }
   });
+
+  it(
+    'has no serious or critical accessibility violation (axe) on any page, light and dark, desktop and phone',
+    { timeout: 300_000 },
+    async () => {
+      const pages = await everyPage();
+      const found: string[] = [];
+      for (const scheme of ['light', 'dark'] as const)
+        for (const viewport of ['desktop', 'phone'] as const) {
+          // axe-core has to be injected as a script, which the server's CSP refuses as it should: only this
+          // context bypasses it. The policy itself is checked on every page in the tests above, with it on.
+          const context = await viewContext(viewport, scheme, { signedOut: true, bypassCSP: true });
+          const p = await context.newPage();
+          const check = async (name: string, path: string, ready?: (p: Page) => Promise<void>) => {
+            await openPage(p, path);
+            await ready?.(p);
+            for (const violation of await seriousAxeViolations(p))
+              found.push(`${name} (${scheme}, ${viewport}): ${violation}`);
+          };
+          await check('signin', '/signin');
+          await context.addCookies(await operator.cookies());
+          for (const { name, path, ready } of pages) await check(name, path, ready);
+          await context.close();
+        }
+      expect(found, `serious or critical axe violations:\n${found.join('\n')}`).toEqual([]);
+    },
+  );
 
   it('had no CSP violation or script error on any page', () => {
     expect(violations).toEqual([]);

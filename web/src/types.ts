@@ -33,6 +33,14 @@ export interface AslState {
   readonly Catch?: readonly { readonly Next: string; readonly ErrorEquals: readonly string[] }[];
   readonly Resource?: string;
   readonly Comment?: string;
+  /** Parallel: state lists run side by side. */
+  readonly Branches?: readonly AslDefinition[];
+  /** Map: the state list run for each item (`Iterator` is its older name). */
+  readonly ItemProcessor?: AslDefinition;
+  readonly Iterator?: AslDefinition;
+  /** Fail: what it fails with, when written literally. */
+  readonly Error?: string;
+  readonly Cause?: string;
 }
 
 export interface AslDefinition {

@@ -135,13 +135,16 @@ export function Section(props: {
   );
 }
 
-/** A collapsible JSON block (details/summary: no script needed to open it). */
+/**
+ * A collapsible JSON block (details/summary: no script needed to open it). The block scrolls when the JSON is
+ * long or wide, so it takes keyboard focus: arrow keys scroll it (WCAG 2.1.1).
+ */
 export function JsonBlock(props: { label: string; value: unknown; open?: boolean }) {
   if (props.value === undefined) return null;
   return (
     <details class="json" open={props.open}>
       <summary>{props.label}</summary>
-      <pre>{JSON.stringify(props.value, null, 2)}</pre>
+      <pre tabIndex={0}>{JSON.stringify(props.value, null, 2)}</pre>
     </details>
   );
 }

@@ -116,7 +116,7 @@ export function AnalyticsPage() {
       <Loading resource={report} />
       {r && (
         <>
-          <div class="stats" aria-label="Summary">
+          <div class="stats" role="group" aria-label="Summary">
             <div class="stat">
               <span class="stat-value" data-stat="incidents">
                 {r.overall.incidents}

@@ -1,9 +1,11 @@
-import { useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import { api } from '../api.ts';
-import { RunbookGraph, stateRuns } from '../components/graph.tsx';
+import { RunbookGraph } from '../components/graph.tsx';
 import { ActionButton, Badge, JsonBlock, Loading, Section, useResource } from '../components/ui.tsx';
 import { time } from '../format.ts';
 import { useLive } from '../live.ts';
+import { stateRuns } from '../runbook/runs.ts';
+import { stateTree } from '../runbook/states.ts';
 import type { AslDefinition, Execution, HistoryEvent } from '../types.ts';
 import { elapsed, EXECUTION_TONE } from './executions.tsx';
 
@@ -30,10 +32,14 @@ export function ExecutionDetailPage(props: { id: string }) {
     if (id === '*' || id === props.id) data.reload();
   });
   const d = data.data;
-  if (!d) return <Loading resource={data} />;
+  // An execution's definition never changes: live reloads bring a new history, and the graph keeps its layout.
+  const definition = d?.definition;
+  const tree = useMemo(() => definition && stateTree(definition), [props.id, definition !== undefined]);
+  if (!d || !tree) return <Loading resource={data} />;
   const { execution } = d;
-  const runs = stateRuns(d.events, execution.status);
+  const runs = stateRuns(tree, d.events, execution.status);
   const run = selected ? runs.get(selected) : undefined;
+  const node = selected ? tree.byId.get(selected) : undefined;
   const incidentId = (execution.input as { incidentId?: unknown } | undefined)?.incidentId;
 
   return (
@@ -81,9 +87,9 @@ export function ExecutionDetailPage(props: { id: string }) {
       </div>
       <div class="split">
         <Section title="Runbook" id="h-graph">
-          <RunbookGraph definition={d.definition} runs={runs} selected={selected} onSelect={setSelected} />
+          <RunbookGraph tree={tree} runs={runs} selected={selected} onSelect={setSelected} />
         </Section>
-        <Section title={selected ? `State: ${selected}` : 'State'} id="h-state">
+        <Section title={node ? `State: ${node.label}` : 'State'} id="h-state">
           {!selected && (
             <p class="muted">Select a state in the graph to see its input, output, error and events.</p>
           )}
@@ -92,6 +98,15 @@ export function ExecutionDetailPage(props: { id: string }) {
             <div class="state-detail" data-selected-state={selected}>
               <p>
                 Outcome: <strong>{run.outcome}</strong>
+                {run.visits > 1 && (
+                  <>
+                    {' '}
+                    · ran {run.visits} times:{' '}
+                    {Object.entries(run.tally)
+                      .map(([outcome, n]) => `${n} ${outcome}`)
+                      .join(', ')}
+                  </>
+                )}
               </p>
               {run.error && (
                 <p class="error">
