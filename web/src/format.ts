@@ -5,6 +5,13 @@ export function ago(iso: string | null | undefined, now = Date.now()): string {
   return duration((now - Date.parse(iso)) / 1000) + ' ago';
 }
 
+/** How far ahead a time is, e.g. `in 4m`; `now` once it has passed. */
+export function fromNow(iso: string | null | undefined, now = Date.now()): string {
+  if (!iso) return '–';
+  const seconds = (Date.parse(iso) - now) / 1000;
+  return seconds <= 0 ? 'now' : `in ${duration(seconds)}`;
+}
+
 export function duration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return '–';
   const s = Math.max(0, Math.round(seconds));

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, qs } from '../api.ts';
 import { ActionButton, Badge, ErrorNote, Loading, Section, useResource } from '../components/ui.tsx';
-import { ago, percent, time } from '../format.ts';
+import { ago, fromNow, percent, time } from '../format.ts';
 import { useLive } from '../live.ts';
 import type { AutomationStatus, BusStats, DeadLetter, ReplayProgress } from '../types.ts';
 
@@ -323,7 +323,7 @@ function AutomationSection() {
               {s.budgets.map((b) => (
                 <li key={b.target}>
                   {b.target}: {b.used} / {b.limit}{' '}
-                  {b.nextSlotAt && <span class="muted small">next slot {ago(b.nextSlotAt)}</span>}
+                  {b.nextSlotAt && <span class="muted small">next slot {fromNow(b.nextSlotAt)}</span>}
                 </li>
               ))}
             </ul>
