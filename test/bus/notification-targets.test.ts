@@ -5,7 +5,7 @@ import { DeliveryError } from '../../src/bus/targets/target.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { IntegrationError } from '../../src/integrations/errors.ts';
 import { eventually } from '../support/http-receiver.ts';
-import { makeTestApp, tempDir, webhook, type TestApp } from '../support/app.ts';
+import { ingest, makeTestApp, tempDir, webhook, type TestApp } from '../support/app.ts';
 import { createApp } from '../../src/app.ts';
 import { tickEvent } from '../support/events.ts';
 import type { HttpRecorder } from '../support/receivers/http-recorder.ts';
@@ -59,18 +59,8 @@ async function start(extraRules: object[] = []) {
   } as never);
 }
 
-async function ingest(payload: unknown) {
-  const res = await t!.app.http.inject({
-    method: 'POST',
-    url: '/v1/webhooks/alertmanager',
-    payload: payload as object,
-  });
-  expect(res.statusCode).toBe(200);
-  await t!.app.settle();
-}
-
 async function openIncident(): Promise<string> {
-  await ingest(webhook([{ labels: ALERT }]));
+  await ingest(t!.app, webhook([{ labels: ALERT }]));
   const [incident] = (await t!.app.incidents.list({ limit: 10 })).items;
   return incident!.id;
 }
@@ -98,7 +88,7 @@ describe('notification targets on the bus', () => {
     await escalate(id);
     await t!.app.incidents.acknowledge(id, 'user:ann', 'looking');
     await eventually(() => pagerDutyEvents().length === 1 && slack!.requests.length === 1);
-    await ingest(webhook([{ labels: ALERT, status: 'resolved' }]));
+    await ingest(t!.app, webhook([{ labels: ALERT, status: 'resolved' }]));
     await eventually(() => pagerDutyEvents().length === 2 && slack!.requests.length === 2);
 
     expect(pagerDutyEvents()).toEqual([
@@ -168,7 +158,7 @@ describe('notification targets on the bus', () => {
         ],
       },
     ]);
-    await ingest(webhook([{ labels: ALERT }]));
+    await ingest(t!.app, webhook([{ labels: ALERT }]));
     await eventually(async () => slack!.requests.length === 1 && (await deadLetters()).length === 1);
     expect((slack!.jsonBodies()[0] as { text: string }).text).toContain('Firing: CheckoutHighErrorRatio');
     const [letter] = await deadLetters();

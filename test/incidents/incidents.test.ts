@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { canTransition, transition, INCIDENT_STATUSES } from '../../src/incidents/lifecycle.ts';
 import { correlationKey } from '../../src/incidents/correlate.ts';
 import { incidentsConfigSchema } from '../../src/incidents/config.ts';
-import { makeTestApp, webhook, type TestApp } from '../support/app.ts';
+import { ingest, makeTestApp, webhook, type TestApp } from '../support/app.ts';
 
 let t: TestApp;
 afterEach(async () => t?.close());
@@ -21,16 +21,6 @@ const INCIDENTS_ONLY = {
     ],
   },
 };
-
-async function ingest(payload: unknown) {
-  const res = await t.app.http.inject({
-    method: 'POST',
-    url: '/v1/webhooks/alertmanager',
-    payload: payload as object,
-  });
-  expect(res.statusCode).toBe(200);
-  await t.app.settle();
-}
 
 async function listIncidents(query = '') {
   const res = await t.app.http.inject({ method: 'GET', url: `/v1/incidents${query}` });
@@ -104,17 +94,17 @@ describe('incidents from alerts', () => {
       severity: 'warning',
     };
     const b = { ...a, pod: 'b', severity: 'critical' };
-    await ingest(webhook([{ labels: a }]));
-    await ingest(webhook([{ labels: b }]));
+    await ingest(t.app, webhook([{ labels: a }]));
+    await ingest(t.app, webhook([{ labels: b }]));
     let { items } = await listIncidents();
     expect(items).toHaveLength(1);
     expect(items[0]).toMatchObject({ status: 'open', alertCount: 2, firingCount: 2, severity: 'critical' });
 
-    await ingest(webhook([{ labels: a, status: 'resolved' }]));
+    await ingest(t.app, webhook([{ labels: a, status: 'resolved' }]));
     ({ items } = await listIncidents());
     expect(items[0]).toMatchObject({ status: 'open', firingCount: 1 });
 
-    await ingest(webhook([{ labels: b, status: 'resolved' }]));
+    await ingest(t.app, webhook([{ labels: b, status: 'resolved' }]));
     ({ items } = await listIncidents());
     expect(items[0]).toMatchObject({ status: 'resolved', firingCount: 0 });
 
@@ -132,7 +122,7 @@ describe('incidents from alerts', () => {
     expect(detail.timeline[0].correlationId).toBeTruthy();
 
     // A new firing alert after resolution opens a new incident.
-    await ingest(webhook([{ labels: a, startsAt: '2026-11-25T21:00:00Z' }]));
+    await ingest(t.app, webhook([{ labels: a, startsAt: '2026-11-25T21:00:00Z' }]));
     expect((await listIncidents()).items).toHaveLength(2);
   });
 
@@ -140,9 +130,9 @@ describe('incidents from alerts', () => {
     t = await makeTestApp(INCIDENTS_ONLY);
     const a = { alertname: 'HighErrorRate', namespace: 'shop', service: 'checkout', pod: 'p1' };
     const b = { ...a, pod: 'p2' };
-    await ingest(webhook([{ labels: a }]));
+    await ingest(t.app, webhook([{ labels: a }]));
     // A flapping alert: A resolves and B of the same key fires in the same batch of the projection.
-    await ingest(webhook([{ labels: a, status: 'resolved' }, { labels: b }]));
+    await ingest(t.app, webhook([{ labels: a, status: 'resolved' }, { labels: b }]));
     const { items } = await listIncidents();
     expect(items.map((i) => [i.status, i.firingCount])).toEqual([
       ['open', 1],
@@ -155,6 +145,7 @@ describe('incidents from alerts', () => {
   it('keeps different keys apart and filters by status and service', async () => {
     t = await makeTestApp(INCIDENTS_ONLY);
     await ingest(
+      t.app,
       webhook([{ labels: { alertname: 'X', service: 'a' } }, { labels: { alertname: 'Y', service: 'b' } }]),
     );
     expect((await listIncidents()).items).toHaveLength(2);
@@ -168,7 +159,7 @@ describe('incidents from alerts', () => {
   it('pages through incidents with a cursor, newest first', async () => {
     let clock = Date.parse('2026-11-25T00:00:00Z');
     t = await makeTestApp(INCIDENTS_ONLY, () => new Date((clock += 1000)));
-    for (let i = 0; i < 5; i++) await ingest(webhook([{ labels: { alertname: `A${i}` } }]));
+    for (let i = 0; i < 5; i++) await ingest(t.app, webhook([{ labels: { alertname: `A${i}` } }]));
     const first = await listIncidents('?limit=2');
     expect(first.items).toHaveLength(2);
     expect(first.nextCursor).toBeTruthy();
@@ -199,7 +190,7 @@ describe('incidents from alerts', () => {
 
   it('acknowledges and resolves through the API with actor and comment, and refuses illegal moves', async () => {
     t = await makeTestApp(INCIDENTS_ONLY);
-    await ingest(webhook([{ labels: { alertname: 'Z' } }]));
+    await ingest(t.app, webhook([{ labels: { alertname: 'Z' } }]));
     const [incident] = (await listIncidents()).items;
     const ack = await t.app.http.inject({
       method: 'POST',
@@ -235,16 +226,17 @@ describe('incidents from alerts', () => {
 
   it('resolves nothing for a resolved alert with no open incident', async () => {
     t = await makeTestApp(INCIDENTS_ONLY);
-    await ingest(webhook([{ labels: { alertname: 'Ghost' }, status: 'resolved' }]));
+    await ingest(t.app, webhook([{ labels: { alertname: 'Ghost' }, status: 'resolved' }]));
     expect((await listIncidents()).items).toHaveLength(0);
   });
 
   it('reprocessing the event log after a lost checkpoint changes nothing (idempotent on event id)', async () => {
     t = await makeTestApp(INCIDENTS_ONLY);
     await ingest(
+      t.app,
       webhook([{ labels: { alertname: 'R', pod: 'a' } }, { labels: { alertname: 'R', pod: 'b' } }]),
     );
-    await ingest(webhook([{ labels: { alertname: 'R', pod: 'a' }, status: 'resolved' }]));
+    await ingest(t.app, webhook([{ labels: { alertname: 'R', pod: 'a' }, status: 'resolved' }]));
     const before = (await listIncidents()).items[0]!;
     const timeline = (await t.app.incidents.get(before.id)).timeline;
     await t.app.stop();
@@ -271,9 +263,9 @@ describe('retention', () => {
       },
       () => new Date(clock),
     );
-    await ingest(webhook([{ labels: { alertname: 'Old' } }]));
-    await ingest(webhook([{ labels: { alertname: 'Old' }, status: 'resolved' }]));
-    await ingest(webhook([{ labels: { alertname: 'StillOpen' } }]));
+    await ingest(t.app, webhook([{ labels: { alertname: 'Old' } }]));
+    await ingest(t.app, webhook([{ labels: { alertname: 'Old' }, status: 'resolved' }]));
+    await ingest(t.app, webhook([{ labels: { alertname: 'StillOpen' } }]));
     clock += 45 * 86_400_000;
     expect(await t.app.sweep()).toEqual({ incidents: 1, events: 0 });
     const res = await t.app.http.inject({ url: '/v1/incidents' });

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpReceiver, eventually } from '../support/http-receiver.ts';
-import { makeTestApp, webhook, type TestApp } from '../support/app.ts';
+import { ingest, makeTestApp, webhook, type TestApp } from '../support/app.ts';
 
 let t: TestApp | undefined;
 let hook: HttpReceiver | undefined;
@@ -19,16 +19,6 @@ const ALERT = {
   service: 'checkout',
   severity: 'critical',
 };
-
-async function ingest(payload: unknown) {
-  const res = await t!.app.http.inject({
-    method: 'POST',
-    url: '/v1/webhooks/alertmanager',
-    payload: payload as object,
-  });
-  expect(res.statusCode).toBe(200);
-  await t!.app.settle();
-}
 
 async function lifecycle() {
   const { items } = await t!.app.events.listEvents({ limit: 100 });
@@ -60,6 +50,7 @@ describe('incident lifecycle events', () => {
   it('announces an opening with the routing decision, in the event log and on the bus', async () => {
     await start();
     await ingest(
+      t!.app,
       webhook([{ labels: { ...ALERT, deployment: 'checkout' }, annotations: { summary: '12% 5xx' } }]),
     );
     const [incident] = (await t!.app.incidents.list({ limit: 10 })).items;
@@ -93,7 +84,7 @@ describe('incident lifecycle events', () => {
 
   it('routes an alert no runbook knows to the fallback, and a low severity to Slack without remediation', async () => {
     await start();
-    await ingest(webhook([{ labels: { alertname: 'DiskAlmostFull', severity: 'low' } }]));
+    await ingest(t!.app, webhook([{ labels: { alertname: 'DiskAlmostFull', severity: 'low' } }]));
     const [opened] = await lifecycle();
     expect(opened!.detail).toMatchObject({
       runbook: 'unknown-alert',
@@ -105,7 +96,7 @@ describe('incident lifecycle events', () => {
 
   it('announces escalation, acknowledgement and resolution exactly once each, with the reason', async () => {
     await start();
-    await ingest(webhook([{ labels: ALERT }]));
+    await ingest(t!.app, webhook([{ labels: ALERT }]));
     const [incident] = (await t!.app.incidents.list({ limit: 10 })).items;
     await t!.app.incidents.setStatus(incident!.id, 'escalated', {
       actor: 'runbook:test',
@@ -113,7 +104,7 @@ describe('incident lifecycle events', () => {
       description: 'verification failed',
     });
     await t!.app.incidents.acknowledge(incident!.id, 'user:ann');
-    await ingest(webhook([{ labels: ALERT, status: 'resolved' }]));
+    await ingest(t!.app, webhook([{ labels: ALERT, status: 'resolved' }]));
     const events = await lifecycle();
     expect(events.map((e) => e['detail-type'])).toEqual([
       'Incident Opened',
@@ -139,7 +130,7 @@ describe('incident lifecycle events', () => {
 
   it('commits the event with the incident change: a change that loses its race announces nothing', async () => {
     await start();
-    await ingest(webhook([{ labels: ALERT }]));
+    await ingest(t!.app, webhook([{ labels: ALERT }]));
     const [incident] = (await t!.app.incidents.list({ limit: 10 })).items;
     // Two escalations computed from the same version: one commits, the other conflicts and retries; the retry
     // finds the incident escalated already and the lifecycle refuses escalated → escalated.

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { DEFAULT_RUNBOOK_ROUTES } from '../../src/incidents/runbook-routing.ts';
-import { makeTestApp, tempDir, webhook, type TestApp } from '../support/app.ts';
+import { ingest, makeTestApp, tempDir, webhook, type TestApp } from '../support/app.ts';
 import { eventually } from '../support/http-receiver.ts';
 import {
   KubeApiDouble,
@@ -146,13 +146,7 @@ export async function alert(
   status: 'firing' | 'resolved' = 'firing',
   summary = `${labels['alertname']} on ${labels['service'] ?? labels['node'] ?? 'something'}`,
 ): Promise<void> {
-  const res = await h.t.app.http.inject({
-    method: 'POST',
-    url: '/v1/webhooks/alertmanager',
-    payload: webhook([{ labels, status, annotations: { summary } }]),
-  });
-  expect(res.statusCode).toBe(200);
-  await h.t.app.settle();
+  await ingest(h.t.app, webhook([{ labels, status, annotations: { summary } }]));
 }
 
 export interface IncidentView {

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { createApp, type App } from '../../src/app.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
@@ -85,4 +86,15 @@ export function webhook(
       generatorURL: 'http://127.0.0.1:9090/graph',
     })),
   };
+}
+
+/** Posts an Alertmanager payload to the app's webhook, expects it accepted, and waits until it is projected. */
+export async function ingest(app: App, payload: unknown): Promise<void> {
+  const res = await app.http.inject({
+    method: 'POST',
+    url: '/v1/webhooks/alertmanager',
+    payload: payload as object,
+  });
+  expect(res.statusCode).toBe(200);
+  await app.settle();
 }
