@@ -27,7 +27,7 @@ import { loadRunbooks, WorkflowRegistry } from './workflows/registry.ts';
 import { incidentContext } from './workflows/task-runner.ts';
 import { Bus } from './bus/bus.ts';
 import { ReboundError } from './errors.ts';
-import { NOTIFICATION_TARGET_KINDS, type RuleConfig, type TargetConfig } from './bus/config.ts';
+import { targetsWithoutChannel, type TargetConfig } from './bus/config.ts';
 import { createBusMetrics } from './bus/metrics.ts';
 import { RuleSet } from './bus/rules.ts';
 import { LoadPacer } from './bus/pacer.ts';
@@ -322,22 +322,13 @@ export function createApp(options: AppOptions): App {
   );
   // Channel endpoints are read at start; rules are reloaded. A rule sending to a channel this process
   // started without is refused at reload (the rules in force stay), not dead-lettered event by event.
-  const channelsMissing = (rules: readonly RuleConfig[]): string[] =>
-    rules.flatMap((rule) =>
-      rule.targets.flatMap((target) =>
-        (NOTIFICATION_TARGET_KINDS as readonly string[]).includes(target.kind) &&
-        !notifiers[target.kind as keyof typeof notifiers]
-          ? [`${rule.name}/${target.id} (notify.${target.kind})`]
-          : [],
-      ),
-    );
   const reload = async () => {
     const next = options.reloadConfig ? await options.reloadConfig() : config;
-    const missing = channelsMissing(next.bus.rules);
+    const missing = targetsWithoutChannel(next.bus.rules, (kind) => notifiers[kind] !== undefined);
     if (missing.length > 0)
       throw new ReboundError(
         'INVALID_CONFIG',
-        `rules send to channels this process started without: ${missing.join(', ')}; ` +
+        `rules send to channels this process started without: ${missing.map((m) => m.label).join(', ')}; ` +
           'channel settings are read at start, so restart Rebound to use them (the rules in force are kept)',
       );
     bus.reload(new RuleSet(next.bus.rules));

@@ -79,6 +79,31 @@ export const targetSchema = z.discriminatedUnion('kind', [
 /** Bus target kinds that send a notification through a channel of the `notify` section. */
 export type NotificationTargetKind = (typeof NOTIFICATION_TARGET_KINDS)[number];
 
+/** A notification target whose channel is missing: where it is in `bus.rules`, and what it needs. */
+export interface TargetWithoutChannel {
+  readonly ruleIndex: number;
+  readonly targetIndex: number;
+  /** `<rule>/<target> (notify.<kind>)`. */
+  readonly label: string;
+  readonly kind: NotificationTargetKind;
+}
+
+/** The notification targets of `rules` whose channel `hasChannel` says is not there. */
+export function targetsWithoutChannel(
+  rules: readonly z.output<typeof ruleSchema>[],
+  hasChannel: (kind: NotificationTargetKind) => boolean,
+): TargetWithoutChannel[] {
+  const kinds: readonly string[] = NOTIFICATION_TARGET_KINDS;
+  return rules.flatMap((rule, ruleIndex) =>
+    rule.targets.flatMap((target, targetIndex) => {
+      if (!kinds.includes(target.kind)) return [];
+      const kind = target.kind as NotificationTargetKind;
+      if (hasChannel(kind)) return [];
+      return [{ ruleIndex, targetIndex, kind, label: `${rule.name}/${target.id} (notify.${kind})` }];
+    }),
+  );
+}
+
 export const ruleSchema = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ - (at most 64)'),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { kubernetesConfigSchema } from '../actions/k8s/config.ts';
 import { notifyConfigSchema } from '../actions/notify/config.ts';
 import { verifyConfigSchema } from '../actions/verify/config.ts';
-import { busConfigSchema, defaultRules, NOTIFICATION_TARGET_KINDS } from '../bus/config.ts';
+import { busConfigSchema, defaultRules, targetsWithoutChannel } from '../bus/config.ts';
 import { guardConfigSchema } from '../guard/config.ts';
 import { approvalsConfigSchema } from '../approvals/config.ts';
 import { slackAppConfigSchema } from '../integrations/slack/config.ts';
@@ -53,17 +53,16 @@ export const configSchema = z
   .strict()
   .superRefine((config, ctx) => {
     // A notification target sends through its channel's endpoint in the notify section.
-    const kinds = new Set<string>(NOTIFICATION_TARGET_KINDS);
-    config.bus.rules?.forEach((rule, i) =>
-      rule.targets.forEach((target, j) => {
-        if (kinds.has(target.kind) && !config.notify[target.kind as keyof typeof config.notify])
-          ctx.addIssue({
-            code: 'custom',
-            path: ['bus', 'rules', i, 'targets', j, 'kind'],
-            message: `a ${target.kind} target sends through notify.${target.kind}, which is not configured`,
-          });
-      }),
+    const missing = targetsWithoutChannel(
+      config.bus.rules ?? [],
+      (kind) => config.notify[kind] !== undefined,
     );
+    for (const { ruleIndex, targetIndex, kind } of missing)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bus', 'rules', ruleIndex, 'targets', targetIndex, 'kind'],
+        message: `a ${kind} target sends through notify.${kind}, which is not configured`,
+      });
   })
   .transform((config) => ({
     ...config,
