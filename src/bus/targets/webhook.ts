@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import { parseRetryAfter } from '../../integrations/errors.ts';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from '../../integrations/webhook/signature.ts';
 import { DeliveryError, type DeliveryItem, type Target } from './target.ts';
@@ -26,46 +26,39 @@ export function webhookTarget(options: WebhookTargetOptions): Target {
   const path = `${url.pathname}${url.search}`;
   // No connection limit of its own: the worker never runs more deliveries at once than the target's
   // concurrency. Idle connections close after undici's keep-alive timeout.
-  // The connect is bounded too: undici hands a request its abort only once it is written to a socket.
+  // The connect is bounded too: undici hands a request its controller only once it has a socket.
   const pool = new Pool(url.origin, { connectTimeout: options.timeoutMs });
   const basic = url.username
     ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`
     : undefined;
-  const post = async (headers: Record<string, string>, body: string, shutdown: AbortSignal) => {
-    // One controller per request, aborted by our own timer or by the worker's shutdown. (undici's
-    // headersTimeout is not armed while the request body is still being written, so it is not enough.)
-    const controller = new AbortController();
-    const stop = () => controller.abort(shutdown.reason);
-    if (shutdown.aborted) stop();
-    else shutdown.addEventListener('abort', stop, { once: true });
-    const timer = setTimeout(
-      () => controller.abort(new Error(`no answer within ${options.timeoutMs} ms`)),
-      options.timeoutMs,
-    );
-    // An abort settles the delivery at once, even while undici is still connecting.
-    let onAbort: () => void = () => undefined;
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(controller.signal.reason);
-      if (controller.signal.aborted)
-        onAbort(); // shut down before this delivery began
-      else controller.signal.addEventListener('abort', onAbort, { once: true });
+  const inFlight = new InFlight(options.timeoutMs);
+  const post = (headers: Record<string, string>, body: string, shutdown: AbortSignal) =>
+    new Promise<Answer>((resolve, reject) => {
+      // undici's dispatch API, not `pool.request`: no response stream, promise or abort signal per
+      // request (the answer's body is drained, never read), which was a fifth of the bus's delivery CPU.
+      const request = inFlight.add(shutdown, reject);
+      if (!request) return;
+      let status = 0;
+      let retryAfter: string | undefined;
+      pool.dispatch(
+        { path, method: 'POST', headers, body },
+        {
+          onRequestStart: (controller) => request.started(controller),
+          onResponseStart: (_, statusCode, responseHeaders) => {
+            status = statusCode;
+            const value = responseHeaders['retry-after'];
+            retryAfter = Array.isArray(value) ? value[0] : value;
+          },
+          onResponseData: () => undefined,
+          onResponseEnd: () => {
+            if (request.settle()) resolve({ status, retryAfter });
+          },
+          onResponseError: (_, err) => {
+            if (request.settle()) reject(err);
+          },
+        },
+      );
     });
-    try {
-      const request = pool.request({ path, method: 'POST', headers, body, signal: controller.signal });
-      request.catch(() => undefined); // settles after the abort when the race is already lost
-      const response = await Promise.race([request, aborted]);
-      await response.body.dump(); // the answer's body is not read, only drained so the connection is reused
-      const retryAfter = response.headers['retry-after'];
-      return {
-        status: response.statusCode,
-        retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
-      };
-    } finally {
-      clearTimeout(timer);
-      shutdown.removeEventListener('abort', stop);
-      controller.signal.removeEventListener('abort', onAbort);
-    }
-  };
   return {
     async deliver({ event, input, delivery }: DeliveryItem, signal: AbortSignal) {
       const timestamp = String(Math.floor(options.now().getTime() / 1000));
@@ -82,7 +75,7 @@ export function webhookTarget(options: WebhookTargetOptions): Target {
         headers[TIMESTAMP_HEADER] = timestamp;
         headers[SIGNATURE_HEADER] = signWebhook(options.secret, timestamp, input.body);
       }
-      let answer: { status: number; retryAfter: string | undefined };
+      let answer: Answer;
       try {
         answer = await post(headers, input.body, signal);
       } catch (err) {
@@ -100,6 +93,98 @@ export function webhookTarget(options: WebhookTargetOptions): Target {
     // Requests already sent finish first; a reload's new target has a pool of its own.
     close: () => pool.close(),
   };
+}
+
+interface Answer {
+  readonly status: number;
+  readonly retryAfter: string | undefined;
+}
+
+/** One POST under way, until it settles: by its answer, by its deadline or by the worker's shutdown. */
+interface Request {
+  /** undici has a socket for it: an abort from now on reaches the connection. */
+  started(controller: Dispatcher.DispatchController): void;
+  /** Marks it settled; false when a deadline or the shutdown settled it already. */
+  settle(): boolean;
+}
+
+/**
+ * The POSTs under way to one target, each with its deadline, and the worker shutdowns they listen to.
+ * Every POST of a target has the same timeout, so deadlines come in the order requests start: one timer,
+ * armed for the oldest, serves them all (a timer and an abort listener per request cost more CPU than
+ * the rest of the delivery's bookkeeping).
+ */
+class InFlight {
+  private readonly requests = new Map<object, { deadline: number; abort: (reason: Error) => void }>();
+  private readonly listening = new WeakSet<AbortSignal>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly timeoutMs: number) {}
+
+  /** Tracks a new POST; undefined (after `reject`) when the shutdown has begun already. */
+  add(shutdown: AbortSignal, reject: (reason: Error) => void): Request | undefined {
+    if (shutdown.aborted) {
+      reject(reasonOf(shutdown));
+      return undefined;
+    }
+    this.listen(shutdown);
+    const key = {};
+    let controller: Dispatcher.DispatchController | undefined;
+    let abortedWith: Error | undefined;
+    const settle = () => this.requests.delete(key);
+    // An abort settles the delivery at once, even while undici is still connecting; the connection is
+    // aborted as soon as undici hands the request its controller.
+    const abort = (reason: Error) => {
+      if (!settle()) return;
+      abortedWith = reason;
+      controller?.abort(reason);
+      reject(reason);
+    };
+    this.requests.set(key, { deadline: performance.now() + this.timeoutMs, abort });
+    this.arm();
+    return {
+      started: (c) => {
+        controller = c;
+        if (abortedWith) c.abort(abortedWith);
+      },
+      settle,
+    };
+  }
+
+  private listen(shutdown: AbortSignal): void {
+    if (this.listening.has(shutdown)) return;
+    this.listening.add(shutdown);
+    shutdown.addEventListener(
+      'abort',
+      () => {
+        for (const { abort } of [...this.requests.values()]) abort(reasonOf(shutdown));
+      },
+      { once: true },
+    );
+  }
+
+  private arm(): void {
+    if (this.timer) return;
+    const oldest = this.requests.values().next();
+    if (oldest.done) return;
+    this.timer = setTimeout(() => this.expire(), Math.max(0, oldest.value.deadline - performance.now()));
+    this.timer.unref(); // a request in flight holds the process open through its socket
+  }
+
+  private expire(): void {
+    this.timer = undefined;
+    const now = performance.now();
+    for (const [, request] of this.requests) {
+      if (request.deadline > now) break;
+      request.abort(new Error(`no answer within ${this.timeoutMs} ms`));
+    }
+    this.arm();
+  }
+}
+
+function reasonOf(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new Error(String(reason ?? 'aborted'));
 }
 
 // URLs may carry credentials in their query or userinfo; errors end up in the DLQ and logs.
