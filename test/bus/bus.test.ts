@@ -234,7 +234,11 @@ describe('PutEvents', () => {
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body.FailedEntryCount).toBe(3);
-    expect(body.Entries[0].EventId).toBeTruthy();
+    // Time-ordered ids (UUIDv7), in the order of the entries: they append to the events' id index.
+    const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    expect(body.Entries[0].EventId).toMatch(UUID_V7);
+    expect(body.Entries[3].EventId).toMatch(UUID_V7);
+    expect(body.Entries[3].EventId > body.Entries[0].EventId).toBe(true);
     expect(body.Entries[1]).toMatchObject({ ErrorCode: 'MalformedDetail' });
     expect(body.Entries[2]).toMatchObject({
       ErrorCode: 'InvalidArgument',

@@ -5,6 +5,7 @@ import type { Bus } from '../../bus/bus.ts';
 import type { DeliveryStore } from '../../bus/port.ts';
 import { ReboundError } from '../../errors.ts';
 import { MAX_EVENT_BYTES, type StoredEvent } from '../../events/envelope.ts';
+import { timeOrderedUuid } from '../../events/ids.ts';
 import type { EventWriter } from '../../ingest/port.ts';
 import { isoTime, limitParam, parseInput } from '../query.ts';
 
@@ -200,7 +201,8 @@ function toEvent(
   const correlationId = randomUUID();
   const envelope = {
     version: '0' as const,
-    id: randomUUID(),
+    // Time-ordered, like every event id Rebound makes (see timeOrderedUuid).
+    id: timeOrderedUuid(Date.parse(receivedAt)),
     'detail-type': entry.DetailType,
     source: entry.Source,
     account: deps.account,
