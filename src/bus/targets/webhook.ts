@@ -34,30 +34,10 @@ export function webhookTarget(options: WebhookTargetOptions): Target {
   const inFlight = new InFlight(options.timeoutMs);
   const post = (headers: Record<string, string>, body: string, shutdown: AbortSignal) =>
     new Promise<Answer>((resolve, reject) => {
+      if (shutdown.aborted) return reject(reasonOf(shutdown));
       // undici's dispatch API, not `pool.request`: no response stream, promise or abort signal per
       // request (the answer's body is drained, never read), which was a fifth of the bus's delivery CPU.
-      const request = inFlight.add(shutdown, reject);
-      if (!request) return;
-      let status = 0;
-      let retryAfter: string | undefined;
-      pool.dispatch(
-        { path, method: 'POST', headers, body },
-        {
-          onRequestStart: (controller) => request.started(controller),
-          onResponseStart: (_, statusCode, responseHeaders) => {
-            status = statusCode;
-            const value = responseHeaders['retry-after'];
-            retryAfter = Array.isArray(value) ? value[0] : value;
-          },
-          onResponseData: () => undefined,
-          onResponseEnd: () => {
-            if (request.settle()) resolve({ status, retryAfter });
-          },
-          onResponseError: (_, err) => {
-            if (request.settle()) reject(err);
-          },
-        },
-      );
+      pool.dispatch({ path, method: 'POST', headers, body }, inFlight.add(shutdown, resolve, reject));
     });
   return {
     async deliver({ event, input, delivery }: DeliveryItem, signal: AbortSignal) {
@@ -100,72 +80,94 @@ interface Answer {
   readonly retryAfter: string | undefined;
 }
 
-/** One POST under way, until it settles: by its answer, by its deadline or by the worker's shutdown. */
-interface Request {
-  /** undici has a socket for it: an abort from now on reaches the connection. */
-  started(controller: Dispatcher.DispatchController): void;
-  /** Marks it settled; false when a deadline or the shutdown settled it already. */
-  settle(): boolean;
+/**
+ * One POST under way, as undici's dispatch handler, until it settles: by its answer, by its deadline or by
+ * the worker's shutdown, whichever comes first. An abort settles the delivery at once, even while undici is
+ * still connecting; the connection is aborted as soon as undici hands the request its controller.
+ */
+class Post implements Dispatcher.DispatchHandler {
+  private status = 0;
+  private retryAfter: string | undefined;
+  private controller: Dispatcher.DispatchController | undefined;
+  private abortedWith: Error | undefined;
+
+  constructor(
+    private readonly inFlight: InFlight,
+    readonly deadline: number,
+    private readonly resolve: (answer: Answer) => void,
+    private readonly reject: (reason: Error) => void,
+  ) {}
+
+  abort(reason: Error): void {
+    if (!this.inFlight.settle(this)) return;
+    this.abortedWith = reason;
+    this.controller?.abort(reason);
+    this.reject(reason);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.abortedWith) controller.abort(this.abortedWith);
+  }
+
+  onResponseStart(
+    _: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    this.status = statusCode;
+    const value = headers['retry-after'];
+    this.retryAfter = Array.isArray(value) ? value[0] : value;
+  }
+
+  onResponseData(): void {}
+
+  onResponseEnd(): void {
+    if (this.inFlight.settle(this)) this.resolve({ status: this.status, retryAfter: this.retryAfter });
+  }
+
+  onResponseError(_: Dispatcher.DispatchController, err: Error): void {
+    if (this.inFlight.settle(this)) this.reject(err);
+  }
 }
 
 /**
- * The POSTs under way to one target, each with its deadline, and the worker shutdowns they listen to.
- * Every POST of a target has the same timeout, so deadlines come in the order requests start: one timer,
- * armed for the oldest, serves them all (a timer and an abort listener per request cost more CPU than
- * the rest of the delivery's bookkeeping).
+ * The POSTs under way to one target, and the worker shutdowns they listen to. Every POST of a target has
+ * the same timeout, so deadlines come in the order requests start: one timer, armed for the oldest, serves
+ * them all (a timer and an abort listener per request cost more CPU than the rest of the delivery's
+ * bookkeeping).
  */
 class InFlight {
-  private readonly requests = new Map<object, { deadline: number; abort: (reason: Error) => void }>();
+  /** In start order, so in deadline order. */
+  private readonly posts = new Set<Post>();
   private readonly listening = new WeakSet<AbortSignal>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly timeoutMs: number) {}
 
-  /** Tracks a new POST; undefined (after `reject`) when the shutdown has begun already. */
-  add(shutdown: AbortSignal, reject: (reason: Error) => void): Request | undefined {
-    if (shutdown.aborted) {
-      reject(reasonOf(shutdown));
-      return undefined;
+  add(shutdown: AbortSignal, resolve: (answer: Answer) => void, reject: (reason: Error) => void): Post {
+    if (!this.listening.has(shutdown)) {
+      this.listening.add(shutdown);
+      shutdown.addEventListener('abort', () => this.abortAll(reasonOf(shutdown)), { once: true });
     }
-    this.listen(shutdown);
-    const key = {};
-    let controller: Dispatcher.DispatchController | undefined;
-    let abortedWith: Error | undefined;
-    const settle = () => this.requests.delete(key);
-    // An abort settles the delivery at once, even while undici is still connecting; the connection is
-    // aborted as soon as undici hands the request its controller.
-    const abort = (reason: Error) => {
-      if (!settle()) return;
-      abortedWith = reason;
-      controller?.abort(reason);
-      reject(reason);
-    };
-    this.requests.set(key, { deadline: performance.now() + this.timeoutMs, abort });
+    const post = new Post(this, performance.now() + this.timeoutMs, resolve, reject);
+    this.posts.add(post);
     this.arm();
-    return {
-      started: (c) => {
-        controller = c;
-        if (abortedWith) c.abort(abortedWith);
-      },
-      settle,
-    };
+    return post;
   }
 
-  private listen(shutdown: AbortSignal): void {
-    if (this.listening.has(shutdown)) return;
-    this.listening.add(shutdown);
-    shutdown.addEventListener(
-      'abort',
-      () => {
-        for (const { abort } of [...this.requests.values()]) abort(reasonOf(shutdown));
-      },
-      { once: true },
-    );
+  /** Forgets a POST; false when it had settled already. */
+  settle(post: Post): boolean {
+    return this.posts.delete(post);
+  }
+
+  private abortAll(reason: Error): void {
+    for (const post of [...this.posts]) post.abort(reason);
   }
 
   private arm(): void {
     if (this.timer) return;
-    const oldest = this.requests.values().next();
+    const oldest = this.posts.values().next();
     if (oldest.done) return;
     this.timer = setTimeout(() => this.expire(), Math.max(0, oldest.value.deadline - performance.now()));
     this.timer.unref(); // a request in flight holds the process open through its socket
@@ -174,9 +176,9 @@ class InFlight {
   private expire(): void {
     this.timer = undefined;
     const now = performance.now();
-    for (const [, request] of this.requests) {
-      if (request.deadline > now) break;
-      request.abort(new Error(`no answer within ${this.timeoutMs} ms`));
+    for (const post of this.posts) {
+      if (post.deadline > now) break;
+      post.abort(new Error(`no answer within ${this.timeoutMs} ms`));
     }
     this.arm();
   }
