@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ActionRunner } from '../actions/types.ts';
 import { ReboundError, describeError } from '../errors.ts';
+import { timeOrderedUuid } from '../events/ids.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { Detached } from './errors.ts';
 import { ExecutionRun, type Ending, type RunDeps } from './execution.ts';
@@ -164,7 +165,8 @@ export class Engine {
               'the definition',
             ),
           ];
-    const name = options.name ?? randomUUID();
+    // Unnamed: a UUID, time-ordered so that new executions append to the id and name indexes.
+    const name = options.name ?? timeOrderedUuid();
     const now = this.clock.now();
     const id = `${machineName}:${name}`;
     const record: ExecutionRecord = {
