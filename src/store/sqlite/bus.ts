@@ -62,6 +62,8 @@ interface DeadLetterRow extends DeliveryRow {
 
 export class SqliteDeliveryStore implements DeliveryStore {
   private readonly stmts;
+  /** Deliveries finished since the last commit, removed together in the next one. */
+  private completing: { readonly ids: number[]; readonly done: Promise<void> } | undefined;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -128,10 +130,28 @@ export class SqliteDeliveryStore implements DeliveryStore {
 
   async complete(ids: readonly number[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.committer.submit(() => {
-      if (ids.length === 1) this.stmts.complete.run(ids[0]);
-      else this.stmts.completeMany.run(JSON.stringify(ids));
-    });
+    // Every lane of every target finishing before the next commit shares one unit and one DELETE: a
+    // unit per delivery cost a savepoint and its release each.
+    let batch = this.completing;
+    if (!batch) {
+      const gathered: number[] = [];
+      batch = {
+        ids: gathered,
+        done: this.committer.submit(() => {
+          this.completing = undefined; // what finishes from now on goes in the next unit
+          if (gathered.length === 1) this.stmts.complete.run(gathered[0]);
+          else this.stmts.completeMany.run(JSON.stringify(gathered));
+        }),
+      };
+      this.completing = batch;
+      const failed = batch;
+      // A unit that failed before its work ran must not take later deliveries down with it.
+      failed.done.catch(() => {
+        if (this.completing === failed) this.completing = undefined;
+      });
+    }
+    for (const id of ids) batch.ids.push(id);
+    await batch.done;
   }
 
   async reschedule(id: number, attempts: number, notBefore: number, error: string): Promise<void> {
