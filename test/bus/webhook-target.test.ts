@@ -123,6 +123,32 @@ describe('webhook target', () => {
     expect((await pending)!.message).toMatch(/failed:/);
   });
 
+  it('holds each POST to its own deadline while others come and go, and a shutdown ends every one', async () => {
+    const rx = await receiver();
+    rx.delayMs = 1000;
+    const target = webhookTarget({ url: rx.url, headers: {}, timeoutMs: 150, now: () => NOW });
+    const started = performance.now();
+    const endedAt = (p: Promise<void>) =>
+      failure(p).then((err) => ({ err, at: performance.now() - started }));
+    const first = endedAt(target.deliver!(item(), new AbortController().signal));
+    await new Promise((r) => setTimeout(r, 100));
+    const second = endedAt(target.deliver!(item(), new AbortController().signal));
+    const [a, b] = await Promise.all([first, second]);
+    for (const { err } of [a, b]) expect(err!.message).toMatch(/failed: no answer within 150 ms/);
+    // The second (started 100 ms or more in) was given its full 150 ms, not cut short with the first.
+    // A lower bound only: timers never fire early, a busy machine only makes them late.
+    expect(b.at).toBeGreaterThanOrEqual(245);
+
+    const stop = new AbortController();
+    const patient = webhookTarget({ url: rx.url, headers: {}, timeoutMs: 30_000, now: () => NOW });
+    const all = Array.from({ length: 3 }, () => failure(patient.deliver!(item(), stop.signal)));
+    await new Promise((r) => setTimeout(r, 20));
+    stop.abort(new Error('shutting down'));
+    for (const err of await Promise.all(all)) expect(err!.message).toMatch(/failed: shutting down/);
+    // Once shut down, a delivery fails at once.
+    expect((await failure(patient.deliver!(item(), stop.signal)))!.message).toMatch(/shutting down/);
+  });
+
   it('sends credentials in the URL as basic auth, unless an authorization header is configured', async () => {
     const rx = await receiver();
     const withCredentials = rx.url.replace('http://', 'http://ops:p%40ss@');
