@@ -20,6 +20,7 @@ import { registerApprovalRoutes } from './http/routes/approvals.ts';
 import { registerSlackRoutes } from './http/routes/slack.ts';
 import { SqliteApprovalStore, approvalMigrations } from './store/sqlite/approvals.ts';
 import { SqliteGuardStore, guardMigrations } from './store/sqlite/guard.ts';
+import { SqliteSessionRevocations, sessionMigrations } from './store/sqlite/sessions.ts';
 import { SqliteWorkflowStore, workflowMigrations } from './store/sqlite/workflows.ts';
 import { Engine } from './workflows/engine.ts';
 import { WorkflowMetrics } from './workflows/metrics.ts';
@@ -136,6 +137,7 @@ export function createApp(options: AppOptions): App {
     ...workflowMigrations,
     ...guardMigrations,
     ...approvalMigrations,
+    ...sessionMigrations,
   ]);
   const committer = new GroupCommitter(db);
   // WAL checkpoints run in a worker thread, off the path of every commit.
@@ -357,6 +359,7 @@ export function createApp(options: AppOptions): App {
     },
   });
   const { host, port } = splitListen(config.server.listen);
+  const sessionRevocations = new SqliteSessionRevocations(db, committer);
   const {
     app: http,
     apiAuth,
@@ -367,6 +370,7 @@ export function createApp(options: AppOptions): App {
     metrics,
     loopbackOnly: isLoopbackHost(host),
     sessionSecret: localSecret(resolve(config.dataDir, 'session.secret')),
+    sessionRevocations,
   });
   // Dashboard: live updates from the stores' writes, sessions, analytics, the bundle itself.
   const live = createLiveNotifier({
@@ -461,6 +465,9 @@ export function createApp(options: AppOptions): App {
       sweeper.start();
       pruner = setInterval(() => {
         guard.prune().catch((err: unknown) => logger.error({ err: String(err) }, 'guard prune failed'));
+        sessionRevocations
+          .prune(now().getTime())
+          .catch((err: unknown) => logger.error({ err: String(err) }, 'pruning signed-out sessions failed'));
       }, config.incidents.retention.sweepIntervalSeconds * 1000);
       pruner.unref();
       started = true;

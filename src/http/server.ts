@@ -11,6 +11,7 @@ import type { CoreMetrics } from '../telemetry/metrics.ts';
 import { ApiAuthenticator, type Principal } from './auth.ts';
 import { SessionAuthenticator } from './session.ts';
 import type { Role, ServerConfig } from './config.ts';
+import type { SessionRevocations } from './port.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -30,6 +31,8 @@ export interface HttpServerDeps {
   readonly loopbackOnly: boolean;
   /** Signs dashboard session cookies; without it a random key is used (sessions end with the process). */
   readonly sessionSecret?: string;
+  /** Signed-out sessions (see SessionOptions.revocations). */
+  readonly sessionRevocations?: SessionRevocations;
 }
 
 /** Builds the fastify instance with body parsing, API auth and the error mapping; routes are added after. */
@@ -50,6 +53,7 @@ export function createHttpServer(deps: HttpServerDeps): {
   const sessions = new SessionAuthenticator(apiAuth, {
     secret: deps.sessionSecret ?? randomBytes(32).toString('hex'),
     secureCookies: deps.config.publicUrl?.startsWith('https:') ?? false,
+    ...(deps.sessionRevocations ? { revocations: deps.sessionRevocations } : {}),
   });
 
   app.removeAllContentTypeParsers();

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ReboundError } from '../errors.ts';
 import { authorize, sha256Hex, type ApiAuthenticator, type Principal } from './auth.ts';
 import type { Role } from './config.ts';
+import type { SessionRevocations } from './port.ts';
 import { parseInput } from './query.ts';
 
 export const SESSION_COOKIE = 'rebound_session';
@@ -19,10 +20,18 @@ export interface SessionOptions {
   readonly ttlSeconds?: number;
   /** Adds `Secure` to the cookie: set when the dashboard is reached over https (server.publicUrl). */
   readonly secureCookies?: boolean;
+  /**
+   * Where signed-out sessions are remembered until they expire. Without it, signing out only clears the
+   * browser's cookie: a copy of it stays valid until it expires.
+   */
+  readonly revocations?: SessionRevocations;
   readonly now?: () => Date;
 }
 
-/** What the signed cookie holds: the token's hash (never the token), the CSRF token, the expiry. */
+/**
+ * What the signed cookie holds: the token's hash (never the token), the CSRF token (random, one per session:
+ * it also names the session when it is signed out), the expiry.
+ */
 interface SessionPayload {
   readonly h: string;
   readonly c: string;
@@ -43,7 +52,8 @@ const signInBody = z.object({ token: z.string().min(1).max(4096) }).strict();
  * Browser sessions on top of API tokens: signing in with a token sets a signed, httpOnly, SameSite=Strict
  * cookie that maps to the same principal (and role) as the token; mutating requests made with the cookie
  * must carry the session's CSRF token in `X-CSRF-Token`. Removing the token from the config ends its
- * sessions, because the role is looked up again on every request.
+ * sessions, because the role is looked up again on every request. Signing out ends the session on the
+ * server too: a copy of the cookie is refused from then on, after restarts as well.
  */
 export class SessionAuthenticator {
   private readonly signer;
@@ -107,8 +117,10 @@ export class SessionAuthenticator {
       : { mode: 'token', principal: null, csrfToken: null };
   }
 
-  /** A Set-Cookie value that removes the session cookie. */
-  signOutCookie(): string {
+  /** Ends the request's session, if it has one, for good; returns a Set-Cookie value that removes the cookie. */
+  async signOut(request: FastifyRequest): Promise<string> {
+    const session = this.read(request);
+    if (session) await this.options.revocations?.revoke(session.c, session.e * 1000);
     return this.serialize('', 0);
   }
 
@@ -133,7 +145,8 @@ export class SessionAuthenticator {
       const payload = JSON.parse(Buffer.from(unsigned.value, 'base64url').toString('utf8')) as SessionPayload;
       if (typeof payload.h !== 'string' || typeof payload.c !== 'string' || typeof payload.e !== 'number')
         return undefined;
-      return payload.e * 1000 > this.now().getTime() ? payload : undefined;
+      if (payload.e * 1000 <= this.now().getTime()) return undefined;
+      return this.options.revocations?.isRevoked(payload.c) ? undefined : payload;
     } catch {
       return undefined;
     }
@@ -181,7 +194,8 @@ export function registerSessionRoutes(app: FastifyInstance, sessions: SessionAut
 
   app.delete('/v1/session', async (request, reply) => {
     assertSameOrigin(request);
-    return noStore(reply).header('set-cookie', sessions.signOutCookie()).code(204).send();
+    const cookie = await sessions.signOut(request);
+    return noStore(reply).header('set-cookie', cookie).code(204).send();
   });
 }
 

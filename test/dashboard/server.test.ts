@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildReport, type AnalyticsIncident } from '../../src/incidents/analytics.ts';
-import { makeTestApp, webhook, type TestApp } from '../support/app.ts';
+import { makeTestApp, tempDir, webhook, type TestApp } from '../support/app.ts';
 import { runCli } from '../support/process.ts';
 
 // Server side of the dashboard without a browser: tokens, sessions, CSRF, same-origin writes, the event
@@ -91,6 +91,47 @@ describe('sessions, CSRF and the stream', () => {
     expect((await t.app.http.inject({ url: '/v1/incidents', headers: { cookie: forged } })).statusCode).toBe(
       401,
     );
+  });
+
+  it('ends a session on the server when it signs out: a kept copy of the cookie is refused, after a restart too', async () => {
+    const dir = tempDir('rebound-signout-').path;
+    const config = {
+      server: { auth: { apiTokens: [{ name: 'olivia', role: 'operator' as const, token: TOKEN }] } },
+    };
+    let app = await makeTestApp(config, undefined, dir);
+    try {
+      const signedIn = await app.app.http.inject({
+        method: 'POST',
+        url: '/v1/session',
+        payload: { token: TOKEN },
+      });
+      const cookie = String(signedIn.headers['set-cookie']).split(';')[0]!;
+      const other = await app.app.http.inject({
+        method: 'POST',
+        url: '/v1/session',
+        payload: { token: TOKEN },
+      });
+      const otherCookie = String(other.headers['set-cookie']).split(';')[0]!;
+      const incidents = (c: string) => app.app.http.inject({ url: '/v1/incidents', headers: { cookie: c } });
+      expect((await incidents(cookie)).statusCode).toBe(200);
+
+      const out = await app.app.http.inject({ method: 'DELETE', url: '/v1/session', headers: { cookie } });
+      expect(out.statusCode).toBe(204);
+      expect(String(out.headers['set-cookie'])).toMatch(/rebound_session=;.*Max-Age=0/);
+      expect((await incidents(cookie)).statusCode).toBe(401);
+      expect((await app.app.http.inject({ url: '/v1/session', headers: { cookie } })).json()).toMatchObject({
+        principal: null,
+      });
+      // Only that session: the same person's other session (another browser) goes on.
+      expect((await incidents(otherCookie)).statusCode).toBe(200);
+
+      await app.app.stop();
+      app = await makeTestApp(config, undefined, dir); // same data dir: same signing key, same store
+      expect((await incidents(otherCookie)).statusCode).toBe(200);
+      expect((await incidents(cookie)).statusCode).toBe(401);
+    } finally {
+      await app.close();
+    }
   });
 
   it('refuses cross-origin writes, even with a valid bearer token', async () => {
