@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Delivery } from '../../src/bus/port.ts';
@@ -147,6 +148,20 @@ describe('webhook target', () => {
     for (const err of await Promise.all(all)) expect(err!.message).toMatch(/failed: shutting down/);
     // Once shut down, a delivery fails at once.
     expect((await failure(patient.deliver!(item(), stop.signal)))!.message).toMatch(/shutting down/);
+    await Promise.all([target.close!(), patient.close!()]);
+  });
+
+  it("stops listening to the worker's shutdown signal once a reload closed it", async () => {
+    const rx = await receiver();
+    const shutdown = new AbortController();
+    const listeners = () => getEventListeners(shutdown.signal, 'abort').length;
+    const before = listeners();
+    const target = webhookTarget({ url: rx.url, headers: {}, timeoutMs: 1000, now: () => NOW });
+    await target.deliver!(item(), shutdown.signal);
+    await target.deliver!(item(), shutdown.signal);
+    expect(listeners()).toBe(before + 1); // one per target, not one per POST
+    await target.close!();
+    expect(listeners()).toBe(before);
   });
 
   it('sends credentials in the URL as basic auth, unless an authorization header is configured', async () => {

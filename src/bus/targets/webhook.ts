@@ -70,8 +70,12 @@ export function webhookTarget(options: WebhookTargetOptions): Target {
         retryAfterMs: retryable ? parseRetryAfter(answer.retryAfter ?? null, options.now()) : undefined,
       });
     },
-    // Requests already sent finish first; a reload's new target has a pool of its own.
-    close: () => pool.close(),
+    // Requests already sent finish first (their deadlines still hold); a reload's new target has a pool of
+    // its own.
+    close: () => {
+      inFlight.detach();
+      return pool.close();
+    },
   };
 }
 
@@ -93,6 +97,8 @@ class Post implements Dispatcher.DispatchHandler {
 
   constructor(
     private readonly inFlight: InFlight,
+    /** The worker's shutdown this POST listens to. */
+    readonly shutdown: AbortSignal,
     readonly deadline: number,
     private readonly resolve: (answer: Answer) => void,
     private readonly reject: (reason: Error) => void,
@@ -101,8 +107,8 @@ class Post implements Dispatcher.DispatchHandler {
   abort(reason: Error): void {
     if (!this.inFlight.settle(this)) return;
     this.abortedWith = reason;
+    this.reject(reason); // first: settled whatever the connection's abort does
     this.controller?.abort(reason);
-    this.reject(reason);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -140,17 +146,19 @@ class Post implements Dispatcher.DispatchHandler {
 class InFlight {
   /** In start order, so in deadline order. */
   private readonly posts = new Set<Post>();
-  private readonly listening = new WeakSet<AbortSignal>();
+  /** Our listener on each worker shutdown signal seen, removed when the target closes. */
+  private readonly listening = new Map<AbortSignal, () => void>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly timeoutMs: number) {}
 
   add(shutdown: AbortSignal, resolve: (answer: Answer) => void, reject: (reason: Error) => void): Post {
     if (!this.listening.has(shutdown)) {
-      this.listening.add(shutdown);
-      shutdown.addEventListener('abort', () => this.abortAll(reasonOf(shutdown)), { once: true });
+      const listener = () => this.abortAll(shutdown);
+      this.listening.set(shutdown, listener);
+      shutdown.addEventListener('abort', listener, { once: true });
     }
-    const post = new Post(this, performance.now() + this.timeoutMs, resolve, reject);
+    const post = new Post(this, shutdown, performance.now() + this.timeoutMs, resolve, reject);
     this.posts.add(post);
     this.arm();
     return post;
@@ -161,8 +169,16 @@ class InFlight {
     return this.posts.delete(post);
   }
 
-  private abortAll(reason: Error): void {
-    for (const post of [...this.posts]) post.abort(reason);
+  /** Stops listening to the shutdown signals, which outlive a target that a reload replaced. */
+  detach(): void {
+    for (const [signal, listener] of this.listening) signal.removeEventListener('abort', listener);
+    this.listening.clear();
+  }
+
+  private abortAll(shutdown: AbortSignal): void {
+    this.listening.delete(shutdown);
+    const reason = reasonOf(shutdown);
+    for (const post of [...this.posts]) if (post.shutdown === shutdown) post.abort(reason);
   }
 
   private arm(): void {
@@ -176,11 +192,14 @@ class InFlight {
   private expire(): void {
     this.timer = undefined;
     const now = performance.now();
-    for (const post of this.posts) {
-      if (post.deadline > now) break;
-      post.abort(new Error(`no answer within ${this.timeoutMs} ms`));
+    try {
+      for (const post of this.posts) {
+        if (post.deadline > now) break;
+        post.abort(new Error(`no answer within ${this.timeoutMs} ms`));
+      }
+    } finally {
+      this.arm(); // whatever happened above, the POSTs left keep their deadlines
     }
-    this.arm();
   }
 }
 
