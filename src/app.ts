@@ -371,6 +371,7 @@ export function createApp(options: AppOptions): App {
     loopbackOnly: isLoopbackHost(host),
     sessionSecret: localSecret(resolve(config.dataDir, 'session.secret')),
     sessionRevocations,
+    now,
   });
   // Dashboard: live updates from the stores' writes, sessions, analytics, the bundle itself.
   const live = createLiveNotifier({

@@ -33,6 +33,8 @@ export interface HttpServerDeps {
   readonly sessionSecret?: string;
   /** Signed-out sessions (see SessionOptions.revocations). */
   readonly sessionRevocations?: SessionRevocations;
+  /** The clock sessions expire by (the app's, so that pruning signed-out sessions agrees with it). */
+  readonly now?: () => Date;
 }
 
 /** Builds the fastify instance with body parsing, API auth and the error mapping; routes are added after. */
@@ -54,6 +56,7 @@ export function createHttpServer(deps: HttpServerDeps): {
     secret: deps.sessionSecret ?? randomBytes(32).toString('hex'),
     secureCookies: deps.config.publicUrl?.startsWith('https:') ?? false,
     ...(deps.sessionRevocations ? { revocations: deps.sessionRevocations } : {}),
+    ...(deps.now ? { now: deps.now } : {}),
   });
 
   app.removeAllContentTypeParsers();

@@ -1,0 +1,39 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSqlite, runMigrations } from '../../src/store/sqlite/database.ts';
+import { GroupCommitter } from '../../src/store/sqlite/group-commit.ts';
+import { SqliteSessionRevocations, sessionMigrations } from '../../src/store/sqlite/sessions.ts';
+import { tempDir } from '../support/app.ts';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0).reverse()) c();
+});
+
+describe('signed-out sessions', () => {
+  it('are remembered until the moment the session would have expired, then pruned', async () => {
+    const dir = tempDir('rebound-sessions-');
+    const db = openSqlite({ path: join(dir.path, 'rebound.db'), synchronous: 'NORMAL' });
+    cleanups.push(
+      () => dir.remove(),
+      () => void db.close(),
+    );
+    runMigrations(db, sessionMigrations);
+    const revocations = new SqliteSessionRevocations(db, new GroupCommitter(db));
+    const expiresAt = Date.parse('2026-11-26T18:00:00Z');
+
+    expect(revocations.isRevoked('nonce-a')).toBe(false);
+    await revocations.revoke('nonce-a', expiresAt);
+    await revocations.revoke('nonce-a', expiresAt); // signing out twice is no error
+    await revocations.revoke('nonce-b', expiresAt + 60_000);
+    expect(revocations.isRevoked('nonce-a')).toBe(true);
+
+    // Up to its expiry the cookie would still be accepted, so the revocation must stay.
+    expect(await revocations.prune(expiresAt - 1)).toBe(0);
+    expect(revocations.isRevoked('nonce-a')).toBe(true);
+    // From its expiry on the cookie is refused anyway (session.ts: e * 1000 <= now), so it can go.
+    expect(await revocations.prune(expiresAt)).toBe(1);
+    expect(revocations.isRevoked('nonce-a')).toBe(false);
+    expect(revocations.isRevoked('nonce-b')).toBe(true);
+  });
+});
