@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,11 +8,10 @@ import { webhookTarget } from '../../src/bus/targets/webhook.ts';
 import { compileTargetInput } from '../../src/bus/transform/index.ts';
 import { TargetWorker } from '../../src/bus/worker.ts';
 import { SqliteDeliveryStore, busMigrations } from '../../src/store/sqlite/bus.ts';
-import { openSqlite, runMigrations, type SqliteDatabase } from '../../src/store/sqlite/database.ts';
+import type { SqliteDatabase } from '../../src/store/sqlite/database.ts';
 import { SqliteEventStore, eventMigrations } from '../../src/store/sqlite/events.ts';
-import { GroupCommitter } from '../../src/store/sqlite/group-commit.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
-import { tempDir } from '../support/app.ts';
+import { tempDatabase } from '../support/sqlite.ts';
 import { failing } from '../support/failing.ts';
 import { eventually, HttpReceiver } from '../support/http-receiver.ts';
 
@@ -24,18 +22,11 @@ afterEach(async () => {
 
 /** Real SQLite stores with one delivery queued for `r/t`, and a receiver as its webhook target. */
 async function setup(): Promise<{ db: SqliteDatabase; store: SqliteDeliveryStore; receiver: HttpReceiver }> {
-  const dir = tempDir('rebound-worker-');
-  const db = openSqlite({ path: join(dir.path, 'rebound.db'), synchronous: 'NORMAL' });
-  runMigrations(db, [...eventMigrations, ...busMigrations]);
-  const committer = new GroupCommitter(db);
+  const { db, committer, close } = tempDatabase([...eventMigrations, ...busMigrations], 'rebound-worker-');
   const events = new SqliteEventStore(db, committer);
   const store = new SqliteDeliveryStore(db, committer, events);
   const receiver = await new HttpReceiver().start();
-  cleanups.push(
-    () => dir.remove(),
-    () => void db.close(),
-    () => receiver.stop(),
-  );
+  cleanups.push(close, () => receiver.stop());
   const id = randomUUID();
   const now = new Date().toISOString();
   await events.append([

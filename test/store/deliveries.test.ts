@@ -1,10 +1,7 @@
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteDeliveryStore, busMigrations } from '../../src/store/sqlite/bus.ts';
-import { openSqlite, runMigrations } from '../../src/store/sqlite/database.ts';
 import { SqliteEventStore, eventMigrations } from '../../src/store/sqlite/events.ts';
-import { GroupCommitter } from '../../src/store/sqlite/group-commit.ts';
-import { tempDir } from '../support/app.ts';
+import { tempDatabase } from '../support/sqlite.ts';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -12,16 +9,12 @@ afterEach(() => {
 });
 
 function setup() {
-  const dir = tempDir('rebound-deliveries-');
-  const db = openSqlite({ path: join(dir.path, 'rebound.db'), synchronous: 'NORMAL' });
-  runMigrations(db, [...eventMigrations, ...busMigrations]);
-  const committer = new GroupCommitter(db);
-  const store = new SqliteDeliveryStore(db, committer, new SqliteEventStore(db, committer));
-  cleanups.push(
-    () => dir.remove(),
-    () => void db.close(),
+  const { db, committer, close } = tempDatabase(
+    [...eventMigrations, ...busMigrations],
+    'rebound-deliveries-',
   );
-  return { store, committer };
+  cleanups.push(close);
+  return { store: new SqliteDeliveryStore(db, committer, new SqliteEventStore(db, committer)), committer };
 }
 
 const delivery = (n: number, target = 'r/t') => ({

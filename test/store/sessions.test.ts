@@ -1,9 +1,6 @@
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSqlite, runMigrations } from '../../src/store/sqlite/database.ts';
-import { GroupCommitter } from '../../src/store/sqlite/group-commit.ts';
 import { SqliteSessionRevocations, sessionMigrations } from '../../src/store/sqlite/sessions.ts';
-import { tempDir } from '../support/app.ts';
+import { tempDatabase } from '../support/sqlite.ts';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -12,14 +9,9 @@ afterEach(() => {
 
 describe('signed-out sessions', () => {
   it('are remembered until the moment the session would have expired, then pruned', async () => {
-    const dir = tempDir('rebound-sessions-');
-    const db = openSqlite({ path: join(dir.path, 'rebound.db'), synchronous: 'NORMAL' });
-    cleanups.push(
-      () => dir.remove(),
-      () => void db.close(),
-    );
-    runMigrations(db, sessionMigrations);
-    const revocations = new SqliteSessionRevocations(db, new GroupCommitter(db));
+    const { db, committer, close } = tempDatabase(sessionMigrations, 'rebound-sessions-');
+    cleanups.push(close);
+    const revocations = new SqliteSessionRevocations(db, committer);
     const expiresAt = Date.parse('2026-11-26T18:00:00Z');
 
     expect(revocations.isRevoked('nonce-a')).toBe(false);
