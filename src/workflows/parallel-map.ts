@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { STATES_ERRORS, StatesError, runtimeError } from './errors.ts';
 import type { Finished, StateVisit } from './dataflow.ts';
 import type { Frame } from './frame.ts';
@@ -29,6 +30,8 @@ async function runChildren(
 ): Promise<void> {
   const ctl = new AbortController();
   const signal = AbortSignal.any([frame.signal, ctl.signal]);
+  // Every child's task attempt in flight listens here: more than ten at once is by design, not a leak.
+  setMaxListeners(0, signal);
   let nextIndex = 0;
   let firstFailure: StatesError | undefined;
   let fatal: unknown;

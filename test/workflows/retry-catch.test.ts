@@ -236,4 +236,36 @@ describe('Retry and Catch in executions', () => {
     expect(await run(map({}), [1, 3], { work })).toMatchObject({ status: 'FAILED', error: 'Bad' });
     expect((await run(map({}), [], { work })).output).toEqual([]);
   });
+
+  it('Map: many iterations in flight at once raise no listener warning (one abort listener each is by design)', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const slow = async (i: unknown) => {
+        await new Promise((r) => setTimeout(r, 5));
+        return i;
+      };
+      const items = Array.from({ length: 25 }, (_, i) => i);
+      const result = await run(
+        {
+          StartAt: 'M',
+          States: {
+            M: {
+              Type: 'Map',
+              ItemProcessor: { StartAt: 'T', States: { T: { Type: 'Task', Resource: 'slow', End: true } } },
+              End: true,
+            },
+          },
+        },
+        items,
+        { slow },
+      );
+      expect(result.output).toEqual(items);
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
 });
