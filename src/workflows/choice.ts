@@ -92,23 +92,46 @@ export function evaluateRule(rule: ChoiceRule, scope: PathScope): boolean {
   if (rule.Not) return !evaluateRule(rule.Not, scope);
   if (typeof rule.Variable !== 'string') throw runtimeError('a Choice rule has no Variable, And, Or or Not');
   const value = evaluatePath(rule.Variable, scope);
+  const op = operatorOf(rule);
+  if (op.kind === 'type') return op.test(value) === (rule[op.name] === true);
+  requirePresent(value, rule.Variable);
+  if (!op.path) return op.compare(value!, rule[op.name] as Json);
+  const path = String(rule[op.name]);
+  const other = evaluatePath(path, scope);
+  if (other === undefined) throw runtimeError(`Invalid path '${path}': no such value`);
+  return op.compare(value!, other);
+}
+
+type Operator =
+  | { readonly kind: 'type'; readonly name: string; readonly test: (v: Json | undefined) => boolean }
+  | {
+      readonly kind: 'compare';
+      /** The rule's field: the operator, or the operator + `Path` (compare with another input value). */
+      readonly name: string;
+      readonly path: boolean;
+      readonly compare: (a: Json, b: Json) => boolean;
+    };
+
+/** Each rule object's operator, found once (a Choice state is evaluated on every visit). */
+const operators = new WeakMap<ChoiceRule, Operator>();
+
+function operatorOf(rule: ChoiceRule): Operator {
+  let op = operators.get(rule);
+  if (op) return op;
+  op = findOperator(rule);
+  operators.set(rule, op);
+  return op;
+}
+
+function findOperator(rule: ChoiceRule): Operator {
   for (const [name, test] of Object.entries(TYPE_TESTS)) {
-    if (name in rule) return test(value) === (rule[name] === true);
+    if (name in rule) return { kind: 'type', name, test };
   }
   for (const [name, compare] of Object.entries(COMPARISONS)) {
-    if (name in rule) {
-      requirePresent(value, rule.Variable);
-      return compare(value!, rule[name] as Json);
-    }
-    if (name + 'Path' in rule) {
-      requirePresent(value, rule.Variable);
-      const other = evaluatePath(String(rule[name + 'Path']), scope);
-      if (other === undefined)
-        throw runtimeError(`Invalid path '${String(rule[name + 'Path'])}': no such value`);
-      return compare(value!, other);
-    }
+    if (name in rule) return { kind: 'compare', name, path: false, compare };
+    if (name + 'Path' in rule) return { kind: 'compare', name: name + 'Path', path: true, compare };
   }
-  throw runtimeError(`the Choice rule on '${rule.Variable}' has no comparison operator`);
+  throw runtimeError(`the Choice rule on '${String(rule.Variable)}' has no comparison operator`);
 }
 
 function requirePresent(value: Json | undefined, path: string): void {
