@@ -11,7 +11,7 @@ import type { WorkflowMetrics } from './metrics.ts';
 import type { AppendRequest, ExecutionRecord, ExecutionUpdate, WorkflowStore } from './port.ts';
 import { seededRandom } from './random.ts';
 import type { ExecutionStatus } from './statuses.ts';
-import { runTaskAttempt, type CallbackWaiters } from './task-runner.ts';
+import { incidentContext, runTaskAttempt, type CallbackWaiters } from './task-runner.ts';
 import type { Json } from './types.ts';
 
 /** The history quota of a Step Functions standard workflow. */
@@ -54,6 +54,10 @@ export class ExecutionRun implements Journal {
   private readonly timeoutFrom: number;
   readonly input: Json;
   readonly epoch: number;
+  /** What the input says about the incident, passed to every action the execution runs. */
+  readonly incident: { incidentId?: string; labels?: Record<string, string> };
+  /** The workflow clock as a Date, for actions (`ActionContext.now`). */
+  readonly nowDate = (): Date => new Date(this.deps.clock.now());
   private readonly byKey = new Map<string, StoredEvent>();
   private readonly timers = new Map<string, { fireAt: number; fired: boolean }>();
   private readonly abort = new AbortController();
@@ -79,6 +83,7 @@ export class ExecutionRun implements Journal {
     this.startTime = record.startTime;
     this.input = record.input;
     this.epoch = record.redriveCount;
+    this.incident = incidentContext(record.input);
     let timeoutFrom = record.startTime;
     for (const e of history) {
       this.byKey.set(e.key, e);

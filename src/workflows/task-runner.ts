@@ -75,7 +75,7 @@ export async function runTaskAttempt(
       'storing a task token',
     );
   }
-  const raw = await race(run, cursor, req, deps, started.timestamp, name);
+  const raw = await new TaskAttempt(run, cursor, req, deps, started.timestamp, name).start();
   const at = deps.clock.now();
   deps.metrics?.taskDuration.observe(
     { resource: name, outcome: raw.ok ? 'succeeded' : 'failed' },
@@ -96,111 +96,169 @@ export async function runTaskAttempt(
   return { ok: false, error: raw.error, cause: raw.cause, at: e.timestamp };
 }
 
-function race(
-  run: ExecutionRun,
-  cursor: Cursor,
-  req: TaskRequest,
-  deps: RunDeps,
-  startedAt: number,
-  name: string,
-): Promise<Raw> {
-  const { clock } = deps;
-  return new Promise<Raw>((resolve, reject) => {
-    const actionAbort = new AbortController();
-    const cleanups: (() => void)[] = [];
-    let settled = false;
-    const settle = (f: () => void) => {
-      if (settled) return;
-      settled = true;
-      for (const c of cleanups) c();
-      actionAbort.abort(new Error('the task attempt ended'));
-      f();
-    };
-    const token = req.taskToken;
-    // A callback task that ends any other way than by its token closes the token, so that a late
-    // SendTask call is refused rather than acknowledged and dropped. A run that only lets go of the
-    // execution (Detached: shutdown, lost lease) leaves it open for whoever resumes the task.
-    const closeToken = (error: string, cause: string) => {
-      if (token === undefined) return;
-      deps.store
-        .completeTaskToken(token, { ok: false, error, cause })
-        .catch((err: unknown) => deps.onError(run.executionId, err));
-    };
-    // A timeout claims the token first: a SendTask call that committed before it wins the race.
-    const timeOut = (r: Extract<Raw, { ok: false }>) => {
-      if (settled) return;
-      if (token === undefined) return settle(() => resolve(r));
-      run
-        .stored(
-          deps.store.completeTaskToken(token, { ok: false, error: r.error, cause: r.cause }),
-          'closing a task token',
-        )
-        .then(async (claimed) => {
-          const answered = claimed
-            ? undefined
-            : (await run.stored(deps.store.getTaskToken(token), 'reading a task token'))?.outcome;
-          if (answered) finish(answered);
-          else settle(() => resolve(r));
-        })
-        .catch((err: unknown) => settle(() => reject(err)));
-    };
-    const onAbort = () => {
-      const reason: unknown = req.signal.reason;
-      if (!(reason instanceof Detached))
-        closeToken('TaskAborted', `the task ended before its callback: ${describeError(reason)}`);
-      settle(() => reject(reason));
-    };
-    if (req.signal.aborted) return onAbort();
-    req.signal.addEventListener('abort', onAbort, { once: true });
-    cleanups.push(() => req.signal.removeEventListener('abort', onAbort));
+/**
+ * One attempt's race between its action, its deadlines, its callback and the abort of its execution or
+ * branch; `result` settles with the first. A class rather than a closure per handler: attempts are the
+ * engine's hottest path, and each closure costs an allocation (and, under tsx, a property definition).
+ */
+class TaskAttempt {
+  readonly result: Promise<Raw>;
+  private resolve!: (raw: Raw) => void;
+  private reject!: (err: unknown) => void;
+  private readonly actionAbort = new AbortController();
+  private readonly cleanups: (() => void)[] = [];
+  private settled = false;
+  private acting = true;
+
+  constructor(
+    private readonly run: ExecutionRun,
+    private readonly cursor: Cursor,
+    private readonly req: TaskRequest,
+    private readonly deps: RunDeps,
+    private readonly startedAt: number,
+    private readonly name: string,
+  ) {
+    this.result = new Promise<Raw>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  start(): Promise<Raw> {
+    const { run, req, deps, startedAt, name } = this;
+    if (req.signal.aborted) {
+      this.handleEvent();
+      return this.result;
+    }
+    req.signal.addEventListener('abort', this, { once: true });
     if (req.timeoutSeconds !== undefined) {
-      const left = startedAt + req.timeoutSeconds * 1000 - clock.now();
+      const left = startedAt + req.timeoutSeconds * 1000 - deps.clock.now();
       const cause = `The task did not finish within its TimeoutSeconds (${req.timeoutSeconds})`;
-      cleanups.push(
-        clock.setTimer(left, () =>
-          timeOut({ ok: false, error: STATES_ERRORS.Timeout, cause, timedOut: true }),
+      this.cleanups.push(
+        deps.clock.setTimer(left, () =>
+          this.timeOut({ ok: false, error: STATES_ERRORS.Timeout, cause, timedOut: true }),
         ),
       );
     }
-    function finish(outcome: CallbackOutcome): void {
-      settle(() => resolve(outcome.ok ? outcome : { ok: false, error: outcome.error, cause: outcome.cause }));
+    if (req.taskToken !== undefined) {
+      waitForCallback(
+        run,
+        req,
+        deps,
+        startedAt,
+        (outcome) => this.finish(outcome),
+        (raw) => this.timeOut(raw),
+        this.cleanups,
+      );
     }
-    if (token !== undefined) waitForCallback(run, req, deps, startedAt, finish, timeOut, cleanups);
     if (!deps.runner.has(name)) {
       const cause = `no action named '${name}' is registered; check the Task's Resource or the installed actions`;
-      closeToken(STATES_ERRORS.TaskFailed, cause);
-      return settle(() => resolve({ ok: false, error: STATES_ERRORS.TaskFailed, cause }));
+      this.closeToken(STATES_ERRORS.TaskFailed, cause);
+      this.settle({ ok: false, error: STATES_ERRORS.TaskFailed, cause });
+      return this.result;
     }
     deps.runner
       .run(name, req.parameters, {
         idempotencyKey: req.idempotencyKey,
         shadow: deps.shadow,
-        // settle() aborts this controller when the execution or a sibling branch aborts (req.signal).
-        signal: actionAbort.signal,
+        // Aborted when the attempt ends while the action still runs (abort of req.signal, a deadline).
+        signal: this.actionAbort.signal,
         correlationId: run.record.correlationId,
         executionId: run.executionId,
         runbook: run.record.machineName,
-        ...incidentContext(run.record.input),
-        now: () => new Date(clock.now()),
+        ...run.incident,
+        now: run.nowDate,
       })
       .then(
-        (result) => {
-          if (req.taskToken === undefined)
-            return settle(() => resolve({ ok: true, output: (result.output ?? null) as Json }));
-          if (!settled)
-            run.emit(cursor, `${req.key}:submitted`, 'TaskSubmitted', {
-              resource: name + CALLBACK_SUFFIX,
-              output: (result.output ?? null) as Json,
-            });
-        },
-        (err: unknown) => {
-          if (settled) return;
-          const e = toStatesError(err);
-          closeToken(e.error, e.cause_);
-          settle(() => resolve({ ok: false, error: e.error, cause: e.cause_ }));
-        },
+        (result) => this.acted((result.output ?? null) as Json),
+        (err: unknown) => this.actionFailed(err),
       );
-  });
+    return this.result;
+  }
+
+  /** The execution or branch aborted: `req.signal` calls this (the attempt is its listener object). */
+  handleEvent(): void {
+    const reason: unknown = this.req.signal.reason;
+    if (!(reason instanceof Detached))
+      this.closeToken('TaskAborted', `the task ended before its callback: ${describeError(reason)}`);
+    this.abandon(reason);
+  }
+
+  private acted(output: Json): void {
+    this.acting = false;
+    if (this.req.taskToken === undefined) return this.settle({ ok: true, output });
+    if (!this.settled)
+      this.run.emit(this.cursor, `${this.req.key}:submitted`, 'TaskSubmitted', {
+        resource: this.name + CALLBACK_SUFFIX,
+        output,
+      });
+  }
+
+  private actionFailed(err: unknown): void {
+    this.acting = false;
+    if (this.settled) return;
+    const e = toStatesError(err);
+    this.closeToken(e.error, e.cause_);
+    this.settle({ ok: false, error: e.error, cause: e.cause_ });
+  }
+
+  private finish(outcome: CallbackOutcome): void {
+    this.settle(outcome.ok ? outcome : { ok: false, error: outcome.error, cause: outcome.cause });
+  }
+
+  /** A deadline passed. A timeout claims the token first: a SendTask call that committed before it wins. */
+  private timeOut(raw: Extract<Raw, { ok: false }>): void {
+    if (this.settled) return;
+    const { run, deps } = this;
+    const token = this.req.taskToken;
+    if (token === undefined) return this.settle(raw);
+    run
+      .stored(
+        deps.store.completeTaskToken(token, { ok: false, error: raw.error, cause: raw.cause }),
+        'closing a task token',
+      )
+      .then(async (claimed) => {
+        const answered = claimed
+          ? undefined
+          : (await run.stored(deps.store.getTaskToken(token), 'reading a task token'))?.outcome;
+        if (answered) this.finish(answered);
+        else this.settle(raw);
+      })
+      .catch((err: unknown) => this.abandon(err));
+  }
+
+  /**
+   * A callback task that ends any other way than by its token closes the token, so that a late SendTask
+   * call is refused rather than acknowledged and dropped. A run that only lets go of the execution
+   * (Detached: shutdown, lost lease) leaves it open for whoever resumes the task.
+   */
+  private closeToken(error: string, cause: string): void {
+    const token = this.req.taskToken;
+    if (token === undefined) return;
+    this.deps.store
+      .completeTaskToken(token, { ok: false, error, cause })
+      .catch((err: unknown) => this.deps.onError(this.run.executionId, err));
+  }
+
+  private settle(raw: Raw): void {
+    if (this.end()) this.resolve(raw);
+  }
+
+  /** Ends the attempt without an outcome: the run stops here (an abort, a store that failed). */
+  private abandon(err: unknown): void {
+    if (this.end()) this.reject(err);
+  }
+
+  /** Ends the attempt once: false when it had ended already. */
+  private end(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    this.req.signal.removeEventListener('abort', this);
+    for (const cleanup of this.cleanups) cleanup();
+    // An action still running is told the attempt ended (a deadline, an abort, an early callback answer).
+    if (this.acting) this.actionAbort.abort(new Error('the task attempt ended'));
+    return true;
+  }
 }
 
 /** Registers the callback waiter, applies an outcome that arrived while the engine was down, arms heartbeats. */

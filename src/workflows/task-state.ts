@@ -23,8 +23,15 @@ export async function runTaskState(
   const taskToken = resource.endsWith(CALLBACK_SUFFIX) ? journal.taskToken(idempotencyKey) : undefined;
   const extra = taskToken === undefined ? {} : { taskToken };
   const parameters = await visit.effectiveInput(extra);
-  const timeoutSeconds = await seconds(visit, 'TimeoutSeconds', 'TimeoutSecondsPath');
-  const heartbeatSeconds = await seconds(visit, 'HeartbeatSeconds', 'HeartbeatSecondsPath');
+  // Most tasks set neither: skip the (async, JSONata-capable) evaluation then.
+  const timeoutSeconds =
+    state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined
+      ? undefined
+      : await seconds(visit, 'TimeoutSeconds', 'TimeoutSecondsPath');
+  const heartbeatSeconds =
+    state.HeartbeatSeconds === undefined && state.HeartbeatSecondsPath === undefined
+      ? undefined
+      : await seconds(visit, 'HeartbeatSeconds', 'HeartbeatSecondsPath');
   if (heartbeatSeconds !== undefined && timeoutSeconds !== undefined && heartbeatSeconds >= timeoutSeconds) {
     throw runtimeError(`${visit.name}: HeartbeatSeconds must be smaller than TimeoutSeconds`);
   }
