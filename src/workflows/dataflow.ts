@@ -60,18 +60,7 @@ export class StateVisit {
   }
 
   pathScope(data: Json, extra: ContextExtra = {}): PathScope {
-    // The context object and the seeded generator are built only when an expression asks for them.
-    let context: Json | undefined;
-    let random: (() => number) | undefined;
-    const makeContext = () => this.context(extra);
-    return {
-      data,
-      get context() {
-        return (context ??= makeContext());
-      },
-      variable: (n) => this.frame.variable(n),
-      random: () => (random ??= this.random('path'))(),
-    };
+    return new VisitPathScope(this, data, extra);
   }
 
   jsonataScope(states: JsonObject = {}, extra: ContextExtra = {}): JsonataScope {
@@ -174,6 +163,30 @@ export class StateVisit {
     if (assign === undefined) return undefined;
     if (!isJsonObject(assign)) throw runtimeError(`${this.name}: Assign must be a JSON object`);
     return (await evaluateTemplate(assign, scope, 'Assign')) as Record<string, Json>;
+  }
+}
+
+/** A visit's JSONPath scope: the context object and the seeded generator are built only when asked for. */
+class VisitPathScope implements PathScope {
+  private contextObject: Json | undefined;
+  private generator: (() => number) | undefined;
+
+  constructor(
+    private readonly visit: StateVisit,
+    readonly data: Json,
+    private readonly extra: ContextExtra,
+  ) {}
+
+  get context(): Json {
+    return (this.contextObject ??= this.visit.context(this.extra));
+  }
+
+  variable(name: string): Json | undefined {
+    return this.visit.frame.variable(name);
+  }
+
+  random(): number {
+    return (this.generator ??= this.visit.random('path'))();
   }
 }
 

@@ -316,7 +316,7 @@ const FUNCTIONS: Record<string, (a: Args, scope: PathScope) => Json> = {
   },
   'States.UUID': (a, scope) => {
     a.arity(0);
-    return uuidFrom(scope.random);
+    return uuidFrom(() => scope.random());
   },
 };
 

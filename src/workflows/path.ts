@@ -6,9 +6,9 @@ import { isJsonObject, type Json } from './types.ts';
 export interface PathScope {
   readonly data: Json;
   readonly context: Json;
-  readonly variable: (name: string) => Json | undefined;
+  variable(name: string): Json | undefined;
   /** Deterministic randomness for States.UUID / States.MathRandom (seeded per decision for replay). */
-  readonly random: () => number;
+  random(): number;
 }
 
 type Segment = string | number;
