@@ -225,8 +225,11 @@ export class Bus {
           const selected = page.items
             .map((e) => ({ ...e, envelope: { ...e.envelope, 'replay-name': id } }))
             .filter((e) => !pattern || matches(pattern, e.envelope));
-          const deliveries = this.deliveriesFor(selected, id, request.rule, progress.dryRun);
-          if (!progress.dryRun && deliveries.length > 0) await this.deps.store.enqueue(deliveries);
+          const { deliveries, perRule } = this.deliveriesFor(selected, id, request.rule);
+          if (!progress.dryRun && deliveries.length > 0) {
+            await this.deps.store.enqueue(deliveries);
+            this.countMatches(perRule);
+          }
           update({
             scanned: progress.scanned + page.items.length,
             matched: progress.matched + new Set(deliveries.map((d) => d.eventId)).size,
@@ -261,34 +264,44 @@ export class Bus {
 
   /** Routes events inside the transaction storing them; their workers wake at `notify()`, once durable. */
   private routeWithin(logged: readonly LoggedEvent[]): void {
-    const deliveries = this.deliveriesFor(
+    const { deliveries, perRule } = this.deliveriesFor(
       logged.map((l) => l.event),
       null,
     );
     this.deps.store.enqueueWithin(deliveries);
+    // Counted once the deliveries are written: a hand-over that throws is rolled back, and the router
+    // routes (and counts) the same events again from the log. (A commit that fails after this point still
+    // leaves them counted; the producer was answered with an error and sends them again.)
+    this.countMatches(perRule);
     this.deps.metrics.routed.inc({ path: 'inline' }, logged.length);
     for (const d of deliveries) this.routedTo.add(d.target);
   }
 
   private async route(events: readonly StoredEvent[], seq: number): Promise<void> {
-    const deliveries = this.deliveriesFor(events, null);
+    const { deliveries, perRule } = this.deliveriesFor(events, null);
     await this.deps.store.enqueue(deliveries, { consumer: ROUTER, seq });
+    this.countMatches(perRule);
     this.deps.metrics.routed.inc({ path: 'log' }, events.length);
     this.wakeTargets(deliveries);
   }
 
+  private countMatches(perRule: ReadonlyMap<string, number>): void {
+    for (const [rule, count] of perRule) this.deps.metrics.matched.inc({ rule }, count);
+  }
+
+  /** The deliveries of `events` to the targets of the rules they match, and the matches per rule. */
   private deliveriesFor(
     events: readonly StoredEvent[],
     replay: string | null,
     onlyRule?: string,
-    dryRun = false,
-  ): NewDelivery[] {
+  ): { deliveries: NewDelivery[]; perRule: Map<string, number> } {
     const out: NewDelivery[] = [];
+    const perRule = new Map<string, number>();
     const createdAt = this.now();
     for (const event of events) {
       for (const rule of this.rules.match(event.envelope)) {
         if (onlyRule && rule.name !== onlyRule) continue;
-        if (!dryRun) this.deps.metrics.matched.inc({ rule: rule.name });
+        perRule.set(rule.name, (perRule.get(rule.name) ?? 0) + 1);
         const orderingKey = this.deps.orderingKey(event);
         for (const target of rule.targets) {
           out.push({
@@ -303,7 +316,7 @@ export class Bus {
         }
       }
     }
-    return out;
+    return { deliveries: out, perRule };
   }
 
   private wakeTargets(deliveries: readonly NewDelivery[]): void {

@@ -435,6 +435,39 @@ describe('routing', () => {
     expect(routed('inline')).toBeGreaterThan(0);
     expect(routed('log') + routed('inline')).toBe(300);
   });
+
+  it('counts a match once when routing in the storing transaction fails and the router routes it from the log', async () => {
+    const r = await receiver();
+    const rules = [
+      {
+        name: 'orders',
+        pattern: { source: ['shop'] },
+        targets: [{ kind: 'webhook' as const, id: 'w', url: r.url }],
+      },
+    ];
+    t = await makeTestApp({ bus: { rules } });
+    // Every delivery insert fails while `fail_deliveries` has a row: the hand-over rolls back, and so does
+    // the router's reading of the log, until the row is gone.
+    const db = new Database(join(t.dir, 'rebound.db'));
+    db.exec(`CREATE TABLE fail_deliveries (x INTEGER); INSERT INTO fail_deliveries VALUES (1);
+      CREATE TRIGGER fail_deliveries BEFORE INSERT ON deliveries WHEN EXISTS (SELECT 1 FROM fail_deliveries)
+      BEGIN SELECT RAISE(ABORT, 'injected failure'); END;`);
+    const res = await t.app.http.inject({
+      method: 'POST',
+      url: '/v1/events',
+      payload: { Entries: [{ Source: 'shop', DetailType: 'order', Detail: '{}' }] },
+    });
+    expect(res.json().FailedEntryCount).toBe(0); // stored: only routing failed
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the router meets the failure too
+    db.exec('DELETE FROM fail_deliveries');
+    db.close();
+    await eventually(() => r.received.length >= 1);
+    await t.app.settle();
+    const metrics = (await t.app.http.inject({ url: '/metrics' })).body;
+    expect(/rebound_bus_matched_total\{rule="orders"\} (\d+)/.exec(metrics)?.[1]).toBe('1');
+    expect(/rebound_bus_routed_total\{path="log"\} (\d+)/.exec(metrics)?.[1]).toBe('1');
+    expect(r.received).toHaveLength(1);
+  });
 });
 
 describe('replay progress', () => {
