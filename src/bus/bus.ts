@@ -262,19 +262,23 @@ export class Bus {
     return this.replays.get(id);
   }
 
-  /** Routes events inside the transaction storing them; their workers wake at `notify()`, once durable. */
-  private routeWithin(logged: readonly LoggedEvent[]): void {
+  /**
+   * Routes events inside the transaction storing them; their workers wake at `notify()`, once durable.
+   * Counted once the hand-over is kept: one that fails (its savepoint rolled back) is routed, and counted,
+   * by the router reading the log. (A storing commit that fails after this still leaves them counted; the
+   * producer was answered with an error and sends them again.)
+   */
+  private routeWithin(logged: readonly LoggedEvent[]): () => void {
     const { deliveries, perRule } = this.deliveriesFor(
       logged.map((l) => l.event),
       null,
     );
     this.deps.store.enqueueWithin(deliveries);
-    // Counted once the deliveries are written: a hand-over that throws is rolled back, and the router
-    // routes (and counts) the same events again from the log. (A commit that fails after this point still
-    // leaves them counted; the producer was answered with an error and sends them again.)
-    this.countMatches(perRule);
-    this.deps.metrics.routed.inc({ path: 'inline' }, logged.length);
-    for (const d of deliveries) this.routedTo.add(d.target);
+    return () => {
+      this.countMatches(perRule);
+      this.deps.metrics.routed.inc({ path: 'inline' }, logged.length);
+      for (const d of deliveries) this.routedTo.add(d.target);
+    };
   }
 
   private async route(events: readonly StoredEvent[], seq: number): Promise<void> {

@@ -18,8 +18,11 @@ export interface Checkpoint {
  */
 export interface InlineConsumer {
   readonly name: string;
-  /** Synchronous, inside the storing transaction; what it writes commits (or rolls back) with the events. */
-  readonly handle: (events: readonly LoggedEvent[]) => void;
+  /**
+   * Synchronous, inside the storing transaction; what it writes commits (or rolls back) with the events.
+   * May return what to do once the hand-over is kept (its savepoint released, the offset moved with it).
+   */
+  readonly handle: (events: readonly LoggedEvent[]) => (() => void) | void;
   /** False leaves this append to the consumer's own reading of the log, later (default true). */
   readonly accepts?: () => boolean;
   /** `handle` threw: its writes were rolled back, the events stay in the log for the consumer to read. */

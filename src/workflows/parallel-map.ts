@@ -30,8 +30,6 @@ async function runChildren(
 ): Promise<void> {
   const ctl = new AbortController();
   const signal = AbortSignal.any([frame.signal, ctl.signal]);
-  // Every child's task attempt in flight listens here: more than ten at once is by design, not a leak.
-  setMaxListeners(0, signal);
   let nextIndex = 0;
   let firstFailure: StatesError | undefined;
   let fatal: unknown;
@@ -52,6 +50,9 @@ async function runChildren(
     }
   };
   const workers = Math.max(1, Math.min(limit > 0 ? limit : count, count));
+  // Each child in flight listens here (its task attempt or wait): one listener per worker is by design.
+  // Node's leak warning stays on above that.
+  setMaxListeners(workers + 10, signal);
   await Promise.all(Array.from({ length: workers }, worker));
   if (fatal !== undefined) throw fatal;
   if (frame.signal.aborted) throw frame.signal.reason;

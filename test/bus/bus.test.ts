@@ -436,7 +436,7 @@ describe('routing', () => {
     expect(routed('log') + routed('inline')).toBe(300);
   });
 
-  it('counts a match once when routing in the storing transaction fails and the router routes it from the log', async () => {
+  it('counts a match once when a hand-over in the storing transaction fails and the router routes it from the log', async () => {
     const r = await receiver();
     const rules = [
       {
@@ -446,27 +446,54 @@ describe('routing', () => {
       },
     ];
     t = await makeTestApp({ bus: { rules } });
-    // Every delivery insert fails while `fail_deliveries` has a row: the hand-over rolls back, and so does
-    // the router's reading of the log, until the row is gone.
-    const db = new Database(join(t.dir, 'rebound.db'));
-    db.exec(`CREATE TABLE fail_deliveries (x INTEGER); INSERT INTO fail_deliveries VALUES (1);
-      CREATE TRIGGER fail_deliveries BEFORE INSERT ON deliveries WHEN EXISTS (SELECT 1 FROM fail_deliveries)
-      BEGIN SELECT RAISE(ABORT, 'injected failure'); END;`);
-    const res = await t.app.http.inject({
-      method: 'POST',
-      url: '/v1/events',
-      payload: { Entries: [{ Source: 'shop', DetailType: 'order', Detail: '{}' }] },
-    });
-    expect(res.json().FailedEntryCount).toBe(0); // stored: only routing failed
-    await new Promise((resolve) => setTimeout(resolve, 300)); // the router meets the failure too
-    db.exec('DELETE FROM fail_deliveries');
-    db.close();
+    const publish = async () => {
+      const res = await t!.app.http.inject({
+        method: 'POST',
+        url: '/v1/events',
+        payload: { Entries: [{ Source: 'shop', DetailType: 'order', Detail: '{}' }] },
+      });
+      expect(res.json().FailedEntryCount).toBe(0); // stored, whatever happens to routing
+    };
+    const counters = async () => {
+      const metrics = (await t!.app.http.inject({ url: '/metrics' })).body;
+      const value = (re: RegExp) => Number(re.exec(metrics)?.[1] ?? 0);
+      return {
+        matched: value(/rebound_bus_matched_total\{rule="orders"\} (\d+)/),
+        inline: value(/rebound_bus_routed_total\{path="inline"\} (\d+)/),
+        log: value(/rebound_bus_routed_total\{path="log"\} (\d+)/),
+      };
+    };
+    // Until the router has caught up with the (empty) log, appends are left to it: warm it up first.
+    await publish();
     await eventually(() => r.received.length >= 1);
     await t.app.settle();
-    const metrics = (await t.app.http.inject({ url: '/metrics' })).body;
-    expect(/rebound_bus_matched_total\{rule="orders"\} (\d+)/.exec(metrics)?.[1]).toBe('1');
-    expect(/rebound_bus_routed_total\{path="log"\} (\d+)/.exec(metrics)?.[1]).toBe('1');
-    expect(r.received).toHaveLength(1);
+    // A hand-over fails in one of its two writes while `fail` has a row: the deliveries, or the router's
+    // offset written after them. The router's own reading of the log fails the same way until the row goes.
+    const db = new Database(join(t.dir, 'rebound.db'));
+    db.exec('CREATE TABLE fail (x INTEGER)');
+    const failing = (table: string) => `
+      CREATE TRIGGER fail_insert BEFORE INSERT ON ${table} WHEN EXISTS (SELECT 1 FROM fail)
+      BEGIN SELECT RAISE(ABORT, 'injected failure'); END;
+      CREATE TRIGGER fail_update BEFORE UPDATE ON ${table} WHEN EXISTS (SELECT 1 FROM fail)
+      BEGIN SELECT RAISE(ABORT, 'injected failure'); END;
+      INSERT INTO fail VALUES (1);`;
+    for (const [n, table] of [
+      [2, 'deliveries'],
+      [3, 'consumer_offsets'],
+    ] as const) {
+      const before = await counters();
+      db.exec(failing(table));
+      await publish();
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the router meets the failure too
+      db.exec('DELETE FROM fail; DROP TRIGGER fail_insert; DROP TRIGGER fail_update;');
+      await eventually(() => r.received.length >= n);
+      await t.app.settle();
+      const after = await counters();
+      expect(after.matched - before.matched, table).toBe(1);
+      expect(after.inline + after.log - before.inline - before.log, table).toBe(1);
+    }
+    db.close();
+    expect(r.received).toHaveLength(3);
   });
 });
 

@@ -191,9 +191,10 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog, Eve
     }));
     // In a savepoint of its own: a consumer that fails leaves the events to its reading of the log (where
     // it fails and retries as it would have), and the append still commits.
+    let kept: (() => void) | void;
     this.handover.begin.run();
     try {
-      consumer.handle(logged);
+      kept = consumer.handle(logged);
       this.offsetSet.run(consumer.name, stored[stored.length - 1]!.seq);
       this.handover.release.run();
     } catch (err) {
@@ -202,6 +203,7 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog, Eve
       consumer.failed?.(err);
       return [];
     }
+    kept?.();
     return logged.map((l, i) => ({ event: l.event, bytes: stored[i]!.json.length }));
   }
 
