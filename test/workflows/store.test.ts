@@ -59,6 +59,52 @@ describe('SQLite workflow store (the port, on a real file)', () => {
     });
   });
 
+  it('a batch of appends: a lost lease, a missing execution or a failing write fails only its own request', async () => {
+    fx = new Fixture({});
+    const { store } = fx;
+    for (let i = 0; i < 4; i += 1) await store.createExecution(record(i), []);
+    const ev = (id: number) => ({
+      id,
+      previousEventId: id - 1,
+      timestamp: id,
+      type: 'PassStateEntered' as const,
+      details: { name: 'A' },
+      key: `k${id}`,
+      epoch: 0,
+    });
+    const ok = { owner: 'w1', events: [ev(1)] };
+    // Without a failing write: refusals are decided before anything is written.
+    const refused = await store.appendBatch([
+      { executionId: 'm:e0', ...ok },
+      { executionId: 'm:e1', ...ok, owner: 'intruder' },
+      { executionId: 'm:nope', ...ok },
+      { executionId: 'm:e2', ...ok, update: { status: 'SUCCEEDED', output: 2, releaseLease: true } },
+    ]);
+    expect(refused.map((e) => (e as { code?: string } | undefined)?.code)).toEqual([
+      undefined,
+      'CONFLICT',
+      'NOT_FOUND',
+      undefined,
+    ]);
+    expect((await store.loadHistory('m:e0')).map((e) => e.id)).toEqual([1]);
+    expect(await store.loadHistory('m:e1')).toEqual([]);
+    expect((await store.getExecution('m:e2'))?.status).toBe('SUCCEEDED');
+    // A write that fails after its ownership check (a chunk that starts at an id already stored): the batch
+    // is done again request by request, and only that request fails, with nothing of it left behind.
+    const failed = await store.appendBatch([
+      { executionId: 'm:e3', ...ok },
+      { executionId: 'm:e0', ...ok, update: { status: 'FAILED', error: 'x', releaseLease: true } },
+      { executionId: 'm:e1', ...ok },
+    ]);
+    expect(failed[0]).toBeUndefined();
+    expect(failed[1]?.message).toMatch(/UNIQUE|PRIMARY KEY|constraint/i);
+    expect(failed[2]).toBeUndefined();
+    expect((await store.loadHistory('m:e3')).map((e) => e.id)).toEqual([1]);
+    expect((await store.loadHistory('m:e1')).map((e) => e.id)).toEqual([1]);
+    expect((await store.loadHistory('m:e0')).map((e) => e.id)).toEqual([1]);
+    expect((await store.getExecution('m:e0'))?.status).toBe('RUNNING');
+  });
+
   it('timers: the first fire time wins, due timers come earliest first, fired timers are kept', async () => {
     fx = new Fixture({});
     const { store } = fx;

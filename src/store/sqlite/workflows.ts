@@ -192,34 +192,63 @@ export class SqliteWorkflowStore implements WorkflowStore {
   }
 
   appendBatch(requests: readonly AppendRequest[]): Promise<(Error | undefined)[]> {
-    // One unit for all, each request in its own savepoint: a request that fails (lost lease, or any
-    // error of the database) leaves nothing behind, and the other executions' writes still commit.
-    return this.committer.submit(() =>
-      requests.map((r) => {
-        this.stmt['savepoint']!.run();
-        try {
-          this.append(r);
-          this.stmt['release']!.run();
-          return undefined;
-        } catch (err) {
-          this.stmt['rollbackTo']!.run();
-          this.stmt['release']!.run();
-          return err instanceof Error ? err : new Error(String(err));
-        }
-      }),
-    );
+    return this.committer.submit(() => {
+      // Ownership is checked before a request writes anything, so a request that lost its lease fails
+      // without a savepoint of its own, and one savepoint covers the batch. A write that fails for any other
+      // reason (rare: a constraint, the database) undoes the batch, which is then done again with a
+      // savepoint per request: the failing request leaves nothing behind, the others still commit.
+      this.stmt['savepoint']!.run();
+      try {
+        const results = requests.map((r) => {
+          const refused = this.refusal(r);
+          if (!refused) this.write(r);
+          return refused;
+        });
+        this.stmt['release']!.run();
+        return results;
+      } catch {
+        this.stmt['rollbackTo']!.run();
+        this.stmt['release']!.run();
+        return requests.map((r) => this.appendIsolated(r));
+      }
+    });
+  }
+
+  /** One request in a savepoint of its own: its error, if it fails, with nothing of it left behind. */
+  private appendIsolated(r: AppendRequest): Error | undefined {
+    this.stmt['savepoint']!.run();
+    try {
+      this.append(r);
+      this.stmt['release']!.run();
+      return undefined;
+    } catch (err) {
+      this.stmt['rollbackTo']!.run();
+      this.stmt['release']!.run();
+      return err instanceof Error ? err : new Error(String(err));
+    }
   }
 
   private append(r: AppendRequest): void {
+    const refused = this.refusal(r);
+    if (refused) throw refused;
+    this.write(r);
+  }
+
+  /** Why this worker may not write to the execution (it does not exist, or another worker owns it). */
+  private refusal(r: AppendRequest): ReboundError | undefined {
     const row = this.stmt['owner']!.get(r.executionId) as
       { owner: string | null; status: string } | undefined;
-    if (!row) throw new ReboundError('NOT_FOUND', `execution '${r.executionId}' does not exist`);
+    if (!row) return new ReboundError('NOT_FOUND', `execution '${r.executionId}' does not exist`);
     if (row.owner !== r.owner) {
-      throw new ReboundError(
+      return new ReboundError(
         'CONFLICT',
         `execution '${r.executionId}' is now owned by ${row.owner ?? 'nobody'}; this worker lost its lease`,
       );
     }
+    return undefined;
+  }
+
+  private write(r: AppendRequest): void {
     this.insertEvents(r.executionId, r.events);
     const update = r.update;
     if (update) {
