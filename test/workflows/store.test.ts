@@ -24,21 +24,23 @@ const record = (i: number, extra: Partial<ExecutionRecord> = {}): ExecutionRecor
   ...extra,
 });
 
+/** A history event with id `id`. */
+const ev = (id: number) => ({
+  id,
+  previousEventId: id - 1,
+  timestamp: id,
+  type: 'PassStateEntered' as const,
+  details: { name: 'A' },
+  key: `k${id}`,
+  epoch: 0,
+});
+
 describe('SQLite workflow store (the port, on a real file)', () => {
   it('appends history in order, fences writes by lease owner, pages executions by status and time', async () => {
     fx = new Fixture({});
     const { store } = fx;
     for (let i = 0; i < 5; i += 1) await store.createExecution(record(i), []);
     await expect(store.createExecution(record(0), [])).rejects.toMatchObject({ code: 'CONFLICT' });
-    const ev = (id: number) => ({
-      id,
-      previousEventId: id - 1,
-      timestamp: id,
-      type: 'PassStateEntered' as const,
-      details: { name: 'A' },
-      key: `k${id}`,
-      epoch: 0,
-    });
     await store.appendEvents('m:e0', 'w1', [ev(1), ev(2)]);
     await store.appendEvents('m:e0', 'w1', [ev(3)], {
       status: 'SUCCEEDED',
@@ -63,15 +65,6 @@ describe('SQLite workflow store (the port, on a real file)', () => {
     fx = new Fixture({});
     const { store } = fx;
     for (let i = 0; i < 4; i += 1) await store.createExecution(record(i), []);
-    const ev = (id: number) => ({
-      id,
-      previousEventId: id - 1,
-      timestamp: id,
-      type: 'PassStateEntered' as const,
-      details: { name: 'A' },
-      key: `k${id}`,
-      epoch: 0,
-    });
     const ok = { owner: 'w1', events: [ev(1)] };
     // Without a failing write: refusals are decided before anything is written.
     const refused = await store.appendBatch([
