@@ -82,11 +82,7 @@ export class SessionAuthenticator {
     if (!session) return this.api.authenticate(undefined, needed);
     const principal = this.api.byHash(session.h);
     if (!principal) throw new ReboundError('UNAUTHORIZED', 'session token no longer accepted; sign in again');
-    if (!SAFE_METHODS.has(request.method)) {
-      const sent = request.headers[CSRF_HEADER];
-      if (typeof sent !== 'string' || !equal(sent, session.c))
-        throw new ReboundError('FORBIDDEN', `missing or wrong ${CSRF_HEADER} header for this session`);
-    }
+    if (!SAFE_METHODS.has(request.method)) assertCsrf(request, session);
     return authorize(principal, needed);
   }
 
@@ -117,10 +113,17 @@ export class SessionAuthenticator {
       : { mode: 'token', principal: null, csrfToken: null };
   }
 
-  /** Ends the request's session, if it has one, for good; returns a Set-Cookie value that removes the cookie. */
+  /**
+   * Ends the request's session, if it has one, for good; returns a Set-Cookie value that removes the cookie.
+   * A live session is ended only with its CSRF token, like every other write made with it: a page that
+   * cannot read the token cannot sign its user out.
+   */
   async signOut(request: FastifyRequest): Promise<string> {
     const session = this.read(request);
-    if (session) await this.options.revocations?.revoke(session.c, session.e * 1000);
+    if (session) {
+      assertCsrf(request, session);
+      await this.options.revocations?.revoke(session.c, session.e * 1000);
+    }
     return this.serialize('', 0);
   }
 
@@ -169,6 +172,13 @@ function assertSameOrigin(request: FastifyRequest): void {
   }
   if (host !== request.headers.host)
     throw new ReboundError('FORBIDDEN', `cross-origin request from ${origin} refused`);
+}
+
+/** A write made with a session cookie must carry the session's CSRF token. */
+function assertCsrf(request: FastifyRequest, session: SessionPayload): void {
+  const sent = request.headers[CSRF_HEADER];
+  if (typeof sent !== 'string' || !equal(sent, session.c))
+    throw new ReboundError('FORBIDDEN', `missing or wrong ${CSRF_HEADER} header for this session`);
 }
 
 function equal(a: string, b: string): boolean {

@@ -93,7 +93,7 @@ describe('sessions, CSRF and the stream', () => {
     );
   });
 
-  it('ends a session on the server when it signs out: a kept copy of the cookie is refused, after a restart too', async () => {
+  it('ends a session on the server when it signs out (with its CSRF token): a kept copy of the cookie is refused, after a restart too', async () => {
     const dir = tempDir('rebound-signout-').path;
     const config = {
       server: { auth: { apiTokens: [{ name: 'olivia', role: 'operator' as const, token: TOKEN }] } },
@@ -115,7 +115,19 @@ describe('sessions, CSRF and the stream', () => {
       const incidents = (c: string) => app.app.http.inject({ url: '/v1/incidents', headers: { cookie: c } });
       expect((await incidents(cookie)).statusCode).toBe(200);
 
-      const out = await app.app.http.inject({ method: 'DELETE', url: '/v1/session', headers: { cookie } });
+      // Signing out is a write made with the session: without its CSRF token (a page elsewhere, which
+      // cannot read it) it is refused, and the session goes on.
+      const forged = await app.app.http.inject({ method: 'DELETE', url: '/v1/session', headers: { cookie } });
+      expect(forged.statusCode).toBe(403);
+      expect(forged.headers['set-cookie']).toBeUndefined();
+      expect((await incidents(cookie)).statusCode).toBe(200);
+
+      const csrf = String(signedIn.json().csrfToken);
+      const out = await app.app.http.inject({
+        method: 'DELETE',
+        url: '/v1/session',
+        headers: { cookie, 'x-csrf-token': csrf },
+      });
       expect(out.statusCode).toBe(204);
       expect(String(out.headers['set-cookie'])).toMatch(/rebound_session=;.*Max-Age=0/);
       expect((await incidents(cookie)).statusCode).toBe(401);
