@@ -23,15 +23,8 @@ export async function runTaskState(
   const taskToken = resource.endsWith(CALLBACK_SUFFIX) ? journal.taskToken(idempotencyKey) : undefined;
   const extra = taskToken === undefined ? {} : { taskToken };
   const parameters = await visit.effectiveInput(extra);
-  // Most tasks set neither: skip the (async, JSONata-capable) evaluation then.
-  const timeoutSeconds =
-    state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined
-      ? undefined
-      : await seconds(visit, 'TimeoutSeconds', 'TimeoutSecondsPath');
-  const heartbeatSeconds =
-    state.HeartbeatSeconds === undefined && state.HeartbeatSecondsPath === undefined
-      ? undefined
-      : await seconds(visit, 'HeartbeatSeconds', 'HeartbeatSecondsPath');
+  const timeoutSeconds = await seconds(visit, 'TimeoutSeconds', 'TimeoutSecondsPath');
+  const heartbeatSeconds = await seconds(visit, 'HeartbeatSeconds', 'HeartbeatSecondsPath');
   if (heartbeatSeconds !== undefined && timeoutSeconds !== undefined && heartbeatSeconds >= timeoutSeconds) {
     throw runtimeError(`${visit.name}: HeartbeatSeconds must be smaller than TimeoutSeconds`);
   }
@@ -58,9 +51,24 @@ export async function runTaskState(
   return visit.finish(outcome.output, { resultSelector: true, resultPath: true });
 }
 
-async function seconds(
+type SecondsField = keyof StateDefinition & ('TimeoutSeconds' | 'HeartbeatSeconds');
+
+/**
+ * A task's TimeoutSeconds or HeartbeatSeconds, from the field or its `*Path`. Most tasks set neither: then
+ * the answer is undefined at once, without the (async, JSONata-capable) evaluation.
+ */
+function seconds(
   visit: StateVisit,
-  field: keyof StateDefinition & ('TimeoutSeconds' | 'HeartbeatSeconds'),
+  field: SecondsField,
+  pathField: 'TimeoutSecondsPath' | 'HeartbeatSecondsPath',
+): Promise<number | undefined> | undefined {
+  if (visit.state[field] === undefined && visit.state[pathField] === undefined) return undefined;
+  return evaluateSeconds(visit, field, pathField);
+}
+
+async function evaluateSeconds(
+  visit: StateVisit,
+  field: SecondsField,
   pathField: 'TimeoutSecondsPath' | 'HeartbeatSecondsPath',
 ): Promise<number | undefined> {
   const value = visit.state[pathField] !== undefined ? visit.pathValue(pathField) : await visit.value(field);
