@@ -35,6 +35,12 @@ function hookRule(url: string, extra: Record<string, unknown> = {}) {
   };
 }
 
+/** A counter's value in a `/metrics` text: the series as exposed, name and labels (0 when absent). */
+function counter(metrics: string, series: string): number {
+  const line = metrics.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
+
 async function post(payload: unknown) {
   const res = await t!.app.http.inject({
     method: 'POST',
@@ -429,8 +435,7 @@ describe('routing', () => {
     expect(new Set(seen).size).toBe(300);
     // Both paths ran: the backlog was read from the log, the rest handed over as stored.
     const metrics = (await t.app.http.inject({ url: '/metrics' })).body;
-    const routed = (path: string) =>
-      Number(new RegExp(`rebound_bus_routed_total\\{path="${path}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
+    const routed = (path: string) => counter(metrics, `rebound_bus_routed_total{path="${path}"}`);
     expect(routed('log')).toBeGreaterThanOrEqual(250);
     expect(routed('inline')).toBeGreaterThan(0);
     expect(routed('log') + routed('inline')).toBe(300);
@@ -456,11 +461,10 @@ describe('routing', () => {
     };
     const counters = async () => {
       const metrics = (await t!.app.http.inject({ url: '/metrics' })).body;
-      const value = (re: RegExp) => Number(re.exec(metrics)?.[1] ?? 0);
       return {
-        matched: value(/rebound_bus_matched_total\{rule="orders"\} (\d+)/),
-        inline: value(/rebound_bus_routed_total\{path="inline"\} (\d+)/),
-        log: value(/rebound_bus_routed_total\{path="log"\} (\d+)/),
+        matched: counter(metrics, 'rebound_bus_matched_total{rule="orders"}'),
+        inline: counter(metrics, 'rebound_bus_routed_total{path="inline"}'),
+        log: counter(metrics, 'rebound_bus_routed_total{path="log"}'),
       };
     };
     // Until the router has caught up with the (empty) log, appends are left to it: warm it up first.
