@@ -199,11 +199,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
       // savepoint per request: the failing request leaves nothing behind, the others still commit.
       this.stmt['savepoint']!.run();
       try {
-        const results = requests.map((r) => {
-          const refused = this.refusal(r);
-          if (!refused) this.write(r);
-          return refused;
-        });
+        const results = requests.map((r) => this.appendUnlessRefused(r));
         this.stmt['release']!.run();
         return results;
       } catch {
@@ -229,9 +225,15 @@ export class SqliteWorkflowStore implements WorkflowStore {
   }
 
   private append(r: AppendRequest): void {
-    const refused = this.refusal(r);
+    const refused = this.appendUnlessRefused(r);
     if (refused) throw refused;
-    this.write(r);
+  }
+
+  /** Writes the request unless this worker may not; returns why not (nothing written then). */
+  private appendUnlessRefused(r: AppendRequest): ReboundError | undefined {
+    const refused = this.refusal(r);
+    if (!refused) this.write(r);
+    return refused;
   }
 
   /** Why this worker may not write to the execution (it does not exist, or another worker owns it). */
