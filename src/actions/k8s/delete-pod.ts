@@ -35,6 +35,41 @@ export interface DeletePodOutput {
   }[];
 }
 
+/**
+ * One spelling of a label selector, for the target's lock, budget and idempotency key: requirements trimmed
+ * and sorted, `==` written `=`, set values sorted. `tier=fe, app=web` and `app==web,tier=fe` select the same
+ * pods, so they must lock as one target (the API server still gets the selector as written).
+ */
+export function canonicalSelector(selector: string): string {
+  const requirements: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i <= selector.length; i++) {
+    const c = selector[i];
+    if (c === '(') depth += 1;
+    else if (c === ')') depth -= 1;
+    else if (i === selector.length || (c === ',' && depth === 0)) {
+      const requirement = canonicalRequirement(selector.slice(start, i));
+      if (requirement) requirements.push(requirement);
+      start = i + 1;
+    }
+  }
+  return requirements.sort().join(',');
+}
+
+function canonicalRequirement(text: string): string {
+  const set = /^\s*(\S+)\s+(in|notin)\s*\(([^)]*)\)\s*$/.exec(text);
+  if (set) {
+    const values = set[3]!
+      .split(',')
+      .map((v) => v.trim())
+      .filter((v) => v !== '')
+      .sort();
+    return `${set[1]} ${set[2]} (${values.join(',')})`;
+  }
+  return text.replace(/\s+/g, '').replace(/^([^!=]+)==/, '$1=');
+}
+
 /** `k8s.deletePod`: delete a stuck pod (its controller replaces it), by name or selector, never more than maxCount. */
 export function deletePodAction(deps: K8sActionDeps): ActionDefinition<DeletePodParams, DeletePodOutput> {
   return {
@@ -46,7 +81,7 @@ export function deletePodAction(deps: K8sActionDeps): ActionDefinition<DeletePod
       cluster: deps.clusters.select(p.cluster),
       namespace: p.namespace,
       kind: 'Pod',
-      name: p.name ?? `selector:${p.selector}`,
+      name: p.name ?? `selector:${canonicalSelector(p.selector!)}`,
     }),
     async run(params, ctx) {
       const { cluster, session } = openSession(deps, params.cluster, ctx);

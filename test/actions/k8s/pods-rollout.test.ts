@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { deletePodAction } from '../../../src/actions/k8s/delete-pod.ts';
+import { canonicalSelector, deletePodAction } from '../../../src/actions/k8s/delete-pod.ts';
 import { rolloutStatus } from '../../../src/actions/k8s/rollout-status.ts';
 import { waitRolloutAction } from '../../../src/actions/k8s/wait-rollout.ts';
 import { seedDeployment, setImage } from '../../support/k8s-api/index.ts';
@@ -98,6 +98,19 @@ describe('k8s.deletePod', () => {
     expect(h.api.writes()).toEqual([]);
     await action.run(action.params.parse({ namespace: 'shop', name: 'lonely', force: true }), h.ctx());
     expect(h.api.get('pods', 'shop', 'lonely')).toBeUndefined();
+  });
+
+  it('locks one target per selector, however it is spelled', () => {
+    const action = deletePodAction(h.deps);
+    const target = (selector: string) =>
+      action.target!(action.params.parse({ namespace: 'shop', selector })).name;
+    expect(target('tier=fe, app=web')).toBe('selector:app=web,tier=fe');
+    expect(target('app==web,tier = fe')).toBe('selector:app=web,tier=fe');
+    expect(target('app=web')).not.toBe(target('app=api'));
+    expect(canonicalSelector('env in (prod, dev),!canary, app!=web')).toBe(
+      '!canary,app!=web,env in (dev,prod)',
+    );
+    expect(canonicalSelector('env notin (b,a)')).toBe('env notin (a,b)');
   });
 
   it('requires exactly one of name or selector', () => {
