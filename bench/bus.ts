@@ -50,6 +50,29 @@ async function publish(pool: Pool, from: number, count: number): Promise<void> {
   if (res.statusCode !== 200) throw new Error(`PutEvents answered ${res.statusCode}`);
 }
 
+/** The server's own pauses so far, from its /metrics (prom-client's default process metrics). */
+interface Pauses {
+  /** Young-generation collections (scavenges): how many, and their total duration in seconds. */
+  readonly minor: number;
+  readonly minorSeconds: number;
+  /** Event-loop delay p99 in seconds since the previous scrape (prom-client resets it at each one). */
+  readonly loopP99: number;
+}
+
+async function pauses(pool: Pool): Promise<Pauses> {
+  const res = await pool.request({ path: '/metrics', method: 'GET' });
+  const text = await res.body.text();
+  const sample = (series: string) => {
+    const found = text.split('\n').find((l) => l.startsWith(`${series} `));
+    return found ? Number(found.slice(series.length + 1)) : NaN;
+  };
+  return {
+    minor: sample('rebound_process_nodejs_gc_duration_seconds_count{kind="minor"}'),
+    minorSeconds: sample('rebound_process_nodejs_gc_duration_seconds_sum{kind="minor"}'),
+    loopP99: sample('rebound_process_nodejs_eventloop_lag_p99_seconds'),
+  };
+}
+
 /**
  * Waits until the server is idle (under 5 % of a core over 250 ms, at most 10 s): the throughput runs leave
  * work behind them (checkpointing their WAL, deleting delivered rows) that a latency run would measure too.
@@ -106,6 +129,7 @@ export async function run(): Promise<void> {
       histogram = hdr.build();
       delivered = 0;
       const total = Math.round(perSecond * 4);
+      const gcBefore = await pauses(pool); // also restarts the server's event-loop delay window
       const cpuBefore = process.cpuUsage();
       const started = performance.now();
       for (let i = 0; i < total; i += batch) {
@@ -116,10 +140,15 @@ export async function run(): Promise<void> {
       }
       while (delivered < total) await new Promise((r) => setTimeout(r, 5));
       const cpu = process.cpuUsage(cpuBefore);
+      const gcAfter = await pauses(pool);
+      const minor = gcAfter.minor - gcBefore.minor;
       return {
         p50: histogram.getValueAtPercentile(50) / 1000,
         p99: histogram.getValueAtPercentile(99) / 1000,
         harness: (cpu.user + cpu.system) / 1000 / (performance.now() - started),
+        minor,
+        minorMeanMs: minor > 0 ? ((gcAfter.minorSeconds - gcBefore.minorSeconds) / minor) * 1000 : 0,
+        loopP99Ms: gcAfter.loopP99 * 1000,
       };
     };
     process.stdout.write(
@@ -131,13 +160,20 @@ export async function run(): Promise<void> {
       `${fmt(cpuPerEvent, 1)} µs`,
       `≈ ${fmt(1e6 / cpuPerEvent)} ev/s per core`,
     );
-    const report = (label: string, at: { p50: number; p99: number; harness: number }, note: string) => {
+    type Latency = Awaited<ReturnType<typeof latencyAt>>;
+    const report = (label: string, at: Latency, note: string) => {
       line(
         `${label} p50`,
         `${fmt(at.p50, 2)} ms`,
         `(this harness used ${fmt(at.harness * 100)} % of a core)`,
       );
       line(`${label} p99`, `${fmt(at.p99, 2)} ms`, note);
+      // Every event in flight during a pause waits it out: the floor under the tail, whatever the path costs.
+      line(
+        `  server pauses meanwhile`,
+        `${fmt(at.minorMeanMs, 2)} ms`,
+        `mean of ${at.minor} scavenges (young-generation GC); event-loop delay p99 ${fmt(at.loopP99Ms, 2)} ms`,
+      );
     };
     // One event per call, 100 a second: the path's own latency, with no queueing behind other events.
     report('latency one event at a time (100 ev/s)', await latencyAt(100, 1), '');
