@@ -1,3 +1,4 @@
+import { globMatcher } from '../glob.ts';
 import type { TargetRef } from '../actions/types.ts';
 
 /** The lock / budget / idempotency key of a target: `cluster/namespace/Kind/name` (`-` for no namespace). */
@@ -20,10 +21,5 @@ export function parseScope(scope: string): { cluster: string; namespace?: string
 
 /** Glob match where `*` stands for any run of characters (and nothing else is special). */
 export function globMatch(pattern: string, value: string): boolean {
-  if (!pattern.includes('*')) return pattern === value;
-  const source = pattern
-    .split('*')
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${source}$`).test(value);
+  return globMatcher(pattern.split('*'))(value);
 }

@@ -1,3 +1,4 @@
+import { globMatcher } from '../glob.ts';
 import { runtimeError } from './errors.ts';
 import { evaluatePath, type PathScope } from './path.ts';
 import type { ChoiceRule, Json } from './types.ts';
@@ -69,20 +70,16 @@ export const CHOICE_OPERATORS = [
   ...Object.keys(TYPE_TESTS),
 ];
 
-/** `*` matches any run of characters; `\*` and `\\` are literal. */
+/** `*` matches any run of characters; a backslash makes the next character literal (`\*`, `\\`). */
 function matchesPattern(value: string, pattern: string): boolean {
-  let re = '';
+  const pieces = [''];
   for (let i = 0; i < pattern.length; i += 1) {
     const c = pattern[i]!;
-    if (c === '\\' && i + 1 < pattern.length) re += escapeRegex(pattern[++i]!);
-    else if (c === '*') re += '[\\s\\S]*';
-    else re += escapeRegex(c);
+    if (c === '\\' && i + 1 < pattern.length) pieces[pieces.length - 1] += pattern[++i]!;
+    else if (c === '*') pieces.push('');
+    else pieces[pieces.length - 1] += c;
   }
-  return new RegExp(`^${re}$`).test(value);
-}
-
-function escapeRegex(c: string): string {
-  return c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+  return globMatcher(pieces)(value);
 }
 
 /** Evaluates one JSONPath Choice rule against the state's input. */

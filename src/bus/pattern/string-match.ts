@@ -61,8 +61,7 @@ export function compileWildcardTest(spec: unknown, path: string): StringTest {
   if (typeof spec !== 'string') {
     throw new InvalidEventPatternError(path, `wildcard needs a string value, got ${describe(spec)}`);
   }
-  const regex = compileWildcard(spec, path);
-  return (v) => regex.test(v);
+  return compileWildcard(spec, path);
 }
 
 /** Lifts a string test to a value matcher that is false for every non-string value. */

@@ -1,12 +1,13 @@
+import { globMatcher } from '../../glob.ts';
 import { InvalidEventPatternError } from './errors.ts';
 
 /**
- * Compiles an EventBridge `wildcard` value to an anchored RegExp. `*` matches any run of characters
- * (including none); `\*` is a literal asterisk and `\\` a literal backslash. Consecutive wildcards and any
- * other escape are rejected, as event-ruler does, because they make matching ambiguous or slow.
+ * Compiles an EventBridge `wildcard` value to a test. `*` matches any run of characters (including none);
+ * `\*` is a literal asterisk and `\\` a literal backslash. Consecutive wildcards and any other escape are
+ * rejected, as event-ruler does, because they make matching ambiguous or slow.
  */
-export function compileWildcard(pattern: string, path: string): RegExp {
-  let source = '^';
+export function compileWildcard(pattern: string, path: string): (value: string) => boolean {
+  const pieces = [''];
   let previousWasWildcard = false;
   for (let i = 0; i < pattern.length; i++) {
     const ch = pattern[i]!;
@@ -17,11 +18,12 @@ export function compileWildcard(pattern: string, path: string): RegExp {
           `consecutive wildcard characters are not allowed in "${pattern}" (at index ${i}); use a single "*"`,
         );
       }
-      source += '[\\s\\S]*';
+      pieces.push('');
       previousWasWildcard = true;
       continue;
     }
     previousWasWildcard = false;
+    let literal = ch;
     if (ch === '\\') {
       const next = pattern[i + 1];
       if (next !== '*' && next !== '\\') {
@@ -30,17 +32,11 @@ export function compileWildcard(pattern: string, path: string): RegExp {
           `invalid escape in wildcard "${pattern}" at index ${i}: a backslash may only escape "*" or "\\"`,
         );
       }
-      source += escapeRegExp(next);
+      literal = next;
       i++;
-      continue;
     }
-    source += escapeRegExp(ch);
+    pieces[pieces.length - 1] += literal;
   }
-  // No 'u' flag: like prefix and suffix, wildcards work on UTF-16 code units, so every cut point agrees.
-  return new RegExp(source + '$');
-}
-
-// Only syntax characters are escaped, which keeps the source valid even if the 'u' flag is ever added.
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  // Like prefix and suffix, wildcards work on UTF-16 code units, so every cut point agrees.
+  return globMatcher(pieces);
 }
