@@ -322,10 +322,12 @@ export function createApp(options: AppOptions): App {
     },
     new RuleSet(config.bus.rules),
   );
-  // Channel endpoints are read at start; rules are reloaded. A rule sending to a channel this process
-  // started without is refused at reload (the rules in force stay), not dead-lettered event by event.
+  // Channel endpoints are read at start; rules and the webhook and API tokens are reloaded. A rule sending to
+  // a channel this process started without is refused at reload (the rules in force stay), not dead-lettered
+  // event by event; so is a configuration that would leave an exposed server without authentication.
   const reload = async () => {
     const next = options.reloadConfig ? await options.reloadConfig() : config;
+    assertExposureIsAuthenticated({ ...next.server, listen: config.server.listen });
     const missing = targetsWithoutChannel(next.bus.rules, (kind) => notifiers[kind] !== undefined);
     if (missing.length > 0)
       throw new ReboundError(
@@ -334,6 +336,8 @@ export function createApp(options: AppOptions): App {
           'channel settings are read at start, so restart Rebound to use them (the rules in force are kept)',
       );
     bus.reload(new RuleSet(next.bus.rules));
+    apiAuth.reconfigure(next.server.auth);
+    webhookAuth.reconfigure(next.server.auth);
     return { rules: bus.ruleSet.rules.size };
   };
 
@@ -397,7 +401,8 @@ export function createApp(options: AppOptions): App {
       ...(config.verify.alertmanager ? { alertmanager: config.verify.alertmanager.url } : {}),
     },
   });
-  registerWebhookRoutes(http, { receiver, auth: new WebhookAuthenticator(config.server.auth, now), metrics });
+  const webhookAuth = new WebhookAuthenticator(config.server.auth, now);
+  registerWebhookRoutes(http, { receiver, auth: webhookAuth, metrics });
   registerIncidentRoutes(http, { incidents });
   registerEventRoutes(http, { events: eventStore });
   registerBusRoutes(http, {

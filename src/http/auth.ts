@@ -32,12 +32,18 @@ function bearerToken(header: string | undefined): string | undefined {
  * body signature whose timestamp is inside the replay window. Throws UNAUTHORIZED saying what is missing.
  */
 export class WebhookAuthenticator {
-  private readonly tokenHashes: string[];
+  private tokenHashes: string[];
 
   constructor(
-    private readonly auth: ServerConfig['auth'],
+    private auth: ServerConfig['auth'],
     private readonly now: () => Date = () => new Date(),
   ) {
+    this.tokenHashes = auth.webhookTokens.map(sha256Hex);
+  }
+
+  /** Takes the tokens and HMAC settings of a reloaded configuration; the next request is checked with them. */
+  reconfigure(auth: ServerConfig['auth']): void {
+    this.auth = auth;
     this.tokenHashes = auth.webhookTokens.map(sha256Hex);
   }
 
@@ -81,12 +87,20 @@ export class WebhookAuthenticator {
 
 /** API authentication by bearer token → role; open (as admin) only when the server is loopback-only. */
 export class ApiAuthenticator {
-  private readonly tokens: { hash: string; principal: Principal }[];
+  private tokens: { hash: string; principal: Principal }[] = [];
 
   constructor(
     auth: ServerConfig['auth'],
     private readonly loopbackOnly: boolean,
   ) {
+    this.reconfigure(auth);
+  }
+
+  /**
+   * Takes the API tokens of a reloaded configuration: a token removed from it is refused from the next
+   * request on, and so is every session signed in with it (sessions look their token up on each request).
+   */
+  reconfigure(auth: ServerConfig['auth']): void {
     this.tokens = auth.apiTokens.map((t) => ({
       hash: t.sha256 ?? sha256Hex(t.token!),
       principal: { name: t.name, role: t.role },

@@ -3,6 +3,7 @@ import { createApp } from '../../src/app.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { sha256Hex } from '../../src/http/auth.ts';
 import { makeTestApp, tempDir, webhook, type TestApp } from '../support/app.ts';
+import type { ConfigInput } from '../../src/config/schema.ts';
 
 let t: TestApp | undefined;
 afterEach(async () => {
@@ -90,6 +91,83 @@ describe('API authentication and roles', () => {
     expect((await as(tokens.operator, 'POST', '/v1/admin/reload')).statusCode).toBe(403);
     expect((await as(tokens.admin, 'POST', '/v1/admin/reload')).statusCode).toBe(200);
     expect((await as(undefined, 'GET', '/healthz')).statusCode).toBe(200);
+  });
+});
+
+describe('reloading the configuration', () => {
+  const tokens = { viewer: 'viewer-token-0123456789', admin: 'admin-token-0123456789' };
+  const webhookTokens = { old: 'webhook-token-old-0123456789', new: 'webhook-token-new-0123456789' };
+  let dir = tempDir();
+  /** Listening beyond loopback, where authentication is required. */
+  const input = (auth: NonNullable<NonNullable<ConfigInput['server']>['auth']>) =>
+    parseConfig({ logging: { level: 'silent' }, dataDir: dir.path, server: { listen: '0.0.0.0:0', auth } });
+  let app: ReturnType<typeof createApp> | undefined;
+  afterEach(async () => {
+    await app?.stop();
+    app = undefined;
+    dir.remove();
+    dir = tempDir();
+  });
+
+  it('takes new API and webhook tokens: a removed token and its sessions are refused at once', async () => {
+    const before = input({
+      apiTokens: [
+        { name: 'v', role: 'viewer', token: tokens.viewer },
+        { name: 'a', role: 'admin', token: tokens.admin },
+      ],
+      webhookTokens: [webhookTokens.old],
+    });
+    let next = before;
+    app = createApp({ config: before, reloadConfig: async () => next });
+    await app.start();
+    const http = app.http;
+    const signedIn = await http.inject({
+      method: 'POST',
+      url: '/v1/session',
+      payload: { token: tokens.viewer },
+    });
+    const cookie = String(signedIn.headers['set-cookie']).split(';')[0]!;
+    const get = (headers: Record<string, string>) => http.inject({ url: '/v1/incidents', headers });
+    const post = (token: string) =>
+      http.inject({
+        method: 'POST',
+        url: '/v1/webhooks/alertmanager',
+        headers: { authorization: `Bearer ${token}` },
+        payload: webhook([{ labels: { alertname: 'Reloaded', namespace: 'shop' } }]),
+      });
+    expect((await get({ cookie })).statusCode).toBe(200);
+    expect((await post(webhookTokens.old)).statusCode).toBe(200);
+
+    next = input({
+      apiTokens: [{ name: 'a', role: 'admin', token: tokens.admin }],
+      webhookTokens: [webhookTokens.new],
+    });
+    const admin = { authorization: `Bearer ${tokens.admin}` };
+    expect((await http.inject({ method: 'POST', url: '/v1/admin/reload', headers: admin })).statusCode).toBe(
+      200,
+    );
+    expect((await get({ authorization: `Bearer ${tokens.viewer}` })).statusCode).toBe(401);
+    expect((await get({ cookie })).statusCode).toBe(401);
+    expect((await get(admin)).statusCode).toBe(200);
+    expect((await post(webhookTokens.old)).statusCode).toBe(401);
+    expect((await post(webhookTokens.new)).statusCode).toBe(200);
+  });
+
+  it('refuses a configuration that would leave an exposed server without API tokens, and keeps the old ones', async () => {
+    const before = input({
+      apiTokens: [{ name: 'a', role: 'admin', token: tokens.admin }],
+      webhookTokens: [webhookTokens.old],
+    });
+    let next = before;
+    app = createApp({ config: before, reloadConfig: async () => next });
+    await app.start();
+    next = input({ apiTokens: [], webhookTokens: [webhookTokens.old] });
+    const admin = { authorization: `Bearer ${tokens.admin}` };
+    const refused = await app.http.inject({ method: 'POST', url: '/v1/admin/reload', headers: admin });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().message).toMatch(/without authentication; configure server\.auth\.apiTokens/);
+    expect((await app.http.inject({ url: '/v1/incidents' })).statusCode).toBe(401);
+    expect((await app.http.inject({ url: '/v1/incidents', headers: admin })).statusCode).toBe(200);
   });
 });
 
