@@ -239,12 +239,15 @@ export function createApp(options: AppOptions): App {
     onStoreError: (err, what) =>
       logger.error({ err: String(err), what }, 'guard store write failed after acting'),
   });
-  const workflowRegistry = new WorkflowRegistry({ knownActions: new Set(actions.list().map((a) => a.name)) });
+  // Registered runbooks, inline definitions and POST /v1/workflows/validate check Task resources alike.
+  const knownActions = new Set(actions.list().map((a) => a.name));
+  const workflowRegistry = new WorkflowRegistry({ knownActions });
   const workflowStore = new SqliteWorkflowStore(db, committer);
   const engine = new Engine({
     store: workflowStore,
     runner: guard,
     registry: workflowRegistry,
+    knownActions,
     workerId: config.workflows.workerId,
     leaseMs: config.workflows.leaseSeconds * 1000,
     reaperIntervalMs: config.workflows.reaperIntervalSeconds * 1000,
@@ -415,7 +418,7 @@ export function createApp(options: AppOptions): App {
     reload,
     onStored: () => bus.notify(),
   });
-  registerWorkflowRoutes(http, { engine, registry: workflowRegistry });
+  registerWorkflowRoutes(http, { engine, registry: workflowRegistry, validation: { knownActions } });
   registerAutomationRoutes(http, {
     automation: {
       status: async () => ({ ...(await guard.automation.status()), mode: guardMode.mode }),

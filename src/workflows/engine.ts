@@ -32,6 +32,8 @@ export interface EngineOptions {
   readonly shadow?: boolean;
   /** Run asl-validator's schema check on inline definitions too (default true; registered ones always are). */
   readonly schemaCheckInline?: boolean;
+  /** The actions a Task may name in an inline definition, checked before it starts (default: not checked). */
+  readonly knownActions?: ReadonlySet<string>;
   readonly metrics?: WorkflowMetrics;
   /**
    * How long new history events may wait in memory before being written (default 10 ms). Events of all
@@ -161,7 +163,10 @@ export class Engine {
             'inline',
             assertValidDefinition(
               workflow,
-              { schema: this.options.schemaCheckInline ?? true },
+              {
+                schema: this.options.schemaCheckInline ?? true,
+                ...(this.options.knownActions ? { knownActions: this.options.knownActions } : {}),
+              },
               'the definition',
             ),
           ];

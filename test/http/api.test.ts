@@ -186,6 +186,34 @@ describe('callback task token secret', () => {
   });
 });
 
+describe('workflow definitions', () => {
+  it('are checked against the actions this server has, when validated and when started inline', async () => {
+    t = await makeTestApp();
+    const definition = {
+      StartAt: 'A',
+      States: { A: { Type: 'Task', Resource: 'rebound:nope.nope', End: true } },
+    };
+    const issue = {
+      path: 'States.A.Resource',
+      message: expect.stringContaining("'rebound:nope.nope' is not a known action (known: "),
+    };
+    const validated = await t.app.http.inject({
+      method: 'POST',
+      url: '/v1/workflows/validate',
+      payload: { definition },
+    });
+    expect(validated.json()).toEqual({ valid: false, issues: [issue] });
+    const started = await t.app.http.inject({
+      method: 'POST',
+      url: '/v1/executions',
+      payload: { definition },
+    });
+    expect(started.statusCode).toBe(400);
+    expect(started.json()).toMatchObject({ code: 'INVALID_DEFINITION' });
+    expect(started.json().message).toContain('is not a known action');
+  });
+});
+
 describe('input boundaries', () => {
   it('answers 400, not 500, to input that nests too deeply to be stored', async () => {
     t = await makeTestApp();
