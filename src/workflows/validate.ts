@@ -2,7 +2,7 @@ import { ReboundError } from '../errors.ts';
 import { CHOICE_OPERATORS } from './choice.ts';
 import { schemaIssues } from './schema-check.ts';
 import { actionNameOf } from './task-state.ts';
-import { isJsonObject, type ChoiceRule, type MachineDefinition, type StateDefinition } from './types.ts';
+import { isJsonObject, type JsonObject, type MachineDefinition } from './types.ts';
 
 /** One problem with a definition, naming the state and field (`path` is like `States.Restart.Resource`). */
 export interface ValidationIssue {
@@ -32,15 +32,15 @@ export function validateDefinition(definition: unknown, options: ValidateOptions
   if (!isJsonObject(definition))
     return [{ path: '', message: 'a state machine definition must be a JSON object' }];
   const issues: ValidationIssue[] = [];
-  walk(definition as unknown as MachineDefinition, '', options, issues);
+  walk(definition, '', options, issues);
   if (issues.length > 0 || options.schema === false) return issues;
   return schemaIssues(definition);
 }
 
-/** Throws ReboundError INVALID_DEFINITION listing the issues, so a bad runbook is never accepted. */
 const validatedFull = new WeakSet<object>();
 const validatedStructure = new WeakSet<object>();
 
+/** Throws ReboundError INVALID_DEFINITION listing the issues, so a bad runbook is never accepted. */
 export function assertValidDefinition(
   definition: unknown,
   options: ValidateOptions = {},
@@ -64,86 +64,131 @@ export function assertValidDefinition(
   return definition as MachineDefinition;
 }
 
+type Add = (field: string, message: string) => void;
+
+/** What a field must hold, phrased for one item and for the array of them. */
+interface Shape {
+  readonly one: string;
+  readonly many: string;
+}
+
+const MACHINE: Shape = {
+  one: 'a state machine (an object with StartAt and States)',
+  many: 'state machines (objects with StartAt and States)',
+};
+const CATCHER: Shape = {
+  one: 'a catcher (an object with ErrorEquals and Next)',
+  many: 'catchers (objects with ErrorEquals and Next)',
+};
+const RETRIER: Shape = {
+  one: 'a retrier (an object with ErrorEquals)',
+  many: 'retriers (objects with ErrorEquals)',
+};
+const RULE: Shape = { one: 'a Choice rule (an object)', many: 'Choice rules (objects)' };
+const STATE_NAME = 'must be the name of a state (a string)';
+
+// The walk reads a definition that nothing has checked yet (the schema check runs after it, or not at all):
+// every field is `unknown` until its shape is confirmed, so a malformed definition yields issues, not a throw.
 function walk(
-  machine: MachineDefinition,
+  machine: JsonObject,
   prefix: string,
   options: ValidateOptions,
   issues: ValidationIssue[],
 ): void {
-  const add = (path: string, message: string): void => {
+  const add: Add = (path, message) => {
     issues.push({ path: prefix + path, message });
   };
-  if (!isJsonObject(machine.States)) return add('States', 'must be an object of states');
-  const names = new Set(Object.keys(machine.States));
-  if (typeof machine.StartAt !== 'string' || !names.has(machine.StartAt)) {
-    add('StartAt', `'${String(machine.StartAt)}' is not a state of this state list`);
-  }
-  const reachable = reachableStates(machine);
-  for (const [name, state] of Object.entries(machine.States)) {
-    const at = `States.${name}.`;
-    if (!isJsonObject(state) || !STATE_TYPES.has(String(state.Type))) {
-      add(`States.${name}.Type`, `must be one of ${[...STATE_TYPES].join(', ')}`);
+  const states = machine.States;
+  if (!isJsonObject(states)) return add('States', 'must be an object of states');
+  const names = new Set(Object.keys(states));
+  const start = machine.StartAt;
+  if (typeof start !== 'string') add('StartAt', STATE_NAME);
+  else if (!names.has(start)) add('StartAt', `'${start}' is not a state of this state list`);
+  const reachable = reachableStates(states, start);
+  for (const [name, state] of Object.entries(states)) {
+    const at = `States.${name}`;
+    if (!isJsonObject(state)) {
+      add(at, 'must be a state (an object with a Type)');
       continue;
     }
-    checkTargets(state, names, (field, msg) => add(at + field, msg));
-    checkTypeSpecific(state, (field, msg) => add(at + field, msg), options);
-    for (const [i, branch] of (state.Branches ?? []).entries())
-      walk(branch, `${prefix}${at}Branches[${i}].`, options, issues);
-    const processor = state.ItemProcessor ?? state.Iterator;
-    if (!reachable.has(name)) add(`States.${name}`, `the state '${name}' is not reachable from StartAt`);
-    if (processor)
-      walk(
-        processor,
-        `${prefix}${at}${state.ItemProcessor ? 'ItemProcessor' : 'Iterator'}.`,
-        options,
-        issues,
-      );
+    if (typeof state.Type !== 'string' || !STATE_TYPES.has(state.Type)) {
+      add(`${at}.Type`, `must be one of ${[...STATE_TYPES].join(', ')}`);
+      continue;
+    }
+    const addHere: Add = (field, message) => add(`${at}.${field}`, message);
+    checkTargets(state, names, addHere);
+    checkTypeSpecific(state, addHere, options);
+    if (!reachable.has(name)) add(at, `the state '${name}' is not reachable from StartAt`);
+    for (const [field, nested] of nestedMachines(state, addHere))
+      walk(nested, `${prefix}${at}.${field}.`, options, issues);
   }
 }
 
-function reachableStates(machine: MachineDefinition): Set<string> {
+/** The object items of an array field, with their index; reports a non-array field and each non-object item. */
+function objectItems(value: unknown, field: string, shape: Shape, add?: Add): [number, JsonObject][] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    add?.(field, `must be an array of ${shape.many}`);
+    return [];
+  }
+  const items: [number, JsonObject][] = [];
+  value.forEach((item: unknown, i) => {
+    if (isJsonObject(item)) items.push([i, item]);
+    else add?.(`${field}[${i}]`, `must be ${shape.one}`);
+  });
+  return items;
+}
+
+/** Branches of a Parallel and the processor of a Map, by the field that holds them. */
+function nestedMachines(state: JsonObject, add: Add): [string, JsonObject][] {
+  const nested = objectItems(state.Branches, 'Branches', MACHINE, add).map(
+    ([i, branch]): [string, JsonObject] => [`Branches[${i}]`, branch],
+  );
+  for (const field of ['ItemProcessor', 'Iterator'] as const) {
+    const processor = state[field];
+    if (isJsonObject(processor)) nested.push([field, processor]);
+    else if (processor !== undefined) add(field, `must be ${MACHINE.one}`);
+  }
+  return nested;
+}
+
+function reachableStates(states: JsonObject, start: unknown): Set<string> {
   const seen = new Set<string>();
-  const queue = [machine.StartAt];
+  const queue = typeof start === 'string' ? [start] : [];
   while (queue.length > 0) {
     const name = queue.pop()!;
-    const state = machine.States[name];
+    // Own names only: `StartAt: "__proto__"` must not find Object.prototype.
+    const state = Object.hasOwn(states, name) ? states[name] : undefined;
     if (seen.has(name) || !isJsonObject(state)) continue;
     seen.add(name);
     const targets = [
       state.Next,
       state.Default,
-      ...(state.Catch ?? []).map((c) => c.Next),
-      ...(state.Choices ?? []).map((c) => c.Next),
+      ...objectItems(state.Catch, 'Catch', CATCHER).map(([, c]) => c.Next),
+      ...objectItems(state.Choices, 'Choices', RULE).map(([, c]) => c.Next),
     ];
     for (const t of targets) if (typeof t === 'string') queue.push(t);
   }
   return seen;
 }
 
-function checkTargets(
-  state: StateDefinition,
-  names: Set<string>,
-  add: (field: string, msg: string) => void,
-): void {
+function checkTargets(state: JsonObject, names: Set<string>, add: Add): void {
   const target = (field: string, next: unknown) => {
-    if (typeof next === 'string' && !names.has(next))
-      add(field, `'${next}' is not a state of this state list`);
+    if (typeof next !== 'string') add(field, STATE_NAME);
+    else if (!names.has(next)) add(field, `'${next}' is not a state of this state list`);
   };
-  target('Next', state.Next);
-  target('Default', state.Default);
-  state.Catch?.forEach((c, i) => target(`Catch[${i}].Next`, c.Next));
-  state.Choices?.forEach((c, i) => target(`Choices[${i}].Next`, c.Next));
+  if (state.Next !== undefined) target('Next', state.Next);
+  if (state.Default !== undefined) target('Default', state.Default);
+  for (const [i, c] of objectItems(state.Catch, 'Catch', CATCHER, add)) target(`Catch[${i}].Next`, c.Next);
+  objectItems(state.Retry, 'Retry', RETRIER, add);
+  for (const [i, c] of objectItems(state.Choices, 'Choices', RULE, add)) target(`Choices[${i}].Next`, c.Next);
   const terminal = state.Type === 'Succeed' || state.Type === 'Fail' || state.Type === 'Choice';
   if (!terminal && state.Next === undefined && state.End !== true)
     add('Next', 'a non-terminal state needs Next or End: true');
   if (state.Next !== undefined && state.End === true) add('End', 'a state cannot have both Next and End');
 }
 
-function checkTypeSpecific(
-  state: StateDefinition,
-  add: (field: string, msg: string) => void,
-  options: ValidateOptions,
-): void {
+function checkTypeSpecific(state: JsonObject, add: Add, options: ValidateOptions): void {
   if (state.Type === 'Task') {
     const resource = state.Resource;
     if (typeof resource !== 'string' || resource === '') return add('Resource', 'a Task needs a Resource');
@@ -163,14 +208,24 @@ function checkTypeSpecific(
     }
   }
   if (state.Type === 'Choice' && state.QueryLanguage !== 'JSONata') {
-    state.Choices?.forEach((rule, i) => checkRule(rule, `Choices[${i}]`, add));
+    // The shape of Choices itself is reported by checkTargets.
+    for (const [i, rule] of objectItems(state.Choices, 'Choices', RULE))
+      checkRule(rule, `Choices[${i}]`, add);
   }
 }
 
-function checkRule(rule: ChoiceRule, at: string, add: (field: string, msg: string) => void): void {
-  if (rule.And) return rule.And.forEach((r, i) => checkRule(r, `${at}.And[${i}]`, add));
-  if (rule.Or) return rule.Or.forEach((r, i) => checkRule(r, `${at}.Or[${i}]`, add));
-  if (rule.Not) return checkRule(rule.Not, `${at}.Not`, add);
+function checkRule(rule: JsonObject, at: string, add: Add): void {
+  for (const field of ['And', 'Or'] as const) {
+    if (rule[field] === undefined) continue;
+    for (const [i, r] of objectItems(rule[field], `${at}.${field}`, RULE, add))
+      checkRule(r, `${at}.${field}[${i}]`, add);
+    return;
+  }
+  if (rule.Not !== undefined) {
+    if (isJsonObject(rule.Not)) checkRule(rule.Not, `${at}.Not`, add);
+    else add(`${at}.Not`, `must be ${RULE.one}`);
+    return;
+  }
   if (rule.Condition !== undefined) return;
   const ops = Object.keys(rule).filter((k) => CHOICE_OPERATORS.includes(k));
   if (ops.length !== 1)
