@@ -36,6 +36,10 @@ export async function runOnce(
 ): Promise<RunResult> {
   const dir = mkdtempSync(join(options.tmpDir ?? tmpdir(), 'rebound-run-'));
   const db = openSqlite({ path: join(dir, 'workflows.db'), synchronous: 'NORMAL' });
+  // The engine's timers (Wait, retry backoff, timeouts) do not hold a process open, as a server wants. Here
+  // nothing else may be pending while a Wait runs: without this, Node would exit mid-run (code 13, an
+  // unsettled top-level await) with no output and the temporary directory left behind.
+  const keepAlive = setInterval(() => undefined, 2 ** 30);
   try {
     runMigrations(db, workflowMigrations);
     const engine = new Engine({
@@ -56,6 +60,7 @@ export async function runOnce(
       history,
     };
   } finally {
+    clearInterval(keepAlive);
     db.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -48,6 +48,42 @@ describe('rebound workflow run (the conformance contract)', () => {
       type: 'ExecutionStarted',
     });
   }, 60_000);
+
+  it('waits out Wait states and retry backoff (the engine timers hold no process open on their own)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rebound-cli-'));
+    const definition = join(dir, 'wait.asl.json');
+    writeFileSync(
+      definition,
+      JSON.stringify({
+        StartAt: 'Pause',
+        States: {
+          Pause: { Type: 'Wait', Seconds: 1, Next: 'Flaky' },
+          Flaky: {
+            Type: 'Task',
+            Resource: 'flaky',
+            Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 1, MaxAttempts: 1 }],
+            End: true,
+          },
+        },
+      }),
+    );
+    const handlers = join(dir, 'handlers.mjs');
+    writeFileSync(
+      handlers,
+      'let calls = 0;\nexport default { flaky: () => { calls += 1; if (calls === 1) throw new Error("first"); return { calls }; } };\n',
+    );
+    const { stdout } = await cli([
+      'workflow',
+      'run',
+      '--definition',
+      definition,
+      '--task-handlers',
+      handlers,
+    ]);
+    const result = JSON.parse(stdout) as { status: string; output: unknown; history: { type: string }[] };
+    expect(result).toMatchObject({ status: 'SUCCEEDED', output: { calls: 2 } });
+    expect(result.history.map((e) => e.type)).toContain('WaitStateExited');
+  }, 60_000);
 });
 
 describe('REST API and CLI against a real server', () => {
