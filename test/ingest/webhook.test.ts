@@ -125,6 +125,19 @@ describe('POST /v1/webhooks/alertmanager', () => {
     expect((await t.app.events.listEvents({ limit: 1 })).items).toHaveLength(0);
   });
 
+  it.each(['2026-02-30T10:00:00Z', '2026-13-45T99:99:99Z', '2026-01-01T10:00:00+99:99'])(
+    'rejects a timestamp that does not exist (%s) with 400 naming the field',
+    async (startsAt) => {
+      t = await makeTestApp();
+      const alert = { ...(fixture('firing')['alerts'] as object[])[0], startsAt };
+      const res = await post({ ...fixture('firing'), alerts: [alert] });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'INVALID_PAYLOAD', path: 'alerts[0].startsAt' });
+      expect(res.json().message).toMatch(/an RFC 3339 timestamp that exists/);
+      expect((await t.app.events.listEvents({ limit: 1 })).items).toHaveLength(0);
+    },
+  );
+
   it('answers 413 above the body limit and 415 for other content types', async () => {
     t = await makeTestApp({ server: { bodyLimitBytes: 1024 } });
     const big = fixture('firing');

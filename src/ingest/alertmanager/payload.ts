@@ -5,10 +5,9 @@ import { ReboundError } from '../../errors.ts';
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
 
 const labelSet = z.record(z.string(), z.string());
-// RFC 3339 with optional fraction and any offset, as Go's time.Time marshals it.
-const rfc3339 = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/, 'an RFC 3339 timestamp');
+// RFC 3339 with optional fraction and any offset, as Go's time.Time marshals it; a real instant: no
+// 2026-02-30, no hour 99, no offset +99:99 (each would be an Invalid Date to everything that reads it).
+const rfc3339 = z.iso.datetime({ offset: true, error: 'an RFC 3339 timestamp that exists' });
 
 export const alertSchema = z.looseObject({
   status: z.enum(['firing', 'resolved']),
