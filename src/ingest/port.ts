@@ -1,6 +1,12 @@
 import type { StoredEvent } from '../events/envelope.ts';
 
-export type AppendOutcome = 'stored' | 'duplicate';
+/** What became of one appended event. */
+export interface AppendOutcome {
+  readonly outcome: 'stored' | 'duplicate';
+  /** The stored event's id and correlation id: for a duplicate, those of the event stored before it. */
+  readonly id: string;
+  readonly correlationId: string;
+}
 
 /** What ingest needs from storage: durable, deduplicated appends. */
 export interface EventWriter {

@@ -49,8 +49,13 @@ describe('POST /v1/webhooks/alertmanager', () => {
 
   it('acknowledges duplicates (HA pairs, retries) and records them once', async () => {
     t = await makeTestApp();
-    expect((await post(fixture('firing'))).json()).toMatchObject({ accepted: 1, duplicates: 0 });
-    expect((await post(fixture('firing'))).json()).toMatchObject({ accepted: 0, duplicates: 1 });
+    const first = (await post(fixture('firing'))).json();
+    expect(first).toMatchObject({ accepted: 1, duplicates: 0 });
+    const again = (await post(fixture('firing'))).json();
+    expect(again).toMatchObject({ accepted: 0, duplicates: 1 });
+    // The duplicate is answered with the event stored the first time, which can be looked up.
+    expect(again.events).toEqual([{ ...first.events[0], outcome: 'duplicate' }]);
+    expect((await t.app.http.inject({ url: `/v1/events/${first.events[0].id}` })).statusCode).toBe(200);
     expect((await post(fixture('resolved'))).json()).toMatchObject({ accepted: 1, duplicates: 0 });
     // Alert events only: the incident's lifecycle events (Incident Opened / Resolved) share the log.
     const alerts = (await t.app.events.listEvents({ limit: 10 })).items.filter(

@@ -123,7 +123,7 @@ describe('event log hand-over to an inline consumer', () => {
       },
       failed: (err) => failures.push(err),
     });
-    expect(await log.append([event(1)])).toEqual(['stored']);
+    expect(await log.append([event(1)])).toMatchObject([{ outcome: 'stored' }]);
     expect(failures).toEqual([new Error('no rule index')]);
     expect(handled()).toEqual([]);
     expect(await log.getOffset('router')).toBe(0);

@@ -9,7 +9,7 @@ import { parseWebhook } from './payload.ts';
 export interface IngestResult {
   readonly accepted: number;
   readonly duplicates: number;
-  readonly events: readonly { id: string; correlationId: string; outcome: AppendOutcome }[];
+  readonly events: readonly { id: string; correlationId: string; outcome: AppendOutcome['outcome'] }[];
 }
 
 export interface AlertmanagerReceiverDeps {
@@ -50,7 +50,7 @@ export class AlertmanagerReceiver {
     outcomes.forEach((outcome, i) => {
       const event = events[i]!;
       if ((event.envelope.detail as { status: string }).status === 'firing') firing += 1;
-      if (outcome === 'duplicate') duplicates += 1;
+      if (outcome.outcome === 'duplicate') duplicates += 1;
       else stored.push(event);
     });
     // One counter update per status and request, not per alert (a label lookup each).
@@ -61,11 +61,8 @@ export class AlertmanagerReceiver {
     return {
       accepted: stored.length,
       duplicates,
-      events: events.map((e, i) => ({
-        id: e.envelope.id,
-        correlationId: e.correlationId,
-        outcome: outcomes[i]!,
-      })),
+      // A duplicate answers with the event stored before it: the id a client can look up.
+      events: outcomes.map(({ outcome, id, correlationId }) => ({ id, correlationId, outcome })),
     };
   }
 }

@@ -65,6 +65,7 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog, Eve
   private inline: InlineConsumer | undefined;
   private readonly insert;
   private readonly byId;
+  private readonly byDedupKey;
   private readonly after;
   private readonly byIds;
   private readonly offsetGet;
@@ -83,6 +84,7 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog, Eve
        VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING`,
     );
     this.byId = db.prepare('SELECT * FROM events WHERE id = ?');
+    this.byDedupKey = db.prepare('SELECT id, correlation_id FROM events WHERE dedup_key = ?');
     // The log is read as positions and ids; the events themselves come from loadEvents (and its cache).
     this.after = db.prepare('SELECT seq, id FROM events WHERE seq > ? ORDER BY seq LIMIT ?');
     this.byIds = db.prepare(`SELECT id, envelope, correlation_id, dedup_key, received_at FROM events
@@ -148,9 +150,12 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog, Eve
         e.correlationId,
         json,
       );
-      if (info.changes !== 1) return 'duplicate';
+      if (info.changes !== 1) {
+        const first = this.byDedupKey.get(e.dedupKey) as { id: string; correlation_id: string };
+        return { outcome: 'duplicate', id: first.id, correlationId: first.correlation_id };
+      }
       stored.push({ seq: Number(info.lastInsertRowid), event: e, json });
-      return 'stored';
+      return { outcome: 'stored', id: e.envelope.id, correlationId: e.correlationId };
     });
     return { outcomes, handedOver: handOver ? this.handOver(handOver, stored) : [] };
   }
