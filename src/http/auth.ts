@@ -169,4 +169,27 @@ export function assertExposureIsAuthenticated(server: ServerConfig): void {
         'or listen on 127.0.0.1',
     );
   }
+  // The example configuration's fallbacks (`${ALERTMANAGER_TOKEN:-change-me-…}`) are public: with the
+  // variable unset, anyone who read the example could post alerts or drive remediation.
+  const placeholders = [
+    ...server.auth.webhookTokens.flatMap((t, i) =>
+      isPlaceholder(t) ? [`server.auth.webhookTokens[${i}]`] : [],
+    ),
+    ...server.auth.apiTokens.flatMap((t, i) =>
+      t.token !== undefined && isPlaceholder(t.token) ? [`server.auth.apiTokens[${i}].token`] : [],
+    ),
+  ];
+  if (placeholders.length > 0) {
+    throw new ReboundError(
+      'INVALID_CONFIG',
+      `refusing to listen on ${server.listen} (beyond loopback) with placeholder tokens at ${placeholders.join(', ')}; ` +
+        'set the environment variables they come from (e.g. ALERTMANAGER_TOKEN, REBOUND_OPERATOR_TOKEN) to ' +
+        'secrets of your own (`rebound tokens create` makes one), or listen on 127.0.0.1',
+    );
+  }
+}
+
+/** A token copied from an example rather than chosen: `change-me…`. */
+function isPlaceholder(token: string): boolean {
+  return /^change-?me/i.test(token);
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import { parseConfig } from '../../src/config/load.ts';
-import { sha256Hex } from '../../src/http/auth.ts';
+import { assertExposureIsAuthenticated, sha256Hex } from '../../src/http/auth.ts';
 import { makeTestApp, tempDir, webhook, type TestApp } from '../support/app.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 
@@ -91,6 +91,37 @@ describe('API authentication and roles', () => {
     expect((await as(tokens.operator, 'POST', '/v1/admin/reload')).statusCode).toBe(403);
     expect((await as(tokens.admin, 'POST', '/v1/admin/reload')).statusCode).toBe(200);
     expect((await as(undefined, 'GET', '/healthz')).statusCode).toBe(200);
+  });
+});
+
+describe('exposure beyond loopback', () => {
+  it("refuses the example configuration's placeholder tokens, naming each", () => {
+    const exposed = (webhookToken: string, apiToken: string) =>
+      parseConfig({
+        server: {
+          listen: '0.0.0.0:8080',
+          auth: {
+            webhookTokens: [webhookToken],
+            apiTokens: [{ name: 'oncall', role: 'operator', token: apiToken }],
+          },
+        },
+      }).server;
+    expect(() =>
+      assertExposureIsAuthenticated(exposed('change-me-alertmanager-token', 'change-me-operator-token')),
+    ).toThrow(
+      /placeholder tokens at server\.auth\.webhookTokens\[0\], server\.auth\.apiTokens\[0\]\.token; set the environment variables/,
+    );
+    expect(() =>
+      assertExposureIsAuthenticated(exposed('a-secret-of-our-own-123', 'Change-Me-operator-token')),
+    ).toThrow(/placeholder tokens at server\.auth\.apiTokens\[0\]\.token;/);
+    expect(() =>
+      assertExposureIsAuthenticated(exposed('a-secret-of-our-own-123', 'another-secret-of-ours')),
+    ).not.toThrow();
+    // On loopback the example works as it is.
+    const local = parseConfig({
+      server: { auth: { webhookTokens: ['change-me-alertmanager-token'] } },
+    }).server;
+    expect(() => assertExposureIsAuthenticated(local)).not.toThrow();
   });
 });
 

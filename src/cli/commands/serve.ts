@@ -4,6 +4,7 @@ import { readKubeEnvironment } from '../../config/cli-env.ts';
 import { loadConfig } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
 import { listenAddress } from '../../http/config.ts';
+import { isLoopbackHost, splitListen } from '../../http/auth.ts';
 
 interface ServeOptions {
   config?: string;
@@ -60,7 +61,15 @@ export function serveCommand(): Command {
         await app.stop().catch(() => undefined);
         throw err;
       }
-      app.logger.info({ config: source ?? '(built-in defaults)' }, `listening on ${url}`);
+      // Fastify names one local address; say where it really listens, and that beyond loopback tokens are needed.
+      const { host } = splitListen(app.config.server.listen);
+      const bound = `${host.includes(':') ? `[${host}]` : host}:${new URL(url).port}`;
+      app.logger.info(
+        { config: source ?? '(built-in defaults)', url },
+        isLoopbackHost(host)
+          ? `listening on ${bound}`
+          : `listening on ${bound} (beyond loopback: webhooks and the API need their tokens)`,
+      );
     });
 }
 
