@@ -50,6 +50,33 @@ export function createHttpServer(deps: HttpServerDeps): {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: false } },
+    // A URL that does not decode, say: answered in the API's error shape, not Fastify's.
+    frameworkErrors: (error, _request, reply) =>
+      void sendError(reply, new ReboundError('BAD_REQUEST', `bad request: ${error.message}`)),
+    // Requests Node's parser refuses before Fastify sees them (a malformed Content-Length, headers too
+    // large): the same error shape, written on the socket.
+    clientErrorHandler: (error, socket) => {
+      const status = (error as { code?: string }).code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      const body = JSON.stringify({
+        code: 'BAD_REQUEST',
+        message: status === 431 ? 'request headers are too large' : 'malformed HTTP request',
+      });
+      if (socket.writable)
+        socket.end(
+          `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+            `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+      else socket.destroy(error);
+    },
+  });
+  // Every route's path and methods, so a known path asked with another method is a 405 naming the right ones.
+  const routes: { pattern: RegExp; methods: string[] }[] = [];
+  app.addHook('onRoute', (route) => {
+    const source = route.url
+      .split('/')
+      .map((part) => (part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : escapeRegExp(part)))
+      .join('/');
+    routes.push({ pattern: new RegExp(`^${source}$`), methods: [route.method].flat() });
   });
   const apiAuth = new ApiAuthenticator(deps.config.auth, deps.loopbackOnly);
   const sessions = new SessionAuthenticator(apiAuth, {
@@ -63,6 +90,16 @@ export function createHttpServer(deps: HttpServerDeps): {
   // Keep the raw bytes: webhook signatures are computed over them.
   app.addContentTypeParser(['application/json', 'text/json'], { parseAs: 'buffer' }, (req, body, done) => {
     const raw = body as Buffer;
+    const encoding = req.headers['content-encoding'];
+    if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
+      return done(
+        new ReboundError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          `Content-Encoding ${encoding} is not supported; send the body uncompressed`,
+        ),
+        undefined,
+      );
+    }
     req.rawBody = raw;
     if (raw.length === 0) return done(null, undefined);
     try {
@@ -84,12 +121,21 @@ export function createHttpServer(deps: HttpServerDeps): {
   });
 
   app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).flatMap((r) => r.methods))].sort();
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return void sendError(
+        reply,
+        new ReboundError(
+          'METHOD_NOT_ALLOWED',
+          `${path} answers ${allowed.join(', ')}, not ${request.method}; see /v1/openapi.json`,
+        ),
+      );
+    }
     void sendError(
       reply,
-      new ReboundError(
-        'NOT_FOUND',
-        `no route ${request.method} ${request.url.split('?')[0]}; see /v1/openapi.json`,
-      ),
+      new ReboundError('NOT_FOUND', `no route ${request.method} ${path}; see /v1/openapi.json`),
     );
   });
   app.setErrorHandler((error, request, reply) => {
@@ -136,10 +182,16 @@ function isStackOverflow(error: unknown): error is RangeError {
 
 export function sendError(reply: FastifyReply, error: ReboundError): FastifyReply {
   if (error.retryAfterMs !== undefined) reply.header('retry-after', Math.ceil(error.retryAfterMs / 1000));
+  // RFC 9110 §11.6.1: a 401 names the scheme that would succeed.
+  if (error.status === 401) reply.header('www-authenticate', 'Bearer realm="rebound"');
   return reply.code(error.status).type('application/json').send(error.toJSON());
 }
 
 /** The actor recorded in timelines for an API call: the token's name, or `local`. */
 export function actorOf(request: FastifyRequest): string {
   return `user:${request.principal?.name ?? 'anonymous'}`;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

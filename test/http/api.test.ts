@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import { parseConfig } from '../../src/config/load.ts';
@@ -91,6 +92,59 @@ describe('API authentication and roles', () => {
     expect((await as(tokens.operator, 'POST', '/v1/admin/reload')).statusCode).toBe(403);
     expect((await as(tokens.admin, 'POST', '/v1/admin/reload')).statusCode).toBe(200);
     expect((await as(undefined, 'GET', '/healthz')).statusCode).toBe(200);
+  });
+});
+
+describe('HTTP semantics', () => {
+  it('answers a known path asked with the wrong method 405 with Allow, an unknown one 404', async () => {
+    t = await makeTestApp();
+    const wrong = await t.app.http.inject({ method: 'GET', url: '/v1/webhooks/alertmanager' });
+    expect(wrong.statusCode).toBe(405);
+    expect(wrong.headers['allow']).toBe('POST');
+    expect(wrong.json()).toMatchObject({ code: 'METHOD_NOT_ALLOWED' });
+    const del = await t.app.http.inject({ method: 'DELETE', url: '/v1/incidents/some-id' });
+    expect(del.statusCode).toBe(405);
+    expect(del.headers['allow']).toBe('GET, HEAD');
+    expect((await t.app.http.inject({ method: 'GET', url: '/v1/nothing-here' })).statusCode).toBe(404);
+  });
+
+  it('names the scheme on 401, refuses compressed bodies, and keeps its error shape for framework errors', async () => {
+    t = await makeTestApp({
+      server: { auth: { apiTokens: [{ name: 'a', role: 'admin', token: 'admin-token-0123456789' }] } },
+    });
+    const unauthorized = await t.app.http.inject({ url: '/v1/incidents' });
+    expect(unauthorized.statusCode).toBe(401);
+    expect(unauthorized.headers['www-authenticate']).toBe('Bearer realm="rebound"');
+    const gzip = await t.app.http.inject({
+      method: 'POST',
+      url: '/v1/webhooks/alertmanager',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      payload: JSON.stringify(webhook([{ labels: { alertname: 'Zipped' } }])),
+    });
+    expect(gzip.statusCode).toBe(415);
+    expect(gzip.json()).toMatchObject({
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      message: expect.stringMatching(/gzip/),
+    });
+    const badUrl = await t.app.http.inject({ url: '/v1/incidents/%ZZ' });
+    expect(badUrl.statusCode).toBe(400);
+    expect(badUrl.json()).toMatchObject({ code: 'BAD_REQUEST' });
+    // Refused by Node's HTTP parser, before Fastify: still the API's shape.
+    const { port } = t.app.http.server.address() as { port: number };
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () =>
+        socket.write('POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n'),
+      );
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toEqual({
+      code: 'BAD_REQUEST',
+      message: 'malformed HTTP request',
+    });
   });
 });
 
