@@ -4,11 +4,23 @@ import { formatPath } from '../ingest/alertmanager/payload.ts';
 
 /** Parses query/body input with a zod schema; failures become 400 BAD_REQUEST naming the field. */
 export function parseInput<T>(schema: z.ZodType<T>, input: unknown, where: string): T {
+  // No body at all reads as `{}`; a body of `null` is a mistake worth naming.
+  if (input === null) throw new ReboundError('BAD_REQUEST', `${where}: expected a JSON object, got null`);
   const result = schema.safeParse(input ?? {});
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const path = formatPath(issue.path);
-  throw new ReboundError('BAD_REQUEST', `${where}${path ? `.${path}` : ''}: ${issue.message}`, { path });
+  // `?limit=1&limit=2` arrives as an array: say so, rather than what the array failed to be.
+  const given = issue.path.length === 1 ? (input as Record<PropertyKey, unknown>)[issue.path[0]!] : undefined;
+  const message =
+    where === 'query' && Array.isArray(given) ? 'given more than once; give it once' : issue.message;
+  throw new ReboundError('BAD_REQUEST', `${where}${path ? `.${path}` : ''}: ${message}`, { path });
+}
+
+/** Refuses a `from` that is not before `to` (both optional), as every time-range query does. */
+export function assertTimeRange(range: { from?: string; to?: string }, where: string): void {
+  if (range.from !== undefined && range.to !== undefined && Date.parse(range.from) >= Date.parse(range.to))
+    throw new ReboundError('BAD_REQUEST', `${where}.to: must be after from`, { path: 'to' });
 }
 
 export const isoTime = z.iso.datetime({
@@ -16,4 +28,9 @@ export const isoTime = z.iso.datetime({
   error: 'an ISO-8601 timestamp, e.g. 2026-01-31T12:00:00Z',
 });
 
-export const limitParam = z.coerce.number().int().min(1).max(1000).default(100);
+export const limitParam = z.coerce
+  .number()
+  .int('a whole number from 1 to 1000')
+  .min(1, 'a whole number from 1 to 1000')
+  .max(1000, 'a whole number from 1 to 1000')
+  .default(100);

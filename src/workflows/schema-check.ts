@@ -37,7 +37,8 @@ export function schemaIssues(definition: object): SchemaIssue[] {
   const result = aslValidator(JSON.parse(text), { checkArn: false, checkPaths: true });
   const issues = result.errors.map((e) => ({
     path: e.schemaError?.instancePath?.replace(/^\//, '').replace(/\//g, '.') ?? '',
-    message: `${e.Message} (${e['Error code']})`,
+    // asl-validator calls the machine it checks `fsm1`, `fsm2`…: a name the user never gave.
+    message: `${e.Message.replace(/\bState machine fsm\d+\b/g, 'The state machine')} (${e['Error code']})`,
   }));
   remember(key, issues);
   return issues;

@@ -148,6 +148,53 @@ describe('HTTP semantics', () => {
   });
 });
 
+describe('precise answers to bad input', () => {
+  it('names repeated parameters, null bodies, empty ranges, bad ids and missing fields', async () => {
+    t = await makeTestApp();
+    const get = async (url: string) => {
+      const res = await t!.app.http.inject({ url });
+      return { status: res.statusCode, message: res.json<{ message: string }>().message };
+    };
+    expect(await get('/v1/incidents?limit=1&limit=2')).toEqual({
+      status: 400,
+      message: 'query.limit: given more than once; give it once',
+    });
+    expect(await get('/v1/incidents?limit=')).toEqual({
+      status: 400,
+      message: 'query.limit: a whole number from 1 to 1000',
+    });
+    expect(await get('/v1/incidents?status=open,,resolved')).toMatchObject({ status: 400 });
+    for (const path of ['/v1/events', '/v1/incidents'])
+      expect(await get(`${path}?from=2026-01-01T00:00:00Z&to=2025-01-01T00:00:00Z`)).toEqual({
+        status: 400,
+        message: 'query.to: must be after from',
+      });
+    expect(await get('/v1/dlq/0x1')).toEqual({
+      status: 400,
+      message: 'params.id: a dead letter id is a positive integer, not "0x1"',
+    });
+    expect((await get('/v1/dlq/1')).status).toBe(404);
+    const post = async (url: string, payload: string) => {
+      const res = await t!.app.http.inject({
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/json' },
+        payload,
+      });
+      return { status: res.statusCode, message: res.json<{ message: string }>().message };
+    };
+    expect(await post('/v1/events', 'null')).toEqual({
+      status: 400,
+      message: 'body: expected a JSON object, got null',
+    });
+    expect(await post('/v1/workflows/validate', '{}')).toEqual({
+      status: 400,
+      message: 'body.definition: required: the state machine definition to check',
+    });
+    expect(await post('/v1/executions/x/redrive', '{"force":true}')).toMatchObject({ status: 400 });
+  });
+});
+
 describe('exposure beyond loopback', () => {
   it("refuses the example configuration's placeholder tokens, naming each", () => {
     const exposed = (webhookToken: string, apiToken: string) =>

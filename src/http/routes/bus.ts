@@ -110,6 +110,15 @@ export function registerBusRoutes(app: FastifyInstance, deps: BusRouteDeps): voi
   });
 
   app.get<{ Params: { id: string } }>('/v1/dlq/:id', { config: { role: 'viewer' } }, async (request) => {
+    // Ids are positive integers, written plainly: `0x1` or ` 1` is not dead letter 1.
+    if (!/^[1-9]\d{0,15}$/.test(request.params.id))
+      throw new ReboundError(
+        'BAD_REQUEST',
+        `params.id: a dead letter id is a positive integer, not "${request.params.id}"`,
+        {
+          path: 'id',
+        },
+      );
     const entry = await deps.deliveries.getDeadLetter(Number(request.params.id));
     if (!entry) throw new ReboundError('NOT_FOUND', `no dead letter ${request.params.id}`);
     return entry;

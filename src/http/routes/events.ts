@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ReboundError } from '../../errors.ts';
 import type { EventReader } from '../../events/port.ts';
-import { isoTime, limitParam, parseInput } from '../query.ts';
+import { assertTimeRange, isoTime, limitParam, parseInput } from '../query.ts';
 
 const listQuery = z
   .object({
@@ -16,6 +16,7 @@ const listQuery = z
 export function registerEventRoutes(app: FastifyInstance, deps: { events: EventReader }): void {
   app.get('/v1/events', { config: { role: 'viewer' } }, async (request) => {
     const q = parseInput(listQuery, request.query, 'query');
+    assertTimeRange(q, 'query');
     return deps.events.listEvents({
       limit: q.limit,
       ...(q.from ? { from: new Date(q.from).toISOString() } : {}),

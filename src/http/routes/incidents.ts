@@ -4,7 +4,7 @@ import { INCIDENT_STATUSES } from '../../incidents/lifecycle.ts';
 import type { IncidentService } from '../../incidents/service.ts';
 import type { IncidentStatus } from '../../incidents/model.ts';
 import { actorOf } from '../server.ts';
-import { isoTime, limitParam, parseInput } from '../query.ts';
+import { assertTimeRange, isoTime, limitParam, parseInput } from '../query.ts';
 
 const listQuery = z
   .object({
@@ -15,7 +15,7 @@ const listQuery = z
         if (!s) return undefined;
         const values = s.split(',').map((v) => v.trim());
         const bad = values.find((v) => !INCIDENT_STATUSES.includes(v as IncidentStatus));
-        if (bad) {
+        if (bad !== undefined) {
           ctx.addIssue({
             code: 'custom',
             message: `unknown status "${bad}"; one of ${INCIDENT_STATUSES.join(', ')}`,
@@ -44,6 +44,7 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: { incidents: 
 
   app.get('/v1/incidents', { config: { role: 'viewer' } }, async (request) => {
     const q = parseInput(listQuery, request.query, 'query');
+    assertTimeRange(q, 'query');
     return incidents.list({
       limit: q.limit,
       ...(q.status ? { status: q.status } : {}),

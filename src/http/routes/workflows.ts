@@ -44,7 +44,13 @@ const successBody = tokenBody.extend({ output: json }).strict();
 const failureBody = tokenBody
   .extend({ error: z.string().max(256).optional(), cause: z.string().max(32_768).optional() })
   .strict();
-const validateBody = z.object({ definition: z.unknown() }).strict();
+const validateBody = z
+  .object({
+    definition: z.unknown().refine((d) => d !== undefined, 'required: the state machine definition to check'),
+  })
+  .strict();
+/** Redrive takes nothing: a body is refused rather than ignored, like any other unknown field. */
+const emptyBody = z.object({}).strict();
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
@@ -135,7 +141,10 @@ export function registerWorkflowRoutes(app: FastifyInstance, deps: WorkflowRoute
   app.post<{ Params: { id: string } }>(
     '/v1/executions/:id/redrive',
     { config: { role: 'operator' } },
-    async (request) => executionView(await engine.redrive(request.params.id)),
+    async (request) => {
+      parseInput(emptyBody, request.body, 'body');
+      return executionView(await engine.redrive(request.params.id));
+    },
   );
 
   app.post('/v1/tasks/success', { config: { role: 'operator' } }, async (request) => {
