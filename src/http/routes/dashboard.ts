@@ -75,7 +75,8 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardRou
         reply
           .code(503)
           .type('text/plain; charset=utf-8')
-          .send(`The dashboard is not built (no ${join(root, 'index.html')}): run \`npm run build\`.\n`),
+          // Not the absolute path: anyone who can reach the server would learn where it is installed.
+          .send('The dashboard is not built: run `npm run build` in the Rebound checkout, then restart.\n'),
       );
     return;
   }
