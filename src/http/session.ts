@@ -79,7 +79,15 @@ export class SessionAuthenticator {
     if (request.headers.authorization !== undefined || this.api.mode === 'open')
       return this.api.authenticate(request.headers.authorization, needed);
     const session = this.read(request);
-    if (!session) return this.api.authenticate(undefined, needed);
+    if (!session) {
+      // A session cookie that is no longer good (signed out, expired, tampered with) is its own answer.
+      if (this.hasCookie(request))
+        throw new ReboundError(
+          'UNAUTHORIZED',
+          'the session has ended (signed out, expired or invalid); sign in again',
+        );
+      return this.api.authenticate(undefined, needed);
+    }
     const principal = this.api.byHash(session.h);
     if (!principal) throw new ReboundError('UNAUTHORIZED', 'session token no longer accepted; sign in again');
     if (!SAFE_METHODS.has(request.method)) assertCsrf(request, session);
@@ -135,6 +143,11 @@ export class SessionAuthenticator {
       maxAge,
       secure: this.options.secureCookies ?? false,
     });
+  }
+
+  private hasCookie(request: FastifyRequest): boolean {
+    const header = request.headers.cookie;
+    return header !== undefined && fastifyCookie.parse(header)[SESSION_COOKIE] !== undefined;
   }
 
   private read(request: FastifyRequest): SessionPayload | undefined {

@@ -130,7 +130,9 @@ describe('sessions, CSRF and the stream', () => {
       });
       expect(out.statusCode).toBe(204);
       expect(String(out.headers['set-cookie'])).toMatch(/rebound_session=;.*Max-Age=0/);
-      expect((await incidents(cookie)).statusCode).toBe(401);
+      const ended = await incidents(cookie);
+      expect(ended.statusCode).toBe(401);
+      expect(ended.json().message).toMatch(/^the session has ended .*; sign in again$/);
       expect((await app.app.http.inject({ url: '/v1/session', headers: { cookie } })).json()).toMatchObject({
         principal: null,
       });
