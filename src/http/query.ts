@@ -12,8 +12,14 @@ export function parseInput<T>(schema: z.ZodType<T>, input: unknown, where: strin
   const path = formatPath(issue.path);
   // `?limit=1&limit=2` arrives as an array: say so, rather than what the array failed to be.
   const given = issue.path.length === 1 ? (input as Record<PropertyKey, unknown>)[issue.path[0]!] : undefined;
+  // A record's bad key: zod says "Invalid key in record"; what the key had to be is in its own issue.
+  const inner = issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined;
   const message =
-    where === 'query' && Array.isArray(given) ? 'given more than once; give it once' : issue.message;
+    where === 'query' && Array.isArray(given)
+      ? 'given more than once; give it once'
+      : inner !== undefined
+        ? `the key must be ${inner}`
+        : issue.message;
   throw new ReboundError('BAD_REQUEST', `${where}${path ? `.${path}` : ''}: ${message}`, { path });
 }
 

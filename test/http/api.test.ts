@@ -192,6 +192,10 @@ describe('precise answers to bad input', () => {
       message: 'body.definition: required: the state machine definition to check',
     });
     expect(await post('/v1/executions/x/redrive', '{"force":true}')).toMatchObject({ status: 400 });
+    expect(await post('/v1/automation/pause', '{"match":{"1bad":"x"}}')).toEqual({
+      status: 400,
+      message: 'body.match.1bad: the key must be a label name such as namespace or alertname',
+    });
   });
 });
 

@@ -52,7 +52,10 @@ export function parseInteraction(rawBody: string | Buffer): ParsedInteraction {
     return { kind: 'malformed', reason: 'payload is not JSON' };
   }
   const parsed = payloadSchema.safeParse(json);
-  if (!parsed.success) return { kind: 'malformed', reason: 'payload lacks type or user.id' };
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return { kind: 'malformed', reason: `payload.${issue.path.join('.')}: ${issue.message}` };
+  }
   const p = parsed.data;
   if (p.type !== 'block_actions') return { kind: 'ignored', reason: `interaction type ${p.type}` };
   const action = p.actions?.find((a) => DECISIONS.has(a.action_id));

@@ -135,6 +135,12 @@ describe('Slack approvals', () => {
     ).toEqual({ kind: 'ignored', reason: 'interaction type view_submission' });
     expect(parseInteraction('text=hello').kind).toBe('malformed');
     expect(parseInteraction('payload=%7Bnot-json').kind).toBe('malformed');
+    // The reason names the field at fault, not a guess.
+    const noActions = { type: 'block_actions', user: { id: 'U1' }, actions: [null] };
+    expect(parseInteraction('payload=' + encodeURIComponent(JSON.stringify(noActions)))).toMatchObject({
+      kind: 'malformed',
+      reason: expect.stringMatching(/^payload\.actions\.0: /),
+    });
   });
 
   it('approves: answers 200 at once, resumes, and replaces the message with who decided', async () => {
