@@ -38,6 +38,7 @@ import { notificationTarget } from './bus/targets/notification.ts';
 import type { Target } from './bus/targets/target.ts';
 import { webhookTarget } from './bus/targets/webhook.ts';
 import { workflowTarget, type WorkflowStarter } from './bus/targets/workflow.ts';
+import { missingRunbooksDir, runbookReferences, runbooksDirectory } from './config/references.ts';
 import type { Config } from './config/schema.ts';
 import { ALERT_DETAIL_TYPE, type StoredEvent } from './events/envelope.ts';
 import {
@@ -460,14 +461,31 @@ export function createApp(options: AppOptions): App {
     reload,
     async start() {
       assertExposureIsAuthenticated(config.server);
-      const runbooks = resolve(config.workflows.runbooksDir);
+      // A configured directory that is missing is a typo to fix now; the default one may simply not exist.
+      const { path: runbooks, configured } = runbooksDirectory(config);
       if (existsSync(runbooks)) {
         const loaded = await loadRunbooks(workflowRegistry, runbooks);
         logger.info(
           { runbooks: loaded.map((r) => r.name) },
           `loaded ${loaded.length} runbook(s) from ${runbooks}`,
         );
+      } else if (configured) {
+        throw missingRunbooksDir(runbooks);
+      } else {
+        logger.warn(
+          { runbooksDir: runbooks },
+          `no runbooks loaded: ${runbooks} does not exist; set workflows.runbooksDir to your runbooks directory`,
+        );
       }
+      // Only a warning: runbooks are also registered in code (app.workflows), after start included.
+      const unloaded = runbookReferences(config).filter((r) => workflowRegistry.get(r.runbook) === undefined);
+      if (unloaded.length > 0)
+        logger.warn(
+          { unloaded },
+          `the configuration names runbooks that are not loaded: ` +
+            unloaded.map((r) => `${r.path} (${r.runbook})`).join(', ') +
+            `; incidents routed to them are not remediated until ${runbooks} has them`,
+        );
       await engine.start();
       approvals.service.start();
       bus.start();

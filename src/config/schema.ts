@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { kubernetesConfigSchema } from '../actions/k8s/config.ts';
 import { notifyConfigSchema } from '../actions/notify/config.ts';
 import { verifyConfigSchema } from '../actions/verify/config.ts';
-import { busConfigSchema, defaultRules, targetsWithoutChannel } from '../bus/config.ts';
+import { busConfigSchema, defaultRules, ruleSchema, targetsWithoutChannel } from '../bus/config.ts';
+import { duplicateNames, ruleProblems } from '../bus/rules.ts';
 import { guardConfigSchema } from '../guard/config.ts';
 import { approvalsConfigSchema } from '../approvals/config.ts';
 import { slackAppConfigSchema } from '../integrations/slack/config.ts';
@@ -25,11 +26,34 @@ const storeSchema = z
   })
   .strict();
 
+/**
+ * `bus` with the checks the bus runs when it loads rules (`RuleSet`: patterns, target inputs, unique names
+ * and ids), so `rebound validate`, start-up and reload refuse the same files with the same key paths. Each
+ * rule is checked on its own, so one rule's schema error does not hide another's pattern error.
+ */
+const checkedBusSchema = busConfigSchema.extend({
+  rules: z
+    .array(
+      ruleSchema.superRefine((rule, ctx) => {
+        for (const p of ruleProblems(rule))
+          ctx.addIssue({ code: 'custom', path: [...p.path], message: p.message });
+      }),
+    )
+    .superRefine((rules, ctx) => {
+      for (const p of duplicateNames(rules))
+        ctx.addIssue({ code: 'custom', path: [...p.path], message: p.message });
+    })
+    .optional(),
+});
+
+/** Where runbooks are read from when `workflows.runbooksDir` is not set (relative to the working directory). */
+export const DEFAULT_RUNBOOKS_DIR = 'runbooks';
+
 /** The whole of rebound.yaml. Each stage owns its section's schema; this composes them. */
 export const configSchema = z
   .object({
     /** Where the embedded database and other state live. */
-    dataDir: z.string().default('.rebound'),
+    dataDir: z.string().min(1, 'a directory path; omit the key for the default .rebound').default('.rebound'),
     logging: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -40,8 +64,17 @@ export const configSchema = z
     store: storeSchema.prefault({}),
     ingest: ingestConfigSchema.prefault({}),
     incidents: incidentsConfigSchema.prefault({}),
-    bus: busConfigSchema.prefault({}),
-    workflows: workflowsConfigSchema.prefault({}),
+    bus: checkedBusSchema.prefault({}),
+    workflows: workflowsConfigSchema
+      .extend({
+        /**
+         * Directory of `*.asl.json` / `*.asl.yaml` runbooks loaded at start (default `runbooks`). Left unset
+         * here, not defaulted, so start-up can refuse a configured directory that is missing while only
+         * warning about a missing default one.
+         */
+        runbooksDir: z.string().min(1).optional(),
+      })
+      .prefault({}),
     kubernetes: kubernetesConfigSchema.prefault({}),
     guard: guardConfigSchema.prefault({}),
     verify: verifyConfigSchema.prefault({}),

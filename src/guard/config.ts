@@ -17,23 +17,31 @@ export function parseDurationMs(text: string): number | undefined {
   return Math.round(Number(match[1]) * UNIT_MS[match[2]!]!);
 }
 
-const duration = z.union([z.number().int().nonnegative(), z.string()]).transform((value, ctx) => {
-  if (typeof value === 'number') return value;
-  const ms = parseDurationMs(value);
-  if (ms === undefined) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `"${value}" is not a duration; write e.g. 250ms, 30s, 5m, 1h or 7d`,
-    });
-    return z.NEVER;
-  }
-  return ms;
-});
+const duration = z
+  .union([z.number().int().nonnegative(), z.string()], {
+    error: 'a duration: whole milliseconds (e.g. 1500) or text such as 250ms, 1.5s, 5m, 1h or 7d',
+  })
+  .transform((value, ctx) => {
+    if (typeof value === 'number') return value;
+    const ms = parseDurationMs(value);
+    if (ms === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${value}" is not a duration; write e.g. 250ms, 30s, 5m, 1h or 7d`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
 
 const DAY_MS = 86_400_000;
 /** A duration no longer than `maxMs` (timers past ~24.8 days fire at once in Node, and dates have limits). */
 const durationUpTo = (maxMs: number, words: string) =>
   duration.refine((ms) => ms <= maxMs, `at most ${words}`);
+
+/** Same, and more than zero: for leases and poll intervals, where 0 means no lock or a busy loop. */
+const positiveDurationUpTo = (maxMs: number, words: string, why: string) =>
+  durationUpTo(maxMs, words).refine((ms) => ms > 0, `more than 0 (${why})`);
 
 const allowlistSchema = z
   .object({
@@ -71,11 +79,11 @@ const idempotencySchema = z
 const lockSchema = z
   .object({
     /** Lease length; the holder renews it every ttl/3 while its action runs, so only a dead holder expires. */
-    ttl: durationUpTo(DAY_MS, '1d').default(5 * 60_000),
+    ttl: positiveDurationUpTo(DAY_MS, '1d', 'a lease of 0 expires as it is taken').default(5 * 60_000),
     /** How long a second caller waits for the target before being refused (retryable). */
     wait: durationUpTo(DAY_MS, '1d').default(30_000),
     /** How often a waiting caller re-checks a lock held by another process. */
-    pollInterval: durationUpTo(DAY_MS, '1d').default(250),
+    pollInterval: positiveDurationUpTo(DAY_MS, '1d', '0 would re-check without pause').default(250),
   })
   .strict();
 

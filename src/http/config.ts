@@ -28,7 +28,12 @@ const apiTokenSchema = z
 export const listenAddress = z
   .string()
   .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080')
-  .refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, 'the port must be 65535 or less');
+  // Only once the format is right: "localhost" has no port to judge.
+  .refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, {
+    message: 'the port must be 65535 or less',
+    abort: true,
+    when: (payload) => payload.issues.length === 0,
+  });
 
 export const serverConfigSchema = z
   .object({
@@ -41,7 +46,9 @@ export const serverConfigSchema = z
       .positive()
       .default(5 * 1024 * 1024),
     /** Public URL of the dashboard, used in links sent to Slack/PagerDuty. */
-    publicUrl: z.string().url().optional(),
+    publicUrl: z
+      .url({ protocol: /^https?$/, error: 'an http(s) URL such as https://rebound.example.com' })
+      .optional(),
     auth: z
       .object({
         /** Bearer tokens Alertmanager presents (`http_config.authorization.credentials`). */

@@ -4,18 +4,32 @@ import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/c
 import { z } from 'zod';
 import { ReboundError } from '../../errors.ts';
 
-/** How to reach one cluster: the pod's ServiceAccount, or a kubeconfig file (and context) like kubectl. */
-export const clusterConfigSchema = z.union([
-  z.object({ inCluster: z.literal(true) }).strict(),
-  z
-    .object({
-      /** Kubeconfig file; without it, `KUBECONFIG` (a path list, merged like kubectl) or ~/.kube/config. */
-      kubeconfig: z.string().min(1).optional(),
-      /** Context in that kubeconfig; without it, the file's current-context. */
-      context: z.string().min(1).optional(),
-    })
-    .strict(),
-]);
+/**
+ * How to reach one cluster: the pod's ServiceAccount (`inCluster: true`), or a kubeconfig file (and context)
+ * like kubectl. One object rather than a union of the two, so a wrong field gets its own message.
+ */
+export const clusterConfigSchema = z
+  .object({
+    /** Use the pod's ServiceAccount (Rebound runs inside this cluster); excludes kubeconfig and context. */
+    inCluster: z.boolean().optional(),
+    /** Kubeconfig file; without it, `KUBECONFIG` (a path list, merged like kubectl) or ~/.kube/config. */
+    kubeconfig: z.string().min(1).optional(),
+    /** Context in that kubeconfig; without it, the file's current-context. */
+    context: z.string().min(1).optional(),
+  })
+  .strict()
+  .superRefine((cluster, ctx) => {
+    if (!cluster.inCluster) return;
+    for (const key of ['kubeconfig', 'context'] as const)
+      if (cluster[key] !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message:
+            `inCluster: true uses the pod's ServiceAccount, so ${key} has no effect; ` +
+            `remove ${key}, or remove inCluster to use a kubeconfig`,
+        });
+  });
 
 /** Replica bounds for `k8s.scale`; the most specific matching entry wins (cluster-specific over any-cluster). */
 export const scaleBoundsSchema = z
@@ -54,7 +68,17 @@ export const kubernetesConfigSchema = z
     pollIntervalMs: z.int().min(1).max(60_000).default(2000),
     evictionRetryMs: z.int().min(1).max(600_000).default(5000),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    const names = Object.keys(config.clusters);
+    // With no clusters listed, any name means the implicit kubectl-style cluster (see ClusterDirectory).
+    if (config.defaultCluster !== undefined && names.length > 0 && !names.includes(config.defaultCluster))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['defaultCluster'],
+        message: `no cluster "${config.defaultCluster}" in kubernetes.clusters (configured: ${names.join(', ')})`,
+      });
+  });
 
 export type KubernetesConfig = z.infer<typeof kubernetesConfigSchema>;
 export type ClusterConfig = z.infer<typeof clusterConfigSchema>;
@@ -126,7 +150,7 @@ export class ClusterDirectory {
 /** Loads one cluster's credentials the way kubectl would. */
 export function loadKubeConfig(entry: ClusterConfig, env: KubeEnvironment): KubeConfig {
   const kc = new KubeConfig();
-  if ('inCluster' in entry) {
+  if (entry.inCluster) {
     kc.loadFromCluster();
     return kc;
   }

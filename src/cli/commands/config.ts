@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
 import { Command } from 'commander';
+import { RuleSet } from '../../bus/rules.ts';
 import { configJsonSchema, loadConfig } from '../../config/load.ts';
+import { missingRunbooksDir, runbooksDirectory } from '../../config/references.ts';
 import { assertExposureIsAuthenticated } from '../../http/auth.ts';
 import { printJson } from '../output.ts';
 
@@ -10,7 +13,12 @@ export function validateCommand(): Command {
     .argument('[file]', 'configuration file', 'rebound.yaml')
     .action(async (file: string) => {
       const { config, source } = await loadConfig({ path: file });
+      // What `serve` refuses before it starts: rules the bus cannot load (the defaults included), exposure
+      // without authentication, a configured runbooks directory that is missing.
+      new RuleSet(config.bus.rules);
       assertExposureIsAuthenticated(config.server);
+      const runbooks = runbooksDirectory(config);
+      if (runbooks.configured && !existsSync(runbooks.path)) throw missingRunbooksDir(runbooks.path);
       process.stdout.write(`${source} is valid\n`);
     });
 }

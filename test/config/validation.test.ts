@@ -1,0 +1,312 @@
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.ts';
+import { RuleSet } from '../../src/bus/rules.ts';
+import { loadConfig, parseConfig } from '../../src/config/load.ts';
+import type { ConfigInput } from '../../src/config/schema.ts';
+import { isReboundError } from '../../src/errors.ts';
+import { tempDir } from '../support/app.ts';
+import { runCli } from '../support/process.ts';
+
+const dirs: { remove: () => void }[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
+
+function write(text: string, name = 'rebound.yaml'): string {
+  const d = tempDir();
+  dirs.push(d);
+  const file = join(d.path, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+async function loadError(file: string, env: Record<string, string> = {}): Promise<Error> {
+  const err = await loadConfig({ path: file, env }).then(
+    () => new Error('expected the configuration to be refused'),
+    (e: unknown) => e as Error,
+  );
+  expect(isReboundError(err) && err.code).toBe('INVALID_CONFIG');
+  return err;
+}
+
+// Every rule here passes the schema alone; the bus refuses each when it loads them.
+const BAD_RULES = `bus:
+  rules:
+    - name: r1
+      pattern: { source: rebound.alertmanager }
+      targets: [{ kind: log, id: a }]
+    - name: r2
+      pattern: {}
+      targets: [{ kind: log, id: a }, { kind: log, id: a }]
+    - name: r2
+      pattern: { source: [x] }
+      targets:
+        - { kind: log, id: a, input: { InputPath: "not a path" } }
+        - { kind: log, id: b, input: { InputTransformer: { InputTemplate: '{"a": <y>}' } } }
+`;
+
+const EXPECTED_PATHS = [
+  'bus.rules[0].pattern.source',
+  'bus.rules[1].targets[1].id',
+  'bus.rules[1].pattern',
+  'bus.rules[2].targets[0].input.InputPath',
+  'bus.rules[2].targets[1].input.InputTransformer.InputTemplate',
+  'bus.rules[2].name',
+];
+
+describe('rules are checked when the configuration is read, as the bus checks them', () => {
+  it('reports every rule problem with its key path and the file', async () => {
+    const file = write(BAD_RULES);
+    const err = await loadError(file);
+    expect(err.message.split('\n')[0]).toBe(`${file} is invalid:`);
+    const details = (err as { details?: { path: string }[] }).details ?? [];
+    expect(details.map((d) => d.path).sort()).toEqual([...EXPECTED_PATHS].sort());
+    expect(err.message).toMatch(/bus\.rules\[0\]\.pattern\.source: a field must hold an array/);
+    expect(err.message).toMatch(/bus\.rules\[2\]\.targets\[0\]\.input\.InputPath: JSONPath "not a path"/);
+    expect(err.message).toMatch(/InputTemplate: placeholder <y> is not defined/);
+    expect(err.message).toMatch(/bus\.rules\[2\]\.name: rule "r2" is already defined at bus\.rules\[1\]/);
+    expect(err.message).toMatch(/bus\.rules\[1\]\.targets\[1\]\.id: "a" is already the id of targets\[0\]/);
+  });
+
+  it('still checks a rule when another rule or section has a schema error', () => {
+    const err = (() => {
+      try {
+        parseConfig({
+          server: { listen: 'nowhere' },
+          bus: {
+            rules: [
+              { name: 'ok', pattern: {}, targets: [{ kind: 'log', id: 'a' }] },
+              { name: 'bad', pattern: { source: ['x'] }, targets: [{ kind: 'nope', id: 'a' }] },
+            ],
+          },
+        } as unknown as ConfigInput);
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error('expected a refusal');
+    })();
+    expect(err.message).toMatch(/bus\.rules\[0\]\.pattern: empty objects are not allowed/);
+    expect(err.message).toMatch(/bus\.rules\[1\]\.targets\[0\]/);
+    expect(err.message).toMatch(/server\.listen/);
+  });
+
+  it('RuleSet refuses the same rules with the same paths, all at once', () => {
+    const rules = [
+      { name: 'r', enabled: true, pattern: {}, targets: [] },
+      { name: 'r', enabled: true, pattern: { source: ['x'] }, targets: [] },
+    ];
+    expect(() => new RuleSet(rules)).toThrow(
+      /bus\.rules\[1\]\.name: rule "r" is already defined[\s\S]*bus\.rules\[0\]\.pattern: empty objects/,
+    );
+  });
+
+  it('`rebound validate` exits 1 and prints every problem', { timeout: 60_000 }, async () => {
+    const file = write(BAD_RULES);
+    const noRunbooks = write('workflows:\n  runbooksDir: /nonexistent/runbooks\n');
+    const [result, missing] = await Promise.all([
+      runCli(['validate', file]),
+      runCli(['validate', noRunbooks]),
+    ]);
+    expect(result.code).toBe(1);
+    for (const path of EXPECTED_PATHS) expect(result.stderr).toContain(`  - ${path}: `);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('workflows.runbooksDir: /nonexistent/runbooks does not exist');
+  });
+});
+
+describe('reading the configuration file', () => {
+  it('refuses a recursive alias with the file and line, instead of overflowing the stack', async () => {
+    const file = write('logging:\n  level: info\nx: &a [*a]\n');
+    const err = await loadError(file);
+    expect(err.message).toBe(
+      `${file} has a recursive alias at line 3, column 8: *a refers to a node that contains it; ` +
+        'refer to the anchor only from outside the node it names',
+    );
+    // A reused anchor is fine.
+    const shared = write('incidents:\n  correlation: &c { labels: [alertname] }\n');
+    await expect(loadConfig({ path: shared, env: {} })).resolves.toBeDefined();
+  });
+
+  it('names the file when aliases expand too much', async () => {
+    let text = 'a0: &a0 [x, x, x, x, x, x, x, x, x]\n';
+    for (let i = 1; i < 8; i++)
+      text += `a${i}: &a${i} [${Array(9)
+        .fill(`*a${i - 1}`)
+        .join(', ')}]\n`;
+    const err = await loadError(write(text));
+    expect(err.message).toMatch(
+      /rebound\.yaml cannot be read: its aliases \(\*name\) expand to too many values/,
+    );
+  });
+
+  it('explains a file with several YAML documents without library advice', async () => {
+    const file = write('logging: {level: info}\n---\ndataDir: x\n');
+    const err = await loadError(file);
+    expect(err.message).toMatch(
+      /holds more than one YAML document \(a "---" separator at line 2, column 1\)/,
+    );
+    expect(err.message).not.toMatch(/parseAllDocuments/);
+  });
+
+  it('names a directory given as the file', async () => {
+    const d = tempDir();
+    dirs.push(d);
+    const err = await loadError(d.path);
+    expect(err.message).toBe(
+      `${d.path} is a directory, not a configuration file; give the file, e.g. ${join(d.path, 'rebound.yaml')}`,
+    );
+  });
+
+  it('names the key of an unset or empty variable, and says which it is', async () => {
+    const file = write('server:\n  auth:\n    webhookTokens: ["${NOPE_TOKEN}", "${EMPTY_TOKEN}"]\n');
+    const err = await loadError(file, { EMPTY_TOKEN: '' });
+    expect(err.message).toContain(`${file} uses environment variables that have no value:`);
+    expect(err.message).toContain(
+      '  - server.auth.webhookTokens[0]: uses unset environment variable(s) NOPE_TOKEN; ' +
+        'export a non-empty value or give a default with ${NOPE_TOKEN:-default}',
+    );
+    expect(err.message).toContain(
+      '  - server.auth.webhookTokens[1]: uses environment variable(s) EMPTY_TOKEN, which are set but empty',
+    );
+  });
+});
+
+describe('section checks say what is expected', () => {
+  const problems = (input: unknown): string[] => {
+    try {
+      parseConfig(input);
+    } catch (err) {
+      return ((err as { details: { path: string; message: string }[] }).details ?? []).map(
+        (d) => `${d.path}: ${d.message}`,
+      );
+    }
+    return [];
+  };
+
+  it('kubernetes clusters', () => {
+    expect(problems({ kubernetes: { clusters: { prod: { kubeconfig: 5 } } } })).toEqual([
+      'kubernetes.clusters.prod.kubeconfig: Invalid input: expected string, received number',
+    ]);
+    expect(problems({ kubernetes: { clusters: { prod: { inCluster: true, context: 'x' } } } })).toEqual([
+      "kubernetes.clusters.prod.context: inCluster: true uses the pod's ServiceAccount, so context has no " +
+        'effect; remove context, or remove inCluster to use a kubeconfig',
+    ]);
+    expect(
+      problems({ kubernetes: { defaultCluster: 'nope', clusters: { prod: {}, eu: { inCluster: true } } } }),
+    ).toEqual(['kubernetes.defaultCluster: no cluster "nope" in kubernetes.clusters (configured: prod, eu)']);
+    // Without clusters the name labels the implicit kubectl-style cluster.
+    expect(problems({ kubernetes: { defaultCluster: 'anything' } })).toEqual([]);
+  });
+
+  it('guard durations', () => {
+    expect(problems({ guard: { budget: { window: 1.5 } } })).toEqual([
+      'guard.budget.window: a duration: whole milliseconds (e.g. 1500) or text such as 250ms, 1.5s, 5m, 1h or 7d',
+    ]);
+    expect(problems({ guard: { lock: { ttl: 0, pollInterval: '0s' } } })).toEqual([
+      'guard.lock.ttl: more than 0 (a lease of 0 expires as it is taken)',
+      'guard.lock.pollInterval: more than 0 (0 would re-check without pause)',
+    ]);
+    expect(problems({ guard: { lock: { ttl: 30, pollInterval: 5, wait: 0 } } })).toEqual([]);
+  });
+
+  it('server and dataDir', () => {
+    expect(problems({ server: { listen: 'localhost' } })).toEqual([
+      'server.listen: HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080',
+    ]);
+    expect(problems({ server: { listen: 'localhost:70000' } })).toEqual([
+      'server.listen: the port must be 65535 or less',
+    ]);
+    expect(problems({ server: { publicUrl: 'javascript:alert(1)' } })).toEqual([
+      'server.publicUrl: an http(s) URL such as https://rebound.example.com',
+    ]);
+    expect(problems({ server: { publicUrl: 'https://rebound.example.com/' } })).toEqual([]);
+    expect(problems({ dataDir: '' })).toEqual([
+      'dataDir: a directory path; omit the key for the default .rebound',
+    ]);
+  });
+});
+
+describe('runbooks at start', () => {
+  async function started(config: ConfigInput, cwdDir: string) {
+    const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
+    const app = createApp({
+      config: parseConfig({
+        ...config,
+        dataDir: join(cwdDir, 'data'),
+        server: { listen: '127.0.0.1:0' },
+        logging: { level: 'warn' },
+      }),
+      logDestination: { write: (line: string) => void lines.push(JSON.parse(line)) },
+    });
+    try {
+      await app.start();
+      return { lines };
+    } finally {
+      await app.stop();
+    }
+  }
+
+  it('refuses a configured runbooksDir that does not exist, naming the key', async () => {
+    const d = tempDir();
+    dirs.push(d);
+    await expect(started({ workflows: { runbooksDir: join(d.path, 'nope') } }, d.path)).rejects.toThrow(
+      `workflows.runbooksDir: ${join(d.path, 'nope')} does not exist`,
+    );
+  });
+
+  it('warns about a missing default directory and about routes and targets naming unloaded runbooks', async () => {
+    const d = tempDir();
+    dirs.push(d);
+    const runbooks = join(d.path, 'runbooks');
+    mkdirSync(runbooks);
+    writeFileSync(
+      join(runbooks, 'known.asl.json'),
+      JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Succeed' } } }),
+    );
+    const { lines } = await started(
+      {
+        workflows: { runbooksDir: runbooks },
+        incidents: {
+          runbooks: { routes: [{ runbook: 'nope', match: { alertname: ['X'] } }], fallback: 'nothere' },
+        },
+        bus: {
+          rules: [
+            {
+              name: 'r',
+              pattern: { source: ['x'] },
+              targets: [
+                { kind: 'workflow', id: 'w', workflow: 'known' },
+                { kind: 'workflow', id: 'u', workflow: 'unknown' },
+              ],
+            },
+          ],
+        },
+      },
+      d.path,
+    );
+    const warning = lines.find((l) =>
+      l.msg.startsWith('the configuration names runbooks that are not loaded'),
+    );
+    expect(warning?.msg).toContain(
+      'incidents.runbooks.routes[0].runbook (nope), incidents.runbooks.fallback (nothere), ' +
+        'bus.rules[0].targets[1].workflow (unknown)',
+    );
+    expect(warning?.msg).not.toContain('(known)');
+  });
+
+  it('only warns when the default directory is missing', async () => {
+    const d = tempDir();
+    dirs.push(d);
+    const cwd = process.cwd();
+    process.chdir(d.path);
+    try {
+      const { lines } = await started({}, d.path);
+      expect(lines.map((l) => l.msg)).toContain(
+        `no runbooks loaded: ${join(d.path, 'runbooks')} does not exist; ` +
+          'set workflows.runbooksDir to your runbooks directory',
+      );
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+});
