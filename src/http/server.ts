@@ -167,7 +167,7 @@ function mapError(error: unknown): ReboundError {
   // JSON.parse takes any depth, but serialising it again (to store it) overflows the stack: the body is at
   // fault, not the server, and sending it again would fail the same way.
   if (isStackOverflow(error)) {
-    return new ReboundError('INVALID_PAYLOAD', 'the body nests too deeply to be stored', { path: '$' });
+    return new ReboundError('INVALID_PAYLOAD', 'the body nests too deeply to be processed', { path: '$' });
   }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new ReboundError('BAD_REQUEST', e.message ?? 'bad request');
