@@ -110,7 +110,11 @@ export interface App {
   /** Runs one retention pass now (it also runs periodically); returns what was deleted. */
   sweep(): Promise<{ events: number; incidents: number }>;
   /** Re-reads the configuration and swaps the bus rules; in-flight deliveries are kept. */
-  reload(): Promise<{ rules: number }>;
+  /**
+   * Re-reads the configuration: rules and tokens take effect; `restartNeeded` names the settings that changed
+   * but are read only at start (say `server.listen`), so nobody believes a reload applied them.
+   */
+  reload(): Promise<{ rules: number; restartNeeded: string[] }>;
   /** Binds the listener and starts background work; resolves with the URL it listens on. */
   start(): Promise<{ url: string }>;
   /** Stops in reverse order of start; safe to call twice. */
@@ -342,7 +346,7 @@ export function createApp(options: AppOptions): App {
     bus.reload(new RuleSet(next.bus.rules));
     apiAuth.reconfigure(next.server.auth);
     webhookAuth.reconfigure(next.server.auth);
-    return { rules: bus.ruleSet.rules.size };
+    return { rules: bus.ruleSet.rules.size, restartNeeded: settingsReadAtStart(config, next) };
   };
 
   const sweeper = new RetentionSweeper({
@@ -559,4 +563,24 @@ function localSecret(file: string): string {
   const secret = randomBytes(32).toString('hex');
   writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
   return secret;
+}
+
+/**
+ * The settings that differ between two configurations but take effect only at start: everything except the
+ * bus's rules and the server's tokens, which a reload applies. Named at the depth an operator edits them
+ * (`server.listen`, `guard`).
+ */
+function settingsReadAtStart(running: Config, next: Config): string[] {
+  const changed: string[] = [];
+  const differs = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
+  for (const key of Object.keys({ ...running, ...next }) as (keyof Config)[]) {
+    if (key === 'server' || key === 'bus') {
+      const reloaded = key === 'server' ? 'auth' : 'rules';
+      const a = running[key] as Record<string, unknown>;
+      const b = next[key] as Record<string, unknown>;
+      for (const sub of Object.keys({ ...a, ...b }))
+        if (sub !== reloaded && differs(a[sub], b[sub])) changed.push(`${key}.${sub}`);
+    } else if (differs(running[key], next[key])) changed.push(key);
+  }
+  return changed;
 }

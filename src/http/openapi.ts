@@ -251,8 +251,22 @@ export function buildOpenApi(version: string): Record<string, unknown> {
       },
       '/v1/admin/reload': {
         post: {
-          summary: 'Re-read configuration and reload rules (admin)',
-          responses: { '200': { description: '{rules}' }, ...errors(401, 403) },
+          summary:
+            'Re-read configuration: rules and API/webhook tokens take effect; restartNeeded names changed settings read only at start (admin)',
+          responses: {
+            '200': {
+              description: 'Reloaded',
+              ...json({
+                type: 'object',
+                required: ['rules', 'restartNeeded'],
+                properties: {
+                  rules: { type: 'integer', description: 'rules in force' },
+                  restartNeeded: { type: 'array', items: { type: 'string' } },
+                },
+              }),
+            },
+            ...errors(400, 401, 403),
+          },
         },
       },
       '/v1/session': {

@@ -279,9 +279,8 @@ describe('reloading the configuration', () => {
       webhookTokens: [webhookTokens.new],
     });
     const admin = { authorization: `Bearer ${tokens.admin}` };
-    expect((await http.inject({ method: 'POST', url: '/v1/admin/reload', headers: admin })).statusCode).toBe(
-      200,
-    );
+    const reloaded = await http.inject({ method: 'POST', url: '/v1/admin/reload', headers: admin });
+    expect(reloaded.json()).toEqual({ rules: expect.any(Number), restartNeeded: [] });
     expect((await get({ authorization: `Bearer ${tokens.viewer}` })).statusCode).toBe(401);
     expect((await get({ cookie })).statusCode).toBe(401);
     expect((await get(admin)).statusCode).toBe(200);
@@ -297,8 +296,19 @@ describe('reloading the configuration', () => {
     let next = before;
     app = createApp({ config: before, reloadConfig: async () => next });
     await app.start();
-    next = input({ apiTokens: [], webhookTokens: [webhookTokens.old] });
     const admin = { authorization: `Bearer ${tokens.admin}` };
+    // Settings read only at start are named, not silently ignored.
+    next = {
+      ...before,
+      server: { ...before.server, bodyLimitBytes: 1024 },
+      guard: { ...before.guard, shadow: { ...before.guard.shadow, global: true } },
+    };
+    const partly = await app.http.inject({ method: 'POST', url: '/v1/admin/reload', headers: admin });
+    expect(partly.json()).toEqual({
+      rules: expect.any(Number),
+      restartNeeded: ['server.bodyLimitBytes', 'guard'],
+    });
+    next = input({ apiTokens: [], webhookTokens: [webhookTokens.old] });
     const refused = await app.http.inject({ method: 'POST', url: '/v1/admin/reload', headers: admin });
     expect(refused.statusCode).toBe(400);
     expect(refused.json().message).toMatch(/without authentication; configure server\.auth\.apiTokens/);

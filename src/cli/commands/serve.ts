@@ -47,7 +47,14 @@ export function serveCommand(): Command {
       process.on('SIGTERM', () => shutdown('SIGTERM'));
       process.on('SIGHUP', () => {
         app.reload().then(
-          ({ rules }) => app.logger.info({ rules }, 'configuration reloaded on SIGHUP'),
+          ({ rules, restartNeeded }) => {
+            app.logger.info({ rules }, 'configuration reloaded on SIGHUP');
+            if (restartNeeded.length > 0)
+              app.logger.warn(
+                { restartNeeded },
+                `changed but read only at start, so not applied until a restart: ${restartNeeded.join(', ')}`,
+              );
+          },
           (err: Error) =>
             app.logger.error({ err: err.message }, 'reload failed; the previous rules stay in force'),
         );
