@@ -1,12 +1,16 @@
+import { InvalidArgumentError, type Command } from 'commander';
 import { readCliEnvironment } from '../config/cli-env.ts';
 
 /** Options every command that talks to a running Rebound server accepts. */
 export interface ApiOptions {
   readonly url?: string;
   readonly token?: string;
+  /** Seconds to wait for each answer (`--timeout`). */
+  readonly timeout?: number;
 }
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
+export const DEFAULT_TIMEOUT_SECONDS = 30;
 
 /** A failed API call, with the server's stable error code when it sent one. */
 export class ApiError extends Error {
@@ -20,50 +24,141 @@ export class ApiError extends Error {
   }
 }
 
+/** What a successful answer must hold for the command to print it: these top-level keys. */
+export interface ExpectedShape {
+  readonly expect?: readonly string[];
+}
+
 /** Thin REST client used by CLI commands; flags beat REBOUND_URL / REBOUND_TOKEN, which beat defaults. */
 export class ApiClient {
   readonly baseUrl: string;
   private readonly token: string | undefined;
+  private readonly timeoutMs: number;
 
+  /** Throws InvalidArgumentError (a usage error) for a URL that is not http(s) or a token no header can carry. */
   constructor(options: ApiOptions = {}) {
     const env = readCliEnvironment();
-    this.baseUrl = (options.url ?? env.url ?? DEFAULT_URL).replace(/\/+$/, '');
-    this.token = options.token ?? env.token;
+    // An empty REBOUND_URL / REBOUND_TOKEN is as good as unset (`REBOUND_URL= rebound …`).
+    this.baseUrl = baseUrl(options.url, env.url);
+    this.token = checkedToken(options.token, env.token);
+    this.timeoutMs = (options.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async request<T>(method: string, path: string, body?: unknown, shape: ExpectedShape = {}): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.token) headers['authorization'] = `Bearer ${this.token}`;
+    const url = this.baseUrl + path;
+    // One deadline for the whole exchange: a server that accepts the connection and never answers (or stops
+    // half-way through the body) must not hang the CLI.
+    const signal = AbortSignal.timeout(this.timeoutMs);
     let response: Response;
+    let text: string;
     try {
-      response = await fetch(this.baseUrl + path, {
+      response = await fetch(url, {
         method,
         headers,
         body: body === undefined ? null : JSON.stringify(body),
+        signal,
       });
+      text = await response.text();
     } catch (err) {
+      if (signal.aborted) {
+        throw new ApiError(
+          0,
+          'TIMEOUT',
+          `no answer from ${url} within ${this.timeoutMs / 1000} s; is it a Rebound server, and is it ` +
+            'healthy? Wait longer with --timeout <seconds>.',
+        );
+      }
       throw new ApiError(
         0,
         'UNREACHABLE',
-        `cannot reach Rebound at ${this.baseUrl} (${(err as Error).message}); is \`rebound serve\` running? ` +
+        `cannot reach Rebound at ${this.baseUrl} (${describeFetchError(err)}); is \`rebound serve\` running? ` +
           'Set --url or REBOUND_URL to point elsewhere.',
       );
     }
-    const text = await response.text();
-    const parsed: unknown = text ? safeJson(text) : undefined;
+    const parsed = parseJsonObject(text);
+    const notRebound = () =>
+      new ApiError(
+        response.status,
+        'NOT_REBOUND',
+        `not a Rebound API: HTTP ${response.status} from ${url}; check --url or REBOUND_URL`,
+      );
     if (!response.ok) {
-      const e = (parsed ?? {}) as { code?: string; message?: string };
-      throw new ApiError(response.status, e.code ?? 'HTTP_' + response.status, e.message ?? text);
+      // Rebound's errors are JSON {code, message}; anything else came from some other server.
+      if (typeof parsed?.['code'] !== 'string' || typeof parsed['message'] !== 'string') throw notRebound();
+      throw new ApiError(response.status, parsed['code'], parsed['message']);
     }
+    if (parsed === undefined || (shape.expect ?? []).some((key) => !(key in parsed))) throw notRebound();
     return parsed as T;
   }
 }
 
-function safeJson(text: string): unknown {
+/** The `ApiClient` for a command, from the global `--url`, `--token` and `--timeout` options. */
+export function clientFor(cmd: Command): ApiClient {
+  const g = cmd.optsWithGlobals<ApiOptions>();
+  return new ApiClient({
+    ...(g.url !== undefined ? { url: g.url } : {}),
+    ...(g.token !== undefined ? { token: g.token } : {}),
+    ...(g.timeout !== undefined ? { timeout: g.timeout } : {}),
+  });
+}
+
+/** Parses `--timeout`: seconds, a positive number (fractions allowed) up to a day. */
+export function parseTimeoutSeconds(text: string): number {
+  const seconds = Number(text);
+  if (text.trim() === '' || !Number.isFinite(seconds) || seconds <= 0 || seconds > 86_400)
+    throw new InvalidArgumentError(
+      'expected seconds, a number above 0 and at most 86400 (e.g. --timeout 60)',
+    );
+  return seconds;
+}
+
+function baseUrl(flag: string | undefined, env: string | undefined): string {
+  const [text, source] =
+    flag !== undefined ? [flag, '--url'] : env ? [env, 'REBOUND_URL'] : [DEFAULT_URL, 'the default'];
+  let url: URL | undefined;
   try {
-    return JSON.parse(text);
+    url = new URL(text);
   } catch {
-    return { message: text };
+    url = undefined;
   }
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:') {
+    throw new InvalidArgumentError(
+      `${source} "${text}" is not an http:// or https:// URL (e.g. http://127.0.0.1:8080)`,
+    );
+  }
+  return text.replace(/\/+$/, '');
+}
+
+function checkedToken(flag: string | undefined, env: string | undefined): string | undefined {
+  const [token, source] = flag ? [flag, '--token'] : env ? [env, 'REBOUND_TOKEN'] : [undefined, ''];
+  // An HTTP header carries neither control characters (a pasted line break) nor anything beyond Latin-1.
+  // eslint-disable-next-line no-control-regex
+  if (token !== undefined && /[\u0000-\u001f\u007f]|[^\u0000-\u00ff]/.test(token)) {
+    throw new InvalidArgumentError(
+      `the API token (${source}) is invalid: it contains a line break, a control character or a ` +
+        'non-Latin-1 character; API tokens look like rbd_… (see `rebound tokens create`)',
+    );
+  }
+  return token;
+}
+
+/** A JSON object answer, or undefined when the body is not one (HTML, plain text, empty, an array). */
+function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function describeFetchError(err: unknown): string {
+  // undici says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND…) is in the cause.
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  return e.cause?.code ?? e.cause?.message ?? e.message;
 }

@@ -1,8 +1,8 @@
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { isReboundError, describeError } from '../errors.ts';
 import { readKubeEnvironment, readSearchPath } from '../config/cli-env.ts';
 import { VERSION } from '../version.ts';
-import { ApiError } from './client.ts';
+import { ApiError, DEFAULT_TIMEOUT_SECONDS, parseTimeoutSeconds } from './client.ts';
 import { actionCommand } from './commands/action.ts';
 import { analyticsCommand } from './commands/analytics.ts';
 import { approvalsCommand, approveCommand, denyCommand } from './commands/approvals.ts';
@@ -16,7 +16,7 @@ import { sloCommand } from './commands/slo.ts';
 import { testPatternCommand } from './commands/test-pattern.ts';
 import { tokensCommand } from './commands/tokens.ts';
 import { executionsCommand, taskCommand, workflowCommand, workflowsCommand } from './commands/workflows.ts';
-import { EXIT } from './output.ts';
+import { EXIT, exitQuietlyWhenStdoutCloses } from './output.ts';
 
 function kubeEnvironment() {
   const env = readKubeEnvironment();
@@ -30,7 +30,13 @@ export function buildProgram(): Command {
     .version(VERSION)
     .option('--url <url>', 'Rebound server for API commands (env REBOUND_URL; default http://127.0.0.1:8080)')
     .option('--token <token>', 'API token (env REBOUND_TOKEN)')
+    .addOption(
+      new Option('--timeout <seconds>', 'give up on an API answer after this many seconds')
+        .argParser(parseTimeoutSeconds)
+        .default(DEFAULT_TIMEOUT_SECONDS),
+    )
     .showHelpAfterError('(run with --help for usage)')
+    .helpCommand(false)
     .exitOverride();
   for (const command of [
     serveCommand(),
@@ -57,11 +63,34 @@ export function buildProgram(): Command {
   ]) {
     program.addCommand(command);
   }
+  program.addCommand(helpCommand(program));
   return program;
+}
+
+/** `rebound help [command...]`, replacing commander's: an unknown command is a usage error, not help. */
+function helpCommand(program: Command): Command {
+  return new Command('help')
+    .description('display help for a command, e.g. rebound help incidents list')
+    .argument('[command...]')
+    .action((names: string[]) => {
+      let target = program;
+      for (const name of names) {
+        const sub = target.commands.find((c) => c.name() === name || c.aliases().includes(name));
+        if (!sub) {
+          return target.error(`error: unknown command '${names.join(' ')}'`, {
+            exitCode: EXIT.USAGE,
+            code: 'commander.unknownCommand',
+          });
+        }
+        target = sub;
+      }
+      target.help();
+    });
 }
 
 /** Runs the CLI; exit codes: 0 ok, 1 failure, 2 usage error. */
 export async function main(argv: readonly string[]): Promise<number> {
+  exitQuietlyWhenStdoutCloses();
   const program = buildProgram();
   program.commands.forEach(function propagate(c: Command) {
     c.exitOverride();
@@ -76,15 +105,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`error: ${err.message}\n`);
       return EXIT.USAGE;
     }
-    if (err instanceof CommanderError) {
-      if (
-        err.code === 'commander.helpDisplayed' ||
-        err.code === 'commander.version' ||
-        err.code === 'commander.help'
-      )
-        return EXIT.OK;
-      return EXIT.USAGE;
-    }
+    // Commander has printed what it refused; --help and --version exit 0, a missing or unknown command (help
+    // on stderr), an unknown option or a bad value are usage errors.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     if (err instanceof ApiError) {
       process.stderr.write(`error: ${err.message}${err.code ? ` (${err.code})` : ''}\n`);
       return EXIT.FAILURE;

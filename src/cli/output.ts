@@ -27,3 +27,11 @@ function formatCell(value: unknown): string {
 
 /** Exit codes: 0 ok, 1 failure, 2 usage error. */
 export const EXIT = { OK: 0, FAILURE: 1, USAGE: 2 } as const;
+
+/** `rebound … | head -1`: when the reader closes the pipe, stop quietly (exit 0) instead of an EPIPE trace. */
+export function exitQuietlyWhenStdoutCloses(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT.OK);
+    throw err;
+  });
+}

@@ -111,6 +111,43 @@ describe('rebound CLI', () => {
   });
 
   it(
+    'incidents list pages with --cursor and says how to get the next page',
+    { timeout: 60_000 },
+    async () => {
+      const env = { REBOUND_URL: server.url };
+      const firing = JSON.parse(readFileSync(join(REPO, 'examples', 'alertmanager-firing.json'), 'utf8'));
+      const alert = firing.alerts[0];
+      delete alert.fingerprint;
+      alert.labels = { alertname: 'CursorTest', service: 'cursor-test', severity: 'warning' };
+      firing.groupLabels = { alertname: 'CursorTest' };
+      firing.commonLabels = alert.labels;
+      const res = await fetch(`${server.url}/v1/webhooks/alertmanager`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(firing),
+      });
+      expect(res.status).toBe(200);
+      let all = await runCli(['incidents', 'list', '-o', 'json'], { env });
+      for (let i = 0; i < 50 && JSON.parse(all.stdout).items.length < 2; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        all = await runCli(['incidents', 'list', '-o', 'json'], { env });
+      }
+      const ids = (JSON.parse(all.stdout).items as { id: string }[]).map((i) => i.id);
+      expect(ids.length).toBeGreaterThanOrEqual(2);
+
+      const first = await runCli(['incidents', 'list', '--limit', '1'], { env });
+      expect(first.code).toBe(0);
+      expect(first.stdout).toContain(ids[0]);
+      const cursor = /^more: --cursor (\S+)$/m.exec(first.stdout)?.[1];
+      expect(cursor).toBeDefined();
+      const second = await runCli(['incidents', 'list', '--limit', '1', '--cursor', cursor!], { env });
+      expect(second.code).toBe(0);
+      expect(second.stdout).toContain(ids[1]);
+      expect(second.stdout).not.toContain(ids[0]);
+    },
+  );
+
+  it(
     'serve refuses a bad --listen, and exits when its address is taken instead of running headless',
     { timeout: 60_000 },
     async () => {

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import type { AnalyticsReport, Effectiveness } from '../../incidents/analytics.ts';
-import { ApiClient, type ApiOptions } from '../client.ts';
+import { clientFor } from '../client.ts';
 import { printJson, printTable, type OutputFormat } from '../output.ts';
 import { parseDurationMs } from '../../guard/config.ts';
 import { isoTime, parseUntil } from './automation.ts';
@@ -33,13 +33,15 @@ export function analyticsCommand(): Command {
       if (o.to) params.set('to', pastTime(o.to));
       if (o.service) params.set('service', o.service);
       if (o.bucket) params.set('bucket', o.bucket);
-      const globals = cmd.optsWithGlobals<ApiOptions>();
-      const client = new ApiClient({
-        ...(globals.url ? { url: globals.url } : {}),
-        ...(globals.token ? { token: globals.token } : {}),
-      });
       const query = params.size > 0 ? `?${params}` : '';
-      const report = await client.request<AnalyticsReport>('GET', `/v1/analytics${query}`);
+      const report = await clientFor(cmd).request<AnalyticsReport>(
+        'GET',
+        `/v1/analytics${query}`,
+        undefined,
+        {
+          expect: ['range', 'overall', 'share', 'trends', 'frequency', 'effectiveness'],
+        },
+      );
       if (o.output === 'json') return printJson(report);
       printReport(report);
     });

@@ -1,6 +1,7 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Approval, Decision } from '../../approvals/model.ts';
-import { ApiClient, type ApiOptions } from '../client.ts';
+import { parseLimit } from '../args.ts';
+import { clientFor as client, type ApiOptions } from '../client.ts';
 import { printJson, printTable, type OutputFormat } from '../output.ts';
 
 interface CommonOptions extends ApiOptions {
@@ -36,11 +37,18 @@ export function approvalsCommand(): Command {
         .choices(['pending', 'decided', 'expired', 'all'])
         .default('pending'),
     )
-    .option('--limit <n>', 'at most this many', '50')
+    .option('--limit <n>', 'at most this many (1-1000)', parseLimit, 50)
     .addOption(outputOption())
-    .action(async (o: CommonOptions & { status: string; limit: string }) => {
-      const params = new URLSearchParams({ status: o.status, limit: o.limit });
-      const page = await client(cmd).request<{ items: Approval[] }>('GET', `/v1/approvals?${params}`);
+    .action(async (o: CommonOptions & { status: string; limit: number }) => {
+      const params = new URLSearchParams({ status: o.status, limit: String(o.limit) });
+      const page = await client(cmd).request<{ items: Approval[] }>(
+        'GET',
+        `/v1/approvals?${params}`,
+        undefined,
+        {
+          expect: ['items'],
+        },
+      );
       if (o.output === 'json') return printJson(page);
       if (page.items.length === 0) {
         process.stdout.write(`no ${o.status === 'all' ? '' : `${o.status} `}approvals\n`);
@@ -55,7 +63,12 @@ export function approvalsCommand(): Command {
     .argument('<id>', 'approval id (apr-…)')
     .addOption(outputOption())
     .action(async (id: string, o: CommonOptions) => {
-      const approval = await client(cmd).request<Approval>('GET', `/v1/approvals/${encodeURIComponent(id)}`);
+      const approval = await client(cmd).request<Approval>(
+        'GET',
+        `/v1/approvals/${encodeURIComponent(id)}`,
+        undefined,
+        { expect: ['id'] },
+      );
       if (o.output === 'json') return printJson(approval);
       printTable([approval], COLUMNS);
     });
@@ -64,13 +77,10 @@ export function approvalsCommand(): Command {
     .command('snooze')
     .description('ask again later: the runbook waits (10 minutes by default), then requests a new approval')
     .argument('<id>', 'approval id (apr-…)')
-    .option('--seconds <n>', 'how long to snooze', '600')
+    .option('--seconds <n>', 'how long to snooze (1-86400)', parseSnoozeSeconds, 600)
     .addOption(outputOption())
-    .action(async (id: string, o: CommonOptions & { seconds: string }) => {
-      const seconds = Number(o.seconds);
-      if (!Number.isInteger(seconds) || seconds < 1 || seconds > 86_400)
-        cmd.error('--seconds must be a whole number from 1 to 86400', { exitCode: 2 });
-      await decide(cmd, id, 'snooze', o, seconds);
+    .action(async (id: string, o: CommonOptions & { seconds: number }) => {
+      await decide(cmd, id, 'snooze', o, o.seconds);
     });
   return cmd;
 }
@@ -104,6 +114,7 @@ async function decide(
     'POST',
     `/v1/approvals/${encodeURIComponent(id)}/decision`,
     { decision, via: 'cli', ...(snoozeSeconds === undefined ? {} : { snoozeSeconds }) },
+    { expect: ['id'] },
   );
   if (o.output === 'json') return printJson(approval);
   process.stdout.write(
@@ -111,10 +122,9 @@ async function decide(
   );
 }
 
-function client(cmd: Command): ApiClient {
-  const globals = cmd.optsWithGlobals<ApiOptions>();
-  return new ApiClient({
-    ...(globals.url ? { url: globals.url } : {}),
-    ...(globals.token ? { token: globals.token } : {}),
-  });
+function parseSnoozeSeconds(text: string): number {
+  const seconds = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
+  if (!(seconds >= 1 && seconds <= 86_400))
+    throw new InvalidArgumentError('expected a whole number from 1 to 86400');
+  return seconds;
 }

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { AutomationView, PauseView, ResumeResult } from '../../guard/views.ts';
 import { parseDurationMs } from '../../guard/config.ts';
-import { ApiClient, type ApiOptions } from '../client.ts';
+import { clientFor as client } from '../client.ts';
 import { printJson, printTable, type OutputFormat } from '../output.ts';
 
 interface CommonOptions {
@@ -63,7 +63,9 @@ function addStatus(cmd: Command): void {
     .description('shadow mode, open breakers, active pauses, budgets in use and held locks')
     .addOption(outputOption())
     .action(async (o: CommonOptions) => {
-      const status = await client(cmd).request<AutomationView>('GET', '/v1/automation');
+      const status = await client(cmd).request<AutomationView>('GET', '/v1/automation', undefined, {
+        expect: ['mode', 'shadow', 'breakers', 'pauses', 'budgets', 'locks'],
+      });
       if (o.output === 'json') return printJson(status);
       printStatus(status);
     });
@@ -94,6 +96,7 @@ function addPause(cmd: Command): void {
           'POST',
           '/v1/automation/pause',
           body,
+          { expect: ['pause'] },
         );
         if (o.output === 'json') return printJson({ pause });
         process.stdout.write(
@@ -113,7 +116,9 @@ function addResume(cmd: Command): void {
     .addOption(outputOption())
     .action(async (o: CommonOptions & { scope?: string; pauseId?: string }) => {
       const body = { ...(o.scope ? { scope: o.scope } : {}), ...(o.pauseId ? { pauseId: o.pauseId } : {}) };
-      const result = await client(cmd).request<ResumeResult>('POST', '/v1/automation/resume', body);
+      const result = await client(cmd).request<ResumeResult>('POST', '/v1/automation/resume', body, {
+        expect: ['resetBreakers', 'removedPauses'],
+      });
       if (o.output === 'json') return printJson(result);
       const breakers = result.resetBreakers.length === 0 ? 'none' : result.resetBreakers.join(', ');
       process.stdout.write(`breakers reset: ${breakers}\n`);
@@ -154,12 +159,4 @@ function printStatus(status: AutomationView): void {
   );
   out('\nLOCKS');
   printTable(status.locks, ['target', 'owner', 'expiresAt']);
-}
-
-function client(cmd: Command): ApiClient {
-  const globals = cmd.optsWithGlobals<ApiOptions>();
-  return new ApiClient({
-    ...(globals.url ? { url: globals.url } : {}),
-    ...(globals.token ? { token: globals.token } : {}),
-  });
 }

@@ -1,17 +1,14 @@
 import { readFile } from 'node:fs/promises';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ReplayProgress } from '../../http/views.ts';
 import type { DeadLetter } from '../../bus/port.ts';
-import { ApiClient, type ApiOptions } from '../client.ts';
+import { describeError } from '../../errors.ts';
+import { parseIsoTime, parseLimit, parsePositiveInteger } from '../args.ts';
+import { clientFor as client } from '../client.ts';
 import { printJson, printTable, type OutputFormat } from '../output.ts';
 
 const outputOption = () =>
   new Option('-o, --output <format>', 'table or json').choices(['table', 'json']).default('table');
-
-function client(cmd: Command): ApiClient {
-  const g = cmd.optsWithGlobals<ApiOptions>();
-  return new ApiClient({ ...(g.url ? { url: g.url } : {}), ...(g.token ? { token: g.token } : {}) });
-}
 
 /** `rebound dlq list|show|redrive`: the dead-letter queue of the bus. */
 export function dlqCommand(): Command {
@@ -22,14 +19,16 @@ export function dlqCommand(): Command {
     .command('list')
     .description('dead letters, oldest first')
     .option('--target <rule/id>', 'only this target')
-    .option('--since <time>', 'failed at or after this ISO-8601 time')
-    .option('--limit <n>', 'at most this many', '100')
+    .option('--since <time>', 'failed at or after this ISO-8601 time', parseIsoTime)
+    .option('--limit <n>', 'at most this many (1-1000)', parseLimit, 100)
     .addOption(outputOption())
-    .action(async (o: { target?: string; since?: string; limit: string; output: OutputFormat }) => {
-      const params = new URLSearchParams({ limit: o.limit });
+    .action(async (o: { target?: string; since?: string; limit: number; output: OutputFormat }) => {
+      const params = new URLSearchParams({ limit: String(o.limit) });
       if (o.target) params.set('target', o.target);
       if (o.since) params.set('since', o.since);
-      const page = await client(cmd).request<{ items: DeadLetter[] }>('GET', `/v1/dlq?${params}`);
+      const page = await client(cmd).request<{ items: DeadLetter[] }>('GET', `/v1/dlq?${params}`, undefined, {
+        expect: ['items'],
+      });
       if (o.output === 'json') return printJson(page);
       printTable(page.items, ['id', 'target', 'attempts', 'failedAt', 'eventId', 'error']);
     });
@@ -45,14 +44,16 @@ export function dlqCommand(): Command {
     .description('re-deliver dead letters (all, or those of a target / since a time, or the given ids)')
     .argument('[ids...]', 'dead-letter ids')
     .option('--target <rule/id>', 'only this target')
-    .option('--since <time>', 'failed at or after this ISO-8601 time')
+    .option('--since <time>', 'failed at or after this ISO-8601 time', parseIsoTime)
     .action(async (ids: string[], o: { target?: string; since?: string }) => {
       const body = {
-        ...(ids.length ? { ids: ids.map(Number) } : {}),
+        ...(ids.length ? { ids: ids.map((id) => parsePositiveInteger(id, 'dead-letter id')) } : {}),
         ...(o.target ? { target: o.target } : {}),
         ...(o.since ? { since: o.since } : {}),
       };
-      const { redriven } = await client(cmd).request<{ redriven: number }>('POST', '/v1/dlq/redrive', body);
+      const { redriven } = await client(cmd).request<{ redriven: number }>('POST', '/v1/dlq/redrive', body, {
+        expect: ['redriven'],
+      });
       process.stdout.write(`${redriven} dead letter(s) queued for delivery again\n`);
     });
   return cmd;
@@ -62,8 +63,8 @@ export function dlqCommand(): Command {
 export function replayCommand(): Command {
   const cmd = new Command('replay')
     .description('replay archived events in a time range through the rules (marked as replays)')
-    .requiredOption('--from <time>', 'start, ISO-8601 (inclusive)')
-    .requiredOption('--to <time>', 'end, ISO-8601 (exclusive)')
+    .requiredOption('--from <time>', 'start, ISO-8601 (inclusive)', parseIsoTime)
+    .requiredOption('--to <time>', 'end, ISO-8601 (exclusive)', parseIsoTime)
     .option('--pattern <file>', 'only events that also match this EventBridge pattern (JSON file)')
     .option('--rule <name>', "only this rule's targets")
     .option('--dry-run', 'count what would be replayed, deliver nothing')
@@ -77,23 +78,34 @@ export function replayCommand(): Command {
         dryRun?: boolean;
         name?: string;
       }) => {
+        if (Date.parse(o.from) >= Date.parse(o.to))
+          throw new InvalidArgumentError(`--to (${o.to}) must be after --from (${o.from})`);
+        const pattern = o.pattern === undefined ? undefined : await readPattern(o.pattern);
         const api = client(cmd);
-        const pattern = o.pattern ? (JSON.parse(await readFile(o.pattern, 'utf8')) as unknown) : undefined;
-        let progress = await api.request<ReplayProgress>('POST', '/v1/replays', {
-          from: o.from,
-          to: o.to,
-          dryRun: Boolean(o.dryRun),
-          ...(pattern ? { pattern } : {}),
-          ...(o.rule ? { rule: o.rule } : {}),
-          ...(o.name ? { name: o.name } : {}),
-        });
+        const expect = { expect: ['id', 'state'] };
+        let progress = await api.request<ReplayProgress>(
+          'POST',
+          '/v1/replays',
+          {
+            from: o.from,
+            to: o.to,
+            dryRun: Boolean(o.dryRun),
+            ...(pattern ? { pattern } : {}),
+            ...(o.rule ? { rule: o.rule } : {}),
+            ...(o.name ? { name: o.name } : {}),
+          },
+          expect,
+        );
         const tty = process.stderr.isTTY;
         while (progress.state === 'running') {
           if (tty) process.stderr.write(`\r${bar(progress)}`);
           await new Promise((r) => setTimeout(r, 200));
+          // Each poll has its own --timeout, so a long replay is never cut short by it.
           progress = await api.request<ReplayProgress>(
             'GET',
             `/v1/replays/${encodeURIComponent(progress.id)}`,
+            undefined,
+            expect,
           );
         }
         if (tty) process.stderr.write(`\r${bar(progress)}\n`);
@@ -107,6 +119,29 @@ export function replayCommand(): Command {
   return cmd;
 }
 
+/** Reads `--pattern FILE`: an EventBridge pattern is a JSON object; anything else is a usage error. */
+async function readPattern(file: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new InvalidArgumentError(`--pattern: cannot read ${file}: ${describeError(err)}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new InvalidArgumentError(`--pattern: ${file} is not valid JSON: ${describeError(err)}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    const what = Array.isArray(value) ? 'an array' : JSON.stringify(value);
+    throw new InvalidArgumentError(
+      `--pattern: ${file} holds ${what}; an event pattern is a JSON object, e.g. {"source": ["rebound.alertmanager"]}`,
+    );
+  }
+  return value as Record<string, unknown>;
+}
+
 function bar(p: ReplayProgress): string {
   const width = 30;
   const ratio = p.total > 0 ? Math.min(1, p.scanned / p.total) : 1;
@@ -118,7 +153,9 @@ function bar(p: ReplayProgress): string {
 export function reloadCommand(): Command {
   const cmd = new Command('reload').description('make the server re-read its configuration and reload rules');
   cmd.action(async () => {
-    const { rules } = await client(cmd).request<{ rules: number }>('POST', '/v1/admin/reload');
+    const { rules } = await client(cmd).request<{ rules: number }>('POST', '/v1/admin/reload', undefined, {
+      expect: ['rules'],
+    });
     process.stdout.write(`reloaded: ${rules} rule(s) in force\n`);
   });
   return cmd;

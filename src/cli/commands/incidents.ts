@@ -1,6 +1,8 @@
 import { Command, Option } from 'commander';
+import { INCIDENT_STATUSES } from '../../incidents/lifecycle.ts';
 import type { Incident, IncidentAlert, TimelineEntry } from '../../incidents/model.ts';
-import { ApiClient, type ApiOptions } from '../client.ts';
+import { commaListOf, parseIsoTime, parseLimit } from '../args.ts';
+import { clientFor as client, type ApiOptions } from '../client.ts';
 import { printJson, printTable, type OutputFormat } from '../output.ts';
 
 interface CommonOptions extends ApiOptions {
@@ -17,11 +19,16 @@ export function incidentsCommand(): Command {
   cmd
     .command('list')
     .description('list incidents, newest first')
-    .option('--status <list>', 'comma-separated statuses, e.g. open,escalated')
+    .option(
+      '--status <list>',
+      'comma-separated statuses, e.g. open,escalated',
+      commaListOf(INCIDENT_STATUSES),
+    )
     .option('--service <name>', 'only this service')
-    .option('--since <time>', 'opened at or after this ISO-8601 time')
-    .option('--until <time>', 'opened before this ISO-8601 time')
-    .option('--limit <n>', 'at most this many', '50')
+    .option('--since <time>', 'opened at or after this ISO-8601 time', parseIsoTime)
+    .option('--until <time>', 'opened before this ISO-8601 time', parseIsoTime)
+    .option('--limit <n>', 'at most this many (1-1000)', parseLimit, 50)
+    .option('--cursor <cursor>', 'continue after a previous page')
     .addOption(outputOption())
     .action(
       async (
@@ -30,23 +37,28 @@ export function incidentsCommand(): Command {
           service?: string;
           since?: string;
           until?: string;
-          limit: string;
+          limit: number;
+          cursor?: string;
         },
       ) => {
-        const params = new URLSearchParams({ limit: o.limit });
+        const params = new URLSearchParams({ limit: String(o.limit) });
         if (o.status) params.set('status', o.status);
         if (o.service) params.set('service', o.service);
         if (o.since) params.set('from', o.since);
         if (o.until) params.set('to', o.until);
+        if (o.cursor) params.set('cursor', o.cursor);
         const page = await client(cmd).request<{ items: Incident[]; nextCursor?: string }>(
           'GET',
           `/v1/incidents?${params}`,
+          undefined,
+          { expect: ['items'] },
         );
         if (o.output === 'json') return printJson(page);
         printTable(
           page.items.map((i) => ({ ...i, age: age(i.openedAt), alerts: `${i.firingCount}/${i.alertCount}` })),
           ['id', 'status', 'severity', 'service', 'namespace', 'alerts', 'age', 'title'],
         );
+        if (page.nextCursor) process.stdout.write(`more: --cursor ${page.nextCursor}\n`);
       },
     );
 
@@ -60,7 +72,9 @@ export function incidentsCommand(): Command {
         incident: Incident;
         alerts: IncidentAlert[];
         timeline: TimelineEntry[];
-      }>('GET', `/v1/incidents/${encodeURIComponent(id)}`);
+      }>('GET', `/v1/incidents/${encodeURIComponent(id)}`, undefined, {
+        expect: ['incident', 'alerts', 'timeline'],
+      });
       if (o.output === 'json') return printJson(detail);
       const i = detail.incident;
       process.stdout.write(`${i.id}  ${i.status}  ${i.severity}  ${i.title}\n`);
@@ -90,20 +104,13 @@ export function incidentsCommand(): Command {
           'POST',
           `/v1/incidents/${encodeURIComponent(id)}/${path}`,
           body,
+          { expect: ['incident'] },
         );
         if (o.output === 'json') return printJson(result);
         process.stdout.write(`${result.incident.id} is now ${result.incident.status}\n`);
       });
   }
   return cmd;
-}
-
-function client(cmd: Command): ApiClient {
-  const globals = cmd.optsWithGlobals<ApiOptions>();
-  return new ApiClient({
-    ...(globals.url ? { url: globals.url } : {}),
-    ...(globals.token ? { token: globals.token } : {}),
-  });
 }
 
 function age(iso: string): string {

@@ -1,13 +1,17 @@
-import { readFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Command, Option } from 'commander';
-import { ReboundError } from '../../errors.ts';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { describeError, ReboundError } from '../../errors.ts';
 import { HandlerRunner, type TaskHandler } from '../../workflows/local-runner.ts';
 import { runOnce } from '../../workflows/run-once.ts';
 import type { Json, MachineDefinition } from '../../workflows/types.ts';
+import { EXECUTION_STATUSES } from '../../workflows/statuses.ts';
 import { validateDefinition } from '../../workflows/validate.ts';
-import { ApiClient, type ApiOptions } from '../client.ts';
+import { parseLimit } from '../args.ts';
+import { clientFor as client } from '../client.ts';
 import { printJson, printTable, type OutputFormat } from '../output.ts';
 
 interface Out {
@@ -17,39 +21,64 @@ interface Out {
 const outputOption = () =>
   new Option('-o, --output <format>', 'table or json').choices(['table', 'json']).default('table');
 
-function client(cmd: Command): ApiClient {
-  const g = cmd.optsWithGlobals<ApiOptions>();
-  return new ApiClient({ ...(g.url ? { url: g.url } : {}), ...(g.token ? { token: g.token } : {}) });
-}
-
+/** Reads a JSON file a flag or argument names; a missing or malformed one is a usage error (exit 2). */
 async function readJson(path: string, what: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new ReboundError('BAD_REQUEST', `cannot read the ${what} file ${path}: ${(err as Error).message}`);
+    throw new InvalidArgumentError(`cannot read the ${what} file ${path}: ${describeError(err)}`);
   }
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new ReboundError('BAD_REQUEST', `the ${what} file ${path} is not JSON: ${(err as Error).message}`);
+    throw new InvalidArgumentError(`the ${what} file ${path} is not JSON: ${describeError(err)}`);
   }
 }
 
+const HANDLERS_SHAPE = 'an ES module default-exporting {resourceName: async (input, ctx) => output}';
+
+/** Imports `--task-handlers`; every way it can fail names the file (and the line, when one is known). */
 async function loadHandlers(path: string): Promise<Record<string, TaskHandler>> {
-  const mod = (await import(pathToFileURL(resolve(path)).href)) as { default?: unknown };
+  if (/\.json$/i.test(path))
+    throw new InvalidArgumentError(`--task-handlers ${path} is a JSON file; it must be ${HANDLERS_SHAPE}`);
+  const file = resolve(path);
+  try {
+    await access(file, constants.R_OK);
+  } catch (err) {
+    throw new InvalidArgumentError(`--task-handlers: cannot read ${path}: ${describeError(err)}`);
+  }
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  } catch (err) {
+    throw new InvalidArgumentError(
+      `--task-handlers: cannot load ${path}${lineOf(err, file)}: ${describeError(err)}`,
+    );
+  }
   const handlers = mod.default;
   if (typeof handlers !== 'object' || handlers === null) {
-    throw new ReboundError(
-      'BAD_REQUEST',
-      `${path} must default-export an object {resourceName: async (input, ctx) => output}`,
-    );
+    throw new InvalidArgumentError(`--task-handlers ${path} must be ${HANDLERS_SHAPE}`);
   }
   for (const [name, fn] of Object.entries(handlers)) {
     if (typeof fn !== 'function')
-      throw new ReboundError('BAD_REQUEST', `${path}: the handler for '${name}' is not a function`);
+      throw new InvalidArgumentError(`--task-handlers ${path}: the handler for '${name}' is not a function`);
   }
   return handlers as Record<string, TaskHandler>;
+}
+
+/**
+ * " (line N)" for an error raised while importing `file`: an import-time throw has the line in its stack; a
+ * syntax error has none, so `node --check` (which prints `file:N` first) is asked for it.
+ */
+function lineOf(err: unknown, file: string): string {
+  let text = String((err as Error).stack ?? '');
+  if (err instanceof SyntaxError && !text.includes(file)) {
+    text = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8', timeout: 10_000 }).stderr ?? '';
+  }
+  const escaped = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const line = new RegExp(`${escaped}:(\\d+)`).exec(text)?.[1];
+  return line ? ` (line ${line})` : '';
 }
 
 /**
@@ -87,7 +116,14 @@ export function workflowsCommand(): Command {
     .description('list registered workflows')
     .addOption(outputOption())
     .action(async (o: Out) => {
-      const r = await client(cmd).request<{ items: Record<string, unknown>[] }>('GET', '/v1/workflows');
+      const r = await client(cmd).request<{ items: Record<string, unknown>[] }>(
+        'GET',
+        '/v1/workflows',
+        undefined,
+        {
+          expect: ['items'],
+        },
+      );
       if (o.output === 'json') return printJson(r);
       printTable(r.items, ['name', 'states', 'startAt', 'source']);
     });
@@ -111,6 +147,7 @@ export function workflowsCommand(): Command {
             'POST',
             '/v1/workflows/validate',
             { definition },
+            { expect: ['valid', 'issues'] },
           );
       const valid = o.local ? result.issues.length === 0 : result.valid;
       if (valid) return void process.stdout.write(`${file}: valid\n`);
@@ -136,28 +173,35 @@ export function executionsCommand(): Command {
     .addOption(outputOption())
     .action(async (workflow: string, o: Out & { input?: string; name?: string }) => {
       const input = o.input ? await readJson(o.input, 'input') : {};
-      const r = await client(cmd).request<Record<string, unknown>>('POST', '/v1/executions', {
-        workflow,
-        input,
-        ...(o.name ? { name: o.name } : {}),
-      });
+      const r = await client(cmd).request<Record<string, unknown>>(
+        'POST',
+        '/v1/executions',
+        {
+          workflow,
+          input,
+          ...(o.name ? { name: o.name } : {}),
+        },
+        { expect: ['executionId'] },
+      );
       if (o.output === 'json') return printJson(r);
       process.stdout.write(`${String(r['executionId'])}\n`);
     });
   cmd
     .command('list')
     .description('list executions, newest first')
-    .option('--status <status>', 'RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED')
-    .option('--limit <n>', 'at most this many', '50')
+    .addOption(new Option('--status <status>', 'only executions in this state').choices(EXECUTION_STATUSES))
+    .option('--limit <n>', 'at most this many (1-1000)', parseLimit, 50)
     .option('--cursor <cursor>', 'continue after a previous page')
     .addOption(outputOption())
-    .action(async (o: Out & { status?: string; limit: string; cursor?: string }) => {
-      const params = new URLSearchParams({ limit: o.limit });
+    .action(async (o: Out & { status?: string; limit: number; cursor?: string }) => {
+      const params = new URLSearchParams({ limit: String(o.limit) });
       if (o.status) params.set('status', o.status);
       if (o.cursor) params.set('cursor', o.cursor);
       const page = await client(cmd).request<{ items: Record<string, unknown>[]; nextCursor?: string }>(
         'GET',
         `/v1/executions?${params}`,
+        undefined,
+        { expect: ['items'] },
       );
       if (o.output === 'json') return printJson(page);
       printTable(page.items, ['executionId', 'status', 'startDate', 'stopDate', 'error']);
@@ -179,6 +223,8 @@ export function executionsCommand(): Command {
       const r = await client(cmd).request<{ events: Record<string, unknown>[] }>(
         'GET',
         `/v1/executions/${encodeURIComponent(id)}/history`,
+        undefined,
+        { expect: ['events'] },
       );
       if (o.output === 'json') return printJson(r);
       printTable(
@@ -198,6 +244,7 @@ export function executionsCommand(): Command {
         'POST',
         `/v1/executions/${encodeURIComponent(id)}/stop`,
         body,
+        { expect: ['status'] },
       );
       process.stdout.write(`${id} is now ${String(r['status'])}\n`);
     });
@@ -210,6 +257,7 @@ export function executionsCommand(): Command {
         'POST',
         `/v1/executions/${encodeURIComponent(id)}/redrive`,
         {},
+        { expect: ['status'] },
       );
       process.stdout.write(`${id} is now ${String(r['status'])} (redrive ${String(r['redriveCount'])})\n`);
     });
@@ -227,7 +275,8 @@ export function taskCommand(): Command {
   const cmd = new Command('task').description('answer callback tasks (SendTaskSuccess/Failure/Heartbeat)');
   cmd
     .command('success')
-    .argument('<token>')
+    .description('complete the waiting task with an output (SendTaskSuccess)')
+    .argument('<token>', 'the task token the execution handed out')
     .option('--output <json>', 'task output as JSON text', '{}')
     .action(async (token: string, o: { output: string }) => {
       let output: unknown;
@@ -241,7 +290,8 @@ export function taskCommand(): Command {
     });
   cmd
     .command('failure')
-    .argument('<token>')
+    .description('fail the waiting task; its Retry and Catch apply (SendTaskFailure)')
+    .argument('<token>', 'the task token the execution handed out')
     .option('--error <code>', 'error name the Retry/Catch fields match')
     .option('--cause <text>', 'human-readable cause')
     .action(async (token: string, o: { error?: string; cause?: string }) => {
@@ -254,7 +304,10 @@ export function taskCommand(): Command {
     });
   cmd
     .command('heartbeat')
-    .argument('<token>')
+    .description(
+      'report the task is still being worked on, restarting its HeartbeatSeconds (SendTaskHeartbeat)',
+    )
+    .argument('<token>', 'the task token the execution handed out')
     .action(async (token: string) => {
       await client(cmd).request('POST', '/v1/tasks/heartbeat', { taskToken: token });
       process.stdout.write('ok\n');

@@ -1,0 +1,49 @@
+/**
+ * Parsers for flag and argument values, checked before anything is sent: a bad value is a usage error (exit 2)
+ * naming the flag, not a server message naming a query or body field. Used as commander argParsers, whose
+ * InvalidArgumentError commander reports as "option '--limit <n>' argument '-1' is invalid. …".
+ */
+import { InvalidArgumentError } from 'commander';
+
+/** The most a list endpoint returns in one page (the server's `limit` bound). */
+export const MAX_LIMIT = 1000;
+
+/** Parses an ISO-8601 date and time (2026-01-31T18:00:00Z) and returns it normalised to UTC. */
+export function parseIsoTime(text: string): string {
+  const at = Date.parse(text);
+  if (Number.isNaN(at) || !/^\d{4}-\d{2}-\d{2}T/.test(text)) {
+    throw new InvalidArgumentError(`"${text}" is not an ISO-8601 time, e.g. 2026-01-31T18:00:00Z`);
+  }
+  return new Date(at).toISOString();
+}
+
+/** Parses a page size: a whole number from 1 to MAX_LIMIT. */
+export function parseLimit(text: string): number {
+  const n = wholeNumber(text);
+  if (n === undefined || n < 1 || n > MAX_LIMIT)
+    throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_LIMIT}`);
+  return n;
+}
+
+/** Parses a positive whole number (ids); `what` names it in the message. */
+export function parsePositiveInteger(text: string, what: string): number {
+  const n = wholeNumber(text);
+  if (n === undefined || n < 1 || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError(`${what} "${text}" is not a positive whole number`);
+  return n;
+}
+
+/** A comma-separated list whose every item is one of `allowed`, e.g. `--status open,escalated`. */
+export function commaListOf(allowed: readonly string[]): (text: string) => string {
+  return (text) => {
+    const items = text.split(',').map((s) => s.trim());
+    const bad = items.find((s) => !allowed.includes(s));
+    if (bad !== undefined)
+      throw new InvalidArgumentError(`unknown value "${bad}"; one or more of ${allowed.join(', ')}`);
+    return items.join(',');
+  };
+}
+
+function wholeNumber(text: string): number | undefined {
+  return /^\s*\d+\s*$/.test(text) ? Number(text) : undefined;
+}
