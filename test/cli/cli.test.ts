@@ -22,6 +22,32 @@ afterAll(async () => {
   dir.remove();
 });
 
+describe('rebound reload', () => {
+  it('says what took effect and names what needs a restart', { timeout: 60_000 }, async () => {
+    const own = tempDir('rebound-reload-');
+    const file = join(own.path, 'rebound.yaml');
+    writeFileSync(file, 'logging: { level: warn }\n');
+    const running = await serve(['--config', file, '--data-dir', join(own.path, 'data')]);
+    try {
+      const env = { REBOUND_URL: running.url };
+      const same = await runCli(['reload'], { env });
+      expect(same).toMatchObject({
+        code: 0,
+        stdout: expect.stringMatching(/^reloaded: \d+ rule\(s\) in force\n$/),
+      });
+      writeFileSync(file, 'logging: { level: warn }\nserver: { bodyLimitBytes: 1024 }\n');
+      const changed = await runCli(['reload'], { env });
+      expect(changed.code).toBe(0);
+      expect(changed.stdout).toContain(
+        'not applied until a restart (read only at start): server.bodyLimitBytes',
+      );
+    } finally {
+      await running.kill();
+      own.remove();
+    }
+  });
+});
+
 describe('rebound CLI', () => {
   it('lists, shows, acknowledges and resolves incidents through the API', { timeout: 60_000 }, async () => {
     const env = { REBOUND_URL: server.url };

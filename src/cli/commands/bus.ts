@@ -151,12 +151,19 @@ function bar(p: ReplayProgress): string {
 
 /** `rebound reload`: re-reads the server's configuration and reloads bus rules (same as SIGHUP). */
 export function reloadCommand(): Command {
-  const cmd = new Command('reload').description('make the server re-read its configuration and reload rules');
+  const cmd = new Command('reload').description(
+    'make the server re-read its configuration: rules and API/webhook tokens take effect; other changed settings are named (they need a restart)',
+  );
   cmd.action(async () => {
-    const { rules } = await client(cmd).request<{ rules: number }>('POST', '/v1/admin/reload', undefined, {
-      expect: ['rules'],
-    });
+    const { rules, restartNeeded } = await client(cmd).request<{ rules: number; restartNeeded?: string[] }>(
+      'POST',
+      '/v1/admin/reload',
+      undefined,
+      { expect: ['rules'] },
+    );
     process.stdout.write(`reloaded: ${rules} rule(s) in force\n`);
+    if (restartNeeded && restartNeeded.length > 0)
+      process.stdout.write(`not applied until a restart (read only at start): ${restartNeeded.join(', ')}\n`);
   });
   return cmd;
 }
