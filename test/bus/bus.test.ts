@@ -181,7 +181,7 @@ describe('bus delivery', () => {
     t = await makeTestApp({ bus: { rules: [hookRule(r.url)] } });
     await post(webhook([{ labels: { alertname: 'Q' } }]));
     const reload = await t.app.http.inject({ method: 'POST', url: '/v1/admin/reload' });
-    expect(reload.json()).toEqual({ rules: 1 });
+    expect(reload.json()).toEqual({ rules: 1, restartNeeded: [] });
     await eventually(() => r.received.length === 2);
   });
 });
