@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve, isAbsolute } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { ClusterDirectory, kubernetesActions, type KubeEnvironment } from './actions/k8s/index.ts';
@@ -38,7 +39,12 @@ import { notificationTarget } from './bus/targets/notification.ts';
 import type { Target } from './bus/targets/target.ts';
 import { webhookTarget } from './bus/targets/webhook.ts';
 import { workflowTarget, type WorkflowStarter } from './bus/targets/workflow.ts';
-import { missingRunbooksDir, runbookReferences, runbooksDirectory } from './config/references.ts';
+import {
+  exposedSecrets,
+  missingRunbooksDir,
+  runbookReferences,
+  runbooksDirectory,
+} from './config/references.ts';
 import type { Config } from './config/schema.ts';
 import { ALERT_DETAIL_TYPE, type StoredEvent } from './events/envelope.ts';
 import {
@@ -335,7 +341,7 @@ export function createApp(options: AppOptions): App {
   // event by event; so is a configuration that would leave an exposed server without authentication.
   const reload = async () => {
     const next = options.reloadConfig ? await options.reloadConfig() : config;
-    assertExposureIsAuthenticated({ ...next.server, listen: config.server.listen });
+    assertExposureIsAuthenticated({ ...next.server, listen: config.server.listen }, exposedSecrets(next));
     const missing = targetsWithoutChannel(next.bus.rules, (kind) => notifiers[kind] !== undefined);
     if (missing.length > 0)
       throw new ReboundError(
@@ -464,7 +470,7 @@ export function createApp(options: AppOptions): App {
     sweep: () => sweeper.sweep(),
     reload,
     async start() {
-      assertExposureIsAuthenticated(config.server);
+      assertExposureIsAuthenticated(config.server, exposedSecrets(config));
       // A configured directory that is missing is a typo to fix now; the default one may simply not exist.
       const { path: runbooks, configured } = runbooksDirectory(config);
       if (existsSync(runbooks)) {
@@ -572,7 +578,8 @@ function localSecret(file: string): string {
  */
 function settingsReadAtStart(running: Config, next: Config): string[] {
   const changed: string[] = [];
-  const differs = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
+  // Not JSON text: a map's keys keep the file's order, and reordering them changes nothing.
+  const differs = (a: unknown, b: unknown) => !isDeepStrictEqual(a, b);
   for (const key of Object.keys({ ...running, ...next }) as (keyof Config)[]) {
     if (key === 'server' || key === 'bus') {
       const reloaded = key === 'server' ? 'auth' : 'rules';

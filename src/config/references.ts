@@ -43,3 +43,8 @@ export function missingRunbooksDir(path: string): ReboundError {
     { path: 'workflows.runbooksDir' },
   );
 }
+
+/** Secrets outside `server.auth` that requests are checked with, for the placeholder check at exposure. */
+export function exposedSecrets(config: Config): { path: string; value: string | undefined }[] {
+  return [{ path: 'slack.signingSecret', value: config.slack?.signingSecret }];
+}

@@ -154,8 +154,14 @@ export function splitListen(listen: string): { host: string; port: number } {
   return { host: listen.slice(0, idx).replace(/^\[|\]$/g, ''), port: Number(listen.slice(idx + 1)) };
 }
 
-/** Refuses to start a server that listens beyond loopback without webhook and API authentication. */
-export function assertExposureIsAuthenticated(server: ServerConfig): void {
+/**
+ * Refuses to start a server that listens beyond loopback without webhook and API authentication, or with a
+ * placeholder secret: the tokens, the webhook HMAC secret and `others` (say the Slack signing secret).
+ */
+export function assertExposureIsAuthenticated(
+  server: ServerConfig,
+  others: readonly { readonly path: string; readonly value: string | undefined }[] = [],
+): void {
   const { host } = splitListen(server.listen);
   if (isLoopbackHost(host)) return;
   const missing: string[] = [];
@@ -178,18 +184,22 @@ export function assertExposureIsAuthenticated(server: ServerConfig): void {
     ...server.auth.apiTokens.flatMap((t, i) =>
       t.token !== undefined && isPlaceholder(t.token) ? [`server.auth.apiTokens[${i}].token`] : [],
     ),
+    ...[{ path: 'server.auth.hmac.secret', value: server.auth.hmac?.secret }, ...others].flatMap((s) =>
+      s.value !== undefined && isPlaceholder(s.value) ? [s.path] : [],
+    ),
   ];
   if (placeholders.length > 0) {
     throw new ReboundError(
       'INVALID_CONFIG',
-      `refusing to listen on ${server.listen} (beyond loopback) with placeholder tokens at ${placeholders.join(', ')}; ` +
-        'set the environment variables they come from (e.g. ALERTMANAGER_TOKEN, REBOUND_OPERATOR_TOKEN) to ' +
+      `refusing to listen on ${server.listen} (beyond loopback) with placeholder secrets at ${placeholders.join(', ')}; ` +
+        'set the environment variables they come from (e.g. ALERTMANAGER_TOKEN, REBOUND_OPERATOR_TOKEN, ' +
+        'SLACK_SIGNING_SECRET) to ' +
         'secrets of your own (`rebound tokens create` makes one), or listen on 127.0.0.1',
     );
   }
 }
 
-/** A token copied from an example rather than chosen: `change-me…`. */
-function isPlaceholder(token: string): boolean {
-  return /^change-?me/i.test(token);
+/** A secret copied from an example rather than chosen: `change-me…`, `replace-with…`. */
+function isPlaceholder(secret: string): boolean {
+  return /^(change-?me|replace-?with)/i.test(secret);
 }

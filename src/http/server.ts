@@ -54,19 +54,25 @@ export function createHttpServer(deps: HttpServerDeps): {
     frameworkErrors: (error, _request, reply) =>
       void sendError(reply, new ReboundError('BAD_REQUEST', `bad request: ${error.message}`)),
     // Requests Node's parser refuses before Fastify sees them (a malformed Content-Length, headers too
-    // large): the same error shape, written on the socket.
+    // large, a request too slow to arrive): the same error shape, then the connection is closed.
     clientErrorHandler: (error, socket) => {
-      const status = (error as { code?: string }).code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-      const body = JSON.stringify({
-        code: 'BAD_REQUEST',
-        message: status === 431 ? 'request headers are too large' : 'malformed HTTP request',
-      });
-      if (socket.writable)
-        socket.end(
-          `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
-            `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-        );
-      else socket.destroy(error);
+      const code = (error as { code?: string }).code;
+      // Gone already, or something was written on this connection (a response under way): as Node's own
+      // handler does, write nothing then, which could corrupt it.
+      if (code === 'ECONNRESET' || !socket.writable || socket.bytesWritten > 0)
+        return void socket.destroy(error);
+      const [status, reason, message] =
+        code === 'HPE_HEADER_OVERFLOW'
+          ? [431, 'Request Header Fields Too Large', 'request headers are too large']
+          : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? [408, 'Request Timeout', 'the request did not arrive in time']
+            : [400, 'Bad Request', 'malformed HTTP request'];
+      const body = JSON.stringify({ code: status === 408 ? 'REQUEST_TIMEOUT' : 'BAD_REQUEST', message });
+      socket.write(
+        `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+      socket.destroy(error);
     },
   });
   // Every route's path and methods, so a known path asked with another method is a 405 naming the right ones.
@@ -90,16 +96,6 @@ export function createHttpServer(deps: HttpServerDeps): {
   // Keep the raw bytes: webhook signatures are computed over them.
   app.addContentTypeParser(['application/json', 'text/json'], { parseAs: 'buffer' }, (req, body, done) => {
     const raw = body as Buffer;
-    const encoding = req.headers['content-encoding'];
-    if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
-      return done(
-        new ReboundError(
-          'UNSUPPORTED_MEDIA_TYPE',
-          `Content-Encoding ${encoding} is not supported; send the body uncompressed`,
-        ),
-        undefined,
-      );
-    }
     req.rawBody = raw;
     if (raw.length === 0) return done(null, undefined);
     try {
@@ -115,6 +111,13 @@ export function createHttpServer(deps: HttpServerDeps): {
   });
 
   app.addHook('onRequest', async (request) => {
+    // Node does not decode compressed bodies, and parsing one as JSON would be wrong: refuse it before reading.
+    const encoding = request.headers['content-encoding']?.trim().toLowerCase();
+    if (encoding && encoding !== 'identity')
+      throw new ReboundError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        `Content-Encoding ${encoding} is not supported; send the body uncompressed`,
+      );
     const role = request.routeOptions.config.role;
     // A bearer token, else a dashboard session cookie (with its CSRF token on writes), else open mode.
     if (role) request.principal = sessions.authenticate(request, role);

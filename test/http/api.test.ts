@@ -126,6 +126,13 @@ describe('HTTP semantics', () => {
       code: 'UNSUPPORTED_MEDIA_TYPE',
       message: expect.stringMatching(/gzip/),
     });
+    const identity = await t.app.http.inject({
+      method: 'POST',
+      url: '/v1/webhooks/alertmanager',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'identity' },
+      payload: JSON.stringify(webhook([{ labels: { alertname: 'Plain' } }])),
+    });
+    expect(identity.statusCode).toBe(200);
     const badUrl = await t.app.http.inject({ url: '/v1/incidents/%ZZ' });
     expect(badUrl.statusCode).toBe(400);
     expect(badUrl.json()).toMatchObject({ code: 'BAD_REQUEST' });
@@ -214,14 +221,25 @@ describe('exposure beyond loopback', () => {
     expect(() =>
       assertExposureIsAuthenticated(exposed('change-me-alertmanager-token', 'change-me-operator-token')),
     ).toThrow(
-      /placeholder tokens at server\.auth\.webhookTokens\[0\], server\.auth\.apiTokens\[0\]\.token; set the environment variables/,
+      /placeholder secrets at server\.auth\.webhookTokens\[0\], server\.auth\.apiTokens\[0\]\.token; set the environment variables/,
     );
     expect(() =>
       assertExposureIsAuthenticated(exposed('a-secret-of-our-own-123', 'Change-Me-operator-token')),
-    ).toThrow(/placeholder tokens at server\.auth\.apiTokens\[0\]\.token;/);
-    expect(() =>
-      assertExposureIsAuthenticated(exposed('a-secret-of-our-own-123', 'another-secret-of-ours')),
-    ).not.toThrow();
+    ).toThrow(/placeholder secrets at server\.auth\.apiTokens\[0\]\.token;/);
+    const ours = exposed('a-secret-of-our-own-123', 'another-secret-of-ours');
+    expect(() => assertExposureIsAuthenticated(ours)).not.toThrow();
+    // The example's Slack signing secret fallback, and the webhook HMAC secret, are checked too.
+    const slack = { path: 'slack.signingSecret', value: 'replace-with-the-apps-signing-secret' };
+    expect(() => assertExposureIsAuthenticated(ours, [slack])).toThrow(
+      /placeholder secrets at slack\.signingSecret;/,
+    );
+    const hmac = {
+      ...ours,
+      auth: { ...ours.auth, hmac: { secret: 'change-me-hmac-secret', toleranceSeconds: 300 } },
+    };
+    expect(() => assertExposureIsAuthenticated(hmac)).toThrow(
+      /placeholder secrets at server\.auth\.hmac\.secret;/,
+    );
     // On loopback the example works as it is.
     const local = parseConfig({
       server: { auth: { webhookTokens: ['change-me-alertmanager-token'] } },

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { RuleSet } from '../../bus/rules.ts';
 import { configJsonSchema, loadConfig } from '../../config/load.ts';
-import { missingRunbooksDir, runbooksDirectory } from '../../config/references.ts';
+import { exposedSecrets, missingRunbooksDir, runbooksDirectory } from '../../config/references.ts';
 import { assertExposureIsAuthenticated } from '../../http/auth.ts';
 import { printJson } from '../output.ts';
 
@@ -16,7 +16,7 @@ export function validateCommand(): Command {
       // What `serve` refuses before it starts: rules the bus cannot load (the defaults included), exposure
       // without authentication, a configured runbooks directory that is missing.
       new RuleSet(config.bus.rules);
-      assertExposureIsAuthenticated(config.server);
+      assertExposureIsAuthenticated(config.server, exposedSecrets(config));
       const runbooks = runbooksDirectory(config);
       if (runbooks.configured && !existsSync(runbooks.path)) throw missingRunbooksDir(runbooks.path);
       process.stdout.write(`${source} is valid\n`);

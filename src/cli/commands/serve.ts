@@ -70,7 +70,8 @@ export function serveCommand(): Command {
       }
       // Fastify names one local address; say where it really listens, and that beyond loopback tokens are needed.
       const { host } = splitListen(app.config.server.listen);
-      const bound = `${host.includes(':') ? `[${host}]` : host}:${new URL(url).port}`;
+      const { port } = app.http.server.address() as { port: number };
+      const bound = `${host.includes(':') ? `[${host}]` : host}:${port}`;
       app.logger.info(
         { config: source ?? '(built-in defaults)', url },
         isLoopbackHost(host)

@@ -111,7 +111,7 @@ export function registerBusRoutes(app: FastifyInstance, deps: BusRouteDeps): voi
 
   app.get<{ Params: { id: string } }>('/v1/dlq/:id', { config: { role: 'viewer' } }, async (request) => {
     // Ids are positive integers, written plainly: `0x1` or ` 1` is not dead letter 1.
-    if (!/^[1-9]\d{0,15}$/.test(request.params.id))
+    if (!/^[1-9]\d{0,15}$/.test(request.params.id) || !Number.isSafeInteger(Number(request.params.id)))
       throw new ReboundError(
         'BAD_REQUEST',
         `params.id: a dead letter id is a positive integer, not "${request.params.id}"`,
