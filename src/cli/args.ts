@@ -4,17 +4,20 @@
  * InvalidArgumentError commander reports as "option '--limit <n>' argument '-1' is invalid. …".
  */
 import { InvalidArgumentError } from 'commander';
+import { isoTime } from '../http/query.ts';
 
 /** The most a list endpoint returns in one page (the server's `limit` bound). */
 export const MAX_LIMIT = 1000;
 
 /** Parses an ISO-8601 date and time (2026-01-31T18:00:00Z) and returns it normalised to UTC. */
 export function parseIsoTime(text: string): string {
-  const at = Date.parse(text);
-  if (Number.isNaN(at) || !/^\d{4}-\d{2}-\d{2}T/.test(text)) {
-    throw new InvalidArgumentError(`"${text}" is not an ISO-8601 time, e.g. 2026-01-31T18:00:00Z`);
+  // The server's own rule: with an offset, and a date that exists (Date.parse would roll 02-30 into March).
+  if (!isoTime.safeParse(text).success) {
+    throw new InvalidArgumentError(
+      `"${text}" is not an ISO-8601 time with an offset, e.g. 2026-01-31T18:00:00Z`,
+    );
   }
-  return new Date(at).toISOString();
+  return new Date(text).toISOString();
 }
 
 /** Parses a page size: a whole number from 1 to MAX_LIMIT. */

@@ -39,7 +39,7 @@ export class ApiClient {
   constructor(options: ApiOptions = {}) {
     const env = readCliEnvironment();
     // An empty REBOUND_URL / REBOUND_TOKEN is as good as unset (`REBOUND_URL= rebound …`).
-    this.baseUrl = baseUrl(options.url, env.url);
+    this.baseUrl = resolveBaseUrl(options.url, env.url);
     this.token = checkedToken(options.token, env.token);
     this.timeoutMs = (options.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
   }
@@ -86,8 +86,17 @@ export class ApiClient {
         `not a Rebound API: HTTP ${response.status} from ${url}; check --url or REBOUND_URL`,
       );
     if (!response.ok) {
-      // Rebound's errors are JSON {code, message}; anything else came from some other server.
-      if (typeof parsed?.['code'] !== 'string' || typeof parsed['message'] !== 'string') throw notRebound();
+      // Rebound's errors are JSON {code, message}; anything else came from some other server, except a 5xx:
+      // a Rebound shutting down (Fastify answers 503 itself then) or a proxy in front of one.
+      if (typeof parsed?.['code'] !== 'string' || typeof parsed['message'] !== 'string') {
+        if (response.status >= 500)
+          throw new ApiError(
+            response.status,
+            'UNAVAILABLE',
+            `the server at ${url} is unavailable (HTTP ${response.status}); try again shortly`,
+          );
+        throw notRebound();
+      }
       throw new ApiError(response.status, parsed['code'], parsed['message']);
     }
     if (parsed === undefined || (shape.expect ?? []).some((key) => !(key in parsed))) throw notRebound();
@@ -115,7 +124,8 @@ export function parseTimeoutSeconds(text: string): number {
   return seconds;
 }
 
-function baseUrl(flag: string | undefined, env: string | undefined): string {
+/** The server to talk to: `--url`, else a non-empty REBOUND_URL, else the default; checked to be http(s). */
+export function resolveBaseUrl(flag: string | undefined, env: string | undefined): string {
   const [text, source] =
     flag !== undefined ? [flag, '--url'] : env ? [env, 'REBOUND_URL'] : [DEFAULT_URL, 'the default'];
   let url: URL | undefined;
