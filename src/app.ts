@@ -251,7 +251,7 @@ export function createApp(options: AppOptions): App {
       logger.error({ err: String(err), what }, 'guard store write failed after acting'),
   });
   // Registered runbooks, inline definitions and POST /v1/workflows/validate check Task resources alike.
-  const knownActions = new Set(actions.list().map((a) => a.name));
+  const knownActions = actions.names; // live: actions registered after start count too
   const workflowRegistry = new WorkflowRegistry({ knownActions });
   const workflowStore = new SqliteWorkflowStore(db, committer);
   const engine = new Engine({
@@ -350,7 +350,15 @@ export function createApp(options: AppOptions): App {
           'channel settings are read at start, so restart Rebound to use them (the rules in force are kept)',
       );
     bus.reload(new RuleSet(next.bus.rules));
+    const modeBefore = apiAuth.mode;
     apiAuth.reconfigure(next.server.auth);
+    if (apiAuth.mode !== modeBefore)
+      logger.warn(
+        { auth: apiAuth.mode },
+        apiAuth.mode === 'open'
+          ? 'the reloaded configuration has no API tokens: the API is now open to every local user (loopback only)'
+          : 'the reloaded configuration has API tokens: the API now needs one',
+      );
     webhookAuth.reconfigure(next.server.auth);
     return { rules: bus.ruleSet.rules.size, restartNeeded: settingsReadAtStart(config, next) };
   };

@@ -13,6 +13,7 @@ export interface ActionInfo {
 /** Actions by name; validates parameters before any action runs. Guard rails wrap this runner. */
 export class ActionRegistry implements ActionRunner {
   private readonly actions = new Map<string, ActionDefinition>();
+  private readonly registered = new Set<string>();
 
   constructor(definitions: readonly ActionDefinition[] = []) {
     for (const d of definitions) this.register(d);
@@ -23,7 +24,13 @@ export class ActionRegistry implements ActionRunner {
       throw new ReboundError('INVALID_DEFINITION', `action ${definition.name} is registered twice`);
     }
     this.actions.set(definition.name, definition);
+    this.registered.add(definition.name);
     return this;
+  }
+
+  /** The registered actions' names, a live view: an action registered later is in it too. */
+  get names(): ReadonlySet<string> {
+    return this.registered;
   }
 
   has(name: string): boolean {

@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createApp } from '../../src/app.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { assertExposureIsAuthenticated, sha256Hex } from '../../src/http/auth.ts';
@@ -375,6 +376,21 @@ describe('workflow definitions', () => {
     expect(started.statusCode).toBe(400);
     expect(started.json()).toMatchObject({ code: 'INVALID_DEFINITION' });
     expect(started.json().message).toContain('is not a known action');
+
+    // An action registered after start (an embedder's own) is known from then on.
+    t.app.actions.register({
+      name: 'nope.nope',
+      description: 'registered late',
+      mutating: false,
+      params: z.unknown(),
+      run: async () => ({ output: null, writes: [] }),
+    } as never);
+    const again = await t.app.http.inject({
+      method: 'POST',
+      url: '/v1/workflows/validate',
+      payload: { definition },
+    });
+    expect(again.json()).toEqual({ valid: true, issues: [] });
   });
 });
 
