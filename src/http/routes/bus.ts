@@ -7,7 +7,7 @@ import { ReboundError } from '../../errors.ts';
 import { MAX_EVENT_BYTES, type StoredEvent } from '../../events/envelope.ts';
 import { timeOrderedUuid } from '../../events/ids.ts';
 import type { EventWriter } from '../../ingest/port.ts';
-import { isoTime, limitParam, parseInput } from '../query.ts';
+import { assertTimeRange, isoTime, limitParam, parseInput } from '../query.ts';
 
 export interface BusRouteDeps {
   readonly bus: Bus;
@@ -148,8 +148,7 @@ export function registerBusRoutes(app: FastifyInstance, deps: BusRouteDeps): voi
 
   app.post('/v1/replays', { config: { role: 'operator' } }, async (request, reply) => {
     const body = parseInput(replayBody, request.body, 'body');
-    if (Date.parse(body.from) >= Date.parse(body.to))
-      throw new ReboundError('BAD_REQUEST', 'body.to: must be after from', { path: 'to' });
+    assertTimeRange(body, 'body');
     if (body.rule && !deps.bus.ruleSet.rules.has(body.rule))
       throw new ReboundError('BAD_REQUEST', `body.rule: no rule "${body.rule}"`, { path: 'rule' });
     if (body.name && deps.bus.hasReplay(body.name))
