@@ -4,6 +4,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  type RouteOptions,
 } from 'fastify';
 import { ReboundError, isReboundError } from '../errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -35,6 +36,16 @@ export interface HttpServerDeps {
   readonly sessionRevocations?: SessionRevocations;
   /** The clock sessions expire by (the app's, so that pruning signed-out sessions agrees with it). */
   readonly now?: () => Date;
+}
+
+const REGISTERED = new WeakMap<FastifyInstance, readonly RouteOptions[]>();
+
+/**
+ * Every route registered on a server `createHttpServer` built, as Fastify was given it: Fastify keeps no
+ * public list (the OpenAPI document is checked against this one).
+ */
+export function registeredRoutes(app: FastifyInstance): readonly RouteOptions[] {
+  return REGISTERED.get(app) ?? [];
 }
 
 /** Builds the fastify instance with body parsing, API auth and the error mapping; routes are added after. */
@@ -77,7 +88,10 @@ export function createHttpServer(deps: HttpServerDeps): {
   });
   // Every route's path and methods, so a known path asked with another method is a 405 naming the right ones.
   const routes: { pattern: RegExp; methods: string[] }[] = [];
+  const registered: RouteOptions[] = [];
+  REGISTERED.set(app, registered);
   app.addHook('onRoute', (route) => {
+    registered.push(route);
     const source = route.url
       .split('/')
       .map((part) => (part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : escapeRegExp(part)))

@@ -1,24 +1,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RouteOptions } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_BUNDLE_DIR, PAGE_PATHS } from '../../src/http/routes/dashboard.ts';
+import { registeredRoutes } from '../../src/http/server.ts';
 import { makeTestApp, type TestApp } from '../support/app.ts';
-
-// Fastify has no public list of its routes, only the onRoute hook, and createApp registers most routes before
-// it returns. So every instance gets the hook as it is created; Fastify itself is the real one, unchanged.
-const seen = vi.hoisted(() => new Map<object, RouteOptions[]>());
-vi.mock('fastify', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('fastify')>();
-  const create = ((options?: Parameters<typeof actual.default>[0]) => {
-    const app = actual.default(options);
-    const routes: RouteOptions[] = [];
-    seen.set(app, routes);
-    app.addHook('onRoute', (route) => void routes.push(route));
-    return app;
-  }) as typeof actual.default;
-  return { ...actual, default: create, fastify: create };
-});
 
 /**
  * Routes that are deliberately not in the API document, and why:
@@ -47,8 +33,7 @@ let served: Map<string, RouteOptions>;
 beforeAll(async () => {
   t = await makeTestApp();
   doc = (await t.app.http.inject({ url: '/v1/openapi.json' })).json();
-  const routes = seen.get(t.app.http);
-  if (!routes) throw new Error('the onRoute hook did not see the app being built');
+  const routes = registeredRoutes(t.app.http);
   served = new Map();
   for (const route of routes) {
     const path = route.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
