@@ -20,6 +20,12 @@ export function parseIsoTime(text: string): string {
   return new Date(text).toISOString();
 }
 
+/** Refuses a range whose end is not after its start, naming both flags (times already parsed). */
+export function assertOrdered(from: { flag: string; at?: string }, to: { flag: string; at?: string }): void {
+  if (from.at !== undefined && to.at !== undefined && Date.parse(from.at) >= Date.parse(to.at))
+    throw new InvalidArgumentError(`${to.flag} (${to.at}) must be after ${from.flag} (${from.at})`);
+}
+
 /** Parses a page size: a whole number from 1 to MAX_LIMIT. */
 export function parseLimit(text: string): number {
   const n = wholeNumber(text);

@@ -64,6 +64,20 @@ describe('rebound CLI against a server that is not a healthy Rebound', () => {
     }
   });
 
+  it('refuses a time range that ends before it starts, naming both flags', async () => {
+    const env = { REBOUND_URL: 'http://127.0.0.1:1' };
+    const [incidents, replay] = await Promise.all([
+      runCli(['incidents', 'list', '--since', '2026-02-01T00:00:00Z', '--until', '2026-01-01T00:00:00Z'], {
+        env,
+      }),
+      runCli(['replay', '--from', '2026-02-01T00:00:00Z', '--to', '2026-01-01T00:00:00Z'], { env }),
+    ]);
+    expect(incidents.code).toBe(2);
+    expect(incidents.stderr).toMatch(/--until \(2026-01-01T00:00:00\.000Z\) must be after --since/);
+    expect(replay.code).toBe(2);
+    expect(replay.stderr).toMatch(/--to \(2026-01-01T00:00:00\.000Z\) must be after --from/);
+  });
+
   it('documents --timeout, and refuses a bad value as a usage error', async () => {
     const [help, bad] = await Promise.all([
       runCli(['--help']),

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ReplayProgress } from '../../http/views.ts';
 import type { DeadLetter } from '../../bus/port.ts';
 import { describeError } from '../../errors.ts';
-import { parseIsoTime, parseLimit, parsePositiveInteger } from '../args.ts';
+import { assertOrdered, parseIsoTime, parseLimit, parsePositiveInteger } from '../args.ts';
 import { clientFor as client } from '../client.ts';
 import { printJson, printTable, type OutputFormat } from '../output.ts';
 
@@ -78,8 +78,7 @@ export function replayCommand(): Command {
         dryRun?: boolean;
         name?: string;
       }) => {
-        if (Date.parse(o.from) >= Date.parse(o.to))
-          throw new InvalidArgumentError(`--to (${o.to}) must be after --from (${o.from})`);
+        assertOrdered({ flag: '--from', at: o.from }, { flag: '--to', at: o.to });
         const pattern = o.pattern === undefined ? undefined : await readPattern(o.pattern);
         const api = client(cmd);
         const expect = { expect: ['id', 'state'] };

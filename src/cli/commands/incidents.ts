@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { INCIDENT_STATUSES } from '../../incidents/lifecycle.ts';
 import type { Incident, IncidentAlert, TimelineEntry } from '../../incidents/model.ts';
-import { commaListOf, parseIsoTime, parseLimit } from '../args.ts';
+import { assertOrdered, commaListOf, parseIsoTime, parseLimit } from '../args.ts';
 import { clientFor as client, type ApiOptions } from '../client.ts';
 import { printJson, printTable, type OutputFormat } from '../output.ts';
 
@@ -41,6 +41,7 @@ export function incidentsCommand(): Command {
           cursor?: string;
         },
       ) => {
+        assertOrdered({ flag: '--since', at: o.since }, { flag: '--until', at: o.until });
         const params = new URLSearchParams({ limit: String(o.limit) });
         if (o.status) params.set('status', o.status);
         if (o.service) params.set('service', o.service);
