@@ -41,7 +41,7 @@ export class ApiClient {
     // An empty REBOUND_URL / REBOUND_TOKEN is as good as unset (`REBOUND_URL= rebound …`).
     this.baseUrl = resolveBaseUrl(options.url, env.url);
     this.token = checkedToken(options.token, env.token);
-    this.timeoutMs = (options.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
+    this.timeoutMs = (options.timeout ?? envTimeout(env.timeout) ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
   }
 
   async request<T>(method: string, path: string, body?: unknown, shape: ExpectedShape = {}): Promise<T> {
@@ -171,4 +171,14 @@ function describeFetchError(err: unknown): string {
   // undici says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND…) is in the cause.
   const e = err as Error & { cause?: { code?: string; message?: string } };
   return e.cause?.code ?? e.cause?.message ?? e.message;
+}
+
+/** REBOUND_TIMEOUT, checked as `--timeout` is; empty is unset. */
+function envTimeout(text: string | undefined): number | undefined {
+  if (!text) return undefined;
+  try {
+    return parseTimeoutSeconds(text);
+  } catch (err) {
+    throw new InvalidArgumentError(`REBOUND_TIMEOUT "${text}": ${(err as Error).message}`);
+  }
 }

@@ -31,9 +31,11 @@ export function buildProgram(): Command {
     .option('--url <url>', 'Rebound server for API commands (env REBOUND_URL; default http://127.0.0.1:8080)')
     .option('--token <token>', 'API token (env REBOUND_TOKEN)')
     .addOption(
-      new Option('--timeout <seconds>', 'give up on an API answer after this many seconds')
-        .argParser(parseTimeoutSeconds)
-        .default(DEFAULT_TIMEOUT_SECONDS),
+      // No commander default: REBOUND_TIMEOUT must be able to stand in when the flag is absent.
+      new Option(
+        '--timeout <seconds>',
+        `give up on an API answer after this many seconds (env REBOUND_TIMEOUT; default ${DEFAULT_TIMEOUT_SECONDS})`,
+      ).argParser(parseTimeoutSeconds),
     )
     .showHelpAfterError('(run with --help for usage)')
     .helpCommand(false)

@@ -2,10 +2,16 @@
 export interface CliEnvironment {
   readonly url: string | undefined;
   readonly token: string | undefined;
+  /** Seconds, as `--timeout` takes them. */
+  readonly timeout: string | undefined;
 }
 
 export function readCliEnvironment(): CliEnvironment {
-  return { url: process.env['REBOUND_URL'], token: process.env['REBOUND_TOKEN'] };
+  return {
+    url: process.env['REBOUND_URL'],
+    token: process.env['REBOUND_TOKEN'],
+    timeout: process.env['REBOUND_TIMEOUT'],
+  };
 }
 
 /** `PATH`, where commands that start other programs (`rebound demo`) look for them first. */

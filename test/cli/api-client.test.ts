@@ -79,13 +79,25 @@ describe('rebound CLI against a server that is not a healthy Rebound', () => {
   });
 
   it('documents --timeout, and refuses a bad value as a usage error', async () => {
-    const [help, bad] = await Promise.all([
+    const [help, bad, badEnv] = await Promise.all([
       runCli(['--help']),
       runCli(['--timeout', '0', 'incidents', 'list']),
+      runCli(['incidents', 'list'], { env: { REBOUND_TIMEOUT: 'soon' } }),
     ]);
-    expect(help.stdout).toMatch(/--timeout <seconds>\s+give up on an API answer[^-]*\(default: 30\)/);
+    expect(help.stdout).toMatch(
+      /--timeout <seconds>\s+give up on an API answer[^-]*\(env\s+REBOUND_TIMEOUT; default 30\)/,
+    );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--timeout.*'0' is invalid/);
+    expect(badEnv.code).toBe(2);
+    expect(badEnv.stderr).toMatch(/REBOUND_TIMEOUT "soon": expected seconds/);
+  });
+
+  it('takes REBOUND_TIMEOUT when --timeout is not given', async () => {
+    const url = await silentServer();
+    const r = await runCli(['incidents', 'list'], { env: { REBOUND_URL: url, REBOUND_TIMEOUT: '1' } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/within 1 s/);
   });
 
   it('applies --timeout to each poll of a replay, not to the whole replay', async () => {
