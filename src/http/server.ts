@@ -86,18 +86,10 @@ export function createHttpServer(deps: HttpServerDeps): {
       socket.destroy(error);
     },
   });
-  // Every route's path and methods, so a known path asked with another method is a 405 naming the right ones.
-  const routes: { pattern: RegExp; methods: string[] }[] = [];
-  const registered: RouteOptions[] = [];
-  REGISTERED.set(app, registered);
-  app.addHook('onRoute', (route) => {
-    registered.push(route);
-    const source = route.url
-      .split('/')
-      .map((part) => (part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : escapeRegExp(part)))
-      .join('/');
-    routes.push({ pattern: new RegExp(`^${source}$`), methods: [route.method].flat() });
-  });
+  // Every route, so a known path asked with another method is a 405 naming the right ones.
+  const routes: RouteOptions[] = [];
+  REGISTERED.set(app, routes);
+  app.addHook('onRoute', (route) => void routes.push(route));
   const apiAuth = new ApiAuthenticator(deps.config.auth, deps.loopbackOnly);
   const sessions = new SessionAuthenticator(apiAuth, {
     secret: deps.sessionSecret ?? randomBytes(32).toString('hex'),
@@ -139,7 +131,7 @@ export function createHttpServer(deps: HttpServerDeps): {
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!;
-    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).flatMap((r) => r.methods))].sort();
+    const allowed = [...new Set(routes.filter((r) => serves(r.url, path)).flatMap((r) => r.method))].sort();
     if (allowed.length > 0) {
       reply.header('allow', allowed.join(', '));
       return void sendError(
@@ -209,6 +201,14 @@ export function actorOf(request: FastifyRequest): string {
   return `user:${request.principal?.name ?? 'anonymous'}`;
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Whether a route's URL serves `path`: `:param` stands for one non-empty segment, `*` for the rest. */
+function serves(url: string, path: string): boolean {
+  const want = url.split('/');
+  const have = path.split('/');
+  for (const [i, part] of want.entries()) {
+    if (i >= have.length) return false;
+    if (part === '*') return true;
+    if (part.startsWith(':') ? have[i] === '' : part !== have[i]) return false;
+  }
+  return want.length === have.length;
 }
