@@ -177,17 +177,15 @@ export function assertExposureIsAuthenticated(
   }
   // The example configuration's fallbacks (`${ALERTMANAGER_TOKEN:-change-me-…}`) are public: with the
   // variable unset, anyone who read the example could post alerts or drive remediation.
-  const placeholders = [
-    ...server.auth.webhookTokens.flatMap((t, i) =>
-      isPlaceholder(t) ? [`server.auth.webhookTokens[${i}]`] : [],
-    ),
-    ...server.auth.apiTokens.flatMap((t, i) =>
-      t.token !== undefined && isPlaceholder(t.token) ? [`server.auth.apiTokens[${i}].token`] : [],
-    ),
-    ...[{ path: 'server.auth.hmac.secret', value: server.auth.hmac?.secret }, ...others].flatMap((s) =>
-      s.value !== undefined && isPlaceholder(s.value) ? [s.path] : [],
-    ),
+  const secrets = [
+    ...server.auth.webhookTokens.map((value, i) => ({ path: `server.auth.webhookTokens[${i}]`, value })),
+    ...server.auth.apiTokens.map((t, i) => ({ path: `server.auth.apiTokens[${i}].token`, value: t.token })),
+    { path: 'server.auth.hmac.secret', value: server.auth.hmac?.secret },
+    ...others,
   ];
+  const placeholders = secrets
+    .filter((s) => s.value !== undefined && isPlaceholder(s.value))
+    .map((s) => s.path);
   if (placeholders.length > 0) {
     throw new ReboundError(
       'INVALID_CONFIG',
