@@ -4,10 +4,7 @@
  * InvalidArgumentError commander reports as "option '--limit <n>' argument '-1' is invalid. …".
  */
 import { InvalidArgumentError } from 'commander';
-import { isoTime } from '../http/query.ts';
-
-/** The most a list endpoint returns in one page (the server's `limit` bound). */
-export const MAX_LIMIT = 1000;
+import { isoTime, MAX_LIMIT } from '../http/query.ts';
 
 /** Parses an ISO-8601 date and time (2026-01-31T18:00:00Z) and returns it normalised to UTC. */
 export function parseIsoTime(text: string): string {

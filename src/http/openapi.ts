@@ -3,17 +3,23 @@ import { webhookSchema } from '../ingest/alertmanager/payload.ts';
 import { INCIDENT_STATUSES } from '../incidents/lifecycle.ts';
 import { HISTORY_EVENT_TYPES } from '../workflows/history.ts';
 import { EXECUTION_STATUSES } from '../workflows/statuses.ts';
+import { DEFAULT_LIMIT, MAX_LIMIT } from './query.ts';
 
 const errorRef = { $ref: '#/components/schemas/Error' };
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
 const errors = (...codes: number[]) =>
   Object.fromEntries(codes.map((c) => [String(c), { description: 'error', ...json(errorRef) }]));
 
+const limitParam = {
+  name: 'limit',
+  in: 'query',
+  schema: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT },
+};
 const timeRange = [
   { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } },
   { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
   { name: 'cursor', in: 'query', schema: { type: 'string' } },
-  { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+  limitParam,
 ];
 const approvalRef = { $ref: '#/components/schemas/Approval' };
 const executionRef = { $ref: '#/components/schemas/Execution' };
@@ -362,11 +368,7 @@ export function buildOpenApi(version: string): Record<string, unknown> {
               in: 'query',
               schema: { type: 'string', enum: ['pending', 'decided', 'expired', 'all'], default: 'all' },
             },
-            {
-              name: 'limit',
-              in: 'query',
-              schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-            },
+            limitParam,
           ],
           responses: {
             '200': {
@@ -537,11 +539,7 @@ export function buildOpenApi(version: string): Record<string, unknown> {
           parameters: [
             { name: 'status', in: 'query', schema: { type: 'string', enum: [...EXECUTION_STATUSES] } },
             { name: 'cursor', in: 'query', schema: { type: 'string' } },
-            {
-              name: 'limit',
-              in: 'query',
-              schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-            },
+            limitParam,
           ],
           responses: {
             '200': {

@@ -34,9 +34,14 @@ export const isoTime = z.iso.datetime({
   error: 'an ISO-8601 timestamp, e.g. 2026-01-31T12:00:00Z',
 });
 
+/** The most a list endpoint returns in one page; the CLI and the OpenAPI document state the same bound. */
+export const MAX_LIMIT = 1000;
+export const DEFAULT_LIMIT = 100;
+const LIMIT_RULE = `a whole number from 1 to ${MAX_LIMIT}`;
+
 export const limitParam = z.coerce
   .number()
-  .int('a whole number from 1 to 1000')
-  .min(1, 'a whole number from 1 to 1000')
-  .max(1000, 'a whole number from 1 to 1000')
-  .default(100);
+  .int(LIMIT_RULE)
+  .min(1, LIMIT_RULE)
+  .max(MAX_LIMIT, LIMIT_RULE)
+  .default(DEFAULT_LIMIT);
