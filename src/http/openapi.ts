@@ -49,6 +49,12 @@ const ok = {
   description: '{ok: true}',
   ...json({ type: 'object', required: ['ok'], properties: { ok: { const: true } } }),
 };
+/** What the three callback-task calls (success, failure, heartbeat) answer. */
+const taskAnswers = {
+  '200': ok,
+  '409': { description: 'the task or its execution already ended', ...json(errorRef) },
+  ...errors(400, 401, 403, 404),
+};
 const actionBody = {
   required: false,
   ...json({
@@ -626,33 +632,21 @@ export function buildOpenApi(version: string): Record<string, unknown> {
             'taskToken',
             'output',
           ]),
-          responses: {
-            '200': ok,
-            '409': { description: 'the task or its execution already ended', ...json(errorRef) },
-            ...errors(400, 401, 403, 404),
-          },
+          responses: taskAnswers,
         },
       },
       '/v1/tasks/failure': {
         post: {
           summary: 'Fail a callback task (.waitForTaskToken) with an error and cause (operator)',
           requestBody: strictBody(true, { taskToken, ...failure }, ['taskToken']),
-          responses: {
-            '200': ok,
-            '409': { description: 'the task or its execution already ended', ...json(errorRef) },
-            ...errors(400, 401, 403, 404),
-          },
+          responses: taskAnswers,
         },
       },
       '/v1/tasks/heartbeat': {
         post: {
           summary: "Record a callback task's heartbeat (resets its HeartbeatSeconds clock) (operator)",
           requestBody: strictBody(true, { taskToken }, ['taskToken']),
-          responses: {
-            '200': ok,
-            '409': { description: 'the task or its execution already ended', ...json(errorRef) },
-            ...errors(400, 401, 403, 404),
-          },
+          responses: taskAnswers,
         },
       },
       '/v1/automation': {
