@@ -116,24 +116,20 @@ describe('HTTP semantics', () => {
     const unauthorized = await t.app.http.inject({ url: '/v1/incidents' });
     expect(unauthorized.statusCode).toBe(401);
     expect(unauthorized.headers['www-authenticate']).toBe('Bearer realm="rebound"');
-    const gzip = await t.app.http.inject({
-      method: 'POST',
-      url: '/v1/webhooks/alertmanager',
-      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
-      payload: JSON.stringify(webhook([{ labels: { alertname: 'Zipped' } }])),
-    });
+    const encoded = (encoding: string, alertname: string) =>
+      t!.app.http.inject({
+        method: 'POST',
+        url: '/v1/webhooks/alertmanager',
+        headers: { 'content-type': 'application/json', 'content-encoding': encoding },
+        payload: JSON.stringify(webhook([{ labels: { alertname } }])),
+      });
+    const gzip = await encoded('gzip', 'Zipped');
     expect(gzip.statusCode).toBe(415);
     expect(gzip.json()).toMatchObject({
       code: 'UNSUPPORTED_MEDIA_TYPE',
       message: expect.stringMatching(/gzip/),
     });
-    const identity = await t.app.http.inject({
-      method: 'POST',
-      url: '/v1/webhooks/alertmanager',
-      headers: { 'content-type': 'application/json', 'content-encoding': 'identity' },
-      payload: JSON.stringify(webhook([{ labels: { alertname: 'Plain' } }])),
-    });
-    expect(identity.statusCode).toBe(200);
+    expect((await encoded('identity', 'Plain')).statusCode).toBe(200);
     const badUrl = await t.app.http.inject({ url: '/v1/incidents/%ZZ' });
     expect(badUrl.statusCode).toBe(400);
     expect(badUrl.json()).toMatchObject({ code: 'BAD_REQUEST' });
