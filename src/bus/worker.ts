@@ -8,6 +8,7 @@ import { endSlice, type Pacer } from './pacer.ts';
 import type { BusMetrics } from './metrics.ts';
 import type { Delivery, DeliveryStore } from './port.ts';
 import { decideRetry } from './retry.ts';
+import { DeliveryWindow } from './delivery-window.ts';
 import { failureOf, type DeliveryItem, type Target } from './targets/target.ts';
 import type { CompiledTargetInput } from './transform/index.ts';
 
@@ -48,19 +49,25 @@ export class TargetWorker {
   /** Aborted at stop(); every delivery under way listens to it (up to `concurrency` at once). */
   private readonly abort = withoutListenerLimit(new AbortController());
   private readonly slices = new SliceSizer({ min: 50, max: SCAN, budgetMs: SLICE_BUDGET_MS });
-  /** Deliveries being delivered by a lane, and their ordering keys (later ones with the key wait). */
-  private readonly inFlight = new Set<number>();
-  private readonly busyKeys = new Set<string>();
-  private readonly lanes = new Set<Promise<void>>();
+  /**
+   * The ordering keys a lane is delivering (later deliveries with one wait). A null-prototype object, not a
+   * `Set`: see DeliveryWindow for why hot, churning bookkeeping keeps out of hash-table collections.
+   */
+  private readonly busyKeys: Record<string, true> = Object.create(null) as Record<string, true>;
+  private readonly keyBusy = { has: (key: string) => key in this.busyKeys };
+  /** Lanes running, and who waits for them all to finish (drain, stop). */
+  private lanes = 0;
+  private lanesIdle: (() => void)[] = [];
   /** The last read left due work unstarted (lanes full, or its key in flight): finishing lanes re-read. */
   private backlog = false;
   /**
    * The head of the queue as read so far, in arrival (id) order: every queued delivery with an id up to
-   * `readThrough` that has not finished since. Only this worker finishes or reschedules its deliveries, and
-   * new ones always get larger ids, so a read after `readThrough` finds exactly what is new: deliveries in
-   * flight are not read again each time a lane frees up. Forgotten when the store fails (its truth wins).
+   * `readThrough` that has not finished since, marked while a lane delivers it. Only this worker finishes
+   * or reschedules its deliveries, and new ones always get larger ids, so a read after `readThrough` finds
+   * exactly what is new: deliveries in flight are not read again each time a lane frees up. All but the
+   * deliveries in flight is forgotten when the store fails (its truth wins).
    */
-  private readonly window = new Map<number, Delivery>();
+  private readonly window = new DeliveryWindow();
   private readThrough = 0;
   /** Counts store failures: a read that was under way when one forgot the window is thrown away. */
   private epoch = 0;
@@ -89,7 +96,7 @@ export class TargetWorker {
   private storeFailed(err: unknown): void {
     this.again = false;
     // A write may or may not have happened: read the queue afresh (deliveries in flight are kept out by id).
-    this.window.clear();
+    this.window.forgetWaiting();
     this.readThrough = 0;
     this.epoch += 1;
     this.options.logger.error(
@@ -106,9 +113,9 @@ export class TargetWorker {
 
   /** Resolves when nothing due is left (deliveries waiting for a later retry do not count). */
   async drain(): Promise<void> {
-    while (this.running || this.lanes.size > 0) {
+    while (this.running || this.lanes > 0) {
       await this.running;
-      await Promise.all(this.lanes);
+      await this.allLanesEnded();
     }
   }
 
@@ -118,8 +125,12 @@ export class TargetWorker {
     clearTimeout(this.storeRetry);
     this.abort.abort(new Error('shutting down'));
     await this.running;
-    await Promise.all(this.lanes);
+    await this.allLanesEnded();
     this.closeTarget(this.options.target);
+  }
+
+  private allLanesEnded(): Promise<void> {
+    return this.lanes === 0 ? Promise.resolve() : new Promise((resolve) => this.lanesIdle.push(resolve));
   }
 
   private closeTarget(target: Target): void {
@@ -136,7 +147,7 @@ export class TargetWorker {
   private async loop(): Promise<void> {
     while (this.again && !this.stopped) {
       this.again = false;
-      if (!this.options.target.deliverBatch && this.lanes.size >= this.options.concurrency) {
+      if (!this.options.target.deliverBatch && this.lanes >= this.options.concurrency) {
         this.backlog = true; // every lane busy: the first to finish reads the queue
         continue;
       }
@@ -176,12 +187,11 @@ export class TargetWorker {
     const { target, concurrency } = this.options;
     const want = target.deliverBatch
       ? 2 * this.slices.size
-      : this.inFlight.size + 2 * (concurrency - this.lanes.size);
+      : this.window.busy + 2 * (concurrency - this.lanes);
     let more = await this.readNew(Math.min(SCAN, want));
     for (;;) {
-      const waiting: Delivery[] = [];
-      for (const d of this.window.values()) if (!this.inFlight.has(d.id)) waiting.push(d);
-      const selected = selectDue(waiting, this.options.now(), this.busyKeys);
+      const waiting = this.window.waiting();
+      const selected = selectDue(waiting, this.options.now(), this.keyBusy);
       if (selected.due.length > 0 || !more || this.window.size >= SCAN) {
         // Something not selected (held back by a key in flight or a retry, or beyond the window).
         const held = waiting.length > countDeliveries(selected.due) || more;
@@ -202,7 +212,7 @@ export class TargetWorker {
     const fresh = await this.options.store.pending(this.options.name, limit, this.readThrough);
     // The window was forgotten meanwhile: these follow deliveries it no longer holds. Start over.
     if (epoch !== this.epoch) return this.readNew(upTo);
-    for (const d of fresh) this.window.set(d.id, d);
+    this.window.add(fresh);
     if (fresh.length > 0) this.readThrough = fresh[fresh.length - 1]!.id;
     return fresh.length === limit;
   }
@@ -226,11 +236,11 @@ export class TargetWorker {
   /** Starts one lane per ordering-key group, as many as the concurrency bound leaves room for. */
   /** Returns how many of the groups it started. */
   private async startLanes(groups: readonly Delivery[][]): Promise<number> {
-    const chosen = groups.slice(0, Math.max(0, this.options.concurrency - this.lanes.size));
+    const chosen = groups.slice(0, Math.max(0, this.options.concurrency - this.lanes));
     if (chosen.length === 0) return 0;
     const all = chosen.flat();
-    for (const d of all) this.inFlight.add(d.id);
-    for (const group of chosen) this.busyKeys.add(group[0]!.orderingKey);
+    for (const d of all) this.window.setBusy(d.id, true);
+    for (const group of chosen) this.busyKeys[group[0]!.orderingKey] = true;
     let events: Map<string, StoredEvent>;
     try {
       events = await this.options.store.events(all.map((d) => d.eventId));
@@ -239,31 +249,36 @@ export class TargetWorker {
       throw err;
     }
     for (const group of chosen) {
-      const lane: Promise<void> = this.runGroup(group, events).then(
-        (complete) => this.endLane(lane, group, complete),
+      this.lanes += 1;
+      void this.runGroup(group, events).then(
+        (complete) => this.endLane(group, complete),
         (err: unknown) => {
           // Recording the outcome failed (the store): the delivery is still queued and goes out again
           // once the store answers, not at once in a loop.
-          this.endLane(lane, group, true);
+          this.endLane(group, true);
           this.storeFailed(err);
         },
       );
-      this.lanes.add(lane);
     }
     return chosen.length;
   }
 
-  private endLane(lane: Promise<void>, group: readonly Delivery[], complete: boolean): void {
+  private endLane(group: readonly Delivery[], complete: boolean): void {
     this.release(group);
-    this.lanes.delete(lane);
+    this.lanes -= 1;
+    if (this.lanes === 0 && this.lanesIdle.length > 0) {
+      const waiters = this.lanesIdle;
+      this.lanesIdle = [];
+      for (const resolve of waiters) resolve();
+    }
     // New deliveries wake the worker themselves; a finished lane matters only to work it held back, and a
     // failed one to its retry's timer.
     if (this.backlog || !complete) this.wake();
   }
 
   private release(group: readonly Delivery[]): void {
-    for (const d of group) this.inFlight.delete(d.id);
-    this.busyKeys.delete(group[0]!.orderingKey);
+    for (const d of group) this.window.setBusy(d.id, false);
+    delete this.busyKeys[group[0]!.orderingKey];
   }
 
   /** Delivers a group in order; false when one failed (the rest wait for its retry). */
@@ -291,7 +306,7 @@ export class TargetWorker {
     if (!event) {
       // The archive dropped the event (retention) while it waited: nothing left to deliver. Out of the
       // window at once, so no turn picks it up again before the move commits.
-      this.window.delete(delivery.id);
+      this.window.remove(delivery.id);
       this.options.store
         .deadLetter(
           delivery,
@@ -313,7 +328,7 @@ export class TargetWorker {
 
   private async succeeded(items: readonly DeliveryItem[], started: number): Promise<void> {
     await this.options.store.complete(items.map((i) => i.delivery.id));
-    for (const i of items) this.window.delete(i.delivery.id);
+    for (const i of items) this.window.remove(i.delivery.id);
     const { metrics, name } = this.options;
     const seconds = (performance.now() - started) / 1000;
     const now = this.options.now();
@@ -342,8 +357,7 @@ export class TargetWorker {
       );
       await this.options.store.reschedule(d.id, attempts, decision.notBefore, message);
       // Set again in place: a Map keeps the key's position, so the queue order holds.
-      if (this.window.has(d.id))
-        this.window.set(d.id, { ...d, attempts, notBefore: decision.notBefore, lastError: message });
+      this.window.replace({ ...d, attempts, notBefore: decision.notBefore, lastError: message });
     } else {
       metrics.deadLettered.inc({ target: name });
       logger.error({ ...log, reason: decision.reason }, 'delivery failed; moved to the dead-letter queue');
@@ -353,7 +367,7 @@ export class TargetWorker {
         `${message} (${decision.reason})`,
         new Date(now).toISOString(),
       );
-      this.window.delete(d.id);
+      this.window.remove(d.id);
     }
   }
 }
@@ -381,13 +395,13 @@ function countDeliveries(groups: readonly Delivery[][]): number {
 export function selectDue(
   pending: readonly Delivery[],
   now: number,
-  busy: ReadonlySet<string> = new Set(),
+  busy: { has(key: string): boolean } = new Set(),
 ): { due: Delivery[][]; nextAt: number | undefined } {
   const groups = new Map<string, Delivery[]>();
-  const blocked = new Set<string>(busy);
+  const blocked = new Set<string>();
   let nextAt: number | undefined;
   for (const d of pending) {
-    if (blocked.has(d.orderingKey)) continue;
+    if (busy.has(d.orderingKey) || blocked.has(d.orderingKey)) continue;
     if (d.notBefore > now) {
       blocked.add(d.orderingKey);
       nextAt = nextAt === undefined ? d.notBefore : Math.min(nextAt, d.notBefore);

@@ -90,6 +90,8 @@ interface Answer {
  * still connecting; the connection is aborted as soon as undici hands the request its controller.
  */
 class Post implements Dispatcher.DispatchHandler {
+  /** Answered, timed out or aborted: InFlight forgets it. */
+  settled = false;
   private status = 0;
   private retryAfter: string | undefined;
   private controller: Dispatcher.DispatchController | undefined;
@@ -144,8 +146,14 @@ class Post implements Dispatcher.DispatchHandler {
  * bookkeeping).
  */
 class InFlight {
-  /** In start order, so in deadline order. */
-  private readonly posts = new Set<Post>();
+  /**
+   * In start order, so in deadline order, settled ones included until they are swept out: an array, not a
+   * `Set`, whose churn would keep every settled POST alive through V8's chain of rebuilt hash tables (see
+   * DeliveryWindow).
+   */
+  private posts: Post[] = [];
+  /** Settled POSTs still in `posts`. */
+  private settledCount = 0;
   /** Our listener on each worker shutdown signal seen, removed when the target closes. */
   private readonly listening = new Map<AbortSignal, () => void>();
   private timer: NodeJS.Timeout | undefined;
@@ -159,14 +167,30 @@ class InFlight {
       shutdown.addEventListener('abort', listener, { once: true });
     }
     const post = new Post(this, shutdown, performance.now() + this.timeoutMs, resolve, reject);
-    this.posts.add(post);
+    this.posts.push(post);
     this.arm();
     return post;
   }
 
   /** Forgets a POST; false when it had settled already. */
   settle(post: Post): boolean {
-    return this.posts.delete(post);
+    if (post.settled) return false;
+    post.settled = true;
+    this.settledCount += 1;
+    // Settled POSTs leave from the front at once, and from anywhere once they are most of the array.
+    let head = 0;
+    while (head < this.posts.length && this.posts[head]!.settled) head += 1;
+    if (head === this.posts.length) {
+      this.posts = [];
+      this.settledCount = 0;
+    } else if (this.settledCount > 32 && this.settledCount * 2 > this.posts.length) {
+      this.posts = this.posts.filter((p) => !p.settled);
+      this.settledCount = 0;
+    } else if (head > 0) {
+      this.posts.splice(0, head);
+      this.settledCount -= head;
+    }
+    return true;
   }
 
   /** Stops listening to the shutdown signals, which outlive a target that a reload replaced. */
@@ -178,14 +202,14 @@ class InFlight {
   private abortAll(shutdown: AbortSignal): void {
     this.listening.delete(shutdown);
     const reason = reasonOf(shutdown);
-    for (const post of [...this.posts]) if (post.shutdown === shutdown) post.abort(reason);
+    for (const post of [...this.posts]) if (!post.settled && post.shutdown === shutdown) post.abort(reason);
   }
 
   private arm(): void {
     if (this.timer) return;
-    const oldest = this.posts.values().next();
-    if (oldest.done) return;
-    this.timer = setTimeout(() => this.expire(), Math.max(0, oldest.value.deadline - performance.now()));
+    const oldest = this.posts.find((p) => !p.settled);
+    if (!oldest) return;
+    this.timer = setTimeout(() => this.expire(), Math.max(0, oldest.deadline - performance.now()));
     this.timer.unref(); // a request in flight holds the process open through its socket
   }
 
@@ -193,7 +217,8 @@ class InFlight {
     this.timer = undefined;
     const now = performance.now();
     try {
-      for (const post of this.posts) {
+      for (const post of [...this.posts]) {
+        if (post.settled) continue;
         if (post.deadline > now) break;
         post.abort(new Error(`no answer within ${this.timeoutMs} ms`));
       }
