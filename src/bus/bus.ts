@@ -64,7 +64,7 @@ export class Bus {
   private readonly built = new Map<string, { config: string; target: Target }>();
   private readonly router: LogConsumer;
   /** Targets given deliveries inside a transaction since the last `notify()`, which wakes them. */
-  private readonly routedTo = new Set<string>();
+  private routedTo: string[] = [];
   private readonly replays = new Map<string, ReplayProgress>();
   /** Every replay name used since the start, also those whose progress was forgotten: a name used twice
    * would give its workflow executions the names they already have, and start none. */
@@ -148,9 +148,20 @@ export class Bus {
 
   /** Called after events are stored (durably): deliver what was routed with them, route the rest. */
   notify(): void {
-    for (const name of this.routedTo) this.workers.get(name)?.wake();
-    this.routedTo.clear();
+    this.wakeRouted();
     this.router.wake();
+  }
+
+  /**
+   * Wakes the targets given deliveries inside a transaction that is now durable. The store calls it as soon
+   * as a commit is durable, before it answers the producers waiting for that commit: the deliveries start
+   * first, and the answers follow in the same turn.
+   */
+  wakeRouted(): void {
+    if (this.routedTo.length === 0) return;
+    const names = this.routedTo;
+    this.routedTo = [];
+    for (const name of names) this.workers.get(name)?.wake();
   }
 
   /** Deliveries were queued outside the bus (a DLQ redrive): every worker looks at its queue now. */
@@ -277,7 +288,7 @@ export class Bus {
     return () => {
       this.countMatches(perRule);
       this.deps.metrics.routed.inc({ path: 'inline' }, logged.length);
-      for (const d of deliveries) this.routedTo.add(d.target);
+      for (const d of deliveries) if (!this.routedTo.includes(d.target)) this.routedTo.push(d.target);
     };
   }
 

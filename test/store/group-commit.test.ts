@@ -45,7 +45,7 @@ describe('GroupCommitter', () => {
       committer.submit(() => insert.run('c').changes),
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect(committer.stats()).toEqual({ commits: 1, units: 3 });
+    expect(committer.stats()).toEqual({ commits: 1, units: 3, syncs: 1 });
     expect(readKeys(path)).toEqual(['a', 'c']);
   });
 
@@ -97,6 +97,38 @@ describe('GroupCommitter', () => {
     ]);
     expect(order).toEqual(['visible', 'synced', 'durable']);
     expect(readKeys(path)).toEqual(['d', 'v']);
+  });
+
+  it('does not sync a commit of submitVisible units alone: the next durable commit covers it', async () => {
+    const { db, path } = fileDb();
+    const committer = new GroupCommitter(db);
+    const insert = db.prepare('INSERT INTO t (k) VALUES (?)');
+    await Promise.all([
+      committer.submitVisible(() => insert.run('a')),
+      committer.submitVisible(() => insert.run('b')),
+    ]);
+    await committer.submitVisible(() => insert.run('c'));
+    expect(committer.stats()).toEqual({ commits: 2, units: 3, syncs: 0 });
+    await committer.submit(() => insert.run('d'));
+    expect(committer.stats()).toEqual({ commits: 3, units: 4, syncs: 1 });
+    expect(readKeys(path)).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('tells its durable listeners before the units waiting for the sync settle', async () => {
+    const { db } = fileDb();
+    const committer = new GroupCommitter(db);
+    const insert = db.prepare('INSERT INTO t (k) VALUES (?)');
+    const order: string[] = [];
+    committer.afterDurable(() => order.push('durable'));
+    await Promise.all([
+      committer.submitVisible(() => insert.run('v')).then(() => order.push('visible')),
+      committer.submit(() => insert.run('a')).then(() => order.push('a')),
+      committer.submit(() => insert.run('b')).then(() => order.push('b')),
+    ]);
+    expect(order).toEqual(['visible', 'durable', 'a', 'b']);
+    // Nothing waits for a visible-only commit to be durable, so it tells nobody.
+    await committer.submitVisible(() => insert.run('w'));
+    expect(order.filter((o) => o === 'durable')).toHaveLength(1);
   });
 
   it('leaves the sync to SQLite when asked to, and for in-memory databases', async () => {

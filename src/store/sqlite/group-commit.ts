@@ -19,6 +19,8 @@ interface Committed {
 export interface GroupCommitStats {
   readonly commits: number;
   readonly units: number;
+  /** WAL syncs this committer ran (0 when SQLite syncs inside COMMIT). */
+  readonly syncs: number;
 }
 
 export interface GroupCommitOptions {
@@ -53,6 +55,7 @@ export class GroupCommitter {
   private readonly stmt;
   private readonly wal: WalSyncer | undefined;
   private onCommit: ((ms: number, units: number) => void) | undefined;
+  private readonly durableListeners: (() => void)[] = [];
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -80,13 +83,22 @@ export class GroupCommitter {
     this.onCommit = listener;
   }
 
+  /**
+   * Calls `listener` each time a commit becomes durable, just before the units waiting for it settle: work
+   * that may start once its data is durable starts ahead of the answers to whoever waited for the commit.
+   * Listeners must not throw (the units still settle, and the error escapes to the event loop).
+   */
+  afterDurable(listener: () => void): void {
+    this.durableListeners.push(listener);
+  }
+
   /** Number of units waiting for the next commit. */
   get depth(): number {
     return this.queue.length;
   }
 
   stats(): GroupCommitStats {
-    return { commits: this.commits, units: this.units };
+    return { commits: this.commits, units: this.units, syncs: this.wal?.syncs ?? 0 };
   }
 
   /** Runs `work` in the next group transaction; resolves with its result once committed. */
@@ -97,8 +109,10 @@ export class GroupCommitter {
   /**
    * Like `submit`, but resolves as soon as the transaction is committed (visible to readers), without
    * waiting for the WAL sync. Only for writes a crash may lose because they are derived from durable state
-   * and re-derived after a restart (the bus router's deliveries and checkpoint): it takes an fsync off the
-   * latency of whatever waits for them. A later durable unit still covers it (the WAL is replayed in order).
+   * and re-derived after a restart (the bus router's deliveries and checkpoint), or whose loss only repeats
+   * work that tolerates repeating (a delivery's completion: the event goes out again): it takes an fsync
+   * off the latency of whatever waits for them. A commit of such units alone is not synced at all; the next
+   * durable commit's sync covers it (the WAL is replayed in order).
    */
   submitVisible<T>(work: () => T): Promise<T> {
     return this.enqueue(work, true);
@@ -144,6 +158,11 @@ export class GroupCommitter {
     }
   }
 
+  /** Tells the durable listeners; the caller settles its units after, whatever a listener throws. */
+  private durable(): void {
+    for (const listener of this.durableListeners) listener();
+  }
+
   private commitBatch(batch: Pending[]): void {
     const started = performance.now();
     const results: Committed[] = [];
@@ -181,19 +200,32 @@ export class GroupCommitter {
     this.units += batch.length;
     if (!this.wal) {
       this.onCommit?.(performance.now() - started, batch.length);
-      settle(results);
+      try {
+        this.durable();
+      } finally {
+        settle(results);
+      }
       return;
     }
     const early = results.filter((r) => r.unit.early);
     const late = early.length > 0 ? results.filter((r) => !r.unit.early) : results;
     settle(early);
+    if (late.length === 0) {
+      // Nobody waits for this commit to be durable: no sync of its own (the next durable one covers it).
+      this.onCommit?.(performance.now() - started, batch.length);
+      return;
+    }
     this.wal.afterSync((err) => {
       if (err) {
         for (const r of late) r.unit.reject(err);
         return;
       }
       this.onCommit?.(performance.now() - started, batch.length);
-      settle(late);
+      try {
+        this.durable();
+      } finally {
+        settle(late);
+      }
     });
   }
 }
@@ -244,6 +276,8 @@ class WalSyncer {
   private waiting: SyncCallback[] = [];
   private running: SyncCallback[] | undefined;
   private closeWhenIdle = false;
+  /** Syncs started (background and synchronous). */
+  syncs = 0;
 
   constructor(
     private readonly path: string,
@@ -270,7 +304,10 @@ class WalSyncer {
     if (callbacks.length === 0 && this.fd < 0) return;
     let error: Error | null = null;
     try {
-      if (callbacks.length > 0) fdatasyncSync(this.open());
+      if (callbacks.length > 0) {
+        this.syncs += 1;
+        fdatasyncSync(this.open());
+      }
     } catch (err) {
       error = err instanceof Error ? err : new Error(String(err));
     }
@@ -293,6 +330,7 @@ class WalSyncer {
       this.onIdle();
       return;
     }
+    this.syncs += 1;
     fdatasync(fd, (err) => {
       this.running = undefined;
       for (const cb of batch) cb(err);
