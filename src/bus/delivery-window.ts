@@ -14,13 +14,9 @@ const COMPACT_AFTER = 64;
  * The head of one target's delivery queue as the worker has read it: deliveries in id (arrival) order, each
  * marked while a lane delivers it.
  *
- * An array of slots rather than a `Map` and a `Set`, on purpose. Deliveries come and go thousands of times a
- * second; a long-lived JavaScript `Map` or `Set` with that churn rebuilds its hash table every few
- * operations, and V8 links each abandoned table to its successor. Once one table has lived long enough to
- * reach the old generation, the young-generation collector keeps every later table alive through that
- * chain, with every delivery, lane and closure they held: the server then copies megabytes at each
- * scavenge, and those pauses were the bus's latency tail (see docs/development.md). An array keeps no such
- * chain, and ids grow, so lookups are binary searches.
+ * An array of slots rather than a `Map` and a `Set`, on purpose: deliveries come and go thousands of times a
+ * second, and V8 keeps what a churning, long-lived hash-table collection once held alive through the young
+ * generation (see Dictionary). Ids grow, so lookups are binary searches.
  */
 export class DeliveryWindow {
   private slots: Slot[] = [];

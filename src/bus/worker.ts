@@ -9,6 +9,7 @@ import type { BusMetrics } from './metrics.ts';
 import type { Delivery, DeliveryStore } from './port.ts';
 import { decideRetry } from './retry.ts';
 import { DeliveryWindow } from './delivery-window.ts';
+import { Dictionary } from '../dictionary.ts';
 import { failureOf, type DeliveryItem, type Target } from './targets/target.ts';
 import type { CompiledTargetInput } from './transform/index.ts';
 
@@ -49,12 +50,8 @@ export class TargetWorker {
   /** Aborted at stop(); every delivery under way listens to it (up to `concurrency` at once). */
   private readonly abort = withoutListenerLimit(new AbortController());
   private readonly slices = new SliceSizer({ min: 50, max: SCAN, budgetMs: SLICE_BUDGET_MS });
-  /**
-   * The ordering keys a lane is delivering (later deliveries with one wait). A null-prototype object, not a
-   * `Set`: see DeliveryWindow for why hot, churning bookkeeping keeps out of hash-table collections.
-   */
-  private readonly busyKeys: Record<string, true> = Object.create(null) as Record<string, true>;
-  private readonly keyBusy = { has: (key: string) => key in this.busyKeys };
+  /** The ordering keys a lane is delivering (later deliveries with one wait). */
+  private readonly busyKeys = new Dictionary<true>();
   /** Lanes running, and who waits for them all to finish (drain, stop). */
   private lanes = 0;
   private lanesIdle: (() => void)[] = [];
@@ -191,7 +188,7 @@ export class TargetWorker {
     let more = await this.readNew(Math.min(SCAN, want));
     for (;;) {
       const waiting = this.window.waiting();
-      const selected = selectDue(waiting, this.options.now(), this.keyBusy);
+      const selected = selectDue(waiting, this.options.now(), this.busyKeys);
       if (selected.due.length > 0 || !more || this.window.size >= SCAN) {
         // Something not selected (held back by a key in flight or a retry, or beyond the window).
         const held = waiting.length > countDeliveries(selected.due) || more;
@@ -240,7 +237,7 @@ export class TargetWorker {
     if (chosen.length === 0) return 0;
     const all = chosen.flat();
     for (const d of all) this.window.setBusy(d.id, true);
-    for (const group of chosen) this.busyKeys[group[0]!.orderingKey] = true;
+    for (const group of chosen) this.busyKeys.set(group[0]!.orderingKey, true);
     let events: Map<string, StoredEvent>;
     try {
       events = await this.options.store.events(all.map((d) => d.eventId));
@@ -278,7 +275,7 @@ export class TargetWorker {
 
   private release(group: readonly Delivery[]): void {
     for (const d of group) this.window.setBusy(d.id, false);
-    delete this.busyKeys[group[0]!.orderingKey];
+    this.busyKeys.delete(group[0]!.orderingKey);
   }
 
   /** Delivers a group in order; false when one failed (the rest wait for its retry). */

@@ -148,8 +148,7 @@ class Post implements Dispatcher.DispatchHandler {
 class InFlight {
   /**
    * In start order, so in deadline order, settled ones included until they are swept out: an array, not a
-   * `Set`, whose churn would keep every settled POST alive through V8's chain of rebuilt hash tables (see
-   * DeliveryWindow).
+   * `Set`, whose churn would keep settled POSTs alive through the young generation (see Dictionary).
    */
   private posts: Post[] = [];
   /** Settled POSTs still in `posts`. */
