@@ -190,8 +190,25 @@ export async function run(): Promise<void> {
     report(`latency at half that rate (${fmt(rate / 2)} ev/s)`, await latencyAt(rate / 2), '');
     // The target's own point, when this machine can carry it with room to spare.
     if (rate >= 1.25 * TARGET_RATE) {
-      const at = await latencyAt(TARGET_RATE);
-      report('latency at 5,000 ev/s', at, `target ≤ 5 ms: ${at.p99 <= 5 ? 'met' : 'not met'}`);
+      // A 4-second run's p99 rests on its 200 slowest events: one stall of this shared VM moves it by
+      // milliseconds. So the target's point is run five times, and each figure is the median of the five.
+      const runs: Latency[] = [];
+      for (let i = 0; i < RUNS; i++) runs.push(await latencyAt(TARGET_RATE));
+      const mid = (pick: (l: Latency) => number) => median(runs.map(pick));
+      const at: Latency = {
+        p50: mid((l) => l.p50),
+        p99: mid((l) => l.p99),
+        harness: mid((l) => l.harness),
+        minor: mid((l) => l.minor),
+        minorMeanMs: mid((l) => l.minorMeanMs),
+        loopP99Ms: mid((l) => l.loopP99Ms),
+      };
+      const p99s = runs.map((l) => l.p99);
+      report(
+        `latency at 5,000 ev/s (median of ${RUNS})`,
+        at,
+        `runs ${fmt(Math.min(...p99s), 2)}–${fmt(Math.max(...p99s), 2)} ms; target ≤ 5 ms: ${at.p99 <= 5 ? 'met' : 'not met'}`,
+      );
     } else {
       line(
         'latency at 5,000 ev/s',
