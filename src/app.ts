@@ -342,6 +342,7 @@ export function createApp(options: AppOptions): App {
   // Channel endpoints are read at start; rules and the webhook and API tokens are reloaded. A rule sending to
   // a channel this process started without is refused at reload (the rules in force stay), not dead-lettered
   // event by event; so is a configuration that would leave an exposed server without authentication.
+  let publicMetrics = config.server.auth.publicMetrics;
   const reload = async () => {
     const next = options.reloadConfig ? await options.reloadConfig() : config;
     assertExposureIsAuthenticated({ ...next.server, listen: config.server.listen }, exposedSecrets(next));
@@ -363,6 +364,7 @@ export function createApp(options: AppOptions): App {
           : 'the reloaded configuration has API tokens: the API now needs one',
       );
     webhookAuth.reconfigure(next.server.auth);
+    publicMetrics = next.server.auth.publicMetrics;
     return { rules: bus.ruleSet.rules.size, restartNeeded: settingsReadAtStart(config, next) };
   };
 
@@ -458,6 +460,7 @@ export function createApp(options: AppOptions): App {
       await bus.refreshGauges();
     },
     authMode: () => apiAuth.mode,
+    publicMetrics: () => publicMetrics,
     version: VERSION,
   });
 

@@ -62,6 +62,11 @@ export const serverConfigSchema = z
           .strict()
           .optional(),
         apiTokens: z.array(apiTokenSchema).default([]),
+        /**
+         * Serve /metrics without a token even when the API needs one, for a scraper that cannot send a
+         * bearer token. The series name rules, targets and runbooks.
+         */
+        publicMetrics: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

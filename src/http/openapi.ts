@@ -753,8 +753,9 @@ export function buildOpenApi(version: string): Record<string, unknown> {
       '/metrics': {
         get: {
           summary: 'Prometheus metrics',
-          security: [],
-          responses: { '200': { description: 'text exposition format' } },
+          description:
+            'Needs a viewer token whenever the API does, unless `server.auth.publicMetrics` is set.',
+          responses: { '200': { description: 'text exposition format' }, ...errors(401) },
         },
       },
     },

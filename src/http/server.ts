@@ -22,6 +22,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Minimum role for an API route; routes without it (webhooks, health) authenticate themselves. */
     role?: Role;
+    /** The route needs no authentication while this returns true (read at each request: reloads apply). */
+    openWhen?: () => boolean;
   }
 }
 
@@ -124,9 +126,9 @@ export function createHttpServer(deps: HttpServerDeps): {
         'UNSUPPORTED_MEDIA_TYPE',
         `Content-Encoding ${encoding} is not supported; send the body uncompressed`,
       );
-    const role = request.routeOptions.config.role;
+    const { role, openWhen } = request.routeOptions.config;
     // A bearer token, else a dashboard session cookie (with its CSRF token on writes), else open mode.
-    if (role) request.principal = sessions.authenticate(request, role);
+    if (role && !openWhen?.()) request.principal = sessions.authenticate(request, role);
   });
 
   app.setNotFoundHandler((request, reply) => {

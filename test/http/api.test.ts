@@ -93,6 +93,13 @@ describe('API authentication and roles', () => {
     expect((await as(tokens.operator, 'POST', '/v1/admin/reload')).statusCode).toBe(403);
     expect((await as(tokens.admin, 'POST', '/v1/admin/reload')).statusCode).toBe(200);
     expect((await as(undefined, 'GET', '/healthz')).statusCode).toBe(200);
+    // The metrics name rules, targets and runbooks: a viewer token, like the API.
+    const scrape = await as(undefined, 'GET', '/metrics');
+    expect(scrape.statusCode).toBe(401);
+    expect(scrape.headers['www-authenticate']).toMatch(/^Bearer/);
+    const scraped = await as(tokens.viewer, 'GET', '/metrics');
+    expect(scraped.statusCode).toBe(200);
+    expect(scraped.body).toContain('rebound_');
   });
 });
 
@@ -301,6 +308,26 @@ describe('reloading the configuration', () => {
     expect((await get(admin)).statusCode).toBe(200);
     expect((await post(webhookTokens.old)).statusCode).toBe(401);
     expect((await post(webhookTokens.new)).statusCode).toBe(200);
+  });
+
+  it('serves /metrics without a token only while server.auth.publicMetrics says so', async () => {
+    const auth = {
+      apiTokens: [{ name: 'a', role: 'admin' as const, token: tokens.admin }],
+      webhookTokens: [webhookTokens.old],
+    };
+    let next = input({ ...auth, publicMetrics: true });
+    app = createApp({ config: next, reloadConfig: async () => next });
+    await app.start();
+    const scrape = () => app!.http.inject({ url: '/metrics' });
+    expect((await scrape()).statusCode).toBe(200);
+    // Nothing else opens with it.
+    expect((await app.http.inject({ url: '/v1/incidents' })).statusCode).toBe(401);
+    next = input(auth);
+    const admin = { authorization: `Bearer ${tokens.admin}` };
+    const reloaded = await app.http.inject({ method: 'POST', url: '/v1/admin/reload', headers: admin });
+    expect(reloaded.json().restartNeeded).toEqual([]);
+    expect((await scrape()).statusCode).toBe(401);
+    expect((await app.http.inject({ url: '/metrics', headers: admin })).statusCode).toBe(200);
   });
 
   it('refuses a configuration that would leave an exposed server without API tokens, and keeps the old ones', async () => {

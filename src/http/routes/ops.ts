@@ -10,6 +10,8 @@ export interface OpsRouteDeps {
   /** Refreshes gauges that are read from the store (open incidents) just before a scrape. */
   readonly beforeScrape?: () => Promise<void>;
   readonly authMode: () => 'open' | 'token';
+  /** `server.auth.publicMetrics`: /metrics without a token even when the API needs one. */
+  readonly publicMetrics: () => boolean;
   readonly version: string;
 }
 
@@ -25,10 +27,15 @@ export function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDeps): voi
         .send({ status: 'unavailable', code: 'UNAVAILABLE', message: `store: ${describeError(err)}` });
     }
   });
-  app.get('/metrics', async (_request, reply) => {
-    await deps.beforeScrape?.();
-    return reply.type(deps.registry.contentType).send(await deps.registry.metrics());
-  });
+  // Like the API: a viewer token once the API needs one. The series name rules, targets and runbooks.
+  app.get(
+    '/metrics',
+    { config: { role: 'viewer', openWhen: deps.publicMetrics } },
+    async (_request, reply) => {
+      await deps.beforeScrape?.();
+      return reply.type(deps.registry.contentType).send(await deps.registry.metrics());
+    },
+  );
   const openapi = buildOpenApi(deps.version);
   app.get('/v1/openapi.json', async () => openapi);
   app.get('/v1/info', async () => ({ version: deps.version, auth: deps.authMode() }));
