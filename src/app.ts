@@ -333,12 +333,10 @@ export function createApp(options: AppOptions): App {
       makeTarget,
       orderingKey,
       now: () => now().getTime(),
+      whenDurable: (callback) => committer.whenDurable(callback),
     },
     new RuleSet(config.bus.rules),
   );
-  // Deliveries routed inside a storing transaction start as soon as it is durable, before its producers'
-  // answers (notify() also wakes them, after each producer's append resolves).
-  committer.afterDurable(() => bus.wakeRouted());
   // Channel endpoints are read at start; rules and the webhook and API tokens are reloaded. A rule sending to
   // a channel this process started without is refused at reload (the rules in force stay), not dead-lettered
   // event by event; so is a configuration that would leave an exposed server without authentication.

@@ -28,6 +28,11 @@ export interface BusDeps {
   readonly now?: () => number;
   /** Shares a saturated process with ingest (default: background work never waits). */
   readonly pacer?: Pacer;
+  /**
+   * From inside the store's unit of work now running: calls `callback` once that unit's transaction is
+   * durable (the group committer's `whenDurable`).
+   */
+  readonly whenDurable: (callback: () => void) => void;
 }
 
 export interface ReplayRequest {
@@ -63,8 +68,6 @@ export class Bus {
   /** Each target's implementation and the configuration it was built from. */
   private readonly built = new Map<string, { config: string; target: Target }>();
   private readonly router: LogConsumer;
-  /** Targets given deliveries inside a transaction since the last `notify()`, which wakes them. */
-  private routedTo: string[] = [];
   private readonly replays = new Map<string, ReplayProgress>();
   /** Every replay name used since the start, also those whose progress was forgotten: a name used twice
    * would give its workflow executions the names they already have, and start none. */
@@ -146,22 +149,12 @@ export class Bus {
     }
   }
 
-  /** Called after events are stored (durably): deliver what was routed with them, route the rest. */
-  notify(): void {
-    this.wakeRouted();
-    this.router.wake();
-  }
-
   /**
-   * Wakes the targets given deliveries inside a transaction that is now durable. The store calls it as soon
-   * as a commit is durable, before it answers the producers waiting for that commit: the deliveries start
-   * first, and the answers follow in the same turn.
+   * Called after events are stored (durably): the router routes what the storing transaction did not (the
+   * targets of what it did were woken when it became durable).
    */
-  wakeRouted(): void {
-    if (this.routedTo.length === 0) return;
-    const names = this.routedTo;
-    this.routedTo = [];
-    for (const name of names) this.workers.get(name)?.wake();
+  notify(): void {
+    this.router.wake();
   }
 
   /** Deliveries were queued outside the bus (a DLQ redrive): every worker looks at its queue now. */
@@ -274,7 +267,9 @@ export class Bus {
   }
 
   /**
-   * Routes events inside the transaction storing them; their workers wake at `notify()`, once durable.
+   * Routes events inside the transaction storing them; their workers wake once that transaction is durable,
+   * before the producers waiting for it are answered (the deliveries start first, the answers follow in the
+   * same turn), and never before: a target must not get an event a crash could still take back.
    * Counted once the hand-over is kept: one that fails (its savepoint rolled back) is routed, and counted,
    * by the router reading the log. (A storing commit that fails after this still leaves them counted; the
    * producer was answered with an error and sends them again.)
@@ -288,7 +283,7 @@ export class Bus {
     return () => {
       this.countMatches(perRule);
       this.deps.metrics.routed.inc({ path: 'inline' }, logged.length);
-      for (const d of deliveries) if (!this.routedTo.includes(d.target)) this.routedTo.push(d.target);
+      if (deliveries.length > 0) this.deps.whenDurable(() => this.wakeTargets(deliveries));
     };
   }
 

@@ -353,7 +353,7 @@ export class TargetWorker {
         'delivery failed; will retry',
       );
       await this.options.store.reschedule(d.id, attempts, decision.notBefore, message);
-      // Set again in place: a Map keeps the key's position, so the queue order holds.
+      // Replaced in place: the window keeps its position, so the queue order holds.
       this.window.replace({ ...d, attempts, notBefore: decision.notBefore, lastError: message });
     } else {
       metrics.deadLettered.inc({ target: name });

@@ -86,40 +86,67 @@ describe('DeliveryWindow', () => {
   });
 
   it('agrees with a plain model under any sequence of operations', () => {
-    type Op = { op: 'add'; n: number } | { op: 'remove' | 'busy' | 'idle'; pick: number } | { op: 'forget' };
+    type Op =
+      | { op: 'add'; n: number }
+      | { op: 'reread'; keep: boolean[]; n: number }
+      | { op: 'remove' | 'busy' | 'idle' | 'replace'; pick: number }
+      | { op: 'forget' };
     const op: fc.Arbitrary<Op> = fc.oneof(
       fc.record({ op: fc.constant('add' as const), n: fc.integer({ min: 1, max: 80 }) }),
-      fc.record({ op: fc.constantFrom('remove' as const, 'busy' as const, 'idle' as const), pick: fc.nat() }),
+      // The store failed: the queue is read again from the start, held deliveries and new ones together.
+      fc.record({
+        op: fc.constant('reread' as const),
+        keep: fc.array(fc.boolean(), { maxLength: 100 }),
+        n: fc.integer({ min: 0, max: 20 }),
+      }),
+      fc.record({
+        op: fc.constantFrom('remove' as const, 'busy' as const, 'idle' as const, 'replace' as const),
+        pick: fc.nat(),
+      }),
       fc.record({ op: fc.constant('forget' as const) }),
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
         const w = new DeliveryWindow();
-        const model = new Map<number, boolean>(); // id → busy
+        const model = new Map<number, { busy: boolean; attempts: number }>();
         let next = 1;
         for (const o of ops) {
           const held = [...model.keys()].sort((a, b) => a - b);
           if (o.op === 'add') {
             const fresh = Array.from({ length: o.n }, () => d(next++));
             w.add(fresh);
-            for (const x of fresh) model.set(x.id, false);
+            for (const x of fresh) model.set(x.id, { busy: false, attempts: 0 });
+          } else if (o.op === 'reread') {
+            // Stored copies (attempts 7) of some held deliveries, interleaved in id order with new ones.
+            const again = held.filter((_, k) => o.keep[k % Math.max(1, o.keep.length)] ?? true);
+            const fresh = Array.from({ length: o.n }, () => next++);
+            const ids = [...again, ...fresh].sort((a, b) => a - b);
+            w.add(ids.map((id) => d(id, 7)));
+            for (const id of fresh) model.set(id, { busy: false, attempts: 7 });
           } else if (o.op === 'forget') {
             w.forgetWaiting();
-            for (const [id, busy] of [...model]) if (!busy) model.delete(id);
+            for (const [id, m] of [...model]) if (!m.busy) model.delete(id);
           } else if (held.length > 0) {
             const id = held[o.pick % held.length]!;
+            const m = model.get(id)!;
             if (o.op === 'remove') {
               w.remove(id);
               model.delete(id);
+            } else if (o.op === 'replace') {
+              w.replace(d(id, m.attempts + 1));
+              m.attempts += 1;
             } else {
               w.setBusy(id, o.op === 'busy');
-              model.set(id, o.op === 'busy');
+              m.busy = o.op === 'busy';
             }
           }
           const ordered = [...model].sort((a, b) => a[0] - b[0]);
-          expect(ids(w)).toEqual(ordered.filter(([, busy]) => !busy).map(([id]) => id));
+          expect(w.waiting().map((x) => [x.id, x.attempts])).toEqual(
+            ordered.filter(([, m]) => !m.busy).map(([id, m]) => [id, m.attempts]),
+          );
           expect(w.size).toBe(model.size);
-          expect(w.busy).toBe(ordered.filter(([, busy]) => busy).length);
+          expect(w.busy).toBe(ordered.filter(([, m]) => m.busy).length);
+          for (const id of held) expect(w.has(id)).toBe(model.has(id));
         }
       }),
     );

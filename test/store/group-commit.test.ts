@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openSqlite, type SqliteDatabase } from '../../src/store/sqlite/database.ts';
 import { GroupCommitter } from '../../src/store/sqlite/group-commit.ts';
 
@@ -99,36 +99,69 @@ describe('GroupCommitter', () => {
     expect(readKeys(path)).toEqual(['d', 'v']);
   });
 
-  it('does not sync a commit of submitVisible units alone: the next durable commit covers it', async () => {
+  it('does not sync a commit nobody waits for: the next sync covers it, and flush() syncs it', async () => {
     const { db, path } = fileDb();
     const committer = new GroupCommitter(db);
     const insert = db.prepare('INSERT INTO t (k) VALUES (?)');
     await Promise.all([
       committer.submitVisible(() => insert.run('a')),
-      committer.submitVisible(() => insert.run('b')),
+      committer.submitUnsynced(() => insert.run('b')),
     ]);
-    await committer.submitVisible(() => insert.run('c'));
+    await committer.submitUnsynced(() => insert.run('c'));
     expect(committer.stats()).toEqual({ commits: 2, units: 3, syncs: 0 });
     await committer.submit(() => insert.run('d'));
     expect(committer.stats()).toEqual({ commits: 3, units: 4, syncs: 1 });
-    expect(readKeys(path)).toEqual(['a', 'b', 'c', 'd']);
+    await committer.submitUnsynced(() => insert.run('e'));
+    committer.flush(); // everything committed so far is durable when it returns
+    expect(committer.stats().syncs).toBe(2);
+    committer.flush(); // nothing new since
+    expect(committer.stats().syncs).toBe(2);
+    expect(readKeys(path)).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
 
-  it('tells its durable listeners before the units waiting for the sync settle', async () => {
+  it("runs a unit's whenDurable callbacks after its sync, before the units waiting for it settle", async () => {
     const { db } = fileDb();
     const committer = new GroupCommitter(db);
     const insert = db.prepare('INSERT INTO t (k) VALUES (?)');
     const order: string[] = [];
-    committer.afterDurable(() => order.push('durable'));
+    const durably = (what: string) =>
+      committer.whenDurable(() => {
+        order.push(what);
+        // Whatever the callback starts runs before the answers: it is queued ahead of them.
+        queueMicrotask(() => order.push(`${what} started`));
+      });
     await Promise.all([
       committer.submitVisible(() => insert.run('v')).then(() => order.push('visible')),
-      committer.submit(() => insert.run('a')).then(() => order.push('a')),
+      committer
+        .submit(() => {
+          insert.run('a');
+          durably('durable a');
+        })
+        .then(() => order.push('a')),
       committer.submit(() => insert.run('b')).then(() => order.push('b')),
+      committer
+        .submit(() => {
+          durably('never');
+          insert.run('a'); // a duplicate key: the unit fails, and its callback is dropped
+        })
+        .catch(() => order.push('failed')),
     ]);
-    expect(order).toEqual(['visible', 'durable', 'a', 'b']);
-    // Nothing waits for a visible-only commit to be durable, so it tells nobody.
-    await committer.submitVisible(() => insert.run('w'));
-    expect(order.filter((o) => o === 'durable')).toHaveLength(1);
+    expect(order).toEqual(['visible', 'durable a', 'durable a started', 'a', 'b', 'failed']);
+    expect(() => committer.whenDurable(() => undefined)).toThrow(/units of work, while they run/);
+  });
+
+  it('syncs a commit nobody waits for when one of its units asked to hear that it is durable', async () => {
+    const { db } = fileDb();
+    const committer = new GroupCommitter(db);
+    const insert = db.prepare('INSERT INTO t (k) VALUES (?)');
+    let heard = false;
+    await committer.submitUnsynced(() => {
+      insert.run('a');
+      committer.whenDurable(() => (heard = true));
+    });
+    // The unit settled at COMMIT; its callback waits for the sync that the commit started.
+    expect(committer.stats().syncs).toBe(1);
+    await vi.waitFor(() => expect(heard).toBe(true));
   });
 
   it('leaves the sync to SQLite when asked to, and for in-memory databases', async () => {

@@ -137,8 +137,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
       const gathered: number[] = [];
       batch = {
         ids: gathered,
-        // Visible, not durable: a completion a crash loses only sends the delivery again (at least once).
-        done: this.committer.submitVisible(() => {
+        // Not synced for its own sake: a completion a crash loses only sends the delivery again (at least once).
+        done: this.committer.submitUnsynced(() => {
           this.completing = undefined; // what finishes from now on goes in the next unit
           if (gathered.length === 1) this.stmts.complete.run(gathered[0]);
           else this.stmts.completeMany.run(JSON.stringify(gathered));

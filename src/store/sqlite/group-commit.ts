@@ -1,10 +1,16 @@
 import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
 import type { SqliteDatabase } from './database.ts';
 
+/**
+ * How a unit settles: `durable` after the WAL sync that covers its COMMIT (`submit`); `visible` at COMMIT,
+ * committing at once even while a sync is in flight (`submitVisible`); `unsynced` at COMMIT, gathered like
+ * durable units while a sync is in flight (`submitUnsynced`).
+ */
+type Settles = 'durable' | 'visible' | 'unsynced';
+
 interface Pending {
   readonly work: () => unknown;
-  /** Settle at COMMIT rather than after the WAL sync (see `submitVisible`). */
-  readonly early: boolean;
+  readonly settles: Settles;
   readonly resolve: (value: unknown) => void;
   readonly reject: (reason: unknown) => void;
 }
@@ -14,6 +20,8 @@ interface Committed {
   readonly unit: Pending;
   readonly ok: boolean;
   readonly value: unknown;
+  /** What the unit asked to run once its COMMIT is durable (`whenDurable`); dropped if the unit failed. */
+  readonly onDurable: (() => void)[];
 }
 
 export interface GroupCommitStats {
@@ -35,8 +43,9 @@ export interface GroupCommitOptions {
 /**
  * Group commit: units of work submitted in the same turn of the event loop run in one SQLite transaction,
  * so N concurrent requests cost one fsync instead of N. Each unit runs inside its own savepoint: a unit that
- * throws is rolled back alone and rejects alone; the others still commit. Promises resolve only after the
- * commit is durable (the WAL was synced, with synchronous=FULL).
+ * throws is rolled back alone and rejects alone; the others still commit. `submit` promises resolve only
+ * after the commit is durable (the WAL was synced, with synchronous=FULL); see `submitVisible` and
+ * `submitUnsynced` for the two kinds of writes that may settle at COMMIT.
  *
  * The sync runs off the event loop (see {@link GroupCommitOptions.walSync}): while one batch's fdatasync is
  * in flight the main thread parses the next requests and commits the next batch, whose units wait for the
@@ -55,7 +64,8 @@ export class GroupCommitter {
   private readonly stmt;
   private readonly wal: WalSyncer | undefined;
   private onCommit: ((ms: number, units: number) => void) | undefined;
-  private readonly durableListeners: (() => void)[] = [];
+  /** The running unit's `whenDurable` callbacks (set only while a unit's work runs). */
+  private unitCallbacks: (() => void)[] | undefined;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -78,18 +88,23 @@ export class GroupCommitter {
     }
   }
 
-  /** Called after each commit is durable with its duration in ms (BEGIN → synced) and its unit count. */
+  /**
+   * Called after each commit that was synced, with its duration in ms (BEGIN → synced) and its unit count
+   * (a commit nobody waited for is not synced on its own, and not reported).
+   */
   observe(listener: (ms: number, units: number) => void): void {
     this.onCommit = listener;
   }
 
   /**
-   * Calls `listener` each time a commit becomes durable, just before the units waiting for it settle: work
-   * that may start once its data is durable starts ahead of the answers to whoever waited for the commit.
-   * Listeners must not throw (the units still settle, and the error escapes to the event loop).
+   * Called from inside a unit's work: runs `callback` once that unit's COMMIT is durable, just before the
+   * units waiting for that sync settle (work that may start once the data is durable starts ahead of the
+   * answers to whoever waited for the commit). Dropped if the unit fails. A commit with such callbacks is
+   * synced even when none of its units waits for the sync. Callbacks must not throw.
    */
-  afterDurable(listener: () => void): void {
-    this.durableListeners.push(listener);
+  whenDurable(callback: () => void): void {
+    if (!this.unitCallbacks) throw new Error('whenDurable is for units of work, while they run');
+    this.unitCallbacks.push(callback);
   }
 
   /** Number of units waiting for the next commit. */
@@ -103,25 +118,33 @@ export class GroupCommitter {
 
   /** Runs `work` in the next group transaction; resolves with its result once committed. */
   submit<T>(work: () => T): Promise<T> {
-    return this.enqueue(work, false);
+    return this.enqueue(work, 'durable');
   }
 
   /**
    * Like `submit`, but resolves as soon as the transaction is committed (visible to readers), without
-   * waiting for the WAL sync. Only for writes a crash may lose because they are derived from durable state
-   * and re-derived after a restart (the bus router's deliveries and checkpoint), or whose loss only repeats
-   * work that tolerates repeating (a delivery's completion: the event goes out again): it takes an fsync
-   * off the latency of whatever waits for them. A commit of such units alone is not synced at all; the next
-   * durable commit's sync covers it (the WAL is replayed in order).
+   * waiting for the WAL sync, and commits at once even while a sync is in flight. Only for writes a crash
+   * may lose because they are derived from durable state and re-derived after a restart (the bus router's
+   * deliveries and checkpoint): it takes an fsync off the latency of whatever waits for them. A later
+   * durable unit still covers it (the WAL is replayed in order).
    */
   submitVisible<T>(work: () => T): Promise<T> {
-    return this.enqueue(work, true);
+    return this.enqueue(work, 'visible');
   }
 
-  private enqueue<T>(work: () => T, early: boolean): Promise<T> {
+  /**
+   * Resolves at COMMIT, like `submitVisible`, for writes whose loss only repeats work that tolerates it (a
+   * delivery's completion: the delivery goes out again, at least once). It waits like a durable unit while a
+   * sync is in flight, and a commit of such units alone starts no sync: the next sync covers it (or `flush`).
+   */
+  submitUnsynced<T>(work: () => T): Promise<T> {
+    return this.enqueue(work, 'unsynced');
+  }
+
+  private enqueue<T>(work: () => T, settles: Settles): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, early, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.scheduled && (!this.deferred || early)) {
+      this.queue.push({ work, settles, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.scheduled && (!this.deferred || settles === 'visible')) {
         this.scheduled = true;
         setImmediate(() => this.flushQueue());
       }
@@ -143,7 +166,7 @@ export class GroupCommitter {
     // While a sync is in flight, keep gathering: committing now would not make anything durable sooner
     // (the next sync waits for this one), it would only write the same hot pages to the WAL twice. The
     // gathered units commit as soon as the sync returns. Units that settle at COMMIT do not wait.
-    if (this.wal?.busy && !this.queue.some((u) => u.early)) {
+    if (this.wal?.busy && !this.queue.some((u) => u.settles === 'visible')) {
       this.deferred = true;
       return;
     }
@@ -158,11 +181,6 @@ export class GroupCommitter {
     }
   }
 
-  /** Tells the durable listeners; the caller settles its units after, whatever a listener throws. */
-  private durable(): void {
-    for (const listener of this.durableListeners) listener();
-  }
-
   private commitBatch(batch: Pending[]): void {
     const started = performance.now();
     const results: Committed[] = [];
@@ -173,16 +191,20 @@ export class GroupCommitter {
       stmt.begin.run();
       for (const unit of batch) {
         if (!alone) stmt.savepoint.run();
+        const onDurable: (() => void)[] = [];
+        this.unitCallbacks = onDurable;
         try {
           const value = unit.work();
           if (!alone) stmt.release.run();
-          results.push({ unit, ok: true, value });
+          results.push({ unit, ok: true, value, onDurable });
         } catch (err) {
           if (!alone) {
             stmt.rollbackTo.run();
             stmt.release.run();
           }
-          results.push({ unit, ok: false, value: err });
+          results.push({ unit, ok: false, value: err, onDurable: [] });
+        } finally {
+          this.unitCallbacks = undefined;
         }
       }
       if (alone && !results[0]!.ok) {
@@ -198,21 +220,18 @@ export class GroupCommitter {
     }
     this.commits += 1;
     this.units += batch.length;
+    const onDurable = results.flatMap((r) => r.onDurable);
     if (!this.wal) {
+      // SQLite synced inside COMMIT (or there is no disk): durable now.
       this.onCommit?.(performance.now() - started, batch.length);
-      try {
-        this.durable();
-      } finally {
-        settle(results);
-      }
+      settleDurable(onDurable, results);
       return;
     }
-    const early = results.filter((r) => r.unit.early);
-    const late = early.length > 0 ? results.filter((r) => !r.unit.early) : results;
-    settle(early);
-    if (late.length === 0) {
-      // Nobody waits for this commit to be durable: no sync of its own (the next durable one covers it).
-      this.onCommit?.(performance.now() - started, batch.length);
+    const late = results.filter((r) => r.unit.settles === 'durable');
+    settle(results.filter((r) => r.unit.settles !== 'durable'));
+    if (late.length === 0 && onDurable.length === 0) {
+      // Nothing waits for this commit to be durable: no sync of its own (the next one covers it).
+      this.wal.markUnsynced();
       return;
     }
     this.wal.afterSync((err) => {
@@ -221,11 +240,7 @@ export class GroupCommitter {
         return;
       }
       this.onCommit?.(performance.now() - started, batch.length);
-      try {
-        this.durable();
-      } finally {
-        settle(late);
-      }
+      settleDurable(onDurable, late);
     });
   }
 }
@@ -249,6 +264,15 @@ export async function deleteInChunks(
     if (n < chunk) break;
   }
   return total;
+}
+
+/** Runs the durable callbacks first, then settles the units (even if a callback throws). */
+function settleDurable(onDurable: readonly (() => void)[], results: readonly Committed[]): void {
+  try {
+    for (const callback of onDurable) callback();
+  } finally {
+    settle(results);
+  }
 }
 
 function settle(results: readonly Committed[]): void {
@@ -276,6 +300,8 @@ class WalSyncer {
   private waiting: SyncCallback[] = [];
   private running: SyncCallback[] | undefined;
   private closeWhenIdle = false;
+  /** A commit was left for a later sync, and no sync has started since. */
+  private unsynced = false;
   /** Syncs started (background and synchronous). */
   syncs = 0;
 
@@ -296,15 +322,21 @@ class WalSyncer {
     if (!this.running) this.start();
   }
 
-  /** Syncs now, on this thread, and settles everything waiting (shutdown). */
+  /** Records a commit that no sync was started for: the next sync covers it, `syncNow` included. */
+  markUnsynced(): void {
+    this.unsynced = true;
+  }
+
+  /** Syncs now, on this thread, and settles everything waiting (shutdown): everything committed is durable. */
   syncNow(): void {
     const callbacks = [...(this.running ?? []), ...this.waiting];
     this.waiting = [];
     if (this.running) this.running.length = 0; // the background sync's completion must not settle them twice
-    if (callbacks.length === 0 && this.fd < 0) return;
+    if (callbacks.length === 0 && !this.unsynced && this.fd < 0) return;
     let error: Error | null = null;
     try {
-      if (callbacks.length > 0) {
+      if (callbacks.length > 0 || this.unsynced) {
+        this.unsynced = false;
         this.syncs += 1;
         fdatasyncSync(this.open());
       }
@@ -330,6 +362,7 @@ class WalSyncer {
       this.onIdle();
       return;
     }
+    this.unsynced = false; // this sync covers every commit made before it
     this.syncs += 1;
     fdatasync(fd, (err) => {
       this.running = undefined;
