@@ -173,6 +173,8 @@ export class Bus {
   /** Resolves once every stored event is routed and every due delivery attempted. */
   async drain(): Promise<void> {
     await this.router.drain();
+    // The router goes on at COMMIT; its deliveries reach the workers once durable.
+    await this.deps.store.durable();
     for (const worker of this.workers.values()) {
       worker.wake();
       await worker.drain();
@@ -289,10 +291,9 @@ export class Bus {
 
   private async route(events: readonly StoredEvent[], seq: number): Promise<void> {
     const { deliveries, perRule } = this.deliveriesFor(events, null);
-    await this.deps.store.enqueue(deliveries, { consumer: ROUTER, seq });
+    await this.deps.store.enqueue(deliveries, { consumer: ROUTER, seq }, () => this.wakeTargets(deliveries));
     this.countMatches(perRule);
     this.deps.metrics.routed.inc({ path: 'log' }, events.length);
-    this.wakeTargets(deliveries);
   }
 
   private countMatches(perRule: ReadonlyMap<string, number>): void {

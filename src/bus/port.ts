@@ -42,8 +42,13 @@ export interface DeadLetterQuery {
 
 /** What the bus needs from storage: a durable queue of deliveries per target, and a dead-letter queue. */
 export interface DeliveryStore {
-  /** Adds deliveries and commits the router's checkpoint in the same transaction. */
-  enqueue(deliveries: readonly NewDelivery[], checkpoint?: Checkpoint): Promise<void>;
+  /**
+   * Adds deliveries and commits the router's checkpoint in the same transaction. With a checkpoint it
+   * resolves once committed (a crash that loses the commit has the router route the same events again), and
+   * calls `onDurable` once the deliveries are durable, when workers can read them; without one (replays,
+   * which are not re-derived) it resolves once they are durable.
+   */
+  enqueue(deliveries: readonly NewDelivery[], checkpoint?: Checkpoint, onDurable?: () => void): Promise<void>;
   /** Adds deliveries inside a unit of work already running in the store's transaction (synchronous). */
   enqueueWithin(deliveries: readonly NewDelivery[]): void;
   /**
@@ -51,6 +56,8 @@ export interface DeliveryStore {
    * `afterId` (default 0). Ids grow in arrival order.
    */
   pending(target: string, limit: number, afterId?: number): Promise<Delivery[]>;
+  /** Resolves once every delivery enqueued so far is durable (and so can be read by the workers). */
+  durable(): Promise<void>;
   /** Returns the event of a delivery. */
   events(ids: readonly string[]): Promise<Map<string, StoredEvent>>;
   /** Removes delivered deliveries. */

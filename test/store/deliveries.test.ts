@@ -1,6 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SqliteDeliveryStore, busMigrations } from '../../src/store/sqlite/bus.ts';
+import { openSqlite, runMigrations } from '../../src/store/sqlite/database.ts';
 import { SqliteEventStore, eventMigrations } from '../../src/store/sqlite/events.ts';
+import { GroupCommitter } from '../../src/store/sqlite/group-commit.ts';
+import { tempDir } from '../support/app.ts';
+import { tickEvent } from '../support/events.ts';
 import { tempDatabase } from '../support/sqlite.ts';
 
 const cleanups: (() => void)[] = [];
@@ -28,6 +33,32 @@ const delivery = (n: number, target = 'r/t') => ({
 });
 
 describe('delivery store', () => {
+  it('hands on only rows known durable, even while the sync that covers them is in flight', async () => {
+    const dir = tempDir('rebound-durable-reads-');
+    const db = openSqlite({ path: join(dir.path, 'rebound.db') }); // FULL: the committer syncs the WAL itself
+    runMigrations(db, [...eventMigrations, ...busMigrations]);
+    const committer = new GroupCommitter(db);
+    const events = new SqliteEventStore(db, committer);
+    const store = new SqliteDeliveryStore(db, committer, events);
+    cleanups.push(() => {
+      committer.flush();
+      db.close();
+      dir.remove();
+    });
+    // Settles at COMMIT; the sync its new rows need has only started when the test goes on.
+    await committer.submitUnsynced(() => {
+      events.appendWithin([tickEvent(1)]);
+      store.enqueueWithin([delivery(1)]);
+    });
+    expect(committer.stats().syncs).toBe(1);
+    expect(await store.pending('r/t', 10)).toEqual([]);
+    expect(await events.readAfter(0, 10)).toEqual([]);
+    await vi.waitFor(async () => expect(await store.pending('r/t', 10)).toHaveLength(1));
+    expect((await events.readAfter(0, 10)).map((l) => l.event.envelope.id)).toEqual([
+      tickEvent(1).envelope.id,
+    ]);
+  });
+
   it('removes the deliveries finished before one commit in one unit, and later ones in the next', async () => {
     const { store, committer } = setup();
     await store.enqueue([delivery(1), delivery(2), delivery(3, 'r/u'), delivery(4)]);

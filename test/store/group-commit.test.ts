@@ -85,14 +85,14 @@ describe('GroupCommitter', () => {
     db.close(); // no descriptor of the WAL is left behind to keep it open
   });
 
-  it('settles submitVisible units at COMMIT and the others only after the sync', async () => {
+  it('settles submitUnsynced units at COMMIT and the others only after the sync', async () => {
     const { db, path } = fileDb();
     const committer = new GroupCommitter(db);
     const insert = db.prepare('INSERT INTO t (k) VALUES (?)');
     const order: string[] = [];
     committer.observe(() => order.push('synced'));
     await Promise.all([
-      committer.submitVisible(() => insert.run('v')).then(() => order.push('visible')),
+      committer.submitUnsynced(() => insert.run('v')).then(() => order.push('visible')),
       committer.submit(() => insert.run('d')).then(() => order.push('durable')),
     ]);
     expect(order).toEqual(['visible', 'synced', 'durable']);
@@ -104,7 +104,7 @@ describe('GroupCommitter', () => {
     const committer = new GroupCommitter(db);
     const insert = db.prepare('INSERT INTO t (k) VALUES (?)');
     await Promise.all([
-      committer.submitVisible(() => insert.run('a')),
+      committer.submitUnsynced(() => insert.run('a')),
       committer.submitUnsynced(() => insert.run('b')),
     ]);
     await committer.submitUnsynced(() => insert.run('c'));
@@ -131,7 +131,7 @@ describe('GroupCommitter', () => {
         queueMicrotask(() => order.push(`${what} started`));
       });
     await Promise.all([
-      committer.submitVisible(() => insert.run('v')).then(() => order.push('visible')),
+      committer.submitUnsynced(() => insert.run('v')).then(() => order.push('visible')),
       committer
         .submit(() => {
           insert.run('a');

@@ -76,7 +76,9 @@ export class SqliteDeliveryStore implements DeliveryStore {
         db.prepare(`INSERT INTO deliveries (event_id, target, rule, ordering_key, created_at, replay, correlation_id)
         VALUES (?, ?, ?, ?, ?, ?, ?)`),
       checkpoint: prepareCheckpoint(db),
-      pending: db.prepare('SELECT * FROM deliveries WHERE target = ? AND id > ? ORDER BY id LIMIT ?'),
+      pending: db.prepare(
+        'SELECT * FROM deliveries WHERE target = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?',
+      ),
       complete: db.prepare('DELETE FROM deliveries WHERE id = ?'),
       completeMany: db.prepare('DELETE FROM deliveries WHERE id IN (SELECT value FROM json_each(?))'),
       reschedule: db.prepare(
@@ -95,15 +97,22 @@ export class SqliteDeliveryStore implements DeliveryStore {
     };
   }
 
-  async enqueue(deliveries: readonly NewDelivery[], checkpoint?: Checkpoint): Promise<void> {
+  async enqueue(
+    deliveries: readonly NewDelivery[],
+    checkpoint?: Checkpoint,
+    onDurable?: () => void,
+  ): Promise<void> {
     const work = () => {
       this.enqueueWithin(deliveries);
       if (checkpoint) this.stmts.checkpoint.run(checkpoint.consumer, checkpoint.seq);
+      if (onDurable) this.committer.whenDurable(onDurable);
     };
-    // The router's deliveries are derived from the durable log up to its checkpoint: if a crash loses this
-    // commit, the router routes the same events again. So workers may start once it is visible, an fsync
-    // sooner. Replays (no checkpoint) are not re-derived, so they wait until they are durable.
-    await (checkpoint ? this.committer.submitVisible(work) : this.committer.submit(work));
+    // The router's deliveries are derived from the durable log up to its checkpoint, so the router may go on
+    // at COMMIT: waiting for the sync each time would leave it one commit behind a steady producer for good,
+    // and the hand-over in the storing transaction would never take over again. The workers read only
+    // deliveries known durable, and are woken (onDurable) once these are.
+    await (checkpoint ? this.committer.submitUnsynced(work) : this.committer.submit(work));
+    if (!checkpoint) onDurable?.();
   }
 
   enqueueWithin(deliveries: readonly NewDelivery[]): void {
@@ -121,7 +130,15 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async pending(target: string, limit: number, afterId = 0): Promise<Delivery[]> {
-    return (this.stmts.pending.all(target, afterId, limit) as DeliveryRow[]).map(toDelivery);
+    // Only deliveries known durable: one committed while the sync covering it is in flight could still be
+    // lost, with its event, and a target must not have an event a crash takes back.
+    const durable = this.committer.durableRowId('deliveries');
+    return (this.stmts.pending.all(target, afterId, durable, limit) as DeliveryRow[]).map(toDelivery);
+  }
+
+  async durable(): Promise<void> {
+    // An empty unit settles after the sync that covers every commit before it.
+    await this.committer.submit(() => undefined);
   }
 
   async events(ids: readonly string[]): Promise<Map<string, StoredEvent>> {

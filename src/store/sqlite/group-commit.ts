@@ -1,12 +1,11 @@
 import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
+import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.ts';
 
-/**
- * How a unit settles: `durable` after the WAL sync that covers its COMMIT (`submit`); `visible` at COMMIT,
- * committing at once even while a sync is in flight (`submitVisible`); `unsynced` at COMMIT, gathered like
- * durable units while a sync is in flight (`submitUnsynced`).
- */
-type Settles = 'durable' | 'visible' | 'unsynced';
+const EMPTY_SEQUENCES: ReadonlyMap<string, number> = new Map();
+
+/** How a unit settles: after the WAL sync that covers its COMMIT (`submit`), or at COMMIT (`submitUnsynced`). */
+type Settles = 'durable' | 'unsynced';
 
 interface Pending {
   readonly work: () => unknown;
@@ -66,6 +65,11 @@ export class GroupCommitter {
   private onCommit: ((ms: number, units: number) => void) | undefined;
   /** The running unit's `whenDurable` callbacks (set only while a unit's work runs). */
   private unitCallbacks: (() => void)[] | undefined;
+  /** SQLite's `sqlite_sequence` (the last id of each AUTOINCREMENT table) as of the last COMMIT... */
+  private committedIds: ReadonlyMap<string, number>;
+  /** ...and as of the last commit known durable. */
+  private durableIds: ReadonlyMap<string, number>;
+  private sequenceStmt: Statement | undefined;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -80,6 +84,9 @@ export class GroupCommitter {
       release: db.prepare('RELEASE unit'),
       rollbackTo: db.prepare('ROLLBACK TO unit'),
     };
+    // What the database holds when the committer starts is on disk already.
+    this.committedIds = this.readSequences();
+    this.durableIds = this.committedIds;
     if ((options.walSync ?? 'background') === 'background' && syncsEveryWalCommit(db)) {
       db.pragma('synchronous = NORMAL');
       this.wal = new WalSyncer(`${db.name}-wal`, () => {
@@ -107,6 +114,15 @@ export class GroupCommitter {
     this.unitCallbacks.push(callback);
   }
 
+  /**
+   * The largest id of an AUTOINCREMENT table whose row is known durable. Reads that hand rows on to the
+   * outside world (the bus's log and delivery queue) stay at or below it, so a target never gets an event
+   * that a crash could still take back, even when the row is read while the sync covering it is in flight.
+   */
+  durableRowId(table: string): number {
+    return this.durableIds.get(table) ?? 0;
+  }
+
   /** Number of units waiting for the next commit. */
   get depth(): number {
     return this.queue.length;
@@ -122,20 +138,10 @@ export class GroupCommitter {
   }
 
   /**
-   * Like `submit`, but resolves as soon as the transaction is committed (visible to readers), without
-   * waiting for the WAL sync, and commits at once even while a sync is in flight. Only for writes a crash
-   * may lose because they are derived from durable state and re-derived after a restart (the bus router's
-   * deliveries and checkpoint): it takes an fsync off the latency of whatever waits for them. A later
-   * durable unit still covers it (the WAL is replayed in order).
-   */
-  submitVisible<T>(work: () => T): Promise<T> {
-    return this.enqueue(work, 'visible');
-  }
-
-  /**
-   * Resolves at COMMIT, like `submitVisible`, for writes whose loss only repeats work that tolerates it (a
-   * delivery's completion: the delivery goes out again, at least once). It waits like a durable unit while a
-   * sync is in flight, and a commit of such units alone starts no sync: the next sync covers it (or `flush`).
+   * Like `submit`, but resolves at COMMIT, for writes whose loss only repeats work that tolerates it (a
+   * delivery's completion: the delivery goes out again, at least once). A commit of such units alone starts
+   * no sync, unless it handed out new AUTOINCREMENT ids (see `durableRowId`): the next sync covers it, or
+   * `flush`. The WAL is replayed in order, so a later durable commit never survives without it.
    */
   submitUnsynced<T>(work: () => T): Promise<T> {
     return this.enqueue(work, 'unsynced');
@@ -144,7 +150,7 @@ export class GroupCommitter {
   private enqueue<T>(work: () => T, settles: Settles): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work, settles, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.scheduled && (!this.deferred || settles === 'visible')) {
+      if (!this.scheduled && !this.deferred) {
         this.scheduled = true;
         setImmediate(() => this.flushQueue());
       }
@@ -165,8 +171,8 @@ export class GroupCommitter {
     this.scheduled = false;
     // While a sync is in flight, keep gathering: committing now would not make anything durable sooner
     // (the next sync waits for this one), it would only write the same hot pages to the WAL twice. The
-    // gathered units commit as soon as the sync returns. Units that settle at COMMIT do not wait.
-    if (this.wal?.busy && !this.queue.some((u) => u.settles === 'visible')) {
+    // gathered units commit as soon as the sync returns.
+    if (this.wal?.busy) {
       this.deferred = true;
       return;
     }
@@ -221,16 +227,21 @@ export class GroupCommitter {
     this.commits += 1;
     this.units += batch.length;
     const onDurable = results.flatMap((r) => r.onDurable);
+    const ids = this.readSequences();
+    const newIds = [...ids].some(([table, id]) => this.committedIds.get(table) !== id);
+    this.committedIds = ids;
     if (!this.wal) {
       // SQLite synced inside COMMIT (or there is no disk): durable now.
       this.onCommit?.(performance.now() - started, batch.length);
+      this.durableIds = ids;
       settleDurable(onDurable, results);
       return;
     }
     const late = results.filter((r) => r.unit.settles === 'durable');
     settle(results.filter((r) => r.unit.settles !== 'durable'));
-    if (late.length === 0 && onDurable.length === 0) {
-      // Nothing waits for this commit to be durable: no sync of its own (the next one covers it).
+    if (late.length === 0 && onDurable.length === 0 && !newIds) {
+      // Nothing waits for this commit to be durable, and no reader waits for its rows: no sync of its own
+      // (the next one covers it).
       this.wal.markUnsynced();
       return;
     }
@@ -240,8 +251,22 @@ export class GroupCommitter {
         return;
       }
       this.onCommit?.(performance.now() - started, batch.length);
+      this.durableIds = ids;
       settleDurable(onDurable, late);
     });
+  }
+
+  /** `sqlite_sequence` as it stands (empty until an AUTOINCREMENT table has had a row). */
+  private readSequences(): ReadonlyMap<string, number> {
+    if (!this.sequenceStmt) {
+      const exists = this.db
+        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'")
+        .get();
+      if (!exists) return EMPTY_SEQUENCES;
+      this.sequenceStmt = this.db.prepare('SELECT name, seq FROM sqlite_sequence');
+    }
+    const rows = this.sequenceStmt.all() as { name: string; seq: number }[];
+    return new Map(rows.map((r) => [r.name, r.seq]));
   }
 }
 
