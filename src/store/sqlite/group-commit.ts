@@ -43,8 +43,8 @@ export interface GroupCommitOptions {
  * Group commit: units of work submitted in the same turn of the event loop run in one SQLite transaction,
  * so N concurrent requests cost one fsync instead of N. Each unit runs inside its own savepoint: a unit that
  * throws is rolled back alone and rejects alone; the others still commit. `submit` promises resolve only
- * after the commit is durable (the WAL was synced, with synchronous=FULL); see `submitVisible` and
- * `submitUnsynced` for the two kinds of writes that may settle at COMMIT.
+ * after the commit is durable (the WAL was synced, with synchronous=FULL); see `submitUnsynced` for the
+ * writes that may settle at COMMIT, and `durableRowId` for readers that must see only what is durable.
  *
  * The sync runs off the event loop (see {@link GroupCommitOptions.walSync}): while one batch's fdatasync is
  * in flight the main thread parses the next requests and commits the next batch, whose units wait for the
