@@ -150,6 +150,30 @@ describe('GroupCommitter', () => {
     expect(() => committer.whenDurable(() => undefined)).toThrow(/units of work, while they run/);
   });
 
+  it('settles every unit even when a durable callback throws, and reports the error on the event loop', async () => {
+    const { db } = fileDb();
+    const committer = new GroupCommitter(db);
+    const insert = db.prepare('INSERT INTO t (k) VALUES (?)');
+    const reported: (() => void)[] = [];
+    const spy = vi.spyOn(globalThis, 'queueMicrotask').mockImplementation((fn) => void reported.push(fn));
+    try {
+      const results = await Promise.allSettled([
+        committer.submit(() => {
+          insert.run('a');
+          committer.whenDurable(() => {
+            throw new Error('a bug in a callback');
+          });
+        }),
+        committer.submit(() => insert.run('b')),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(reported).toHaveLength(1);
+    expect(reported[0]!).toThrow('a bug in a callback');
+  });
+
   it('syncs a commit nobody waits for when one of its units asked to hear that it is durable', async () => {
     const { db } = fileDb();
     const committer = new GroupCommitter(db);

@@ -107,7 +107,7 @@ export class GroupCommitter {
    * Called from inside a unit's work: runs `callback` once that unit's COMMIT is durable, just before the
    * units waiting for that sync settle (work that may start once the data is durable starts ahead of the
    * answers to whoever waited for the commit). Dropped if the unit fails. A commit with such callbacks is
-   * synced even when none of its units waits for the sync. Callbacks must not throw.
+   * synced even when none of its units waits for the sync. Callbacks must not throw (see settleDurable).
    */
   whenDurable(callback: () => void): void {
     if (!this.unitCallbacks) throw new Error('whenDurable is for units of work, while they run');
@@ -291,13 +291,22 @@ export async function deleteInChunks(
   return total;
 }
 
-/** Runs the durable callbacks first, then settles the units (even if a callback throws). */
+/**
+ * Runs the durable callbacks first, then settles the units. A callback that throws (a bug: they must not)
+ * still leaves every unit, and every other commit of the same sync, settled; its error is thrown on the event
+ * loop afterwards, where the process reports it.
+ */
 function settleDurable(onDurable: readonly (() => void)[], results: readonly Committed[]): void {
-  try {
-    for (const callback of onDurable) callback();
-  } finally {
-    settle(results);
+  for (const callback of onDurable) {
+    try {
+      callback();
+    } catch (err) {
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
   }
+  settle(results);
 }
 
 function settle(results: readonly Committed[]): void {
