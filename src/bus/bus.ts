@@ -291,7 +291,8 @@ export class Bus {
 
   private async route(events: readonly StoredEvent[], seq: number): Promise<void> {
     const { deliveries, perRule } = this.deliveriesFor(events, null);
-    await this.deps.store.enqueue(deliveries, { consumer: ROUTER, seq }, () => this.wakeTargets(deliveries));
+    const wake = deliveries.length > 0 ? () => this.wakeTargets(deliveries) : undefined;
+    await this.deps.store.enqueue(deliveries, { consumer: ROUTER, seq }, wake);
     this.countMatches(perRule);
     this.deps.metrics.routed.inc({ path: 'log' }, events.length);
   }

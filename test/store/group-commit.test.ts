@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -45,7 +45,8 @@ describe('GroupCommitter', () => {
       committer.submit(() => insert.run('c').changes),
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect(committer.stats()).toEqual({ commits: 1, units: 3, syncs: 1 });
+    // One sync at start (what the database held counts as durable from then on), one for the commit.
+    expect(committer.stats()).toEqual({ commits: 1, units: 3, syncs: 2 });
     expect(readKeys(path)).toEqual(['a', 'c']);
   });
 
@@ -108,14 +109,14 @@ describe('GroupCommitter', () => {
       committer.submitUnsynced(() => insert.run('b')),
     ]);
     await committer.submitUnsynced(() => insert.run('c'));
-    expect(committer.stats()).toEqual({ commits: 2, units: 3, syncs: 0 });
+    expect(committer.stats()).toEqual({ commits: 2, units: 3, syncs: 1 }); // the one at start
     await committer.submit(() => insert.run('d'));
-    expect(committer.stats()).toEqual({ commits: 3, units: 4, syncs: 1 });
+    expect(committer.stats()).toEqual({ commits: 3, units: 4, syncs: 2 });
     await committer.submitUnsynced(() => insert.run('e'));
     committer.flush(); // everything committed so far is durable when it returns
-    expect(committer.stats().syncs).toBe(2);
+    expect(committer.stats().syncs).toBe(3);
     committer.flush(); // nothing new since
-    expect(committer.stats().syncs).toBe(2);
+    expect(committer.stats().syncs).toBe(3);
     expect(readKeys(path)).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
 
@@ -174,6 +175,41 @@ describe('GroupCommitter', () => {
     expect(reported[0]!).toThrow('a bug in a callback');
   });
 
+  it.runIf(process.platform === 'linux')(
+    'after a failed sync, rejects the units that waited for it and retries until the rows are durable',
+    async () => {
+      const { db, path } = fileDb();
+      db.exec('CREATE TABLE q (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT)');
+      const committer = new GroupCommitter(db);
+      await committer.submit(() => db.prepare("INSERT INTO q (v) VALUES ('first')").run());
+      expect(committer.durableRowId('q')).toBe(1);
+      // Pull the committer's WAL descriptor (read-only; SQLite's own is read-write) out from under it: its
+      // next fdatasync fails (EBADF).
+      for (const fd of readdirSync('/proc/self/fd')) {
+        let target = '';
+        try {
+          target = readlinkSync(`/proc/self/fd/${fd}`);
+        } catch {
+          continue;
+        }
+        const flags = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').match(/flags:\s*([0-7]+)/)?.[1];
+        if (target === `${path}-wal` && flags !== undefined && (parseInt(flags, 8) & 3) === 0)
+          closeSync(Number(fd));
+      }
+      let heard = false;
+      const failed = committer.submit(() => {
+        db.prepare("INSERT INTO q (v) VALUES ('second')").run();
+        committer.whenDurable(() => (heard = true));
+      });
+      await expect(failed).rejects.toThrow(/EBADF/);
+      expect(committer.durableRowId('q')).toBe(1);
+      expect(heard).toBe(false);
+      // The row stays committed; a retried sync (on a freshly opened WAL) makes it durable.
+      await vi.waitFor(() => expect(committer.durableRowId('q')).toBe(2), { timeout: 5000 });
+      expect(heard).toBe(true);
+    },
+  );
+
   it('syncs a commit nobody waits for when one of its units asked to hear that it is durable', async () => {
     const { db } = fileDb();
     const committer = new GroupCommitter(db);
@@ -183,8 +219,9 @@ describe('GroupCommitter', () => {
       insert.run('a');
       committer.whenDurable(() => (heard = true));
     });
-    // The unit settled at COMMIT; its callback waits for the sync that the commit started.
-    expect(committer.stats().syncs).toBe(1);
+    // The unit settled at COMMIT; its callback waits for the sync that the commit started (after the one at
+    // start).
+    expect(committer.stats().syncs).toBe(2);
     await vi.waitFor(() => expect(heard).toBe(true));
   });
 

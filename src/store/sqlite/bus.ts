@@ -105,7 +105,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
     const work = () => {
       this.enqueueWithin(deliveries);
       if (checkpoint) this.stmts.checkpoint.run(checkpoint.consumer, checkpoint.seq);
-      if (onDurable) this.committer.whenDurable(onDurable);
+      if (checkpoint && onDurable) this.committer.whenDurable(onDurable);
     };
     // The router's deliveries are derived from the durable log up to its checkpoint, so the router may go on
     // at COMMIT: waiting for the sync each time would leave it one commit behind a steady producer for good,

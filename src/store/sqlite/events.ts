@@ -86,7 +86,7 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog, Eve
     this.byId = db.prepare('SELECT * FROM events WHERE id = ?');
     this.byDedupKey = db.prepare('SELECT id, correlation_id FROM events WHERE dedup_key = ?');
     // The log is read as positions and ids; the events themselves come from loadEvents (and its cache).
-    this.after = db.prepare('SELECT seq, id FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?');
+    this.after = db.prepare('SELECT seq, id FROM events WHERE seq > ? ORDER BY seq LIMIT ?');
     this.byIds = db.prepare(`SELECT id, envelope, correlation_id, dedup_key, received_at FROM events
       WHERE id IN (SELECT value FROM json_each(?))`);
     this.offsetGet = db.prepare('SELECT seq FROM consumer_offsets WHERE consumer = ?');
@@ -276,9 +276,11 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog, Eve
   }
 
   async readAfter(afterSeq: number, limit: number): Promise<LoggedEvent[]> {
-    // Only events known durable (see GroupCommitter.durableRowId): the log is read to route them on.
-    const durable = this.committer.durableRowId('events');
-    const rows = this.after.all(afterSeq, durable, limit) as { seq: number; id: string }[];
+    // Committed events, durable or not: the router may route an event whose sync is in flight, because its
+    // deliveries commit after it and the workers read only durable deliveries (the WAL is replayed in
+    // order, so a durable delivery means a durable event). Bounding this read as well kept the router one
+    // commit behind a steady producer for good.
+    const rows = this.after.all(afterSeq, limit) as { seq: number; id: string }[];
     const events = this.loadEvents(rows.map((row) => row.id));
     return rows.map((row) => ({ seq: row.seq, event: events.get(row.id)! }));
   }

@@ -3,6 +3,8 @@ import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.ts';
 
 const EMPTY_SEQUENCES: ReadonlyMap<string, number> = new Map();
+/** After a failed WAL sync, how long until the next attempt. */
+const SYNC_RETRY_MS = 1000;
 
 /** How a unit settles: after the WAL sync that covers its COMMIT (`submit`), or at COMMIT (`submitUnsynced`). */
 type Settles = 'durable' | 'unsynced';
@@ -70,6 +72,7 @@ export class GroupCommitter {
   /** ...and as of the last commit known durable. */
   private durableIds: ReadonlyMap<string, number>;
   private sequenceStmt: Statement | undefined;
+  private sequenceProbe: Statement | undefined;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -84,7 +87,6 @@ export class GroupCommitter {
       release: db.prepare('RELEASE unit'),
       rollbackTo: db.prepare('ROLLBACK TO unit'),
     };
-    // What the database holds when the committer starts is on disk already.
     this.committedIds = this.readSequences();
     this.durableIds = this.committedIds;
     if ((options.walSync ?? 'background') === 'background' && syncsEveryWalCommit(db)) {
@@ -92,6 +94,10 @@ export class GroupCommitter {
       this.wal = new WalSyncer(`${db.name}-wal`, () => {
         if (this.deferred) this.commitQueued();
       });
+      // What the database holds now counts as durable: make it so (a crashed process's last commits may
+      // still be in the page cache only).
+      this.wal.markUnsynced();
+      this.wal.syncNow();
     }
   }
 
@@ -228,7 +234,7 @@ export class GroupCommitter {
     this.units += batch.length;
     const onDurable = results.flatMap((r) => r.onDurable);
     const ids = this.readSequences();
-    const newIds = [...ids].some(([table, id]) => this.committedIds.get(table) !== id);
+    const newIds = differs(ids, this.committedIds);
     this.committedIds = ids;
     if (!this.wal) {
       // SQLite synced inside COMMIT (or there is no disk): durable now.
@@ -248,21 +254,43 @@ export class GroupCommitter {
     this.wal.afterSync((err) => {
       if (err) {
         for (const r of late) r.unit.reject(err);
+        // The rows stay committed: what waits for them to be durable waits for a sync that succeeds.
+        this.retrySync(ids, onDurable);
         return;
       }
       this.onCommit?.(performance.now() - started, batch.length);
-      this.durableIds = ids;
+      this.advanceDurable(ids);
       settleDurable(onDurable, late);
     });
   }
 
-  /** `sqlite_sequence` as it stands (empty until an AUTOINCREMENT table has had a row). */
+  /** Syncs again after a failed sync, until one succeeds, then applies what waited for it. */
+  private retrySync(ids: ReadonlyMap<string, number>, onDurable: readonly (() => void)[]): void {
+    const timer = setTimeout(() => {
+      this.wal?.afterSync((err) => {
+        if (err) return this.retrySync(ids, onDurable);
+        this.advanceDurable(ids);
+        settleDurable(onDurable, []);
+      });
+    }, SYNC_RETRY_MS);
+    timer.unref();
+  }
+
+  /** Durable ids only grow: a retried sync may succeed after a later commit's. */
+  private advanceDurable(ids: ReadonlyMap<string, number>): void {
+    if ([...ids].every(([table, id]) => (this.durableIds.get(table) ?? 0) >= id)) return;
+    const merged = new Map(this.durableIds);
+    for (const [table, id] of ids) merged.set(table, Math.max(id, merged.get(table) ?? 0));
+    this.durableIds = merged;
+  }
+
+  /** `sqlite_sequence` as it stands (empty until a table with an AUTOINCREMENT column exists). */
   private readSequences(): ReadonlyMap<string, number> {
     if (!this.sequenceStmt) {
-      const exists = this.db
-        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'")
-        .get();
-      if (!exists) return EMPTY_SEQUENCES;
+      this.sequenceProbe ??= this.db.prepare(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'",
+      );
+      if (!this.sequenceProbe.get()) return EMPTY_SEQUENCES;
       this.sequenceStmt = this.db.prepare('SELECT name, seq FROM sqlite_sequence');
     }
     const rows = this.sequenceStmt.all() as { name: string; seq: number }[];
@@ -294,7 +322,7 @@ export async function deleteInChunks(
 /**
  * Runs the durable callbacks first, then settles the units. A callback that throws (a bug: they must not)
  * still leaves every unit, and every other commit of the same sync, settled; its error is thrown on the event
- * loop afterwards, where the process reports it.
+ * loop afterwards, where, like any other bug's, it stops the process unless something handles it.
  */
 function settleDurable(onDurable: readonly (() => void)[], results: readonly Committed[]): void {
   for (const callback of onDurable) {
@@ -307,6 +335,12 @@ function settleDurable(onDurable: readonly (() => void)[], results: readonly Com
     }
   }
   settle(results);
+}
+
+function differs(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): boolean {
+  if (a.size !== b.size) return true;
+  for (const [key, value] of a) if (b.get(key) !== value) return true;
+  return false;
 }
 
 function settle(results: readonly Committed[]): void {
@@ -400,6 +434,7 @@ class WalSyncer {
     this.syncs += 1;
     fdatasync(fd, (err) => {
       this.running = undefined;
+      if (err) this.discard(); // the next sync opens the WAL afresh
       for (const cb of batch) cb(err);
       this.onIdle();
       if (this.waiting.length > 0 && !this.running) this.start();
@@ -418,5 +453,14 @@ class WalSyncer {
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
     this.closeWhenIdle = false;
+  }
+
+  /** Forgets a descriptor that failed (it may be closed already). */
+  private discard(): void {
+    try {
+      this.close();
+    } catch {
+      this.fd = -1;
+    }
   }
 }
