@@ -43,10 +43,10 @@ export interface DeadLetterQuery {
 /** What the bus needs from storage: a durable queue of deliveries per target, and a dead-letter queue. */
 export interface DeliveryStore {
   /**
-   * Adds deliveries and commits the router's checkpoint in the same transaction. With a checkpoint it
-   * resolves once committed (a crash that loses the commit has the router route the same events again), and
-   * calls `onDurable` once the deliveries are durable, when workers can read them; without one (replays,
-   * which are not re-derived) it resolves once they are durable.
+   * Adds deliveries and commits the router's checkpoint in the same transaction, and calls `onDurable` once
+   * the deliveries are durable, when workers can read them. With a checkpoint it resolves once committed (a
+   * crash that loses the commit has the router route the same events again); without one (replays, which
+   * are not re-derived) once durable.
    */
   enqueue(deliveries: readonly NewDelivery[], checkpoint?: Checkpoint, onDurable?: () => void): Promise<void>;
   /** Adds deliveries inside a unit of work already running in the store's transaction (synchronous). */

@@ -105,14 +105,13 @@ export class SqliteDeliveryStore implements DeliveryStore {
     const work = () => {
       this.enqueueWithin(deliveries);
       if (checkpoint) this.stmts.checkpoint.run(checkpoint.consumer, checkpoint.seq);
-      if (checkpoint && onDurable) this.committer.whenDurable(onDurable);
+      if (onDurable) this.committer.whenDurable(onDurable);
     };
     // The router's deliveries are derived from the durable log up to its checkpoint, so the router may go on
     // at COMMIT: waiting for the sync each time would leave it one commit behind a steady producer for good,
     // and the hand-over in the storing transaction would never take over again. The workers read only
     // deliveries known durable, and are woken (onDurable) once these are.
     await (checkpoint ? this.committer.submitUnsynced(work) : this.committer.submit(work));
-    if (!checkpoint) onDurable?.();
   }
 
   enqueueWithin(deliveries: readonly NewDelivery[]): void {
