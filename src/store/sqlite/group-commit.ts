@@ -278,10 +278,10 @@ export class GroupCommitter {
 
   /** Durable ids only grow: a retried sync may succeed after a later commit's. */
   private advanceDurable(ids: ReadonlyMap<string, number>): void {
-    if ([...ids].every(([table, id]) => (this.durableIds.get(table) ?? 0) >= id)) return;
-    const merged = new Map(this.durableIds);
-    for (const [table, id] of ids) merged.set(table, Math.max(id, merged.get(table) ?? 0));
-    this.durableIds = merged;
+    let merged: Map<string, number> | undefined;
+    for (const [table, id] of ids)
+      if (id > (this.durableIds.get(table) ?? 0)) (merged ??= new Map(this.durableIds)).set(table, id);
+    if (merged) this.durableIds = merged;
   }
 
   /** `sqlite_sequence` as it stands (empty until a table with an AUTOINCREMENT column exists). */
