@@ -54,24 +54,48 @@ export class WorkflowRegistry {
 
 /**
  * Loads every `*.asl.json` / `*.asl.yaml` runbook of a directory into the registry, named after the file
- * (`restart-on-crashloop.asl.json` → `restart-on-crashloop`). Any invalid file fails the whole load.
+ * (`restart-on-crashloop.asl.json` → `restart-on-crashloop`). Any invalid file fails the whole load, with
+ * every invalid file's path and problems in one error (the valid ones are registered).
  */
 export async function loadRunbooks(
   registry: WorkflowRegistry,
   directory: string,
 ): Promise<RegisteredWorkflow[]> {
-  const files = (await readdir(directory)).filter((f) => /\.asl\.(json|ya?ml)$/.test(f)).sort();
+  const files = (await readdir(directory)).filter((f) => RUNBOOK_FILE.test(f)).sort();
   const loaded: RegisteredWorkflow[] = [];
+  const problems: ReboundError[] = [];
   for (const file of files) {
     const path = join(directory, file);
-    const text = await readFile(path, 'utf8');
-    let definition: unknown;
     try {
-      definition = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+      loaded.push(registry.register(file.replace(RUNBOOK_FILE, ''), await readRunbook(path), path));
     } catch (err) {
-      throw new ReboundError('INVALID_DEFINITION', `${path} cannot be parsed: ${(err as Error).message}`);
+      if (!(err instanceof ReboundError)) throw err;
+      problems.push(
+        err.message.startsWith(path)
+          ? err
+          : new ReboundError(err.code, `${path}: ${err.message}`, {
+              ...(err.path === undefined ? {} : { path: err.path }),
+              details: err.details,
+            }),
+      );
     }
-    loaded.push(registry.register(file.replace(/\.asl\.(json|ya?ml)$/, ''), definition, path));
   }
+  if (problems.length === 1) throw problems[0];
+  if (problems.length > 1)
+    throw new ReboundError(
+      'INVALID_DEFINITION',
+      `${problems.length} runbooks in ${directory} are invalid:\n${problems.map((p) => `  - ${p.message}`).join('\n')}`,
+    );
   return loaded;
+}
+
+const RUNBOOK_FILE = /\.asl\.(json|ya?ml)$/;
+
+async function readRunbook(path: string): Promise<unknown> {
+  const text = await readFile(path, 'utf8');
+  try {
+    return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ReboundError('INVALID_DEFINITION', `${path} cannot be parsed: ${(err as Error).message}`);
+  }
 }

@@ -112,6 +112,41 @@ describe('rules are checked when the configuration is read, as the bus checks th
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('workflows.runbooksDir: /nonexistent/runbooks does not exist');
   });
+
+  it(
+    '`rebound validate` loads the runbooks as serve does, and reports every invalid one',
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const config = write(
+        'workflows:\n  runbooksDir: runbooks\nincidents:\n  runbooks: { fallback: triage }\n',
+      );
+      const runbooks = join(config, '..', 'runbooks');
+      mkdirSync(runbooks);
+      const task = (resource: string) =>
+        JSON.stringify({ StartAt: 'T', States: { T: { Type: 'Task', Resource: resource, End: true } } });
+      writeFileSync(join(runbooks, 'restart.asl.json'), task('rebound:k8s.restart'));
+      writeFileSync(join(runbooks, 'notes.txt'), 'not a runbook');
+      const cwd = join(config, '..');
+      const valid = await runCli(['validate', config], { cwd });
+      expect(valid.code).toBe(0);
+      expect(valid.stdout).toContain('is valid, with 1 runbook(s) from');
+      // As at start-up, a runbook the configuration names but nobody wrote is a warning, not an error.
+      expect(valid.stderr).toContain("incidents.runbooks.fallback names runbook 'triage'");
+
+      writeFileSync(join(runbooks, 'nuke.asl.json'), task('rebound:k8s.nuke'));
+      writeFileSync(join(runbooks, 'broken.asl.yaml'), 'StartAt: [');
+      const invalid = await runCli(['validate', config], { cwd });
+      expect(invalid.code).toBe(1);
+      expect(invalid.stderr).toContain('2 runbooks in');
+      expect(invalid.stderr).toMatch(/broken\.asl\.yaml cannot be parsed/);
+      // Task resources are checked against the actions this configuration gives the server.
+      expect(invalid.stderr).toMatch(
+        /nuke\.asl\.json: workflow 'nuke' is not a valid state machine: States\.T\.Resource: 'rebound:k8s\.nuke' is not a known action \(known: .*k8s\.restart/,
+      );
+    },
+  );
 });
 
 describe('reading the configuration file', () => {

@@ -105,7 +105,14 @@ describe('definition validation', () => {
       );
       await expect(loadRunbooks(new WorkflowRegistry(known), dir)).rejects.toMatchObject({
         code: 'INVALID_DEFINITION',
+        message: expect.stringMatching(/^\S+bad\.asl\.json: workflow 'bad' is not a valid state machine/),
+        path: 'States.R.Resource',
       });
+      // Every invalid file is named at once, not only the first.
+      writeFileSync(join(dir, 'broken.asl.yaml'), 'StartAt: [');
+      const err = (await loadRunbooks(new WorkflowRegistry(known), dir).catch((e: unknown) => e)) as Error;
+      expect(err.message).toMatch(/^2 runbooks in \S+ are invalid:\n {2}- \S+bad\.asl\.json: /);
+      expect(err.message).toMatch(/\n {2}- \S+broken\.asl\.yaml cannot be parsed/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
