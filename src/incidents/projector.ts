@@ -49,7 +49,8 @@ export interface ProjectionResult {
 /**
  * Turns alert events into incident changes: correlation, alert status, timeline and auto-resolution.
  * Works on a batch in memory and returns the changes for one atomic commit; pure but for the reads.
- * Idempotent on the event id: an event already applied to an alert is skipped.
+ * Idempotent on the event id: an event already applied to an alert is skipped. Replayed events (with a
+ * `replay-name`) update open incidents but never open one.
  */
 export class IncidentProjector {
   private readonly newId: () => string;
@@ -78,6 +79,10 @@ export class IncidentProjector {
       let work = byKey.get(key) ?? (closed.has(key) ? undefined : await this.load(key));
       if (!work) {
         if (detail.status !== 'firing') continue; // nothing open to resolve
+        // A replay re-delivers history: it updates incidents still open but never opens one. An incident
+        // opened from an archived alert (one whose incident was resolved and purged since, say) would page
+        // and start runbooks now, for a problem that may have ended days ago.
+        if (event.envelope['replay-name'] !== undefined) continue;
         work = this.open(key, keyLabels, detail, event);
         opened += 1;
         all.push(work);

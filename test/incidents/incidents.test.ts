@@ -5,6 +5,7 @@ import { canTransition, transition, INCIDENT_STATUSES } from '../../src/incident
 import { correlationKey } from '../../src/incidents/correlate.ts';
 import { incidentsConfigSchema } from '../../src/incidents/config.ts';
 import { ingest, makeTestApp, webhook, type TestApp } from '../support/app.ts';
+import { eventually } from '../support/http-receiver.ts';
 
 let t: TestApp;
 afterEach(async () => t?.close());
@@ -268,8 +269,24 @@ describe('retention', () => {
     await ingest(t.app, webhook([{ labels: { alertname: 'StillOpen' } }]));
     clock += 45 * 86_400_000;
     expect(await t.app.sweep()).toEqual({ incidents: 1, events: 0 });
-    const res = await t.app.http.inject({ url: '/v1/incidents' });
-    expect(res.json().items.map((i: { title: string }) => i.title)).toEqual(['StillOpen test']);
+    const titles = async () =>
+      (await t.app.http.inject({ url: '/v1/incidents' })).json().items.map((i: { title: string }) => i.title);
+    expect(await titles()).toEqual(['StillOpen test']);
+    // A replay of the archive reaches the incidents target again: it opens nothing for the purged incident
+    // (that would page and start runbooks for an alert resolved 45 days ago), and changes the open one not.
+    const replay = await t.app.http.inject({
+      method: 'POST',
+      url: '/v1/replays',
+      payload: { from: '2025-12-31T00:00:00Z', to: '2026-01-02T00:00:00Z', name: 'history' },
+    });
+    expect(replay.statusCode).toBe(202);
+    await eventually(
+      async () => (await t.app.http.inject({ url: '/v1/replays/history' })).json().state === 'completed',
+    );
+    expect((await t.app.http.inject({ url: '/v1/replays/history' })).json()).toMatchObject({ matched: 3 });
+    await t.app.settle();
+    expect(await titles()).toEqual(['StillOpen test']);
+    expect((await listIncidents()).items[0]).toMatchObject({ firingCount: 1, alertCount: 1 });
     clock += 20 * 86_400_000;
     // Three alerts, and the lifecycle events they caused: Old opened and resolved, StillOpen opened.
     expect(await t.app.sweep()).toEqual({ incidents: 0, events: 6 });
