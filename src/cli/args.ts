@@ -3,8 +3,28 @@
  * naming the flag, not a server message naming a query or body field. Used as commander argParsers, whose
  * InvalidArgumentError commander reports as "option '--limit <n>' argument '-1' is invalid. …".
  */
+import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError } from 'commander';
+import { describeError } from '../errors.ts';
 import { isoTime, MAX_LIMIT } from '../http/query.ts';
+
+/**
+ * Reads the JSON file a flag or argument names (`what`, e.g. `--pattern`): a missing or malformed file is a
+ * usage error (exit 2) naming the flag and the file.
+ */
+export async function readJsonFile(file: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new InvalidArgumentError(`${what}: cannot read ${file}: ${describeError(err)}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new InvalidArgumentError(`${what}: ${file} is not valid JSON: ${describeError(err)}`);
+  }
+}
 
 /** Parses an ISO-8601 date and time (2026-01-31T18:00:00Z) and returns it normalised to UTC. */
 export function parseIsoTime(text: string): string {

@@ -102,8 +102,8 @@ describe('rebound CLI usage errors', () => {
     expect(badSyntax.stderr).toContain(`--task-handlers: cannot load ${syntax} (line 2): Unexpected token`);
     expect(importThrow.stderr).toContain(`--task-handlers: cannot load ${throws} (line 2): boom at import`);
     expect(jsonFile.stderr).toContain(`--task-handlers ${json} is a JSON file`);
-    expect(noDefinition.stderr).toContain('cannot read the definition file');
-    expect(badInput.stderr).toContain(`the input file ${syntax} is not JSON`);
+    expect(noDefinition.stderr).toContain(`--definition: cannot read ${join(dir.path, 'nope.json')}`);
+    expect(badInput.stderr).toContain(`--input: ${syntax} is not valid JSON`);
     for (const r of [noModule, badSyntax, importThrow, jsonFile, noDefinition, badInput]) {
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');

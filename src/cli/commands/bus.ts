@@ -1,9 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ReplayProgress } from '../../http/views.ts';
 import type { DeadLetter } from '../../bus/port.ts';
-import { describeError } from '../../errors.ts';
-import { assertOrdered, parseIsoTime, parseLimit, parsePositiveInteger } from '../args.ts';
+import { assertOrdered, parseIsoTime, parseLimit, parsePositiveInteger, readJsonFile } from '../args.ts';
 import { clientFor as client } from '../client.ts';
 import { printJson, printTable, type OutputFormat } from '../output.ts';
 
@@ -120,18 +118,7 @@ export function replayCommand(): Command {
 
 /** Reads `--pattern FILE`: an EventBridge pattern is a JSON object; anything else is a usage error. */
 async function readPattern(file: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new InvalidArgumentError(`--pattern: cannot read ${file}: ${describeError(err)}`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new InvalidArgumentError(`--pattern: ${file} is not valid JSON: ${describeError(err)}`);
-  }
+  const value = await readJsonFile(file, '--pattern');
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     const what = Array.isArray(value) ? 'an array' : JSON.stringify(value);
     throw new InvalidArgumentError(

@@ -1,5 +1,4 @@
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import {
@@ -9,6 +8,7 @@ import {
   type CompiledPattern,
 } from '../../bus/pattern/index.ts';
 import { describeError } from '../../errors.ts';
+import { readJsonFile } from '../args.ts';
 import { EXIT } from '../output.ts';
 
 /** The verdict for one (pattern, event) pair; `error` explains an `invalid` verdict. */
@@ -120,8 +120,8 @@ export async function runTestPattern(options: TestPatternOptions): Promise<numbe
   let pattern: unknown;
   let event: unknown;
   try {
-    pattern = await readJsonFile(options.pattern, 'pattern');
-    event = await readJsonFile(options.event, 'event');
+    pattern = await readJsonFile(options.pattern, '--pattern');
+    event = await readJsonFile(options.event, '--event');
   } catch (err) {
     return usage(describeError(err));
   }
@@ -139,20 +139,6 @@ async function runBatchFile(file: string): Promise<number> {
     return EXIT.OK;
   } catch (err) {
     return usage(`cannot read ${file}: ${describeError(err)}`);
-  }
-}
-
-async function readJsonFile(file: string, what: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read the ${what} file ${file}: ${describeError(err)}`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new Error(`the ${what} file ${file} is not valid JSON: ${describeError(err)}`);
   }
 }
 

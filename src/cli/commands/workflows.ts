@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { constants } from 'node:fs';
-import { access, readFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -10,7 +10,7 @@ import { runOnce } from '../../workflows/run-once.ts';
 import type { Json, MachineDefinition } from '../../workflows/types.ts';
 import { EXECUTION_STATUSES } from '../../workflows/statuses.ts';
 import { validateDefinition } from '../../workflows/validate.ts';
-import { parseLimit } from '../args.ts';
+import { parseLimit, readJsonFile } from '../args.ts';
 import { clientFor as client } from '../client.ts';
 import { printJson, printTable, type OutputFormat } from '../output.ts';
 
@@ -20,21 +20,6 @@ interface Out {
 
 const outputOption = () =>
   new Option('-o, --output <format>', 'table or json').choices(['table', 'json']).default('table');
-
-/** Reads a JSON file a flag or argument names; a missing or malformed one is a usage error (exit 2). */
-async function readJson(path: string, what: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new InvalidArgumentError(`cannot read the ${what} file ${path}: ${describeError(err)}`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new InvalidArgumentError(`the ${what} file ${path} is not JSON: ${describeError(err)}`);
-  }
-}
 
 const HANDLERS_SHAPE = 'an ES module default-exporting {resourceName: async (input, ctx) => output}';
 
@@ -99,8 +84,8 @@ export function workflowCommand(): Command {
       'ES module default-exporting {resourceName: async (input, ctx) => output}',
     )
     .action(async (o: { definition: string; input?: string; taskHandlers?: string }) => {
-      const definition = (await readJson(o.definition, 'definition')) as MachineDefinition;
-      const input = (o.input ? await readJson(o.input, 'input') : {}) as Json;
+      const definition = (await readJsonFile(o.definition, '--definition')) as MachineDefinition;
+      const input = (o.input ? await readJsonFile(o.input, '--input') : {}) as Json;
       const handlers = o.taskHandlers ? await loadHandlers(o.taskHandlers) : {};
       const result = await runOnce(definition, input, { runner: new HandlerRunner(handlers) });
       process.stdout.write(JSON.stringify(result) + '\n');
@@ -140,7 +125,7 @@ export function workflowsCommand(): Command {
     .argument('<file>')
     .option('--local', 'validate offline: schema and structure, without checking action names')
     .action(async (file: string, o: { local?: boolean }) => {
-      const definition = await readJson(file, 'definition');
+      const definition = await readJsonFile(file, 'definition');
       const result = o.local
         ? { valid: false, issues: validateDefinition(definition) }
         : await client(cmd).request<{ valid: boolean; issues: { path: string; message: string }[] }>(
@@ -172,7 +157,7 @@ export function executionsCommand(): Command {
     .option('--name <name>', 'execution name (unique)')
     .addOption(outputOption())
     .action(async (workflow: string, o: Out & { input?: string; name?: string }) => {
-      const input = o.input ? await readJson(o.input, 'input') : {};
+      const input = o.input ? await readJsonFile(o.input, '--input') : {};
       const r = await client(cmd).request<Record<string, unknown>>(
         'POST',
         '/v1/executions',
