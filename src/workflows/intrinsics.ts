@@ -182,6 +182,13 @@ class Args {
     if (!Number.isInteger(v)) throw this.bad(i, 'an integer');
     return v;
   }
+  /**
+   * A number rounded to the nearest integer, halves up (Java's Math.round, as is JavaScript's): what Step
+   * Functions does with a decimal given to MathAdd or MathRandom, whose documentation asks for integers.
+   */
+  rounded(i: number): number {
+    return Math.round(this.number(i));
+  }
   array(i: number): Json[] {
     const v = this.values[i];
     if (!Array.isArray(v)) throw this.bad(i, 'an array');
@@ -288,14 +295,14 @@ const FUNCTIONS: Record<string, (a: Args, scope: PathScope) => Json> = {
   },
   'States.MathRandom': (a, scope) => {
     a.arity(2, 3);
-    const [start, end] = [a.integer(0), a.integer(1)];
+    const [start, end] = [a.rounded(0), a.rounded(1)];
     if (end <= start) throw intrinsicFailure('States.MathRandom: the end must be greater than the start');
-    const rand = a.values.length === 3 ? seeded(a.integer(2)) : scope.random();
+    const rand = a.values.length === 3 ? seeded(a.rounded(2)) : scope.random();
     return start + Math.floor(rand * (end - start));
   },
   'States.MathAdd': (a) => {
     a.arity(2);
-    return a.integer(0) + a.integer(1);
+    return a.rounded(0) + a.rounded(1);
   },
   'States.StringSplit': (a) => {
     a.arity(2);

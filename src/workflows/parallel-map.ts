@@ -124,10 +124,14 @@ async function numberField(
   const v =
     visit.state[pathField] !== undefined ? visit.pathValue(pathField, data) : await visit.value(field);
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || v < 0)
-    throw runtimeError(`${visit.name}: ${field} must be a non-negative number`);
-  return v;
+  // Step Functions takes a numeric string here too (a variable assigned "1", say).
+  const n = typeof v === 'string' && NUMERIC.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || n < 0)
+    throw runtimeError(`${visit.name}: ${field} must be a non-negative number, got ${JSON.stringify(v)}`);
+  return n;
 }
+
+const NUMERIC = /^\d+(\.\d+)?$/;
 
 async function mapSettings(visit: StateVisit, data: Json): Promise<MapSettings> {
   const { state } = visit;

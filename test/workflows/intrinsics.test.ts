@@ -90,7 +90,17 @@ describe('intrinsic functions', () => {
     }
     expect(ev('States.MathRandom(1, 1000, 7)')).toBe(ev('States.MathRandom(1, 1000, 7)'));
     expect(ev('States.MathAdd(111, -1)')).toBe(110);
-    expect(failure('States.MathAdd(1.5, 1)')).toBe('States.IntrinsicFailure');
+    // Decimals are rounded, halves up, as Step Functions does (its executions, not its documentation, which
+    // asks for integers): 1.49 + 1.5 → 1 + 2.
+    expect(ev('States.MathAdd($.a, $.b)', { a: 1.49, b: 1.5 })).toBe(3);
+    expect(ev('States.MathAdd($.a, $.b)', { a: 1.5, b: 1.51 })).toBe(4);
+    expect(ev('States.MathAdd($.a, $.b)', { a: -1.49, b: -1.5 })).toBe(-2);
+    expect(ev('States.MathAdd($.a, $.b)', { a: -1.5, b: -1.51 })).toBe(-3);
+    expect(failure("States.MathAdd('1', 1)")).toBe('States.IntrinsicFailure');
+    for (let i = 0; i < 20; i += 1) {
+      const v = ev('States.MathRandom($.a, $.b)', { a: 12.5, b: 44.51 }) as number;
+      expect(Number.isInteger(v) && v >= 13 && v < 45).toBe(true);
+    }
     expect(ev("States.StringSplit('1,2,3', ',')")).toEqual(['1', '2', '3']);
     expect(ev("States.StringSplit('This.is+a,test=string', '.+,=')")).toEqual([
       'This',

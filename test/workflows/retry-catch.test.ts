@@ -237,6 +237,43 @@ describe('Retry and Catch in executions', () => {
     expect((await run(map({}), [], { work })).output).toEqual([]);
   });
 
+  it('Map: MaxConcurrencyPath and ToleratedFailureCountPath take numbers or numeric strings, as Step Functions does', async () => {
+    let active = 0;
+    let peak = 0;
+    const work = async (i: unknown) => {
+      active += 1;
+      peak = Math.max(peak, active);
+      await new Promise((r) => setTimeout(r, 2));
+      active -= 1;
+      if ((i as number) % 3 === 0) throw Object.assign(new Error('bad item'), { name: 'Bad' });
+      return i;
+    };
+    const def = {
+      StartAt: 'M',
+      States: {
+        M: {
+          Type: 'Map',
+          ItemsPath: '$.items',
+          MaxConcurrencyPath: '$.limit',
+          ToleratedFailureCountPath: '$.tolerate',
+          ItemProcessor: { StartAt: 'T', States: { T: { Type: 'Task', Resource: 'work', End: true } } },
+          End: true,
+        },
+      },
+    };
+    const ok = await run(def, { items: [1, 2, 3, 4], limit: '1', tolerate: '1' }, { work });
+    expect(ok.output).toEqual([1, 2, { Error: 'Bad', Cause: 'bad item' }, 4]);
+    expect(peak).toBe(1);
+    peak = 0;
+    expect((await run(def, { items: [1, 2, 4], limit: 2, tolerate: 0 }, { work })).status).toBe('SUCCEEDED');
+    expect(peak).toBe(2);
+    expect(await run(def, { items: [1], limit: 'two', tolerate: 0 }, { work })).toMatchObject({
+      status: 'FAILED',
+      error: 'States.Runtime',
+      cause: 'M: MaxConcurrency must be a non-negative number, got "two"',
+    });
+  });
+
   it('Map: many iterations in flight at once raise no listener warning (one abort listener each is by design)', async () => {
     const warnings: Error[] = [];
     const onWarning = (w: Error) => warnings.push(w);
