@@ -144,10 +144,22 @@ function fill(parts: readonly Part[], lookup: (name: string) => unknown): string
     const value = lookup(part.name);
     if (part.mode === 'json-value') {
       out += value === undefined ? 'null' : JSON.stringify(value);
+    } else if (part.mode === 'raw') {
+      out += typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value);
     } else {
-      const text = typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value);
-      out += part.mode === 'raw' ? text : JSON.stringify(text).slice(1, -1);
+      out += JSON.stringify(stringText(value)).slice(1, -1);
     }
   }
   return out;
+}
+
+/**
+ * A value's text inside a quoted string. An object or an array loses its inner quotes, as EventBridge does
+ * ("Detail is <detail>" → "Detail is {key1:value1}"), so the string stays a string.
+ */
+function stringText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === undefined) return '';
+  const json = JSON.stringify(value);
+  return typeof value === 'object' && value !== null ? json.replaceAll('"', '') : json;
 }
