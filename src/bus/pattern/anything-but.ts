@@ -74,6 +74,9 @@ function nestedTest(name: (typeof NESTED)[number], value: string, path: string):
   switch (name) {
     case 'prefix':
     case 'suffix':
+      // EventBridge refuses an empty one here (it would exclude every string), though a plain prefix may be "".
+      if (value === '')
+        throw new InvalidEventPatternError(path, `Null prefix/suffix not allowed in anything-but ${name}`);
       return compileAffix(name, value, path);
     case 'equals-ignore-case':
       return compileEqualsIgnoreCase(value, path);

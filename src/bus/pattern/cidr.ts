@@ -23,10 +23,12 @@ export function compileCidr(text: string, path: string): CidrRange {
   }
   const max = address.version === 4 ? 32 : 128;
   const bits = /^\d{1,3}$/.test(bitsText) ? Number(bitsText) : NaN;
-  if (!(bits >= 0 && bits <= max)) {
+  // EventBridge refuses a range of one address (/32, /128): a rule written here must load there too.
+  if (!(bits >= 0 && bits < max)) {
     throw new InvalidEventPatternError(
       path,
-      `malformed CIDR "${text}": prefix length must be an integer from 0 to ${max} for IPv${address.version}`,
+      `malformed CIDR "${text}": prefix length must be an integer from 0 to ${max - 1} for IPv${address.version}` +
+        (bits === max ? `; for one address, match it exactly: ["${text.slice(0, slash)}"]` : ''),
     );
   }
   return { version: address.version, network: mask(address.value, bits, max), bits };

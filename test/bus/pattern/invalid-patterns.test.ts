@@ -112,8 +112,29 @@ const cases: [string, unknown, string, string][] = [
   ],
   ['exists string', { s: [{ exists: 'true' }] }, 's[0].exists', 'true or false'],
   ['cidr without prefix length', { ip: [{ cidr: '10.0.0.1' }] }, 'ip[0].cidr', 'malformed CIDR'],
-  ['cidr prefix too long v4', { ip: [{ cidr: '10.0.0.0/33' }] }, 'ip[0].cidr', '0 to 32'],
-  ['cidr prefix too long v6', { ip: [{ cidr: '2001:db8::/129' }] }, 'ip[0].cidr', '0 to 128'],
+  ['cidr prefix too long v4', { ip: [{ cidr: '10.0.0.0/33' }] }, 'ip[0].cidr', '0 to 31'],
+  ['cidr prefix too long v6', { ip: [{ cidr: '2001:db8::/129' }] }, 'ip[0].cidr', '0 to 127'],
+  // As EventBridge (event-ruler: "IPv4 mask bits must be < 32"): one address is matched exactly instead.
+  [
+    'cidr of one IPv4 address',
+    { ip: [{ cidr: '10.0.0.1/32' }] },
+    'ip[0].cidr',
+    'match it exactly: ["10.0.0.1"]',
+  ],
+  ['cidr of one IPv6 address', { ip: [{ cidr: '::1/128' }] }, 'ip[0].cidr', 'match it exactly: ["::1"]'],
+  // EventBridge: "Null prefix/suffix not allowed" (a plain prefix may be empty).
+  [
+    'anything-but empty prefix',
+    { s: [{ 'anything-but': { prefix: '' } }] },
+    's[0].anything-but.prefix',
+    'Null prefix/suffix',
+  ],
+  [
+    'anything-but empty suffix in a list',
+    { s: [{ 'anything-but': { suffix: ['.png', ''] } }] },
+    's[0].anything-but.suffix[1]',
+    'Null prefix/suffix',
+  ],
   ['cidr bad octet', { ip: [{ cidr: '10.0.0.256/24' }] }, 'ip[0].cidr', 'not an IP address'],
   ['cidr garbage', { ip: [{ cidr: 'hello/8' }] }, 'ip[0].cidr', 'not an IP address'],
   ['cidr bad IPv6', { ip: [{ cidr: '2001:db8:::1/64' }] }, 'ip[0].cidr', 'not an IP address'],
