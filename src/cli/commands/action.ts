@@ -1,11 +1,8 @@
-import { homedir } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { kubernetesActions } from '../../actions/k8s/index.ts';
-import { ClusterDirectory, kubernetesConfigSchema, type KubernetesConfig } from '../../actions/k8s/config.ts';
-import { ActionRegistry } from '../../actions/registry.ts';
-import { loadConfig } from '../../config/load.ts';
-import { ReboundError } from '../../errors.ts';
 import { printJson, printTable } from '../output.ts';
+
+// The actions (and the Kubernetes client under them) are loaded when a subcommand runs, from
+// action-registry.ts: the other commands start without them.
 
 export interface ActionCommandOptions {
   /** The `KUBECONFIG` value, passed in by the caller (only src/config reads the environment). */
@@ -15,7 +12,7 @@ export interface ActionCommandOptions {
   readonly loadKubernetesSection?: (configPath: string | undefined) => Promise<unknown>;
 }
 
-interface RunOptions {
+export interface RunOptions {
   params: string;
   shadow?: boolean;
   cluster?: string;
@@ -41,7 +38,7 @@ export function actionCommand(options: ActionCommandOptions = {}): Command {
     .option('--kubeconfig <file>', 'use this kubeconfig instead of the configured clusters')
     .option('--context <name>', 'kubeconfig context (with --kubeconfig, or KUBECONFIG/~/.kube/config)')
     .action(async (name: string, o: RunOptions) => {
-      const registry = await buildRegistry(options, o);
+      const registry = await (await import('./action-registry.ts')).buildRegistry(options, o);
       const params = withCluster(parseParams(o.params), o.cluster);
       const result = await registry.run(name, params, {
         idempotencyKey: `cli:${name}:${Date.now()}`,
@@ -57,8 +54,8 @@ export function actionCommand(options: ActionCommandOptions = {}): Command {
     .addOption(
       new Option('-o, --output <format>', 'table or json').choices(['table', 'json']).default('table'),
     )
-    .action((o: { output: 'table' | 'json' }) => {
-      const registry = createActionRegistry(new ClusterDirectory(kubernetesConfigSchema.parse({})));
+    .action(async (o: { output: 'table' | 'json' }) => {
+      const registry = (await import('./action-registry.ts')).builtInRegistry();
       const actions = registry.list();
       if (o.output === 'json') return printJson(actions);
       printTable(
@@ -67,46 +64,6 @@ export function actionCommand(options: ActionCommandOptions = {}): Command {
       );
     });
   return cmd;
-}
-
-/** The registry of every built-in action over the given clusters. */
-export function createActionRegistry(clusters: ClusterDirectory): ActionRegistry {
-  return new ActionRegistry(kubernetesActions({ clusters }));
-}
-
-async function buildRegistry(options: ActionCommandOptions, o: RunOptions): Promise<ActionRegistry> {
-  let section: KubernetesConfig;
-  if (o.kubeconfig || o.context) {
-    // An explicit kubeconfig stands in for the configured clusters, under the name asked for.
-    const name = o.cluster ?? 'cli';
-    section = kubernetesConfigSchema.parse({
-      defaultCluster: name,
-      clusters: {
-        [name]: {
-          ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),
-          ...(o.context ? { context: o.context } : {}),
-        },
-      },
-    });
-  } else {
-    const load = options.loadKubernetesSection ?? defaultSection;
-    const parsed = kubernetesConfigSchema.safeParse((await load(o.config)) ?? {});
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new ReboundError('INVALID_CONFIG', `kubernetes.${issue.path.join('.')}: ${issue.message}`);
-    }
-    section = parsed.data;
-  }
-  const clusters = new ClusterDirectory(section, {
-    kubeconfigEnv: options.kubeconfigEnv,
-    homeDir: options.homeDir ?? homedir(),
-  });
-  return createActionRegistry(clusters);
-}
-
-async function defaultSection(configPath: string | undefined): Promise<unknown> {
-  const { config } = await loadConfig(configPath ? { path: configPath } : {});
-  return (config as Record<string, unknown>)['kubernetes'];
 }
 
 function parseParams(text: string): Record<string, unknown> {

@@ -1,6 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { INSTALL_DIRS } from '../../demo/monitoring.ts';
-import { runDemo } from '../../demo/run.ts';
 import { SCENARIOS, type ScenarioName } from '../../demo/scenarios.ts';
 
 /** `rebound demo`: the whole loop on loopback, narrated live (see docs/demo.md). */
@@ -51,6 +50,8 @@ export function demoCommand(searchPath: string): Command {
           process.once('SIGINT', onSignal);
           process.once('SIGTERM', onSignal);
           try {
+            // Loaded when run: the other commands start without the demo's whole stack.
+            const { runDemo } = await import('../../demo/run.ts');
             process.exitCode = await runDemo({
               scenario: options.scenario,
               once: options.once === true,

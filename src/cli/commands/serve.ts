@@ -1,7 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { createApp } from '../../app.ts';
 import { readKubeEnvironment } from '../../config/cli-env.ts';
-import { loadConfig } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
 import { listenAddress } from '../../http/config.ts';
 import { isLoopbackHost, splitListen } from '../../http/auth.ts';
@@ -28,6 +26,11 @@ export function serveCommand(): Command {
       '\nWith no configuration file it serves on 127.0.0.1:8080 with data in ./.rebound/.',
     )
     .action(async (options: ServeOptions) => {
+      // Loaded here, not at the top: every other command starts without the whole server.
+      const [{ createApp }, { loadConfig }] = await Promise.all([
+        import('../../app.ts'),
+        import('../../config/load.ts'),
+      ]);
       const { config, source } = await loadConfig(options.config ? { path: options.config } : {});
       const reloadConfig = async () =>
         applyOverrides((await loadConfig(options.config ? { path: options.config } : {})).config, options);

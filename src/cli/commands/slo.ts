@@ -1,7 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { ReboundError } from '../../errors.ts';
-import { generateSloRules } from '../../slo/generate.ts';
 
 /** `rebound slo generate <file> [-o out]`: SLO definitions → multi-window multi-burn-rate Prometheus rules. */
 export function sloCommand(): Command {
@@ -18,6 +17,7 @@ export function sloCommand(): Command {
       } catch (err) {
         throw new ReboundError('NOT_FOUND', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
       }
+      const { generateSloRules } = await import('../../slo/generate.ts'); // loaded when run
       const rules = generateSloRules(text, file);
       if (options.output === undefined) {
         process.stdout.write(rules);

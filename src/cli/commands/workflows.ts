@@ -6,7 +6,6 @@ import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { describeError, ReboundError } from '../../errors.ts';
 import { HandlerRunner, type TaskHandler } from '../../workflows/local-runner.ts';
-import { runOnce } from '../../workflows/run-once.ts';
 import type { Json, MachineDefinition } from '../../workflows/types.ts';
 import { EXECUTION_STATUSES } from '../../workflows/statuses.ts';
 import { validateDefinition } from '../../workflows/validate.ts';
@@ -87,6 +86,8 @@ export function workflowCommand(): Command {
       const definition = (await readJsonFile(o.definition, '--definition')) as MachineDefinition;
       const input = (o.input ? await readJsonFile(o.input, '--input') : {}) as Json;
       const handlers = o.taskHandlers ? await loadHandlers(o.taskHandlers) : {};
+      // Loaded when run: the other commands start without the engine.
+      const { runOnce } = await import('../../workflows/run-once.ts');
       const result = await runOnce(definition, input, { runner: new HandlerRunner(handlers) });
       process.stdout.write(JSON.stringify(result) + '\n');
     });
