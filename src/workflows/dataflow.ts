@@ -1,4 +1,4 @@
-import { runtimeError } from './errors.ts';
+import { queryError, runtimeError, type StatesError } from './errors.ts';
 import { contextObject, type Frame } from './frame.ts';
 import { evaluateExpression, evaluateTemplate, isJsonataExpression, type JsonataScope } from './jsonata.ts';
 import { applyResultPath, payloadTemplate } from './jsonpath.ts';
@@ -45,6 +45,15 @@ export class StateVisit {
 
   get isJsonata(): boolean {
     return this.language === 'JSONata';
+  }
+
+  /**
+   * A field's value is of the wrong kind: `States.QueryEvaluationError` when a JSONata expression computed it
+   * (as Step Functions raises it), `States.Runtime` otherwise (a path selected it).
+   */
+  fieldError(field: keyof StateDefinition, message: string): StatesError {
+    const computed = this.isJsonata && isJsonataExpression(this.state[field]);
+    return (computed ? queryError : runtimeError)(`${this.name}: ${message}`);
   }
 
   context(extra: ContextExtra = {}): Json {

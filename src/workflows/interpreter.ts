@@ -178,8 +178,9 @@ async function runWait(visit: StateVisit): Promise<Transition> {
     const seconds =
       state.SecondsPath !== undefined ? visit.pathValue('SecondsPath', data) : await visit.value('Seconds');
     if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0) {
-      throw runtimeError(
-        `${visit.name}: Wait seconds must be a non-negative integer, got ${JSON.stringify(seconds)}`,
+      throw visit.fieldError(
+        'Seconds',
+        `Wait seconds must be a non-negative integer, got ${JSON.stringify(seconds)}`,
       );
     }
     fireAt = visit.enteredTime + seconds * 1000;
@@ -190,7 +191,7 @@ async function runWait(visit: StateVisit): Promise<Transition> {
         : await visit.value('Timestamp');
     const ms = parseTimestamp(ts);
     if (ms === undefined)
-      throw runtimeError(`${visit.name}: ${JSON.stringify(ts)} is not an RFC 3339 timestamp`);
+      throw visit.fieldError('Timestamp', `${JSON.stringify(ts)} is not an RFC 3339 timestamp`);
     fireAt = ms;
   }
   if (fireAt > visit.enteredTime) {

@@ -216,8 +216,10 @@ const FUNCTIONS: Record<string, (a: Args, scope: PathScope) => Json> = {
   'States.Format': (a) => format(a),
   'States.StringToJson': (a) => {
     a.arity(1);
+    const text = a.string(0);
+    if (text.trim() === '') return null; // as Step Functions answers "" and " "
     try {
-      return JSON.parse(a.string(0)) as Json;
+      return JSON.parse(text) as Json;
     } catch (err) {
       throw intrinsicFailure(`States.StringToJson: ${(err as Error).message}`);
     }
@@ -339,16 +341,26 @@ function format(a: Args): Json {
       out += template[++i];
     } else if (c === '{' && template[i + 1] === '}') {
       if (used >= values.length) throw intrinsicFailure('States.Format: more {} placeholders than arguments');
-      const v = values[used++]!;
-      if (typeof v === 'object' && v !== null) {
-        throw intrinsicFailure('States.Format: arguments must be strings, numbers, booleans or null');
-      }
-      out += typeof v === 'string' ? v : JSON.stringify(v);
+      out += formatted(values[used++]!);
       i += 1;
     } else out += c;
   }
   if (used !== values.length) throw intrinsicFailure('States.Format: more arguments than {} placeholders');
   return out;
+}
+
+/**
+ * A States.Format argument as Step Functions writes it: strings as they are, and objects and arrays the way
+ * Java prints maps and lists (`{Arg1=1, Arg2=[]}`), which is what its executions produce.
+ */
+function formatted(v: Json): string {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return `[${v.map(formatted).join(', ')}]`;
+  if (typeof v === 'object' && v !== null)
+    return `{${Object.entries(v)
+      .map(([k, item]) => `${k}=${formatted(item)}`)
+      .join(', ')}}`;
+  return JSON.stringify(v);
 }
 
 function arrayRange(a: Args): Json {

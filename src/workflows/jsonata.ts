@@ -47,7 +47,11 @@ export async function evaluateExpression(value: string, scope: JsonataScope, fie
   if (result === undefined) {
     throw queryError(`${field}: the JSONata expression '${body.trim()}' returned no value`);
   }
-  return normalise(result);
+  try {
+    return normalise(result);
+  } catch (err) {
+    throw queryError(`${field}: the JSONata expression '${body.trim()}' ${(err as StatesError).cause_}`);
+  }
 }
 
 /** Evaluates a JSONata template: every `{% %}` string inside objects and arrays is replaced by its value. */
@@ -71,11 +75,23 @@ export async function evaluateTemplate(template: Json, scope: JsonataScope, fiel
 function normalise(value: unknown): Json {
   if (value === null || typeof value !== 'object') {
     if (typeof value === 'number' && !Number.isFinite(value))
-      throw queryError('the expression returned a non-finite number');
-    if (typeof value === 'function') throw queryError('the expression returned a function');
+      throw queryError('returned a non-finite number');
+    if (typeof value === 'function') throw queryError('returned an unsupported result type (a function)');
     return value as Json;
   }
-  return JSON.parse(JSON.stringify(value)) as Json;
+  // A JSONata function (a lambda object, which refers to itself) is no JSON value, alone or inside one.
+  try {
+    return JSON.parse(JSON.stringify(value, noFunctions)) as Json;
+  } catch (err) {
+    if (err instanceof StatesError) throw err;
+    throw queryError(`returned an unsupported result type: ${(err as Error).message}`);
+  }
+}
+
+function noFunctions(_key: string, value: unknown): unknown {
+  if (typeof value === 'function' || (isJsonObject(value) && value['_jsonata_lambda'] === true))
+    throw queryError('returned an unsupported result type (a function)');
+  return value;
 }
 
 function bindings(scope: JsonataScope): Record<string, unknown> {
@@ -101,7 +117,8 @@ function bindings(scope: JsonataScope): Record<string, unknown> {
         out.push(v);
         if (out.length > 1000) throw queryError('$range: the result exceeds 1,000 items');
       }
-      return out;
+      // A JSONata sequence of one is that one value: Step Functions answers $range(1, 9, 9) with 1.
+      return out.length === 1 ? out[0] : out;
     },
     hash: (data: unknown, algorithm: unknown) => {
       const algorithms: Record<string, string> = {

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { STATES_ERRORS, StatesError, runtimeError } from './errors.ts';
+import { STATES_ERRORS, StatesError } from './errors.ts';
 import type { Finished, StateVisit } from './dataflow.ts';
 import type { Frame } from './frame.ts';
 import { evaluateTemplate } from './jsonata.ts';
@@ -127,7 +127,7 @@ async function numberField(
   // Step Functions takes a numeric string here too (a variable assigned "1", say).
   const n = typeof v === 'string' && NUMERIC.test(v) ? Number(v) : v;
   if (typeof n !== 'number' || n < 0)
-    throw runtimeError(`${visit.name}: ${field} must be a non-negative number, got ${JSON.stringify(v)}`);
+    throw visit.fieldError(field, `${field} must be a non-negative number, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -142,11 +142,11 @@ async function mapSettings(visit: StateVisit, data: Json): Promise<MapSettings> 
       state.ItemsPath === undefined
         ? data
         : selectPath(state.ItemsPath, visit.pathScope(data), STATES_ERRORS.Runtime, 'ItemsPath');
-  if (!Array.isArray(items)) {
-    throw runtimeError(
-      `${visit.name}: the items to iterate over must be a JSON array, got ${JSON.stringify(items)}`,
+  if (!Array.isArray(items))
+    throw visit.fieldError(
+      'Items',
+      `the items to iterate over must be a JSON array, got ${JSON.stringify(items)}`,
     );
-  }
   return {
     items,
     maxConcurrency: (await numberField(visit, 'MaxConcurrency', 'MaxConcurrencyPath', data)) ?? 0,

@@ -1,5 +1,6 @@
 import { ReboundError } from '../errors.ts';
-import { CHOICE_OPERATORS } from './choice.ts';
+import { CHOICE_OPERATORS, parseTimestamp } from './choice.ts';
+import { isJsonataExpression } from './jsonata.ts';
 import { schemaIssues } from './schema-check.ts';
 import { actionNameOf } from './task-state.ts';
 import { isJsonObject, type JsonObject, type MachineDefinition } from './types.ts';
@@ -206,6 +207,18 @@ function checkTypeSpecific(state: JsonObject, add: Add, options: ValidateOptions
       if (state[field] !== undefined)
         add(field, 'distributed Map is not supported by the embedded engine; use an inline Map');
     }
+  }
+  if (
+    state.Type === 'Wait' &&
+    typeof state.Timestamp === 'string' &&
+    !isJsonataExpression(state.Timestamp) &&
+    parseTimestamp(state.Timestamp) === undefined
+  ) {
+    // Step Functions refuses it at creation; asl-validator's date-time format lets "2016-12-05 21:29:29Z" by.
+    add(
+      'Timestamp',
+      `${JSON.stringify(state.Timestamp)} is not an RFC 3339 timestamp, e.g. 2026-01-31T18:00:00Z`,
+    );
   }
   if (state.Type === 'Choice' && state.QueryLanguage !== 'JSONata') {
     // The shape of Choices itself is reported by checkTargets.

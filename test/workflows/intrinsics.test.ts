@@ -31,13 +31,22 @@ describe('intrinsic functions', () => {
     expect(ev("States.Format('a \\{\\} b {} \\'q\\'', $v)")).toBe("a {} b var 'q'");
     expect(failure("States.Format('{} {}', 1)")).toBe('States.IntrinsicFailure');
     expect(failure("States.Format('{}', 1, 2)")).toBe('States.IntrinsicFailure');
-    expect(failure("States.Format('{}', $.o)", { o: { a: 1 } })).toBe('States.IntrinsicFailure');
+    // Objects and arrays as Step Functions prints them (Java's map and list form).
+    expect(
+      ev("States.Format('fst={} and snd={}.', $.a, $.b)", {
+        a: { Arg1: 1, Arg2: [] },
+        b: ['x', { k: null }],
+      }),
+    ).toBe('fst={Arg1=1, Arg2=[]} and snd=[x, {k=null}].');
   });
 
   it('States.StringToJson and States.JsonToString', () => {
     expect(ev('States.StringToJson($.s)', { s: '{"a":[1,2]}' })).toEqual({ a: [1, 2] });
     expect(ev('States.JsonToString($.o)', { o: { a: 1 } })).toBe('{"a":1}');
     expect(failure('States.StringToJson($.s)', { s: '{bad' })).toBe('States.IntrinsicFailure');
+    // An empty or blank string is null, as in Step Functions.
+    expect(ev('States.StringToJson($.s)', { s: '' })).toBeNull();
+    expect(ev('States.StringToJson($.s)', { s: ' ' })).toBeNull();
   });
 
   it('States.Array, ArrayPartition, ArrayContains, ArrayRange, ArrayGetItem, ArrayLength, ArrayUnique', () => {

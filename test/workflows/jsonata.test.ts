@@ -70,6 +70,7 @@ describe('JSONata', () => {
         Output: {
           partition: '{% $partition([1,2,3,4,5], 2) %}',
           range: '{% $range(0, 10, 5) %}',
+          single: '{% $range(1, 9, 9) %}',
           hash: "{% $hash('abc', 'SHA-256') %}",
           random: '{% $random() %}',
           seeded: '{% $random(42) = $random(42) %}',
@@ -83,6 +84,7 @@ describe('JSONata', () => {
     const out = r.output as Record<string, unknown>;
     expect(out['partition']).toEqual([[1, 2], [3, 4], [5]]);
     expect(out['range']).toEqual([0, 5, 10]);
+    expect(out['single']).toBe(1); // a sequence of one is its value, as in Step Functions
     expect(out['hash']).toBe(createHash('sha256').update('abc').digest('hex'));
     expect(out['random']).toBeGreaterThanOrEqual(0);
     expect(out['random']).toBeLessThan(1);
@@ -149,5 +151,40 @@ describe('JSONata', () => {
       },
     };
     expect((await run(def, { v: 'hi' })).output).toBe('hi!');
+  });
+  it('a field computed with the wrong kind of value is a QueryEvaluationError, as in Step Functions', async () => {
+    const map = (items: string) =>
+      machine({
+        M: {
+          Type: 'Map',
+          Items: items,
+          ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } },
+          End: true,
+        },
+      });
+    for (const items of ['{% true %}', '{% {"foo": "bar"} %}', '{% null %}', '{% 1 %}', "{% 'text' %}"])
+      expect(await run(map(items), {})).toMatchObject({
+        status: 'FAILED',
+        error: 'States.QueryEvaluationError',
+        cause: expect.stringMatching(/^M: the items to iterate over must be a JSON array/),
+      });
+    expect(await run(map('{% $fn := function($x){$x} %}'), {})).toMatchObject({
+      status: 'FAILED',
+      error: 'States.QueryEvaluationError',
+      cause:
+        "Items: the JSONata expression '$fn := function($x){$x}' returned an unsupported result type (a function)",
+    });
+    const wait = machine({ W: { Type: 'Wait', Timestamp: '{% $states.input.t %}', End: true } });
+    for (const t of ['2016-12-05 21:29:29Z', '2016-12-05T21:29:29', '2016-13-05T21:29:29Z'])
+      expect(await run(wait, { t })).toMatchObject({
+        status: 'FAILED',
+        error: 'States.QueryEvaluationError',
+      });
+    // A path that selects the wrong kind of value stays States.Runtime.
+    const path = { StartAt: 'W', States: { W: { Type: 'Wait', TimestampPath: '$.t', End: true } } };
+    expect(await run(path, { t: '2016-12-05T21:29:29' })).toMatchObject({
+      status: 'FAILED',
+      error: 'States.Runtime',
+    });
   });
 });

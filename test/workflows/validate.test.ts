@@ -67,6 +67,22 @@ describe('definition validation', () => {
     expect(validateDefinition(def, { schema: false })).toEqual([]);
   });
 
+  it('refuses a Wait Timestamp that is not RFC 3339, as Step Functions does at creation', () => {
+    const wait = (Timestamp: string, QueryLanguage = 'JSONPath') => ({
+      QueryLanguage,
+      StartAt: 'W',
+      States: { W: { Type: 'Wait', Timestamp, End: true } },
+    });
+    expect(validateDefinition(wait('2016-12-05 21:29:29Z'), { schema: false })).toEqual([
+      {
+        path: 'States.W.Timestamp',
+        message: '"2016-12-05 21:29:29Z" is not an RFC 3339 timestamp, e.g. 2026-01-31T18:00:00Z',
+      },
+    ]);
+    expect(validateDefinition(wait('2016-12-05T21:29:29Z'))).toEqual([]);
+    expect(validateDefinition(wait('{% $states.input.t %}', 'JSONata'), { schema: false })).toEqual([]);
+  });
+
   it('assertValidDefinition throws INVALID_DEFINITION with the issues as details', () => {
     expect(() => assertValidDefinition({ StartAt: 'nope', States: {} })).toThrow(
       expect.objectContaining({
