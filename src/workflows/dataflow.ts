@@ -28,6 +28,8 @@ interface ContextExtra {
  * JSONPath: InputPath → Parameters → (work) → ResultSelector → ResultPath → OutputPath, Assign from the result.
  * JSONata: Arguments → (work) → Output, Assign from `$states`.
  */
+const RETRYING = new Set(['Task', 'Parallel', 'Map']);
+
 export class StateVisit {
   retryCount = 0;
   readonly language: QueryLanguage;
@@ -59,7 +61,12 @@ export class StateVisit {
   context(extra: ContextExtra = {}): Json {
     return contextObject(
       this.frame,
-      { name: this.name, enteredTime: this.enteredTime, retryCount: this.retryCount },
+      {
+        name: this.name,
+        enteredTime: this.enteredTime,
+        // Only the states that can retry have a RetryCount, as in Step Functions.
+        ...(RETRYING.has(this.state.Type) ? { retryCount: this.retryCount } : {}),
+      },
       extra,
     );
   }

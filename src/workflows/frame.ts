@@ -51,7 +51,7 @@ export class Frame implements Cursor {
 /** The context object (`$$` in JSONPath, `$states.context` in JSONata) for one state. */
 export function contextObject(
   frame: Frame,
-  state: { name: string; enteredTime: number; retryCount: number },
+  state: { name: string; enteredTime: number; retryCount?: number },
   extra: { taskToken?: string; mapItem?: { index: number; value: Json } } = {},
 ): Json {
   const j = frame.journal;
@@ -61,13 +61,14 @@ export function contextObject(
       Input: j.input,
       Name: j.executionName,
       StartTime: new Date(j.startTime).toISOString(),
+      RoleArn: '', // no IAM role runs a Rebound execution; the field is there, as in Step Functions
       RedriveCount: j.epoch,
     },
     StateMachine: { Id: j.machineId, Name: j.machineName },
     State: {
       EnteredTime: new Date(state.enteredTime).toISOString(),
       Name: state.name,
-      RetryCount: state.retryCount,
+      ...(state.retryCount === undefined ? {} : { RetryCount: state.retryCount }),
     },
   };
   if (extra.taskToken !== undefined) ctx['Task'] = { Token: extra.taskToken };

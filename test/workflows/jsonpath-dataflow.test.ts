@@ -41,6 +41,21 @@ describe('JSONPath data flow', () => {
     });
   });
 
+  it('the context object: RetryCount only in states that retry, Execution.RoleArn present, as in Step Functions', async () => {
+    const pass = await run(
+      single({ Type: 'Pass', Parameters: { 'state.$': '$$.State', 'role.$': '$$.Execution.RoleArn' } }),
+      {},
+    );
+    expect(Object.keys((pass.output as { state: object }).state).sort()).toEqual(['EnteredTime', 'Name']);
+    expect((pass.output as { role: string }).role).toBe('');
+    const task = await run(
+      single({ Type: 'Task', Resource: 'echo', Parameters: { 'state.$': '$$.State' } }),
+      {},
+      { echo: (input) => input },
+    );
+    expect((task.output as { state: object }).state).toMatchObject({ Name: 'S', RetryCount: 0 });
+  });
+
   it('a missing Parameters path fails with States.ParameterPathFailure; a missing InputPath with States.Runtime', async () => {
     expect(await run(single({ Type: 'Pass', Parameters: { 'a.$': '$.nope' } }), {})).toMatchObject({
       status: 'FAILED',
