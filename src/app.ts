@@ -269,7 +269,8 @@ export function createApp(options: AppOptions): App {
       const { incidentId } = incidentContext(record.input);
       if (incidentId === undefined) return;
       const ended = status === 'RUNNING' ? 'started' : `ended ${status}`;
-      const why = error ? `: ${error}${cause ? ` (${cause})` : ''}` : '';
+      // A Fail state may give a Cause and no Error.
+      const why = error ? `: ${error}${cause ? ` (${cause})` : ''}` : cause ? `: ${cause}` : '';
       incidents
         .record(incidentId, {
           actor: `runbook:${record.machineName}`,

@@ -330,7 +330,14 @@ export class ExecutionRun implements Journal {
       const r = reason as ExecutionInterrupted & { stopError?: string; stopCause?: string };
       return { status: 'ABORTED', error: r.stopError ?? '', cause: r.stopCause ?? '' };
     }
-    if (reason instanceof StatesError) return { status: 'FAILED', error: reason.error, cause: reason.cause_ };
+    if (reason instanceof StatesError) {
+      // A Fail state without Error or Cause: the execution has none, as in Step Functions (not "").
+      return {
+        status: 'FAILED',
+        ...(reason.error === '' ? {} : { error: reason.error }),
+        ...(reason.cause_ === '' ? {} : { cause: reason.cause_ }),
+      };
+    }
     this.deps.onError(this.executionId, reason);
     return {
       status: 'FAILED',

@@ -56,6 +56,16 @@ describe('JSONPath data flow', () => {
     expect((task.output as { state: object }).state).toMatchObject({ Name: 'S', RetryCount: 0 });
   });
 
+  it('a Fail state without Error or Cause leaves them out of the execution, as Step Functions does', async () => {
+    const r = await run({ StartAt: 'F', States: { F: { Type: 'Fail', Cause: 'Condition is false' } } }, {});
+    expect(r).toMatchObject({ status: 'FAILED', error: null, cause: 'Condition is false' });
+    expect(r.history.at(-1)).toMatchObject({
+      type: 'ExecutionFailed',
+      executionFailedEventDetails: { cause: 'Condition is false' },
+    });
+    expect(r.history.at(-1)!.executionFailedEventDetails).not.toHaveProperty('error');
+  });
+
   it('a missing Parameters path fails with States.ParameterPathFailure; a missing InputPath with States.Runtime', async () => {
     expect(await run(single({ Type: 'Pass', Parameters: { 'a.$': '$.nope' } }), {})).toMatchObject({
       status: 'FAILED',

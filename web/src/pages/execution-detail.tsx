@@ -57,11 +57,8 @@ export function ExecutionDetailPage(props: { id: string }) {
         {typeof incidentId === 'string' && (
           <a href={`/incidents/${encodeURIComponent(incidentId)}`}>incident {incidentId}</a>
         )}
-        {execution.error && (
-          <span class="error inline">
-            {execution.error}
-            {execution.cause ? `: ${execution.cause}` : ''}
-          </span>
+        {(execution.error || execution.cause) && (
+          <span class="error inline">{[execution.error, execution.cause].filter(Boolean).join(': ')}</span>
         )}
       </div>
       <div class="toolbar">
