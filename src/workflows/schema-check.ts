@@ -19,10 +19,12 @@ export interface SchemaIssue {
  * cannot be read or written the check simply runs.
  */
 const VERSION = validatorVersion();
+/** Bumped whenever what Rebound hands the validator changes (see withoutFalseAlarms): older verdicts lapse. */
+const REVISION = 2;
 const CACHE_FILE = join(
   dirname(fileURLToPath(import.meta.url)),
   '../../node_modules/.cache/rebound',
-  `asl-validator-${VERSION}.json`,
+  `asl-validator-${VERSION}-r${REVISION}.json`,
 );
 const MAX_ENTRIES = 2000;
 
@@ -34,7 +36,9 @@ export function schemaIssues(definition: object): SchemaIssue[] {
   const known = loaded().get(key);
   if (known) return known;
   // asl-validator writes default QueryLanguage fields into what it is given: hand it a copy.
-  const result = aslValidator(JSON.parse(text), { checkArn: false, checkPaths: true });
+  const copy = JSON.parse(text) as Record<string, unknown>;
+  withoutFalseAlarms(copy, 'JSONPath');
+  const result = aslValidator(copy, { checkArn: false, checkPaths: true });
   const issues = result.errors.map((e) => ({
     path: e.schemaError?.instancePath?.replace(/^\//, '').replace(/\//g, '.') ?? '',
     // asl-validator calls the machine it checks `fsm1`, `fsm2`…: a name the user never gave.
@@ -42,6 +46,53 @@ export function schemaIssues(definition: object): SchemaIssue[] {
   }));
   remember(key, issues);
   return issues;
+}
+
+/**
+ * asl-validator 4.0.0 refuses some definitions Step Functions runs (checked against executions recorded on
+ * AWS): a JSONata `Output` that is a literal other than an object (`null`, `0`, `"text"`, `[]`), on a state or
+ * a Choice rule, and, in an `Assign` array under a name of three characters or more, a `null` or a string.
+ * In the copy it checks, such values are swapped for ones of the same standing that its schema takes; the
+ * definition that runs is not touched, and everything else is still checked.
+ */
+function withoutFalseAlarms(machine: Record<string, unknown>, inherited: string): void {
+  const language = typeof machine['QueryLanguage'] === 'string' ? machine['QueryLanguage'] : inherited;
+  const states = machine['States'];
+  if (!isObject(states)) return;
+  for (const state of Object.values(states)) {
+    if (!isObject(state)) continue;
+    const own = typeof state['QueryLanguage'] === 'string' ? state['QueryLanguage'] : language;
+    if (own === 'JSONata') {
+      literalOutput(state);
+      if (Array.isArray(state['Choices']))
+        for (const rule of state['Choices']) if (isObject(rule)) literalOutput(rule);
+    }
+    if (isObject(state['Assign'])) for (const value of Object.values(state['Assign'])) neutralArrays(value);
+    for (const branch of Array.isArray(state['Branches']) ? state['Branches'] : [])
+      if (isObject(branch)) withoutFalseAlarms(branch, own);
+    for (const field of ['ItemProcessor', 'Iterator'])
+      if (isObject(state[field])) withoutFalseAlarms(state[field], own);
+  }
+}
+
+function literalOutput(holder: Record<string, unknown>): void {
+  const output = holder['Output'];
+  if (!('Output' in holder) || isObject(output)) return;
+  if (typeof output === 'string' && /^\{%[\s\S]*%\}$/.test(output)) return;
+  holder['Output'] = {};
+}
+
+function neutralArrays(value: unknown): void {
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => {
+      if (item === null || typeof item === 'string') value[i] = 0;
+      else neutralArrays(item);
+    });
+  } else if (isObject(value)) for (const item of Object.values(value)) neutralArrays(item);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function loaded(): Map<string, SchemaIssue[]> {

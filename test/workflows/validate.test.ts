@@ -67,6 +67,34 @@ describe('definition validation', () => {
     expect(validateDefinition(def, { schema: false })).toEqual([]);
   });
 
+  it('accepts what Step Functions runs though asl-validator refuses it: literal JSONata Output, null in Assign arrays', () => {
+    const jsonata = (states: Record<string, unknown>) => ({
+      QueryLanguage: 'JSONata',
+      StartAt: 'S',
+      States: states,
+    });
+    for (const Output of [null, 0, 0.1, 'string literal', [], [null, 'x', { a: 1 }]])
+      expect(validateDefinition(jsonata({ S: { Type: 'Pass', Output, End: true } }))).toEqual([]);
+    const choice = jsonata({
+      S: {
+        Type: 'Choice',
+        Choices: [{ Condition: '{% $states.input.ok %}', Next: 'E', Output: 'Condition Output block' }],
+        Default: 'E',
+        Output: 'otherwise',
+      },
+      E: { Type: 'Succeed' },
+    });
+    expect(validateDefinition(choice)).toEqual([]);
+    const assign = {
+      StartAt: 'S',
+      States: { S: { Type: 'Pass', Assign: { constant_lst: [null, '{% $x %}', [null]] }, End: true } },
+    };
+    expect(validateDefinition(assign)).toEqual([]);
+    // The schema still applies everywhere else: Output is a JSONata field only.
+    const jsonPath = { StartAt: 'S', States: { S: { Type: 'Pass', Output: 0, End: true } } };
+    expect(validateDefinition(jsonPath).length).toBeGreaterThan(0);
+  });
+
   it('refuses a Wait Timestamp that is not RFC 3339, as Step Functions does at creation', () => {
     const wait = (Timestamp: string, QueryLanguage = 'JSONPath') => ({
       QueryLanguage,
