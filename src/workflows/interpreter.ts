@@ -74,6 +74,7 @@ async function runState(
   );
   const visit = new StateVisit(frame, name, state, visitKey, input, entered.timestamp);
   const result = await dispatch(visit);
+  assertWithinPayloadQuota(name, result.finished.output);
   if (result.finished.assigned) frame.assign(result.finished.assigned);
   // Values are stored as JSON values; toHistoryEvent renders them as strings the way Step Functions does.
   const details: Record<string, unknown> = { name, output: result.finished.output };
@@ -86,6 +87,21 @@ async function runState(
     result.next,
   );
   return result;
+}
+
+/** Step Functions' payload quota: a state's output may hold at most 256 KiB of UTF-8 JSON. */
+const PAYLOAD_QUOTA_BYTES = 256 * 1024;
+
+/** Fails the execution with States.DataLimitExceeded (a terminal error) when the output is over quota. */
+function assertWithinPayloadQuota(name: string, output: Json): void {
+  if (output === null || typeof output === 'number' || typeof output === 'boolean') return;
+  // A UTF-8 character takes at most 3 bytes per UTF-16 unit: most strings need no encoding to be cleared.
+  if (typeof output === 'string' && (output.length + 2) * 3 <= PAYLOAD_QUOTA_BYTES) return;
+  if (Buffer.byteLength(JSON.stringify(output)) <= PAYLOAD_QUOTA_BYTES) return;
+  throw new StatesError(
+    STATES_ERRORS.DataLimitExceeded,
+    `The state/task '${name}' returned a result with a size exceeding the maximum number of bytes service limit.`,
+  );
 }
 
 function dispatch(visit: StateVisit): Promise<Transition> {

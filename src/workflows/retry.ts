@@ -3,7 +3,8 @@ import type { Catcher, Retrier } from './types.ts';
 
 /**
  * Retry and Catch matching, with the spec's special names: States.ALL matches everything except
- * States.Runtime; States.TaskFailed matches everything except timeouts and States.Runtime;
+ * States.Runtime and the terminal States.DataLimitExceeded; States.TaskFailed matches everything except
+ * timeouts and States.Runtime;
  * States.Timeout also covers States.HeartbeatTimeout.
  */
 export function errorMatches(errorEquals: readonly string[], error: string): boolean {
@@ -11,7 +12,7 @@ export function errorMatches(errorEquals: readonly string[], error: string): boo
     if (name === error) return true;
     switch (name) {
       case STATES_ERRORS.ALL:
-        return error !== STATES_ERRORS.Runtime;
+        return error !== STATES_ERRORS.Runtime && error !== STATES_ERRORS.DataLimitExceeded;
       case STATES_ERRORS.TaskFailed:
         return (
           error !== STATES_ERRORS.Timeout &&

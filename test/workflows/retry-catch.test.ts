@@ -274,6 +274,37 @@ describe('Retry and Catch in executions', () => {
     });
   });
 
+  it('a state output over 256 KiB fails the execution with States.DataLimitExceeded, which States.ALL does not catch', async () => {
+    const big = 'a'.repeat(263_168);
+    const pass = { StartAt: 'S', States: { S: { Type: 'Pass', Result: { Arg1: big }, End: true } } };
+    expect(await run(pass, {})).toMatchObject({
+      status: 'FAILED',
+      error: 'States.DataLimitExceeded',
+      cause:
+        "The state/task 'S' returned a result with a size exceeding the maximum number of bytes service limit.",
+    });
+    const task = {
+      StartAt: 'T',
+      States: {
+        T: {
+          Type: 'Task',
+          Resource: 'big',
+          Retry: [{ ErrorEquals: ['States.ALL'], MaxAttempts: 2, IntervalSeconds: 0 }],
+          Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Caught' }],
+          End: true,
+        },
+        Caught: { Type: 'Succeed' },
+      },
+    };
+    let calls = 0;
+    const r = await run(task, {}, { big: () => (calls++, { big }) });
+    expect(r).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded' });
+    expect(calls).toBe(1);
+    // Just under the quota passes.
+    const under = { StartAt: 'S', States: { S: { Type: 'Pass', Result: 'b'.repeat(200_000), End: true } } };
+    expect((await run(under, {})).status).toBe('SUCCEEDED');
+  });
+
   it('Map: many iterations in flight at once raise no listener warning (one abort listener each is by design)', async () => {
     const warnings: Error[] = [];
     const onWarning = (w: Error) => warnings.push(w);
