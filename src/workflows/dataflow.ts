@@ -18,6 +18,9 @@ export interface Finished {
   readonly assigned: Record<string, Json> | undefined;
 }
 
+/** The states that can retry: only their context object has `State.RetryCount`. */
+const RETRYING = new Set(['Task', 'Parallel', 'Map']);
+
 interface ContextExtra {
   taskToken?: string;
   mapItem?: { index: number; value: Json };
@@ -28,8 +31,6 @@ interface ContextExtra {
  * JSONPath: InputPath → Parameters → (work) → ResultSelector → ResultPath → OutputPath, Assign from the result.
  * JSONata: Arguments → (work) → Output, Assign from `$states`.
  */
-const RETRYING = new Set(['Task', 'Parallel', 'Map']);
-
 export class StateVisit {
   retryCount = 0;
   readonly language: QueryLanguage;
