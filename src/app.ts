@@ -25,7 +25,7 @@ import { SqliteSessionRevocations, sessionMigrations } from './store/sqlite/sess
 import { SqliteWorkflowStore, workflowMigrations } from './store/sqlite/workflows.ts';
 import { Engine } from './workflows/engine.ts';
 import { WorkflowMetrics } from './workflows/metrics.ts';
-import { loadRunbooks, WorkflowRegistry } from './workflows/registry.ts';
+import { loadRunbooks, WorkflowRegistry, type RegisteredWorkflow } from './workflows/registry.ts';
 import { incidentContext } from './workflows/task-runner.ts';
 import { Bus } from './bus/bus.ts';
 import { ReboundError } from './errors.ts';
@@ -44,6 +44,7 @@ import {
   missingRunbooksDir,
   runbookReferences,
   runbooksDirectory,
+  type RunbookReference,
 } from './config/references.ts';
 import type { Config } from './config/schema.ts';
 import { ALERT_DETAIL_TYPE, type StoredEvent } from './events/envelope.ts';
@@ -484,16 +485,16 @@ export function createApp(options: AppOptions): App {
     reload,
     async start() {
       assertExposureIsAuthenticated(config.server, exposedSecrets(config));
-      // A configured directory that is missing is a typo to fix now; the default one may simply not exist.
-      const { path: runbooks, configured } = runbooksDirectory(config);
-      if (existsSync(runbooks)) {
-        const loaded = await loadRunbooks(workflowRegistry, runbooks);
+      const {
+        directory: runbooks,
+        loaded,
+        unloaded,
+      } = await loadConfiguredRunbooks(config, workflowRegistry);
+      if (loaded) {
         logger.info(
           { runbooks: loaded.map((r) => r.name) },
           `loaded ${loaded.length} runbook(s) from ${runbooks}`,
         );
-      } else if (configured) {
-        throw missingRunbooksDir(runbooks);
       } else {
         logger.warn(
           { runbooksDir: runbooks },
@@ -501,7 +502,6 @@ export function createApp(options: AppOptions): App {
         );
       }
       // Only a warning: runbooks are also registered in code (app.workflows), after start included.
-      const unloaded = runbookReferences(config).filter((r) => workflowRegistry.get(r.runbook) === undefined);
       if (unloaded.length > 0)
         logger.warn(
           { unloaded },
@@ -556,6 +556,23 @@ function startCheckpointer(db: SqliteDatabase, path: string, logger: Logger) {
     logger.warn({ err: (err as Error).message }, 'no checkpoint worker; the database checkpoints on commit');
     return undefined;
   }
+}
+
+/**
+ * Loads the runbooks of the configured directory into `registry`, as start-up does (and `rebound validate`):
+ * a configured directory that is missing is a typo to fix now; the default one may simply not exist
+ * (`loaded` is then undefined). `unloaded` are the runbooks the configuration names that the registry lacks.
+ */
+export async function loadConfiguredRunbooks(
+  config: Config,
+  registry: WorkflowRegistry,
+): Promise<{ directory: string; loaded?: RegisteredWorkflow[]; unloaded: RunbookReference[] }> {
+  const { path: directory, configured } = runbooksDirectory(config);
+  let loaded: RegisteredWorkflow[] | undefined;
+  if (existsSync(directory)) loaded = await loadRunbooks(registry, directory);
+  else if (configured) throw missingRunbooksDir(directory);
+  const unloaded = runbookReferences(config).filter((r) => registry.get(r.runbook) === undefined);
+  return { directory, ...(loaded ? { loaded } : {}), unloaded };
 }
 
 function storePath(config: Config): string {
