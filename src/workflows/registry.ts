@@ -66,17 +66,20 @@ export async function loadRunbooks(
   const problems: ReboundError[] = [];
   for (const file of files) {
     const path = join(directory, file);
+    const definition = await readRunbook(path);
+    if (definition instanceof ReboundError) {
+      problems.push(definition);
+      continue;
+    }
     try {
-      loaded.push(registry.register(file.replace(RUNBOOK_FILE, ''), await readRunbook(path), path));
+      loaded.push(registry.register(file.replace(RUNBOOK_FILE, ''), definition, path));
     } catch (err) {
       if (!(err instanceof ReboundError)) throw err;
       problems.push(
-        err.message.startsWith(path)
-          ? err
-          : new ReboundError(err.code, `${path}: ${err.message}`, {
-              ...(err.path === undefined ? {} : { path: err.path }),
-              details: err.details,
-            }),
+        new ReboundError(err.code, `${path}: ${err.message}`, {
+          ...(err.path === undefined ? {} : { path: err.path }),
+          details: err.details,
+        }),
       );
     }
   }
@@ -91,11 +94,12 @@ export async function loadRunbooks(
 
 const RUNBOOK_FILE = /\.asl\.(json|ya?ml)$/;
 
+/** A runbook file's definition, or the error that names the file when it cannot be parsed. */
 async function readRunbook(path: string): Promise<unknown> {
   const text = await readFile(path, 'utf8');
   try {
     return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new ReboundError('INVALID_DEFINITION', `${path} cannot be parsed: ${(err as Error).message}`);
+    return new ReboundError('INVALID_DEFINITION', `${path} cannot be parsed: ${(err as Error).message}`);
   }
 }
