@@ -4,6 +4,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import aslValidator from 'asl-validator';
+import { isJsonataExpression } from './jsonata.ts';
+import { isJsonObject } from './types.ts';
 
 /** One problem asl-validator found, at a dotted path such as `States.Restart.Resource`. */
 export interface SchemaIssue {
@@ -58,28 +60,27 @@ export function schemaIssues(definition: object): SchemaIssue[] {
 function withoutFalseAlarms(machine: Record<string, unknown>, inherited: string): void {
   const language = typeof machine['QueryLanguage'] === 'string' ? machine['QueryLanguage'] : inherited;
   const states = machine['States'];
-  if (!isObject(states)) return;
+  if (!isJsonObject(states)) return;
   for (const state of Object.values(states)) {
-    if (!isObject(state)) continue;
+    if (!isJsonObject(state)) continue;
     const own = typeof state['QueryLanguage'] === 'string' ? state['QueryLanguage'] : language;
     if (own === 'JSONata') {
       literalOutput(state);
       if (Array.isArray(state['Choices']))
-        for (const rule of state['Choices']) if (isObject(rule)) literalOutput(rule);
+        for (const rule of state['Choices']) if (isJsonObject(rule)) literalOutput(rule);
     }
-    if (isObject(state['Assign'])) for (const value of Object.values(state['Assign'])) neutralArrays(value);
+    if (isJsonObject(state['Assign']))
+      for (const value of Object.values(state['Assign'])) neutralArrays(value);
     for (const branch of Array.isArray(state['Branches']) ? state['Branches'] : [])
-      if (isObject(branch)) withoutFalseAlarms(branch, own);
+      if (isJsonObject(branch)) withoutFalseAlarms(branch, own);
     for (const field of ['ItemProcessor', 'Iterator'])
-      if (isObject(state[field])) withoutFalseAlarms(state[field], own);
+      if (isJsonObject(state[field])) withoutFalseAlarms(state[field], own);
   }
 }
 
 function literalOutput(holder: Record<string, unknown>): void {
   const output = holder['Output'];
-  if (!('Output' in holder) || isObject(output)) return;
-  if (typeof output === 'string' && /^\{%[\s\S]*%\}$/.test(output)) return;
-  holder['Output'] = {};
+  if ('Output' in holder && !isJsonObject(output) && !isJsonataExpression(output)) holder['Output'] = {};
 }
 
 function neutralArrays(value: unknown): void {
@@ -88,11 +89,7 @@ function neutralArrays(value: unknown): void {
       if (item === null || typeof item === 'string') value[i] = 0;
       else neutralArrays(item);
     });
-  } else if (isObject(value)) for (const item of Object.values(value)) neutralArrays(item);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  } else if (isJsonObject(value)) for (const item of Object.values(value)) neutralArrays(item);
 }
 
 function loaded(): Map<string, SchemaIssue[]> {
