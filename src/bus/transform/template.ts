@@ -144,22 +144,16 @@ function fill(parts: readonly Part[], lookup: (name: string) => unknown): string
     const value = lookup(part.name);
     if (part.mode === 'json-value') {
       out += value === undefined ? 'null' : JSON.stringify(value);
-    } else if (part.mode === 'raw') {
-      out += typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value);
     } else {
-      out += JSON.stringify(stringText(value)).slice(1, -1);
+      const text = typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value);
+      if (part.mode === 'raw') out += text;
+      // Inside a quoted string an object or an array loses its inner quotes, as EventBridge does
+      // ("Detail is <detail>" → "Detail is {key1:value1}"), so the string stays a string.
+      else
+        out += JSON.stringify(
+          typeof value === 'object' && value !== null ? text.replaceAll('"', '') : text,
+        ).slice(1, -1);
     }
   }
   return out;
-}
-
-/**
- * A value's text inside a quoted string. An object or an array loses its inner quotes, as EventBridge does
- * ("Detail is <detail>" → "Detail is {key1:value1}"), so the string stays a string.
- */
-function stringText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value === undefined) return '';
-  const json = JSON.stringify(value);
-  return typeof value === 'object' && value !== null ? json.replaceAll('"', '') : json;
 }
