@@ -11,6 +11,26 @@ const failing = (errors: string[]) => {
   };
 };
 
+/**
+ * A Map iteration's task that takes `delayMs`, fails every third item (error `Bad`) and answers `result` for
+ * the others; `peak` is the most iterations it saw running at once.
+ */
+function mapItems(delayMs: number, result: (i: number) => unknown) {
+  let active = 0;
+  const probe = {
+    peak: 0,
+    work: async (i: unknown) => {
+      active += 1;
+      probe.peak = Math.max(probe.peak, active);
+      await new Promise((r) => setTimeout(r, delayMs));
+      active -= 1;
+      if ((i as number) % 3 === 0) throw Object.assign(new Error('bad item'), { name: 'Bad' });
+      return result(i as number);
+    },
+  };
+  return probe;
+}
+
 describe('error matching', () => {
   it('States.ALL matches everything but States.Runtime', () => {
     expect(errorMatches(['States.ALL'], 'Custom')).toBe(true);
@@ -197,16 +217,8 @@ describe('Retry and Catch in executions', () => {
   });
 
   it('Map: MaxConcurrency bounds concurrency; tolerated failures; exceeding them fails with ExceedToleratedFailureThreshold', async () => {
-    let active = 0;
-    let peak = 0;
-    const work = async (i: unknown) => {
-      active += 1;
-      peak = Math.max(peak, active);
-      await new Promise((r) => setTimeout(r, 5));
-      active -= 1;
-      if ((i as number) % 3 === 0) throw Object.assign(new Error('bad item'), { name: 'Bad' });
-      return (i as number) * 10;
-    };
+    const items = mapItems(5, (i) => i * 10);
+    const { work } = items;
     const map = (extra: object) => ({
       StartAt: 'M',
       States: {
@@ -228,7 +240,7 @@ describe('Retry and Catch in executions', () => {
       50,
       { Error: 'Bad', Cause: 'bad item' },
     ]);
-    expect(peak).toBe(2);
+    expect(items.peak).toBe(2);
     expect(await run(map({ ToleratedFailurePercentage: 10 }), [1, 2, 3], { work })).toMatchObject({
       status: 'FAILED',
       error: 'States.ExceedToleratedFailureThreshold',
@@ -238,16 +250,8 @@ describe('Retry and Catch in executions', () => {
   });
 
   it('Map: MaxConcurrencyPath and ToleratedFailureCountPath take numbers or numeric strings, as Step Functions does', async () => {
-    let active = 0;
-    let peak = 0;
-    const work = async (i: unknown) => {
-      active += 1;
-      peak = Math.max(peak, active);
-      await new Promise((r) => setTimeout(r, 2));
-      active -= 1;
-      if ((i as number) % 3 === 0) throw Object.assign(new Error('bad item'), { name: 'Bad' });
-      return i;
-    };
+    const items = mapItems(2, (i) => i);
+    const { work } = items;
     const def = {
       StartAt: 'M',
       States: {
@@ -263,10 +267,10 @@ describe('Retry and Catch in executions', () => {
     };
     const ok = await run(def, { items: [1, 2, 3, 4], limit: '1', tolerate: '1' }, { work });
     expect(ok.output).toEqual([1, 2, { Error: 'Bad', Cause: 'bad item' }, 4]);
-    expect(peak).toBe(1);
-    peak = 0;
+    expect(items.peak).toBe(1);
+    items.peak = 0;
     expect((await run(def, { items: [1, 2, 4], limit: 2, tolerate: 0 }, { work })).status).toBe('SUCCEEDED');
-    expect(peak).toBe(2);
+    expect(items.peak).toBe(2);
     expect(await run(def, { items: [1], limit: 'two', tolerate: 0 }, { work })).toMatchObject({
       status: 'FAILED',
       error: 'States.Runtime',
