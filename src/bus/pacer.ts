@@ -27,19 +27,25 @@ export interface LoadPacerOptions {
   readonly foregroundWaiting: () => boolean;
   /** The background's share of a saturated process (default 0.25). */
   readonly share?: number;
-  /** Event-loop utilisation above which the process counts as saturated (default 0.9). */
+  /** Event-loop utilisation above which a sample counts as saturated (default 0.9). */
   readonly saturatedAbove?: number;
-  /** How often utilisation is sampled (default 100 ms). */
+  /**
+   * Saturated samples in a row before background work is held back (default 3: 300 ms). A storm lasts
+   * seconds; a lone busy sample is a collection, a burst or a stall of a shared machine, and holding the
+   * router back for it only moves events from the fast path to the slower read of the log.
+   */
+  readonly sustainedSamples?: number;
+  /** How often utilisation is sampled (default 100 ms); 0 samples nothing (tests feed `observe`). */
   readonly sampleMs?: number;
-  /** Reads utilisation instead of sampling the event loop (tests). */
-  readonly utilisation?: () => number;
 }
 
 /** Paces background work by event-loop utilisation, sampled on an unref'd timer. */
 export class LoadPacer implements Pacer {
   private readonly ratio: number;
   private readonly threshold: number;
-  private sampled = 0;
+  private readonly sustained: number;
+  /** Samples in a row above the threshold, up to now. */
+  private aboveInARow = 0;
   private last = performance.eventLoopUtilization();
   private readonly timer: NodeJS.Timeout | undefined;
 
@@ -47,15 +53,16 @@ export class LoadPacer implements Pacer {
     const share = options.share ?? 0.25;
     this.ratio = (1 - share) / share;
     this.threshold = options.saturatedAbove ?? 0.9;
-    if (!options.utilisation) {
-      this.timer = setInterval(() => this.sample(), options.sampleMs ?? 100);
+    this.sustained = options.sustainedSamples ?? 3;
+    const sampleMs = options.sampleMs ?? 100;
+    if (sampleMs > 0) {
+      this.timer = setInterval(() => this.sample(), sampleMs);
       this.timer.unref();
     }
   }
 
   get saturated(): boolean {
-    const utilisation = this.options.utilisation?.() ?? this.sampled;
-    return utilisation > this.threshold && this.options.foregroundWaiting();
+    return this.aboveInARow >= this.sustained && this.options.foregroundWaiting();
   }
 
   pauseAfter(sliceMs: number): number {
@@ -64,13 +71,18 @@ export class LoadPacer implements Pacer {
     return this.saturated ? Math.min(MAX_PAUSE_MS, sliceMs * this.ratio) : 0;
   }
 
+  /** Takes one utilisation sample (0–1): the timer's, or a test's. */
+  observe(utilisation: number): void {
+    this.aboveInARow = utilisation > this.threshold ? this.aboveInARow + 1 : 0;
+  }
+
   stop(): void {
     clearInterval(this.timer);
   }
 
   private sample(): void {
     const now = performance.eventLoopUtilization();
-    this.sampled = performance.eventLoopUtilization(now, this.last).utilization;
+    this.observe(performance.eventLoopUtilization(now, this.last).utilization);
     this.last = now;
   }
 }
