@@ -42,6 +42,16 @@ describe('EnvelopeCache with the event log', () => {
     expect((await log.readAfter(0, 10))[0]!.event).toBe(first!.event); // parsed once, then shared
   });
 
+  it('remembers what it appends, parsed only once something reads it from the log', async () => {
+    const cache = new EnvelopeCache();
+    const log = store(cache);
+    await log.append([event(1), event(2)]);
+    expect(cache.size).toBe(2); // the router reading the log finds both in memory
+    const read = await log.readAfter(0, 10);
+    expect(read.map((e) => e.event.envelope.detail['big'])).toEqual([null, null]); // as stored, not as written
+    expect((await log.readAfter(0, 10))[1]!.event).toBe(read[1]!.event);
+  });
+
   it('is bounded by bytes as well as entries, and forgets everything when retention deletes events', async () => {
     const cache = new EnvelopeCache(1000, 1_000);
     const log = store(cache);

@@ -4,8 +4,15 @@ const DEFAULT_CAPACITY = 16_384;
 /** Envelopes may be up to 256 KB (PutEvents): the cache is bounded by their JSON size too. */
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 
+interface Entry {
+  /** The parsed event, or how to parse it (dropped once parsed). */
+  event?: StoredEvent;
+  parse?: (() => StoredEvent) | undefined;
+  readonly bytes: number;
+}
+
 /**
- * The events most recently read, parsed, keyed by event id.
+ * The events most recently stored or read, parsed, keyed by event id.
  *
  * Every stored event is read back at least twice soon after it is written: by the router, which follows
  * the log, and by each worker delivering it to a target. Parsing its JSON envelope was the largest single
@@ -18,7 +25,7 @@ const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
  * archive dropped is not delivered from memory.
  */
 export class EnvelopeCache {
-  private readonly entries = new Map<string, { event: StoredEvent; bytes: number }>();
+  private readonly entries = new Map<string, Entry>();
   private bytes = 0;
   private clears = 0;
 
@@ -28,22 +35,40 @@ export class EnvelopeCache {
   ) {}
 
   get(id: string): StoredEvent | undefined {
-    return this.entries.get(id)?.event;
+    const entry = this.entries.get(id);
+    if (!entry) return undefined;
+    if (!entry.event) {
+      entry.event = entry.parse!();
+      entry.parse = undefined;
+    }
+    return entry.event;
   }
 
   /** Remembers an event parsed from `bytes` of stored JSON, and returns it. */
   remember(event: StoredEvent, bytes: number): StoredEvent {
-    const id = event.envelope.id;
-    if (this.entries.has(id)) return event;
-    this.entries.set(id, { event, bytes });
-    this.bytes += bytes;
+    this.add(event.envelope.id, { event, bytes });
+    return event;
+  }
+
+  /**
+   * Remembers a just-stored event by its JSON, parsed on the first `get` (by the router reading the log,
+   * when it did not route the event in the storing transaction): the read of the envelope from the database
+   * is saved, and an event nobody reads again is never parsed.
+   */
+  rememberUnparsed(id: string, bytes: number, parse: () => StoredEvent): void {
+    this.add(id, { parse, bytes });
+  }
+
+  private add(id: string, entry: Entry): void {
+    if (this.entries.has(id)) return;
+    this.entries.set(id, entry);
+    this.bytes += entry.bytes;
     // A Map iterates in insertion order, so the first key is the oldest entry.
     while (this.entries.size > this.capacity || (this.bytes > this.maxBytes && this.entries.size > 1)) {
       const [oldest, entry] = this.entries.entries().next().value!;
       this.entries.delete(oldest);
       this.bytes -= entry.bytes;
     }
-    return event;
   }
 
   clear(): void {

@@ -108,14 +108,14 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog, Eve
     this.pending += events.length;
     try {
       let generation = 0;
-      const { outcomes, handedOver } = await this.committer.submit(() => {
+      const { outcomes, stored, handedOver } = await this.committer.submit(() => {
         generation = this.cache.generation;
         return this.store(events);
       });
-      // Committed: the workers delivering them next read them from memory. Not before the commit, which could
-      // still have rolled back; not if retention deleted events since (it may have deleted these).
-      if (this.cache.generation === generation)
-        for (const { event, bytes } of handedOver) this.cache.remember(event, bytes);
+      // Committed: the router (when it reads them from the log) and the workers delivering them read them
+      // from memory. Not before the commit, which could still have rolled back; not if retention deleted
+      // events since (it may have deleted these).
+      if (this.cache.generation === generation) this.remember(stored, handedOver);
       return outcomes;
     } finally {
       this.pending -= events.length;
@@ -136,10 +136,12 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog, Eve
 
   private store(events: readonly StoredEvent[]): {
     outcomes: AppendOutcome[];
-    handedOver: { event: StoredEvent; bytes: number }[];
+    stored: StoredRow[];
+    /** The stored events as the inline consumer was handed them, in order; empty if it was not. */
+    handedOver: readonly StoredEvent[];
   } {
     const handOver = this.inline && this.takesOver(this.inline);
-    const stored: { seq: number; event: StoredEvent; json: string }[] = [];
+    const stored: StoredRow[] = [];
     const outcomes = events.map((e): AppendOutcome => {
       const json = JSON.stringify(e.envelope);
       const info = this.insert.run(
@@ -154,10 +156,19 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog, Eve
         const first = this.byDedupKey.get(e.dedupKey) as { id: string; correlation_id: string };
         return { outcome: 'duplicate', id: first.id, correlationId: first.correlation_id };
       }
-      stored.push({ seq: Number(info.lastInsertRowid), event: e, json });
+      stored.push({
+        seq: Number(info.lastInsertRowid),
+        row: {
+          id: e.envelope.id,
+          envelope: json,
+          correlation_id: e.correlationId,
+          dedup_key: e.dedupKey,
+          received_at: e.receivedAt,
+        },
+      });
       return { outcome: 'stored', id: e.envelope.id, correlationId: e.correlationId };
     });
-    return { outcomes, handedOver: handOver ? this.handOver(handOver, stored) : [] };
+    return { outcomes, stored, handedOver: handOver ? this.handOver(handOver, stored) : [] };
   }
 
   /**
@@ -179,21 +190,9 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog, Eve
    * transaction: a rolled-back hand-over leaves nothing behind. The consumer sees each event as stored
    * (parsed from its JSON, as `loadEvents` returns it).
    */
-  private handOver(
-    consumer: InlineConsumer,
-    stored: readonly { seq: number; event: StoredEvent; json: string }[],
-  ) {
+  private handOver(consumer: InlineConsumer, stored: readonly StoredRow[]): StoredEvent[] {
     if (stored.length === 0) return [];
-    const logged = stored.map(({ seq, event, json }) => ({
-      seq,
-      event: toStored({
-        id: event.envelope.id,
-        envelope: json,
-        correlation_id: event.correlationId,
-        dedup_key: event.dedupKey,
-        received_at: event.receivedAt,
-      }),
-    }));
+    const logged = stored.map((row) => ({ seq: row.seq, event: toStored(row.row) }));
     // In a savepoint of its own: a consumer that fails leaves the events to its reading of the log (where
     // it fails and retries as it would have), and the append still commits.
     let kept: (() => void) | void;
@@ -209,7 +208,16 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog, Eve
       return [];
     }
     kept?.();
-    return logged.map((l, i) => ({ event: l.event, bytes: stored[i]!.json.length }));
+    return logged.map((l) => l.event);
+  }
+
+  /** Caches just-committed events: as the inline consumer parsed them, or to be parsed when first read. */
+  private remember(stored: readonly StoredRow[], handedOver: readonly StoredEvent[]): void {
+    stored.forEach(({ row }, i) => {
+      const parsed = handedOver[i];
+      if (parsed) this.cache.remember(parsed, row.envelope.length);
+      else this.cache.rememberUnparsed(row.id, row.envelope.length, () => toStored(row));
+    });
   }
 
   async getEvent(id: string): Promise<StoredEvent | undefined> {
@@ -316,6 +324,12 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog, Eve
   async commitOffset(consumer: string, seq: number): Promise<void> {
     await this.committer.submit(() => this.offsetSet.run(consumer, seq));
   }
+}
+
+/** An event as just stored: its position in the log and its row as the database holds it. */
+interface StoredRow {
+  readonly seq: number;
+  readonly row: EventRow;
 }
 
 function toStored(row: EventRow): StoredEvent {
