@@ -403,6 +403,7 @@ export function createApp(options: AppOptions): App {
     sessionSecret: localSecret(resolve(config.dataDir, 'session.secret')),
     sessionRevocations,
     now,
+    webhooksOpen: () => !webhookAuth.enabled,
   });
   // Dashboard: live updates from the stores' writes, sessions, analytics, the bundle itself.
   const live = createLiveNotifier({

@@ -9,7 +9,7 @@ import Fastify, {
 import { ReboundError, isReboundError } from '../errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { CoreMetrics } from '../telemetry/metrics.ts';
-import { ApiAuthenticator, type Principal } from './auth.ts';
+import { ApiAuthenticator, isLoopbackHost, type Principal } from './auth.ts';
 import { SessionAuthenticator } from './session.ts';
 import type { Role, ServerConfig } from './config.ts';
 import type { SessionRevocations } from './port.ts';
@@ -38,6 +38,8 @@ export interface HttpServerDeps {
   readonly sessionRevocations?: SessionRevocations;
   /** The clock sessions expire by (the app's, so that pruning signed-out sessions agrees with it). */
   readonly now?: () => Date;
+  /** Whether Alertmanager webhooks are taken without a token or signature (read at each request). */
+  readonly webhooksOpen?: () => boolean;
 }
 
 const REGISTERED = new WeakMap<FastifyInstance, readonly RouteOptions[]>();
@@ -46,6 +48,19 @@ const REGISTERED = new WeakMap<FastifyInstance, readonly RouteOptions[]>();
  * Every route registered on a server `createHttpServer` built, as Fastify was given it: Fastify keeps no
  * public list (the OpenAPI document is checked against this one).
  */
+function assertLoopbackHost(header: string | undefined): void {
+  // HTTP/1.0 may leave Host out; browsers, which rebinding needs, always send it.
+  if (header === undefined) return;
+  const host = header.startsWith('[') ? header.slice(0, header.indexOf(']') + 1) : header.split(':')[0]!;
+  if (!isLoopbackHost(host))
+    throw new ReboundError(
+      'FORBIDDEN',
+      `Host ${JSON.stringify(header)} refused: this server answers without a token, so only requests addressed ` +
+        'to localhost, 127.0.0.1 or [::1] (otherwise a web page could reach it by DNS rebinding); configure ' +
+        'server.auth to serve other host names',
+    );
+}
+
 export function registeredRoutes(app: FastifyInstance): readonly RouteOptions[] {
   return REGISTERED.get(app) ?? [];
 }
@@ -119,6 +134,11 @@ export function createHttpServer(deps: HttpServerDeps): {
   });
 
   app.addHook('onRequest', async (request) => {
+    // A server that answers without a token trusts whoever can reach it, which on loopback is this machine:
+    // a page elsewhere must not reach it through DNS rebinding (its name resolving to 127.0.0.1), so a
+    // request must name a loopback host.
+    if (deps.loopbackOnly && (apiAuth.mode === 'open' || deps.webhooksOpen?.()))
+      assertLoopbackHost(request.headers.host);
     // Node does not decode compressed bodies, and parsing one as JSON would be wrong: refuse it before reading.
     const encoding = request.headers['content-encoding']?.trim().toLowerCase();
     if (encoding && encoding !== 'identity')

@@ -63,6 +63,49 @@ describe('API authentication and roles', () => {
     expect((await t.app.http.inject({ url: '/v1/incidents' })).statusCode).toBe(200);
   });
 
+  it('open on loopback, answers only requests addressed to loopback (no DNS rebinding)', async () => {
+    t = await makeTestApp();
+    const as = (host: string) => ({ host, origin: `http://${host}` });
+    const pause = await t.app.http.inject({
+      method: 'POST',
+      url: '/v1/automation/pause',
+      headers: as('evil.example:8080'),
+      payload: { reason: 'rebinding' },
+    });
+    expect(pause.statusCode).toBe(403);
+    expect(pause.json().message).toMatch(/^Host "evil\.example:8080" refused: .*DNS rebinding.*server\.auth/);
+    const alert = await t.app.http.inject({
+      method: 'POST',
+      url: '/v1/webhooks/alertmanager',
+      headers: { host: 'evil.example' },
+      payload: webhook([{ labels: { alertname: 'Rebound' } }]),
+    });
+    expect(alert.statusCode).toBe(403);
+    for (const host of ['localhost:8080', '127.0.0.1:8080', '127.1.2.3', '[::1]:8080', 'LOCALHOST'])
+      expect((await t.app.http.inject({ url: '/v1/incidents', headers: { host } })).statusCode, host).toBe(
+        200,
+      );
+    expect(
+      (await t.app.http.inject({ url: '/v1/incidents', headers: { host: '10.0.0.1' } })).statusCode,
+    ).toBe(403);
+    await t.close();
+
+    // With every entrance behind a token, the host name a client uses is its own business (a reverse proxy).
+    t = await makeTestApp({
+      server: {
+        auth: {
+          apiTokens: [{ name: 'v', role: 'viewer', token: tokens.viewer }],
+          webhookTokens: [tokens.admin],
+        },
+      },
+    });
+    const proxied = await t.app.http.inject({
+      url: '/v1/incidents',
+      headers: { host: 'rebound.example.com', authorization: `Bearer ${tokens.viewer}` },
+    });
+    expect(proxied.statusCode).toBe(200);
+  });
+
   it('enforces roles when tokens are configured (stored as SHA-256 or given as tokens)', async () => {
     t = await makeTestApp({
       server: {
