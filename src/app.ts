@@ -85,6 +85,7 @@ import { SqliteIncidentStore, incidentMigrations } from './store/sqlite/incident
 import { createLogger, type Logger } from './telemetry/logger.ts';
 import { createMetrics, type CoreMetrics } from './telemetry/metrics.ts';
 import { VERSION } from './version.ts';
+import { displayUrl } from './integrations/urls.ts';
 
 export interface AppOptions {
   readonly config: Config;
@@ -425,8 +426,9 @@ export function createApp(options: AppOptions): App {
   registerDashboardRoutes(http, {
     version: VERSION,
     links: {
-      ...(config.verify.prometheus ? { prometheus: config.verify.prometheus.url } : {}),
-      ...(config.verify.alertmanager ? { alertmanager: config.verify.alertmanager.url } : {}),
+      // Links for people: never the credentials or query the server's own calls may carry.
+      ...(config.verify.prometheus ? { prometheus: displayUrl(config.verify.prometheus.url) } : {}),
+      ...(config.verify.alertmanager ? { alertmanager: displayUrl(config.verify.alertmanager.url) } : {}),
     },
   });
   const webhookAuth = new WebhookAuthenticator(config.server.auth, now);

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { readCliEnvironment } from '../config/cli-env.ts';
+import { scrubUrls } from '../integrations/urls.ts';
 
 /** Options every command that talks to a running Rebound server accepts. */
 export interface ApiOptions {
@@ -139,6 +140,11 @@ export function resolveBaseUrl(flag: string | undefined, env: string | undefined
       `${source} "${text}" is not an http:// or https:// URL (e.g. http://127.0.0.1:8080)`,
     );
   }
+  // Not echoed: it holds a secret. The API takes its token as a bearer token, never as URL credentials.
+  if (url.username || url.password)
+    throw new InvalidArgumentError(
+      `${source} carries credentials (user:password@); give the API token with --token or REBOUND_TOKEN instead`,
+    );
   return text.replace(/\/+$/, '');
 }
 
@@ -170,7 +176,7 @@ function parseJsonObject(text: string): Record<string, unknown> | undefined {
 function describeFetchError(err: unknown): string {
   // undici says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND…) is in the cause.
   const e = err as Error & { cause?: { code?: string; message?: string } };
-  return e.cause?.code ?? e.cause?.message ?? e.message;
+  return e.cause?.code ?? scrubUrls(e.cause?.message ?? e.message);
 }
 
 /** REBOUND_TIMEOUT, checked as `--timeout` is; empty is unset. */

@@ -1,4 +1,5 @@
 import { IntegrationError, type IntegrationService } from './errors.ts';
+import { authorizeFromUserinfo, scrubUrls, withoutUserinfo } from './urls.ts';
 
 /** The subset of `fetch` integrations use; injectable so a composition root can add a proxy agent. */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -24,16 +25,18 @@ export interface HttpAnswer {
 
 /**
  * One HTTP exchange with a deadline: the whole answer (status and body) must arrive within `timeoutMs`.
- * Redirects are not followed, so a request never leaves the configured URL.
+ * Redirects are not followed, so a request never leaves the configured URL. Credentials in the URL
+ * (`https://user:pass@host`) are sent as Basic authorization, as `node:http` sends them.
  */
 export async function httpCall(call: HttpCall): Promise<HttpAnswer> {
   const timeout = AbortSignal.timeout(call.timeoutMs);
   const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
   const doFetch = call.fetch ?? fetch;
   try {
-    const response = await doFetch(call.url, {
+    const { url, authorization } = withoutUserinfo(call.url);
+    const response = await doFetch(url, {
       method: call.method,
-      headers: call.headers,
+      headers: authorizeFromUserinfo(authorization, call.headers),
       body: call.body,
       redirect: 'manual',
       signal,
@@ -73,13 +76,14 @@ function mapFetchFailure(call: HttpCall, timeout: AbortSignal, err: unknown): In
 }
 
 // undici wraps the socket error in `cause`; its code (ECONNREFUSED, ENOTFOUND…) is what an operator needs.
+// Otherwise the message, without the URLs it may quote (with their credentials).
 function networkReason(err: unknown): string {
   if (err instanceof Error) {
     const cause = err.cause as { code?: unknown } | undefined;
     if (cause && typeof cause.code === 'string') return cause.code;
-    return err.message;
+    return scrubUrls(err.message);
   }
-  return String(err);
+  return scrubUrls(String(err));
 }
 
 /** Parses JSON, or returns undefined for an empty or malformed body. */

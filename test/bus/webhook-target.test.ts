@@ -227,15 +227,15 @@ describe('webhook target', () => {
     expect(rx.received).toHaveLength(1);
   });
 
-  it('names the URL without its credentials when it fails', async () => {
+  it('names only the URL’s origin when it fails: credentials, query and path (a capability) stay out', async () => {
     const target = webhookTarget({
-      url: 'http://user:pw@127.0.0.1:1/hook?token=abc',
+      url: 'http://user:pw@127.0.0.1:1/hook/SECRETPATH?token=abc',
       headers: {},
       timeoutMs: 1000,
       now: () => NOW,
     });
     const err = await failure(target.deliver!(item(), new AbortController().signal));
-    expect(err!.message).toContain('POST http://127.0.0.1:1/hook failed');
-    expect(err!.message).not.toMatch(/pw|token/);
+    expect(err!.message).toContain('POST to http://127.0.0.1:1 failed');
+    expect(err!.message).not.toMatch(/pw|token|SECRETPATH/);
   });
 });

@@ -183,6 +183,10 @@ describe('rebound CLI against a server that is not a healthy Rebound', () => {
     // Decided without a request: whatever listens on the default port here must not matter.
     expect(resolveBaseUrl(undefined, '')).toBe('http://127.0.0.1:8080');
     expect(resolveBaseUrl(undefined, 'http://10.0.0.1:9000/')).toBe('http://10.0.0.1:9000');
+    // Credentials in the URL are refused without being repeated: the token goes in --token.
+    expect(() => resolveBaseUrl('http://u:SECRET@10.0.0.1:9000', undefined)).toThrow(
+      /^--url carries credentials \(user:password@\); give the API token with --token or REBOUND_TOKEN instead$/,
+    );
     expect(resolveBaseUrl('http://127.0.0.1:1', 'http://10.0.0.1:9000')).toBe('http://127.0.0.1:1');
     const token = await runCli(['incidents', 'list'], {
       env: { REBOUND_URL: 'http://127.0.0.1:1', REBOUND_TOKEN: 'rbd_a\nb' },

@@ -3,6 +3,7 @@ import { JSONPath } from 'jsonpath-plus';
 import { z } from 'zod';
 import { describeError } from '../../errors.ts';
 import { tryParseJson, type FetchLike } from '../../integrations/http.ts';
+import { authorizeFromUserinfo, displayUrl, scrubUrls, withoutUserinfo } from '../../integrations/urls.ts';
 import type { ActionDefinition } from '../types.ts';
 import { VerificationFailedError, VerificationUnavailableError } from './errors.ts';
 
@@ -58,6 +59,8 @@ export function httpCheckAction(deps: HttpCheckDeps): ActionDefinition<HttpParam
         );
       }
       const timeoutMs = params.timeoutMs ?? deps.timeoutMs;
+      // Recorded in execution history and shown on the timeline: without credentials or query.
+      const shown = displayUrl(params.url);
       let answer: { status: number; text: string };
       const timeout = AbortSignal.timeout(timeoutMs);
       try {
@@ -65,17 +68,17 @@ export function httpCheckAction(deps: HttpCheckDeps): ActionDefinition<HttpParam
       } catch (err) {
         ctx.signal.throwIfAborted();
         const reason = timeout.aborted ? `no answer within ${timeoutMs} ms` : failureReason(err);
-        throw new VerificationFailedError(`verify.http: ${params.method} ${params.url} failed: ${reason}`, {
-          url: params.url,
+        throw new VerificationFailedError(`verify.http: ${params.method} ${shown} failed: ${reason}`, {
+          url: shown,
           error: reason,
         });
       }
       const checks = judge(params.expect, answer);
-      const result: HttpResult = { url: params.url, status: answer.status, checks };
+      const result: HttpResult = { url: shown, status: answer.status, checks };
       const failed = checks.filter((c) => !c.passed);
       if (failed.length > 0) {
         throw new VerificationFailedError(
-          `verify.http: ${params.method} ${params.url}: ${failed.map((c) => c.detail).join('; ')}`,
+          `verify.http: ${params.method} ${shown}: ${failed.map((c) => c.detail).join('; ')}`,
           result,
         );
       }
@@ -87,7 +90,8 @@ export function httpCheckAction(deps: HttpCheckDeps): ActionDefinition<HttpParam
 // undici reports "fetch failed" and hides the socket error (ECONNREFUSED…) in `cause`.
 function failureReason(err: unknown): string {
   const code = err instanceof Error ? (err.cause as { code?: unknown } | undefined)?.code : undefined;
-  return typeof code === 'string' ? `${describeError(err)} (${code})` : describeError(err);
+  const reason = scrubUrls(describeError(err));
+  return typeof code === 'string' ? `${reason} (${code})` : reason;
 }
 
 /** Same origin as a configured prefix and a path under it; `http://svc` never admits `http://svc.evil`. */
@@ -100,9 +104,10 @@ export function isAllowed(url: string, prefixes: readonly string[]): boolean {
 }
 
 async function fetchCapped(params: HttpParams, signal: AbortSignal, deps: HttpCheckDeps) {
-  const response = await (deps.fetch ?? fetch)(params.url, {
+  const { url, authorization } = withoutUserinfo(params.url);
+  const response = await (deps.fetch ?? fetch)(url, {
     method: params.method,
-    headers: { 'user-agent': 'rebound-verify/1', ...params.headers },
+    headers: authorizeFromUserinfo(authorization, { 'user-agent': 'rebound-verify/1', ...params.headers }),
     body: params.body,
     redirect: 'manual',
     signal,

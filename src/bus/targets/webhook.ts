@@ -1,6 +1,7 @@
 import { Pool, type Dispatcher } from 'undici';
 import { parseRetryAfter } from '../../integrations/errors.ts';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from '../../integrations/webhook/signature.ts';
+import { scrubUrls, urlOrigin, withoutUserinfo } from '../../integrations/urls.ts';
 import { DeliveryError, type DeliveryItem, type Target } from './target.ts';
 
 export interface WebhookTargetOptions {
@@ -22,15 +23,15 @@ export interface WebhookTargetOptions {
  * auth, as `node:http` sends them.
  */
 export function webhookTarget(options: WebhookTargetOptions): Target {
-  const url = new URL(options.url);
+  const { url: plain, authorization: basic } = withoutUserinfo(options.url);
+  const url = new URL(plain);
   const path = `${url.pathname}${url.search}`;
+  // What messages (logs, the DLQ) call it: the origin, since the path of a capability URL is its secret.
+  const shown = urlOrigin(options.url);
   // No connection limit of its own: the worker never runs more deliveries at once than the target's
   // concurrency. Idle connections close after undici's keep-alive timeout.
   // The connect is bounded too: undici hands a request its controller only once it has a socket.
   const pool = new Pool(url.origin, { connectTimeout: options.timeoutMs });
-  const basic = url.username
-    ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`
-    : undefined;
   const inFlight = new InFlight(options.timeoutMs);
   const post = (headers: Record<string, string>, body: string, shutdown: AbortSignal) =>
     new Promise<Answer>((resolve, reject) => {
@@ -59,14 +60,14 @@ export function webhookTarget(options: WebhookTargetOptions): Target {
       try {
         answer = await post(headers, input.body, signal);
       } catch (err) {
-        throw new DeliveryError(`POST ${redact(options.url)} failed: ${(err as Error).message}`, true, {
+        throw new DeliveryError(`POST to ${shown} failed: ${scrubUrls((err as Error).message)}`, true, {
           cause: err,
         });
       }
       const { status } = answer;
       if (status >= 200 && status < 300) return;
       const retryable = status === 408 || status === 429 || status >= 500;
-      throw new DeliveryError(`POST ${redact(options.url)} answered ${status}`, retryable, {
+      throw new DeliveryError(`POST to ${shown} answered ${status}`, retryable, {
         retryAfterMs: retryable ? parseRetryAfter(answer.retryAfter ?? null, options.now()) : undefined,
       });
     },
@@ -230,10 +231,4 @@ class InFlight {
 function reasonOf(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
   return reason instanceof Error ? reason : new Error(String(reason ?? 'aborted'));
-}
-
-// URLs may carry credentials in their query or userinfo; errors end up in the DLQ and logs.
-function redact(url: string): string {
-  const u = new URL(url);
-  return `${u.protocol}//${u.host}${u.pathname}`;
 }
