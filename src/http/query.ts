@@ -6,16 +6,20 @@ import { formatPath } from '../ingest/alertmanager/payload.ts';
 export function parseInput<T>(schema: z.ZodType<T>, input: unknown, where: string): T {
   // No body at all reads as `{}`; a body of `null` is a mistake worth naming.
   if (input === null) throw new ReboundError('BAD_REQUEST', `${where}: expected a JSON object, got null`);
-  const result = schema.safeParse(input ?? {});
+  const given = input ?? {};
+  const result = schema.safeParse(given);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const path = formatPath(issue.path);
   // `?limit=1&limit=2` arrives as an array: say so, rather than what the array failed to be.
-  const given = issue.path.length === 1 ? (input as Record<PropertyKey, unknown>)[issue.path[0]!] : undefined;
+  const value =
+    issue.path.length === 1 && typeof given === 'object'
+      ? (given as Record<PropertyKey, unknown>)[issue.path[0]!]
+      : undefined;
   // A record's bad key: zod says "Invalid key in record"; what the key had to be is in its own issue.
   const inner = issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined;
   const message =
-    where === 'query' && Array.isArray(given)
+    where === 'query' && Array.isArray(value)
       ? 'given more than once; give it once'
       : inner !== undefined
         ? `the key must be ${inner}`

@@ -63,6 +63,26 @@ describe('API authentication and roles', () => {
     expect((await t.app.http.inject({ url: '/v1/incidents' })).statusCode).toBe(200);
   });
 
+  it('answers a POST without a body with 400 naming the first missing field, never 500', async () => {
+    t = await makeTestApp();
+    for (const url of [
+      '/v1/events',
+      '/v1/replays',
+      '/v1/workflows/validate',
+      '/v1/tasks/success',
+      '/v1/tasks/failure',
+      '/v1/tasks/heartbeat',
+      '/v1/approvals/apr_x/decision',
+      '/v1/session',
+    ]) {
+      for (const headers of [{}, { 'content-type': 'application/json' }]) {
+        const res = await t.app.http.inject({ method: 'POST', url, headers });
+        expect(res.statusCode, url).toBe(400);
+        expect(res.json().message, url).toMatch(/^body\.\w+: /);
+      }
+    }
+  });
+
   it('open on loopback, answers only requests addressed to loopback (no DNS rebinding)', async () => {
     t = await makeTestApp();
     const as = (host: string) => ({ host, origin: `http://${host}` });
