@@ -19,11 +19,19 @@ export async function readJsonFile(file: string, what: string): Promise<unknown>
   } catch (err) {
     throw new InvalidArgumentError(`${what}: cannot read ${file}: ${describeError(err)}`);
   }
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch (err) {
     throw new InvalidArgumentError(`${what}: ${file} is not valid JSON: ${describeError(err)}`);
   }
+  // What is read is sent or walked later, recursively: JSON.parse takes nesting that JSON.stringify cannot.
+  try {
+    JSON.stringify(value);
+  } catch {
+    throw new InvalidArgumentError(`${what}: ${file} nests too deeply to be processed`);
+  }
+  return value;
 }
 
 /** Parses an ISO-8601 date and time (2026-01-31T18:00:00Z) and returns it normalised to UTC. */

@@ -50,6 +50,8 @@ export class ApiClient {
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.token) headers['authorization'] = `Bearer ${this.token}`;
     const url = this.baseUrl + path;
+    // Before the request: a body that cannot be sent is not an unreachable server.
+    const payload = body === undefined ? null : JSON.stringify(body);
     // One deadline for the whole exchange: a server that accepts the connection and never answers (or stops
     // half-way through the body) must not hang the CLI.
     const signal = AbortSignal.timeout(this.timeoutMs);
@@ -59,7 +61,7 @@ export class ApiClient {
       response = await fetch(url, {
         method,
         headers,
-        body: body === undefined ? null : JSON.stringify(body),
+        body: payload,
         signal,
       });
       text = await response.text();

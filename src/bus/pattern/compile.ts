@@ -6,6 +6,8 @@ import type { CompiledPattern, FieldNode, ObjectNode } from './types.ts';
 
 /** EventBridge rejects patterns whose `$or`s expand to more than this many plain patterns. */
 export const MAX_COMBINATIONS = 1000;
+/** Objects nested in a pattern (`$or` alternatives count): far beyond any event's shape, short of the stack. */
+export const MAX_DEPTH = 100;
 
 /**
  * Validates an EventBridge event pattern (a parsed JSON value, or its JSON text) and compiles it for
@@ -38,7 +40,9 @@ function parseText(text: string): unknown {
   }
 }
 
-function compileObject(pattern: Record<string, unknown>, path: string): ObjectNode {
+function compileObject(pattern: Record<string, unknown>, path: string, depth = 1): ObjectNode {
+  if (depth > MAX_DEPTH)
+    throw new InvalidEventPatternError(path, `the pattern nests more than ${MAX_DEPTH} objects deep`);
   const keys = Object.keys(pattern);
   if (keys.length === 0) {
     throw new InvalidEventPatternError(
@@ -52,11 +56,11 @@ function compileObject(pattern: Record<string, unknown>, path: string): ObjectNo
     const value = pattern[key];
     const fieldPath = joinPath(path, key);
     if (key === '$or' && isOrClause(value)) {
-      ors.push(compileOr(value, fieldPath));
+      ors.push(compileOr(value, fieldPath, depth));
     } else if (Array.isArray(value)) {
       fields.push({ kind: 'leaf', key, test: compileLeaf(value, fieldPath) });
     } else if (isObject(value)) {
-      fields.push({ kind: 'object', key, node: compileObject(value, fieldPath) });
+      fields.push({ kind: 'object', key, node: compileObject(value, fieldPath, depth + 1) });
     } else {
       throw new InvalidEventPatternError(
         fieldPath,
@@ -82,11 +86,11 @@ function isOrClause(value: unknown): value is Record<string, unknown>[] {
   );
 }
 
-function compileOr(alternatives: Record<string, unknown>[], path: string): ObjectNode[] {
+function compileOr(alternatives: Record<string, unknown>[], path: string, depth: number): ObjectNode[] {
   if (alternatives.length < 2) {
     throw new InvalidEventPatternError(path, '$or needs at least two sub-patterns; with one, drop the $or');
   }
-  return alternatives.map((alt, i) => compileObject(alt, `${path}[${i}]`));
+  return alternatives.map((alt, i) => compileObject(alt, `${path}[${i}]`, depth + 1));
 }
 
 function countCombinations(node: ObjectNode): number {

@@ -174,6 +174,17 @@ describe('invalid patterns are rejected with what is wrong and where', () => {
     expect(invalid.message).toContain(path === '' ? 'at the top level' : `at ${path}:`);
   });
 
+  it('refuses a pattern nested more than 100 objects deep, $or alternatives included, before the stack gives out', () => {
+    const nest = (depth: number, leaf: unknown): Record<string, unknown> =>
+      depth === 1 ? { a: leaf } : { a: nest(depth - 1, leaf) };
+    expect(() => compilePattern(nest(100, ['x']))).not.toThrow();
+    expect(invalidReason(nest(101, ['x']))).toMatch(
+      /^Event pattern is not valid at a(\.a){99}: .*more than 100/,
+    );
+    expect(invalidReason(nest(5000, ['x']))).toContain('nests more than 100 objects deep');
+    expect(invalidReason(nest(99, { $or: [{ b: ['x'] }, { c: { d: ['y'] } }] }))).toContain('more than 100');
+  });
+
   it('accepts exactly 1000 combinations', () => {
     const pattern = { $or: orOf(10, 'a'), x: { $or: orOf(10, 'b') }, y: { $or: orOf(10, 'c') } };
     expect(compilePattern(pattern).combinations).toBe(1000);

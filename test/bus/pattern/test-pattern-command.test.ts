@@ -104,6 +104,13 @@ describe('the command', () => {
     expect(await runTestPattern({ pattern: join(dir, 'missing.json'), event: join(dir, 'e.json') })).toBe(2);
   });
 
+  it('answers a pattern or event nested past what can be processed as a usage error (2), not as no match', async () => {
+    const depth = 100_000;
+    await writeFile(join(dir, 'deep.json'), '{"a":'.repeat(depth) + '[1]' + '}'.repeat(depth));
+    expect(await runTestPattern({ pattern: join(dir, 'deep.json'), event: join(dir, 'e.json') })).toBe(2);
+    expect(await runTestPattern({ pattern: join(dir, 'p.json'), event: join(dir, 'deep.json') })).toBe(2);
+  });
+
   it('runs as a process: match exits 0, no match 1, invalid 2; batch writes JSON lines', async () => {
     const p = (name: string) => join(dir, name);
     // Spawned together: each child pays the TypeScript loader's start-up, so run them side by side.
