@@ -1,4 +1,5 @@
 import type { ActionContext, ActionResult, ActionRunner } from '../actions/types.ts';
+import { STATES_ERRORS, StatesError } from './errors.ts';
 import { actionNameOf } from './task-state.ts';
 
 /** A task handler for `workflow run` and tests: `(input, ctx) => output`. */
@@ -21,7 +22,7 @@ export class HandlerRunner implements ActionRunner {
 
   async run(name: string, params: unknown, ctx: ActionContext): Promise<ActionResult> {
     const fn = this.handlers.get(name);
-    if (!fn) throw Object.assign(new Error(`no task handler for '${name}'`), { error: 'States.TaskFailed' });
+    if (!fn) throw new StatesError(STATES_ERRORS.TaskFailed, `no task handler for '${name}'`);
     const output = await fn(params, ctx);
     return { output: output === undefined ? null : output, writes: [] };
   }

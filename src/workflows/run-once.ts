@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ActionRunner } from '../actions/types.ts';
+import { describeError } from '../errors.ts';
 import { openSqlite, runMigrations } from '../store/sqlite/database.ts';
 import { SqliteWorkflowStore, workflowMigrations } from '../store/sqlite/workflows.ts';
 import type { Clock } from './clock.ts';
@@ -42,7 +43,9 @@ export async function runOnce(
   const keepAlive = setInterval(() => undefined, 2 ** 30);
   try {
     runMigrations(db, workflowMigrations);
+    let failure: unknown;
     const engine = new Engine({
+      onError: (_id, err) => (failure ??= err),
       store: new SqliteWorkflowStore(db),
       runner: options.runner,
       clock: options.clock,
@@ -51,6 +54,9 @@ export async function runOnce(
     });
     const started = await engine.startExecution(definition, input, { name: 'run' });
     const record = await engine.waitFor(started.executionId);
+    // Still running here means the engine stopped it (its history could not be written, say): no result.
+    if (record.status === 'RUNNING')
+      throw new Error(`the execution stopped before its end: ${describeError(failure ?? 'no reason given')}`);
     const history = await engine.history(started.executionId);
     return {
       status: record.status,

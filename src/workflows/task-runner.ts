@@ -1,5 +1,5 @@
 import { describeError } from '../errors.ts';
-import { Detached, STATES_ERRORS, toStatesError } from './errors.ts';
+import { Detached, STATES_ERRORS, StatesError, toStatesError } from './errors.ts';
 import type { ExecutionRun, RunDeps } from './execution.ts';
 import type { StoredEvent } from './history.ts';
 import type { Cursor, TaskOutcome, TaskRequest } from './journal.ts';
@@ -39,6 +39,16 @@ function outcomeOf(event: StoredEvent): TaskOutcome {
   if (event.type === 'TaskSucceeded')
     return { ok: true, output: (d['output'] ?? null) as Json, at: event.timestamp };
   return { ok: false, error: String(d['error'] ?? ''), cause: String(d['cause'] ?? ''), at: event.timestamp };
+}
+
+/**
+ * A task's result as its history records it, and as a replay after a restart reads it back: through JSON (a
+ * Date becomes its string, an undefined field goes). What JSON cannot hold (a BigInt, a cycle) throws.
+ */
+function asJson(result: unknown): Json {
+  if (result === undefined || result === null) return null;
+  const text = JSON.stringify(result);
+  return text === undefined ? null : (JSON.parse(text) as Json);
 }
 
 type Raw = { ok: true; output: Json } | { ok: false; error: string; cause: string; timedOut?: boolean };
@@ -170,7 +180,7 @@ class TaskAttempt {
         now: run.nowDate,
       })
       .then(
-        (result) => this.acted((result.output ?? null) as Json),
+        (result) => this.acted(result.output),
         (err: unknown) => this.actionFailed(err),
       );
     return this.result;
@@ -184,8 +194,16 @@ class TaskAttempt {
     this.abandon(reason);
   }
 
-  private acted(output: Json): void {
+  private acted(result: unknown): void {
     this.acting = false;
+    let output: Json;
+    try {
+      output = asJson(result);
+    } catch (err) {
+      return this.actionFailed(
+        new StatesError(STATES_ERRORS.TaskFailed, `the task's result is not JSON: ${describeError(err)}`),
+      );
+    }
     if (this.req.taskToken === undefined) return this.settle({ ok: true, output });
     if (!this.settled)
       this.run.emit(this.cursor, `${this.req.key}:submitted`, 'TaskSubmitted', {

@@ -309,6 +309,41 @@ describe('Retry and Catch in executions', () => {
     expect((await run(under, {})).status).toBe('SUCCEEDED');
   });
 
+  it('a task result JSON cannot hold fails the task (retried, caught); a Date comes through as replay reads it', async () => {
+    const machine = {
+      StartAt: 'T',
+      States: {
+        T: {
+          Type: 'Task',
+          Resource: 'odd',
+          Retry: [{ ErrorEquals: ['States.TaskFailed'], MaxAttempts: 1, IntervalSeconds: 0 }],
+          Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Caught' }],
+          End: true,
+        },
+        Caught: { Type: 'Pass', End: true },
+      },
+    };
+    const cycle: Record<string, unknown> = {};
+    cycle['self'] = cycle;
+    for (const [result, reason] of [
+      [10n, 'BigInt'],
+      [cycle, 'circular'],
+    ] as const) {
+      let calls = 0;
+      const r = await run(machine, {}, { odd: () => (calls++, result) });
+      expect(r.status).toBe('SUCCEEDED');
+      expect(r.output).toMatchObject({ Error: 'States.TaskFailed' });
+      expect((r.output as { Cause: string }).Cause).toMatch(
+        new RegExp(`^the task's result is not JSON: .*${reason}`),
+      );
+      expect(calls).toBe(2);
+    }
+    const at = new Date('2026-11-27T08:00:00Z');
+    const dated = await run(machine, {}, { odd: () => ({ at, gone: undefined }) });
+    expect(dated).toMatchObject({ status: 'SUCCEEDED', output: { at: '2026-11-27T08:00:00.000Z' } });
+    expect(dated.output).not.toHaveProperty('gone');
+  });
+
   it('Map: many iterations in flight at once raise no listener warning (one abort listener each is by design)', async () => {
     const warnings: Error[] = [];
     const onWarning = (w: Error) => warnings.push(w);
