@@ -598,7 +598,7 @@ function verdictNote(v: GuardVerdict) {
 /** A random secret generated on first start and kept (owner-only) beside the data, so restarts agree on it. */
 function localSecret(file: string): string {
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dirname(file), { recursive: true });
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const secret = randomBytes(32).toString('hex');
   writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
   return secret;

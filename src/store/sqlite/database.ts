@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export type SqliteDatabase = Database.Database;
@@ -20,7 +20,13 @@ export interface OpenSqliteOptions {
 
 /** Opens the database file in WAL mode with the durability the caller asked for. */
 export function openSqlite(options: OpenSqliteOptions): SqliteDatabase {
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  if (options.path !== ':memory:') {
+    // Events, incidents and history are for the people Rebound serves, not every user of the machine: a new
+    // data directory is the owner's alone, and so is a new database file (SQLite gives its -wal and -shm
+    // files the database file's permissions).
+    mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
+    closeSync(openSync(options.path, 'a', 0o600));
+  }
   const db = new Database(options.path);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
