@@ -121,9 +121,17 @@ export class ApiAuthenticator {
     return authorize(principal, needed);
   }
 
-  /** The principal of the configured token with this SHA-256 (sessions keep the hash, never the token). */
+  /** The principal of the configured token with this SHA-256. */
   byHash(hash: string): Principal | undefined {
     return this.tokens.find((t) => constantTimeEqual(t.hash, hash))?.principal;
+  }
+
+  /**
+   * The principal of the configured token whose SHA-256, put through `derive`, is `derived`: sessions keep
+   * a keyed digest of the token's hash, never the token or its plain hash.
+   */
+  byDerivedHash(derived: string, derive: (hash: string) => string): Principal | undefined {
+    return this.tokens.find((t) => constantTimeEqual(derive(t.hash), derived))?.principal;
   }
 }
 

@@ -1,5 +1,5 @@
 import { fastifyCookie } from '@fastify/cookie';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ReboundError } from '../errors.ts';
@@ -29,8 +29,9 @@ export interface SessionOptions {
 }
 
 /**
- * What the signed cookie holds: the token's hash (never the token), the CSRF token (random, one per session:
- * it also names the session when it is signed out), the expiry.
+ * What the signed cookie holds: which token signed in, as an HMAC of its SHA-256 under the session key (the
+ * cookie is signed, not encrypted: a copy must not hand out a verifier for the long-lived token), the CSRF
+ * token (random, one per session: it also names the session when it is signed out), the expiry.
  */
 interface SessionPayload {
   readonly h: string;
@@ -88,7 +89,7 @@ export class SessionAuthenticator {
         );
       return this.api.authenticate(undefined, needed);
     }
-    const principal = this.api.byHash(session.h);
+    const principal = this.principalOf(session);
     if (!principal) throw new ReboundError('UNAUTHORIZED', 'session token no longer accepted; sign in again');
     if (!SAFE_METHODS.has(request.method)) assertCsrf(request, session);
     return authorize(principal, needed);
@@ -99,7 +100,7 @@ export class SessionAuthenticator {
     const principal = this.api.byHash(sha256Hex(token));
     if (!principal) throw new ReboundError('UNAUTHORIZED', 'API token not accepted');
     const payload: SessionPayload = {
-      h: sha256Hex(token),
+      h: this.keyed(sha256Hex(token)),
       c: randomBytes(24).toString('base64url'),
       e: Math.floor(this.now().getTime() / 1000) + this.ttlSeconds,
     };
@@ -115,7 +116,7 @@ export class SessionAuthenticator {
     if (this.api.mode === 'open')
       return { mode: 'open', principal: this.api.authenticate(undefined, 'viewer'), csrfToken: null };
     const session = this.read(request);
-    const principal = session ? this.api.byHash(session.h) : undefined;
+    const principal = session ? this.principalOf(session) : undefined;
     return principal
       ? { mode: 'token', principal, csrfToken: session!.c }
       : { mode: 'token', principal: null, csrfToken: null };
@@ -133,6 +134,14 @@ export class SessionAuthenticator {
       await this.options.revocations?.revoke(session.c, session.e * 1000);
     }
     return this.serialize('', 0);
+  }
+
+  private principalOf(session: SessionPayload): Principal | undefined {
+    return this.api.byDerivedHash(session.h, (hash) => this.keyed(hash));
+  }
+
+  private keyed(tokenHash: string): string {
+    return createHmac('sha256', this.options.secret).update(`session:${tokenHash}`).digest('base64url');
   }
 
   private serialize(value: string, maxAge: number): string {

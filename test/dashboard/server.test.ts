@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256Hex } from '../../src/http/auth.ts';
 import { buildReport, type AnalyticsIncident } from '../../src/incidents/analytics.ts';
 import { makeTestApp, tempDir, webhook, type TestApp } from '../support/app.ts';
 import { runCli } from '../support/process.ts';
@@ -146,6 +147,17 @@ describe('sessions, CSRF and the stream', () => {
     } finally {
       await app.close();
     }
+  });
+
+  it('keeps in the cookie neither the token nor its plain SHA-256, only a digest keyed by the server', async () => {
+    const { cookie } = await signIn();
+    const value = decodeURIComponent(cookie.split('=')[1]!);
+    const payload = Buffer.from(value.slice(0, value.lastIndexOf('.')), 'base64url').toString('utf8');
+    expect(Object.keys(JSON.parse(payload) as object).sort()).toEqual(['c', 'e', 'h']);
+    expect(payload).not.toContain(sha256Hex(TOKEN));
+    expect(payload).not.toContain(TOKEN);
+    const res = await t.app.http.inject({ url: '/v1/incidents', headers: { cookie } });
+    expect(res.statusCode).toBe(200);
   });
 
   it('refuses cross-origin writes, even with a valid bearer token', async () => {
