@@ -35,7 +35,7 @@ export default tseslint.config(
         {
           object: 'process',
           property: 'env',
-          message: 'Only src/config/ reads the environment (ARCHITECTURE invariant 7).',
+          message: 'Only src/config/ reads the environment: configuration is validated once, at the edge.',
         },
       ],
     },
