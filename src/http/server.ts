@@ -48,6 +48,22 @@ const REGISTERED = new WeakMap<FastifyInstance, readonly RouteOptions[]>();
  * Every route registered on a server `createHttpServer` built, as Fastify was given it: Fastify keeps no
  * public list (the OpenAPI document is checked against this one).
  */
+/** Where the first own `__proto__` key of a parsed JSON value is (`.a[0].__proto__`), if it has one. */
+function protoKeyPath(value: unknown): string | undefined {
+  const stack: [unknown, string][] = [[value, '']];
+  while (stack.length > 0) {
+    const [node, path] = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (Array.isArray(node)) {
+      node.forEach((item, i) => stack.push([item, `${path}[${i}]`]));
+      continue;
+    }
+    if (Object.hasOwn(node, '__proto__')) return `${path}.__proto__`;
+    for (const [key, item] of Object.entries(node)) stack.push([item, `${path}.${key}`]);
+  }
+  return undefined;
+}
+
 function assertLoopbackHost(header: string | undefined): void {
   // HTTP/1.0 may leave Host out; browsers, which rebinding needs, always send it.
   if (header === undefined) return;
@@ -122,7 +138,18 @@ export function createHttpServer(deps: HttpServerDeps): {
     req.rawBody = raw;
     if (raw.length === 0) return done(null, undefined);
     try {
-      done(null, JSON.parse(raw.toString('utf8')) as unknown);
+      const body = JSON.parse(raw.toString('utf8')) as unknown;
+      // A JSON key `__proto__` parses as an own property, but every schema and spread after this sets the
+      // prototype with it instead, dropping it silently (a pause meant for one label would pause everything).
+      const at = raw.includes('"__proto__"') ? protoKeyPath(body) : undefined;
+      if (at !== undefined)
+        return done(
+          new ReboundError('BAD_REQUEST', `body${at}: the key "__proto__" is not accepted`, {
+            path: `$${at}`,
+          }),
+          undefined,
+        );
+      done(null, body);
     } catch (err) {
       done(
         new ReboundError('INVALID_PAYLOAD', `body is not valid JSON: ${(err as Error).message}`, {

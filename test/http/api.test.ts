@@ -83,6 +83,38 @@ describe('API authentication and roles', () => {
     }
   });
 
+  it('refuses a __proto__ key anywhere in a JSON body, naming where, instead of dropping it', async () => {
+    t = await makeTestApp();
+    const pause = await t.app.http.inject({
+      method: 'POST',
+      url: '/v1/automation/pause',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"match":{"__proto__":"x"},"reason":"scoped"}',
+    });
+    expect(pause.statusCode).toBe(400);
+    expect(pause.json().message).toBe('body.match.__proto__: the key "__proto__" is not accepted');
+    const alert = JSON.stringify(webhook([{ labels: { alertname: 'A' } }])).replace(
+      '"alertname":"A"',
+      '"__proto__":"5","alertname":"A"',
+    );
+    const posted = await t.app.http.inject({
+      method: 'POST',
+      url: '/v1/webhooks/alertmanager',
+      headers: { 'content-type': 'application/json' },
+      payload: alert,
+    });
+    expect(posted.statusCode).toBe(400);
+    expect(posted.json().message).toMatch(/^body\.alerts\[0\]\.labels\.__proto__: /);
+    // The word itself, as a value or inside a string, is fine.
+    const fine = await t.app.http.inject({
+      method: 'POST',
+      url: '/v1/automation/pause',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"reason":"\\"__proto__\\" as text"}',
+    });
+    expect(fine.statusCode).toBe(201);
+  });
+
   it('open on loopback, answers only requests addressed to loopback (no DNS rebinding)', async () => {
     t = await makeTestApp();
     const as = (host: string) => ({ host, origin: `http://${host}` });
