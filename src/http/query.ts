@@ -43,9 +43,11 @@ export const MAX_LIMIT = 1000;
 export const DEFAULT_LIMIT = 100;
 const LIMIT_RULE = `a whole number from 1 to ${MAX_LIMIT}`;
 
-export const limitParam = z.coerce
-  .number()
-  .int(LIMIT_RULE)
-  .min(1, LIMIT_RULE)
-  .max(MAX_LIMIT, LIMIT_RULE)
-  .default(DEFAULT_LIMIT);
+/** `?limit=`: digits only (not `0x10`, `1e3` or ` 5`, which a plain number coercion would take). */
+export const limitParam = z
+  .string()
+  .regex(/^\d{1,4}$/, LIMIT_RULE)
+  .transform(Number)
+  .pipe(z.number().min(1, LIMIT_RULE).max(MAX_LIMIT, LIMIT_RULE))
+  .optional()
+  .transform((n) => n ?? DEFAULT_LIMIT);

@@ -265,10 +265,11 @@ describe('precise answers to bad input', () => {
       status: 400,
       message: 'query.limit: given more than once; give it once',
     });
-    expect(await get('/v1/incidents?limit=')).toEqual({
-      status: 400,
-      message: 'query.limit: a whole number from 1 to 1000',
-    });
+    for (const limit of ['', 'abc', '0x10', '1e3', '0', '1001', '2.5'])
+      expect(await get(`/v1/incidents?limit=${limit}`), limit).toEqual({
+        status: 400,
+        message: 'query.limit: a whole number from 1 to 1000',
+      });
     expect(await get('/v1/incidents?status=open,,resolved')).toMatchObject({ status: 400 });
     for (const path of ['/v1/events', '/v1/incidents'])
       expect(await get(`${path}?from=2026-01-01T00:00:00Z&to=2025-01-01T00:00:00Z`)).toEqual({
