@@ -78,6 +78,8 @@ export class WebhookAuthenticator {
         throw unauthorized(
           `missing ${TIMESTAMP_HEADER} or ${SIGNATURE_HEADER} header (HMAC signing is required)`,
         );
+      if (verdict === 'malformed')
+        throw unauthorized(`${TIMESTAMP_HEADER} must be the Unix time in whole seconds`);
       if (verdict === 'stale')
         throw unauthorized(`${TIMESTAMP_HEADER} is outside the ${hmac.toleranceSeconds}s replay window`);
       if (verdict === 'mismatch') throw unauthorized('body signature does not match');

@@ -202,6 +202,11 @@ describe('POST /v1/webhooks/alertmanager', () => {
     const res = await post(body, sign(stale));
     expect(res.statusCode).toBe(401);
     expect(res.json().message).toMatch(/replay window/);
+    for (const odd of ['abc', `${ts}.5`, '-1']) {
+      const bad = await post(body, sign(odd));
+      expect(bad.statusCode).toBe(401);
+      expect(bad.json().message).toBe('x-rebound-timestamp must be the Unix time in whole seconds');
+    }
   });
 
   it('sheds load with 503 and Retry-After, never 429', async () => {

@@ -35,9 +35,11 @@ export interface SignedRequest {
  * What is wrong with a signed request, if anything: a header `missing`, a timestamp that is not whole Unix
  * seconds or is outside the replay window (`stale`), or a signature that does not match the body.
  */
-export function checkWebhookSignature(input: SignedRequest): 'ok' | 'missing' | 'stale' | 'mismatch' {
+export function checkWebhookSignature(
+  input: SignedRequest,
+): 'ok' | 'missing' | 'malformed' | 'stale' | 'mismatch' {
   if (!input.timestamp || !input.signature) return 'missing';
-  if (!/^\d+$/.test(input.timestamp)) return 'stale';
+  if (!/^\d{1,15}$/.test(input.timestamp)) return 'malformed';
   if (Math.abs(input.nowSeconds - Number(input.timestamp)) > (input.toleranceSeconds ?? 300)) return 'stale';
   const expected = signWebhook(input.secret, input.timestamp, input.body);
   return signaturesEqual(expected, input.signature) ? 'ok' : 'mismatch';
