@@ -354,16 +354,26 @@ export function createApp(options: AppOptions): App {
         `rules send to channels this process started without: ${missing.map((m) => m.label).join(', ')}; ` +
           'channel settings are read at start, so restart Rebound to use them (the rules in force are kept)',
       );
+    // A half-written file must not open a server that was closed: opening one takes a restart.
+    const opening = [
+      ...(apiAuth.mode === 'token' && next.server.auth.apiTokens.length === 0
+        ? ['server.auth.apiTokens']
+        : []),
+      ...(webhookAuth.enabled && next.server.auth.webhookTokens.length === 0 && !next.server.auth.hmac
+        ? ['server.auth.webhookTokens (or server.auth.hmac)']
+        : []),
+    ];
+    if (opening.length > 0)
+      throw new ReboundError(
+        'INVALID_CONFIG',
+        `the reloaded configuration has no ${opening.join(' and no ')}, which would let every local user in ` +
+          'without a token; to run open, restart Rebound with it (the tokens in force are kept)',
+      );
     bus.reload(new RuleSet(next.bus.rules));
     const modeBefore = apiAuth.mode;
     apiAuth.reconfigure(next.server.auth);
     if (apiAuth.mode !== modeBefore)
-      logger.warn(
-        { auth: apiAuth.mode },
-        apiAuth.mode === 'open'
-          ? 'the reloaded configuration has no API tokens: the API is now open to every local user (loopback only)'
-          : 'the reloaded configuration has API tokens: the API now needs one',
-      );
+      logger.warn({ auth: apiAuth.mode }, 'the reloaded configuration has API tokens: the API now needs one');
     webhookAuth.reconfigure(next.server.auth);
     publicMetrics = next.server.auth.publicMetrics;
     return { rules: bus.ruleSet.rules.size, restartNeeded: settingsReadAtStart(config, next) };

@@ -453,6 +453,37 @@ describe('reloading the configuration', () => {
     expect((await app.http.inject({ url: '/v1/incidents' })).statusCode).toBe(401);
     expect((await app.http.inject({ url: '/v1/incidents', headers: admin })).statusCode).toBe(200);
   });
+
+  it('on loopback too, a reload that would drop every token is refused: opening a server takes a restart', async () => {
+    const loopback = (auth: NonNullable<NonNullable<ConfigInput['server']>['auth']>) =>
+      parseConfig({
+        logging: { level: 'silent' },
+        dataDir: dir.path,
+        server: { listen: '127.0.0.1:0', auth },
+      });
+    const before = loopback({
+      apiTokens: [{ name: 'a', role: 'admin', token: tokens.admin }],
+      webhookTokens: [webhookTokens.old],
+    });
+    let next = loopback({});
+    app = createApp({ config: before, reloadConfig: async () => next });
+    await app.start();
+    const admin = { authorization: `Bearer ${tokens.admin}` };
+    const refused = await app.http.inject({ method: 'POST', url: '/v1/admin/reload', headers: admin });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().message).toBe(
+      'the reloaded configuration has no server.auth.apiTokens and no server.auth.webhookTokens (or ' +
+        'server.auth.hmac), which would let every local user in without a token; to run open, restart ' +
+        'Rebound with it (the tokens in force are kept)',
+    );
+    expect((await app.http.inject({ url: '/v1/incidents' })).statusCode).toBe(401);
+    next = loopback({
+      apiTokens: [{ name: 'a', role: 'admin', token: tokens.admin }],
+      hmac: { secret: 'x'.repeat(32) },
+    });
+    const swapped = await app.http.inject({ method: 'POST', url: '/v1/admin/reload', headers: admin });
+    expect(swapped.statusCode).toBe(200);
+  });
 });
 
 describe('callback task token secret', () => {
