@@ -48,7 +48,7 @@ describe('WebhookNotifier', () => {
     );
     // Whole Unix seconds only, as signed: the same instant written in hex or with an exponent is refused.
     expect(checkWebhookSignature({ ...check, timestamp: '0x6632781A', nowSeconds: 1714564805 })).toBe(
-      'stale',
+      'malformed',
     );
     expect(checkWebhookSignature({ ...check, timestamp: undefined, nowSeconds: 1714564805 })).toBe('missing');
     expect(JSON.parse(req.body)).toEqual({
