@@ -327,6 +327,14 @@ describe('archive and replay', () => {
       payload: { from, to, pattern: { detail: { labels: { alertname: ['R2'] } } }, name: 'again' },
     });
     expect(res.statusCode).toBe(202);
+    const invalid = await t.app.http.inject({
+      method: 'POST',
+      url: '/v1/replays',
+      payload: { from, to, pattern: { detail: { severity: 'page' } } },
+    });
+    expect(invalid.statusCode).toBe(400);
+    expect(invalid.json()).toMatchObject({ code: 'INVALID_PATTERN', path: 'pattern.detail.severity' });
+    expect(invalid.json().message).toMatch(/^body\.pattern\.detail\.severity: a field must hold an array/);
     await eventually(() => r.received.length === 3);
     await t.app.settle();
     const replayed = r.json()[2]!;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Bus } from '../../bus/bus.ts';
+import { isInvalidEventPatternError } from '../../bus/pattern/index.ts';
 import type { DeliveryStore } from '../../bus/port.ts';
 import { ReboundError } from '../../errors.ts';
 import { MAX_EVENT_BYTES, type StoredEvent } from '../../events/envelope.ts';
@@ -153,14 +154,22 @@ export function registerBusRoutes(app: FastifyInstance, deps: BusRouteDeps): voi
       throw new ReboundError('BAD_REQUEST', `body.rule: no rule "${body.rule}"`, { path: 'rule' });
     if (body.name && deps.bus.hasReplay(body.name))
       throw new ReboundError('CONFLICT', `a replay named ${body.name} already exists`);
-    const progress = deps.bus.startReplay({
-      from: new Date(body.from).toISOString(),
-      to: new Date(body.to).toISOString(),
-      dryRun: body.dryRun,
-      ...(body.pattern ? { pattern: body.pattern } : {}),
-      ...(body.rule ? { rule: body.rule } : {}),
-      ...(body.name ? { name: body.name } : {}),
-    });
+    let progress;
+    try {
+      progress = deps.bus.startReplay({
+        from: new Date(body.from).toISOString(),
+        to: new Date(body.to).toISOString(),
+        dryRun: body.dryRun,
+        ...(body.pattern ? { pattern: body.pattern } : {}),
+        ...(body.rule ? { rule: body.rule } : {}),
+        ...(body.name ? { name: body.name } : {}),
+      });
+    } catch (err) {
+      // Located in the body, as every other field's error is.
+      if (!isInvalidEventPatternError(err)) throw err;
+      const path = err.path === '' ? 'pattern' : `pattern.${err.path}`;
+      throw new ReboundError('INVALID_PATTERN', `body.${path}: ${err.reason}`, { path });
+    }
     return reply.code(202).send(progress);
   });
 
