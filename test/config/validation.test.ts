@@ -248,6 +248,12 @@ describe('section checks say what is expected', () => {
     expect(problems({ server: { listen: 'localhost' } })).toEqual([
       'server.listen: HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080',
     ]);
+    // An unset variable's neighbour (`${HOME}:80`) is not a host name.
+    expect(problems({ server: { listen: '/root:80' } })).toEqual([
+      'server.listen: HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080',
+    ]);
+    for (const listen of ['0.0.0.0:8080', 'rebound-0.rebound.svc:8080', '[::]:8080', '[::ffff:127.0.0.1]:1'])
+      expect(problems({ server: { listen } }), listen).toEqual([]);
     expect(problems({ server: { listen: 'localhost:70000' } })).toEqual([
       'server.listen: the port must be 65535 or less',
     ]);
