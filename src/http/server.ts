@@ -173,6 +173,13 @@ export function createHttpServer(deps: HttpServerDeps): {
         'UNSUPPORTED_MEDIA_TYPE',
         `Content-Encoding ${encoding} is not supported; send the body uncompressed`,
       );
+    // `/v1/incidents/` reaches `/v1/incidents/:id` with an empty id: no such resource, and no such route.
+    const params = request.params as Record<string, string> | undefined;
+    if (params && Object.values(params).some((value) => value === ''))
+      throw new ReboundError(
+        'NOT_FOUND',
+        `no route ${request.method} ${request.url.split('?')[0]!}: a path segment is empty; see /v1/openapi.json`,
+      );
     const { role, openWhen } = request.routeOptions.config;
     // A bearer token, else a dashboard session cookie (with its CSRF token on writes), else open mode.
     if (role && !openWhen?.()) request.principal = sessions.authenticate(request, role);

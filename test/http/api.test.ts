@@ -267,6 +267,10 @@ describe('precise answers to bad input', () => {
       message: 'params.id: a dead letter id is a positive integer, not "0x1"',
     });
     expect((await get('/v1/dlq/1')).status).toBe(404);
+    expect(await get('/v1/incidents/')).toEqual({
+      status: 404,
+      message: 'no route GET /v1/incidents/: a path segment is empty; see /v1/openapi.json',
+    });
     const post = async (url: string, payload: string) => {
       const res = await t!.app.http.inject({
         method: 'POST',
