@@ -27,8 +27,8 @@ const apiTokenSchema = z
 /** HOST:PORT with a port from 0 to 65535 (0: any free port). */
 export const listenAddress = z
   .string()
-  // The host: an IPv6 literal in brackets, or a name / IPv4 address of letters, digits, dots and dashes.
-  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080')
+  // The host: an IPv6 literal in brackets, or a name / IPv4 address (letters, digits, dots, dashes, underscores).
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):\d{1,5}$/, 'HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080')
   // Only once the format is right: "localhost" has no port to judge.
   .refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, {
     message: 'the port must be 65535 or less',

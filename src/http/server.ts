@@ -7,6 +7,7 @@ import Fastify, {
   type RouteOptions,
 } from 'fastify';
 import { ReboundError, isReboundError } from '../errors.ts';
+import { formatPath } from '../ingest/alertmanager/payload.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { CoreMetrics } from '../telemetry/metrics.ts';
 import { ApiAuthenticator, isLoopbackHost, type Principal } from './auth.ts';
@@ -45,21 +46,20 @@ export interface HttpServerDeps {
 const REGISTERED = new WeakMap<FastifyInstance, readonly RouteOptions[]>();
 
 /**
- * Every route registered on a server `createHttpServer` built, as Fastify was given it: Fastify keeps no
- * public list (the OpenAPI document is checked against this one).
+ * Where the first own `__proto__` key of a parsed JSON value is, in document order, as path parts
+ * (`['match', '__proto__']`), if it has one.
  */
-/** Where the first own `__proto__` key of a parsed JSON value is (`.a[0].__proto__`), if it has one. */
-function protoKeyPath(value: unknown): string | undefined {
-  const stack: [unknown, string][] = [[value, '']];
+function protoKeyPath(value: unknown): PropertyKey[] | undefined {
+  const stack: [unknown, PropertyKey[]][] = [[value, []]];
   while (stack.length > 0) {
     const [node, path] = stack.pop()!;
     if (typeof node !== 'object' || node === null) continue;
-    if (Array.isArray(node)) {
-      node.forEach((item, i) => stack.push([item, `${path}[${i}]`]));
-      continue;
-    }
-    if (Object.hasOwn(node, '__proto__')) return `${path}.__proto__`;
-    for (const [key, item] of Object.entries(node)) stack.push([item, `${path}.${key}`]);
+    if (!Array.isArray(node) && Object.hasOwn(node, '__proto__')) return [...path, '__proto__'];
+    // Pushed last to first, so the first is looked at first.
+    const entries: [PropertyKey, unknown][] = Array.isArray(node)
+      ? [...node.entries()]
+      : Object.entries(node);
+    for (let i = entries.length - 1; i >= 0; i--) stack.push([entries[i]![1], [...path, entries[i]![0]]]);
   }
   return undefined;
 }
@@ -68,7 +68,9 @@ function assertLoopbackHost(header: string | undefined): void {
   // HTTP/1.0 may leave Host out; browsers, which rebinding needs, always send it.
   if (header === undefined) return;
   const host = header.startsWith('[') ? header.slice(0, header.indexOf(']') + 1) : header.split(':')[0]!;
-  if (!isLoopbackHost(host))
+  // A fully qualified `localhost.`, and `*.localhost`, which browsers resolve to loopback themselves.
+  const name = host.toLowerCase().replace(/\.$/, '');
+  if (!isLoopbackHost(name) && !name.endsWith('.localhost'))
     throw new ReboundError(
       'FORBIDDEN',
       `Host ${JSON.stringify(header)} refused: this server answers without a token, so only requests addressed ` +
@@ -77,6 +79,10 @@ function assertLoopbackHost(header: string | undefined): void {
     );
 }
 
+/**
+ * Every route registered on a server `createHttpServer` built, as Fastify was given it: Fastify keeps no
+ * public list (the OpenAPI document is checked against this one).
+ */
 export function registeredRoutes(app: FastifyInstance): readonly RouteOptions[] {
   return REGISTERED.get(app) ?? [];
 }
@@ -141,14 +147,15 @@ export function createHttpServer(deps: HttpServerDeps): {
       const body = JSON.parse(raw.toString('utf8')) as unknown;
       // A JSON key `__proto__` parses as an own property, but every schema and spread after this sets the
       // prototype with it instead, dropping it silently (a pause meant for one label would pause everything).
-      const at = raw.includes('"__proto__"') ? protoKeyPath(body) : undefined;
-      if (at !== undefined)
+      // Looked for only where the text can hold it: spelled out, or behind a \u escape.
+      const at = raw.includes('__proto__') || raw.includes('\\u') ? protoKeyPath(body) : undefined;
+      if (at !== undefined) {
+        const path = formatPath(at);
         return done(
-          new ReboundError('BAD_REQUEST', `body${at}: the key "__proto__" is not accepted`, {
-            path: `$${at}`,
-          }),
+          new ReboundError('BAD_REQUEST', `body.${path}: the key "__proto__" is not accepted`, { path }),
           undefined,
         );
+      }
       done(null, body);
     } catch (err) {
       done(
@@ -175,7 +182,8 @@ export function createHttpServer(deps: HttpServerDeps): {
       );
     // `/v1/incidents/` reaches `/v1/incidents/:id` with an empty id: no such resource, and no such route.
     const params = request.params as Record<string, string> | undefined;
-    if (params && Object.values(params).some((value) => value === ''))
+    const api = request.routeOptions.url?.startsWith('/v1/') === true; // dashboard pages fall back in the page
+    if (api && params && Object.values(params).some((value) => value === ''))
       throw new ReboundError(
         'NOT_FOUND',
         `no route ${request.method} ${request.url.split('?')[0]!}: a path segment is empty; see /v1/openapi.json`,

@@ -48,8 +48,11 @@ export function urlOrigin(url: string): string {
 
 /** A message with every URL in it cut down to its origin (errors of HTTP clients quote whole URLs). */
 export function scrubUrls(text: string): string {
-  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (match) => {
-    const origin = urlOrigin(match);
-    return origin === 'null' || origin === '(invalid URL)' ? '(a URL)' : origin;
+  // A URL may hold quotes and brackets (in its userinfo or query): it runs to whitespace, and punctuation
+  // that ends a sentence or a quotation after it is put back.
+  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"<>]+/gi, (match) => {
+    const [, url, tail] = /^(.*?)([.,;:!?'")\]]*)$/.exec(match)!;
+    const origin = urlOrigin(url!);
+    return (origin === 'null' || origin === '(invalid URL)' ? '(a URL)' : origin) + tail;
   });
 }

@@ -335,6 +335,12 @@ describe('archive and replay', () => {
     expect(invalid.statusCode).toBe(400);
     expect(invalid.json()).toMatchObject({ code: 'INVALID_PATTERN', path: 'pattern.detail.severity' });
     expect(invalid.json().message).toMatch(/^body\.pattern\.detail\.severity: a field must hold an array/);
+    const quoted = await t.app.http.inject({
+      method: 'POST',
+      url: '/v1/replays',
+      payload: { from, to, pattern: { 'a b': 'x' } },
+    });
+    expect(quoted.json().path).toBe('pattern["a b"]');
     await eventually(() => r.received.length === 3);
     await t.app.settle();
     const replayed = r.json()[2]!;

@@ -20,6 +20,11 @@ describe('URLs with secrets', () => {
     expect(scrubUrls('cannot fetch http://u:SECRET@h:1/hooks/SECRET?t=SECRET now')).toBe(
       'cannot fetch http://h:1 now',
     );
+    // Quotes inside userinfo or query do not end the URL; punctuation after it stays.
+    expect(scrubUrls("failed: http://u:pa'SECRET@h.example/x?token=ab'SECRET.")).toBe(
+      'failed: http://h.example.',
+    );
+    expect(scrubUrls("('http://h:8080/x?k=SECRET'): refused")).toBe("('http://h:8080'): refused");
   });
 
   it('httpCall sends URL credentials as Basic authorization, and its errors never quote them', async () => {

@@ -167,7 +167,9 @@ export function registerBusRoutes(app: FastifyInstance, deps: BusRouteDeps): voi
     } catch (err) {
       // Located in the body, as every other field's error is.
       if (!isInvalidEventPatternError(err)) throw err;
-      const path = err.path === '' ? 'pattern' : `pattern.${err.path}`;
+      // The pattern's own paths start with a name, or with a bracket for a key that needs quoting.
+      const at = err.path ?? '';
+      const path = at === '' ? 'pattern' : `pattern${at.startsWith('[') ? '' : '.'}${at}`;
       throw new ReboundError('INVALID_PATTERN', `body.${path}: ${err.reason}`, { path });
     }
     return reply.code(202).send(progress);
