@@ -8,10 +8,19 @@
 export function withoutUserinfo(url: string): { url: string; authorization?: string } {
   const u = new URL(url);
   if (!u.username && !u.password) return { url };
-  const credential = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
+  const credential = `${decodeLenient(u.username)}:${decodeLenient(u.password)}`;
   u.username = '';
   u.password = '';
   return { url: u.toString(), authorization: `Basic ${Buffer.from(credential).toString('base64')}` };
+}
+
+/** Percent-decoded, or as written where it is not valid percent-encoding (`%zz`), as browsers do. */
+function decodeLenient(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /**

@@ -14,6 +14,9 @@ describe('URLs with secrets', () => {
       authorization: `Basic ${Buffer.from('u@x:p:w').toString('base64')}`,
     });
     expect(withoutUserinfo('https://host.example/')).toEqual({ url: 'https://host.example/' });
+    expect(withoutUserinfo('https://u:100%zz@host.example/').authorization).toBe(
+      `Basic ${Buffer.from('u:100%zz').toString('base64')}`,
+    );
     expect(displayUrl('http://u:SECRET@prom:9090/prometheus?token=SECRET')).toBe(
       'http://prom:9090/prometheus',
     );
