@@ -30,9 +30,9 @@ function decodeLenient(text: string): string {
 export function authorizeFromUserinfo(
   authorization: string | undefined,
   headers: Readonly<Record<string, string>> | undefined,
-): Record<string, string> | undefined {
+): Readonly<Record<string, string>> | undefined {
   if (!authorization || Object.keys(headers ?? {}).some((h) => h.toLowerCase() === 'authorization'))
-    return headers && { ...headers };
+    return headers;
   return { ...headers, authorization };
 }
 

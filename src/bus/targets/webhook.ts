@@ -1,7 +1,7 @@
 import { Pool, type Dispatcher } from 'undici';
 import { parseRetryAfter } from '../../integrations/errors.ts';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from '../../integrations/webhook/signature.ts';
-import { scrubUrls, urlOrigin, withoutUserinfo } from '../../integrations/urls.ts';
+import { authorizeFromUserinfo, scrubUrls, urlOrigin, withoutUserinfo } from '../../integrations/urls.ts';
 import { DeliveryError, type DeliveryItem, type Target } from './target.ts';
 
 export interface WebhookTargetOptions {
@@ -24,6 +24,8 @@ export interface WebhookTargetOptions {
  */
 export function webhookTarget(options: WebhookTargetOptions): Target {
   const { url: plain, authorization: basic } = withoutUserinfo(options.url);
+  // The configured headers, with the URL's credentials unless they authenticate already: once, not per POST.
+  const configured = authorizeFromUserinfo(basic, options.headers);
   const url = new URL(plain);
   const path = `${url.pathname}${url.search}`;
   // What messages (logs, the DLQ) call it: the origin, since the path of a capability URL is its secret.
@@ -44,14 +46,12 @@ export function webhookTarget(options: WebhookTargetOptions): Target {
     async deliver({ event, input, delivery }: DeliveryItem, signal: AbortSignal) {
       const timestamp = String(Math.floor(options.now().getTime() / 1000));
       const headers: Record<string, string> = {
-        ...options.headers,
+        ...configured,
         'content-type': 'application/json',
         'x-rebound-event-id': event.envelope.id,
         'x-rebound-correlation-id': event.correlationId,
         'x-rebound-rule': delivery.rule,
       };
-      if (basic && !Object.keys(headers).some((h) => h.toLowerCase() === 'authorization'))
-        headers['authorization'] = basic;
       if (options.secret) {
         headers[TIMESTAMP_HEADER] = timestamp;
         headers[SIGNATURE_HEADER] = signWebhook(options.secret, timestamp, input.body);
