@@ -125,7 +125,7 @@ export class ApiAuthenticator {
 
   /** The principal of the configured token with this SHA-256. */
   byHash(hash: string): Principal | undefined {
-    return this.tokens.find((t) => constantTimeEqual(t.hash, hash))?.principal;
+    return this.byDerivedHash(hash, (h) => h);
   }
 
   /**

@@ -97,10 +97,11 @@ export class SessionAuthenticator {
 
   /** Signs in with an API token: returns the Set-Cookie value and the session view. */
   signIn(token: string): { cookie: string; view: SessionView } {
-    const principal = this.api.byHash(sha256Hex(token));
+    const hash = sha256Hex(token);
+    const principal = this.api.byHash(hash);
     if (!principal) throw new ReboundError('UNAUTHORIZED', 'API token not accepted');
     const payload: SessionPayload = {
-      h: this.keyed(sha256Hex(token)),
+      h: this.keyed(hash),
       c: randomBytes(24).toString('base64url'),
       e: Math.floor(this.now().getTime() / 1000) + this.ttlSeconds,
     };
