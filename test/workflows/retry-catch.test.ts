@@ -287,21 +287,12 @@ describe('Retry and Catch in executions', () => {
       cause:
         "The state/task 'S' returned a result with a size exceeding the maximum number of bytes service limit.",
     });
-    const task = {
-      StartAt: 'T',
-      States: {
-        T: {
-          Type: 'Task',
-          Resource: 'big',
-          Retry: [{ ErrorEquals: ['States.ALL'], MaxAttempts: 2, IntervalSeconds: 0 }],
-          Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Caught' }],
-          End: true,
-        },
-        Caught: { Type: 'Succeed' },
-      },
-    };
+    const task = retryMachine(
+      [{ ErrorEquals: ['States.ALL'], MaxAttempts: 2, IntervalSeconds: 0 }],
+      [{ ErrorEquals: ['States.ALL'], Next: 'Caught' }],
+    );
     let calls = 0;
-    const r = await run(task, {}, { big: () => (calls++, { big }) });
+    const r = await run(task, {}, { work: () => (calls++, { big }) });
     expect(r).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded' });
     expect(calls).toBe(1);
     // Just under the quota passes.
@@ -310,19 +301,10 @@ describe('Retry and Catch in executions', () => {
   });
 
   it('a task result JSON cannot hold fails the task (retried, caught); a Date comes through as replay reads it', async () => {
-    const machine = {
-      StartAt: 'T',
-      States: {
-        T: {
-          Type: 'Task',
-          Resource: 'odd',
-          Retry: [{ ErrorEquals: ['States.TaskFailed'], MaxAttempts: 1, IntervalSeconds: 0 }],
-          Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Caught' }],
-          End: true,
-        },
-        Caught: { Type: 'Pass', End: true },
-      },
-    };
+    const machine = retryMachine(
+      [{ ErrorEquals: ['States.TaskFailed'], MaxAttempts: 1, IntervalSeconds: 0 }],
+      [{ ErrorEquals: ['States.ALL'], Next: 'Caught' }],
+    );
     const cycle: Record<string, unknown> = {};
     cycle['self'] = cycle;
     for (const [result, reason] of [
@@ -330,7 +312,7 @@ describe('Retry and Catch in executions', () => {
       [cycle, 'circular'],
     ] as const) {
       let calls = 0;
-      const r = await run(machine, {}, { odd: () => (calls++, result) });
+      const r = await run(machine, {}, { work: () => (calls++, result) });
       expect(r.status).toBe('SUCCEEDED');
       expect(r.output).toMatchObject({ Error: 'States.TaskFailed' });
       expect((r.output as { Cause: string }).Cause).toMatch(
@@ -339,7 +321,7 @@ describe('Retry and Catch in executions', () => {
       expect(calls).toBe(2);
     }
     const at = new Date('2026-11-27T08:00:00Z');
-    const dated = await run(machine, {}, { odd: () => ({ at, gone: undefined }) });
+    const dated = await run(machine, {}, { work: () => ({ at, gone: undefined }) });
     expect(dated).toMatchObject({ status: 'SUCCEEDED', output: { at: '2026-11-27T08:00:00.000Z' } });
     expect(dated.output).not.toHaveProperty('gone');
   });
