@@ -21,8 +21,11 @@ export interface SchemaIssue {
  * cannot be read or written the check simply runs.
  */
 const VERSION = validatorVersion();
-/** Bumped whenever what Rebound hands the validator changes (see withoutFalseAlarms): older verdicts lapse. */
-const REVISION = 2;
+/**
+ * Bumped whenever what Rebound hands the validator (see withoutFalseAlarms) or makes of its answer (see
+ * issueOf) changes: older verdicts lapse.
+ */
+const REVISION = 3;
 const CACHE_FILE = join(
   dirname(fileURLToPath(import.meta.url)),
   '../../node_modules/.cache/rebound',
@@ -41,13 +44,54 @@ export function schemaIssues(definition: object): SchemaIssue[] {
   const copy = JSON.parse(text) as Record<string, unknown>;
   withoutFalseAlarms(copy, 'JSONPath');
   const result = aslValidator(copy, { checkArn: false, checkPaths: true });
-  const issues = result.errors.map((e) => ({
-    path: e.schemaError?.instancePath?.replace(/^\//, '').replace(/\//g, '.') ?? '',
-    // asl-validator calls the machine it checks `fsm1`, `fsm2`…: a name the user never gave.
-    message: `${e.Message.replace(/\bState machine fsm\d+\b/g, 'The state machine')} (${e['Error code']})`,
-  }));
+  const issues = result.errors.map((e) => issueOf(e, definition));
   remember(key, issues);
   return issues;
+}
+
+/** What a field of a state must hold, for asl-validator's "must match exactly one schema in oneOf". */
+const EXPECTED: Readonly<Record<string, string>> = {
+  Seconds: 'a number of seconds, 0 or more',
+  Timestamp: 'an RFC 3339 timestamp, e.g. 2026-01-31T18:00:00Z',
+  TimeoutSeconds: 'a whole number of seconds, 1 or more',
+  HeartbeatSeconds: 'a whole number of seconds, 1 or more',
+  MaxConcurrency: 'a whole number, 0 or more (0: no limit)',
+  ToleratedFailureCount: 'a whole number, 0 or more',
+  ToleratedFailurePercentage: 'a number from 0 to 100',
+  Items: 'an array',
+};
+
+type ValidatorError = ReturnType<typeof aslValidator>['errors'][number];
+
+/** asl-validator's error as an issue at a path like Rebound's own (`States.A.Retry[0].MaxAttempts`). */
+function issueOf(error: ValidatorError, definition: object): SchemaIssue {
+  const pointer = error.schemaError?.instancePath ?? '';
+  const segments = pointer.split('/').slice(1);
+  const path = segments.map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+  const field = segments.at(-1) ?? '';
+  // The path is shown beside the message already; asl-validator repeats it ("/States/A is invalid. …").
+  let message = error.Message.replace(/^\S* is invalid\. /, '')
+    // asl-validator calls the machine it checks `fsm1`, `fsm2`…: a name the user never gave.
+    .replace(/\bState machine fsm\d+\b/g, 'The state machine');
+  if (message === 'must match exactly one schema in oneOf' && EXPECTED[field]) {
+    // Its schema is "this, or a JSONata expression"; it cannot say which one was meant.
+    const jsonata = languageAt(definition, segments.slice(0, -1)) === 'JSONata';
+    message = `must be ${EXPECTED[field]}${jsonata ? ', or a JSONata expression {% … %}' : ''}`;
+  }
+  return { path, message: `${message} (${error['Error code']})` };
+}
+
+/** The query language in force at a JSON pointer's segments: the innermost `QueryLanguage` on the way. */
+function languageAt(definition: object, segments: readonly string[]): string {
+  const languageOf = (node: unknown, outer: string) =>
+    isJsonObject(node) && typeof node['QueryLanguage'] === 'string' ? node['QueryLanguage'] : outer;
+  let node: unknown = definition;
+  let language = languageOf(node, 'JSONPath');
+  for (const segment of segments) {
+    node = isJsonObject(node) || Array.isArray(node) ? (node as Record<string, unknown>)[segment] : undefined;
+    language = languageOf(node, language);
+  }
+  return language;
 }
 
 /**

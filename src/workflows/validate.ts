@@ -1,9 +1,10 @@
 import { ReboundError } from '../errors.ts';
 import { CHOICE_OPERATORS, parseTimestamp } from './choice.ts';
+import { CATCHER_FIELDS, fieldProblem, RETRIER_FIELDS, STATE_FIELDS, TOP_LEVEL_FIELDS } from './fields.ts';
 import { isJsonataExpression } from './jsonata.ts';
 import { schemaIssues } from './schema-check.ts';
 import { actionNameOf } from './task-state.ts';
-import { isJsonObject, type JsonObject, type MachineDefinition } from './types.ts';
+import { isJsonObject, type JsonObject, type MachineDefinition, type QueryLanguage } from './types.ts';
 
 /** One problem with a definition, naming the state and field (`path` is like `States.Restart.Resource`). */
 export interface ValidationIssue {
@@ -33,7 +34,11 @@ export function validateDefinition(definition: unknown, options: ValidateOptions
   if (!isJsonObject(definition))
     return [{ path: '', message: 'a state machine definition must be a JSON object' }];
   const issues: ValidationIssue[] = [];
-  walk(definition, '', options, issues);
+  for (const field of Object.keys(definition)) {
+    const problem = fieldProblem(field, 'a state machine', 'JSONPath', TOP_LEVEL_FIELDS);
+    if (problem) issues.push({ path: field, message: problem });
+  }
+  walk(definition, '', 'JSONPath', options, issues);
   if (issues.length > 0 || options.schema === false) return issues;
   return schemaIssues(definition);
 }
@@ -93,12 +98,14 @@ const STATE_NAME = 'must be the name of a state (a string)';
 function walk(
   machine: JsonObject,
   prefix: string,
+  inherited: QueryLanguage,
   options: ValidateOptions,
   issues: ValidationIssue[],
 ): void {
   const add: Add = (path, message) => {
     issues.push({ path: prefix + path, message });
   };
+  const language = languageOf(machine, inherited, add);
   const states = machine.States;
   if (!isJsonObject(states)) return add('States', 'must be an object of states');
   const names = new Set(Object.keys(states));
@@ -117,12 +124,50 @@ function walk(
       continue;
     }
     const addHere: Add = (field, message) => add(`${at}.${field}`, message);
+    const own = languageOf(state, language, addHere);
+    checkFields(state, state.Type, own, addHere);
     checkTargets(state, names, addHere);
     checkTypeSpecific(state, addHere, options);
     if (!reachable.has(name)) add(at, `the state '${name}' is not reachable from StartAt`);
     for (const [field, nested] of nestedMachines(state, addHere))
-      walk(nested, `${prefix}${at}.${field}.`, options, issues);
+      walk(nested, `${prefix}${at}.${field}.`, own, options, issues);
   }
+}
+
+/** The query language of a machine or state: its own `QueryLanguage`, or the one it inherits. */
+function languageOf(holder: JsonObject, inherited: QueryLanguage, add: Add): QueryLanguage {
+  const own = holder.QueryLanguage;
+  if (own === undefined) return inherited;
+  if (own === 'JSONPath' || own === 'JSONata') return own;
+  add('QueryLanguage', 'must be "JSONPath" or "JSONata"');
+  return inherited;
+}
+
+/** Reports each field the state, its retriers and its catchers do not take in its query language. */
+function checkFields(state: JsonObject, type: string, language: QueryLanguage, add: Add): void {
+  const fields = STATE_FIELDS[type]!;
+  const other = language === 'JSONata' ? 'JSONPath' : 'JSONata';
+  const allowed = [...fields.both, ...fields[language]];
+  for (const field of Object.keys(state)) {
+    const problem = fieldProblem(field, `a ${type} state`, language, allowed, fields[other]);
+    if (problem) add(field, problem);
+  }
+  for (const [i, retrier] of objectItems(state.Retry, 'Retry', RETRIER))
+    for (const field of Object.keys(retrier)) {
+      const problem = fieldProblem(field, 'a retrier', language, RETRIER_FIELDS);
+      if (problem) add(`Retry[${i}].${field}`, problem);
+    }
+  for (const [i, catcher] of objectItems(state.Catch, 'Catch', CATCHER))
+    for (const field of Object.keys(catcher)) {
+      const problem = fieldProblem(
+        field,
+        'a catcher',
+        language,
+        CATCHER_FIELDS[language],
+        CATCHER_FIELDS[other],
+      );
+      if (problem) add(`Catch[${i}].${field}`, problem);
+    }
 }
 
 /** The object items of an array field, with their index; reports a non-array field and each non-object item. */

@@ -4,6 +4,9 @@ import { validateDefinition, assertValidDefinition } from '../../src/workflows/v
 import { makeTestApp, type TestApp } from '../support/app.ts';
 
 // Rebound's own checks run before (or instead of) the schema check, so they meet definitions of any shape.
+/** A Task that ends the machine: retriers and catchers are fields of a Task, not of a Pass. */
+const task = { Type: 'Task', Resource: 'rebound:k8s.restart', End: true };
+
 const MALFORMED: [definition: unknown, path: string, message: string][] = [
   [
     { StartAt: 'A', States: { A: { Type: 'Parallel', End: true, Branches: [null] } } },
@@ -26,12 +29,12 @@ const MALFORMED: [definition: unknown, path: string, message: string][] = [
     'must be an array of Choice rules (objects)',
   ],
   [
-    { StartAt: 'A', States: { A: { Type: 'Pass', End: true, Catch: [null] } } },
+    { StartAt: 'A', States: { A: { ...task, Catch: [null] } } },
     'States.A.Catch[0]',
     'must be a catcher (an object with ErrorEquals and Next)',
   ],
   [
-    { StartAt: 'A', States: { A: { Type: 'Pass', End: true, Catch: 'x' } } },
+    { StartAt: 'A', States: { A: { ...task, Catch: 'x' } } },
     'States.A.Catch',
     'must be an array of catchers (objects with ErrorEquals and Next)',
   ],
@@ -64,17 +67,17 @@ const MORE_MALFORMED: [definition: unknown, path: string, message: string][] = [
     'must be the name of a state (a string)',
   ],
   [
-    machine({ A: { Type: 'Pass', End: true, Catch: [{ ErrorEquals: ['States.ALL'], Next: [] }] } }),
+    machine({ A: { ...task, Catch: [{ ErrorEquals: ['States.ALL'], Next: [] }] } }),
     'States.A.Catch[0].Next',
     'must be the name of a state (a string)',
   ],
   [
-    machine({ A: { Type: 'Pass', End: true, Retry: 'x' } }),
+    machine({ A: { ...task, Retry: 'x' } }),
     'States.A.Retry',
     'must be an array of retriers (objects with ErrorEquals)',
   ],
   [
-    machine({ A: { Type: 'Pass', End: true, Retry: [7] } }),
+    machine({ A: { ...task, Retry: [7] } }),
     'States.A.Retry[0]',
     'must be a retrier (an object with ErrorEquals)',
   ],

@@ -1,7 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { STATE_FIELDS } from '../../src/workflows/fields.ts';
 import { loadRunbooks, WorkflowRegistry } from '../../src/workflows/registry.ts';
 import { assertValidDefinition, validateDefinition } from '../../src/workflows/validate.ts';
 
@@ -160,5 +162,128 @@ describe('definition validation', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('fields a state does not take', () => {
+  const one = (state: Record<string, unknown>, top: Record<string, unknown> = {}) =>
+    validateDefinition({ ...top, StartAt: 'A', States: { A: state } }, known);
+
+  it('names a field no state of that type takes, and the field it was probably meant to be', () => {
+    expect(one({ Type: 'Task', Resource: 'rebound:k8s.restart', TimeoutSecond: 30, End: true })).toEqual([
+      {
+        path: 'States.A.TimeoutSecond',
+        message:
+          "the field 'TimeoutSecond' is not supported in a Task state (did you mean 'TimeoutSeconds'?)",
+      },
+    ]);
+    // A field that is real elsewhere is still not this state's, and nothing is guessed when nothing is near.
+    expect(one({ Type: 'Pass', Retry: [], End: true })).toEqual([
+      { path: 'States.A.Retry', message: "the field 'Retry' is not supported in a Pass state" },
+    ]);
+    // A Choice state never ends the machine.
+    expect(one({ Type: 'Choice', Choices: [], Default: 'A', End: true })[0]?.path).toBe('States.A.End');
+    expect(validateDefinition({ StartAt: 'A', Comments: 'x', States: { A: { Type: 'Succeed' } } })).toEqual([
+      {
+        path: 'Comments',
+        message: "the field 'Comments' is not supported in a state machine (did you mean 'Comment'?)",
+      },
+    ]);
+  });
+
+  it('says when a field belongs to the other query language, and what this one uses instead', () => {
+    const jsonata = { QueryLanguage: 'JSONata' };
+    expect(
+      one({ Type: 'Task', Resource: 'rebound:k8s.restart', Parameters: {}, End: true }, jsonata),
+    ).toEqual([
+      {
+        path: 'States.A.Parameters',
+        message:
+          "'Parameters' is a JSONPath field, but this state's query language is JSONata" +
+          ' (in JSONata, use Arguments; or set "QueryLanguage": "JSONPath" on the state)',
+      },
+    ]);
+    expect(one({ Type: 'Wait', SecondsPath: '$.s', End: true }, jsonata)[0]?.message).toContain(
+      'in JSONata, use Seconds with a {% … %} expression',
+    );
+    // The state's own QueryLanguage wins over the machine's, both ways.
+    expect(one({ Type: 'Pass', QueryLanguage: 'JSONata', Output: {}, End: true })).toEqual([]);
+    expect(one({ Type: 'Pass', QueryLanguage: 'JSONata', ResultPath: '$.x', End: true })[0]?.path).toBe(
+      'States.A.ResultPath',
+    );
+    expect(one({ Type: 'Pass', Output: {}, End: true })[0]?.message).toMatch(/^'Output' is a JSONata field/);
+    expect(one({ Type: 'Pass', QueryLanguage: 'JSONPathh', End: true })).toEqual([
+      { path: 'States.A.QueryLanguage', message: 'must be "JSONPath" or "JSONata"' },
+    ]);
+  });
+
+  it("checks retriers and catchers, which asl-validator's schema leaves open", () => {
+    const task = {
+      Type: 'Task',
+      Resource: 'rebound:k8s.restart',
+      Retry: [{ ErrorEquals: ['States.ALL'], MaxAttempt: 5 }],
+      Catch: [{ ErrorEquals: ['States.ALL'], Next: 'A', Output: {} }],
+      End: true,
+    };
+    expect(one(task).map((i) => [i.path, i.message])).toEqual([
+      [
+        'States.A.Retry[0].MaxAttempt',
+        "the field 'MaxAttempt' is not supported in a retrier (did you mean 'MaxAttempts'?)",
+      ],
+      ['States.A.Catch[0].Output', expect.stringMatching(/^'Output' is a JSONata field/)],
+    ]);
+  });
+
+  it("agrees with asl-validator's schemas on every state type in both query languages", () => {
+    const dir = join(
+      dirname(createRequire(import.meta.url).resolve('asl-validator/package.json')),
+      'dist/src/schemas',
+    );
+    for (const [type, fields] of Object.entries(STATE_FIELDS)) {
+      const schema = JSON.parse(readFileSync(join(dir, `${type.toLowerCase()}.json`), 'utf8')) as {
+        oneOf: { properties: Record<string, { $ref?: string }> }[];
+      };
+      for (const variant of schema.oneOf) {
+        const language = variant.properties['QueryLanguage']!.$ref!.startsWith('jsonata')
+          ? 'JSONata'
+          : 'JSONPath';
+        const theirs = Object.keys(variant.properties).filter((f) => !(type === 'Choice' && f === 'End'));
+        expect([...fields.both, ...fields[language]].sort(), `${type} in ${language}`).toEqual(theirs.sort());
+      }
+    }
+  });
+});
+
+describe("asl-validator's findings", () => {
+  it("are located like Rebound's own, without the repeated path, and say what a field must hold", () => {
+    const wait = (Seconds: unknown, QueryLanguage = 'JSONPath') =>
+      validateDefinition({
+        QueryLanguage,
+        StartAt: 'W',
+        States: { W: { Type: 'Wait', Seconds, End: true } },
+      });
+    expect(wait('10')).toEqual([
+      {
+        path: 'States.W.Seconds',
+        message: 'must be a number of seconds, 0 or more (SCHEMA_VALIDATION_FAILED)',
+      },
+    ]);
+    expect(wait(-1, 'JSONata')[0]?.message).toBe(
+      'must be a number of seconds, 0 or more, or a JSONata expression {% … %} (SCHEMA_VALIDATION_FAILED)',
+    );
+    const retry = validateDefinition({
+      StartAt: 'T',
+      States: {
+        T: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke',
+          Retry: [{ ErrorEquals: ['X'], MaxAttempts: '3' }],
+          End: true,
+        },
+      },
+    });
+    expect(retry).toEqual([
+      { path: 'States.T.Retry[0].MaxAttempts', message: 'must be number (SCHEMA_VALIDATION_FAILED)' },
+    ]);
   });
 });

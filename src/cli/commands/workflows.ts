@@ -141,7 +141,7 @@ export function workflowsCommand(): Command {
         process.stderr.write(`${file}: ${i.path || '(top level)'}: ${i.message}\n`);
       throw new ReboundError(
         'INVALID_DEFINITION',
-        `${file} is not a valid state machine (${result.issues.length} issues)`,
+        `${file} is not a valid state machine (${result.issues.length} ${result.issues.length === 1 ? 'issue' : 'issues'})`,
       );
     });
   return cmd;
