@@ -11,7 +11,7 @@ import {
   type ResponseContext,
 } from '@kubernetes/client-node';
 import type { WriteRequest } from '../types.ts';
-import { refused, toK8sError } from './errors.ts';
+import { ApiTimeout, refused, toK8sError } from './errors.ts';
 
 /** How writes reach the cluster. */
 export interface WritePolicy {
@@ -19,6 +19,8 @@ export interface WritePolicy {
   readonly shadow: boolean;
   /** Send each write first with `dryRun=All`; the real write follows only if the server accepts it. */
   readonly preflightDryRun: boolean;
+  /** How long one request may go unanswered before it fails (see kubernetes.requestTimeoutMs). */
+  readonly requestTimeoutMs: number;
 }
 
 /** Thrown inside the HTTP layer for a shadowed write; `K8sSession.write` turns it into `undefined`. */
@@ -79,9 +81,8 @@ export class K8sSession {
   }
 
   private async send(request: RequestContext): Promise<ResponseContext> {
-    if (this.signal) request.setSignal(this.signal);
     const method = request.getHttpMethod();
-    if (method === HttpMethod.GET || method === HttpMethod.HEAD) return this.inner.send(request).toPromise();
+    if (method === HttpMethod.GET || method === HttpMethod.HEAD) return this.exchange(request);
     const described = describe(request);
     if (this.policy.shadow) {
       this.writes.push(described);
@@ -90,12 +91,24 @@ export class K8sSession {
     if (this.policy.preflightDryRun && !new URL(request.getUrl()).searchParams.has('dryRun')) {
       const probe = copyWithDryRun(request);
       this.writes.push(describe(probe));
-      const verdict = await this.inner.send(probe).toPromise();
+      const verdict = await this.exchange(probe);
       // The server refused the dry run: return its answer so the caller sees the real error, unsent.
       if (verdict.httpStatusCode >= 300) return verdict;
     }
     this.writes.push(described);
-    return this.inner.send(request).toPromise();
+    return this.exchange(request);
+  }
+
+  /** One request and its answer, cancelled with the action or once it has waited requestTimeoutMs. */
+  private async exchange(request: RequestContext): Promise<ResponseContext> {
+    const timeout = AbortSignal.timeout(this.policy.requestTimeoutMs);
+    request.setSignal(this.signal ? AbortSignal.any([this.signal, timeout]) : timeout);
+    try {
+      return await this.inner.send(request).toPromise();
+    } catch (err) {
+      if (!timeout.aborted || this.signal?.aborted) throw err;
+      throw new ApiTimeout(this.policy.requestTimeoutMs, err);
+    }
   }
 }
 
@@ -126,8 +139,6 @@ function copyWithDryRun(request: RequestContext): RequestContext {
   copy.setBody(request.getBody());
   const agent = request.getAgent();
   if (agent) copy.setAgent(agent);
-  const signal = request.getSignal();
-  if (signal) copy.setSignal(signal);
   copy.setQueryParam('dryRun', 'All');
   return copy;
 }

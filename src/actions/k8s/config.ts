@@ -64,6 +64,12 @@ export const kubernetesConfigSchema = z
     scaleBounds: z.array(scaleBoundsSchema).default([]),
     /** Send each write first with `dryRun=All` so the server validates it before the real call. */
     preflightDryRun: z.boolean().default(true),
+    /**
+     * How long one request to the API server may take before it fails as a retryable `K8s.Timeout`: a server
+     * behind a black-holed load balancer accepts the connection and never answers, which would otherwise hold
+     * the runbook, its incident and the target's lock for as long as the TCP connection lives.
+     */
+    requestTimeoutMs: z.int().min(1).max(600_000).default(30_000),
     /** Interval between polls while waiting (rollout status, pods gone) and between 429'd evictions. */
     pollIntervalMs: z.int().min(1).max(60_000).default(2000),
     evictionRetryMs: z.int().min(1).max(600_000).default(5000),

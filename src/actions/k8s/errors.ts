@@ -2,8 +2,9 @@ import { ApiException } from '@kubernetes/client-node';
 
 /**
  * A Kubernetes action failure that says whether retrying can help. Conflicts (409), throttling and
- * PodDisruptionBudget refusals (429), server errors (5xx) and unreachable servers are retryable; forbidden
- * (403), not found (404), invalid (422) and the action's own refusals (paused, no history) are not.
+ * PodDisruptionBudget refusals (429), server errors (5xx), unreachable servers and requests left unanswered
+ * (`Timeout`, status 0) are retryable; forbidden (403), not found (404), invalid (422) and the action's own
+ * refusals (paused, no history) are not.
  */
 export class K8sActionError extends Error {
   override readonly name = 'K8sActionError';
@@ -48,6 +49,17 @@ export class K8sActionError extends Error {
       reason: this.reason,
       retryable: this.retryable,
     };
+  }
+}
+
+/** A request the API server did not answer within kubernetes.requestTimeoutMs. */
+export class ApiTimeout extends Error {
+  override readonly name = 'ApiTimeout';
+  constructor(
+    readonly timeoutMs: number,
+    cause: unknown,
+  ) {
+    super(`no answer within ${timeoutMs} ms`, { cause });
   }
 }
 
@@ -104,6 +116,14 @@ export function toK8sError(err: unknown, doing: string): K8sActionError {
       apiStatus: status,
       cause: err,
     });
+  }
+  if (err instanceof ApiTimeout) {
+    // A write may have been applied before the answer was lost, as with a 504.
+    return new K8sActionError(
+      `${doing}: the Kubernetes API did not answer within ${err.timeoutMs} ms (kubernetes.requestTimeoutMs); ` +
+        'a write may or may not have been applied',
+      { status: 0, reason: 'Timeout', retryable: true, cause: err },
+    );
   }
   const message = err instanceof Error ? err.message : String(err);
   if (err instanceof Error && err.name === 'AbortError') {

@@ -36,7 +36,11 @@ export function openSession(
   const name = deps.clusters.select(cluster);
   const session = new K8sSession(
     deps.clusters.kubeConfig(name),
-    { shadow: ctx.shadow, preflightDryRun: deps.clusters.config.preflightDryRun },
+    {
+      shadow: ctx.shadow,
+      preflightDryRun: deps.clusters.config.preflightDryRun,
+      requestTimeoutMs: deps.clusters.config.requestTimeoutMs,
+    },
     ctx.signal,
   );
   return { cluster: name, session };

@@ -1,4 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -98,5 +100,31 @@ describe('actions over HTTPS with a CA and a bearer token', () => {
       retryable: false,
     });
     expect(api.writes().length).toBe(before);
+  });
+
+  it('a server that takes the request and never answers fails it as a retryable Timeout', async () => {
+    // An API server behind a black-holed load balancer: the connection opens, the answer never comes.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      const file = await writeKubeconfig(dir, url, 'silent');
+      const deps: K8sActionDeps = {
+        clusters: new ClusterDirectory(
+          kubernetesConfigSchema.parse({ clusters: { prod: { kubeconfig: file } }, requestTimeoutMs: 200 }),
+        ),
+      };
+      const action = restartAction(deps);
+      const err = await action
+        .run(action.params.parse({ namespace: 'shop', name: 'web' }), ctx)
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ reason: 'Timeout', status: 0, retryable: true, code: 'K8s.Timeout' });
+      expect((err as Error).message).toMatch(
+        /did not answer within 200 ms \(kubernetes.requestTimeoutMs\); a write may or may not have been applied$/,
+      );
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
   });
 });
