@@ -5,7 +5,8 @@ import { isDeepStrictEqual } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { ClusterDirectory, kubernetesActions, type KubeEnvironment } from './actions/k8s/index.ts';
-import { incidentActions, incidentTarget } from './actions/incident/index.ts';
+import { incidentActions, incidentTarget, type IncidentActionDeps } from './actions/incident/index.ts';
+import { settleAfterRunbook, type RunbookEnded } from './actions/incident/settle.ts';
 import { createNotifiers, notifyActions, routeBySeverity } from './actions/notify/index.ts';
 import { recordingRunner } from './actions/recording.ts';
 import { ActionRegistry } from './actions/registry.ts';
@@ -73,6 +74,7 @@ import { INCIDENT_SOURCE, LifecycleEvents } from './incidents/events.ts';
 import { IncidentProjector } from './incidents/projector.ts';
 import { openingFacts } from './incidents/runbook-routing.ts';
 import { RetentionSweeper } from './incidents/retention.ts';
+import type { Incident } from './incidents/model.ts';
 import { IncidentService } from './incidents/service.ts';
 import type { AlertDetail } from './ingest/alertmanager/normalise.ts';
 import { AlertmanagerReceiver } from './ingest/alertmanager/receiver.ts';
@@ -197,22 +199,45 @@ export function createApp(options: AppOptions): App {
   const clusters = new ClusterDirectory(config.kubernetes, options.kubeEnvironment ?? {});
   // One notifier per configured channel, shared by runbook actions and bus targets.
   const notifiers = createNotifiers(config.notify);
+  const incidentDeps: IncidentActionDeps = {
+    incidents,
+    notifiers,
+    routing: config.notify.routing,
+    retry: { attempts: config.notify.attempts },
+    breaker: { recordOutcome: (scope, success) => guard.recordOutcome(scope, success) },
+    scopeOf: incidentTarget((labels) => clusters.select(undefined, labels)),
+    isShadow: (runbook) =>
+      guardMode.config.shadow.global ||
+      (runbook !== undefined && guardMode.config.shadow.runbooks.includes(runbook)),
+    ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
+  };
+  /** Cancels what settling incidents sends when the app stops. */
+  const lifetime = new AbortController();
+  /** Incidents being settled after their runbook ended (app.settle waits for them). */
+  const settling = new Set<Promise<unknown>>();
+  const settleIncident = (ended: RunbookEnded) => {
+    const done = settleAfterRunbook(incidentDeps, ended, { signal: lifetime.signal, now })
+      .then((outcome) => {
+        if (outcome !== 'unchanged')
+          logger.info(
+            { incidentId: ended.incidentId, executionId: ended.executionId, outcome },
+            'runbook ended: incident ' + outcome,
+          );
+      })
+      .catch((err: unknown) =>
+        logger.error(
+          { err: String(err), incidentId: ended.incidentId },
+          'settling an incident after its runbook failed',
+        ),
+      )
+      .finally(() => settling.delete(done));
+    settling.add(done);
+  };
   const actions: ActionRegistry = new ActionRegistry([
     ...kubernetesActions({ clusters }),
     ...createVerifyActions({ config: config.verify, resolved: resolvedAlerts }),
     ...notifyActions(config.notify, notifiers),
-    ...incidentActions({
-      incidents,
-      notifiers,
-      routing: config.notify.routing,
-      retry: { attempts: config.notify.attempts },
-      breaker: { recordOutcome: (scope, success) => guard.recordOutcome(scope, success) },
-      scopeOf: incidentTarget((labels) => clusters.select(undefined, labels)),
-      isShadow: (runbook) =>
-        guardMode.config.shadow.global ||
-        (runbook !== undefined && guardMode.config.shadow.runbooks.includes(runbook)),
-      ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
-    }),
+    ...incidentActions(incidentDeps),
     ...approvalActions(approvals.service),
   ]);
   const guard: GuardedRunner = new GuardedRunner({
@@ -273,7 +298,7 @@ export function createApp(options: AppOptions): App {
       const ended = status === 'RUNNING' ? 'started' : `ended ${status}`;
       // A Fail state may give a Cause and no Error.
       const why = error ? `: ${error}${cause ? ` (${cause})` : ''}` : cause ? `: ${cause}` : '';
-      incidents
+      const recorded = incidents
         .record(incidentId, {
           actor: `runbook:${record.machineName}`,
           kind: 'execution',
@@ -283,6 +308,16 @@ export function createApp(options: AppOptions): App {
         })
         .catch((err: unknown) =>
           logger.error({ err: String(err), incidentId }, 'recording an execution failed'),
+        );
+      if (status !== 'RUNNING')
+        void recorded.then(() =>
+          settleIncident({
+            incidentId,
+            ending: `runbook ${record.machineName} ${ended}${why}`,
+            runbook: record.machineName,
+            executionId: record.id,
+            correlationId: record.correlationId ?? undefined,
+          }),
         );
     },
   });
@@ -493,7 +528,12 @@ export function createApp(options: AppOptions): App {
     actions,
     guard,
     approvals: approvals.service,
-    settle: () => bus.drain(),
+    settle: async () => {
+      await bus.drain();
+      if (settling.size === 0) return;
+      await Promise.all(settling);
+      await bus.drain(); // what settling them announced
+    },
     sweep: () => sweeper.sweep(),
     reload,
     async start() {
@@ -523,6 +563,8 @@ export function createApp(options: AppOptions): App {
             `; incidents routed to them are not remediated until ${runbooks} has them`,
         );
       await engine.start();
+      // A runbook that ended while the process was going down never had its incident settled.
+      await settleOrphanedIncidents(incidents, engine, settleIncident);
       approvals.service.start();
       bus.start();
       sweeper.start();
@@ -547,6 +589,7 @@ export function createApp(options: AppOptions): App {
       if (stopped) return;
       stopped = true;
       await http.close();
+      lifetime.abort();
       clearInterval(pruner);
       if (started) await sweeper.stop();
       await bus.stop();
@@ -559,6 +602,45 @@ export function createApp(options: AppOptions): App {
       logger.flush();
     },
   };
+}
+
+/**
+ * Incidents a runbook was working on (`remediating`, `verifying`) with no execution running for them any
+ * more: their runbook ended while the process was stopping, before it could settle them (see
+ * settleAfterRunbook). Runs once at start, after the engine has resumed its executions.
+ */
+async function settleOrphanedIncidents(
+  incidents: IncidentService,
+  engine: Engine,
+  settle: (ended: RunbookEnded) => void,
+): Promise<void> {
+  const working = new Map<string, Incident>();
+  for (let cursor: string | undefined; ;) {
+    const page = await incidents.list({
+      status: ['remediating', 'verifying'],
+      limit: 500,
+      ...(cursor ? { cursor } : {}),
+    });
+    for (const incident of page.items) working.set(incident.id, incident);
+    cursor = page.nextCursor;
+    if (!cursor) break;
+  }
+  if (working.size === 0) return;
+  for (let cursor: string | undefined; ;) {
+    const page = await engine.list({ status: 'RUNNING', limit: 500, cursor });
+    for (const summary of page.items) {
+      const { incidentId } = incidentContext((await engine.describe(summary.id)).input);
+      if (incidentId !== undefined) working.delete(incidentId);
+    }
+    cursor = page.nextCursor;
+    if (!cursor) break;
+  }
+  for (const incident of working.values())
+    settle({
+      incidentId: incident.id,
+      ending: 'its runbook ended while Rebound was stopping',
+      correlationId: incident.correlationId,
+    });
 }
 
 /** Background checkpoints, or SQLite's own on commit when no worker thread can be started. */

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { canTransition } from '../../incidents/lifecycle.ts';
+import type { Incident, IncidentAlert } from '../../incidents/model.ts';
 import { routeBySeverity } from '../notify/config.ts';
 import type { ChannelOutcome } from '../notify/routed.ts';
 import type { ActionDefinition } from '../types.ts';
 import type { IncidentActionDeps } from './deps.ts';
+import { escalateAction } from './escalate.ts';
 import { actorOf, describeOutcomes, notificationOf, sendEach } from './message.ts';
 
 export const remediatedParams = z
@@ -13,6 +15,11 @@ export const remediatedParams = z
     summary: z.string().min(1).max(2000),
     /** Count a verified success for the circuit breaker (default); false for a shadow or no-op run. */
     remediationSucceeded: z.boolean().default(true),
+    /**
+     * The labels the verification matched (the runbook's `$.labels`). With them, an incident with other
+     * alerts still firing is not resolved but escalated: the runbook fixed what it checked, not all of it.
+     */
+    verifiedLabels: z.record(z.string(), z.string()).optional(),
   })
   .strict();
 export type RemediatedParams = z.infer<typeof remediatedParams>;
@@ -20,6 +27,8 @@ export type RemediatedParams = z.infer<typeof remediatedParams>;
 export interface RemediatedOutput {
   readonly incidentId: string;
   readonly status: string;
+  /** Alerts of the incident, other than the verified ones, still firing: it was escalated, not resolved. */
+  readonly stillFiring?: readonly string[];
   readonly notifications: readonly ChannelOutcome[];
   readonly breaker?: { readonly scope: string; readonly state: string };
 }
@@ -27,7 +36,9 @@ export interface RemediatedOutput {
 /**
  * `incident.remediated`: the closed loop's success. A verified success for the circuit breaker, the
  * incident → `resolved` (`Incident Resolved` event), and the routed channels told: a "Remediated" message,
- * and PagerDuty's alert (if one was triggered) resolved by its dedup_key.
+ * and PagerDuty's alert (if one was triggered) resolved by its dedup_key. When other alerts of the incident
+ * than those verified (`verifiedLabels`) are still firing, the incident is escalated instead
+ * (`incident.escalate`), naming them.
  */
 export function remediatedAction(
   deps: IncidentActionDeps,
@@ -43,7 +54,33 @@ export function remediatedAction(
       const summary = shadow
         ? `${params.summary} (shadow mode: nothing was sent, so the alert resolved without Rebound)`
         : params.summary;
-      let { incident } = await deps.incidents.get(params.incidentId);
+      const detail = await deps.incidents.get(params.incidentId);
+      let { incident } = detail;
+      const others = othersFiring(detail.alerts, params.verifiedLabels);
+      if (others.length > 0 && incident.status !== 'resolved') {
+        const escalate = escalateAction(deps);
+        const escalated = await escalate.run(
+          escalate.params.parse({
+            incidentId: incident.id,
+            reason:
+              `${summary}; but ${others.length} other alert(s) of this incident still firing: ` +
+              others.slice(0, 5).join(', ') +
+              (others.length > 5 ? ', …' : ''),
+            remediationFailed: false,
+          }),
+          ctx,
+        );
+        return {
+          writes: [],
+          output: {
+            incidentId: incident.id,
+            status: escalated.output.status,
+            stillFiring: others,
+            notifications: escalated.output.notifications,
+            ...(await recordSuccess(params, deps, incident, shadow)),
+          },
+        };
+      }
       if (incident.status !== 'resolved' && canTransition(incident.status, 'resolved')) {
         incident = await deps.incidents.setStatus(incident.id, 'resolved', {
           actor,
@@ -72,21 +109,46 @@ export function remediatedAction(
         description: `Remediated: ${describeOutcomes(notifications)}`,
         data: { event: 'remediated', notifications },
       });
-      let breaker: RemediatedOutput['breaker'];
-      const scope = deps.scopeOf(incident);
-      if (params.remediationSucceeded && !shadow && scope) {
-        const view = await deps.breaker.recordOutcome(scope, true);
-        breaker = { scope: view.scope, state: view.state };
-      }
       return {
         output: {
           incidentId: incident.id,
           status: incident.status,
           notifications,
-          ...(breaker ? { breaker } : {}),
+          ...(await recordSuccess(params, deps, incident, shadow)),
         },
         writes: [],
       };
     },
   };
+}
+
+/** The verified success, for the circuit breaker (not for a shadow run, nor one that asked not to). */
+async function recordSuccess(
+  params: RemediatedParams,
+  deps: IncidentActionDeps,
+  incident: Incident,
+  shadow: boolean,
+): Promise<Pick<RemediatedOutput, 'breaker'>> {
+  const scope = deps.scopeOf(incident);
+  if (!params.remediationSucceeded || shadow || !scope) return {};
+  const view = await deps.breaker.recordOutcome(scope, true);
+  return { breaker: { scope: view.scope, state: view.state } };
+}
+
+/**
+ * The incident's firing alerts that the verification did not cover (none without `verified`), named like
+ * `CheckoutCrashLooping{pod=fghij}` by the labels that tell them apart from the verified set.
+ */
+function othersFiring(
+  alerts: readonly IncidentAlert[],
+  verified: Readonly<Record<string, string>> | undefined,
+): string[] {
+  if (!verified) return [];
+  return alerts
+    .filter((a) => a.status === 'firing')
+    .filter((a) => !Object.entries(verified).every(([k, v]) => a.labels[k] === v))
+    .map((a) => {
+      const differing = Object.entries(a.labels).filter(([k, v]) => k !== 'alertname' && verified[k] !== v);
+      return `${a.alertname}{${differing.map(([k, v]) => `${k}=${v}`).join(', ')}}`;
+    });
 }

@@ -1,0 +1,189 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ActionContext } from '../../src/actions/types.ts';
+import { makeTestApp, tempDir, webhook, type TestApp } from '../support/app.ts';
+import type { HttpRecorder } from '../support/receivers/http-recorder.ts';
+import { startPagerDutyReceiver } from '../support/receivers/pagerduty.ts';
+
+let t: TestApp | undefined;
+let pd: HttpRecorder | undefined;
+afterEach(async () => {
+  await t?.close();
+  await pd?.close();
+  t = undefined;
+  pd = undefined;
+});
+
+const SHOP = { namespace: 'shop', service: 'checkout', severity: 'critical' };
+const CRASHING = { alertname: 'CheckoutCrashLooping', ...SHOP };
+
+/** A runbook that takes the incident in hand, then waits: long enough to be stopped, or to see alerts resolve. */
+const HOLDS_THE_INCIDENT = {
+  StartAt: 'Remediating',
+  States: {
+    Remediating: {
+      Type: 'Task',
+      Resource: 'rebound:incident.note',
+      Parameters: { 'incidentId.$': '$.incidentId', status: 'remediating', description: 'working on it' },
+      ResultPath: null,
+      Next: 'Hold',
+    },
+    Hold: { Type: 'Wait', SecondsPath: '$.holdSeconds', End: true },
+  },
+};
+
+const config = (pagerDutyUrl: string) => ({
+  bus: {
+    rules: [
+      {
+        name: 'alerts-to-incidents',
+        pattern: { source: ['rebound.alertmanager'] },
+        targets: [{ kind: 'incidents' as const, id: 'incidents' }],
+      },
+    ],
+  },
+  notify: { pagerduty: { routingKey: 'K'.repeat(32), url: pagerDutyUrl }, attempts: 1 },
+});
+
+async function start(dir?: string) {
+  pd ??= await startPagerDutyReceiver();
+  t = await makeTestApp(config(pd.url), undefined, dir);
+  t.app.workflows.register('holds', HOLDS_THE_INCIDENT);
+  return t;
+}
+
+async function post(alerts: { labels: Record<string, string>; status?: 'firing' | 'resolved' }[]) {
+  const res = await t!.app.http.inject({
+    method: 'POST',
+    url: '/v1/webhooks/alertmanager',
+    payload: webhook(alerts),
+  });
+  expect(res.statusCode).toBe(200);
+  await t!.app.settle();
+}
+
+const onlyIncident = async () => {
+  const { items } = await t!.app.incidents.list({ limit: 2 });
+  expect(items).toHaveLength(1);
+  return t!.app.incidents.get(items[0]!.id);
+};
+
+const pages = () => (pd!.jsonBodies() as { event_action: string }[]).map((b) => b.event_action);
+
+async function runHolding(incidentId: string, holdSeconds: number) {
+  const { executionId } = await t!.app.engine.startExecution('holds', { incidentId, holdSeconds });
+  // The note has run once the incident says so.
+  for (let i = 0; i < 200 && (await onlyIncident()).incident.status !== 'remediating'; i++)
+    await new Promise((r) => setTimeout(r, 10));
+  return executionId;
+}
+
+describe('an incident its runbook lets go of', () => {
+  it('is escalated when the runbook is stopped while it holds the incident and alerts still fire', async () => {
+    await start();
+    await post([{ labels: { ...CRASHING, pod: 'abcde' } }]);
+    const { incident } = await onlyIncident();
+    const executionId = await runHolding(incident.id, 3600);
+    await t!.app.engine.stopExecution(executionId, 'Operator.Stopped', 'stuck');
+    await t!.app.settle();
+    const after = await onlyIncident();
+    expect(after.incident.status).toBe('escalated');
+    expect(after.timeline.map((e) => e.description)).toContainEqual(
+      expect.stringMatching(
+        /^Escalated to on-call: runbook holds ended ABORTED: Operator.Stopped \(stuck\), leaving the incident remediating with 1 alert\(s\) firing$/,
+      ),
+    );
+    expect(pages()).toEqual(['trigger']);
+  });
+
+  it('is resolved when its alerts all resolved while the runbook held it', async () => {
+    await start();
+    await post([{ labels: { ...CRASHING, pod: 'abcde' } }]);
+    const { incident } = await onlyIncident();
+    const executionId = await runHolding(incident.id, 1);
+    await post([{ labels: { ...CRASHING, pod: 'abcde' }, status: 'resolved' }]);
+    // The runbook still holds it: resolving alerts do not resolve an incident under automation.
+    expect((await onlyIncident()).incident.status).toBe('remediating');
+    await t!.app.engine.waitFor(executionId);
+    await t!.app.settle();
+    const after = await onlyIncident();
+    expect(after.incident.status).toBe('resolved');
+    expect(after.timeline.at(-1)?.description).toBe(
+      'All 1 alert(s) resolved and runbook holds ended SUCCEEDED: remediating → resolved',
+    );
+    expect(pages()).toEqual([]);
+  });
+
+  it('is settled at start when its runbook ended while Rebound was stopping', async () => {
+    const dir = tempDir().path;
+    await start(dir);
+    await post([{ labels: { ...CRASHING, pod: 'abcde' } }]);
+    const { incident } = await onlyIncident();
+    // What a runbook that ended unseen leaves behind: the incident held, no execution running for it.
+    await t!.app.incidents.setStatus(incident.id, 'remediating', {
+      actor: 'runbook:gone',
+      kind: 'status.changed',
+      description: 'working on it',
+    });
+    await t!.app.stop();
+    await (await start(dir)).app.settle();
+    const after = await onlyIncident();
+    expect(after.incident.status).toBe('escalated');
+    expect(after.timeline.at(-1)?.description).toMatch(/^Escalation: pagerduty delivered/);
+    expect(pages()).toEqual(['trigger']);
+  });
+});
+
+describe('incident.remediated with the labels it verified', () => {
+  const ctx: ActionContext = {
+    idempotencyKey: 'remediated-1',
+    shadow: false,
+    signal: new AbortController().signal,
+    runbook: 'bad-deploy',
+    now: () => new Date(),
+  };
+
+  it('escalates instead of resolving while another alert of the incident still fires', async () => {
+    await start();
+    // The rollout's new pod crash-loops too; the old pod's alert is the one the runbook verified.
+    await post([{ labels: { ...CRASHING, pod: 'abcde' } }, { labels: { ...CRASHING, pod: 'fghij' } }]);
+    const { incident } = await onlyIncident();
+    const result = await t!.app.actions.run(
+      'incident.remediated',
+      {
+        incidentId: incident.id,
+        summary: 'verified: the alert resolved',
+        verifiedLabels: { ...CRASHING, pod: 'abcde' },
+      },
+      ctx,
+    );
+    expect(result.output).toMatchObject({
+      status: 'escalated',
+      stillFiring: ['CheckoutCrashLooping{pod=fghij}'],
+    });
+    const after = await onlyIncident();
+    expect(after.incident.status).toBe('escalated');
+    expect(after.timeline.map((e) => e.description)).toContainEqual(
+      expect.stringMatching(
+        /^Escalated to on-call: verified: the alert resolved .*; but 1 other alert\(s\) of this incident still firing: CheckoutCrashLooping\{pod=fghij\}$/,
+      ),
+    );
+    expect(pages()).toEqual(['trigger']);
+  });
+
+  it('resolves when only the verified alert is still firing in the incident (its resolution not seen yet)', async () => {
+    await start();
+    await post([{ labels: { ...CRASHING, pod: 'abcde' } }]);
+    const { incident } = await onlyIncident();
+    const result = await t!.app.actions.run(
+      'incident.remediated',
+      {
+        incidentId: incident.id,
+        summary: 'verified',
+        verifiedLabels: { alertname: 'CheckoutCrashLooping', pod: 'abcde' },
+      },
+      ctx,
+    );
+    expect(result.output).toMatchObject({ status: 'resolved' });
+    expect(result.output).not.toHaveProperty('stillFiring');
+  });
+});
