@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RoutingConfig } from '../actions/notify/config.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../integrations/webhook/signature.ts';
 import { targetInputSchema } from './transform/index.ts';
 
@@ -157,30 +158,61 @@ export const DEFAULT_RULES: z.input<typeof ruleSchema>[] = [
 ];
 
 /**
- * Follows up on a page: once an incident that was escalated to humans is acknowledged or resolved (by a
- * person, the API, or its alerts resolving), the channel hears it, and PagerDuty acknowledges or resolves
- * the alert it was paged with (same `dedup_key`) instead of leaving it open. When a runbook resolves the
- * incident, its `incident.remediated` may have resolved the page already: PagerDuty takes a second resolve of
- * the same dedup_key as a no-op.
+ * Follows up on a page. Once an incident that was escalated to humans is acknowledged or resolved (by a
+ * person, the API, or its alerts resolving), the channel hears it, and PagerDuty acknowledges or resolves the
+ * alert it was paged with (same `dedup_key`) instead of leaving it open. When a runbook resolves the incident,
+ * its `incident.remediated` may have resolved the page already: PagerDuty takes a second resolve of the same
+ * dedup_key as a no-op.
+ *
+ * For PagerDuty the rule also follows up incidents of the severities routed to PagerDuty (`pagedSeverities`,
+ * see pagedSeverities()), escalated or not: their runbook announced them there when it started, and one
+ * that resolves before it is escalated (its alert resolved before the first action, say) would otherwise
+ * leave that page open. A resolve of a dedup_key PagerDuty never saw is a no-op.
  */
-export function escalationFollowUpRule(channel: 'slack' | 'pagerduty'): z.input<typeof ruleSchema> {
+export function escalationFollowUpRule(
+  channel: 'slack' | 'pagerduty',
+  pagedSeverities: readonly string[] | 'all' = [],
+): z.input<typeof ruleSchema> {
+  const escalated = { escalatedAt: [{ exists: true }] };
+  const followed =
+    channel === 'slack' || pagedSeverities.length === 0
+      ? { detail: escalated }
+      : pagedSeverities === 'all'
+        ? {}
+        : { detail: { $or: [escalated, { severity: [...pagedSeverities] }] } };
   return {
     name: `escalations-followup.${channel}`,
-    description: `Acknowledged and resolved escalated incidents are reported to ${channel}.`,
+    description:
+      channel === 'slack'
+        ? 'Acknowledged and resolved escalated incidents are reported to slack.'
+        : 'Pages are acknowledged and resolved with their incident.',
     pattern: {
       source: ['rebound.incidents'],
       'detail-type': ['Incident Acknowledged', 'Incident Resolved'],
-      detail: { escalatedAt: [{ exists: true }] },
+      ...followed,
     },
     targets: [{ kind: channel, id: channel }],
   };
 }
 
+/** The incident severities whose notifications severity routing sends to PagerDuty ('all' for any). */
+export function pagedSeverities(routing: RoutingConfig): string[] | 'all' {
+  if (routing.unknown.channels.includes('pagerduty')) return 'all';
+  return Object.entries(routing.severities)
+    .filter(([, route]) => route.channels.includes('pagerduty'))
+    .map(([severity]) => severity);
+}
+
 /** The rules used when rebound.yaml lists none: the shipped ones, plus follow-ups for configured channels. */
-export function defaultRules(channels: { slack: boolean; pagerduty: boolean }): RuleConfig[] {
+export function defaultRules(
+  channels: { slack: boolean; pagerduty: boolean },
+  routing?: RoutingConfig,
+): RuleConfig[] {
   return [
     ...DEFAULT_RULES,
-    ...(channels.pagerduty ? [escalationFollowUpRule('pagerduty')] : []),
+    ...(channels.pagerduty
+      ? [escalationFollowUpRule('pagerduty', routing ? pagedSeverities(routing) : [])]
+      : []),
     ...(channels.slack ? [escalationFollowUpRule('slack')] : []),
   ].map((r) => ruleSchema.parse(r));
 }

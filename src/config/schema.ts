@@ -103,10 +103,10 @@ export const configSchema = z
       ...config.bus,
       rules:
         config.bus.rules ??
-        defaultRules({
-          slack: config.notify.slack !== undefined,
-          pagerduty: config.notify.pagerduty !== undefined,
-        }),
+        defaultRules(
+          { slack: config.notify.slack !== undefined, pagerduty: config.notify.pagerduty !== undefined },
+          config.notify.routing,
+        ),
     },
   }));
 

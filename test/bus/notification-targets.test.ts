@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { escalationFollowUpRule } from '../../src/bus/config.ts';
+import { routingConfigSchema } from '../../src/actions/notify/config.ts';
+import { defaultRules, escalationFollowUpRule, pagedSeverities } from '../../src/bus/config.ts';
 import { fromLifecycleEvent, notificationTarget } from '../../src/bus/targets/notification.ts';
 import { DeliveryError } from '../../src/bus/targets/target.ts';
 import { parseConfig } from '../../src/config/load.ts';
@@ -32,11 +33,11 @@ afterEach(async () => {
 });
 
 /** Alerts open incidents; escalated incidents are followed up on PagerDuty and Slack; no runbook runs. */
-async function start(extraRules: object[] = []) {
+async function start(extraRules: object[] = [], pagedSeverities: string[] = []) {
   pagerduty = await startPagerDutyReceiver();
   slack = await startSlackReceiver();
   const followUp = (channel: 'slack' | 'pagerduty') => {
-    const rule = escalationFollowUpRule(channel);
+    const rule = escalationFollowUpRule(channel, pagedSeverities);
     return { ...rule, targets: rule.targets.map((target) => ({ ...target, retry: FAST_RETRY })) };
   };
   t = await makeTestApp({
@@ -109,6 +110,35 @@ describe('notification targets on the bus', () => {
     await t!.app.settle();
     expect(pagerduty!.requests).toEqual([]);
     expect(slack!.requests).toEqual([]);
+  });
+
+  it('resolves the page of an incident of a paged severity that resolves without being escalated', async () => {
+    // Critical routes to PagerDuty: its runbook announced it there when it started.
+    await start([], ['critical']);
+    const id = await openIncident();
+    await ingest(t!.app, webhook([{ labels: ALERT, status: 'resolved' }]));
+    await eventually(() => pagerDutyEvents().length === 1);
+    expect(pagerDutyEvents()).toEqual([{ routing_key: ROUTING_KEY, event_action: 'resolve', dedup_key: id }]);
+    await t!.app.settle();
+    expect(slack!.requests).toEqual([]); // Slack hears only of escalated incidents
+  });
+
+  it('follows up the severities severity routing sends to PagerDuty, by default', () => {
+    const routing = routingConfigSchema.parse({});
+    expect(pagedSeverities(routing)).toEqual(['critical']);
+    const rules = defaultRules({ slack: true, pagerduty: true }, routing);
+    expect(rules.find((r) => r.name === 'escalations-followup.pagerduty')?.pattern).toEqual({
+      source: ['rebound.incidents'],
+      'detail-type': ['Incident Acknowledged', 'Incident Resolved'],
+      detail: { $or: [{ escalatedAt: [{ exists: true }] }, { severity: ['critical'] }] },
+    });
+    // Slack is told of escalated incidents only; when every severity pages, every incident is followed up.
+    expect(rules.find((r) => r.name === 'escalations-followup.slack')?.pattern['detail']).toEqual({
+      escalatedAt: [{ exists: true }],
+    });
+    const everything = routingConfigSchema.parse({ unknown: { remediate: false, channels: ['pagerduty'] } });
+    expect(pagedSeverities(everything)).toBe('all');
+    expect(escalationFollowUpRule('pagerduty', 'all').pattern).not.toHaveProperty('detail');
   });
 
   it('retries a failed send under the target retry policy, then delivers once', async () => {

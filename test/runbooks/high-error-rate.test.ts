@@ -87,7 +87,9 @@ suite('runbook high-error-rate', () => {
     expect(execution.name).toBe(`runbook_high-error-rate-${id}`);
     const done = await waitForStatus(h, 'resolved');
 
-    // Critical routes to PagerDuty: paged when Rebound started, and the page resolved when it verified.
+    // Critical routes to PagerDuty: paged when Rebound started, and the page resolved when it verified (by
+    // the runbook, and again by the follow-up rule: a no-op for PagerDuty).
+    await h.t.app.settle();
     expect(pages(h)).toEqual([
       {
         routing_key: ROUTING_KEY,
@@ -111,6 +113,7 @@ suite('runbook high-error-rate', () => {
         },
         client: 'Rebound',
       },
+      { routing_key: ROUTING_KEY, dedup_key: id, event_action: 'resolve' },
       { routing_key: ROUTING_KEY, dedup_key: id, event_action: 'resolve' },
     ]);
     expect(slackTexts(h)).toEqual([]);
