@@ -41,11 +41,13 @@ import type { Target } from './bus/targets/target.ts';
 import { webhookTarget } from './bus/targets/webhook.ts';
 import { workflowTarget, type WorkflowStarter } from './bus/targets/workflow.ts';
 import {
+  describeUnstarted,
   exposedSecrets,
   missingRunbooksDir,
+  type RunbookReference,
   runbookReferences,
   runbooksDirectory,
-  type RunbookReference,
+  unstartedRunbooks,
 } from './config/references.ts';
 import type { Config } from './config/schema.ts';
 import { ALERT_DETAIL_TYPE, type StoredEvent } from './events/envelope.ts';
@@ -562,6 +564,8 @@ export function createApp(options: AppOptions): App {
             unloaded.map((r) => `${r.path} (${r.runbook})`).join(', ') +
             `; incidents routed to them are not remediated until ${runbooks} has them`,
         );
+      for (const r of unstartedRunbooks(config))
+        logger.warn({ runbook: r.runbook, path: r.path }, describeUnstarted(r));
       await engine.start();
       // A runbook that ended while the process was going down never had its incident settled.
       await settleOrphanedIncidents(incidents, engine, settleIncident);

@@ -203,13 +203,19 @@ export function pagedSeverities(routing: RoutingConfig): string[] | 'all' {
     .map(([severity]) => severity);
 }
 
-/** The rules used when rebound.yaml lists none: the shipped ones, plus follow-ups for configured channels. */
+/**
+ * The rules used when rebound.yaml lists none: the shipped ones, a `runbook.<name>` rule for every other
+ * runbook incident routing can choose (`routedRunbooks`), and follow-ups for the configured channels.
+ */
 export function defaultRules(
   channels: { slack: boolean; pagerduty: boolean },
   routing?: RoutingConfig,
+  routedRunbooks: readonly string[] = [],
 ): RuleConfig[] {
+  const others = [...new Set(routedRunbooks)].filter((r) => !SHIPPED_RUNBOOKS.includes(r));
   return [
     ...DEFAULT_RULES,
+    ...others.map(runbookRule),
     ...(channels.pagerduty
       ? [escalationFollowUpRule('pagerduty', routing ? pagedSeverities(routing) : [])]
       : []),
@@ -221,6 +227,11 @@ export const busConfigSchema = z
   .object({
     /** Omitted: `defaultRules` (the shipped rules, and page follow-ups for the configured channels). */
     rules: z.array(ruleSchema).optional(),
+    /**
+     * Keep the default rules beside `rules` (a rule of the same name replaces the default one). Without it,
+     * `rules` replaces them all, the `runbook.<name>` rules that start routed runbooks included.
+     */
+    includeDefaultRules: z.boolean().default(false),
     /** Archived events (all of them) are kept this long and can be replayed. */
     archiveRetentionDays: z.number().int().positive().max(36_500).default(90),
   })

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
+import { compilePattern, matches } from '../bus/pattern/index.ts';
 import { ReboundError } from '../errors.ts';
+import { INCIDENT_DETAIL_TYPES, INCIDENT_SOURCE } from '../incidents/events.ts';
 import { DEFAULT_RUNBOOKS_DIR, type Config } from './schema.ts';
 
 /** A place in the configuration that names a runbook (workflow), by key path. */
@@ -26,6 +28,46 @@ export function runbookReferences(config: Config): RunbookReference[] {
       ),
     ),
   ];
+}
+
+/**
+ * The runbooks incident routing chooses (routes and fallback) that no enabled bus rule starts: `bus.rules`
+ * replaces the default rules, whose `runbook.<name>` rules start the routed runbook on `Incident Opened`, so a
+ * configuration that lists its own rules without them routes incidents to runbooks that never run.
+ */
+export function unstartedRunbooks(config: Config): RunbookReference[] {
+  const rules = config.bus.rules
+    .filter((rule) => rule.enabled)
+    .map((rule) => ({ pattern: compilePattern(rule.pattern), targets: rule.targets }));
+  const routing = runbookReferences(config).filter((r) => r.path.startsWith('incidents.'));
+  return routing.filter(({ runbook }) => {
+    // What the projector announces when it opens an incident routed to `runbook`, as far as rules can tell.
+    const opened = {
+      version: '0',
+      id: 'opened',
+      source: INCIDENT_SOURCE,
+      'detail-type': INCIDENT_DETAIL_TYPES.opened,
+      account: config.ingest.account,
+      region: config.ingest.region,
+      time: new Date(0).toISOString(),
+      resources: [],
+      detail: { runbook },
+    };
+    return !rules.some(
+      (rule) =>
+        matches(rule.pattern, opened) &&
+        rule.targets.some((t) => t.kind === 'workflow' && t.workflow === runbook),
+    );
+  });
+}
+
+/** Says why a routed runbook never starts, and what to add. */
+export function describeUnstarted(r: RunbookReference): string {
+  return (
+    `${r.path} routes incidents to runbook '${r.runbook}', but no bus rule starts it: bus.rules replaces ` +
+    `the default rules, so add the rule runbook.${r.runbook} (a workflow target for '${r.runbook}' on ` +
+    `"Incident Opened" events whose detail.runbook is '${r.runbook}'; GET /v1/rules on a default install shows it)`
+  );
 }
 
 /** Where runbooks are read from (against the working directory), and whether the configuration chose it. */

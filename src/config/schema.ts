@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { kubernetesConfigSchema } from '../actions/k8s/config.ts';
 import { notifyConfigSchema } from '../actions/notify/config.ts';
 import { verifyConfigSchema } from '../actions/verify/config.ts';
-import { busConfigSchema, defaultRules, ruleSchema, targetsWithoutChannel } from '../bus/config.ts';
+import {
+  busConfigSchema,
+  defaultRules,
+  ruleSchema,
+  targetsWithoutChannel,
+  type RuleConfig,
+} from '../bus/config.ts';
 import { duplicateNames, ruleProblems } from '../bus/rules.ts';
 import { guardConfigSchema } from '../guard/config.ts';
 import { approvalsConfigSchema } from '../approvals/config.ts';
@@ -101,14 +107,32 @@ export const configSchema = z
     ...config,
     bus: {
       ...config.bus,
-      rules:
-        config.bus.rules ??
+      rules: rulesInForce(
+        config.bus.rules,
+        config.bus.includeDefaultRules,
         defaultRules(
           { slack: config.notify.slack !== undefined, pagerduty: config.notify.pagerduty !== undefined },
           config.notify.routing,
+          [
+            ...config.incidents.runbooks.routes.map((route) => route.runbook),
+            config.incidents.runbooks.fallback,
+          ],
         ),
+      ),
     },
   }));
+
+/** The configured rules, the default ones, or both (a configured rule replaces the default of its name). */
+function rulesInForce(
+  configured: RuleConfig[] | undefined,
+  includeDefaults: boolean,
+  defaults: RuleConfig[],
+): RuleConfig[] {
+  if (!configured) return defaults;
+  if (!includeDefaults) return configured;
+  const replaced = new Set(configured.map((r) => r.name));
+  return [...defaults.filter((r) => !replaced.has(r.name)), ...configured];
+}
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

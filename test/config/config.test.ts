@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configJsonSchema, interpolateEnv, loadConfig, parseConfig } from '../../src/config/load.ts';
+import { unstartedRunbooks } from '../../src/config/references.ts';
 import { assertExposureIsAuthenticated } from '../../src/http/auth.ts';
 import { tempDir } from '../support/app.ts';
 
@@ -143,11 +144,19 @@ describe('the shipped example configuration', () => {
       path: join(import.meta.dirname, '..', '..', 'examples', 'rebound.yaml'),
       env: {},
     });
+    // Its own rule beside the default ones, so the runbooks it routes to do start.
     expect(config.bus.rules.map((r) => r.name)).toEqual([
       'alerts-to-incidents',
-      'restart-on-error-rate',
+      'runbook.high-error-rate',
+      'runbook.high-latency',
+      'runbook.bad-deploy',
+      'runbook.node-not-ready',
+      'runbook.unknown-alert',
       'escalations-followup.pagerduty',
+      'escalations-followup.slack',
+      'audit-error-rate',
     ]);
+    expect(unstartedRunbooks(config)).toEqual([]);
     expect(config.guard.allowlist.namespaces).toEqual(['shop']);
     expect(config.kubernetes.clusters['prod']).toBeDefined();
     expect(config.notify.slack).toBeDefined();

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import { RuleSet } from '../../src/bus/rules.ts';
 import { loadConfig, parseConfig } from '../../src/config/load.ts';
+import { unstartedRunbooks } from '../../src/config/references.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { isReboundError } from '../../src/errors.ts';
 import { tempDir } from '../support/app.ts';
@@ -144,6 +145,52 @@ describe('rules are checked when the configuration is read, as the bus checks th
       // Task resources are checked against the actions this configuration gives the server.
       expect(invalid.stderr).toMatch(
         /nuke\.asl\.json: workflow 'nuke' is not a valid state machine: States\.T\.Resource: 'rebound:k8s\.nuke' is not a known action \(known: .*k8s\.restart/,
+      );
+    },
+  );
+});
+
+describe('the default rules and routed runbooks', () => {
+  const names = (input: ConfigInput) => parseConfig(input).bus.rules.map((r) => r.name);
+  const routed = {
+    incidents: { runbooks: { routes: [{ runbook: 'my-fix', match: { alertname: ['Foo'] } }] } },
+  };
+
+  it('start every runbook routing names, the shipped ones and yours', () => {
+    expect(names(routed)).toEqual(expect.arrayContaining(['runbook.high-error-rate', 'runbook.my-fix']));
+    expect(unstartedRunbooks(parseConfig(routed))).toEqual([]);
+  });
+
+  it('are replaced by bus.rules, unless includeDefaultRules keeps them (a rule of the same name replaces one)', () => {
+    const audit = {
+      name: 'alerts-to-incidents',
+      pattern: { source: ['rebound.alertmanager'] },
+      targets: [{ kind: 'log' as const, id: 'audit' }],
+    };
+    expect(names({ ...routed, bus: { rules: [audit] } })).toEqual(['alerts-to-incidents']);
+    const kept = parseConfig({ ...routed, bus: { rules: [audit], includeDefaultRules: true } }).bus.rules;
+    expect(kept.map((r) => r.name)).toContain('runbook.my-fix');
+    expect(kept.filter((r) => r.name === 'alerts-to-incidents')).toEqual([
+      expect.objectContaining({ targets: [expect.objectContaining({ kind: 'log' })] }),
+    ]);
+  });
+
+  it(
+    '`rebound validate` warns when a routed runbook has no rule to start it',
+    { timeout: 60_000 },
+    async () => {
+      const file = write(
+        'incidents:\n  runbooks:\n    routes: [{ runbook: bad-deploy, match: { alertname: [X] } }]\n' +
+          'bus:\n  rules:\n    - { name: incidents, pattern: { source: [rebound.alertmanager] }, targets: [{ kind: incidents, id: i }] }\n',
+      );
+      const result = await runCli(['validate', file]);
+      expect(result.code).toBe(0);
+      expect(result.stderr).toContain(
+        "warning: incidents.runbooks.routes[0].runbook routes incidents to runbook 'bad-deploy', but no bus rule starts it: " +
+          'bus.rules replaces the default rules, so add the rule runbook.bad-deploy',
+      );
+      expect(result.stderr).toContain(
+        "warning: incidents.runbooks.fallback routes incidents to runbook 'unknown-alert'",
       );
     },
   );

@@ -2,7 +2,7 @@ import { createApp, loadConfiguredRunbooks } from '../../app.ts';
 import { RuleSet } from '../../bus/rules.ts';
 import { readKubeEnvironment } from '../../config/cli-env.ts';
 import { loadConfig } from '../../config/load.ts';
-import { exposedSecrets } from '../../config/references.ts';
+import { describeUnstarted, exposedSecrets, unstartedRunbooks } from '../../config/references.ts';
 import { assertExposureIsAuthenticated } from '../../http/auth.ts';
 
 /**
@@ -28,6 +28,7 @@ export async function validateConfigFile(file: string): Promise<void> {
     const { directory, loaded, unloaded } = await loadConfiguredRunbooks(config, app.workflows);
     for (const r of unloaded)
       process.stderr.write(`warning: ${r.path} names runbook '${r.runbook}', which ${directory} lacks\n`);
+    for (const r of unstartedRunbooks(config)) process.stderr.write(`warning: ${describeUnstarted(r)}\n`);
     process.stdout.write(
       loaded === undefined
         ? `${source} is valid (no runbooks: ${directory} does not exist)\n`
