@@ -356,6 +356,27 @@ suite('runbook bad-deploy', () => {
     ]);
   });
 
+  it('escalates, undoing nothing, when the verification cannot reach Prometheus at all', async () => {
+    h = await startHarness({ prometheus: true, parameters: { verifyTimeoutSeconds: 1 } });
+    h.prometheus
+      .answer(CHANGED_RECENTLY, [{ value: 120 }])
+      .answer('ALERTS{alertname="CheckoutCrashLooping",alertstate="firing"}', {
+        status: 503,
+        errorType: 'unavailable',
+        error: 'Prometheus is restarting',
+      });
+    await badDeploy();
+    await alert(h, CRASH);
+    expect(await finishedExecution(h)).toMatchObject({ status: 'FAILED', error: 'Rebound.Escalated' });
+    const view = await waitForStatus(h, 'escalated');
+    expectOnlyTheRollback();
+    expect(describe(view)).toMatch(
+      /Escalated to on-call: could not verify the fix \(Rebound\.VerificationUnavailable: no source answered about CheckoutCrashLooping\{.*\} before the deadline .*Prometheus is restarting.*\); what Rebound changed is left in place: check by hand before undoing it/,
+    );
+    // Not known to have failed: the breaker does not count it.
+    expect(await breakers(h)).toEqual([]);
+  });
+
   it('escalates, touching nothing, when guard rails refuse (a deploy freeze pauses the namespace)', async () => {
     h = await startHarness();
     await badDeploy();

@@ -68,7 +68,7 @@ export async function waitForAlertsResolved(
       timer = setTimeout(() => resolve('deadline'), remaining);
     });
     const first = await Promise.race([all, deadline]);
-    if (first === 'deadline') throw notResolved(queries, decided, options.deadline, log);
+    if (first === 'deadline') throw notResolved(queries, decided, options, log);
     return { decisions: first, checks: log.entries(), checkCount: log.count };
   } finally {
     clearTimeout(timer);
@@ -164,6 +164,7 @@ async function pollLoop(
       const answer = await poller.check(query, signal);
       const at = options.now();
       const outcome = answer.resolved ? 'resolved' : 'firing';
+      log.answered.add(query);
       log.add({
         alertname: query.alertname,
         source: poller.source,
@@ -190,15 +191,36 @@ async function pollLoop(
   }
 }
 
+/**
+ * What the deadline means: still firing, as the sources said; or, when Prometheus or Alertmanager was asked
+ * and never answered about an alert still pending (unreachable the whole time), nothing known either way —
+ * an outage of the sources must not read as a failed remediation, which the runbooks would roll back.
+ */
 function notResolved(
   queries: readonly AlertQuery[],
   decided: Map<AlertQuery, AlertDecision>,
-  deadline: Date,
+  options: WaitOptions,
   log: CheckLog,
-): VerificationFailedError {
+): VerificationFailedError | VerificationUnavailableError {
+  const deadline = options.deadline;
   const pending = queries.filter((q) => !decided.has(q));
   const names = pending.map((q) => describeQuery(q)).join(', ');
   const last = log.entries().at(-1);
+  if (options.pollers.length > 0 && pending.every((q) => !log.answered.has(q)))
+    return new VerificationUnavailableError(
+      `no source answered about ${names} before the deadline ${deadline.toISOString()}` +
+        (last ? ` (last check: ${last.source} ${last.outcome}: ${last.detail})` : '') +
+        '; whether the remediation worked is not known — check by hand before rolling back',
+      {
+        retryable: false,
+        details: {
+          deadline: deadline.toISOString(),
+          pending: pending.map((q) => ({ alertname: q.alertname, labels: q.labels })),
+          checks: log.entries(),
+          checkCount: log.count,
+        },
+      },
+    );
   return new VerificationFailedError(
     `still firing at the deadline ${deadline.toISOString()}: ${names}` +
       (last ? ` (last check: ${last.source} ${last.outcome}: ${last.detail})` : '') +
@@ -221,6 +243,8 @@ function describeQuery(query: AlertQuery): string {
 class CheckLog {
   #entries: ResolutionCheck[] = [];
   count = 0;
+  /** The alerts some poller answered about (firing or resolved), however long ago. */
+  readonly answered = new Set<AlertQuery>();
 
   constructor(private readonly max: number) {}
 

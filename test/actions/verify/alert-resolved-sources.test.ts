@@ -183,6 +183,30 @@ describe('verify.alertResolved source handling', () => {
     );
   });
 
+  it('says nothing is known, not "still firing", when no source ever answered before the deadline', async () => {
+    // Alertmanager unreachable the whole time (a retryable failure, so it is asked again at every interval).
+    const a = alertResolvedAction({
+      pollers: [alertmanagerPoller(new AlertmanagerClient({ url: 'http://127.0.0.1:1', timeoutMs: 1_000 }))],
+      resolved: new ResolvedAlertHub(),
+      defaultTimeoutSeconds: 1,
+      defaultPollIntervalSeconds: 0.2,
+    });
+    const err = await rejection(a.run(a.params.parse({ alertname: 'A' }), testContext()));
+    expect(err.name).toBe('Rebound.VerificationUnavailable');
+    expect(err.message).toMatch(
+      /^no source answered about A before the deadline \S+ \(last check: alertmanager error: .*\); whether the remediation worked is not known/,
+    );
+    // One answer, even long ago, is an answer: then the deadline means still firing.
+    const asked = alertResolvedAction({
+      pollers: [alertmanagerPoller(new AlertmanagerClient({ url: am.url, timeoutMs: 1_000 }))],
+      defaultTimeoutSeconds: 1,
+      defaultPollIntervalSeconds: 0.2,
+    });
+    am.script(firingAm, firingAm, firingAm, firingAm, firingAm, firingAm, firingAm, firingAm);
+    const failed = await rejection(asked.run(asked.params.parse({ alertname: 'A' }), testContext()));
+    expect(failed.name).toBe('Rebound.VerificationFailed');
+  });
+
   it('Prometheus: an alert still firing is not called resolved because the webhook carried external labels', async () => {
     // ALERTS and /api/v1/alerts never carry Prometheus' external labels; the webhook alert (through
     // Alertmanager) does. Series of other pods disagree on a label and are someone else's alert.
