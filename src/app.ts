@@ -263,6 +263,7 @@ export function createApp(options: AppOptions): App {
     actions: (name) => (actions.has(name) ? actions.get(name) : undefined),
     store: new SqliteGuardStore(db, committer),
     config: guardMode.config,
+    ...(guardMode.mode.reason === 'default' ? { shadowUntilConfigured: guardMode.mode.missing } : {}),
     incidents: {
       async getIncidentFiringState(incidentId) {
         const incident = await incidentStore.getIncident(incidentId);

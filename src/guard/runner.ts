@@ -33,6 +33,11 @@ export interface GuardedRunnerOptions {
   readonly onStoreError?: (err: unknown, what: string) => void;
   /** Names this process in lock owners, e.g. the pod name. */
   readonly instanceId?: string;
+  /**
+   * Set when `config` is shadow-until-configured (effectiveGuardConfig): the settings still missing. The
+   * verdicts then say so, instead of quoting the opened allowlist and forced global shadow as if configured.
+   */
+  readonly shadowUntilConfigured?: readonly string[];
 }
 
 /** One mutating invocation as the rails see it. */
@@ -196,6 +201,9 @@ export class GuardedRunner implements ActionRunner {
   }
 
   private async checkAllowlist(inv: Invocation): Promise<void> {
+    const missing = this.options.shadowUntilConfigured;
+    if (missing)
+      return this.verdict(inv, 'allowlist', 'allowed', `not consulted: ${untilConfigured(missing)}`);
     const refusal = allowlistRefusal(inv.target, this.options.config.allowlist);
     if (refusal !== undefined) await this.refuse(inv, this.refusal('allowlist', false, refusal));
     await this.verdict(inv, 'allowlist', 'allowed', `${inv.key} is in the allowlist`);
@@ -203,13 +211,16 @@ export class GuardedRunner implements ActionRunner {
 
   private async checkShadow(inv: Invocation): Promise<boolean> {
     const { global, runbooks } = this.options.config.shadow;
-    const why = global
-      ? 'global shadow mode (guard.shadow.global)'
-      : inv.ctx.runbook !== undefined && runbooks.includes(inv.ctx.runbook)
-        ? `runbook ${inv.ctx.runbook} is in guard.shadow.runbooks`
-        : inv.ctx.shadow
-          ? 'the caller asked for shadow mode'
-          : undefined;
+    const missing = this.options.shadowUntilConfigured;
+    const why = missing
+      ? untilConfigured(missing)
+      : global
+        ? 'global shadow mode (guard.shadow.global)'
+        : inv.ctx.runbook !== undefined && runbooks.includes(inv.ctx.runbook)
+          ? `runbook ${inv.ctx.runbook} is in guard.shadow.runbooks`
+          : inv.ctx.shadow
+            ? 'the caller asked for shadow mode'
+            : undefined;
     if (why === undefined) {
       await this.verdict(inv, 'shadow', 'allowed', 'shadow mode off: acting for real');
       return false;
@@ -414,4 +425,9 @@ export class GuardedRunner implements ActionRunner {
 /** The marker an execution leaves on a target it changed: `changed/<execution>/<target>`. */
 function changedKey(inv: Invocation): string | undefined {
   return inv.ctx.executionId === undefined ? undefined : `changed/${inv.ctx.executionId}/${inv.key}`;
+}
+
+/** Why shadow-until-configured is in force: the settings still missing. */
+function untilConfigured(missing: readonly string[]): string {
+  return `shadow until configured (guard.shadow.untilConfigured; missing: ${missing.join(', ')})`;
 }

@@ -75,9 +75,14 @@ suite('shadow mode until a cluster and an allowlist are configured', () => {
     const verifying = await waitForStatus(h, 'verifying');
     expect(clusterWrites(h)).toEqual([]);
     const story = describe(verifying);
+    // The verdicts say why: the settings still missing, not an allowlist or a global switch nobody set.
     expect(story).toMatch(
-      /config.set on ConfigMap shop\/checkout-flags: shadowed by shadow \(global shadow mode/,
+      /config.set on ConfigMap shop\/checkout-flags: shadowed by shadow \(shadow until configured \(guard.shadow.untilConfigured; missing: guard.allowlist.namespaces\): writes are recorded, not sent\)/,
     );
+    expect(story).toMatch(
+      /config.set on ConfigMap shop\/checkout-flags: allowed by allowlist \(not consulted: shadow until configured/,
+    );
+    expect(story).not.toMatch(/is in the allowlist|guard.shadow.global/);
     expect(story).toMatch(/k8s.restart on Deployment shop\/checkout: shadowed by shadow/);
     await alert(h, ERRORS, 'resolved');
     expect(await finishedExecution(h)).toMatchObject({ status: 'SUCCEEDED' });
