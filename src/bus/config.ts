@@ -164,6 +164,10 @@ export const DEFAULT_RULES: z.input<typeof ruleSchema>[] = [
  * its `incident.remediated` may have resolved the page already: PagerDuty takes a second resolve of the same
  * dedup_key as a no-op.
  *
+ * Both also send again a notification the runbook's `incident.*` action could not deliver (a retryable
+ * failure after its own attempts: `Notification Undelivered`), under the bus's retry policy and DLQ, so a
+ * Slack or PagerDuty outage of a few seconds does not lose a page.
+ *
  * For PagerDuty the rule also follows up incidents of the severities routed to PagerDuty (`pagedSeverities`,
  * see pagedSeverities()), escalated or not: their runbook announced them there when it started, and one
  * that resolves before it is escalated (its alert resolved before the first action, say) would otherwise
@@ -188,8 +192,12 @@ export function escalationFollowUpRule(
         : 'Pages are acknowledged and resolved with their incident.',
     pattern: {
       source: ['rebound.incidents'],
-      'detail-type': ['Incident Acknowledged', 'Incident Resolved'],
-      ...followed,
+      $or: [
+        { 'detail-type': ['Incident Acknowledged', 'Incident Resolved'], ...followed },
+        // What the channel refused for a moment when a runbook sent it: sent again by the same target, so in
+        // order with the incident's acknowledgement and resolution.
+        { 'detail-type': ['Notification Undelivered'], detail: { channel: [channel] } },
+      ],
     },
     targets: [{ kind: channel, id: channel }],
   };

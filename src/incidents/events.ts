@@ -19,6 +19,20 @@ export const INCIDENT_DETAIL_TYPES = {
 
 export type LifecycleMove = keyof typeof INCIDENT_DETAIL_TYPES;
 
+/**
+ * A notification about an incident that a channel refused with a retryable failure after the sender's own
+ * attempts (a Slack or PagerDuty outage of a few seconds). The default follow-up rule of that channel sends
+ * it again under the bus's retry policy, in order with the incident's later follow-ups (same target).
+ */
+export const NOTIFICATION_UNDELIVERED = 'Notification Undelivered';
+
+export interface UndeliveredNotification {
+  readonly channel: string;
+  /** The notification as the channel's notifier takes it (JSON). */
+  readonly notification: Readonly<Record<string, unknown>>;
+  readonly error: string;
+}
+
 /** What a lifecycle event says about the incident (`detail`). */
 export interface IncidentEventDetail {
   readonly incidentId: string;
@@ -67,6 +81,14 @@ export interface LifecycleFacts {
 export class LifecycleEvents {
   constructor(private readonly options: LifecycleEventOptions) {}
 
+  undelivered(
+    incident: Incident,
+    item: UndeliveredNotification,
+    facts: { readonly at: string; readonly correlationId: string },
+  ): StoredEvent {
+    return undeliveredEvent(this.options, incident, item, facts);
+  }
+
   /** The event for one move of an incident; its dedup key makes a re-applied change append nothing. */
   event(move: LifecycleMove, incident: Incident, facts: LifecycleFacts): StoredEvent {
     const labels = facts.labels ?? incident.labels;
@@ -104,6 +126,36 @@ export class LifecycleEvents {
       receivedAt: facts.at,
     };
   }
+}
+
+/** Builds the `Notification Undelivered` event of one notification (see NOTIFICATION_UNDELIVERED). */
+export function undeliveredEvent(
+  options: LifecycleEventOptions,
+  incident: Incident,
+  undelivered: UndeliveredNotification,
+  facts: { readonly at: string; readonly correlationId: string },
+): StoredEvent {
+  return {
+    envelope: {
+      version: '0',
+      id: timeOrderedUuid(Date.parse(facts.at) || Date.now()),
+      'detail-type': NOTIFICATION_UNDELIVERED,
+      source: INCIDENT_SOURCE,
+      account: options.account,
+      time: facts.at,
+      region: options.region,
+      resources: [`rebound:incident/${incident.id}`],
+      detail: {
+        incidentId: incident.id,
+        channel: undelivered.channel,
+        error: undelivered.error,
+        notification: undelivered.notification,
+      },
+    },
+    correlationId: facts.correlationId,
+    dedupKey: `incident:${incident.id}:undelivered:${undelivered.channel}:v${incident.version}`,
+    receivedAt: facts.at,
+  };
 }
 
 /** The lifecycle move a status change announces, if any (`opened` is announced by the projector). */

@@ -1,5 +1,5 @@
 import { ReboundError, isReboundError } from '../errors.ts';
-import { moveOf, type LifecycleEvents } from './events.ts';
+import { moveOf, type LifecycleEvents, type UndeliveredNotification } from './events.ts';
 import { transition } from './lifecycle.ts';
 import type { Incident, IncidentAlert, IncidentStatus, TimelineEntry, TimelineKind } from './model.ts';
 import type { IncidentPage, IncidentQuery, IncidentStore } from './port.ts';
@@ -72,14 +72,22 @@ export class IncidentService {
     });
   }
 
-  /** Appends one entry to the timeline without changing the status (actions, verdicts, notifications). */
-  async record(id: string, note: TimelineNote): Promise<void> {
-    await this.update(id, (incident) => ({ incident, note }));
+  /**
+   * Appends one entry to the timeline without changing the status (actions, verdicts, notifications). With
+   * `undelivered`, the same commit announces each as `Notification Undelivered`, for the bus to send again.
+   */
+  async record(
+    id: string,
+    note: TimelineNote,
+    undelivered: readonly UndeliveredNotification[] = [],
+  ): Promise<void> {
+    await this.update(id, (incident) => ({ incident, note }), undelivered);
   }
 
   private async update(
     id: string,
     change: (incident: Incident, at: string) => { incident: Incident; note: TimelineNote },
+    undelivered: readonly UndeliveredNotification[] = [],
   ): Promise<Incident> {
     for (let attempt = 0; ; attempt++) {
       const current = await this.require(id);
@@ -88,17 +96,22 @@ export class IncidentService {
       const next = { ...incident, updatedAt: at, version: current.version + 1 };
       const move = moveOf(current.status, next.status);
       const correlationId = note.correlationId ?? current.correlationId;
-      const events =
-        move && this.events
-          ? [
-              this.events.event(move, next, {
-                at,
-                correlationId,
-                reason: note.description,
-                actor: note.actor,
-              }),
-            ]
-          : undefined;
+      const announced = this.events;
+      const events = announced
+        ? [
+            ...(move
+              ? [
+                  announced.event(move, next, {
+                    at,
+                    correlationId,
+                    reason: note.description,
+                    actor: note.actor,
+                  }),
+                ]
+              : []),
+            ...undelivered.map((item) => announced.undelivered(next, item, { at, correlationId })),
+          ]
+        : [];
       try {
         await this.store.commit([
           {
@@ -116,7 +129,7 @@ export class IncidentService {
                 correlationId,
               },
             ],
-            ...(events ? { events } : {}),
+            ...(events.length > 0 ? { events } : {}),
           },
         ]);
         return next;

@@ -127,18 +127,70 @@ describe('notification targets on the bus', () => {
     const routing = routingConfigSchema.parse({});
     expect(pagedSeverities(routing)).toEqual(['critical']);
     const rules = defaultRules({ slack: true, pagerduty: true }, routing);
+    const undelivered = (channel: string) => ({
+      'detail-type': ['Notification Undelivered'],
+      detail: { channel: [channel] },
+    });
     expect(rules.find((r) => r.name === 'escalations-followup.pagerduty')?.pattern).toEqual({
       source: ['rebound.incidents'],
-      'detail-type': ['Incident Acknowledged', 'Incident Resolved'],
-      detail: { $or: [{ escalatedAt: [{ exists: true }] }, { severity: ['critical'] }] },
+      $or: [
+        {
+          'detail-type': ['Incident Acknowledged', 'Incident Resolved'],
+          detail: { $or: [{ escalatedAt: [{ exists: true }] }, { severity: ['critical'] }] },
+        },
+        undelivered('pagerduty'),
+      ],
     });
     // Slack is told of escalated incidents only; when every severity pages, every incident is followed up.
-    expect(rules.find((r) => r.name === 'escalations-followup.slack')?.pattern['detail']).toEqual({
-      escalatedAt: [{ exists: true }],
-    });
+    expect(rules.find((r) => r.name === 'escalations-followup.slack')?.pattern['$or']).toEqual([
+      {
+        'detail-type': ['Incident Acknowledged', 'Incident Resolved'],
+        detail: { escalatedAt: [{ exists: true }] },
+      },
+      undelivered('slack'),
+    ]);
     const everything = routingConfigSchema.parse({ unknown: { remediate: false, channels: ['pagerduty'] } });
     expect(pagedSeverities(everything)).toBe('all');
-    expect(escalationFollowUpRule('pagerduty', 'all').pattern).not.toHaveProperty('detail');
+    expect(escalationFollowUpRule('pagerduty', 'all').pattern['$or']).toEqual([
+      { 'detail-type': ['Incident Acknowledged', 'Incident Resolved'] },
+      undelivered('pagerduty'),
+    ]);
+  });
+
+  it('sends again what an escalation could not deliver, before the resolution that follows it', async () => {
+    await start();
+    const id = await openIncident();
+    // PagerDuty answers 503 to the action's three attempts and to the bus's first one, then recovers.
+    const unavailable = { status: 503, body: { status: 'error', message: 'unavailable' } };
+    pagerduty!.script(unavailable, unavailable, unavailable, unavailable);
+    const escalated = await t!.app.actions.run(
+      'incident.escalate',
+      { incidentId: id, reason: 'disk full' },
+      { idempotencyKey: 'esc-1', shadow: false, signal: new AbortController().signal, now: () => new Date() },
+    );
+    expect(escalated.output).toMatchObject({
+      notifications: [
+        { channel: 'pagerduty', delivered: false },
+        { channel: 'slack', delivered: true },
+      ],
+    });
+    await t!.app.incidents.resolve(id, 'user:ann');
+    await eventually(() => pagerDutyEvents().some((e) => e['event_action'] === 'resolve'));
+    await t!.app.settle();
+    // The page was delivered by the bus, and the resolve came after it: the page does not stay open.
+    expect(pagerDutyEvents().map((e) => e['event_action'])).toEqual([
+      'trigger',
+      'trigger',
+      'trigger',
+      'trigger',
+      'trigger',
+      'resolve',
+    ]);
+    const { timeline } = await t!.app.incidents.get(id);
+    expect(timeline.map((e) => e.description)).toContainEqual(
+      expect.stringMatching(/^Escalation: pagerduty not delivered: .*503/),
+    );
+    expect(await deadLetters()).toEqual([]);
   });
 
   it('retries a failed send under the target retry policy, then delivers once', async () => {

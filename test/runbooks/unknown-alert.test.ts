@@ -88,8 +88,13 @@ suite('runbook unknown-alert (no runbook matches)', () => {
 
   it('still escalates when notifications fail: a failed channel never blocks the runbook', async () => {
     h = await startHarness();
-    h.pagerduty.script({ status: 500, body: { status: 'error' } });
-    h.slack.script({ status: 500, body: 'internal_error' }, { status: 500, body: 'internal_error' });
+    // Refusals a retry cannot cure (a retryable failure is also handed to the bus to send again, which would
+    // take the next scripted answers: notification-targets.test.ts covers that).
+    h.pagerduty.script({
+      status: 400,
+      body: { status: 'invalid event', message: 'Event object is invalid' },
+    });
+    h.slack.script({ status: 400, body: 'invalid_payload' }, { status: 400, body: 'invalid_payload' });
     await alert(h, {
       alertname: 'MysteryQueueBacklog',
       severity: 'warning',
@@ -99,7 +104,7 @@ suite('runbook unknown-alert (no runbook matches)', () => {
     expect(await finishedExecution(h)).toMatchObject({ status: 'SUCCEEDED' });
     const view = await waitForStatus(h, 'escalated');
     expect(describe(view)).toMatch(
-      /Escalation: pagerduty not delivered: .*500.*; slack not delivered: .*500/,
+      /Escalation: pagerduty not delivered: .*400.*; slack not delivered: .*400/,
     );
   });
 

@@ -1,3 +1,4 @@
+import type { UndeliveredNotification } from '../../incidents/events.ts';
 import type { Incident, IncidentStatus } from '../../incidents/model.ts';
 import type { IncidentDetail, TimelineNote } from '../../incidents/service.ts';
 import type { RoutingConfig } from '../notify/config.ts';
@@ -11,8 +12,11 @@ export interface IncidentOperations {
   get(id: string): Promise<IncidentDetail>;
   /** Moves the incident through its lifecycle and records why (ILLEGAL_TRANSITION when not allowed). */
   setStatus(id: string, to: IncidentStatus, note: TimelineNote): Promise<Incident>;
-  /** Appends one timeline entry without changing the status. */
-  record(id: string, note: TimelineNote): Promise<void>;
+  /**
+   * Appends one timeline entry without changing the status; `undelivered` notifications are announced in
+   * the same commit for the bus to send again.
+   */
+  record(id: string, note: TimelineNote, undelivered?: readonly UndeliveredNotification[]): Promise<void>;
 }
 
 /** The circuit breaker's input: verified remediation outcomes (GuardedRunner.recordOutcome). */

@@ -3,7 +3,7 @@ import { canTransition } from '../../incidents/lifecycle.ts';
 import type { ChannelOutcome } from '../notify/routed.ts';
 import type { ActionContext, ActionDefinition } from '../types.ts';
 import type { IncidentActionDeps } from './deps.ts';
-import { actorOf, describeOutcomes, notificationOf, sendEach } from './message.ts';
+import { actorOf, describeOutcomes, notificationOf, sendEach, undeliveredOf } from './message.ts';
 
 export const escalateParams = z
   .object({
@@ -72,20 +72,21 @@ export function escalateAction(deps: IncidentActionDeps): ActionDefinition<Escal
         ...(params.severity ? { severity: params.severity } : {}),
         publicUrl: deps.publicUrl,
       });
-      const notifications = await sendEach(
-        deps,
-        [
-          { channel: 'pagerduty', notification },
-          { channel: 'slack', notification },
-        ],
-        ctx,
+      const messages = [
+        { channel: 'pagerduty' as const, notification },
+        { channel: 'slack' as const, notification },
+      ];
+      const notifications = await sendEach(deps, messages, ctx);
+      await deps.incidents.record(
+        incident.id,
+        {
+          actor,
+          kind: 'notification',
+          description: `Escalation: ${describeOutcomes(notifications)}`,
+          data: { event: 'escalated', notifications },
+        },
+        undeliveredOf(messages, notifications),
       );
-      await deps.incidents.record(incident.id, {
-        actor,
-        kind: 'notification',
-        description: `Escalation: ${describeOutcomes(notifications)}`,
-        data: { event: 'escalated', notifications },
-      });
       await resolvePageIfResolvedMeanwhile(deps, incident.id, notifications, ctx);
       let breaker: EscalateOutput['breaker'];
       const scope = deps.scopeOf(incident);
@@ -125,14 +126,19 @@ async function resolvePageIfResolvedMeanwhile(
     result: 'resolved while it was being escalated',
     publicUrl: deps.publicUrl,
   });
-  const closing = await sendEach(deps, [{ channel: 'pagerduty', notification }], {
+  const messages = [{ channel: 'pagerduty' as const, notification }];
+  const closing = await sendEach(deps, messages, {
     ...ctx,
     idempotencyKey: `${ctx.idempotencyKey}/resolved`,
   });
-  await deps.incidents.record(incident.id, {
-    actor: actorOf(ctx),
-    kind: 'notification',
-    description: `Resolved while it was being escalated: ${describeOutcomes(closing)}`,
-    data: { event: 'resolved', notifications: closing },
-  });
+  await deps.incidents.record(
+    incident.id,
+    {
+      actor: actorOf(ctx),
+      kind: 'notification',
+      description: `Resolved while it was being escalated: ${describeOutcomes(closing)}`,
+      data: { event: 'resolved', notifications: closing },
+    },
+    undeliveredOf(messages, closing),
+  );
 }

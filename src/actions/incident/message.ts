@@ -1,5 +1,6 @@
 import { describeError } from '../../errors.ts';
 import { isIntegrationError } from '../../integrations/errors.ts';
+import type { UndeliveredNotification } from '../../incidents/events.ts';
 import type { Incident } from '../../incidents/model.ts';
 import type { ChannelOutcome } from '../notify/routed.ts';
 import { incidentLinks, type ChannelKind, type Notification } from '../notify/notification.ts';
@@ -59,6 +60,25 @@ export async function sendEach(
       }
     }),
   );
+}
+
+/** Channels whose default follow-up rule (escalationFollowUpRule) sends an undelivered notification again. */
+const FOLLOWED_UP: readonly ChannelKind[] = ['slack', 'pagerduty'];
+
+/**
+ * The notifications of `messages` that failed with a retryable error, for `IncidentOperations.record` to
+ * hand to the bus (`Notification Undelivered`): an outage of a few seconds must not lose a page.
+ */
+export function undeliveredOf(
+  messages: readonly { channel: ChannelKind; notification: Notification }[],
+  outcomes: readonly ChannelOutcome[],
+): UndeliveredNotification[] {
+  return messages.flatMap(({ channel, notification }, i) => {
+    const outcome = outcomes[i];
+    if (!outcome || outcome.delivered || !outcome.error?.retryable || !FOLLOWED_UP.includes(channel))
+      return [];
+    return [{ channel, notification: { ...notification }, error: outcome.error.message }];
+  });
 }
 
 /** One line per channel for the timeline, e.g. `pagerduty delivered (inc_01…); slack failed: HTTP 500`. */

@@ -3,7 +3,7 @@ import { channelKind, routeBySeverity } from '../notify/config.ts';
 import type { ChannelOutcome } from '../notify/routed.ts';
 import type { ActionDefinition } from '../types.ts';
 import type { IncidentActionDeps } from './deps.ts';
-import { actorOf, describeOutcomes, notificationOf, sendEach } from './message.ts';
+import { actorOf, describeOutcomes, notificationOf, sendEach, undeliveredOf } from './message.ts';
 
 export const incidentNotifyParams = z
   .object({
@@ -47,17 +47,18 @@ export function incidentNotifyAction(
         ...(params.result ? { result: params.result } : {}),
         publicUrl: deps.publicUrl,
       });
-      const notifications = await sendEach(
-        deps,
-        channels.map((channel) => ({ channel, notification })),
-        ctx,
+      const messages = channels.map((channel) => ({ channel, notification }));
+      const notifications = await sendEach(deps, messages, ctx);
+      await deps.incidents.record(
+        incident.id,
+        {
+          actor: actorOf(ctx),
+          kind: 'notification',
+          description: `Notified (${params.event}): ${describeOutcomes(notifications)}${params.description ? ` — ${params.description}` : ''}`,
+          data: { event: params.event, notifications },
+        },
+        undeliveredOf(messages, notifications),
       );
-      await deps.incidents.record(incident.id, {
-        actor: actorOf(ctx),
-        kind: 'notification',
-        description: `Notified (${params.event}): ${describeOutcomes(notifications)}${params.description ? ` — ${params.description}` : ''}`,
-        data: { event: params.event, notifications },
-      });
       return {
         output: { incidentId: incident.id, ...(route ? { route: route.matched } : {}), notifications },
         writes: [],

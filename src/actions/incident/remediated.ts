@@ -6,7 +6,7 @@ import type { ChannelOutcome } from '../notify/routed.ts';
 import type { ActionDefinition } from '../types.ts';
 import type { IncidentActionDeps } from './deps.ts';
 import { escalateAction } from './escalate.ts';
-import { actorOf, describeOutcomes, notificationOf, sendEach } from './message.ts';
+import { actorOf, describeOutcomes, notificationOf, sendEach, undeliveredOf } from './message.ts';
 
 export const remediatedParams = z
   .object({
@@ -93,22 +93,23 @@ export function remediatedAction(
         result: summary,
         publicUrl: deps.publicUrl,
       });
-      const notifications = await sendEach(
-        deps,
-        route.channels.map((channel) => ({
-          channel,
-          // PagerDuty triggers on `remediated`; what on-call needs is the page closing.
-          notification:
-            channel === 'pagerduty' ? { ...notification, event: 'resolved' as const } : notification,
-        })),
-        ctx,
+      const messages = route.channels.map((channel) => ({
+        channel,
+        // PagerDuty triggers on `remediated`; what on-call needs is the page closing.
+        notification:
+          channel === 'pagerduty' ? { ...notification, event: 'resolved' as const } : notification,
+      }));
+      const notifications = await sendEach(deps, messages, ctx);
+      await deps.incidents.record(
+        incident.id,
+        {
+          actor,
+          kind: 'notification',
+          description: `Remediated: ${describeOutcomes(notifications)}`,
+          data: { event: 'remediated', notifications },
+        },
+        undeliveredOf(messages, notifications),
       );
-      await deps.incidents.record(incident.id, {
-        actor,
-        kind: 'notification',
-        description: `Remediated: ${describeOutcomes(notifications)}`,
-        data: { event: 'remediated', notifications },
-      });
       return {
         output: {
           incidentId: incident.id,

@@ -7,7 +7,12 @@ import {
 import { describeError } from '../../errors.ts';
 import type { StoredEvent } from '../../events/envelope.ts';
 import { isIntegrationError } from '../../integrations/errors.ts';
-import { INCIDENT_DETAIL_TYPES, INCIDENT_SOURCE, type IncidentEventDetail } from '../../incidents/events.ts';
+import {
+  INCIDENT_DETAIL_TYPES,
+  INCIDENT_SOURCE,
+  NOTIFICATION_UNDELIVERED,
+  type IncidentEventDetail,
+} from '../../incidents/events.ts';
 import { DeliveryError, type DeliveryItem, type Target } from './target.ts';
 
 export interface NotificationTargetOptions {
@@ -23,7 +28,8 @@ export interface NotificationTargetOptions {
 /**
  * Sends a notification through one channel (Slack, PagerDuty, e-mail) per delivered event, so messages get
  * the bus's retry policy and dead-letter queue. An incident lifecycle event becomes the notification of its
- * move (`Incident Resolved` → `resolved`, which PagerDuty turns into a resolve of the incident's dedup_key);
+ * move (`Incident Resolved` → `resolved`, which PagerDuty turns into a resolve of the incident's dedup_key),
+ * and a `Notification Undelivered` event the notification it carries;
  * a target with an `input` receives the notification its input builds. What cannot become a notification
  * goes to the DLQ at once, with the reason.
  */
@@ -75,6 +81,8 @@ export function fromLifecycleEvent(
   event: StoredEvent,
   options: Pick<NotificationTargetOptions, 'channel' | 'publicUrl'>,
 ): Notification {
+  if (event.envelope.source === INCIDENT_SOURCE && event.envelope['detail-type'] === NOTIFICATION_UNDELIVERED)
+    return parseNotification(event.envelope.detail['notification'], options.channel);
   const move = MOVES[event.envelope['detail-type']];
   if (event.envelope.source !== INCIDENT_SOURCE || !move)
     throw new DeliveryError(
