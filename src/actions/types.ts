@@ -65,4 +65,6 @@ export interface ActionDefinition<P = unknown, R = unknown> {
 export interface ActionRunner {
   run(name: string, params: unknown, ctx: ActionContext): Promise<ActionResult>;
   has(name: string): boolean;
+  /** Why `name` cannot run here and what to do about it, when the runner knows better than "not registered". */
+  describeMissing?(name: string): string;
 }

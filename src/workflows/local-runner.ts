@@ -12,12 +12,24 @@ export type TaskHandler = (input: unknown, ctx: ActionContext) => unknown;
 export class HandlerRunner implements ActionRunner {
   private readonly handlers = new Map<string, TaskHandler>();
 
-  constructor(handlers: Readonly<Record<string, TaskHandler>>) {
+  constructor(
+    handlers: Readonly<Record<string, TaskHandler>>,
+    /** Where handlers come from, for the message about a missing one (e.g. the CLI's --task-handlers). */
+    private readonly source = 'the handlers given',
+  ) {
     for (const [resource, fn] of Object.entries(handlers)) this.handlers.set(actionNameOf(resource), fn);
   }
 
   has(name: string): boolean {
     return this.handlers.has(name);
+  }
+
+  describeMissing(name: string): string {
+    const known = [...this.handlers.keys()].sort();
+    return (
+      `no task handler for '${name}' in ${this.source} (${known.length ? `handlers: ${known.join(', ')}` : 'none given'}); ` +
+      `add one keyed by the Task's Resource or its action name`
+    );
   }
 
   async run(name: string, params: unknown, ctx: ActionContext): Promise<ActionResult> {

@@ -162,7 +162,9 @@ class TaskAttempt {
       );
     }
     if (!deps.runner.has(name)) {
-      const cause = `no action named '${name}' is registered; check the Task's Resource or the installed actions`;
+      const cause =
+        deps.runner.describeMissing?.(name) ??
+        `no action named '${name}' is registered; check the Task's Resource or the installed actions`;
       this.closeToken(STATES_ERRORS.TaskFailed, cause);
       this.settle({ ok: false, error: STATES_ERRORS.TaskFailed, cause });
       return this.result;

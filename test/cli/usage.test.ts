@@ -55,6 +55,10 @@ describe('rebound CLI usage errors', () => {
         ['approvals', 'snooze', 'apr-1', '--seconds', '0'],
         /^error: option '--seconds <n>' argument '0' is invalid/,
       ],
+      [
+        ['task', 'success', 'token', '--output', 'notjson'],
+        /^error: --output is not JSON \(.*\); e\.g\. --output/,
+      ],
     ];
     const runs = await Promise.all(cases.map(([args]) => runCli(args, { env })));
     runs.forEach((r, i) => {

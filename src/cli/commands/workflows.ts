@@ -88,7 +88,9 @@ export function workflowCommand(): Command {
       const handlers = o.taskHandlers ? await loadHandlers(o.taskHandlers) : {};
       // Loaded when run: the other commands start without the engine.
       const { runOnce } = await import('../../workflows/run-once.ts');
-      const result = await runOnce(definition, input, { runner: new HandlerRunner(handlers) });
+      const result = await runOnce(definition, input, {
+        runner: new HandlerRunner(handlers, '--task-handlers'),
+      });
       process.stdout.write(JSON.stringify(result) + '\n');
     });
   return cmd;
@@ -268,8 +270,11 @@ export function taskCommand(): Command {
       let output: unknown;
       try {
         output = JSON.parse(o.output);
-      } catch {
-        throw new ReboundError('BAD_REQUEST', '--output must be JSON text, e.g. \'{"approved":true}\'');
+      } catch (err) {
+        // A usage error (exit 2), like a bad --params of `action run`.
+        throw new InvalidArgumentError(
+          `--output is not JSON (${(err as Error).message}); e.g. --output '{"approved":true}'`,
+        );
       }
       await client(cmd).request('POST', '/v1/tasks/success', { taskToken: token, output });
       process.stdout.write('ok\n');
