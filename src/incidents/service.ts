@@ -109,7 +109,10 @@ export class IncidentService {
                   }),
                 ]
               : []),
-            ...undelivered.map((item) => announced.undelivered(next, item, { at, correlationId })),
+            ...undelivered
+              // Resolved meanwhile (its resolve already announced): a late page would reopen it on PagerDuty.
+              .filter((item) => next.status !== 'resolved' || item.notification['event'] === 'resolved')
+              .map((item) => announced.undelivered(next, item, { at, correlationId })),
           ]
         : [];
       try {

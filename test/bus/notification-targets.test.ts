@@ -33,7 +33,11 @@ afterEach(async () => {
 });
 
 /** Alerts open incidents; escalated incidents are followed up on PagerDuty and Slack; no runbook runs. */
-async function start(extraRules: object[] = [], pagedSeverities: string[] = []) {
+async function start(
+  extraRules: object[] = [],
+  pagedSeverities: string[] = [],
+  notify: { attempts?: number } = {},
+) {
   pagerduty = await startPagerDutyReceiver();
   slack = await startSlackReceiver();
   const followUp = (channel: 'slack' | 'pagerduty') => {
@@ -42,6 +46,7 @@ async function start(extraRules: object[] = [], pagedSeverities: string[] = []) 
   };
   t = await makeTestApp({
     notify: {
+      ...notify,
       pagerduty: { routingKey: ROUTING_KEY, url: pagerduty.url },
       slack: { webhookUrl: `${slack.url}/services/T0/B0/x` },
     },
@@ -191,6 +196,28 @@ describe('notification targets on the bus', () => {
       expect.stringMatching(/^Escalation: pagerduty not delivered: .*503/),
     );
     expect(await deadLetters()).toEqual([]);
+  });
+
+  it('does not send a failed page again once the incident resolved while it was being sent', async () => {
+    await start([], [], { attempts: 1 });
+    const id = await openIncident();
+    pagerduty!.script({ status: 503, body: { status: 'error', message: 'unavailable' }, delayMs: 300 });
+    const escalating = t!.app.actions.run(
+      'incident.escalate',
+      { incidentId: id, reason: 'disk full' },
+      { idempotencyKey: 'esc-2', shadow: false, signal: new AbortController().signal, now: () => new Date() },
+    );
+    await eventually(() => pagerduty!.requests.length >= 1);
+    await t!.app.incidents.resolve(id, 'user:ann'); // its alert resolved while PagerDuty was failing
+    await escalating;
+    await t!.app.settle();
+    // The resolve went out; the failed trigger is not handed to the bus, which would send it after the
+    // resolve and reopen the page.
+    expect(pagerDutyEvents().map((e) => e['event_action'])).toEqual(['trigger', 'resolve']);
+    const undelivered = (await t!.app.events.listEvents({ limit: 50 })).items.filter(
+      (e) => e.envelope['detail-type'] === 'Notification Undelivered',
+    );
+    expect(undelivered).toEqual([]);
   });
 
   it('retries a failed send under the target retry policy, then delivers once', async () => {
