@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve, isAbsolute } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
@@ -215,10 +216,19 @@ export function createApp(options: AppOptions): App {
   };
   /** Cancels what settling incidents sends when the app stops. */
   const lifetime = new AbortController();
-  /** Incidents being settled after their runbook ended (app.settle waits for them). */
+  /** Incidents being settled after their runbook ended (app.settle and stop wait for them). */
   const settling = new Set<Promise<unknown>>();
+  /** The last settle of each incident: one at a time per incident, each seeing what the previous did. */
+  const lastSettle = new Map<string, Promise<unknown>>();
   const settleIncident = (ended: RunbookEnded) => {
-    const done = settleAfterRunbook(incidentDeps, ended, { signal: lifetime.signal, now })
+    const before = lastSettle.get(ended.incidentId) ?? Promise.resolve();
+    const done = before
+      .then(() =>
+        // Another execution still working on the incident (a replay, a second rule) settles it when it ends.
+        engine.isWorkingOn(ended.incidentId)
+          ? ('unchanged' as const)
+          : settleAfterRunbook(incidentDeps, ended, { signal: lifetime.signal, now }),
+      )
       .then((outcome) => {
         if (outcome !== 'unchanged')
           logger.info(
@@ -232,8 +242,12 @@ export function createApp(options: AppOptions): App {
           'settling an incident after its runbook failed',
         ),
       )
-      .finally(() => settling.delete(done));
+      .finally(() => {
+        settling.delete(done);
+        if (lastSettle.get(ended.incidentId) === done) lastSettle.delete(ended.incidentId);
+      });
     settling.add(done);
+    lastSettle.set(ended.incidentId, done);
   };
   const actions: ActionRegistry = new ActionRegistry([
     ...kubernetesActions({ clusters }),
@@ -594,13 +608,17 @@ export function createApp(options: AppOptions): App {
       if (stopped) return;
       stopped = true;
       await http.close();
-      lifetime.abort();
       clearInterval(pruner);
       if (started) await sweeper.stop();
       await bus.stop();
       pacer.stop();
       await approvals.service.stop();
       await engine.stop();
+      // Incidents being settled finish (their pages are sent, or announced undelivered) before the store
+      // closes; what is still sending after a grace period is cancelled.
+      await Promise.race([Promise.allSettled(settling), delay(SETTLE_GRACE_MS, undefined, { ref: false })]);
+      lifetime.abort();
+      await Promise.allSettled(settling);
       await checkpointer?.stop();
       committer.flush();
       db.close();
@@ -608,6 +626,9 @@ export function createApp(options: AppOptions): App {
     },
   };
 }
+
+/** How long stopping waits for incidents being settled before it cancels what they are still sending. */
+const SETTLE_GRACE_MS = 10_000;
 
 /**
  * Incidents a runbook was working on (`remediating`, `verifying`) with no execution running for them any

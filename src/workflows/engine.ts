@@ -240,6 +240,12 @@ export class Engine {
     return (await this.options.store.loadHistory(executionId)).map(toHistoryEvent);
   }
 
+  /** True while an execution of this process whose input names the incident (`incidentId`) is running. */
+  isWorkingOn(incidentId: string): boolean {
+    for (const run of this.runs.values()) if (run.incident.incidentId === incidentId) return true;
+    return false;
+  }
+
   list(query: ListExecutionsQuery): Promise<ExecutionPage> {
     return this.options.store.listExecutions(query);
   }

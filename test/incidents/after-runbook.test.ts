@@ -95,20 +95,36 @@ describe('an incident its runbook lets go of', () => {
     expect(pages()).toEqual(['trigger']);
   });
 
+  it('is left to the execution still working on it when another one for it ends', async () => {
+    await start();
+    await post([{ labels: { ...CRASHING, pod: 'abcde' } }]);
+    const { incident } = await onlyIncident();
+    const holding = await runHolding(incident.id, 3600);
+    const quick = await t!.app.engine.startExecution('holds', { incidentId: incident.id, holdSeconds: 0 });
+    await t!.app.engine.waitFor(quick.executionId);
+    await t!.app.settle();
+    expect((await onlyIncident()).incident.status).toBe('remediating');
+    expect(pages()).toEqual([]);
+    await t!.app.engine.stopExecution(holding, 'Operator.Stopped', 'stuck');
+    await t!.app.settle();
+    expect((await onlyIncident()).incident.status).toBe('escalated');
+    expect(pages()).toEqual(['trigger']);
+  });
+
   it('is resolved when its alerts all resolved while the runbook held it', async () => {
     await start();
     await post([{ labels: { ...CRASHING, pod: 'abcde' } }]);
     const { incident } = await onlyIncident();
-    const executionId = await runHolding(incident.id, 1);
+    const executionId = await runHolding(incident.id, 3600);
     await post([{ labels: { ...CRASHING, pod: 'abcde' }, status: 'resolved' }]);
     // The runbook still holds it: resolving alerts do not resolve an incident under automation.
     expect((await onlyIncident()).incident.status).toBe('remediating');
-    await t!.app.engine.waitFor(executionId);
+    await t!.app.engine.stopExecution(executionId, 'Operator.Stopped', 'done waiting');
     await t!.app.settle();
     const after = await onlyIncident();
     expect(after.incident.status).toBe('resolved');
     expect(after.timeline.at(-1)?.description).toBe(
-      'All 1 alert(s) resolved and runbook holds ended SUCCEEDED: remediating → resolved',
+      'All 1 alert(s) resolved and runbook holds ended ABORTED: Operator.Stopped (done waiting): remediating → resolved',
     );
     expect(pages()).toEqual([]);
   });
