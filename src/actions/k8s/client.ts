@@ -5,10 +5,10 @@ import {
   HttpMethod,
   IsomorphicFetchHttpLibrary,
   RequestContext,
+  ResponseContext,
   ServerConfiguration,
   wrapHttpLibrary,
   type KubeConfig,
-  type ResponseContext,
 } from '@kubernetes/client-node';
 import type { WriteRequest } from '../types.ts';
 import { ApiTimeout, refused, toK8sError } from './errors.ts';
@@ -103,12 +103,23 @@ export class K8sSession {
   private async exchange(request: RequestContext): Promise<ResponseContext> {
     const timeout = AbortSignal.timeout(this.policy.requestTimeoutMs);
     request.setSignal(this.signal ? AbortSignal.any([this.signal, timeout]) : timeout);
+    const timedOut = (err: unknown) =>
+      timeout.aborted && !this.signal?.aborted ? new ApiTimeout(this.policy.requestTimeoutMs, err) : err;
+    let response: ResponseContext;
     try {
-      return await this.inner.send(request).toPromise();
+      response = await this.inner.send(request).toPromise();
     } catch (err) {
-      if (!timeout.aborted || this.signal?.aborted) throw err;
-      throw new ApiTimeout(this.policy.requestTimeoutMs, err);
+      throw timedOut(err);
     }
+    // client-node reads the body after this returns, under the same signal: a server that sends its headers
+    // and then stalls is a timeout too, not a cancellation.
+    const { body } = response;
+    const guarded = <T>(read: () => Promise<T>) =>
+      read().catch((err: unknown) => Promise.reject(timedOut(err)));
+    return new ResponseContext(response.httpStatusCode, response.headers, {
+      text: () => guarded(() => body.text()),
+      binary: () => guarded(() => body.binary()),
+    });
   }
 }
 

@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,9 +102,19 @@ describe('actions over HTTPS with a CA and a bearer token', () => {
     expect(api.writes().length).toBe(before);
   });
 
-  it('a server that takes the request and never answers fails it as a retryable Timeout', async () => {
+  it.each([
     // An API server behind a black-holed load balancer: the connection opens, the answer never comes.
-    const silent = createServer(() => undefined);
+    ['never answers', () => undefined],
+    // Or the headers come and the body stalls (client-node reads it after the exchange has returned).
+    [
+      'sends its headers and stalls',
+      (_req: IncomingMessage, res: ServerResponse) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"kind":');
+      },
+    ],
+  ])('a server that takes the request and %s fails it as a retryable Timeout', async (_, answer) => {
+    const silent = createServer(answer);
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
