@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { RoutingConfig } from '../actions/notify/config.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../integrations/webhook/signature.ts';
@@ -133,17 +134,26 @@ export const RUNBOOK_INPUT = {
   },
 };
 
+/**
+ * `name`, or — past the 64 characters rule names and target ids may have — its beginning and a digest of
+ * the whole, so that two long runbook names never share a rule.
+ */
+function bounded(name: string): string {
+  if (name.length <= 64) return name;
+  return `${name.slice(0, 55)}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
+}
+
 /** `Incident Opened` whose routing chose `runbook` → start that runbook (once per incident). */
 export function runbookRule(runbook: string): z.input<typeof ruleSchema> {
   return {
-    name: `runbook.${runbook}`,
+    name: bounded(`runbook.${runbook}`),
     description: `Incidents routed to the ${runbook} runbook (incidents.runbooks) start it.`,
     pattern: {
       source: ['rebound.incidents'],
       'detail-type': ['Incident Opened'],
       detail: { runbook: [runbook] },
     },
-    targets: [{ kind: 'workflow', id: runbook, workflow: runbook, input: RUNBOOK_INPUT }],
+    targets: [{ kind: 'workflow', id: bounded(runbook), workflow: runbook, input: RUNBOOK_INPUT }],
   };
 }
 

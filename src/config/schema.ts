@@ -107,9 +107,7 @@ export const configSchema = z
     ...config,
     bus: {
       ...config.bus,
-      rules: rulesInForce(
-        config.bus.rules,
-        config.bus.includeDefaultRules,
+      rules: rulesInForce(config.bus.rules, config.bus.includeDefaultRules, () =>
         defaultRules(
           { slack: config.notify.slack !== undefined, pagerduty: config.notify.pagerduty !== undefined },
           config.notify.routing,
@@ -126,12 +124,12 @@ export const configSchema = z
 function rulesInForce(
   configured: RuleConfig[] | undefined,
   includeDefaults: boolean,
-  defaults: RuleConfig[],
+  defaults: () => RuleConfig[],
 ): RuleConfig[] {
-  if (!configured) return defaults;
+  if (!configured) return defaults();
   if (!includeDefaults) return configured;
   const replaced = new Set(configured.map((r) => r.name));
-  return [...defaults.filter((r) => !replaced.has(r.name)), ...configured];
+  return [...defaults().filter((r) => !replaced.has(r.name)), ...configured];
 }
 
 export type Config = z.infer<typeof configSchema>;

@@ -161,6 +161,30 @@ describe('the default rules and routed runbooks', () => {
     expect(unstartedRunbooks(parseConfig(routed))).toEqual([]);
   });
 
+  it('name the rule of a runbook with a long name within the 64 characters a rule name may have', () => {
+    const long = (tail: string) => `remediate-${'x'.repeat(56)}-${tail}`; // 70 characters
+    const config = parseConfig({
+      incidents: {
+        runbooks: {
+          routes: [
+            { runbook: long('a'), match: { alertname: ['A'] } },
+            { runbook: long('b'), match: { alertname: ['B'] } },
+          ],
+        },
+      },
+    });
+    const rules = config.bus.rules.filter((r) =>
+      r.targets.some((t) => t.kind === 'workflow' && t.workflow.startsWith('remediate-')),
+    );
+    expect(rules).toHaveLength(2);
+    for (const rule of rules) {
+      expect(rule.name).toMatch(/^runbook\.remediate-x+-[0-9a-f]{8}$/);
+      expect(rule.name.length).toBeLessThanOrEqual(64);
+    }
+    expect(rules[0]!.name).not.toBe(rules[1]!.name);
+    expect(unstartedRunbooks(config)).toEqual([]);
+  });
+
   it('are replaced by bus.rules, unless includeDefaultRules keeps them (a rule of the same name replaces one)', () => {
     const audit = {
       name: 'alerts-to-incidents',
