@@ -120,17 +120,17 @@ export const CATCHER_FIELDS: Readonly<Record<QueryLanguage, readonly string[]>> 
   JSONata: ['ErrorEquals', 'Next', 'Output', 'Assign', 'Comment'],
 };
 
-/** What each query language uses in place of the other's fields, for the message that says so. */
-const COUNTERPART: Readonly<Record<string, string>> = {
-  InputPath: 'Arguments',
-  Parameters: 'Arguments',
-  ResultSelector: 'Output',
-  ResultPath: 'Output (and Assign)',
-  OutputPath: 'Output',
-  ItemsPath: 'Items',
-  Arguments: 'Parameters',
-  Output: 'OutputPath, or ResultSelector and ResultPath',
-  Items: 'ItemsPath',
+/** What each query language uses in place of the other's fields (those the place takes are suggested). */
+const COUNTERPART: Readonly<Record<string, readonly string[]>> = {
+  InputPath: ['Arguments'],
+  Parameters: ['Arguments'],
+  ResultSelector: ['Output'],
+  ResultPath: ['Output', 'Assign'],
+  OutputPath: ['Output'],
+  ItemsPath: ['Items'],
+  Arguments: ['Parameters'],
+  Output: ['ResultSelector', 'ResultPath', 'OutputPath'],
+  Items: ['ItemsPath'],
 };
 
 /**
@@ -148,9 +148,13 @@ export function fieldProblem(
   if (otherLanguage.includes(field)) {
     const other = language === 'JSONata' ? 'JSONPath' : 'JSONata';
     const base = field.slice(0, -'Path'.length);
+    const counterparts = (COUNTERPART[field] ?? []).filter((f) => allowed.includes(f));
     const instead =
-      COUNTERPART[field] ??
-      (field.endsWith('Path') && allowed.includes(base) ? `${base} with a {% … %} expression` : undefined);
+      counterparts.length > 0
+        ? counterparts.join(' or ')
+        : field.endsWith('Path') && allowed.includes(base)
+          ? `${base} with a {% … %} expression`
+          : undefined;
     return (
       `'${field}' is a ${other} field, but this state's query language is ${language}` +
       ` (${instead ? `in ${language}, use ${instead}; or ` : ''}set "QueryLanguage": "${other}" on the state)`

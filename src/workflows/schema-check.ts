@@ -25,7 +25,7 @@ const VERSION = validatorVersion();
  * Bumped whenever what Rebound hands the validator (see withoutFalseAlarms) or makes of its answer (see
  * issueOf) changes: older verdicts lapse.
  */
-const REVISION = 3;
+const REVISION = 4;
 const CACHE_FILE = join(
   dirname(fileURLToPath(import.meta.url)),
   '../../node_modules/.cache/rebound',
@@ -67,7 +67,13 @@ type ValidatorError = ReturnType<typeof aslValidator>['errors'][number];
 function issueOf(error: ValidatorError, definition: object): SchemaIssue {
   const pointer = error.schemaError?.instancePath ?? '';
   const segments = pointer.split('/').slice(1);
-  const path = segments.map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+  // An index into an array is `[0]`; a state named `1` stays `.1`.
+  let node: unknown = definition;
+  let path = '';
+  for (const segment of segments) {
+    path += Array.isArray(node) ? `[${segment}]` : path === '' ? segment : `.${segment}`;
+    node = isJsonObject(node) || Array.isArray(node) ? (node as Record<string, unknown>)[segment] : undefined;
+  }
   const field = segments.at(-1) ?? '';
   // The path is shown beside the message already; asl-validator repeats it ("/States/A is invalid. …").
   let message = error.Message.replace(/^\S* is invalid\. /, '')

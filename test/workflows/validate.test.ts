@@ -193,6 +193,10 @@ describe('fields a state does not take', () => {
 
   it('says when a field belongs to the other query language, and what this one uses instead', () => {
     const jsonata = { QueryLanguage: 'JSONata' };
+    // Only what the place takes is suggested: a Pass has no Arguments, a catcher only ResultPath.
+    expect(one({ Type: 'Pass', Parameters: {}, End: true }, jsonata)[0]?.message).toBe(
+      `'Parameters' is a JSONPath field, but this state's query language is JSONata (set "QueryLanguage": "JSONPath" on the state)`,
+    );
     expect(
       one({ Type: 'Task', Resource: 'rebound:k8s.restart', Parameters: {}, End: true }, jsonata),
     ).toEqual([
@@ -285,5 +289,10 @@ describe("asl-validator's findings", () => {
     expect(retry).toEqual([
       { path: 'States.T.Retry[0].MaxAttempts', message: 'must be number (SCHEMA_VALIDATION_FAILED)' },
     ]);
+    // A state may be named with digits: it is not an index.
+    expect(
+      validateDefinition({ StartAt: '1', States: { '1': { Type: 'Wait', Seconds: 'x', End: true } } })[0]
+        ?.path,
+    ).toBe('States.1.Seconds');
   });
 });
