@@ -55,9 +55,19 @@ export class IncidentService {
     });
   }
 
-  /** Moves the incident through its lifecycle (illegal moves throw ILLEGAL_TRANSITION) and records why. */
-  async setStatus(id: string, to: IncidentStatus, note: TimelineNote): Promise<Incident> {
+  /**
+   * Moves the incident through its lifecycle (illegal moves throw ILLEGAL_TRANSITION) and records why. With
+   * `unless`, the incident as it is when the change commits is checked first: if it holds, nothing changes
+   * and the incident is returned as it is (a decision made on an earlier read cannot overwrite newer facts).
+   */
+  async setStatus(
+    id: string,
+    to: IncidentStatus,
+    note: TimelineNote,
+    unless?: (incident: Incident) => boolean,
+  ): Promise<Incident> {
     return this.update(id, (incident, at) => {
+      if (unless?.(incident)) return undefined;
       const status = transition(incident.status, to);
       return {
         incident: {
@@ -86,13 +96,15 @@ export class IncidentService {
 
   private async update(
     id: string,
-    change: (incident: Incident, at: string) => { incident: Incident; note: TimelineNote },
+    change: (incident: Incident, at: string) => { incident: Incident; note: TimelineNote } | undefined,
     undelivered: readonly UndeliveredNotification[] = [],
   ): Promise<Incident> {
     for (let attempt = 0; ; attempt++) {
       const current = await this.require(id);
       const at = this.now().toISOString();
-      const { incident, note } = change(current, at);
+      const changed = change(current, at);
+      if (!changed) return current;
+      const { incident, note } = changed;
       const next = { ...incident, updatedAt: at, version: current.version + 1 };
       const move = moveOf(current.status, next.status);
       const correlationId = note.correlationId ?? current.correlationId;

@@ -180,7 +180,7 @@ describe('incident.remediated with the labels it verified', () => {
     expect(after.incident.status).toBe('escalated');
     expect(after.timeline.map((e) => e.description)).toContainEqual(
       expect.stringMatching(
-        /^Escalated to on-call: verified: the alert resolved .*; but 1 other alert\(s\) of this incident still firing: CheckoutCrashLooping\{pod=fghij\}$/,
+        /^Escalated to on-call: verified: the alert resolved .*; but by Alertmanager's last notification 1 other alert\(s\) of this incident still fire: CheckoutCrashLooping\{pod=fghij\}$/,
       ),
     );
     expect(pages()).toEqual(['trigger']);

@@ -11,7 +11,13 @@ export interface IncidentOperations {
   /** The incident with its alerts and timeline; NOT_FOUND when unknown. */
   get(id: string): Promise<IncidentDetail>;
   /** Moves the incident through its lifecycle and records why (ILLEGAL_TRANSITION when not allowed). */
-  setStatus(id: string, to: IncidentStatus, note: TimelineNote): Promise<Incident>;
+  setStatus(
+    id: string,
+    to: IncidentStatus,
+    note: TimelineNote,
+    /** Checked on the incident as the change commits: when true, nothing changes. */
+    unless?: (incident: Incident) => boolean,
+  ): Promise<Incident>;
   /**
    * Appends one timeline entry without changing the status; `undelivered` notifications are announced in
    * the same commit for the bus to send again.

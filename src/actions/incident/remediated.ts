@@ -63,7 +63,8 @@ export function remediatedAction(
           escalate.params.parse({
             incidentId: incident.id,
             reason:
-              `${summary}; but ${others.length} other alert(s) of this incident still firing: ` +
+              `${summary}; but by Alertmanager's last notification ${others.length} other alert(s) of this ` +
+              `incident still fire: ` +
               others.slice(0, 5).join(', ') +
               (others.length > 5 ? ', …' : ''),
             remediationFailed: false,

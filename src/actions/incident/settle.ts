@@ -34,14 +34,21 @@ export async function settleAfterRunbook(
   const { incident } = await deps.incidents.get(ended.incidentId);
   if (incident.status === 'resolved') return 'unchanged';
   if (incident.alertCount > 0 && incident.firingCount === 0) {
-    await deps.incidents.setStatus(incident.id, 'resolved', {
-      actor: 'rebound',
-      kind: 'status.changed',
-      description: `All ${incident.alertCount} alert(s) resolved and ${ended.ending}: ${incident.status} → resolved`,
-      ...(ended.executionId ? { data: { executionId: ended.executionId } } : {}),
-      correlationId: ended.correlationId ?? null,
-    });
-    return 'resolved';
+    const after = await deps.incidents.setStatus(
+      incident.id,
+      'resolved',
+      {
+        actor: 'rebound',
+        kind: 'status.changed',
+        description: `All ${incident.alertCount} alert(s) resolved and ${ended.ending}: ${incident.status} → resolved`,
+        ...(ended.executionId ? { data: { executionId: ended.executionId } } : {}),
+        correlationId: ended.correlationId ?? null,
+      },
+      // An alert that fired again since the read above keeps it open.
+      (now) => now.firingCount > 0 || now.status === 'resolved',
+    );
+    if (after.status === 'resolved') return 'resolved';
+    return settleAfterRunbook(deps, ended, context); // fired again meanwhile: decide again on what is now
   }
   if (!isAutomationRunning(incident.status)) return 'unchanged';
   const escalate = escalateAction(deps);
