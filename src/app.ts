@@ -78,6 +78,7 @@ import { IncidentProjector } from './incidents/projector.ts';
 import { openingFacts } from './incidents/runbook-routing.ts';
 import { RetentionSweeper } from './incidents/retention.ts';
 import type { Incident } from './incidents/model.ts';
+import type { IncidentStore } from './incidents/port.ts';
 import { IncidentService } from './incidents/service.ts';
 import type { AlertDetail } from './ingest/alertmanager/normalise.ts';
 import { AlertmanagerReceiver } from './ingest/alertmanager/receiver.ts';
@@ -581,6 +582,10 @@ export function createApp(options: AppOptions): App {
         );
       for (const r of unstartedRunbooks(config))
         logger.warn({ runbook: r.runbook, path: r.path }, describeUnstarted(r));
+      // The resolved webhooks a verification may be waiting for are kept in memory: what the alerts of
+      // incidents under automation last said is read back first, so a runbook resumed after a restart sees
+      // a resolution that arrived before it (Alertmanager does not send it again).
+      await seedResolvedAlerts(incidents, incidentStore, resolvedAlerts);
       await engine.start();
       // A runbook that ended while the process was going down never had its incident settled.
       await settleOrphanedIncidents(incidents, engine, settleIncident);
@@ -625,6 +630,25 @@ export function createApp(options: AppOptions): App {
       logger.flush();
     },
   };
+}
+
+/** Feeds the hub the last state of every alert of the incidents runbooks are working on. */
+async function seedResolvedAlerts(
+  incidents: IncidentService,
+  store: Pick<IncidentStore, 'listAlerts'>,
+  hub: ResolvedAlertHub,
+): Promise<void> {
+  for (let cursor: string | undefined; ;) {
+    const page = await incidents.list({
+      status: ['remediating', 'verifying'],
+      limit: 500,
+      ...(cursor ? { cursor } : {}),
+    });
+    for (const incident of page.items)
+      for (const alert of await store.listAlerts(incident.id)) hub.observe(alert);
+    cursor = page.nextCursor;
+    if (!cursor) break;
+  }
 }
 
 /** How long stopping waits for incidents being settled before it cancels what they are still sending. */

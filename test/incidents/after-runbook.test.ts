@@ -149,6 +149,53 @@ describe('an incident its runbook lets go of', () => {
   });
 });
 
+describe('a runbook resumed after a restart', () => {
+  /** Takes the incident, waits (the rollout), then verifies on the resolved webhook alone. */
+  const VERIFIES = {
+    StartAt: 'Remediating',
+    States: {
+      Remediating: { ...HOLDS_THE_INCIDENT.States.Remediating, Next: 'Rollout' },
+      Rollout: { Type: 'Wait', SecondsPath: '$.waitSeconds', Next: 'Verify' },
+      Verify: {
+        Type: 'Task',
+        Resource: 'rebound:verify.alertResolved',
+        Parameters: { 'alertname.$': '$.labels.alertname', 'labels.$': '$.labels', timeoutSeconds: 3 },
+        ResultPath: '$.verification',
+        Next: 'Remediated',
+      },
+      Remediated: {
+        Type: 'Task',
+        Resource: 'rebound:incident.remediated',
+        Parameters: { 'incidentId.$': '$.incidentId', summary: 'verified', 'verifiedLabels.$': '$.labels' },
+        End: true,
+      },
+    },
+  };
+
+  it('still knows of the resolved webhook that arrived before the restart', async () => {
+    const dir = tempDir().path;
+    await start(dir);
+    t!.app.workflows.register('verifies', VERIFIES);
+    const labels = { ...CRASHING, pod: 'abcde' };
+    await post([{ labels }]);
+    const { incident } = await onlyIncident();
+    const { executionId } = await t!.app.engine.startExecution('verifies', {
+      incidentId: incident.id,
+      labels,
+      waitSeconds: 2,
+    });
+    for (let i = 0; i < 200 && (await onlyIncident()).incident.status !== 'remediating'; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    await post([{ labels, status: 'resolved' }]); // during the rollout: Alertmanager sends it once
+    await t!.app.stop();
+    const again = await start(dir);
+    // The execution carries its definition: nothing to register again.
+    expect(await again.app.engine.waitFor(executionId)).toMatchObject({ status: 'SUCCEEDED' });
+    await again.app.settle();
+    expect((await onlyIncident()).incident.status).toBe('resolved');
+  });
+});
+
 describe('incident.remediated with the labels it verified', () => {
   const ctx: ActionContext = {
     idempotencyKey: 'remediated-1',
