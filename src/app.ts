@@ -582,6 +582,9 @@ export function createApp(options: AppOptions): App {
         );
       for (const r of unstartedRunbooks(config))
         logger.warn({ runbook: r.runbook, path: r.path }, describeUnstarted(r));
+      // Actions on such a cluster fail until it is fixed: say so now rather than at 2 AM.
+      for (const p of clusters.credentialProblems())
+        logger.warn({ cluster: p.cluster }, `kubernetes.clusters.${p.cluster}: ${p.message}`);
       // The resolved webhooks a verification may be waiting for are kept in memory: what the alerts of
       // incidents under automation last said is read back first, so a runbook resumed after a restart sees
       // a resolution that arrived before it (Alertmanager does not send it again).

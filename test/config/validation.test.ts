@@ -200,6 +200,19 @@ describe('the default rules and routed runbooks', () => {
   });
 
   it(
+    '`rebound validate` warns about a cluster whose kubeconfig cannot be read',
+    { timeout: 60_000 },
+    async () => {
+      const file = write('kubernetes:\n  clusters:\n    prod: { kubeconfig: /nonexistent/kubeconfig }\n');
+      const result = await runCli(['validate', file]);
+      expect(result.code).toBe(0); // it may be mounted where Rebound runs
+      expect(result.stderr).toMatch(
+        /^warning: kubernetes\.clusters\.prod: cannot read kubeconfig \/nonexistent\/kubeconfig: ENOENT/m,
+      );
+    },
+  );
+
+  it(
     '`rebound validate` warns when a routed runbook has no rule to start it',
     { timeout: 60_000 },
     async () => {

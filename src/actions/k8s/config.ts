@@ -142,6 +142,22 @@ export class ClusterDirectory {
     return kc;
   }
 
+  /**
+   * Each configured cluster whose credentials cannot be loaded now (a kubeconfig that is missing or has no
+   * such context), with the reason; in-cluster ones are left out (they load only inside a pod).
+   */
+  credentialProblems(): { readonly cluster: string; readonly message: string }[] {
+    return Object.entries(this.config.clusters).flatMap(([cluster, entry]) => {
+      if (entry.inCluster) return [];
+      try {
+        this.kubeConfig(cluster);
+        return [];
+      } catch (err) {
+        return [{ cluster, message: (err as Error).message }];
+      }
+    });
+  }
+
   /** Replica bounds for a Deployment. */
   scaleBounds(cluster: string, namespace: string, name: string): ScaleBounds {
     const matches = this.config.scaleBounds.filter(

@@ -1,3 +1,4 @@
+import { ClusterDirectory } from '../../actions/k8s/config.ts';
 import { createApp, loadConfiguredRunbooks } from '../../app.ts';
 import { RuleSet } from '../../bus/rules.ts';
 import { readKubeEnvironment } from '../../config/cli-env.ts';
@@ -29,6 +30,9 @@ export async function validateConfigFile(file: string): Promise<void> {
     for (const r of unloaded)
       process.stderr.write(`warning: ${r.path} names runbook '${r.runbook}', which ${directory} lacks\n`);
     for (const r of unstartedRunbooks(config)) process.stderr.write(`warning: ${describeUnstarted(r)}\n`);
+    // A warning, not an error: the file may be mounted where Rebound runs, not where it is validated.
+    for (const p of new ClusterDirectory(config.kubernetes, readKubeEnvironment()).credentialProblems())
+      process.stderr.write(`warning: kubernetes.clusters.${p.cluster}: ${p.message}\n`);
     process.stdout.write(
       loaded === undefined
         ? `${source} is valid (no runbooks: ${directory} does not exist)\n`
