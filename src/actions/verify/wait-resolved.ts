@@ -202,35 +202,27 @@ function notResolved(
   options: WaitOptions,
   log: CheckLog,
 ): VerificationFailedError | VerificationUnavailableError {
-  const deadline = options.deadline;
+  const deadline = options.deadline.toISOString();
   const pending = queries.filter((q) => !decided.has(q));
   const names = pending.map((q) => describeQuery(q)).join(', ');
   const last = log.entries().at(-1);
+  const lastCheck = last ? ` (last check: ${last.source} ${last.outcome}: ${last.detail})` : '';
+  const details = {
+    deadline,
+    pending: pending.map((q) => ({ alertname: q.alertname, labels: q.labels })),
+    checks: log.entries(),
+    checkCount: log.count,
+  };
   if (options.pollers.length > 0 && pending.every((q) => !log.answered.has(q)))
     return new VerificationUnavailableError(
-      `no source answered about ${names} before the deadline ${deadline.toISOString()}` +
-        (last ? ` (last check: ${last.source} ${last.outcome}: ${last.detail})` : '') +
+      `no source answered about ${names} before the deadline ${deadline}${lastCheck}` +
         '; whether the remediation worked is not known — check by hand before rolling back',
-      {
-        retryable: false,
-        details: {
-          deadline: deadline.toISOString(),
-          pending: pending.map((q) => ({ alertname: q.alertname, labels: q.labels })),
-          checks: log.entries(),
-          checkCount: log.count,
-        },
-      },
+      { retryable: false, details },
     );
   return new VerificationFailedError(
-    `still firing at the deadline ${deadline.toISOString()}: ${names}` +
-      (last ? ` (last check: ${last.source} ${last.outcome}: ${last.detail})` : '') +
+    `still firing at the deadline ${deadline}: ${names}${lastCheck}` +
       '; the remediation did not resolve the alert — roll back and escalate',
-    {
-      deadline: deadline.toISOString(),
-      pending: pending.map((q) => ({ alertname: q.alertname, labels: q.labels })),
-      checks: log.entries(),
-      checkCount: log.count,
-    },
+    details,
   );
 }
 
