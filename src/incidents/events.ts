@@ -81,14 +81,6 @@ export interface LifecycleFacts {
 export class LifecycleEvents {
   constructor(private readonly options: LifecycleEventOptions) {}
 
-  undelivered(
-    incident: Incident,
-    item: UndeliveredNotification,
-    facts: { readonly at: string; readonly correlationId: string },
-  ): StoredEvent {
-    return undeliveredEvent(this.options, incident, item, facts);
-  }
-
   /** The event for one move of an incident; its dedup key makes a re-applied change append nothing. */
   event(move: LifecycleMove, incident: Incident, facts: LifecycleFacts): StoredEvent {
     const labels = facts.labels ?? incident.labels;
@@ -108,54 +100,50 @@ export class LifecycleEvents {
       ...(incident.escalatedAt === null ? {} : { escalatedAt: incident.escalatedAt }),
       ...facts.extra,
     };
+    // One event per move and incident version: a retried commit of the same change cannot announce twice.
+    return this.stored(INCIDENT_DETAIL_TYPES[move], incident, detail, facts, move);
+  }
+
+  /** The `Notification Undelivered` event of one notification (see NOTIFICATION_UNDELIVERED). */
+  undelivered(
+    incident: Incident,
+    item: UndeliveredNotification,
+    facts: { readonly at: string; readonly correlationId: string },
+  ): StoredEvent {
+    const detail = {
+      incidentId: incident.id,
+      channel: item.channel,
+      error: item.error,
+      notification: item.notification,
+    };
+    return this.stored(NOTIFICATION_UNDELIVERED, incident, detail, facts, `undelivered:${item.channel}`);
+  }
+
+  /** An event about `incident`, deduplicated by `what` at the incident's version. */
+  private stored(
+    detailType: string,
+    incident: Incident,
+    detail: object,
+    facts: { readonly at: string; readonly correlationId: string },
+    what: string,
+  ): StoredEvent {
     return {
       envelope: {
         version: '0',
         id: timeOrderedUuid(Date.parse(facts.at) || Date.now()),
-        'detail-type': INCIDENT_DETAIL_TYPES[move],
+        'detail-type': detailType,
         source: INCIDENT_SOURCE,
         account: this.options.account,
         time: facts.at,
         region: this.options.region,
         resources: [`rebound:incident/${incident.id}`],
-        detail: detail as unknown as Record<string, unknown>,
+        detail: detail as Record<string, unknown>,
       },
       correlationId: facts.correlationId,
-      // One event per move and incident version: a retried commit of the same change cannot announce twice.
-      dedupKey: `incident:${incident.id}:${move}:v${incident.version}`,
+      dedupKey: `incident:${incident.id}:${what}:v${incident.version}`,
       receivedAt: facts.at,
     };
   }
-}
-
-/** Builds the `Notification Undelivered` event of one notification (see NOTIFICATION_UNDELIVERED). */
-export function undeliveredEvent(
-  options: LifecycleEventOptions,
-  incident: Incident,
-  undelivered: UndeliveredNotification,
-  facts: { readonly at: string; readonly correlationId: string },
-): StoredEvent {
-  return {
-    envelope: {
-      version: '0',
-      id: timeOrderedUuid(Date.parse(facts.at) || Date.now()),
-      'detail-type': NOTIFICATION_UNDELIVERED,
-      source: INCIDENT_SOURCE,
-      account: options.account,
-      time: facts.at,
-      region: options.region,
-      resources: [`rebound:incident/${incident.id}`],
-      detail: {
-        incidentId: incident.id,
-        channel: undelivered.channel,
-        error: undelivered.error,
-        notification: undelivered.notification,
-      },
-    },
-    correlationId: facts.correlationId,
-    dedupKey: `incident:${incident.id}:undelivered:${undelivered.channel}:v${incident.version}`,
-    receivedAt: facts.at,
-  };
 }
 
 /** The lifecycle move a status change announces, if any (`opened` is announced by the projector). */

@@ -1,4 +1,5 @@
 import { ReboundError, isReboundError } from '../errors.ts';
+import type { StoredEvent } from '../events/envelope.ts';
 import { moveOf, type LifecycleEvents, type UndeliveredNotification } from './events.ts';
 import { transition } from './lifecycle.ts';
 import type { Incident, IncidentAlert, IncidentStatus, TimelineEntry, TimelineKind } from './model.ts';
@@ -108,25 +109,16 @@ export class IncidentService {
       const next = { ...incident, updatedAt: at, version: current.version + 1 };
       const move = moveOf(current.status, next.status);
       const correlationId = note.correlationId ?? current.correlationId;
-      const announced = this.events;
-      const events = announced
-        ? [
-            ...(move
-              ? [
-                  announced.event(move, next, {
-                    at,
-                    correlationId,
-                    reason: note.description,
-                    actor: note.actor,
-                  }),
-                ]
-              : []),
-            ...undelivered
-              // Resolved meanwhile (its resolve already announced): a late page would reopen it on PagerDuty.
-              .filter((item) => next.status !== 'resolved' || item.notification['event'] === 'resolved')
-              .map((item) => announced.undelivered(next, item, { at, correlationId })),
-          ]
-        : [];
+      const events: StoredEvent[] = [];
+      if (this.events && move)
+        events.push(
+          this.events.event(move, next, { at, correlationId, reason: note.description, actor: note.actor }),
+        );
+      for (const item of undelivered) {
+        // Resolved meanwhile (its resolve already announced): a late page would reopen it on PagerDuty.
+        if (next.status === 'resolved' && item.notification['event'] !== 'resolved') continue;
+        if (this.events) events.push(this.events.undelivered(next, item, { at, correlationId }));
+      }
       try {
         await this.store.commit([
           {
