@@ -3,7 +3,7 @@ import { canTransition } from '../../incidents/lifecycle.ts';
 import type { ChannelOutcome } from '../notify/routed.ts';
 import type { ActionContext, ActionDefinition } from '../types.ts';
 import type { IncidentActionDeps } from './deps.ts';
-import { actorOf, describeOutcomes, notificationOf, sendEach, undeliveredOf } from './message.ts';
+import { actorOf, describeOutcomes, notificationOf, notifyAndRecord } from './message.ts';
 
 export const escalateParams = z
   .object({
@@ -76,17 +76,10 @@ export function escalateAction(deps: IncidentActionDeps): ActionDefinition<Escal
         { channel: 'pagerduty' as const, notification },
         { channel: 'slack' as const, notification },
       ];
-      const notifications = await sendEach(deps, messages, ctx);
-      await deps.incidents.record(
-        incident.id,
-        {
-          actor,
-          kind: 'notification',
-          description: `Escalation: ${describeOutcomes(notifications)}`,
-          data: { event: 'escalated', notifications },
-        },
-        undeliveredOf(messages, notifications),
-      );
+      const notifications = await notifyAndRecord(deps, incident.id, messages, ctx, (outcomes) => ({
+        description: `Escalation: ${describeOutcomes(outcomes)}`,
+        data: { event: 'escalated', notifications: outcomes },
+      }));
       await resolvePageIfResolvedMeanwhile(deps, incident.id, notifications, ctx);
       let breaker: EscalateOutput['breaker'];
       const scope = deps.scopeOf(incident);
@@ -127,18 +120,14 @@ async function resolvePageIfResolvedMeanwhile(
     publicUrl: deps.publicUrl,
   });
   const messages = [{ channel: 'pagerduty' as const, notification }];
-  const closing = await sendEach(deps, messages, {
-    ...ctx,
-    idempotencyKey: `${ctx.idempotencyKey}/resolved`,
-  });
-  await deps.incidents.record(
+  await notifyAndRecord(
+    deps,
     incident.id,
-    {
-      actor: actorOf(ctx),
-      kind: 'notification',
+    messages,
+    { ...ctx, idempotencyKey: `${ctx.idempotencyKey}/resolved` },
+    (closing) => ({
       description: `Resolved while it was being escalated: ${describeOutcomes(closing)}`,
       data: { event: 'resolved', notifications: closing },
-    },
-    undeliveredOf(messages, closing),
+    }),
   );
 }

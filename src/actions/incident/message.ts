@@ -36,9 +36,9 @@ export function notificationOf(
  * Sends each channel its notification (retrying retryable failures), in parallel. Never throws: a
  * notification failure must not block a remediation or an escalation; the outcomes say what happened.
  */
-export async function sendEach(
+async function sendEach(
   deps: IncidentActionDeps,
-  messages: readonly { channel: ChannelKind; notification: Notification }[],
+  messages: Messages,
   ctx: ActionContext,
 ): Promise<ChannelOutcome[]> {
   return Promise.all(
@@ -69,16 +69,37 @@ const FOLLOWED_UP: readonly ChannelKind[] = ['slack', 'pagerduty'];
  * The notifications of `messages` that failed with a retryable error, for `IncidentOperations.record` to
  * hand to the bus (`Notification Undelivered`): an outage of a few seconds must not lose a page.
  */
-export function undeliveredOf(
-  messages: readonly { channel: ChannelKind; notification: Notification }[],
-  outcomes: readonly ChannelOutcome[],
-): UndeliveredNotification[] {
+function undeliveredOf(messages: Messages, outcomes: readonly ChannelOutcome[]): UndeliveredNotification[] {
   return messages.flatMap(({ channel, notification }, i) => {
     const outcome = outcomes[i];
     if (!outcome || outcome.delivered || !outcome.error?.retryable || !FOLLOWED_UP.includes(channel))
       return [];
     return [{ channel, notification: { ...notification }, error: outcome.error.message }];
   });
+}
+
+/** The messages an `incident.*` action sends: one notification per channel. */
+type Messages = readonly { channel: ChannelKind; notification: Notification }[];
+
+/**
+ * Sends each channel its notification and records the outcomes on the incident's timeline, as `entry`
+ * describes them; what a channel refused for a moment is handed to the bus in the same commit (see
+ * undeliveredOf). Never throws for a notification failure; returns the outcomes.
+ */
+export async function notifyAndRecord(
+  deps: IncidentActionDeps,
+  incidentId: string,
+  messages: Messages,
+  ctx: ActionContext,
+  entry: (outcomes: readonly ChannelOutcome[]) => { description: string; data: unknown },
+): Promise<ChannelOutcome[]> {
+  const outcomes = await sendEach(deps, messages, ctx);
+  await deps.incidents.record(
+    incidentId,
+    { actor: actorOf(ctx), kind: 'notification', ...entry(outcomes) },
+    undeliveredOf(messages, outcomes),
+  );
+  return outcomes;
 }
 
 /** One line per channel for the timeline, e.g. `pagerduty delivered (inc_01…); slack failed: HTTP 500`. */

@@ -3,7 +3,7 @@ import { channelKind, routeBySeverity } from '../notify/config.ts';
 import type { ChannelOutcome } from '../notify/routed.ts';
 import type { ActionDefinition } from '../types.ts';
 import type { IncidentActionDeps } from './deps.ts';
-import { actorOf, describeOutcomes, notificationOf, sendEach, undeliveredOf } from './message.ts';
+import { describeOutcomes, notificationOf, notifyAndRecord } from './message.ts';
 
 export const incidentNotifyParams = z
   .object({
@@ -48,17 +48,10 @@ export function incidentNotifyAction(
         publicUrl: deps.publicUrl,
       });
       const messages = channels.map((channel) => ({ channel, notification }));
-      const notifications = await sendEach(deps, messages, ctx);
-      await deps.incidents.record(
-        incident.id,
-        {
-          actor: actorOf(ctx),
-          kind: 'notification',
-          description: `Notified (${params.event}): ${describeOutcomes(notifications)}${params.description ? ` — ${params.description}` : ''}`,
-          data: { event: params.event, notifications },
-        },
-        undeliveredOf(messages, notifications),
-      );
+      const notifications = await notifyAndRecord(deps, incident.id, messages, ctx, (outcomes) => ({
+        description: `Notified (${params.event}): ${describeOutcomes(outcomes)}${params.description ? ` — ${params.description}` : ''}`,
+        data: { event: params.event, notifications: outcomes },
+      }));
       return {
         output: { incidentId: incident.id, ...(route ? { route: route.matched } : {}), notifications },
         writes: [],

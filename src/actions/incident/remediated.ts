@@ -6,7 +6,7 @@ import type { ChannelOutcome } from '../notify/routed.ts';
 import type { ActionDefinition } from '../types.ts';
 import type { IncidentActionDeps } from './deps.ts';
 import { escalateAction } from './escalate.ts';
-import { actorOf, describeOutcomes, notificationOf, sendEach, undeliveredOf } from './message.ts';
+import { actorOf, describeOutcomes, notificationOf, notifyAndRecord } from './message.ts';
 
 export const remediatedParams = z
   .object({
@@ -100,17 +100,10 @@ export function remediatedAction(
         notification:
           channel === 'pagerduty' ? { ...notification, event: 'resolved' as const } : notification,
       }));
-      const notifications = await sendEach(deps, messages, ctx);
-      await deps.incidents.record(
-        incident.id,
-        {
-          actor,
-          kind: 'notification',
-          description: `Remediated: ${describeOutcomes(notifications)}`,
-          data: { event: 'remediated', notifications },
-        },
-        undeliveredOf(messages, notifications),
-      );
+      const notifications = await notifyAndRecord(deps, incident.id, messages, ctx, (outcomes) => ({
+        description: `Remediated: ${describeOutcomes(outcomes)}`,
+        data: { event: 'remediated', notifications: outcomes },
+      }));
       return {
         output: {
           incidentId: incident.id,
