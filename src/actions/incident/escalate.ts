@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { canTransition } from '../../incidents/lifecycle.ts';
 import type { ChannelOutcome } from '../notify/routed.ts';
-import type { ActionContext, ActionDefinition } from '../types.ts';
+import type { ActionContext, ActionDefinition, ActionResult } from '../types.ts';
 import type { IncidentActionDeps } from './deps.ts';
 import { actorOf, describeOutcomes, notificationOf, notifyAndRecord } from './message.ts';
 
@@ -99,6 +99,16 @@ export function escalateAction(deps: IncidentActionDeps): ActionDefinition<Escal
       };
     },
   };
+}
+
+/** Runs `incident.escalate` from Rebound's own code (settling an incident, a partial remediation). */
+export function escalateIncident(
+  deps: IncidentActionDeps,
+  params: z.input<typeof escalateParams>,
+  ctx: ActionContext,
+): Promise<ActionResult<EscalateOutput>> {
+  const action = escalateAction(deps);
+  return action.run(action.params.parse(params), ctx);
 }
 
 /**

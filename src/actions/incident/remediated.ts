@@ -5,7 +5,7 @@ import { routeBySeverity } from '../notify/config.ts';
 import type { ChannelOutcome } from '../notify/routed.ts';
 import type { ActionDefinition } from '../types.ts';
 import type { IncidentActionDeps } from './deps.ts';
-import { escalateAction } from './escalate.ts';
+import { escalateIncident } from './escalate.ts';
 import { actorOf, describeOutcomes, notificationOf, notifyAndRecord } from './message.ts';
 
 export const remediatedParams = z
@@ -58,9 +58,9 @@ export function remediatedAction(
       let { incident } = detail;
       const others = othersFiring(detail.alerts, params.verifiedLabels);
       if (others.length > 0 && incident.status !== 'resolved') {
-        const escalate = escalateAction(deps);
-        const escalated = await escalate.run(
-          escalate.params.parse({
+        const escalated = await escalateIncident(
+          deps,
+          {
             incidentId: incident.id,
             reason:
               `${summary}; but by Alertmanager's last notification ${others.length} other alert(s) of this ` +
@@ -68,7 +68,7 @@ export function remediatedAction(
               others.slice(0, 5).join(', ') +
               (others.length > 5 ? ', …' : ''),
             remediationFailed: false,
-          }),
+          },
           ctx,
         );
         return {

@@ -1,6 +1,6 @@
 import { isAutomationRunning } from '../../incidents/lifecycle.ts';
 import type { IncidentActionDeps } from './deps.ts';
-import { escalateAction } from './escalate.ts';
+import { escalateIncident } from './escalate.ts';
 
 /** An incident whose runbook has ended, however it ended. */
 export interface RunbookEnded {
@@ -51,14 +51,14 @@ export async function settleAfterRunbook(
     return settleAfterRunbook(deps, ended, context); // fired again meanwhile: decide again on what is now
   }
   if (!isAutomationRunning(incident.status)) return 'unchanged';
-  const escalate = escalateAction(deps);
-  await escalate.run(
-    escalate.params.parse({
+  await escalateIncident(
+    deps,
+    {
       incidentId: incident.id,
       reason: `${ended.ending}, leaving the incident ${incident.status} with ${incident.firingCount} alert(s) firing`,
       // Not a verified outcome of a remediation: the runbook did not get that far.
       remediationFailed: false,
-    }),
+    },
     {
       idempotencyKey: `${ended.executionId ?? incident.id}/settle`,
       shadow: false,
