@@ -588,10 +588,11 @@ export function createApp(options: AppOptions): App {
       // The resolved webhooks a verification may be waiting for are kept in memory: what the alerts of
       // incidents under automation last said is read back first, so a runbook resumed after a restart sees
       // a resolution that arrived before it (Alertmanager does not send it again).
-      await seedResolvedAlerts(incidents, incidentStore, resolvedAlerts);
+      const held = await incidentsUnderAutomation(incidents);
+      await seedResolvedAlerts(held, incidentStore, resolvedAlerts);
       await engine.start();
       // A runbook that ended while the process was going down never had its incident settled.
-      await settleOrphanedIncidents(incidents, engine, settleIncident);
+      await settleOrphanedIncidents(held, engine, settleIncident);
       approvals.service.start();
       bus.start();
       sweeper.start();
@@ -635,49 +636,46 @@ export function createApp(options: AppOptions): App {
   };
 }
 
-/** Feeds the hub the last state of every alert of the incidents runbooks are working on. */
-async function seedResolvedAlerts(
-  incidents: IncidentService,
-  store: Pick<IncidentStore, 'listAlerts'>,
-  hub: ResolvedAlertHub,
-): Promise<void> {
+/** The incidents runbooks are working on (`remediating`, `verifying`), read once at start. */
+async function incidentsUnderAutomation(incidents: IncidentService): Promise<Incident[]> {
+  const held: Incident[] = [];
   for (let cursor: string | undefined; ;) {
     const page = await incidents.list({
       status: ['remediating', 'verifying'],
       limit: 500,
       ...(cursor ? { cursor } : {}),
     });
-    for (const incident of page.items)
-      for (const alert of await store.listAlerts(incident.id)) hub.observe(alert);
+    held.push(...page.items);
     cursor = page.nextCursor;
     if (!cursor) break;
   }
+  return held;
+}
+
+/** Feeds the hub the last state of every alert of `held` incidents. */
+async function seedResolvedAlerts(
+  held: readonly Incident[],
+  store: Pick<IncidentStore, 'listAlerts'>,
+  hub: ResolvedAlertHub,
+): Promise<void> {
+  for (const incident of held) for (const alert of await store.listAlerts(incident.id)) hub.observe(alert);
 }
 
 /** How long stopping waits for incidents being settled before it cancels what they are still sending. */
 const SETTLE_GRACE_MS = 10_000;
 
 /**
- * Incidents a runbook was working on (`remediating`, `verifying`) with no execution running for them any
- * more: their runbook ended while the process was stopping, before it could settle them (see
- * settleAfterRunbook). Runs once at start, after the engine has resumed its executions.
+ * Of the incidents a runbook was working on (`held`, read before the engine started), those with no
+ * execution running for them any more: their runbook ended while the process was stopping, before it could
+ * settle them (see settleAfterRunbook; it reads each again). Runs once at start, after the engine has resumed
+ * its executions.
  */
 async function settleOrphanedIncidents(
-  incidents: IncidentService,
+  held: readonly Incident[],
   engine: Engine,
   settle: (ended: RunbookEnded) => void,
 ): Promise<void> {
-  const working = new Map<string, Incident>();
-  for (let cursor: string | undefined; ;) {
-    const page = await incidents.list({
-      status: ['remediating', 'verifying'],
-      limit: 500,
-      ...(cursor ? { cursor } : {}),
-    });
-    for (const incident of page.items) working.set(incident.id, incident);
-    cursor = page.nextCursor;
-    if (!cursor) break;
-  }
+  const working = new Map(held.map((incident) => [incident.id, incident]));
   if (working.size === 0) return;
   for (let cursor: string | undefined; ;) {
     const page = await engine.list({ status: 'RUNNING', limit: 500, cursor });
