@@ -67,13 +67,7 @@ type ValidatorError = ReturnType<typeof aslValidator>['errors'][number];
 function issueOf(error: ValidatorError, definition: object): SchemaIssue {
   const pointer = error.schemaError?.instancePath ?? '';
   const segments = pointer.split('/').slice(1);
-  // An index into an array is `[0]`; a state named `1` stays `.1`.
-  let node: unknown = definition;
-  let path = '';
-  for (const segment of segments) {
-    path += Array.isArray(node) ? `[${segment}]` : path === '' ? segment : `.${segment}`;
-    node = isJsonObject(node) || Array.isArray(node) ? (node as Record<string, unknown>)[segment] : undefined;
-  }
+  const { path, language } = locate(definition, segments);
   const field = segments.at(-1) ?? '';
   // The path is shown beside the message already; asl-validator repeats it ("/States/A is invalid. …").
   let message = error.Message.replace(/^\S* is invalid\. /, '')
@@ -81,23 +75,26 @@ function issueOf(error: ValidatorError, definition: object): SchemaIssue {
     .replace(/\bState machine fsm\d+\b/g, 'The state machine');
   if (message === 'must match exactly one schema in oneOf' && EXPECTED[field]) {
     // Its schema is "this, or a JSONata expression"; it cannot say which one was meant.
-    const jsonata = languageAt(definition, segments.slice(0, -1)) === 'JSONata';
-    message = `must be ${EXPECTED[field]}${jsonata ? ', or a JSONata expression {% … %}' : ''}`;
+    message = `must be ${EXPECTED[field]}${language === 'JSONata' ? ', or a JSONata expression {% … %}' : ''}`;
   }
   return { path, message: `${message} (${error['Error code']})` };
 }
 
-/** The query language in force at a JSON pointer's segments: the innermost `QueryLanguage` on the way. */
-function languageAt(definition: object, segments: readonly string[]): string {
-  const languageOf = (node: unknown, outer: string) =>
-    isJsonObject(node) && typeof node['QueryLanguage'] === 'string' ? node['QueryLanguage'] : outer;
+/**
+ * Where a JSON pointer's segments lead: the path as Rebound writes it (an array index is `[0]`; a state named
+ * `1` stays `.1`), and the query language in force where the last field sits (the innermost `QueryLanguage`
+ * on the way).
+ */
+function locate(definition: object, segments: readonly string[]): { path: string; language: string } {
   let node: unknown = definition;
-  let language = languageOf(node, 'JSONPath');
+  let path = '';
+  let language = 'JSONPath';
   for (const segment of segments) {
+    if (isJsonObject(node) && typeof node['QueryLanguage'] === 'string') language = node['QueryLanguage'];
+    path += Array.isArray(node) ? `[${segment}]` : path === '' ? segment : `.${segment}`;
     node = isJsonObject(node) || Array.isArray(node) ? (node as Record<string, unknown>)[segment] : undefined;
-    language = languageOf(node, language);
   }
-  return language;
+  return { path, language };
 }
 
 /**
