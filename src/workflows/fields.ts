@@ -134,10 +134,27 @@ const COUNTERPART: Readonly<Record<string, readonly string[]>> = {
 };
 
 /**
+ * The fields of `holder` (a state, a retrier…) that do not belong in `where`, each with why; see
+ * fieldProblem for `allowed` and `otherLanguage`.
+ */
+export function unknownFields(
+  holder: object,
+  where: string,
+  language: QueryLanguage,
+  allowed: readonly string[],
+  otherLanguage: readonly string[] = [],
+): { readonly field: string; readonly message: string }[] {
+  return Object.keys(holder).flatMap((field) => {
+    const message = fieldProblem(field, where, language, allowed, otherLanguage);
+    return message === undefined ? [] : [{ field, message }];
+  });
+}
+
+/**
  * Why `field` does not belong in `where` (a Task state, a retrier…), or undefined if it does. `allowed` are
  * the fields of that place in the state's query language, `otherLanguage` those the other language adds.
  */
-export function fieldProblem(
+function fieldProblem(
   field: string,
   where: string,
   language: QueryLanguage,

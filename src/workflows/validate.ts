@@ -1,6 +1,6 @@
 import { ReboundError } from '../errors.ts';
 import { CHOICE_OPERATORS, parseTimestamp } from './choice.ts';
-import { CATCHER_FIELDS, fieldProblem, RETRIER_FIELDS, STATE_FIELDS, TOP_LEVEL_FIELDS } from './fields.ts';
+import { CATCHER_FIELDS, RETRIER_FIELDS, STATE_FIELDS, TOP_LEVEL_FIELDS, unknownFields } from './fields.ts';
 import { isJsonataExpression } from './jsonata.ts';
 import { schemaIssues } from './schema-check.ts';
 import { actionNameOf } from './task-state.ts';
@@ -34,10 +34,8 @@ export function validateDefinition(definition: unknown, options: ValidateOptions
   if (!isJsonObject(definition))
     return [{ path: '', message: 'a state machine definition must be a JSON object' }];
   const issues: ValidationIssue[] = [];
-  for (const field of Object.keys(definition)) {
-    const problem = fieldProblem(field, 'a state machine', 'JSONPath', TOP_LEVEL_FIELDS);
-    if (problem) issues.push({ path: field, message: problem });
-  }
+  for (const { field, message } of unknownFields(definition, 'a state machine', 'JSONPath', TOP_LEVEL_FIELDS))
+    issues.push({ path: field, message });
   walk(definition, '', 'JSONPath', options, issues);
   if (issues.length > 0 || options.schema === false) return issues;
   return schemaIssues(definition);
@@ -147,27 +145,18 @@ function languageOf(holder: JsonObject, inherited: QueryLanguage, add: Add): Que
 function checkFields(state: JsonObject, type: string, language: QueryLanguage, add: Add): void {
   const fields = STATE_FIELDS[type]!;
   const other = language === 'JSONata' ? 'JSONPath' : 'JSONata';
+  const report = (prefix: string, problems: ReturnType<typeof unknownFields>) => {
+    for (const { field, message } of problems) add(`${prefix}${field}`, message);
+  };
   const allowed = [...fields.both, ...fields[language]];
-  for (const field of Object.keys(state)) {
-    const problem = fieldProblem(field, `a ${type} state`, language, allowed, fields[other]);
-    if (problem) add(field, problem);
-  }
+  report('', unknownFields(state, `a ${type} state`, language, allowed, fields[other]));
   for (const [i, retrier] of objectItems(state.Retry, 'Retry', RETRIER))
-    for (const field of Object.keys(retrier)) {
-      const problem = fieldProblem(field, 'a retrier', language, RETRIER_FIELDS);
-      if (problem) add(`Retry[${i}].${field}`, problem);
-    }
+    report(`Retry[${i}].`, unknownFields(retrier, 'a retrier', language, RETRIER_FIELDS));
   for (const [i, catcher] of objectItems(state.Catch, 'Catch', CATCHER))
-    for (const field of Object.keys(catcher)) {
-      const problem = fieldProblem(
-        field,
-        'a catcher',
-        language,
-        CATCHER_FIELDS[language],
-        CATCHER_FIELDS[other],
-      );
-      if (problem) add(`Catch[${i}].${field}`, problem);
-    }
+    report(
+      `Catch[${i}].`,
+      unknownFields(catcher, 'a catcher', language, CATCHER_FIELDS[language], CATCHER_FIELDS[other]),
+    );
 }
 
 /** The object items of an array field, with their index; reports a non-array field and each non-object item. */
