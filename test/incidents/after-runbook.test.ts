@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ActionContext } from '../../src/actions/types.ts';
+import type { JsonObject } from '../../src/workflows/types.ts';
 import { makeTestApp, tempDir, webhook, type TestApp } from '../support/app.ts';
+import { eventually } from '../support/http-receiver.ts';
 import type { HttpRecorder } from '../support/receivers/http-recorder.ts';
 import { startPagerDutyReceiver } from '../support/receivers/pagerduty.ts';
 
@@ -69,13 +71,15 @@ const onlyIncident = async () => {
 
 const pages = () => (pd!.jsonBodies() as { event_action: string }[]).map((b) => b.event_action);
 
-async function runHolding(incidentId: string, holdSeconds: number) {
-  const { executionId } = await t!.app.engine.startExecution('holds', { incidentId, holdSeconds });
-  // The note has run once the incident says so.
-  for (let i = 0; i < 200 && (await onlyIncident()).incident.status !== 'remediating'; i++)
-    await new Promise((r) => setTimeout(r, 10));
+/** Starts `workflow` and waits until its first step has taken the incident in hand. */
+async function startHolding(workflow: string, input: JsonObject & { incidentId: string }) {
+  const { executionId } = await t!.app.engine.startExecution(workflow, input);
+  await eventually(async () => (await onlyIncident()).incident.status === 'remediating');
   return executionId;
 }
+
+const runHolding = (incidentId: string, holdSeconds: number) =>
+  startHolding('holds', { incidentId, holdSeconds });
 
 describe('an incident its runbook lets go of', () => {
   it('is escalated when the runbook is stopped while it holds the incident and alerts still fire', async () => {
@@ -179,13 +183,7 @@ describe('a runbook resumed after a restart', () => {
     const labels = { ...CRASHING, pod: 'abcde' };
     await post([{ labels }]);
     const { incident } = await onlyIncident();
-    const { executionId } = await t!.app.engine.startExecution('verifies', {
-      incidentId: incident.id,
-      labels,
-      waitSeconds: 2,
-    });
-    for (let i = 0; i < 200 && (await onlyIncident()).incident.status !== 'remediating'; i++)
-      await new Promise((r) => setTimeout(r, 10));
+    const executionId = await startHolding('verifies', { incidentId: incident.id, labels, waitSeconds: 2 });
     await post([{ labels, status: 'resolved' }]); // during the rollout: Alertmanager sends it once
     await t!.app.stop();
     const again = await start(dir);
