@@ -85,6 +85,14 @@ async function deadLetters(): Promise<{ target: string; error: string; attempts:
   return (res.json() as { items: { target: string; error: string; attempts: number }[] }).items;
 }
 
+/** The context of an `incident.*` action run by hand (not by a runbook). */
+const byHand = (idempotencyKey: string) => ({
+  idempotencyKey,
+  shadow: false,
+  signal: new AbortController().signal,
+  now: () => new Date(),
+});
+
 const pagerDutyEvents = () => pagerduty!.jsonBodies() as Record<string, unknown>[];
 
 describe('notification targets on the bus', () => {
@@ -171,7 +179,7 @@ describe('notification targets on the bus', () => {
     const escalated = await t!.app.actions.run(
       'incident.escalate',
       { incidentId: id, reason: 'disk full' },
-      { idempotencyKey: 'esc-1', shadow: false, signal: new AbortController().signal, now: () => new Date() },
+      byHand('esc-1'),
     );
     expect(escalated.output).toMatchObject({
       notifications: [
@@ -205,7 +213,7 @@ describe('notification targets on the bus', () => {
     const escalating = t!.app.actions.run(
       'incident.escalate',
       { incidentId: id, reason: 'disk full' },
-      { idempotencyKey: 'esc-2', shadow: false, signal: new AbortController().signal, now: () => new Date() },
+      byHand('esc-2'),
     );
     await eventually(() => pagerduty!.requests.length >= 1);
     await t!.app.incidents.resolve(id, 'user:ann'); // its alert resolved while PagerDuty was failing
