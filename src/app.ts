@@ -378,6 +378,7 @@ export function createApp(options: AppOptions): App {
   };
   // Under an alert storm, acknowledging webhooks comes first; routing and the projection follow the log.
   const pacer = new LoadPacer({ foregroundWaiting: () => eventStore.pendingDepth() > 0 });
+  const rulesAtStart = new RuleSet(config.bus.rules);
   const bus = new Bus(
     {
       pacer,
@@ -391,7 +392,7 @@ export function createApp(options: AppOptions): App {
       now: () => now().getTime(),
       whenDurable: (callback) => committer.whenDurable(callback),
     },
-    new RuleSet(config.bus.rules),
+    rulesAtStart,
   );
   // Channel endpoints are read at start; rules and the webhook and API tokens are reloaded. A rule sending to
   // a channel this process started without is refused at reload (the rules in force stay), not dead-lettered
@@ -580,7 +581,7 @@ export function createApp(options: AppOptions): App {
             unloaded.map((r) => `${r.path} (${r.runbook})`).join(', ') +
             `; incidents routed to them are not remediated until ${runbooks} has them`,
         );
-      for (const r of unstartedRunbooks(config))
+      for (const r of unstartedRunbooks(config, rulesAtStart))
         logger.warn({ runbook: r.runbook, path: r.path }, describeUnstarted(r));
       // Actions on such a cluster fail until it is fixed: say so now rather than at 2 AM.
       for (const p of clusters.credentialProblems())

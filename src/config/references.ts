@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { compilePattern, matches } from '../bus/pattern/index.ts';
+import { RuleSet } from '../bus/rules.ts';
 import { ReboundError } from '../errors.ts';
 import { INCIDENT_DETAIL_TYPES, INCIDENT_SOURCE } from '../incidents/events.ts';
 import { DEFAULT_RUNBOOKS_DIR, type Config } from './schema.ts';
@@ -35,10 +35,10 @@ export function runbookReferences(config: Config): RunbookReference[] {
  * replaces the default rules, whose `runbook.<name>` rules start the routed runbook on `Incident Opened`, so a
  * configuration that lists its own rules without them routes incidents to runbooks that never run.
  */
-export function unstartedRunbooks(config: Config): RunbookReference[] {
-  const rules = config.bus.rules
-    .filter((rule) => rule.enabled)
-    .map((rule) => ({ pattern: compilePattern(rule.pattern), targets: rule.targets }));
+export function unstartedRunbooks(
+  config: Config,
+  rules: RuleSet = new RuleSet(config.bus.rules),
+): RunbookReference[] {
   const routing = runbookReferences(config).filter((r) => r.path.startsWith('incidents.'));
   return routing.filter(({ runbook }) => {
     // What the projector announces when it opens an incident routed to `runbook`, as far as rules can tell.
@@ -53,11 +53,9 @@ export function unstartedRunbooks(config: Config): RunbookReference[] {
       resources: [],
       detail: { runbook },
     };
-    return !rules.some(
-      (rule) =>
-        matches(rule.pattern, opened) &&
-        rule.targets.some((t) => t.kind === 'workflow' && t.workflow === runbook),
-    );
+    return !rules
+      .match(opened)
+      .some((rule) => rule.targets.some(({ config: t }) => t.kind === 'workflow' && t.workflow === runbook));
   });
 }
 

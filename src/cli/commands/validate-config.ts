@@ -15,7 +15,7 @@ import { assertExposureIsAuthenticated } from '../../http/auth.ts';
  */
 export async function validateConfigFile(file: string): Promise<void> {
   const { config, source } = await loadConfig({ path: file });
-  new RuleSet(config.bus.rules);
+  const rules = new RuleSet(config.bus.rules);
   assertExposureIsAuthenticated(config.server, exposedSecrets(config));
   const app = createApp({
     config: {
@@ -29,7 +29,8 @@ export async function validateConfigFile(file: string): Promise<void> {
     const { directory, loaded, unloaded } = await loadConfiguredRunbooks(config, app.workflows);
     for (const r of unloaded)
       process.stderr.write(`warning: ${r.path} names runbook '${r.runbook}', which ${directory} lacks\n`);
-    for (const r of unstartedRunbooks(config)) process.stderr.write(`warning: ${describeUnstarted(r)}\n`);
+    for (const r of unstartedRunbooks(config, rules))
+      process.stderr.write(`warning: ${describeUnstarted(r)}\n`);
     // A warning, not an error: the file may be mounted where Rebound runs, not where it is validated.
     for (const p of new ClusterDirectory(config.kubernetes, readKubeEnvironment()).credentialProblems())
       process.stderr.write(`warning: kubernetes.clusters.${p.cluster}: ${p.message}\n`);
