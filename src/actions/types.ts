@@ -38,6 +38,12 @@ export interface ActionContext {
   /** Labels of the alert or incident that started the runbook (pauses match on them). */
   readonly labels?: Readonly<Record<string, string>>;
   readonly now: () => Date;
+  /**
+   * Asks the guard rails about objects a mutating action changes besides its target — the pods `k8s.drain`
+   * evicts from its Node — before it changes anything: each must be inside the allowlist and, when acting
+   * for real, under no pause. Rejects with the rails' refusal. Absent when no guard rails run the action.
+   */
+  readonly alsoChanges?: (targets: readonly TargetRef[]) => Promise<void>;
 }
 
 export interface ActionResult<R = unknown> {

@@ -48,6 +48,17 @@ export class TargetBudgets {
     });
   }
 
+  /** Gives back the use `consume` recorded at `at`, for an action the rails refused before it acted. */
+  async release(targetKey: string, at: number): Promise<void> {
+    await withOptimisticRetry(`budget ${targetKey}`, async () => {
+      const item = await this.store.getBudget(targetKey);
+      const index = item.uses.indexOf(at);
+      if (index < 0) return true;
+      const uses = item.uses.filter((_, i) => i !== index);
+      return (await this.store.putBudget(targetKey, uses, item.version)) ? true : undefined;
+    });
+  }
+
   /** Usage of every target with a use in the current window. */
   async list(now: number): Promise<BudgetUsage[]> {
     const items = await this.store.listBudgets(now - this.policy.window);

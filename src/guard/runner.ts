@@ -9,7 +9,7 @@ import type { GuardConfig } from './config.ts';
 import { GuardRefusedError, type GuardRefusalOptions, type GuardRule } from './errors.ts';
 import { TargetLocks, type HeldLock } from './lock.ts';
 import { GuardMetrics } from './metrics.ts';
-import { describePause, pauseMatches } from './pause.ts';
+import { describePause, pauseMatches, type PauseSubject } from './pause.ts';
 import type { GuardStore, IncidentReader } from './port.ts';
 import { targetKey } from './target.ts';
 import type { GuardedActionContext, GuardVerdict, VerdictOutcome } from './verdict.ts';
@@ -98,7 +98,10 @@ export class GuardedRunner implements ActionRunner {
     if (definition === undefined || !definition.mutating) return this.options.inner.run(name, params, ctx);
     const inv = this.invocation(definition, params, ctx);
     await this.checkAllowlist(inv);
-    if (await this.checkShadow(inv)) return this.options.inner.run(name, params, { ...ctx, shadow: true });
+    if (await this.checkShadow(inv)) {
+      const alsoChanges = (targets: readonly TargetRef[]) => this.checkAlsoChanged(inv, targets, false);
+      return this.options.inner.run(name, params, { ...ctx, shadow: true, alsoChanges });
+    }
     const replay = await this.checkIdempotency(inv);
     if (replay !== undefined) return replay;
     const lock = await this.acquireLock(inv);
@@ -316,13 +319,48 @@ export class GuardedRunner implements ActionRunner {
 
   private async checkPause(inv: Invocation): Promise<void> {
     const pauses = await this.options.store.listPauses(this.now().getTime());
-    const subject = { target: inv.target, runbook: inv.ctx.runbook, labels: inv.ctx.labels };
-    const pause = pauses.find((p) => pauseMatches(p, subject));
+    const pause = pauses.find((p) => pauseMatches(p, this.pauseSubject(inv)));
     if (pause !== undefined) {
       const reason = `automation paused by ${describePause(pause)}; notify instead, or \`rebound automation resume\``;
       await this.refuse(inv, this.refusal('pause', false, reason, { details: { pauseId: pause.id } }));
     }
     await this.verdict(inv, 'pause', 'allowed', 'no pause matches');
+  }
+
+  /**
+   * The objects an action changes besides its target (ActionContext.alsoChanges): the allowlist, and when
+   * acting for real the pauses, judge each of them as they judge the target.
+   */
+  private async checkAlsoChanged(
+    inv: Invocation,
+    targets: readonly TargetRef[],
+    acting: boolean,
+  ): Promise<void> {
+    if (targets.length === 0) return;
+    const others = describeTargets(targets);
+    const alsoChanges = (t: TargetRef) => `${inv.name} on ${inv.key} would also change ${targetKey(t)}`;
+    if (this.options.shadowUntilConfigured === undefined) {
+      for (const target of targets) {
+        const refusal = allowlistRefusal(target, this.options.config.allowlist);
+        if (refusal !== undefined)
+          await this.refuse(inv, this.refusal('allowlist', false, `${alsoChanges(target)}: ${refusal}`));
+      }
+      await this.verdict(inv, 'allowlist', 'allowed', `the ${others} it also changes are in the allowlist`);
+    }
+    if (!acting) return;
+    const pauses = await this.options.store.listPauses(this.now().getTime());
+    for (const target of targets) {
+      const pause = pauses.find((p) => pauseMatches(p, { ...this.pauseSubject(inv), target }));
+      if (pause !== undefined) {
+        const reason = `${alsoChanges(target)}, and automation there is paused by ${describePause(pause)}`;
+        await this.refuse(inv, this.refusal('pause', false, reason, { details: { pauseId: pause.id } }));
+      }
+    }
+    await this.verdict(inv, 'pause', 'allowed', `no pause matches the ${others} it also changes`);
+  }
+
+  private pauseSubject(inv: Invocation): PauseSubject {
+    return { target: inv.target, runbook: inv.ctx.runbook, labels: inv.ctx.labels };
   }
 
   private async checkFiring(inv: Invocation): Promise<void> {
@@ -375,20 +413,32 @@ export class GuardedRunner implements ActionRunner {
       const reason = `key ${inv.ctx.idempotencyKey} was claimed by another invocation at the same moment`;
       await this.refuse(inv, this.refusal('idempotency', true, reason));
     }
-    const budget = await this.automation.budgets.consume(inv.key, this.now().getTime());
+    const usedAt = this.now().getTime();
+    const budget = await this.automation.budgets.consume(inv.key, usedAt);
     if (!budget.allowed) {
       await store.abandonIdempotency(inv.ctx.idempotencyKey, inv.owner);
       const reason = `budget spent: ${budget.used} of ${budget.limit} actions on ${inv.key} (guard.budget)`;
       await this.refuse(inv, this.refusal('budget', false, reason));
     }
     let result: ActionResult;
+    let refusedOthers: GuardRefusedError | undefined;
+    const alsoChanges = (targets: readonly TargetRef[]) =>
+      this.checkAlsoChanged(inv, targets, true).catch((err: unknown) => {
+        if (err instanceof GuardRefusedError) refusedOthers = err;
+        throw err;
+      });
     try {
       const signal = AbortSignal.any([inv.ctx.signal, lock.signal]);
-      result = await inner.run(inv.name, inv.params, { ...inv.ctx, shadow: false, signal });
+      result = await inner.run(inv.name, inv.params, { ...inv.ctx, shadow: false, signal, alsoChanges });
     } catch (err) {
       await store.abandonIdempotency(inv.ctx.idempotencyKey, inv.owner);
       const lost: unknown = lock.signal.aborted ? lock.signal.reason : undefined;
       if (lost instanceof GuardRefusedError) return this.refuse(inv, lost);
+      if (err === refusedOthers) {
+        // Refused before the action changed anything: not a failed remediation, and no action spent.
+        await this.automation.budgets.release(inv.key, usedAt);
+        throw err;
+      }
       // A failed action is a failed remediation for the breaker, unless we were shut down mid-way.
       if (!inv.ctx.signal.aborted)
         await this.automation.breakers.record(inv.scope, false, this.now().getTime());
@@ -425,6 +475,16 @@ export class GuardedRunner implements ActionRunner {
 /** The marker an execution leaves on a target it changed: `changed/<execution>/<target>`. */
 function changedKey(inv: Invocation): string | undefined {
   return inv.ctx.executionId === undefined ? undefined : `changed/${inv.ctx.executionId}/${inv.key}`;
+}
+
+/** `12 Pods (namespaces shop, web)` */
+function describeTargets(targets: readonly TargetRef[]): string {
+  const kinds = [...new Set(targets.map((t) => t.kind))];
+  const namespaces = [...new Set(targets.flatMap((t) => (t.namespace === undefined ? [] : [t.namespace])))];
+  const what = `${targets.length} ${kinds.join('/')}${targets.length === 1 ? '' : 's'}`;
+  return namespaces.length === 0
+    ? what
+    : `${what} (namespace${namespaces.length === 1 ? '' : 's'} ${namespaces.join(', ')})`;
 }
 
 /** Why shadow-until-configured is in force: the settings still missing. */

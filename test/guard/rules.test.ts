@@ -163,6 +163,44 @@ describe('guard rails, one rule at a time', () => {
     expect(h.action.calls.map((c) => c.params.namespace)).toEqual(['team-a', 'shop']);
   });
 
+  it('objects an action also changes pass the allowlist and pauses before it acts', async () => {
+    const node = { kind: 'Node', name: 'n1' };
+    const nodes = harness({
+      db: db.open(),
+      config: { allowlist: { namespaces: ['shop', 'team-*'], kinds: ['Node', 'Pod'] } },
+    });
+    const outside = await refusal(
+      nodes.runner.run('test.bump', { ...node, also: ['kube-system/dns'] }, ctx()),
+    );
+    expect(outside).toMatchObject({ rule: 'allowlist', retryable: false });
+    expect(outside.reason).toBe(
+      'test.bump on prod/-/Node/n1 would also change prod/kube-system/Pod/dns: namespace "kube-system" is not in ' +
+        'guard.allowlist.namespaces (shop, team-*); add it to allow automation there',
+    );
+    await nodes.runner.automation.pause({ match: { namespace: 'shop' }, reason: 'deploy freeze' });
+    const paused = await refusal(
+      nodes.runner.run('test.bump', { ...node, also: ['team-a/web', 'shop/api'] }, ctx()),
+    );
+    expect(paused.rule).toBe('pause');
+    expect(paused.reason).toMatch(
+      /would also change prod\/shop\/Pod\/api, and automation there is paused by .*deploy freeze/,
+    );
+    // Refused before acting: nothing applied, no budget spent, no failure for the breaker.
+    expect(nodes.action.applied.size).toBe(0);
+    const status = await nodes.runner.automation.status();
+    expect(status.budgets).toEqual([]);
+    expect(status.breakers.every((b) => b.outcomes === 0)).toBe(true);
+    // In shadow mode only the allowlist is asked; pauses are not (as for the target itself).
+    await nodes.runner.run('test.bump', { ...node, also: ['shop/api'] }, ctx({ shadow: true }));
+    await nodes.runner.automation.resume();
+    await nodes.runner.run('test.bump', { ...node, also: ['team-a/web', 'shop/api', 'shop/db'] }, ctx());
+    expect(nodes.action.applied.get('-/n1')).toBe(1);
+    expect(nodes.verdicts.slice(-2).map((v) => [v.rule, v.outcome, v.reason])).toEqual([
+      ['allowlist', 'allowed', 'the 3 Pods (namespaces team-a, shop) it also changes are in the allowlist'],
+      ['pause', 'allowed', 'no pause matches the 3 Pods (namespaces team-a, shop) it also changes'],
+    ]);
+  });
+
   it('pause: matches incident labels and runbook names; resume lifts it', async () => {
     await h.runner.automation.pause({ match: { team: 'payments' }, reason: 'incident review' });
     await refusal(h.runner.run('test.bump', shop, ctx({ labels: { team: 'payments' } })));

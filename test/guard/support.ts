@@ -47,6 +47,8 @@ const bumpParams = z
     kind: z.string().default('Deployment'),
     name: z.string(),
     fail: z.boolean().default(false),
+    /** Pods (`namespace/name`) the bump also changes, asked about through ctx.alsoChanges first. */
+    also: z.array(z.string()).default([]),
   })
   .strict();
 type BumpParams = z.output<typeof bumpParams>;
@@ -83,6 +85,12 @@ export class BumpAction {
       this.calls.push({ params: p, shadow: ctx.shadow, idempotencyKey: ctx.idempotencyKey });
       this.started.resolve();
       if (this.gate) await Promise.race([this.gate, aborted(ctx.signal)]);
+      await ctx.alsoChanges?.(
+        p.also.map((pod) => {
+          const [namespace, name] = pod.split('/') as [string, string];
+          return { cluster: p.cluster, namespace, kind: 'Pod', name };
+        }),
+      );
       if (p.fail) throw new Error(`bump of ${p.name} failed`);
       const key = `${p.namespace ?? '-'}/${p.name}`;
       const before = this.applied.get(key) ?? 0;

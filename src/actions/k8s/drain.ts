@@ -78,6 +78,16 @@ export function drainAction(deps: K8sActionDeps): ActionDefinition<DrainParams, 
       const { evict, skipped, blockers } = classifyPods(list.items, params);
       if (blockers.length > 0)
         throw refused('DrainBlocked', `cannot drain node ${params.name}: ${blockers.join('; ')}`);
+      // The pods are what a drain really changes: a namespace outside the allowlist or paused stops it here,
+      // before the node is cordoned.
+      await ctx.alsoChanges?.(
+        evict.map((pod) => ({
+          cluster,
+          namespace: pod.metadata!.namespace!,
+          kind: 'Pod',
+          name: pod.metadata!.name!,
+        })),
+      );
       const { before } = await setUnschedulable(session, params.name, true);
       // The first eviction that fails for good stops the others (they would go on evicting after the action
       // reported failure and the guard let go of the node), and the error says what was already evicted.

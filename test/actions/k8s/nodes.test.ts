@@ -224,6 +224,27 @@ describe('k8s.drain', () => {
     expect(forced.output.evicted).toContain('shop/lonely');
   });
 
+  it('asks the guard rails about the pods it would evict before cordoning, and stops when they refuse', async () => {
+    const asked: unknown[] = [];
+    const refusal = new Error('namespace "shop" is paused');
+    const ctx = {
+      ...h.ctx(),
+      alsoChanges: (targets: readonly unknown[]) => {
+        asked.push(...targets);
+        return Promise.reject(refusal);
+      },
+    };
+    const drain = drainAction(h.deps);
+    await expect(drain.run(drain.params.parse({ name: 'n1' }), ctx)).rejects.toBe(refusal);
+    const shopPods = podsOn(h, 'n1').filter((p) => p.metadata.namespace === 'shop');
+    // The DaemonSet and mirror pods a drain leaves alone are not asked about.
+    expect(asked).toEqual(
+      shopPods.map((p) => ({ cluster: 'prod', namespace: 'shop', kind: 'Pod', name: p.metadata.name })),
+    );
+    expect(h.api.writes()).toEqual([]);
+    expect(unschedulable(h.api.get('nodes', undefined, 'n1'))).toBeUndefined();
+  });
+
   it('drains a finished pod without force, as kubectl does, even an unmanaged one with emptyDir', async () => {
     h.api.put('pods', {
       metadata: { name: 'job-done', namespace: 'shop' },
