@@ -63,6 +63,14 @@ export class ApiTimeout extends Error {
   }
 }
 
+/**
+ * Whether a failed write may have been applied anyway: its answer was lost (a timeout, a dropped connection)
+ * or the server failed after accepting it (5xx, e.g. the apiserver's 504 when etcd is slow).
+ */
+export function mayHaveLanded(err: unknown): boolean {
+  return err instanceof K8sActionError && err.retryable && (err.status === 0 || err.status >= 500);
+}
+
 /** Refusal by the action itself (no API error): never retryable. */
 export function refused(reason: string, message: string): K8sActionError {
   return new K8sActionError(message, { status: 0, reason, retryable: false });

@@ -152,6 +152,41 @@ describe('k8s.scale', () => {
     await expect(action.run(params, h.ctx())).rejects.toMatchObject({ status: 403, retryable: false });
   });
 
+  it('after a lost answer reads the count again: a step that landed is not applied twice', async () => {
+    const action = scaleAction(h.deps);
+    const params = action.params.parse({ namespace: 'shop', name: 'web', by: 2 });
+    const replicas = () =>
+      (h.api.get('deployments', 'shop', 'web')!['spec'] as { replicas: number }).replicas;
+    // The apiserver applies the patch, then answers 504 (etcd slow to confirm): the step landed.
+    let landing = true;
+    h.api.onRequest((r) => {
+      if (landing && r.method === 'PATCH') {
+        const dep = h.api.get('deployments', 'shop', 'web')!;
+        h.api.put('deployments', { ...dep, spec: { ...(dep['spec'] as object), replicas: 5 } });
+      }
+    });
+    h.api.failNext(1, { code: 504, reason: 'Timeout' }, { method: 'PATCH' });
+    const landed = await action.run(params, h.ctx());
+    expect(landed.output).toMatchObject({ replicas: { before: 3, after: 5 } });
+    expect(replicas()).toBe(5);
+    expect(h.api.requests.map((r) => r.method)).toEqual(['GET', 'PATCH', 'GET']);
+
+    // The same answer lost with nothing applied: the attempt fails, retryable, and a retry steps from 5 once.
+    landing = false;
+    h.api.failNext(1, { code: 504, reason: 'Timeout' }, { method: 'PATCH' });
+    await expect(action.run(params, h.ctx())).rejects.toMatchObject({ status: 504, retryable: true });
+    expect(replicas()).toBe(5);
+    const retried = await action.run(params, h.ctx());
+    expect(retried.output).toMatchObject({ replicas: { before: 5, after: 6 }, clamped: true });
+
+    // A refusal that cannot have landed (422, 409) is not second-guessed by another read.
+    h.api.clearRequests();
+    h.api.failNext(1, { code: 409, reason: 'Conflict' }, { method: 'PATCH' });
+    const down = action.params.parse({ namespace: 'shop', name: 'web', replicas: 4 });
+    await expect(action.run(down, h.ctx())).rejects.toMatchObject({ status: 409 });
+    expect(h.api.requests.map((r) => r.method)).toEqual(['GET', 'PATCH']);
+  });
+
   it('names its target for guard rails', () => {
     const action = scaleAction(h.deps);
     expect(action.target!(action.params.parse({ namespace: 'shop', name: 'web', replicas: 1 }))).toEqual({
