@@ -211,6 +211,41 @@ suite('runbook high-error-rate', () => {
     ]);
   });
 
+  it('says degraded mode is still on when putting the flag back fails too', async () => {
+    h = await startHarness({ parameters: { verifyTimeoutSeconds: 1 } });
+    // The first flag write (degraded mode on) goes through; putting it back, and its retry, are forbidden (a
+    // listener's failure applies to the request it sees).
+    const api = h.api;
+    let flagWrites = 0;
+    api.onRequest((r) => {
+      if (r.method === 'PATCH' && r.path.endsWith('/configmaps/checkout-flags') && ++flagWrites > 1)
+        api.failNext(
+          1,
+          { code: 403, reason: 'Forbidden' },
+          { method: 'PATCH', pathIncludes: 'checkout-flags' },
+        );
+    });
+    await alert(h, ERRORS);
+    expect(await finishedExecution(h)).toMatchObject({ status: 'FAILED', error: 'Rebound.Escalated' });
+    const view = await waitForStatus(h, 'escalated');
+    const escalation = pages(h).find(
+      (p) =>
+        (p['payload'] as { custom_details: { event: string } } | undefined)?.custom_details.event ===
+        'escalated',
+    );
+    expect(escalation).toMatchObject({
+      payload: {
+        custom_details: escalated(
+          /^remediation failed: Rebound.VerificationFailed \(.+\); putting degraded_mode back to false failed too \(K8sActionError: .*Forbidden.*\), so degraded mode is still on: set it back by hand/,
+        ),
+      },
+    });
+    expect(api.get('configmaps', 'shop', 'checkout-flags')!['data'] as Record<string, string>).toEqual(
+      expect.objectContaining({ degraded_mode: 'true' }),
+    );
+    expect(view.incident.status).toBe('escalated');
+  });
+
   it('escalates at once, touching nothing, when guard rails refuse', async () => {
     h = await startHarness();
     await alert(h, { ...ERRORS, namespace: 'payments', service: 'ledger', deployment: 'ledger' });

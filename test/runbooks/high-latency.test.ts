@@ -111,6 +111,36 @@ suite('runbook high-latency', () => {
     expect(scalePatches().map((p) => p.body)).toEqual([{ spec: { replicas: 4 } }, { spec: { replicas: 2 } }]);
   });
 
+  it('says the extra replicas are still there when scaling back fails too', async () => {
+    h = await startHarness({ parameters: { verifyTimeoutSeconds: 1 } });
+    const api = h.api;
+    // Scaling out goes through; scaling back, and its retry, are forbidden (a listener's failure applies to the
+    // request it sees).
+    let scales = 0;
+    api.onRequest((r) => {
+      if (r.method === 'PATCH' && r.path.endsWith('/scale') && ++scales > 1)
+        api.failNext(1, { code: 403, reason: 'Forbidden' }, { method: 'PATCH', pathIncludes: '/scale' });
+    });
+    await alert(h, LATENCY);
+    expect(await finishedExecution(h)).toMatchObject({ status: 'FAILED', error: 'Rebound.Escalated' });
+    await waitForStatus(h, 'escalated');
+    expect(pages(h)).toMatchObject([
+      {
+        event_action: 'trigger',
+        payload: {
+          custom_details: escalated(
+            /^remediation failed: Rebound.VerificationFailed \(.+\); scaling back to 2 replicas failed too \(K8sActionError: .*Forbidden.*\): scale in by hand/,
+          ),
+        },
+      },
+    ]);
+    expect(scalePatches().map((p) => p.body)).toEqual([
+      { spec: { replicas: 4 } },
+      { spec: { replicas: 2 } },
+      { spec: { replicas: 2 } },
+    ]);
+  });
+
   it('only tells Slack when the severity is routed to notification only', async () => {
     h = await startHarness();
     await alert(h, { ...LATENCY, severity: 'info' });
