@@ -260,6 +260,7 @@ export function createApp(options: AppOptions): App {
   const guard: GuardedRunner = new GuardedRunner({
     // Every action run for an incident lands on its timeline, with the writes sent or (shadow) intended.
     inner: recordingRunner(actions, {
+      mutating: (name) => actions.find(name)?.mutating === true,
       record: (entry) =>
         incidents
           .record(entry.incidentId, {

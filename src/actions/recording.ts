@@ -6,6 +6,8 @@ export interface ActionRecord {
   readonly incidentId: string;
   readonly correlationId: string | null;
   readonly action: string;
+  /** Whether the action changes the cluster (k8s.*, config.set) rather than reading or notifying. */
+  readonly mutating: boolean;
   readonly runbook: string | null;
   /** `acted` sent its writes, `shadow` only recorded them, `noop` found nothing to do, `failed` threw. */
   readonly outcome: 'acted' | 'shadow' | 'noop' | 'failed';
@@ -21,6 +23,8 @@ export interface RecordingRunnerOptions {
   readonly record: (entry: ActionRecord) => Promise<void>;
   /** Actions that write their own timeline entries (e.g. `incident.*`) and would be recorded twice. */
   readonly skip?: (name: string) => boolean;
+  /** Whether an action changes the cluster (its definition's `mutating`). */
+  readonly mutating: (name: string) => boolean;
 }
 
 /**
@@ -37,6 +41,7 @@ export function recordingRunner(inner: ActionRunner, options: RecordingRunnerOpt
         incidentId: ctx.incidentId,
         correlationId: ctx.correlationId ?? null,
         action: name,
+        mutating: options.mutating(name),
         runbook: ctx.runbook ?? null,
         params,
       };

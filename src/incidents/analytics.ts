@@ -21,6 +21,8 @@ export interface AnalyticsAction {
   readonly incidentId: string;
   readonly action: string;
   readonly outcome: string;
+  /** Whether the action changes the cluster; absent on records written before Rebound recorded it. */
+  readonly mutating?: boolean;
   readonly at: string;
 }
 
@@ -90,7 +92,10 @@ export interface AnalyticsReport {
     readonly byAlert: { key: string; count: number }[];
   };
   readonly effectiveness: { readonly byAction: Effectiveness[]; readonly byRunbook: Effectiveness[] };
-  /** How incidents ended: runbooks fixed them, a human was paged, resolved otherwise, or still open. */
+  /**
+   * How incidents ended: resolved after Rebound changed something (automated), a human was paged (escalated),
+   * resolved otherwise (manual — also when a runbook only notified or ran in shadow mode), or still open.
+   */
   readonly share: {
     readonly automated: number;
     readonly escalated: number;
@@ -144,20 +149,20 @@ export function buildReport(
     for (const series of [overall, services.get(service)!]) series.add(at, incident);
   }
 
+  // Automated: Rebound changed something for the incident (a mutating action acted for real). A runbook that
+  // only notified, verified or ran in shadow mode did not fix it.
   const automatedIds = new Set<string>();
   const actionStats = new Map<string, EffectivenessBuilder>();
   for (const action of actions) {
     const incident = byId.get(action.incidentId);
     if (!incident || action.outcome !== 'acted') continue;
-    automatedIds.add(incident.id);
+    if (action.mutating !== false) automatedIds.add(incident.id);
     statFor(actionStats, action.action).add(incident, action.at);
   }
   const runbookStats = new Map<string, EffectivenessBuilder>();
   for (const execution of executions) {
     const incident = byId.get(execution.incidentId);
-    if (!incident) continue;
-    automatedIds.add(incident.id);
-    statFor(runbookStats, execution.runbook).add(incident, execution.startedAt);
+    if (incident) statFor(runbookStats, execution.runbook).add(incident, execution.startedAt);
   }
 
   const share = { automated: 0, escalated: 0, manual: 0, open: 0, total: incidents.length };

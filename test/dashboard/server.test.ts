@@ -278,4 +278,30 @@ describe('analytics report', () => {
     ]);
     expect(report.share).toEqual({ automated: 1, escalated: 1, manual: 1, open: 1, total: 4 });
   });
+
+  it('counts an incident automated only when a mutating action acted, not for a notify-only runbook', () => {
+    const resolved = [
+      incident('slack-only', 'checkout', 10, { resolvedAt: at(10, 5) }),
+      incident('fixed', 'checkout', 11, { resolvedAt: at(11, 5) }),
+    ];
+    const share = buildReport(
+      { from: at(10), to: at(14) },
+      resolved,
+      [
+        {
+          incidentId: 'slack-only',
+          action: 'notify.slack',
+          outcome: 'acted',
+          mutating: false,
+          at: at(10, 1),
+        },
+        { incidentId: 'fixed', action: 'k8s.scale', outcome: 'acted', mutating: true, at: at(11, 1) },
+      ],
+      [
+        { incidentId: 'slack-only', runbook: 'unknown-alert', status: 'SUCCEEDED', startedAt: at(10) },
+        { incidentId: 'fixed', runbook: 'high-latency', status: 'SUCCEEDED', startedAt: at(11) },
+      ],
+    ).share;
+    expect(share).toEqual({ automated: 1, escalated: 0, manual: 1, open: 0, total: 2 });
+  });
 });

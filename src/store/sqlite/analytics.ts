@@ -25,7 +25,7 @@ export class SqliteAnalyticsSource implements AnalyticsSource {
         ORDER BY i.opened_at`),
       actions: db.prepare(`
         SELECT t.incident_id AS incidentId, json_extract(t.data, '$.action') AS action,
-          json_extract(t.data, '$.outcome') AS outcome, t.at
+          json_extract(t.data, '$.outcome') AS outcome, json_extract(t.data, '$.mutating') AS mutating, t.at
         FROM incidents i JOIN timeline t ON t.incident_id = i.id
         WHERE i.opened_at >= @from AND i.opened_at < @to AND t.kind = 'action'
           AND json_valid(t.data) AND json_extract(t.data, '$.action') IS NOT NULL`),
@@ -41,7 +41,12 @@ export class SqliteAnalyticsSource implements AnalyticsSource {
   }
 
   async actions(from: string, to: string): Promise<AnalyticsAction[]> {
-    return this.stmts.actions.all({ from, to }) as AnalyticsAction[];
+    const rows = this.stmts.actions.all({ from, to }) as (Omit<AnalyticsAction, 'mutating'> & {
+      mutating: 0 | 1 | null;
+    })[];
+    return rows.map(({ mutating, ...row }) =>
+      mutating === null ? row : { ...row, mutating: mutating === 1 },
+    );
   }
 
   async executions(from: string): Promise<AnalyticsExecution[]> {
