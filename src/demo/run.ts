@@ -67,7 +67,8 @@ export async function runDemo(options: DemoRunOptions): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'rebound-demo-'));
   let faultAt: number | undefined;
   const podEvent = (e: KubeletEvent) => {
-    if (faultAt === undefined) return;
+    // Ctrl-C reaches the pods' processes too (one process group): their exits are the stop, not a crash.
+    if (faultAt === undefined || options.signal.aborted) return;
     const text =
       e.type === 'created'
         ? `pod ${e.pod} created${e.node ? ` on ${e.node}` : ''}`

@@ -61,6 +61,16 @@ describe('rebound demo (CLI)', () => {
     expect(stderr).toMatch(/meteor.*(invalid|Allowed choices)|Allowed choices/i);
   });
 
+  it('rejects a --runbooks directory that does not exist as a usage error naming the option', async () => {
+    const missing = join(tmpdir(), 'rebound-no-such-runbooks');
+    const { code, stdout, stderr } = await runCli(['demo', '--once', '--runbooks', missing]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(
+      `option '--runbooks <dir>' argument '${missing}' is invalid. ${missing} does not exist; give a directory of *.asl.json runbooks`,
+    );
+  });
+
   it('without Prometheus and Alertmanager, says how to install them on stderr, exits 1 and starts nothing', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'rebound-demo-nobin-'));
     // The demo's working directory would go under TMPDIR: a fresh one shows whether anything was made.

@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { INSTALL_DIRS } from '../../demo/monitoring.ts';
 import { SCENARIOS, type ScenarioName } from '../../demo/scenarios.ts';
@@ -14,7 +16,7 @@ export function demoCommand(searchPath: string): Command {
         new Option('--scenario <name>', 'the fault to inject').choices([...SCENARIOS]).default('error-rate'),
       )
       .option('--once', 'stop after one loop; exit 0 only if the incident resolved')
-      .option('--runbooks <dir>', 'runbooks directory (default: the shipped runbooks/)')
+      .option('--runbooks <dir>', 'runbooks directory (default: the shipped runbooks/)', runbooksDir)
       .option('--port <port>', 'Rebound port on 127.0.0.1 (default: a free one)', (v) => {
         const port = Number(v);
         if (!Number.isInteger(port) || port < 1 || port > 65_535)
@@ -71,4 +73,15 @@ export function demoCommand(searchPath: string): Command {
         },
       )
   );
+}
+
+/** Checked before anything starts: a wrong path is a usage error naming the option the user wrote. */
+function runbooksDir(value: string): string {
+  const dir = resolve(value);
+  const stat = statSync(dir, { throwIfNoEntry: false });
+  if (stat === undefined)
+    throw new InvalidArgumentError(`${dir} does not exist; give a directory of *.asl.json runbooks`);
+  if (!stat.isDirectory())
+    throw new InvalidArgumentError(`${dir} is not a directory; give a directory of *.asl.json runbooks`);
+  return dir;
 }
