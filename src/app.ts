@@ -11,7 +11,7 @@ import { settleAfterRunbook, type RunbookEnded } from './actions/incident/settle
 import { createNotifiers, notifyActions, routeBySeverity } from './actions/notify/index.ts';
 import { recordingRunner } from './actions/recording.ts';
 import { ActionRegistry } from './actions/registry.ts';
-import { createVerifyActions, ResolvedAlertHub } from './actions/verify/index.ts';
+import { createVerifyActions, ResolvedAlertHub, VerifySources } from './actions/verify/index.ts';
 import { effectiveGuardConfig } from './guard/config.ts';
 import { GuardedRunner } from './guard/runner.ts';
 import type { GuardVerdict } from './guard/verdict.ts';
@@ -203,6 +203,8 @@ export function createApp(options: AppOptions): App {
   const clusters = new ClusterDirectory(config.kubernetes, options.kubeEnvironment ?? {});
   // One notifier per configured channel, shared by runbook actions and bus targets.
   const notifiers = createNotifiers(config.notify);
+  // The Prometheus and Alertmanager verification asks: verify.* actions, and incident.remediated's recheck.
+  const verifySources = new VerifySources(config.verify);
   const incidentDeps: IncidentActionDeps = {
     incidents,
     notifiers,
@@ -214,6 +216,7 @@ export function createApp(options: AppOptions): App {
       guardMode.config.shadow.global ||
       (runbook !== undefined && guardMode.config.shadow.runbooks.includes(runbook)),
     ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
+    recheck: (query, signal) => verifySources.recheck(query, signal),
   };
   /** Cancels what settling incidents sends when the app stops. */
   const lifetime = new AbortController();
@@ -252,7 +255,7 @@ export function createApp(options: AppOptions): App {
   };
   const actions: ActionRegistry = new ActionRegistry([
     ...kubernetesActions({ clusters }),
-    ...createVerifyActions({ config: config.verify, resolved: resolvedAlerts }),
+    ...createVerifyActions({ config: config.verify, resolved: resolvedAlerts }, verifySources),
     ...notifyActions(config.notify, notifiers),
     ...incidentActions(incidentDeps),
     ...approvalActions(approvals.service),

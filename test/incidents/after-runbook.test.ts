@@ -5,14 +5,18 @@ import { makeTestApp, tempDir, webhook, type TestApp } from '../support/app.ts';
 import { eventually } from '../support/http-receiver.ts';
 import type { HttpRecorder } from '../support/receivers/http-recorder.ts';
 import { startPagerDutyReceiver } from '../support/receivers/pagerduty.ts';
+import { startScriptedPrometheus, type ScriptedPrometheus } from '../support/receivers/prometheus.ts';
 
 let t: TestApp | undefined;
 let pd: HttpRecorder | undefined;
+let prometheus: ScriptedPrometheus | undefined;
 afterEach(async () => {
   await t?.close();
   await pd?.close();
+  await prometheus?.close();
   t = undefined;
   pd = undefined;
+  prometheus = undefined;
 });
 
 const SHOP = { namespace: 'shop', service: 'checkout', severity: 'critical' };
@@ -46,9 +50,10 @@ const config = (pagerDutyUrl: string) => ({
   notify: { pagerduty: { routingKey: 'K'.repeat(32), url: pagerDutyUrl }, attempts: 1 },
 });
 
-async function start(dir?: string) {
+async function start(dir?: string, options: { prometheus?: ScriptedPrometheus } = {}) {
   pd ??= await startPagerDutyReceiver();
-  t = await makeTestApp(config(pd.url), undefined, dir);
+  const verify = options.prometheus ? { verify: { prometheus: { url: options.prometheus.url } } } : {};
+  t = await makeTestApp({ ...config(pd.url), ...verify }, undefined, dir);
   t.app.workflows.register('holds', HOLDS_THE_INCIDENT);
   return t;
 }
@@ -225,10 +230,52 @@ describe('incident.remediated with the labels it verified', () => {
     expect(after.incident.status).toBe('escalated');
     expect(after.timeline.map((e) => e.description)).toContainEqual(
       expect.stringMatching(
-        /^Escalated to on-call: verified: the alert resolved .*; but by Alertmanager's last notification 1 other alert\(s\) of this incident still fire: CheckoutCrashLooping\{pod=fghij\}$/,
+        /^Escalated to on-call: verified: the alert resolved .*; but 1 other alert\(s\) of this incident still fire \(by Alertmanager's last notification\): CheckoutCrashLooping\{pod=fghij\}$/,
       ),
     );
     expect(pages()).toEqual(['trigger']);
+  });
+
+  it('asks Prometheus about the other alerts: one it says resolved does not escalate', async () => {
+    prometheus = await startScriptedPrometheus();
+    await start(undefined, { prometheus });
+    const verified = { ...CRASHING, pod: 'abcde' };
+    const other = { ...CRASHING, pod: 'fghij' };
+    await post([{ labels: verified }, { labels: other }]);
+    const { incident } = await onlyIncident();
+    // Alertmanager has not yet told Rebound (group_interval) that the other pod's alert resolved too.
+    const run = () =>
+      t!.app.actions.run(
+        'incident.remediated',
+        { incidentId: incident.id, summary: 'verified', verifiedLabels: verified },
+        ctx,
+      );
+    expect((await run()).output).toMatchObject({ status: 'resolved' });
+    expect(prometheus.queries()).toEqual(['ALERTS{alertname="CheckoutCrashLooping",alertstate="firing"}']);
+  });
+
+  it('names the source that confirmed the other alerts still fire', async () => {
+    prometheus = await startScriptedPrometheus();
+    await start(undefined, { prometheus });
+    const verified = { ...CRASHING, pod: 'abcde' };
+    const other = { ...CRASHING, pod: 'fghij' };
+    prometheus.fire(other);
+    await post([{ labels: verified }, { labels: other }]);
+    const { incident } = await onlyIncident();
+    const result = await t!.app.actions.run(
+      'incident.remediated',
+      { incidentId: incident.id, summary: 'verified', verifiedLabels: verified },
+      ctx,
+    );
+    expect(result.output).toMatchObject({
+      status: 'escalated',
+      stillFiring: ['CheckoutCrashLooping{pod=fghij}'],
+    });
+    expect((await onlyIncident()).timeline.map((e) => e.description)).toContainEqual(
+      expect.stringMatching(
+        /^Escalated to on-call: verified .*; but 1 other alert\(s\) of this incident still fire \(confirmed by prometheus\): CheckoutCrashLooping\{pod=fghij\}$/,
+      ),
+    );
   });
 
   it('resolves when only the verified alert is still firing in the incident (its resolution not seen yet)', async () => {

@@ -5,6 +5,7 @@ import type { RoutingConfig } from '../notify/config.ts';
 import type { ChannelKind, ChannelNotifier } from '../notify/notification.ts';
 import type { RetryOptions } from '../notify/retry.ts';
 import type { TargetRef } from '../types.ts';
+import type { AlertQuery, AlertRecheck } from '../verify/index.ts';
 
 /** What the `incident.*` actions need from the incident stage (IncidentService implements it). */
 export interface IncidentOperations {
@@ -47,4 +48,9 @@ export interface IncidentActionDeps {
   readonly isShadow: (runbook: string | undefined) => boolean;
   /** `server.publicUrl`, for links to the incident in messages. */
   readonly publicUrl?: string;
+  /**
+   * Asks the verification sources (verify.alertmanager, verify.prometheus) once whether an alert has
+   * resolved; `incident.remediated` checks the incident's other alerts with it.
+   */
+  readonly recheck?: (query: AlertQuery, signal: AbortSignal) => Promise<AlertRecheck | undefined>;
 }

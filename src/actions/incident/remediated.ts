@@ -56,17 +56,19 @@ export function remediatedAction(
         : params.summary;
       const detail = await deps.incidents.get(params.incidentId);
       let { incident } = detail;
-      const others = othersFiring(detail.alerts, params.verifiedLabels);
-      if (others.length > 0 && incident.status !== 'resolved') {
+      const others =
+        incident.status === 'resolved'
+          ? []
+          : await stillFiring(deps, othersFiring(detail.alerts, params.verifiedLabels), ctx.signal);
+      if (others.length > 0) {
+        const names = others.map((o) => o.name);
         const escalated = await escalateIncident(
           deps,
           {
             incidentId: incident.id,
             reason:
-              `${summary}; but by Alertmanager's last notification ${others.length} other alert(s) of this ` +
-              `incident still fire: ` +
-              others.slice(0, 5).join(', ') +
-              (others.length > 5 ? ', …' : ''),
+              `${summary}; but ${others.length} other alert(s) of this incident still fire ` +
+              `(${basisOf(others)}): ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}`,
             remediationFailed: false,
           },
           ctx,
@@ -76,7 +78,7 @@ export function remediatedAction(
           output: {
             incidentId: incident.id,
             status: escalated.output.status,
-            stillFiring: others,
+            stillFiring: names,
             notifications: escalated.output.notifications,
             ...(await recordSuccess(params, deps, incident, shadow)),
           },
@@ -130,20 +132,62 @@ async function recordSuccess(
   return { breaker: { scope: view.scope, state: view.state } };
 }
 
+/** Another alert of the incident, still firing; `confirmedBy` the sources that said so when asked. */
+interface OtherAlert {
+  readonly alert: IncidentAlert;
+  /** `CheckoutCrashLooping{pod=fghij}`: named by the labels that tell it apart from the verified set. */
+  readonly name: string;
+  readonly confirmedBy?: readonly string[];
+}
+
 /**
- * The incident's firing alerts that the verification did not cover (none without `verified`), named like
- * `CheckoutCrashLooping{pod=fghij}` by the labels that tell them apart from the verified set.
+ * The incident's alerts the verification did not cover (none without `verified`) that are firing by
+ * Alertmanager's last notification.
  */
 function othersFiring(
   alerts: readonly IncidentAlert[],
   verified: Readonly<Record<string, string>> | undefined,
-): string[] {
+): OtherAlert[] {
   if (!verified) return [];
   return alerts
     .filter((a) => a.status === 'firing')
     .filter((a) => !Object.entries(verified).every(([k, v]) => a.labels[k] === v))
-    .map((a) => {
-      const differing = Object.entries(a.labels).filter(([k, v]) => k !== 'alertname' && verified[k] !== v);
-      return `${a.alertname}{${differing.map(([k, v]) => `${k}=${v}`).join(', ')}}`;
+    .map((alert) => {
+      const differing = Object.entries(alert.labels).filter(
+        ([k, v]) => k !== 'alertname' && verified[k] !== v,
+      );
+      return { alert, name: `${alert.alertname}{${differing.map(([k, v]) => `${k}=${v}`).join(', ')}}` };
     });
+}
+
+/**
+ * Alertmanager's last notification can be a `group_interval` old: verification may have decided through
+ * Prometheus before Alertmanager told Rebound the others resolved too. So each is checked once through the
+ * verification sources; one they say resolved is not a reason to escalate, one nobody could check stays.
+ */
+async function stillFiring(
+  deps: IncidentActionDeps,
+  others: readonly OtherAlert[],
+  signal: AbortSignal,
+): Promise<OtherAlert[]> {
+  const recheck = deps.recheck;
+  if (recheck === undefined || others.length === 0) return [...others];
+  const checked = await Promise.all(
+    others.map(async (other) => {
+      const answer = await recheck({ alertname: other.alert.alertname, labels: other.alert.labels }, signal);
+      if (answer === undefined) return other;
+      return answer.resolved ? undefined : { ...other, confirmedBy: answer.sources };
+    }),
+  );
+  return checked.filter((o) => o !== undefined);
+}
+
+/** `confirmed by alertmanager, prometheus`, or where the state comes from when nobody could be asked. */
+function basisOf(others: readonly OtherAlert[]): string {
+  const sources = [...new Set(others.flatMap((o) => o.confirmedBy ?? []))].sort();
+  const unconfirmed = others.filter((o) => o.confirmedBy === undefined).length;
+  if (unconfirmed === 0) return `confirmed by ${sources.join(', ')}`;
+  const last = "by Alertmanager's last notification";
+  if (unconfirmed === others.length) return last;
+  return `${last}; ${others.length - unconfirmed} confirmed by ${sources.join(', ')}`;
 }

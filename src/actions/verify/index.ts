@@ -5,9 +5,15 @@ import type { ActionDefinition } from '../types.ts';
 import { alertResolvedAction } from './alert-resolved.ts';
 import type { VerifyConfig } from './config.ts';
 import { httpCheckAction } from './http-check.ts';
-import { alertmanagerPoller, prometheusPoller, type Poller } from './pollers.ts';
+import {
+  alertmanagerPoller,
+  prometheusPoller,
+  recheckAlert,
+  type AlertRecheck,
+  type Poller,
+} from './pollers.ts';
 import { queryAction } from './query.ts';
-import type { ResolvedSignal } from './resolved-signal.ts';
+import type { AlertQuery, ResolvedSignal } from './resolved-signal.ts';
 
 export { verifyConfigSchema, type VerifyConfig } from './config.ts';
 export { VerificationFailedError, VerificationUnavailableError } from './errors.ts';
@@ -18,6 +24,8 @@ export {
   type ResolvedSignal,
 } from './resolved-signal.ts';
 
+export type { AlertRecheck } from './pollers.ts';
+
 export interface VerifyDeps {
   readonly config: VerifyConfig;
   /** The resolved-webhook source; ingest feeds it (see ResolvedAlertHub). */
@@ -25,18 +33,35 @@ export interface VerifyDeps {
   readonly fetch?: FetchLike;
 }
 
+/** The Prometheus and Alertmanager the `verify` section configures, and the pollers asking them. */
+export class VerifySources {
+  readonly prometheus: PrometheusClient | undefined;
+  readonly pollers: readonly Poller[];
+
+  constructor(config: VerifyConfig, fetch?: FetchLike) {
+    const options = fetch ? { fetch } : {};
+    this.prometheus = config.prometheus ? new PrometheusClient(config.prometheus, options) : undefined;
+    const alertmanager = config.alertmanager
+      ? new AlertmanagerClient(config.alertmanager, options)
+      : undefined;
+    const pollers: Poller[] = [];
+    if (alertmanager) pollers.push(alertmanagerPoller(alertmanager));
+    if (this.prometheus) pollers.push(prometheusPoller(this.prometheus));
+    this.pollers = pollers;
+  }
+
+  /** Asks the sources once whether an alert has resolved (undefined: none configured or none answered). */
+  recheck(query: AlertQuery, signal: AbortSignal): Promise<AlertRecheck | undefined> {
+    return recheckAlert(this.pollers, query, signal);
+  }
+}
+
 /** Builds the read-only `verify.*` actions from the parsed `verify` config section. */
-export function createVerifyActions(deps: VerifyDeps): ActionDefinition[] {
-  const options = deps.fetch ? { fetch: deps.fetch } : {};
-  const prometheus = deps.config.prometheus
-    ? new PrometheusClient(deps.config.prometheus, options)
-    : undefined;
-  const alertmanager = deps.config.alertmanager
-    ? new AlertmanagerClient(deps.config.alertmanager, options)
-    : undefined;
-  const pollers: Poller[] = [];
-  if (alertmanager) pollers.push(alertmanagerPoller(alertmanager));
-  if (prometheus) pollers.push(prometheusPoller(prometheus));
+export function createVerifyActions(
+  deps: VerifyDeps,
+  sources = new VerifySources(deps.config, deps.fetch),
+): ActionDefinition[] {
+  const { prometheus, pollers } = sources;
   const actions = [
     alertResolvedAction({
       pollers,

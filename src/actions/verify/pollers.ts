@@ -81,3 +81,35 @@ export function agrees(query: AlertQuery, labels: Readonly<Record<string, string
   }
   return true;
 }
+
+/** What the sources answered, asked once about one alert: resolved if any says so (as verification decides). */
+export interface AlertRecheck {
+  readonly resolved: boolean;
+  /** The source that said resolved, or every source that said still firing. */
+  readonly sources: readonly Exclude<ResolutionSource, 'webhook'>[];
+}
+
+/**
+ * Asks every poller once whether the alert has resolved; undefined when none could answer (no source
+ * configured, or each failed), so the caller falls back on what it knew.
+ */
+export async function recheckAlert(
+  pollers: readonly Poller[],
+  query: AlertQuery,
+  signal: AbortSignal,
+): Promise<AlertRecheck | undefined> {
+  const answers = await Promise.all(
+    pollers.map((p) =>
+      p.check(query, signal).then(
+        (answer) => ({ source: p.source, resolved: answer.resolved }),
+        () => undefined,
+      ),
+    ),
+  );
+  const answered = answers.filter((a) => a !== undefined);
+  if (answered.length === 0) return undefined;
+  const resolvedBy = answered.find((a) => a.resolved);
+  return resolvedBy
+    ? { resolved: true, sources: [resolvedBy.source] }
+    : { resolved: false, sources: answered.map((a) => a.source) };
+}

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alertResolvedAction } from '../../../src/actions/verify/alert-resolved.ts';
 import { VerificationUnavailableError } from '../../../src/actions/verify/errors.ts';
-import { alertmanagerPoller, prometheusPoller } from '../../../src/actions/verify/pollers.ts';
+import { alertmanagerPoller, prometheusPoller, recheckAlert } from '../../../src/actions/verify/pollers.ts';
 import { ResolvedAlertHub } from '../../../src/actions/verify/resolved-signal.ts';
 import { AlertmanagerClient } from '../../../src/integrations/alertmanager/client.ts';
 import { PrometheusClient } from '../../../src/integrations/prometheus/client.ts';
@@ -263,5 +263,47 @@ describe('verify.alertResolved source handling', () => {
     expect(
       a.params.safeParse({ alertname: 'A', sources: ['webhook'], deadline: '2030-01-01T00:00:00Z' }).success,
     ).toBe(true);
+  });
+});
+
+describe('recheckAlert: the sources asked once', () => {
+  let am: HttpRecorder;
+  let prom: HttpRecorder;
+  beforeEach(async () => {
+    am = await HttpRecorder.start(() => firingAm);
+    prom = await HttpRecorder.start(() => ({ status: 503, body: 'unavailable' }));
+  });
+  afterEach(async () => {
+    await am.close();
+    await prom.close();
+  });
+
+  const query = { alertname: 'A', labels: { alertname: 'A', service: 's' } };
+  const pollers = () => [
+    alertmanagerPoller(new AlertmanagerClient({ url: am.url, timeoutMs: 1_000 })),
+    prometheusPoller(new PrometheusClient({ url: prom.url, timeoutMs: 1_000 })),
+  ];
+  const signal = new AbortController().signal;
+
+  it('is still firing by the sources that answered; a failed one is left out', async () => {
+    expect(await recheckAlert(pollers(), query, signal)).toEqual({
+      resolved: false,
+      sources: ['alertmanager'],
+    });
+    expect(am.requests).toHaveLength(1);
+  });
+
+  it('is resolved when any source says so, as verification decides', async () => {
+    am.script({ status: 200, body: [] });
+    expect(await recheckAlert(pollers(), query, signal)).toEqual({
+      resolved: true,
+      sources: ['alertmanager'],
+    });
+  });
+
+  it('is unknown when no source is configured or none answered', async () => {
+    expect(await recheckAlert([], query, signal)).toBeUndefined();
+    am.script({ status: 500, body: 'down' });
+    expect(await recheckAlert(pollers(), query, signal)).toBeUndefined();
   });
 });
