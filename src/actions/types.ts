@@ -44,6 +44,12 @@ export interface ActionContext {
    * for real, under no pause. Rejects with the rails' refusal. Absent when no guard rails run the action.
    */
   readonly alsoChanges?: (targets: readonly TargetRef[]) => Promise<void>;
+  /**
+   * Told each time the action sends a write that may have changed something: the server accepted it, failed
+   * after receiving it (5xx), or never answered. A write it refused outright (4xx) changed nothing. Actions
+   * that call it declare `reportsChanges`.
+   */
+  readonly onChange?: () => void;
 }
 
 export interface ActionResult<R = unknown> {
@@ -64,6 +70,11 @@ export interface ActionDefinition<P = unknown, R = unknown> {
   readonly params: z.ZodType<P>;
   /** The object a mutating action changes, for locks, budgets and allowlists. */
   target?(params: P): TargetRef;
+  /**
+   * The action calls `ctx.onChange` for every write that may have changed something, so a failed run that
+   * never did changed nothing: the guard rails then give back the budget it took.
+   */
+  readonly reportsChanges?: boolean;
   run(params: P, ctx: ActionContext): Promise<ActionResult<R>>;
 }
 

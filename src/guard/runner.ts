@@ -49,6 +49,8 @@ interface Invocation {
   readonly key: string;
   readonly scope: string;
   readonly owner: string;
+  /** The action tells of each write that may have changed something (ActionDefinition.reportsChanges). */
+  readonly reportsChanges: boolean;
 }
 
 /**
@@ -154,6 +156,7 @@ export class GuardedRunner implements ActionRunner {
       key: targetKey(target),
       scope: this.automation.scopeOf(target),
       owner: `${this.instanceId}/${ulid()}`,
+      reportsChanges: definition.reportsChanges === true,
     };
   }
 
@@ -421,6 +424,11 @@ export class GuardedRunner implements ActionRunner {
       await this.refuse(inv, this.refusal('budget', false, reason));
     }
     let result: ActionResult;
+    let wrote = false;
+    const onChange = () => {
+      wrote = true;
+      inv.ctx.onChange?.();
+    };
     let refusedOthers: GuardRefusedError | undefined;
     const alsoChanges = (targets: readonly TargetRef[]) =>
       this.checkAlsoChanged(inv, targets, true).catch((err: unknown) => {
@@ -429,16 +437,18 @@ export class GuardedRunner implements ActionRunner {
       });
     try {
       const signal = AbortSignal.any([inv.ctx.signal, lock.signal]);
-      result = await inner.run(inv.name, inv.params, { ...inv.ctx, shadow: false, signal, alsoChanges });
+      const ctx = { ...inv.ctx, shadow: false, signal, alsoChanges, onChange };
+      result = await inner.run(inv.name, inv.params, ctx);
     } catch (err) {
       await store.abandonIdempotency(inv.ctx.idempotencyKey, inv.owner);
+      // An action that failed before it changed anything took no action from the target's budget: a
+      // forbidden write and its retry must not leave the next incident without one.
+      if (err === refusedOthers || (inv.reportsChanges && !wrote))
+        await this.automation.budgets.release(inv.key, usedAt);
       const lost: unknown = lock.signal.aborted ? lock.signal.reason : undefined;
       if (lost instanceof GuardRefusedError) return this.refuse(inv, lost);
-      if (err === refusedOthers) {
-        // Refused before the action changed anything: not a failed remediation, and no action spent.
-        await this.automation.budgets.release(inv.key, usedAt);
-        throw err;
-      }
+      // Refused by the rails before acting: not a failed remediation either.
+      if (err === refusedOthers) throw err;
       // A failed action is a failed remediation for the breaker, unless we were shut down mid-way.
       if (!inv.ctx.signal.aborted)
         await this.automation.breakers.record(inv.scope, false, this.now().getTime());
@@ -452,6 +462,12 @@ export class GuardedRunner implements ActionRunner {
       .catch((err: unknown) =>
         this.options.onStoreError?.(err, `recording the result of ${inv.ctx.idempotencyKey}`),
       );
+    if (result.noop) {
+      // Found nothing to do: the target was not touched, so neither is its budget.
+      await this.automation.budgets
+        .release(inv.key, usedAt)
+        .catch((err: unknown) => this.options.onStoreError?.(err, `giving back the budget of ${inv.key}`));
+    }
     const changed = changedKey(inv);
     if (changed !== undefined && !result.noop) {
       // Remembered so this execution may put the target back after the incident resolves (see checkFiring).

@@ -41,6 +41,19 @@ describe('per-target budget', () => {
     expect(h.action.applied.get('shop/api')).toBe(4);
   });
 
+  it('gives back the budget of an action that changed nothing: failed before writing, or found nothing to do', async () => {
+    const used = async () => (await h.runner.automation.status()).budgets.map((b) => b.used);
+    await expect(h.runner.run('test.bump', { ...shop, fail: true }, ctx())).rejects.toThrow('failed');
+    await h.runner.run('test.bump', { ...shop, noop: true }, ctx());
+    expect(await used()).toEqual([]);
+    // A write that may have landed before the failure counts, as does an action that acted.
+    await expect(
+      h.runner.run('test.bump', { ...shop, fail: true, failAfterWrite: true }, ctx()),
+    ).rejects.toThrow('failed');
+    await h.runner.run('test.bump', shop, ctx());
+    expect(await used()).toEqual([2]);
+  });
+
   it('shows usage in status and metrics', async () => {
     await h.runner.run('test.bump', shop, ctx());
     await h.runner.run('test.bump', shop, ctx());

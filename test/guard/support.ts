@@ -47,6 +47,10 @@ const bumpParams = z
     kind: z.string().default('Deployment'),
     name: z.string(),
     fail: z.boolean().default(false),
+    /** With `fail`: the write was sent (and may have landed) before the failure. */
+    failAfterWrite: z.boolean().default(false),
+    /** Finds nothing to do (a `noop` result, nothing written). */
+    noop: z.boolean().default(false),
     /** Pods (`namespace/name`) the bump also changes, asked about through ctx.alsoChanges first. */
     also: z.array(z.string()).default([]),
   })
@@ -74,6 +78,7 @@ export class BumpAction {
     name: 'test.bump',
     description: 'bumps a counter on a target',
     mutating: true,
+    reportsChanges: true,
     params: bumpParams,
     target: (p) => ({
       cluster: p.cluster,
@@ -91,16 +96,21 @@ export class BumpAction {
           return { cluster: p.cluster, namespace, kind: 'Pod', name };
         }),
       );
-      if (p.fail) throw new Error(`bump of ${p.name} failed`);
       const key = `${p.namespace ?? '-'}/${p.name}`;
       const before = this.applied.get(key) ?? 0;
+      if (p.noop) return { output: { before, after: before }, writes: [], noop: true };
+      if (p.fail && p.failAfterWrite) ctx.onChange?.();
+      if (p.fail) throw new Error(`bump of ${p.name} failed`);
       const write = {
         method: 'PATCH',
         path: `/bump/${key}`,
         contentType: 'application/merge-patch+json',
         body: { n: before + 1 },
       };
-      if (!ctx.shadow) this.applied.set(key, before + 1);
+      if (!ctx.shadow) {
+        this.applied.set(key, before + 1);
+        ctx.onChange?.();
+      }
       return { output: { before, after: before + 1 }, writes: [write] };
     },
   };

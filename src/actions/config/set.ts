@@ -36,6 +36,7 @@ export function configSetAction(deps: K8sActionDeps): ActionDefinition<ConfigSet
     name: 'config.set',
     description: 'Set a key of a ConfigMap (a runtime flag); restart its readers with k8s.restart.',
     mutating: true,
+    reportsChanges: true,
     params: configSetParams,
     target: (p) => ({
       cluster: deps.clusters.select(p.cluster),

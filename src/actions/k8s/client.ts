@@ -41,6 +41,8 @@ export class K8sSession {
     kubeConfig: KubeConfig,
     private readonly policy: WritePolicy,
     private readonly signal?: AbortSignal,
+    /** Told of each write sent that may have changed something (ActionContext.onChange). */
+    private readonly onChange?: () => void,
   ) {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster)
@@ -96,7 +98,15 @@ export class K8sSession {
       if (verdict.httpStatusCode >= 300) return verdict;
     }
     this.writes.push(described);
-    return this.exchange(request);
+    let response: ResponseContext;
+    try {
+      response = await this.exchange(request);
+    } catch (err) {
+      this.onChange?.(); // sent, and no answer: it may have been applied
+      throw err;
+    }
+    if (!refusedOutright(response.httpStatusCode)) this.onChange?.();
+    return response;
   }
 
   /** One request and its answer, cancelled with the action or once it has waited requestTimeoutMs. */
@@ -121,6 +131,11 @@ export class K8sSession {
       binary: () => guarded(() => body.binary()),
     });
   }
+}
+
+/** A 4xx: the server refused the write without applying it (a 5xx may come after it was applied). */
+function refusedOutright(status: number): boolean {
+  return status >= 400 && status < 500;
 }
 
 function describe(request: RequestContext): WriteRequest {

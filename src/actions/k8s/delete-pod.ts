@@ -76,6 +76,7 @@ export function deletePodAction(deps: K8sActionDeps): ActionDefinition<DeletePod
     name: 'k8s.deletePod',
     description: 'Delete a stuck pod (e.g. crash loop) by name or label selector, up to maxCount pods.',
     mutating: true,
+    reportsChanges: true,
     params: deletePodParams,
     target: (p) => ({
       cluster: deps.clusters.select(p.cluster),

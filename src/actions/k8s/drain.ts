@@ -67,6 +67,7 @@ export function drainAction(deps: K8sActionDeps): ActionDefinition<DrainParams, 
     description:
       'Cordon a node and evict its pods through the Eviction API (kubectl drain --ignore-daemonsets).',
     mutating: true,
+    reportsChanges: true,
     params: drainParams,
     target: (p) => targetOf(deps, p, 'Node'),
     async run(params, ctx) {

@@ -47,6 +47,7 @@ function cordonLike(deps: K8sActionDeps, desired: boolean): ActionDefinition<Nod
       ? 'Mark a node unschedulable (kubectl cordon).'
       : 'Mark a node schedulable again (kubectl uncordon).',
     mutating: true,
+    reportsChanges: true,
     params: nodeParams,
     target: (p) => targetOf(deps, p, 'Node'),
     async run(params, ctx) {

@@ -29,6 +29,7 @@ export function restartAction(deps: K8sActionDeps): ActionDefinition<RestartPara
     name: 'k8s.restart',
     description: 'Rolling restart of a Deployment (kubectl rollout restart).',
     mutating: true,
+    reportsChanges: true,
     params: restartParams,
     target: (p) => targetOf(deps, p, 'Deployment'),
     async run(params, ctx) {

@@ -37,6 +37,7 @@ export function rollbackAction(deps: K8sActionDeps): ActionDefinition<RollbackPa
     name: 'k8s.rollback',
     description: 'Roll a Deployment back to the previous (or a given) revision, as kubectl rollout undo.',
     mutating: true,
+    reportsChanges: true,
     params: rollbackParams,
     target: (p) => targetOf(deps, p, 'Deployment'),
     async run(params, ctx) {

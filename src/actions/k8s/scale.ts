@@ -66,6 +66,7 @@ export function scaleAction(deps: K8sActionDeps): ActionDefinition<ScaleParams, 
     name: 'k8s.scale',
     description: 'Set a Deployment’s replicas (absolute, step or factor), clamped to the configured bounds.',
     mutating: true,
+    reportsChanges: true,
     params: scaleParams,
     target: (p) => targetOf(deps, p, 'Deployment'),
     async run(params, ctx) {

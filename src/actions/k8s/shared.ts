@@ -42,6 +42,7 @@ export function openSession(
       requestTimeoutMs: deps.clusters.config.requestTimeoutMs,
     },
     ctx.signal,
+    ctx.onChange,
   );
   return { cluster: name, session };
 }

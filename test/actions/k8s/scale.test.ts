@@ -187,6 +187,24 @@ describe('k8s.scale', () => {
     expect(h.api.requests.map((r) => r.method)).toEqual(['GET', 'PATCH']);
   });
 
+  it('tells the rails of each write that may have changed something, not of one refused outright', async () => {
+    const action = scaleAction(h.deps);
+    let changes = 0;
+    const ctx = { ...h.ctx(), onChange: () => void changes++ };
+    const params = (replicas: number) => action.params.parse({ namespace: 'shop', name: 'web', replicas });
+    h.api.failNext(1, { code: 403, reason: 'Forbidden' }, { method: 'PATCH' });
+    await expect(action.run(params(4), ctx)).rejects.toMatchObject({ status: 403 });
+    expect(changes).toBe(0);
+    h.api.failNext(1, { code: 500, reason: 'InternalError' }, { method: 'PATCH' });
+    await expect(action.run(params(4), ctx)).rejects.toMatchObject({ status: 500 });
+    expect(changes).toBe(1); // a 5xx may come after the write was applied
+    await action.run(params(4), ctx);
+    expect(changes).toBe(2);
+    await action.run(params(4), ctx); // already there: nothing sent
+    expect(changes).toBe(2);
+    expect(action.reportsChanges).toBe(true);
+  });
+
   it('names its target for guard rails', () => {
     const action = scaleAction(h.deps);
     expect(action.target!(action.params.parse({ namespace: 'shop', name: 'web', replicas: 1 }))).toEqual({
