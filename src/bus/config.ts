@@ -213,6 +213,24 @@ export function escalationFollowUpRule(
   };
 }
 
+/**
+ * Sends again an e-mail a runbook's `incident.*` action could not deliver (`Notification Undelivered`, a
+ * retryable failure such as an SMTP server answering 4xx), under the bus's retry policy and DLQ. E-mail has
+ * no acknowledgement or resolution to keep in order with, so this is all its follow-up does.
+ */
+export function undeliveredEmailRule(): z.input<typeof ruleSchema> {
+  return {
+    name: 'notifications-resend.email',
+    description: 'E-mails a runbook could not deliver are sent again.',
+    pattern: {
+      source: ['rebound.incidents'],
+      'detail-type': ['Notification Undelivered'],
+      detail: { channel: ['email'] },
+    },
+    targets: [{ kind: 'email', id: 'email' }],
+  };
+}
+
 /** The incident severities whose notifications severity routing sends to PagerDuty ('all' for any). */
 export function pagedSeverities(routing: RoutingConfig): string[] | 'all' {
   if (routing.unknown.channels.includes('pagerduty')) return 'all';
@@ -226,7 +244,7 @@ export function pagedSeverities(routing: RoutingConfig): string[] | 'all' {
  * runbook incident routing can choose (`routedRunbooks`), and follow-ups for the configured channels.
  */
 export function defaultRules(
-  channels: { slack: boolean; pagerduty: boolean },
+  channels: { slack: boolean; pagerduty: boolean; email?: boolean },
   routing?: RoutingConfig,
   routedRunbooks: readonly string[] = [],
 ): RuleConfig[] {
@@ -238,6 +256,7 @@ export function defaultRules(
       ? [escalationFollowUpRule('pagerduty', routing ? pagedSeverities(routing) : [])]
       : []),
     ...(channels.slack ? [escalationFollowUpRule('slack')] : []),
+    ...(channels.email ? [undeliveredEmailRule()] : []),
   ].map((r) => ruleSchema.parse(r));
 }
 

@@ -109,7 +109,11 @@ export const configSchema = z
       ...config.bus,
       rules: rulesInForce(config.bus.rules, config.bus.includeDefaultRules, () =>
         defaultRules(
-          { slack: config.notify.slack !== undefined, pagerduty: config.notify.pagerduty !== undefined },
+          {
+            slack: config.notify.slack !== undefined,
+            pagerduty: config.notify.pagerduty !== undefined,
+            email: config.notify.email !== undefined,
+          },
           config.notify.routing,
           [
             ...config.incidents.runbooks.routes.map((route) => route.runbook),

@@ -12,6 +12,7 @@ import { tickEvent } from '../support/events.ts';
 import type { HttpRecorder } from '../support/receivers/http-recorder.ts';
 import { startPagerDutyReceiver } from '../support/receivers/pagerduty.ts';
 import { slackAnswers, startSlackReceiver } from '../support/receivers/slack.ts';
+import { SmtpReceiver } from '../support/receivers/smtp.ts';
 
 const ROUTING_KEY = 'R0UT1NGKEY0123456789abcdefABCDEF';
 const ALERT = {
@@ -204,6 +205,40 @@ describe('notification targets on the bus', () => {
       expect.stringMatching(/^Escalation: pagerduty not delivered: .*503/),
     );
     expect(await deadLetters()).toEqual([]);
+  });
+
+  it('sends again an e-mail a runbook could not deliver, through the default rules', async () => {
+    const smtp = await SmtpReceiver.start();
+    try {
+      // The default rules (no bus.rules): e-mail configured adds the resend rule.
+      t = await makeTestApp({
+        notify: {
+          attempts: 1,
+          routing: { severities: { critical: { remediate: false, channels: ['email'] } } },
+          email: {
+            host: '127.0.0.1',
+            port: smtp.port,
+            from: 'rebound@example.org',
+            to: ['oncall@example.org'],
+          },
+        },
+      } as never);
+      expect(t.app.config.bus.rules.map((r) => r.name)).toContain('notifications-resend.email');
+      const id = await openIncident();
+      smtp.rejectNext(451, 'try again later');
+      const told = await t.app.actions.run(
+        'incident.notify',
+        { incidentId: id, event: 'opened', description: 'disk full' },
+        byHand('notify-mail'),
+      );
+      expect(told.output).toMatchObject({ notifications: [{ channel: 'email', delivered: false }] });
+      await eventually(() => smtp.mails.length === 1, 10_000);
+      expect(smtp.mails[0]!.headers.get('subject')).toMatch(/CheckoutHighErrorRatio/);
+      await t.app.settle();
+      expect(await deadLetters()).toEqual([]);
+    } finally {
+      await smtp.close();
+    }
   });
 
   it('does not send a failed page again once the incident resolved while it was being sent', async () => {

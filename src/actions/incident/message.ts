@@ -62,8 +62,11 @@ async function sendEach(
   );
 }
 
-/** Channels whose default follow-up rule (escalationFollowUpRule) sends an undelivered notification again. */
-const FOLLOWED_UP: readonly ChannelKind[] = ['slack', 'pagerduty'];
+/**
+ * Channels whose default rules send an undelivered notification again (escalationFollowUpRule,
+ * undeliveredEmailRule). A webhook channel has none: its receiver is the user's own.
+ */
+const FOLLOWED_UP: readonly ChannelKind[] = ['slack', 'pagerduty', 'email'];
 
 /**
  * The notifications of `messages` that failed with a retryable error, for `IncidentOperations.record` to
