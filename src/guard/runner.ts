@@ -429,10 +429,11 @@ export class GuardedRunner implements ActionRunner {
       wrote = true;
       inv.ctx.onChange?.();
     };
-    let refusedOthers: GuardRefusedError | undefined;
+    // What stopped the action in checkAlsoChanged (a refusal, or the guard store failing), if anything did.
+    let othersStop: { err: unknown } | undefined;
     const alsoChanges = (targets: readonly TargetRef[]) =>
       this.checkAlsoChanged(inv, targets, true).catch((err: unknown) => {
-        if (err instanceof GuardRefusedError) refusedOthers = err;
+        othersStop = { err };
         throw err;
       });
     try {
@@ -441,14 +442,18 @@ export class GuardedRunner implements ActionRunner {
       result = await inner.run(inv.name, inv.params, ctx);
     } catch (err) {
       await store.abandonIdempotency(inv.ctx.idempotencyKey, inv.owner);
-      // An action that failed before it changed anything took no action from the target's budget: a
+      // Stopped by the rails before it wrote: not a failed remediation, and no action spent.
+      const stoppedByRails = othersStop?.err === err && !wrote;
+      // An action that failed before it changed anything took no action from the target's budget either: a
       // forbidden write and its retry must not leave the next incident without one.
-      if (err === refusedOthers || (inv.reportsChanges && !wrote))
-        await this.automation.budgets.release(inv.key, usedAt);
+      if (stoppedByRails || (inv.reportsChanges && !wrote)) {
+        await this.automation.budgets
+          .release(inv.key, usedAt)
+          .catch((e: unknown) => this.options.onStoreError?.(e, `giving back the budget of ${inv.key}`));
+      }
       const lost: unknown = lock.signal.aborted ? lock.signal.reason : undefined;
       if (lost instanceof GuardRefusedError) return this.refuse(inv, lost);
-      // Refused by the rails before acting: not a failed remediation either.
-      if (err === refusedOthers) throw err;
+      if (stoppedByRails) throw err;
       // A failed action is a failed remediation for the breaker, unless we were shut down mid-way.
       if (!inv.ctx.signal.aborted)
         await this.automation.breakers.record(inv.scope, false, this.now().getTime());

@@ -190,8 +190,16 @@ describe('guard rails, one rule at a time', () => {
     const status = await nodes.runner.automation.status();
     expect(status.budgets).toEqual([]);
     expect(status.breakers.every((b) => b.outcomes === 0)).toBe(true);
+    // An action that does not report its writes is given its budget back all the same: the rails stopped it.
+    await refusal(nodes.runner.run('test.bumpQuietly', { ...node, also: ['shop/api'] }, ctx()));
+    expect((await nodes.runner.automation.status()).budgets).toEqual([]);
     // In shadow mode only the allowlist is asked; pauses are not (as for the target itself).
+    const shadowed = await refusal(
+      nodes.runner.run('test.bump', { ...node, also: ['kube-system/dns'] }, ctx({ shadow: true })),
+    );
+    expect(shadowed.rule).toBe('allowlist');
     await nodes.runner.run('test.bump', { ...node, also: ['shop/api'] }, ctx({ shadow: true }));
+    expect(nodes.action.calls.at(-1)).toMatchObject({ shadow: true });
     await nodes.runner.automation.resume();
     await nodes.runner.run('test.bump', { ...node, also: ['team-a/web', 'shop/api', 'shop/db'] }, ctx());
     expect(nodes.action.applied.get('-/n1')).toBe(1);

@@ -115,6 +115,13 @@ export class BumpAction {
     },
   };
 
+  /** The same action under another name, not telling the rails of its writes (no `reportsChanges`). */
+  readonly quiet: ActionDefinition<BumpParams, { before: number; after: number }> = {
+    ...this.definition,
+    name: 'test.bumpQuietly',
+    reportsChanges: false,
+  };
+
   readonly readOnly: ActionDefinition<{ name: string }, { seen: string }> = {
     name: 'test.look',
     description: 'reads only',
@@ -205,7 +212,7 @@ export function harness(options: HarnessOptions): Harness {
     ...options.config,
   });
   const store = new SqliteGuardStore(options.db);
-  const definitions: ActionDefinition[] = [action.definition, action.readOnly];
+  const definitions: ActionDefinition[] = [action.definition, action.quiet, action.readOnly];
   const runner = new GuardedRunner({
     inner: plainRunner(definitions),
     actions: definitions,
