@@ -82,16 +82,19 @@ export function agrees(query: AlertQuery, labels: Readonly<Record<string, string
   return true;
 }
 
-/** What the sources answered, asked once about one alert: resolved if any says so (as verification decides). */
+/** What the sources answered, asked once about one alert. */
 export interface AlertRecheck {
   readonly resolved: boolean;
-  /** The source that said resolved, or every source that said still firing. */
+  /** Every source that said resolved, or those that said still firing. */
   readonly sources: readonly Exclude<ResolutionSource, 'webhook'>[];
 }
 
 /**
- * Asks every poller once whether the alert has resolved; undefined when none could answer (no source
- * configured, or each failed), so the caller falls back on what it knew.
+ * Asks every poller once whether an alert Rebound believes firing has resolved; undefined when none could
+ * answer (no source configured, or each failed), so the caller keeps what it knew. Resolved only when every
+ * source that answered says so: unlike verification, which waits for a fix to show in any source, this must
+ * not let a Prometheus that does not evaluate the alert's rule (a Thanos ruler's, another Prometheus')
+ * overrule an Alertmanager that still lists it.
  */
 export async function recheckAlert(
   pollers: readonly Poller[],
@@ -108,8 +111,8 @@ export async function recheckAlert(
   );
   const answered = answers.filter((a) => a !== undefined);
   if (answered.length === 0) return undefined;
-  const resolvedBy = answered.find((a) => a.resolved);
-  return resolvedBy
-    ? { resolved: true, sources: [resolvedBy.source] }
-    : { resolved: false, sources: answered.map((a) => a.source) };
+  const firing = answered.filter((a) => !a.resolved);
+  return firing.length === 0
+    ? { resolved: true, sources: answered.map((a) => a.source) }
+    : { resolved: false, sources: firing.map((a) => a.source) };
 }

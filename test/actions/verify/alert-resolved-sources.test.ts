@@ -293,12 +293,35 @@ describe('recheckAlert: the sources asked once', () => {
     expect(am.requests).toHaveLength(1);
   });
 
-  it('is resolved when any source says so, as verification decides', async () => {
+  it('is resolved only when every source that answered says so', async () => {
     am.script({ status: 200, body: [] });
     expect(await recheckAlert(pollers(), query, signal)).toEqual({
       resolved: true,
       sources: ['alertmanager'],
     });
+    // A Prometheus that does not evaluate the rule says resolved; Alertmanager still lists the alert.
+    const promResolved = await HttpRecorder.start((req) => ({
+      status: 200,
+      body: {
+        status: 'success',
+        data: req.path === '/api/v1/alerts' ? { alerts: [] } : { resultType: 'vector', result: [] },
+      },
+    }));
+    try {
+      const both = [
+        alertmanagerPoller(new AlertmanagerClient({ url: am.url, timeoutMs: 1_000 })),
+        prometheusPoller(new PrometheusClient({ url: promResolved.url, timeoutMs: 1_000 })),
+      ];
+      am.script({ status: 200, body: [] });
+      expect(await recheckAlert(both, query, signal)).toEqual({
+        resolved: true,
+        sources: ['alertmanager', 'prometheus'],
+      });
+      am.script(firingAm);
+      expect(await recheckAlert(both, query, signal)).toEqual({ resolved: false, sources: ['alertmanager'] });
+    } finally {
+      await promResolved.close();
+    }
   });
 
   it('is unknown when no source is configured or none answered', async () => {
