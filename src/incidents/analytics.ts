@@ -105,6 +105,9 @@ export interface AnalyticsReport {
   };
 }
 
+/** For action records written before they said whether the action mutates: the groups that change a cluster. */
+const MUTATING_GROUPS = ['k8s.', 'config.'];
+
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 const NO_SERVICE = '(none)';
@@ -156,7 +159,8 @@ export function buildReport(
   for (const action of actions) {
     const incident = byId.get(action.incidentId);
     if (!incident || action.outcome !== 'acted') continue;
-    if (action.mutating !== false) automatedIds.add(incident.id);
+    if (action.mutating ?? MUTATING_GROUPS.some((g) => action.action.startsWith(g)))
+      automatedIds.add(incident.id);
     statFor(actionStats, action.action).add(incident, action.at);
   }
   const runbookStats = new Map<string, EffectivenessBuilder>();

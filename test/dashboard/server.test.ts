@@ -283,6 +283,9 @@ describe('analytics report', () => {
     const resolved = [
       incident('slack-only', 'checkout', 10, { resolvedAt: at(10, 5) }),
       incident('fixed', 'checkout', 11, { resolvedAt: at(11, 5) }),
+      // Recorded before action records said whether they mutate: told by the action's group.
+      incident('old-slack-only', 'checkout', 12, { resolvedAt: at(12, 5) }),
+      incident('old-fixed', 'checkout', 13, { resolvedAt: at(13, 5) }),
     ];
     const share = buildReport(
       { from: at(10), to: at(14) },
@@ -296,12 +299,14 @@ describe('analytics report', () => {
           at: at(10, 1),
         },
         { incidentId: 'fixed', action: 'k8s.scale', outcome: 'acted', mutating: true, at: at(11, 1) },
+        { incidentId: 'old-slack-only', action: 'notify.slack', outcome: 'acted', at: at(12, 1) },
+        { incidentId: 'old-fixed', action: 'config.set', outcome: 'acted', at: at(13, 1) },
       ],
       [
         { incidentId: 'slack-only', runbook: 'unknown-alert', status: 'SUCCEEDED', startedAt: at(10) },
         { incidentId: 'fixed', runbook: 'high-latency', status: 'SUCCEEDED', startedAt: at(11) },
       ],
     ).share;
-    expect(share).toEqual({ automated: 1, escalated: 0, manual: 1, open: 0, total: 2 });
+    expect(share).toEqual({ automated: 2, escalated: 0, manual: 2, open: 0, total: 4 });
   });
 });
