@@ -236,7 +236,7 @@ suite('runbook high-error-rate', () => {
     expect(escalation).toMatchObject({
       payload: {
         custom_details: escalated(
-          /^remediation failed: Rebound.VerificationFailed \(.+\); putting degraded_mode back to false failed too \(K8sActionError: .*Forbidden.*\), so degraded mode is still on: set it back by hand/,
+          /^remediation failed: Rebound.VerificationFailed \(.+\); putting degraded_mode back to its earlier value "false" failed too \(K8sActionError: .*Forbidden.*\), so degraded mode is still on: set it back by hand/,
         ),
       },
     });
