@@ -210,7 +210,9 @@ export function createApp(options: AppOptions): App {
     notifiers,
     routing: config.notify.routing,
     retry: { attempts: config.notify.attempts },
-    breaker: { recordOutcome: (scope, success) => guard.recordOutcome(scope, success) },
+    breaker: {
+      recordOutcome: (scope, success, executionId) => guard.recordOutcome(scope, success, executionId),
+    },
     scopeOf: incidentTarget((labels) => clusters.select(undefined, labels)),
     isShadow: (runbook) =>
       guardMode.config.shadow.global ||

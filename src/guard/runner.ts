@@ -4,7 +4,7 @@ import { ulid } from 'ulid';
 import type { ActionDefinition, ActionResult, ActionRunner, TargetRef } from '../actions/types.ts';
 import { ReboundError } from '../errors.ts';
 import { allowlistRefusal } from './allowlist.ts';
-import { Automation, type BreakerView } from './automation.ts';
+import { Automation, breakerView, type BreakerView } from './automation.ts';
 import type { GuardConfig } from './config.ts';
 import { GuardRefusedError, type GuardRefusalOptions, type GuardRule } from './errors.ts';
 import { TargetLocks, type HeldLock } from './lock.ts';
@@ -123,9 +123,39 @@ export class GuardedRunner implements ActionRunner {
     }
   }
 
-  /** Records a verified remediation outcome (the closed loop calls this after verification). */
-  recordOutcome(scope: string | TargetRef, success: boolean): Promise<BreakerView> {
-    return this.automation.recordOutcome(scope, success);
+  /**
+   * Records a remediation outcome (the closed loop calls this after verification, or when it escalates). A
+   * failure of an execution already counted for the scope — its action failed, perhaps on every retry — is
+   * not counted again: one failed remediation is one outcome, however many attempts it took.
+   */
+  async recordOutcome(
+    scope: string | TargetRef,
+    success: boolean,
+    executionId?: string,
+  ): Promise<BreakerView> {
+    const key = typeof scope === 'string' ? scope : this.automation.scopeOf(scope);
+    if (!success && !(await this.firstFailure(key, executionId)))
+      return breakerView(await this.automation.breakers.get(key));
+    return this.automation.recordOutcome(key, success);
+  }
+
+  /**
+   * Whether this is the first failure of the execution counted for the scope (always, without an execution):
+   * the marker `failed/<execution>/<scope>` is claimed once.
+   */
+  private async firstFailure(scope: string, executionId: string | undefined): Promise<boolean> {
+    if (executionId === undefined) return true;
+    const at = this.now().getTime();
+    return this.options.store.claimIdempotency({
+      key: `failed/${executionId}/${scope}`,
+      action: 'breaker',
+      targetKey: scope,
+      state: 'completed',
+      owner: this.instanceId,
+      startedAt: at,
+      completedAt: at,
+      expiresAt: at + this.options.config.idempotency.retention,
+    });
   }
 
   /** Deletes expired idempotency records, dead locks, ended pauses and budgets outside the window. */
@@ -454,9 +484,9 @@ export class GuardedRunner implements ActionRunner {
       const lost: unknown = lock.signal.aborted ? lock.signal.reason : undefined;
       if (lost instanceof GuardRefusedError) return this.refuse(inv, lost);
       if (stoppedByRails) throw err;
-      // A failed action is a failed remediation for the breaker, unless we were shut down mid-way.
-      if (!inv.ctx.signal.aborted)
-        await this.automation.breakers.record(inv.scope, false, this.now().getTime());
+      // A failed action is a failed remediation for the breaker, unless we were shut down mid-way; its
+      // retries and the escalation after them are the same remediation (recordOutcome).
+      if (!inv.ctx.signal.aborted) await this.recordOutcome(inv.scope, false, inv.ctx.executionId);
       throw err;
     }
     // The action has acted: failing now would make the engine retry it under a new attempt key. A key left

@@ -79,6 +79,24 @@ describe('circuit breaker', () => {
   });
   afterEach(() => db.close());
 
+  it('counts one failed remediation once: its failed attempts and the escalation after them', async () => {
+    const outcomes = async () => (await h.runner.automation.breakers.get('prod/shop')).outcomes.length;
+    const attempt = (executionId?: string) =>
+      h.runner.run('test.bump', { ...shop, fail: true }, ctx(executionId ? { executionId } : {}));
+    await expect(attempt('exec-A')).rejects.toThrow('failed');
+    await expect(attempt('exec-A')).rejects.toThrow('failed'); // its retry
+    expect(await outcomes()).toBe(1);
+    const view = await h.runner.recordOutcome('prod/shop', false, 'exec-A'); // the escalation
+    expect(view.outcomes).toBe(1);
+    await h.runner.recordOutcome('prod/shop', true, 'exec-A');
+    expect(await outcomes()).toBe(2); // a success is always an outcome
+    // Another execution, and failures outside any execution, count on their own.
+    await h.runner.recordOutcome('prod/shop', false, 'exec-B');
+    await expect(attempt()).rejects.toThrow('failed');
+    await expect(attempt()).rejects.toThrow('failed');
+    expect(await outcomes()).toBe(5);
+  });
+
   it('opens below 80% over the last 10, refuses, escalates, and closes only on resume', async () => {
     for (let i = 0; i < 8; i += 1) await h.runner.recordOutcome('prod/shop', true);
     // Action failures count as failed remediations too.

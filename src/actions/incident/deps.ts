@@ -28,7 +28,12 @@ export interface IncidentOperations {
 
 /** The circuit breaker's input: verified remediation outcomes (GuardedRunner.recordOutcome). */
 export interface OutcomeRecorder {
-  recordOutcome(scope: string | TargetRef, success: boolean): Promise<{ scope: string; state: string }>;
+  /** `executionId`: a failure of an execution already counted (a failed action) is not counted again. */
+  recordOutcome(
+    scope: string | TargetRef,
+    success: boolean,
+    executionId?: string,
+  ): Promise<{ scope: string; state: string }>;
 }
 
 export interface IncidentActionDeps {

@@ -84,7 +84,7 @@ export function escalateAction(deps: IncidentActionDeps): ActionDefinition<Escal
       let breaker: EscalateOutput['breaker'];
       const scope = deps.scopeOf(incident);
       if (params.remediationFailed && !deps.isShadow(ctx.runbook) && scope) {
-        const view = await deps.breaker.recordOutcome(scope, false);
+        const view = await deps.breaker.recordOutcome(scope, false, ctx.executionId);
         breaker = { scope: view.scope, state: view.state };
       }
       return {
