@@ -20,6 +20,8 @@ import { CallbackWaiters } from './task-runner.ts';
 import type { Json, MachineDefinition } from './types.ts';
 import { assertValidDefinition } from './validate.ts';
 
+/** What a viewer sees in place of a task token. */
+export const HIDDEN_TASK_TOKEN = '[task token hidden]';
 export interface EngineOptions {
   readonly store: WorkflowStore;
   readonly runner: ActionRunner;
@@ -235,9 +237,20 @@ export class Engine {
     return record;
   }
 
-  async history(executionId: string): Promise<HistoryEvent[]> {
+  /**
+   * The execution's history. `hideTaskTokens`: every callback token issued to it is replaced by a marker,
+   * wherever it appears (a token is a capability: whoever holds it completes the task).
+   */
+  async history(executionId: string, options: { hideTaskTokens?: boolean } = {}): Promise<HistoryEvent[]> {
     await this.describe(executionId);
-    return (await this.options.store.loadHistory(executionId)).map(toHistoryEvent);
+    const events = (await this.options.store.loadHistory(executionId)).map(toHistoryEvent);
+    if (!options.hideTaskTokens) return events;
+    const tokens = await this.options.store.listTaskTokens(executionId);
+    if (tokens.length === 0) return events;
+    // Tokens are base64url: in serialized JSON they appear verbatim, also inside nested JSON strings.
+    let text = JSON.stringify(events);
+    for (const token of tokens) text = text.replaceAll(token, HIDDEN_TASK_TOKEN);
+    return JSON.parse(text) as HistoryEvent[];
   }
 
   /** True while an execution of this process whose input names the incident (`incidentId`) is running. */

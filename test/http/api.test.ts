@@ -5,6 +5,7 @@ import { createApp } from '../../src/app.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { assertExposureIsAuthenticated, sha256Hex } from '../../src/http/auth.ts';
 import { makeTestApp, tempDir, webhook, type TestApp } from '../support/app.ts';
+import { eventually } from '../support/http-receiver.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 
 let t: TestApp | undefined;
@@ -195,6 +196,61 @@ describe('API authentication and roles', () => {
     const scraped = await as(tokens.viewer, 'GET', '/metrics');
     expect(scraped.statusCode).toBe(200);
     expect(scraped.body).toContain('rebound_');
+  });
+});
+
+describe('executions and roles', () => {
+  const tokens = {
+    viewer: 'viewer-token-0123456789',
+    operator: 'operator-token-0123456789',
+    admin: 'admin-token-0123456789',
+  };
+  it('lets only admins run a definition of their own, and hides task tokens from viewers', async () => {
+    t = await makeTestApp({
+      server: {
+        auth: {
+          apiTokens: [
+            { name: 'v', role: 'viewer', token: tokens.viewer },
+            { name: 'o', role: 'operator', token: tokens.operator },
+            { name: 'a', role: 'admin', token: tokens.admin },
+          ],
+        },
+      },
+    });
+    const call = (token: string, method: 'GET' | 'POST', url: string, payload?: object) =>
+      t!.app.http.inject({ method, url, headers: { authorization: `Bearer ${token}` }, payload });
+    // A callback task: its TaskScheduled event carries the token in its parameters.
+    t.app.workflows.register('asks', {
+      StartAt: 'Ask',
+      States: {
+        Ask: {
+          Type: 'Task',
+          Resource: 'rebound:incident.note.waitForTaskToken',
+          Parameters: { incidentId: 'none', description: 'x', 'token.$': '$$.Task.Token' },
+          End: true,
+        },
+      },
+    });
+    const inline = { definition: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } } };
+    const refused = await call(tokens.operator, 'POST', '/v1/executions', inline);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().message).toMatch(/operator may not do this; it needs admin/);
+    expect((await call(tokens.admin, 'POST', '/v1/executions', inline)).statusCode).toBe(201);
+    const started = await call(tokens.operator, 'POST', '/v1/executions', { workflow: 'asks' });
+    expect(started.statusCode).toBe(201);
+    const id = encodeURIComponent(started.json().executionId as string);
+    const history = async (token: string) => {
+      const res = await call(token, 'GET', `/v1/executions/${id}/history`);
+      expect(res.statusCode).toBe(200);
+      return res.json().events as { type: string; taskScheduledEventDetails?: { parameters: string } }[];
+    };
+    await eventually(async () => (await history(tokens.admin)).some((e) => e.type === 'TaskScheduled'));
+    const scheduled = (await history(tokens.operator)).find((e) => e.type === 'TaskScheduled')!;
+    const { token } = JSON.parse(scheduled.taskScheduledEventDetails!.parameters) as { token: string };
+    expect(token).toMatch(/^[\w-]{40,}$/);
+    const seen = JSON.stringify(await history(tokens.viewer));
+    expect(seen).not.toContain(token);
+    expect(seen).toContain('[task token hidden]');
   });
 });
 

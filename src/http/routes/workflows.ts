@@ -7,6 +7,7 @@ import { EXECUTION_STATUSES } from '../../workflows/statuses.ts';
 import type { Json, MachineDefinition } from '../../workflows/types.ts';
 import { validateDefinition, type ValidateOptions } from '../../workflows/validate.ts';
 import { limitParam, parseInput } from '../query.ts';
+import { authorize } from '../auth.ts';
 import type { ExecutionView } from '../views.ts';
 
 export interface WorkflowRouteDeps {
@@ -102,6 +103,8 @@ export function registerWorkflowRoutes(app: FastifyInstance, deps: WorkflowRoute
 
   app.post('/v1/executions', { config: { role: 'operator' } }, async (request, reply) => {
     const b = parseInput(startBody, request.body, 'body');
+    // A definition of one's own can call any action: admins only. Operators start the configured runbooks.
+    if (b.definition !== undefined && request.principal) authorize(request.principal, 'admin');
     const target = b.workflow ?? (b.definition as unknown as MachineDefinition);
     const started = await engine.startExecution(target, b.input, {
       name: b.name,
@@ -124,8 +127,11 @@ export function registerWorkflowRoutes(app: FastifyInstance, deps: WorkflowRoute
   app.get<{ Params: { id: string } }>(
     '/v1/executions/:id/history',
     { config: { role: 'viewer' } },
+    // Viewers may read what ran, not take the callback tokens that would let them (or a leak) complete it.
     async (request) => ({
-      events: await engine.history(request.params.id),
+      events: await engine.history(request.params.id, {
+        hideTaskTokens: request.principal?.role === 'viewer',
+      }),
     }),
   );
 
