@@ -77,9 +77,10 @@ export class WebhookNotifier implements ChannelNotifier {
   }
 
   #request(body: WebhookBody): WriteRequest {
+    // The record (timeline, execution output) keeps the origin only: a query string often carries a token,
+    // and the path of a capability URL (`…/webhooks/ID/TOKEN`) is the secret itself.
     const url = new URL(this.#options.url);
-    // Query strings often carry tokens: the record keeps origin and path only.
-    return { method: 'POST', path: url.origin + url.pathname, contentType: 'application/json', body };
+    return { method: 'POST', path: url.origin, contentType: 'application/json', body };
   }
 
   #body(n: Notification, options: SendOptions): WebhookBody {

@@ -94,12 +94,17 @@ function failureReason(err: unknown): string {
   return typeof code === 'string' ? `${reason} (${code})` : reason;
 }
 
-/** Same origin as a configured prefix and a path under it; `http://svc` never admits `http://svc.evil`. */
+/**
+ * Same origin as a configured prefix and a path under it, segment by segment: `http://svc` never admits
+ * `http://svc.evil`, nor `http://svc/health` `http://svc/health-admin/reset`.
+ */
 export function isAllowed(url: string, prefixes: readonly string[]): boolean {
   const target = new URL(url);
   return prefixes.some((p) => {
     const prefix = new URL(p);
-    return prefix.origin === target.origin && target.pathname.startsWith(prefix.pathname);
+    if (prefix.origin !== target.origin) return false;
+    const base = prefix.pathname;
+    return target.pathname === base || target.pathname.startsWith(base.endsWith('/') ? base : `${base}/`);
   });
 }
 

@@ -102,5 +102,9 @@ describe('verify.http', () => {
     expect(isAllowed('https://svc:8080/api', ['http://svc:8080/'])).toBe(false);
     expect(isAllowed('http://svc:8080/other', ['http://svc:8080/api/'])).toBe(false);
     expect(isAllowed('http://svc/x', [])).toBe(false);
+    // Path segments, not characters: a prefix never admits a sibling that merely starts the same.
+    expect(isAllowed('http://svc:8080/api', ['http://svc:8080/api'])).toBe(true);
+    expect(isAllowed('http://svc:8080/api-admin/reset', ['http://svc:8080/api'])).toBe(false);
+    expect(isAllowed('http://svc:8080/anything', ['http://svc:8080'])).toBe(true);
   });
 });
