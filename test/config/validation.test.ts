@@ -302,6 +302,28 @@ describe('section checks say what is expected', () => {
     return [];
   };
 
+  it('an SMTP password never goes to a remote server without TLS', () => {
+    const email = (extra: object) => ({
+      notify: {
+        email: {
+          host: 'smtp.example.org',
+          user: 'rebound',
+          password: 'pw',
+          from: 'r@x.org',
+          to: ['o@x.org'],
+          ...extra,
+        },
+      },
+    });
+    expect(problems(email({}))).toEqual([
+      'notify.email.requireTLS: the password would go in clear text to a server that offers no STARTTLS (or to ' +
+        'whoever strips it): set requireTLS: true (STARTTLS, port 587) or secure: true (TLS, port 465)',
+    ]);
+    expect(problems(email({ requireTLS: true }))).toEqual([]);
+    expect(problems(email({ secure: true, port: 465 }))).toEqual([]);
+    expect(problems(email({ host: '127.0.0.1' }))).toEqual([]); // a relay on this machine
+  });
+
   it('kubernetes clusters', () => {
     expect(problems({ kubernetes: { clusters: { prod: { kubeconfig: 5 } } } })).toEqual([
       'kubernetes.clusters.prod.kubeconfig: Invalid input: expected string, received number',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isLoopbackHost } from '../../http/auth.ts';
 
 /**
  * The `notify` config section: channel endpoints (secrets included; never logged) and severity routing —
@@ -85,6 +86,12 @@ export const emailChannelSchema = z
   .strict()
   .refine((e) => (e.user === undefined) === (e.password === undefined), {
     message: 'give both user and password, or neither',
+  })
+  .refine((e) => e.password === undefined || e.secure || e.requireTLS || isLoopbackHost(e.host), {
+    message:
+      'the password would go in clear text to a server that offers no STARTTLS (or to whoever strips it): ' +
+      'set requireTLS: true (STARTTLS, port 587) or secure: true (TLS, port 465)',
+    path: ['requireTLS'],
   });
 
 export const notifyConfigSchema = z
