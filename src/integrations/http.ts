@@ -15,7 +15,15 @@ export interface HttpCall {
   readonly fetch?: FetchLike;
   /** What to call the endpoint in messages; never the URL itself, which may carry a secret. */
   readonly label: string;
+  /** The most of the body read (default MAX_RESPONSE_BYTES); a longer one fails as `bad_response`. */
+  readonly maxResponseBytes?: number;
 }
+
+/**
+ * No integration answer Rebound reads is near this (a Prometheus vector for a verification, an Alertmanager
+ * alert list): a larger one is a query gone wrong, and is refused before it takes the process's memory.
+ */
+export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
 export interface HttpAnswer {
   readonly status: number;
@@ -41,11 +49,32 @@ export async function httpCall(call: HttpCall): Promise<HttpAnswer> {
       redirect: 'manual',
       signal,
     });
-    const text = await response.text();
+    const text = await readCapped(response, call);
     return { status: response.status, headers: response.headers, text };
   } catch (err) {
+    if (err instanceof IntegrationError) throw err;
     throw mapFetchFailure(call, timeout, err);
   }
+}
+
+/** The body as text, refusing (and cancelling) one longer than the call's limit. */
+async function readCapped(response: Response, call: HttpCall): Promise<string> {
+  const limit = call.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body) {
+    size += chunk.byteLength;
+    if (size > limit) {
+      // Leaving the loop cancels the stream: the rest is never read.
+      throw new IntegrationError(
+        `${call.label}: the answer is larger than ${limit} bytes; narrow the query (a verification needs a few series)`,
+        { service: call.service, kind: 'bad_response', retryable: false },
+      );
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function mapFetchFailure(call: HttpCall, timeout: AbortSignal, err: unknown): IntegrationError {

@@ -67,6 +67,33 @@ describe('URLs with secrets', () => {
     }
   });
 
+  it('httpCall refuses an answer larger than its limit, without reading the rest', async () => {
+    const server = createServer((_req, res) => {
+      res.write('x'.repeat(64 * 1024));
+      res.end('y'.repeat(64 * 1024));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const call = {
+        service: 'prometheus',
+        method: 'GET',
+        url: `http://127.0.0.1:${port}/api/v1/query`,
+        timeoutMs: 2000,
+        label: 'Prometheus',
+      } as const;
+      const refused = await httpCall({ ...call, maxResponseBytes: 100_000 }).catch((err: unknown) => err);
+      expect(refused).toMatchObject({
+        kind: 'bad_response',
+        retryable: false,
+        message: expect.stringMatching(/^Prometheus: the answer is larger than 100000 bytes/),
+      });
+      expect((await httpCall(call)).text).toHaveLength(128 * 1024);
+    } finally {
+      server.close();
+    }
+  });
+
   it('the dashboard links to Prometheus and Alertmanager without credentials or query', async () => {
     const t = await makeTestApp({
       verify: {
