@@ -34,3 +34,17 @@ export function percent(ratio: number | null | undefined): string {
 export function json(value: unknown): string {
   return JSON.stringify(value, null, 2) ?? 'null';
 }
+
+/**
+ * A URL from alert data (a generator URL, a `runbook_url` annotation) fit for a link: http(s) only. Anything
+ * else — `javascript:`, `data:`, a relative path — is not linked.
+ */
+export function safeHref(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    const { protocol } = new URL(url);
+    return protocol === 'http:' || protocol === 'https:' ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -21,12 +21,13 @@ export const notificationSchema = z
     namespace: z.string().max(255).optional(),
     description: z.string().max(4_000).optional(),
     labels: z.record(z.string(), z.string()).default({}),
+    // http(s) only: a link is shown to people, who click it (never `javascript:` or `data:`).
     links: z
       .object({
-        dashboard: z.url().optional(),
-        prometheus: z.url().optional(),
-        runbook: z.url().optional(),
-        incident: z.url().optional(),
+        dashboard: z.url({ protocol: /^https?$/ }).optional(),
+        prometheus: z.url({ protocol: /^https?$/ }).optional(),
+        runbook: z.url({ protocol: /^https?$/ }).optional(),
+        incident: z.url({ protocol: /^https?$/ }).optional(),
       })
       .strict()
       .default({}),

@@ -65,7 +65,7 @@ function fields(n: Notification): { type: 'mrkdwn'; text: string }[] {
     ['Service', n.service],
     ['Namespace', n.namespace],
     ['Cluster', n.cluster],
-    ['Incident', n.links.incident ? `<${n.links.incident}|${n.incidentId}>` : n.incidentId],
+    ['Incident', n.links.incident ? `<${slackUrl(n.links.incident)}|${n.incidentId}>` : n.incidentId],
   ];
   return entries
     .filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '')
@@ -94,8 +94,13 @@ function linkLine(n: Notification): string | undefined {
   ];
   const present = links
     .filter((l): l is [string, string] => l[1] !== undefined)
-    .map(([label, url]) => `<${url}|${label}>`);
+    .map(([label, url]) => `<${slackUrl(url)}|${label}>`);
   return present.length > 0 ? present.join('  ·  ') : undefined;
+}
+
+/** A URL inside Slack's `<url|label>`: `|`, `<` and `>` would end it early, so they are percent-encoded. */
+function slackUrl(url: string): string {
+  return url.replace(/[|<>]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 function footer(n: Notification): string {

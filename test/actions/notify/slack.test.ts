@@ -107,6 +107,14 @@ describe('SlackNotifier', () => {
     expect(escapeMrkdwn('<!channel>')).toBe('&lt;!channel&gt;');
   });
 
+  it('links only http(s) URLs, and a URL cannot end its <url|label> early', async () => {
+    expect(() => remediated({ links: { runbook: 'javascript:alert(1)' } })).toThrow();
+    await notifier.send(remediated({ links: { runbook: 'https://wiki.example.org/run?x=1|<!channel>' } }));
+    const body = slack.requests[0]!.body;
+    expect(body).toContain('<https://wiki.example.org/run?x=1%7C%3C!channel%3E|Runbook>');
+    expect(body).not.toContain('<!channel>');
+  });
+
   it('keeps the header within Block Kit limits', async () => {
     await notifier.send(remediated({ title: 'x'.repeat(500) }));
     const header = (JSON.parse(slack.requests[0]!.body) as { blocks: { text: { text: string } }[] })

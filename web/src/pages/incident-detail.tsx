@@ -9,7 +9,7 @@ import {
   useResource,
   type Tone,
 } from '../components/ui.tsx';
-import { ago, time } from '../format.ts';
+import { ago, safeHref, time } from '../format.ts';
 import { useLive } from '../live.ts';
 import type { DashboardInfo, Incident, IncidentAlert, TimelineEntry } from '../types.ts';
 import { SEVERITY_TONE, STATUS_TONE } from './incidents.tsx';
@@ -172,8 +172,8 @@ export function IncidentDetailPage(props: { id: string }) {
                   {a.annotations['summary'] ?? a.annotations['description'] ?? '–'}
                 </td>
                 <td data-label="Links" class="links">
-                  {a.generatorURL ? (
-                    <a href={a.generatorURL} target="_blank" rel="noopener noreferrer">
+                  {safeHref(a.generatorURL) ? (
+                    <a href={safeHref(a.generatorURL)} target="_blank" rel="noopener noreferrer">
                       Prometheus
                     </a>
                   ) : (
@@ -197,8 +197,12 @@ export function IncidentDetailPage(props: { id: string }) {
                       Alertmanager
                     </a>
                   )}
-                  {a.annotations['runbook_url'] && (
-                    <a href={a.annotations['runbook_url']} target="_blank" rel="noopener noreferrer">
+                  {safeHref(a.annotations['runbook_url']) && (
+                    <a
+                      href={safeHref(a.annotations['runbook_url'])}
+                      target="_blank"
+                      rel="noopener noreferrer"
+                    >
                       Runbook doc
                     </a>
                   )}
