@@ -217,7 +217,8 @@ export function registerSessionRoutes(app: FastifyInstance, sessions: SessionAut
   void app.register(fastifyCookie, { hook: false });
   app.get('/v1/session', async (request, reply) => noStore(reply).send(sessions.view(request)));
 
-  app.post('/v1/session', async (request, reply) => {
+  // Anyone may call it, so its body is parsed before any credential is checked: a token fits in 4 KiB.
+  app.post('/v1/session', { bodyLimit: 4096 }, async (request, reply) => {
     assertSameOrigin(request);
     const body = parseInput(signInBody, request.body, 'body');
     if (sessions.mode === 'open') return noStore(reply).send(sessions.view(request));

@@ -71,6 +71,13 @@ describe('sessions, CSRF and the stream', () => {
     });
     expect(wrong.statusCode).toBe(401);
     expect((await t.app.http.inject({ url: '/v1/incidents' })).statusCode).toBe(401);
+    // Open to anyone, so parsed before any credential: a body no token needs is refused unread.
+    const huge = await t.app.http.inject({
+      method: 'POST',
+      url: '/v1/session',
+      payload: { token: 'x'.repeat(8192) },
+    });
+    expect(huge.statusCode).toBe(413);
   });
 
   it('maps a session to the token role; writes need the CSRF token', async () => {
