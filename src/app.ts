@@ -515,7 +515,12 @@ export function createApp(options: AppOptions): App {
     reload,
     onStored: () => bus.notify(),
   });
-  registerWorkflowRoutes(http, { engine, registry: workflowRegistry, validation: { knownActions } });
+  registerWorkflowRoutes(http, {
+    engine,
+    registry: workflowRegistry,
+    validation: { knownActions },
+    approvalOf: (token) => approvals.service.approvalOf(token),
+  });
   registerAutomationRoutes(http, {
     automation: {
       status: async () => ({ ...(await guard.automation.status()), mode: guardMode.mode }),

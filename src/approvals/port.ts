@@ -28,6 +28,8 @@ export interface ApprovalStore {
   /** Stores a new pending approval; if one exists for the same task token, returns that one (created false). */
   insert(record: ApprovalRecord): Promise<{ record: ApprovalRecord; created: boolean }>;
   get(id: string): Promise<ApprovalRecord | undefined>;
+  /** The approval waiting on (or decided for) a task token, if the token is an approval's. */
+  findByToken(taskToken: string): Promise<ApprovalRecord | undefined>;
   /** Newest first; `statuses` empty means all. */
   list(statuses: readonly ApprovalStatus[], limit: number): Promise<ApprovalRecord[]>;
   /** Closes a pending approval; false (and no change) when it was not pending any more. */

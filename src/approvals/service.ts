@@ -125,6 +125,11 @@ export class ApprovalService {
     return approval;
   }
 
+  /** The id of the approval a task token belongs to, if any: only the approval may complete that task. */
+  async approvalOf(taskToken: string): Promise<string | undefined> {
+    return (await this.deps.store.findByToken(taskToken))?.id;
+  }
+
   async get(id: string): Promise<Approval> {
     return publicView(await this.require(id));
   }

@@ -173,6 +173,32 @@ describe('approvals through the REST API', () => {
     expect(closed).toMatchObject({ status: 'expired', decision: 'remediate', decidedBy: 'user:local' });
   });
 
+  it("refuses to complete an approval's task directly: the decision must go through the approval", async () => {
+    t.h = await startHarness(approvalConfig(t.slack));
+    const { executionId } = await startRunbook(t.h);
+    const approval = await pendingApproval(t.h);
+    const history = (
+      await t.h.t.app.http.inject({ url: `/v1/executions/${encodeURIComponent(executionId)}/history` })
+    ).json().events as { type: string; taskScheduledEventDetails?: { parameters: string } }[];
+    const scheduled = history.find((e) => e.type === 'TaskScheduled')!;
+    const { taskToken } = JSON.parse(scheduled.taskScheduledEventDetails!.parameters) as {
+      taskToken: string;
+    };
+    for (const [url, payload] of [
+      ['/v1/tasks/success', { taskToken, output: { decision: 'remediate' } }],
+      ['/v1/tasks/failure', { taskToken, error: 'Denied', cause: 'no' }],
+    ] as const) {
+      const res = await t.h.t.app.http.inject({ method: 'POST', url, payload });
+      expect(res.statusCode).toBe(403);
+      expect(res.json().message).toBe(
+        `this task waits for approval ${approval.id}: decide it with \`rebound approve ${approval.id}\` or ` +
+          `\`rebound deny ${approval.id}\` (POST /v1/approvals/${approval.id}/decision), so the decision is recorded`,
+      );
+    }
+    expect((await pendingApproval(t.h)).status).toBe('pending');
+    expect((await execution(t.h, executionId)).status).toBe('RUNNING');
+  });
+
   it('describes the approval routes and the Approval object in the OpenAPI document', async () => {
     t.h = await startHarness(approvalConfig(t.slack));
     await startRunbook(t.h);

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { ReboundError } from '../../errors.ts';
 import type { Engine } from '../../workflows/engine.ts';
 import type { ExecutionRecord, ExecutionSummary } from '../../workflows/port.ts';
 import type { WorkflowRegistry } from '../../workflows/registry.ts';
@@ -15,6 +16,8 @@ export interface WorkflowRouteDeps {
   readonly registry: WorkflowRegistry;
   /** The same options the registry validates with (known actions), for POST /v1/workflows/validate. */
   readonly validation?: ValidateOptions;
+  /** The approval a task token belongs to: such a task is decided through the approval, never directly. */
+  readonly approvalOf?: (taskToken: string) => Promise<string | undefined>;
 }
 
 const json = z.custom<Json>((v) => v !== undefined, { message: 'a JSON value' });
@@ -153,14 +156,27 @@ export function registerWorkflowRoutes(app: FastifyInstance, deps: WorkflowRoute
     },
   );
 
+  /** An approval's task completed directly would skip its record, its audit and Slack's allowed users. */
+  const notAnApproval = async (taskToken: string) => {
+    const id = await deps.approvalOf?.(taskToken);
+    if (id !== undefined)
+      throw new ReboundError(
+        'FORBIDDEN',
+        `this task waits for approval ${id}: decide it with \`rebound approve ${id}\` or \`rebound deny ${id}\` ` +
+          `(POST /v1/approvals/${id}/decision), so the decision is recorded`,
+      );
+  };
+
   app.post('/v1/tasks/success', { config: { role: 'operator' } }, async (request) => {
     const b = parseInput(successBody, request.body, 'body');
+    await notAnApproval(b.taskToken);
     await engine.sendTaskSuccess(b.taskToken, b.output);
     return { ok: true };
   });
 
   app.post('/v1/tasks/failure', { config: { role: 'operator' } }, async (request) => {
     const b = parseInput(failureBody, request.body, 'body');
+    await notAnApproval(b.taskToken);
     await engine.sendTaskFailure(b.taskToken, b.error, b.cause);
     return { ok: true };
   });

@@ -110,6 +110,12 @@ export class SqliteApprovalStore implements ApprovalStore {
     });
   }
 
+  findByToken(taskToken: string): Promise<ApprovalRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM approvals WHERE task_token = ?').get(taskToken) as
+      Row | undefined;
+    return Promise.resolve(row ? toRecord(row) : undefined);
+  }
+
   get(id: string): Promise<ApprovalRecord | undefined> {
     const row = this.db.prepare('SELECT * FROM approvals WHERE id = ?').get(id) as Row | undefined;
     return Promise.resolve(row ? toRecord(row) : undefined);
