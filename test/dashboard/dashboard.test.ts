@@ -197,11 +197,16 @@ describe.skipIf(skip !== undefined)('dashboard in Chromium', { timeout: 60_000 }
   /** Starts the approval runbook for an incident and waits until the Approvals page (open in `page`) shows it. */
   const askForApproval = async (name: string) => {
     const incident = (await incidentByTitle('PaymentsLatencyHigh'))!;
-    const started = await call('POST', '/v1/executions', {
-      definition: APPROVAL_RUNBOOK,
-      input: { incidentId: incident.id },
-      name,
-    });
+    const started = await call(
+      'POST',
+      '/v1/executions',
+      {
+        definition: APPROVAL_RUNBOOK,
+        input: { incidentId: incident.id },
+        name,
+      },
+      ADMIN, // a definition of one's own needs admin
+    );
     expect(started.status).toBe(201);
     // Pending cards only: the decided list below repeats the summaries of earlier approvals.
     await page
@@ -509,11 +514,16 @@ describe.skipIf(skip !== undefined)('dashboard in Chromium', { timeout: 60_000 }
   });
 
   it('draws the states inside a Parallel and a Map as nested groups, coloured by outcome and clickable', async () => {
-    const started = await call('POST', '/v1/executions', {
-      definition: NESTED_RUNBOOK,
-      input: { pods: ['cart-1', 'cart-2', 'cart-3'] },
-      name: 'nested-states',
-    });
+    const started = await call(
+      'POST',
+      '/v1/executions',
+      {
+        definition: NESTED_RUNBOOK,
+        input: { pods: ['cart-1', 'cart-2', 'cart-3'] },
+        name: 'nested-states',
+      },
+      ADMIN,
+    );
     expect(started.status).toBe(201);
     const id = started.body['executionId'] as string;
     expect(await outputOf(id)).toMatchObject({ error: { Error: 'Pod.Unreachable' } });
@@ -583,10 +593,15 @@ describe.skipIf(skip !== undefined)('dashboard in Chromium', { timeout: 60_000 }
   });
 
   it('stops a running execution and redrives a failed one', async () => {
-    const waiting = await call('POST', '/v1/executions', {
-      definition: WAITING_RUNBOOK,
-      name: 'waits-an-hour',
-    });
+    const waiting = await call(
+      'POST',
+      '/v1/executions',
+      {
+        definition: WAITING_RUNBOOK,
+        name: 'waits-an-hour',
+      },
+      ADMIN,
+    );
     await page.goto(`${url}/executions/${waiting.body['executionId'] as string}`);
     await page.locator('[data-state="Hold"][data-outcome="running"]').waitFor();
     await page.getByRole('button', { name: 'Stop' }).click();
@@ -595,10 +610,15 @@ describe.skipIf(skip !== undefined)('dashboard in Chromium', { timeout: 60_000 }
       (await call('GET', `/v1/executions/${waiting.body['executionId'] as string}`)).body['status'],
     ).toBe('ABORTED');
 
-    const failing = await call('POST', '/v1/executions', {
-      definition: FAILING_RUNBOOK,
-      name: 'fails-on-purpose',
-    });
+    const failing = await call(
+      'POST',
+      '/v1/executions',
+      {
+        definition: FAILING_RUNBOOK,
+        name: 'fails-on-purpose',
+      },
+      ADMIN,
+    );
     const id = failing.body['executionId'] as string;
     await eventually(async () => (await call('GET', `/v1/executions/${id}`)).body['status'] === 'FAILED');
     await page.goto(`${url}/executions/${id}`);
