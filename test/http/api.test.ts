@@ -51,13 +51,14 @@ describe('operations endpoints', () => {
   });
 });
 
-describe('API authentication and roles', () => {
-  const tokens = {
-    viewer: 'viewer-token-0123456789',
-    operator: 'operator-token-0123456789',
-    admin: 'admin-token-0123456789',
-  };
+/** API tokens of each role, for the tests of authentication and roles. */
+const tokens = {
+  viewer: 'viewer-token-0123456789',
+  operator: 'operator-token-0123456789',
+  admin: 'admin-token-0123456789',
+};
 
+describe('API authentication and roles', () => {
   it('is open on loopback without tokens and says so', async () => {
     t = await makeTestApp();
     expect((await t.app.http.inject({ url: '/v1/info' })).json().auth).toBe('open');
@@ -200,11 +201,6 @@ describe('API authentication and roles', () => {
 });
 
 describe('executions and roles', () => {
-  const tokens = {
-    viewer: 'viewer-token-0123456789',
-    operator: 'operator-token-0123456789',
-    admin: 'admin-token-0123456789',
-  };
   it('lets only admins run a definition of their own, and hides task tokens from viewers', async () => {
     t = await makeTestApp({
       server: {

@@ -201,6 +201,18 @@ export function describe(view: IncidentView | undefined): string {
   return view ? view.timeline.map((e) => `${e.kind} ${e.actor}: ${e.description}`).join('\n') : '(none)';
 }
 
+/**
+ * The first PATCH of a path ending in `suffix` goes through; every later one (the compensation, its retry) is
+ * refused 403 Forbidden. (A failure a request listener schedules applies to the request it sees.)
+ */
+export function forbidPatchesAfterFirst(h: Harness, suffix: string): void {
+  let patches = 0;
+  h.api.onRequest((r) => {
+    if (r.method === 'PATCH' && r.path.endsWith(suffix) && ++patches > 1)
+      h.api.failNext(1, { code: 403, reason: 'Forbidden' }, { method: 'PATCH', pathIncludes: suffix });
+  });
+}
+
 /** Requests the cluster received that change something (PATCH/POST/DELETE), in order. */
 export function clusterWrites(h: Harness) {
   return h.api

@@ -11,6 +11,7 @@ import {
   escalated,
   expireApprovals,
   finishedExecution,
+  forbidPatchesAfterFirst,
   onlyIncident,
   pages,
   pdResolve,
@@ -213,18 +214,8 @@ suite('runbook high-error-rate', () => {
 
   it('says degraded mode is still on when putting the flag back fails too', async () => {
     h = await startHarness({ parameters: { verifyTimeoutSeconds: 1 } });
-    // The first flag write (degraded mode on) goes through; putting it back, and its retry, are forbidden (a
-    // listener's failure applies to the request it sees).
-    const api = h.api;
-    let flagWrites = 0;
-    api.onRequest((r) => {
-      if (r.method === 'PATCH' && r.path.endsWith('/configmaps/checkout-flags') && ++flagWrites > 1)
-        api.failNext(
-          1,
-          { code: 403, reason: 'Forbidden' },
-          { method: 'PATCH', pathIncludes: 'checkout-flags' },
-        );
-    });
+    // Degraded mode goes on; putting the flag back, and its retry, are forbidden.
+    forbidPatchesAfterFirst(h, '/configmaps/checkout-flags');
     await alert(h, ERRORS);
     expect(await finishedExecution(h)).toMatchObject({ status: 'FAILED', error: 'Rebound.Escalated' });
     const view = await waitForStatus(h, 'escalated');
@@ -240,7 +231,7 @@ suite('runbook high-error-rate', () => {
         ),
       },
     });
-    expect(api.get('configmaps', 'shop', 'checkout-flags')!['data'] as Record<string, string>).toEqual(
+    expect(h.api.get('configmaps', 'shop', 'checkout-flags')!['data'] as Record<string, string>).toEqual(
       expect.objectContaining({ degraded_mode: 'true' }),
     );
     expect(view.incident.status).toBe('escalated');

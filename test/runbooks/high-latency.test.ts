@@ -10,6 +10,7 @@ import {
   escalated,
   expireApprovals,
   finishedExecution,
+  forbidPatchesAfterFirst,
   onlyIncident,
   pages,
   pdTrigger,
@@ -113,14 +114,8 @@ suite('runbook high-latency', () => {
 
   it('says the extra replicas are still there when scaling back fails too', async () => {
     h = await startHarness({ parameters: { verifyTimeoutSeconds: 1 } });
-    const api = h.api;
-    // Scaling out goes through; scaling back, and its retry, are forbidden (a listener's failure applies to the
-    // request it sees).
-    let scales = 0;
-    api.onRequest((r) => {
-      if (r.method === 'PATCH' && r.path.endsWith('/scale') && ++scales > 1)
-        api.failNext(1, { code: 403, reason: 'Forbidden' }, { method: 'PATCH', pathIncludes: '/scale' });
-    });
+    // Scaling out goes through; scaling back, and its retry, are forbidden.
+    forbidPatchesAfterFirst(h, '/scale');
     await alert(h, LATENCY);
     expect(await finishedExecution(h)).toMatchObject({ status: 'FAILED', error: 'Rebound.Escalated' });
     await waitForStatus(h, 'escalated');
