@@ -16,12 +16,12 @@ import type {
 } from './port.ts';
 import type { WorkflowRegistry } from './registry.ts';
 import { isRedrivable, isTerminal, type ExecutionStatus } from './statuses.ts';
+import { hideTaskTokens } from './hidden-tokens.ts';
 import { CallbackWaiters } from './task-runner.ts';
+import { CALLBACK_SUFFIX, scheduledIdempotencyKey, taskTokenOf } from './task-state.ts';
 import type { Json, MachineDefinition } from './types.ts';
 import { assertValidDefinition } from './validate.ts';
 
-/** What a viewer sees in place of a task token. */
-export const HIDDEN_TASK_TOKEN = '[task token hidden]';
 export interface EngineOptions {
   readonly store: WorkflowStore;
   readonly runner: ActionRunner;
@@ -243,14 +243,17 @@ export class Engine {
    */
   async history(executionId: string, options: { hideTaskTokens?: boolean } = {}): Promise<HistoryEvent[]> {
     await this.describe(executionId);
-    const events = (await this.options.store.loadHistory(executionId)).map(toHistoryEvent);
+    const stored = await this.options.store.loadHistory(executionId);
+    const events = stored.map(toHistoryEvent);
     if (!options.hideTaskTokens) return events;
-    const tokens = await this.options.store.listTaskTokens(executionId);
-    if (tokens.length === 0) return events;
-    // Tokens are base64url: in serialized JSON they appear verbatim, also inside nested JSON strings.
-    let text = JSON.stringify(events);
-    for (const token of tokens) text = text.replaceAll(token, HIDDEN_TASK_TOKEN);
-    return JSON.parse(text) as HistoryEvent[];
+    // Every token was issued with a TaskScheduled event of a callback resource, and is derived from its key.
+    const tokens = stored.flatMap((e) => {
+      const callback =
+        e.type === 'TaskScheduled' && String(e.details?.['resource']).endsWith(CALLBACK_SUFFIX);
+      const key = callback ? scheduledIdempotencyKey(executionId, e.key) : undefined;
+      return key === undefined ? [] : [taskTokenOf(this.deps.tokenSecret, key)];
+    });
+    return hideTaskTokens(events, tokens);
   }
 
   /** True while an execution of this process whose input names the incident (`incidentId`) is running. */

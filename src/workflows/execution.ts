@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import type { ActionRunner } from '../actions/types.ts';
 import { describeError } from '../errors.ts';
 import type { Clock } from './clock.ts';
@@ -12,6 +11,7 @@ import type { AppendRequest, ExecutionRecord, ExecutionUpdate, WorkflowStore } f
 import { seededRandom } from './random.ts';
 import type { ExecutionStatus } from './statuses.ts';
 import { incidentContext, runTaskAttempt, type CallbackWaiters } from './task-runner.ts';
+import { taskTokenOf } from './task-state.ts';
 import type { Json } from './types.ts';
 
 /** The history quota of a Step Functions standard workflow. */
@@ -186,7 +186,7 @@ export class ExecutionRun implements Journal {
   }
 
   taskToken(idempotencyKey: string): string {
-    return createHmac('sha256', this.deps.tokenSecret).update(idempotencyKey).digest('base64url');
+    return taskTokenOf(this.deps.tokenSecret, idempotencyKey);
   }
 
   runTask(cursor: Cursor, request: TaskRequest): Promise<TaskOutcome> {

@@ -55,8 +55,6 @@ export interface WorkflowStore {
   putTaskToken(record: TaskTokenRecord): Promise<void>;
   /** One task token, or undefined. */
   getTaskToken(token: string): Promise<TaskTokenRecord | undefined>;
-  /** The callback tokens issued to an execution's tasks (hidden from viewers in its history). */
-  listTaskTokens(executionId: string): Promise<string[]>;
   /** Records a callback's outcome once; returns false if the token already has one. */
   completeTaskToken(token: string, outcome: CallbackOutcome): Promise<boolean>;
   /** Records a heartbeat time for a callback token. */

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { runtimeError, StatesError } from './errors.ts';
 import type { Finished, StateVisit } from './dataflow.ts';
 import type { StateDefinition } from './types.ts';
@@ -10,6 +11,31 @@ export function actionNameOf(resource: string): string {
   return base.startsWith('rebound:') ? base.slice('rebound:'.length) : base;
 }
 
+/** The idempotency key of one attempt of a Task state: (execution, state visit, redrive epoch, attempt). */
+export function taskIdempotencyKey(
+  executionId: string,
+  visitKey: string,
+  epoch: number,
+  attempt: number,
+): string {
+  return `${executionId}/${visitKey}/r${epoch}/a${attempt}`;
+}
+
+/** An attempt's callback token: an HMAC of its idempotency key, so a restart issues the same one again. */
+export function taskTokenOf(secret: string, idempotencyKey: string): string {
+  return createHmac('sha256', secret).update(idempotencyKey).digest('base64url');
+}
+
+/**
+ * The idempotency key of the attempt a TaskScheduled event records, from its replay key
+ * (`<visit>@<epoch>:a<attempt>:scheduled`, see attempts.ts).
+ */
+export function scheduledIdempotencyKey(executionId: string, eventKey: string): string | undefined {
+  const match = /^(.*)@(\d+):a(\d+):scheduled$/.exec(eventKey);
+  if (!match) return undefined;
+  return taskIdempotencyKey(executionId, match[1]!, Number(match[2]), Number(match[3]));
+}
+
 /** One attempt of a Task state: evaluate its input, record TaskScheduled, run it, shape the result. */
 export async function runTaskState(
   visit: StateVisit,
@@ -19,7 +45,7 @@ export async function runTaskState(
   const { frame, state } = visit;
   const journal = frame.journal;
   const resource = state.Resource ?? '';
-  const idempotencyKey = `${journal.executionId}/${visit.visitKey}/r${journal.epoch}/a${attempt}`;
+  const idempotencyKey = taskIdempotencyKey(journal.executionId, visit.visitKey, journal.epoch, attempt);
   const taskToken = resource.endsWith(CALLBACK_SUFFIX) ? journal.taskToken(idempotencyKey) : undefined;
   const extra = taskToken === undefined ? {} : { taskToken };
   const parameters = await visit.effectiveInput(extra);

@@ -69,10 +69,6 @@ export const workflowMigrations: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
-  {
-    id: 'workflows/0002_task_tokens_by_execution',
-    up: `CREATE INDEX wf_task_tokens_by_execution ON wf_task_tokens (execution_id);`,
-  },
 ];
 
 interface ExecutionRow {
@@ -139,7 +135,6 @@ export class SqliteWorkflowStore implements WorkflowStore {
         'INSERT OR IGNORE INTO wf_task_tokens (token, execution_id, key, created_at) VALUES (?, ?, ?, ?)',
       ),
       getToken: p('SELECT * FROM wf_task_tokens WHERE token = ?'),
-      tokensOf: p('SELECT token FROM wf_task_tokens WHERE execution_id = ?'),
       completeToken: p('UPDATE wf_task_tokens SET outcome = ? WHERE token = ? AND outcome IS NULL'),
       heartbeat: p('UPDATE wf_task_tokens SET last_heartbeat = ? WHERE token = ?'),
       savepoint: p('SAVEPOINT wf_append'),
@@ -369,10 +364,6 @@ export class SqliteWorkflowStore implements WorkflowStore {
     return this.committer.submit(() => {
       this.stmt['putToken']!.run(record.token, record.executionId, record.key, record.createdAt);
     });
-  }
-
-  async listTaskTokens(executionId: string): Promise<string[]> {
-    return (this.stmt['tokensOf']!.all(executionId) as { token: string }[]).map((r) => r.token);
   }
 
   async getTaskToken(token: string): Promise<TaskTokenRecord | undefined> {
