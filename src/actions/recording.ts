@@ -1,4 +1,5 @@
 import { describeError } from '../errors.ts';
+import { hideTaskTokens } from '../workflows/hidden-tokens.ts';
 import type { ActionContext, ActionResult, ActionRunner, WriteRequest } from './types.ts';
 
 /** What the incident timeline is told about one action run on an incident's behalf. */
@@ -43,7 +44,8 @@ export function recordingRunner(inner: ActionRunner, options: RecordingRunnerOpt
         action: name,
         mutating: options.mutating(name),
         runbook: ctx.runbook ?? null,
-        params,
+        // A task token completes its task: the timeline, which viewers read, never shows it.
+        params: ctx.taskToken === undefined ? params : hideTaskTokens(params, [ctx.taskToken]),
       };
       let result: ActionResult;
       try {

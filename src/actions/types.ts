@@ -35,6 +35,8 @@ export interface ActionContext {
   readonly runbook?: string;
   /** The execution whose Task state calls the action; guard rails let it put back its own changes. */
   readonly executionId?: string;
+  /** The callback token of a `.waitForTaskToken` task: records of the action (the timeline) hide it. */
+  readonly taskToken?: string;
   /** Labels of the alert or incident that started the runbook (pauses match on them). */
   readonly labels?: Readonly<Record<string, string>>;
   readonly now: () => Date;

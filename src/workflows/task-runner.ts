@@ -178,6 +178,7 @@ class TaskAttempt {
         correlationId: run.record.correlationId,
         executionId: run.executionId,
         runbook: run.record.machineName,
+        ...(req.taskToken === undefined ? {} : { taskToken: req.taskToken }),
         ...run.incident,
         now: run.nowDate,
       })

@@ -199,6 +199,35 @@ describe('a runbook resumed after a restart', () => {
   });
 });
 
+describe('the timeline of a callback task', () => {
+  it('records the action with its task token hidden (viewers read timelines)', async () => {
+    await start();
+    await post([{ labels: CRASHING }]);
+    const { incident } = await onlyIncident();
+    t!.app.workflows.register('tells', {
+      StartAt: 'Tell',
+      States: {
+        Tell: {
+          Type: 'Task',
+          Resource: 'rebound:notify.slack.waitForTaskToken',
+          Parameters: { 'incidentId.$': '$.incidentId', title: 'x', 'replyWith.$': '$$.Task.Token' },
+          End: true,
+        },
+      },
+    });
+    const { executionId } = await t!.app.engine.startExecution('tells', { incidentId: incident.id });
+    await eventually(async () => (await onlyIncident()).timeline.some((e) => e.kind === 'action'));
+    const scheduled = (await t!.app.engine.history(executionId)).find((e) => e.type === 'TaskScheduled')!;
+    const { replyWith } = JSON.parse(
+      (scheduled as unknown as { taskScheduledEventDetails: { parameters: string } })
+        .taskScheduledEventDetails.parameters,
+    ) as { replyWith: string };
+    const action = (await onlyIncident()).timeline.find((e) => e.kind === 'action')!;
+    expect(JSON.stringify(action)).not.toContain(replyWith);
+    expect(action.data).toMatchObject({ params: { replyWith: '[task token hidden]' } });
+  });
+});
+
 describe('incident.remediated with the labels it verified', () => {
   const ctx: ActionContext = {
     idempotencyKey: 'remediated-1',
