@@ -145,17 +145,32 @@ export class GuardedRunner implements ActionRunner {
    */
   private async firstFailure(scope: string, executionId: string | undefined): Promise<boolean> {
     if (executionId === undefined) return true;
+    return this.claimMarker(`failed/${executionId}/${scope}`, 'breaker', scope, this.instanceId);
+  }
+
+  /**
+   * Claims a marker kept in the idempotency records as long as they are (`changed/…`, `failed/…`): a completed
+   * record nothing replays. True when this call created it.
+   */
+  private claimMarker(key: string, action: string, targetKey: string, owner: string): Promise<boolean> {
     const at = this.now().getTime();
     return this.options.store.claimIdempotency({
-      key: `failed/${executionId}/${scope}`,
-      action: 'breaker',
-      targetKey: scope,
+      key,
+      action,
+      targetKey,
       state: 'completed',
-      owner: this.instanceId,
+      owner,
       startedAt: at,
       completedAt: at,
       expiresAt: at + this.options.config.idempotency.retention,
     });
+  }
+
+  /** Gives back the budget use taken at `usedAt` by an action that changed nothing. */
+  private async giveBackBudget(inv: Invocation, usedAt: number): Promise<void> {
+    await this.automation.budgets
+      .release(inv.key, usedAt)
+      .catch((err: unknown) => this.options.onStoreError?.(err, `giving back the budget of ${inv.key}`));
   }
 
   /** Deletes expired idempotency records, dead locks, ended pauses and budgets outside the window. */
@@ -476,11 +491,7 @@ export class GuardedRunner implements ActionRunner {
       const stoppedByRails = othersStop?.err === err && !wrote;
       // An action that failed before it changed anything took no action from the target's budget either: a
       // forbidden write and its retry must not leave the next incident without one.
-      if (stoppedByRails || (inv.reportsChanges && !wrote)) {
-        await this.automation.budgets
-          .release(inv.key, usedAt)
-          .catch((e: unknown) => this.options.onStoreError?.(e, `giving back the budget of ${inv.key}`));
-      }
+      if (stoppedByRails || (inv.reportsChanges && !wrote)) await this.giveBackBudget(inv, usedAt);
       const lost: unknown = lock.signal.aborted ? lock.signal.reason : undefined;
       if (lost instanceof GuardRefusedError) return this.refuse(inv, lost);
       if (stoppedByRails) throw err;
@@ -497,27 +508,14 @@ export class GuardedRunner implements ActionRunner {
       .catch((err: unknown) =>
         this.options.onStoreError?.(err, `recording the result of ${inv.ctx.idempotencyKey}`),
       );
-    if (result.noop) {
-      // Found nothing to do: the target was not touched, so neither is its budget.
-      await this.automation.budgets
-        .release(inv.key, usedAt)
-        .catch((err: unknown) => this.options.onStoreError?.(err, `giving back the budget of ${inv.key}`));
-    }
+    // Found nothing to do: the target was not touched, so neither is its budget.
+    if (result.noop) await this.giveBackBudget(inv, usedAt);
     const changed = changedKey(inv);
     if (changed !== undefined && !result.noop) {
       // Remembered so this execution may put the target back after the incident resolves (see checkFiring).
-      await store
-        .claimIdempotency({
-          key: changed,
-          action: inv.name,
-          targetKey: inv.key,
-          state: 'completed',
-          owner: inv.owner,
-          startedAt: at,
-          completedAt: at,
-          expiresAt: at + config.idempotency.retention,
-        })
-        .catch((err: unknown) => this.options.onStoreError?.(err, `recording ${changed}`));
+      await this.claimMarker(changed, inv.name, inv.key, inv.owner).catch((err: unknown) =>
+        this.options.onStoreError?.(err, `recording ${changed}`),
+      );
     }
     return result;
   }
