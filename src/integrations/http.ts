@@ -49,32 +49,43 @@ export async function httpCall(call: HttpCall): Promise<HttpAnswer> {
       redirect: 'manual',
       signal,
     });
-    const text = await readCapped(response, call);
-    return { status: response.status, headers: response.headers, text };
+    const limit = call.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+    const body = await readBodyUpTo(response, limit);
+    if (body.over)
+      throw new IntegrationError(
+        `${call.label}: the answer is larger than ${limit} bytes; narrow the query (a verification needs a few series)`,
+        { service: call.service, kind: 'bad_response', retryable: false },
+      );
+    return { status: response.status, headers: response.headers, text: body.text };
   } catch (err) {
     if (err instanceof IntegrationError) throw err;
     throw mapFetchFailure(call, timeout, err);
   }
 }
 
-/** The body as text, refusing (and cancelling) one longer than the call's limit. */
-async function readCapped(response: Response, call: HttpCall): Promise<string> {
-  const limit = call.maxResponseBytes ?? MAX_RESPONSE_BYTES;
-  if (!response.body) return '';
+/**
+ * The first `limit` bytes of the body as text, and whether it had more: reading stops (and the rest is
+ * cancelled) once past the limit, so a huge answer never sits in memory.
+ */
+export async function readBodyUpTo(
+  response: Response,
+  limit: number,
+): Promise<{ text: string; over: boolean }> {
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of response.body) {
-    size += chunk.byteLength;
-    if (size > limit) {
-      // Leaving the loop cancels the stream: the rest is never read.
-      throw new IntegrationError(
-        `${call.label}: the answer is larger than ${limit} bytes; narrow the query (a verification needs a few series)`,
-        { service: call.service, kind: 'bad_response', retryable: false },
-      );
+  let over = false;
+  if (response.body) {
+    // Leaving the loop early cancels the stream: the rest is never read.
+    for await (const chunk of response.body) {
+      chunks.push(chunk);
+      size += chunk.byteLength;
+      if (size > limit) {
+        over = true;
+        break;
+      }
     }
-    chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return { text: Buffer.concat(chunks).subarray(0, limit).toString('utf8'), over };
 }
 
 function mapFetchFailure(call: HttpCall, timeout: AbortSignal, err: unknown): IntegrationError {

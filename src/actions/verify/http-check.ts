@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { JSONPath } from 'jsonpath-plus';
 import { z } from 'zod';
 import { describeError } from '../../errors.ts';
-import { tryParseJson, type FetchLike } from '../../integrations/http.ts';
+import { readBodyUpTo, tryParseJson, type FetchLike } from '../../integrations/http.ts';
 import { authorizeFromUserinfo, displayUrl, scrubUrls, withoutUserinfo } from '../../integrations/urls.ts';
 import type { ActionDefinition } from '../types.ts';
 import { VerificationFailedError, VerificationUnavailableError } from './errors.ts';
@@ -117,22 +117,8 @@ async function fetchCapped(params: HttpParams, signal: AbortSignal, deps: HttpCh
     redirect: 'manual',
     signal,
   });
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (response.body) {
-    const reader = response.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-      if (size >= deps.maxBodyBytes) {
-        await reader.cancel();
-        break;
-      }
-    }
-  }
-  const text = Buffer.concat(chunks).subarray(0, deps.maxBodyBytes).toString('utf8');
+  // Beyond maxBodyBytes the body is cut: the expectations read its beginning.
+  const { text } = await readBodyUpTo(response, deps.maxBodyBytes);
   return { status: response.status, text };
 }
 
