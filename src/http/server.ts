@@ -43,6 +43,34 @@ export interface HttpServerDeps {
   readonly webhooksOpen?: () => boolean;
 }
 
+/** The content types parsed as JSON. */
+export const JSON_TYPES = ['application/json', 'text/json'];
+
+/**
+ * A request body parsed as JSON (`undefined` when empty). Throws INVALID_PAYLOAD for text that is not JSON,
+ * BAD_REQUEST for a `__proto__` key.
+ */
+export function parseJsonBody(raw: Buffer): unknown {
+  if (raw.length === 0) return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8')) as unknown;
+  } catch (err) {
+    throw new ReboundError('INVALID_PAYLOAD', `body is not valid JSON: ${(err as Error).message}`, {
+      path: '$',
+    });
+  }
+  // A JSON key `__proto__` parses as an own property, but every schema and spread after this sets the
+  // prototype with it instead, dropping it silently (a pause meant for one label would pause everything).
+  // Looked for only where the text can hold it: spelled out, or behind a \u escape.
+  const at = raw.includes('__proto__') || raw.includes('\\u') ? protoKeyPath(body) : undefined;
+  if (at !== undefined) {
+    const path = formatPath(at);
+    throw new ReboundError('BAD_REQUEST', `body.${path}: the key "__proto__" is not accepted`, { path });
+  }
+  return body;
+}
+
 const REGISTERED = new WeakMap<FastifyInstance, readonly RouteOptions[]>();
 
 /**
@@ -139,31 +167,12 @@ export function createHttpServer(deps: HttpServerDeps): {
 
   app.removeAllContentTypeParsers();
   // Keep the raw bytes: webhook signatures are computed over them.
-  app.addContentTypeParser(['application/json', 'text/json'], { parseAs: 'buffer' }, (req, body, done) => {
-    const raw = body as Buffer;
-    req.rawBody = raw;
-    if (raw.length === 0) return done(null, undefined);
+  app.addContentTypeParser(JSON_TYPES, { parseAs: 'buffer' }, (req, body, done) => {
+    req.rawBody = body as Buffer;
     try {
-      const body = JSON.parse(raw.toString('utf8')) as unknown;
-      // A JSON key `__proto__` parses as an own property, but every schema and spread after this sets the
-      // prototype with it instead, dropping it silently (a pause meant for one label would pause everything).
-      // Looked for only where the text can hold it: spelled out, or behind a \u escape.
-      const at = raw.includes('__proto__') || raw.includes('\\u') ? protoKeyPath(body) : undefined;
-      if (at !== undefined) {
-        const path = formatPath(at);
-        return done(
-          new ReboundError('BAD_REQUEST', `body.${path}: the key "__proto__" is not accepted`, { path }),
-          undefined,
-        );
-      }
-      done(null, body);
+      done(null, parseJsonBody(body as Buffer));
     } catch (err) {
-      done(
-        new ReboundError('INVALID_PAYLOAD', `body is not valid JSON: ${(err as Error).message}`, {
-          path: '$',
-        }),
-        undefined,
-      );
+      done(err as Error, undefined);
     }
   });
 

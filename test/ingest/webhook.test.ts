@@ -209,6 +209,27 @@ describe('POST /v1/webhooks/alertmanager', () => {
     }
   });
 
+  it('checks the HMAC signature before it parses the body', async () => {
+    const secret = 'hmac-secret-0123456789abcdef';
+    const now = new Date('2026-11-25T21:00:00Z');
+    t = await makeTestApp({ server: { auth: { hmac: { secret, toleranceSeconds: 300 } } } }, () => now);
+    const ts = String(now.getTime() / 1000);
+    // Unsigned, it is refused as unauthenticated whatever it holds: it was never parsed.
+    const unsigned = await post('{"not json');
+    expect(unsigned.statusCode).toBe(401);
+    expect(unsigned.json().message).toMatch(/HMAC signing is required/);
+    // Signed, the same bytes reach the parser, which says what is wrong with them.
+    const signed = await post('{"not json', {
+      'x-rebound-timestamp': ts,
+      'x-rebound-signature': signWebhook(secret, ts, '{"not json'),
+    });
+    expect(signed.statusCode).toBe(400);
+    expect(signed.json().code).toBe('INVALID_PAYLOAD');
+    const rejects = await t.app.metrics.registry.getSingleMetricAsString('rebound_ingest_rejects_total');
+    expect(rejects).toContain('reason="unauthorized"} 1');
+    expect(rejects).toContain('reason="invalid"} 1');
+  });
+
   it('sheds load with 503 and Retry-After, never 429', async () => {
     t = await makeTestApp({ ingest: { maxQueueDepth: 1, retryAfterSeconds: 7 } });
     const one = webhook([{ labels: { alertname: 'A' } }]);

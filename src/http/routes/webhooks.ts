@@ -3,6 +3,7 @@ import { ReboundError, isReboundError } from '../../errors.ts';
 import type { AlertmanagerReceiver } from '../../ingest/alertmanager/receiver.ts';
 import type { CoreMetrics } from '../../telemetry/metrics.ts';
 import type { WebhookAuthenticator } from '../auth.ts';
+import { JSON_TYPES, parseJsonBody } from '../server.ts';
 
 export interface WebhookRouteDeps {
   readonly receiver: AlertmanagerReceiver;
@@ -31,6 +32,26 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
         throw err;
       }
     });
+    // The body signature is checked on the raw bytes before they are parsed: an unsigned sender cannot make
+    // Rebound parse a body of up to server.bodyLimitBytes.
+    scope.removeContentTypeParser(JSON_TYPES);
+    scope.addContentTypeParser(JSON_TYPES, { parseAs: 'buffer' }, (request, body, done) => {
+      const raw = body as Buffer;
+      request.rawBody = raw;
+      try {
+        auth.verifySignature(request.headers, raw);
+      } catch (err) {
+        metrics.rejects.inc({ reason: 'unauthorized' });
+        return done(err as Error, undefined);
+      }
+      let parsed: unknown;
+      try {
+        parsed = parseJsonBody(raw);
+      } catch (err) {
+        return done(err as Error, undefined);
+      }
+      done(null, parsed);
+    });
     scope.addHook('onError', async (_request, _reply, error) => {
       const code = isReboundError(error) ? error.code : ((error as { code?: string }).code ?? '');
       const reason = REJECT_REASON[code] ?? (code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'too_large' : undefined);
@@ -44,7 +65,6 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
           'empty body: expected an Alertmanager webhook payload (version 4)',
         );
       }
-      auth.verifySignature(request.headers, request.rawBody);
       const result = await receiver.receive(request.body);
       metrics.ingestLatency.observe((performance.now() - started) / 1000);
       return reply.code(200).send(result);
