@@ -11,7 +11,7 @@ import {
   type KubeConfig,
 } from '@kubernetes/client-node';
 import type { WriteRequest } from '../types.ts';
-import { ApiTimeout, refused, toK8sError } from './errors.ts';
+import { ApiTimeout, neverSent, refused, toK8sError } from './errors.ts';
 
 /** How writes reach the cluster. */
 export interface WritePolicy {
@@ -102,7 +102,8 @@ export class K8sSession {
     try {
       response = await this.exchange(request);
     } catch (err) {
-      this.onChange?.(); // sent, and no answer: it may have been applied
+      // Sent, and no answer: it may have been applied. Not when no connection was ever made.
+      if (!neverSent(err)) this.onChange?.();
       throw err;
     }
     if (!refusedOutright(response.httpStatusCode)) this.onChange?.();

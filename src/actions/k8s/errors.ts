@@ -71,6 +71,19 @@ export function mayHaveLanded(err: unknown): boolean {
   return err instanceof K8sActionError && err.retryable && (err.status === 0 || err.status >= 500);
 }
 
+/** Socket errors raised before a connection existed: a request that failed with one was never sent. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * Whether a request failed before it could reach the server: no connection was made (node-fetch puts the
+ * socket error's code on its own error; a wrapper may carry it in `cause`).
+ */
+export function neverSent(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++)
+    if (NOT_CONNECTED.has((e as { code?: unknown }).code as string)) return true;
+  return false;
+}
+
 /** Refusal by the action itself (no API error): never retryable. */
 export function refused(reason: string, message: string): K8sActionError {
   return new K8sActionError(message, { status: 0, reason, retryable: false });

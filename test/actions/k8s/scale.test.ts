@@ -1,7 +1,10 @@
+import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { K8sSession } from '../../../src/actions/k8s/client.ts';
 import { K8sActionError } from '../../../src/actions/k8s/errors.ts';
 import { desiredReplicas, scaleAction } from '../../../src/actions/k8s/scale.ts';
 import { seedDeployment } from '../../support/k8s-api/index.ts';
+import { freePort } from '../../support/process.ts';
 import { harness, type Harness } from './harness.ts';
 
 const SCALE_PATH = '/apis/apps/v1/namespaces/shop/deployments/web/scale';
@@ -203,6 +206,20 @@ describe('k8s.scale', () => {
     await action.run(params(4), ctx); // already there: nothing sent
     expect(changes).toBe(2);
     expect(action.reportsChanges).toBe(true);
+  });
+
+  it('does not count a write that found no server to connect to as a possible change', async () => {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromClusterAndUser(
+      { name: 'gone', server: `http://127.0.0.1:${await freePort()}`, skipTLSVerify: true },
+      { name: 'nobody' },
+    );
+    let changes = 0;
+    const policy = { shadow: false, preflightDryRun: false, requestTimeoutMs: 5000 };
+    const session = new K8sSession(kubeConfig, policy, undefined, () => void changes++);
+    const create = () => session.core.createNamespace({ body: { metadata: { name: 'x' } } });
+    await expect(session.write('creating a namespace', create)).rejects.toThrow(/ECONNREFUSED/);
+    expect(changes).toBe(0);
   });
 
   it('names its target for guard rails', () => {
