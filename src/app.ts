@@ -76,7 +76,7 @@ import { correlationKey } from './incidents/correlate.ts';
 import { INCIDENT_SOURCE, LifecycleEvents } from './incidents/events.ts';
 import { IncidentProjector } from './incidents/projector.ts';
 import { openingFacts } from './incidents/runbook-routing.ts';
-import { RetentionSweeper } from './incidents/retention.ts';
+import { RetentionSweeper, type SweepResult } from './incidents/retention.ts';
 import type { Incident } from './incidents/model.ts';
 import type { IncidentStore } from './incidents/port.ts';
 import { IncidentService } from './incidents/service.ts';
@@ -122,7 +122,7 @@ export interface App {
   /** Resolves when every event stored so far has been routed and every due delivery attempted. */
   settle(): Promise<void>;
   /** Runs one retention pass now (it also runs periodically); returns what was deleted. */
-  sweep(): Promise<{ events: number; incidents: number }>;
+  sweep(): Promise<SweepResult>;
   /** Re-reads the configuration and swaps the bus rules; in-flight deliveries are kept. */
   /**
    * Re-reads the configuration: rules and tokens take effect; `restartNeeded` names the settings that changed
@@ -442,6 +442,8 @@ export function createApp(options: AppOptions): App {
   const sweeper = new RetentionSweeper({
     incidentMaxAgeDays: config.incidents.retention.maxAgeDays,
     eventMaxAgeDays: config.bus.archiveRetentionDays,
+    executionMaxAgeDays: config.workflows.retention.maxAgeDays,
+    executions: workflowStore,
     intervalSeconds: config.incidents.retention.sweepIntervalSeconds,
     incidents: incidentStore,
     events: eventStore,

@@ -1,21 +1,35 @@
 import type { Logger } from '../telemetry/logger.ts';
 import type { EventReader } from '../events/port.ts';
 import { describeError } from '../errors.ts';
+import type { WorkflowStore } from '../workflows/port.ts';
 import type { IncidentStore } from './port.ts';
+
+/** What one retention pass deleted. */
+export interface SweepResult {
+  events: number;
+  incidents: number;
+  executions: number;
+}
 
 export interface RetentionOptions {
   /** Resolved incidents older than this are deleted. */
   readonly incidentMaxAgeDays: number;
   /** Archived events older than this are deleted. */
   readonly eventMaxAgeDays: number;
+  /** Workflow executions that ended longer ago than this are deleted, with their history. */
+  readonly executionMaxAgeDays: number;
   readonly intervalSeconds: number;
   readonly incidents: IncidentStore;
   readonly events: EventReader;
+  readonly executions: Pick<WorkflowStore, 'deleteEndedBefore'>;
   readonly logger: Logger;
   readonly now?: () => Date;
 }
 
-/** Deletes events and resolved incidents older than the configured age, once at start and then periodically. */
+/**
+ * Deletes events, resolved incidents and ended workflow executions older than their configured ages, once at
+ * start and then periodically.
+ */
 export class RetentionSweeper {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
@@ -39,25 +53,29 @@ export class RetentionSweeper {
   }
 
   /** One pass; returns what was deleted. Never throws (a failed pass is logged and retried next time). */
-  async sweep(): Promise<{ events: number; incidents: number }> {
+  async sweep(): Promise<SweepResult> {
     const now = this.options.now?.() ?? new Date();
-    const cutoff = (days: number) => new Date(now.getTime() - days * 86_400_000).toISOString();
+    const cutoff = (days: number) => new Date(now.getTime() - days * 86_400_000);
+    const deleted: SweepResult = { events: 0, incidents: 0, executions: 0 };
     try {
       const { signal } = this.stopping;
-      const incidents = await this.options.incidents.deleteResolvedBefore(
-        cutoff(this.options.incidentMaxAgeDays),
+      deleted.incidents = await this.options.incidents.deleteResolvedBefore(
+        cutoff(this.options.incidentMaxAgeDays).toISOString(),
         signal,
       );
-      const events = await this.options.events.deleteEventsBefore(
-        cutoff(this.options.eventMaxAgeDays),
+      deleted.events = await this.options.events.deleteEventsBefore(
+        cutoff(this.options.eventMaxAgeDays).toISOString(),
         signal,
       );
-      if (incidents + events > 0)
-        this.options.logger.info({ incidents, events }, 'retention sweep deleted old data');
-      return { events, incidents };
+      deleted.executions = await this.options.executions.deleteEndedBefore(
+        cutoff(this.options.executionMaxAgeDays).getTime(),
+        signal,
+      );
+      if (deleted.incidents + deleted.events + deleted.executions > 0)
+        this.options.logger.info(deleted, 'retention sweep deleted old data');
     } catch (err) {
-      this.options.logger.error({ err: describeError(err) }, 'retention sweep failed');
-      return { events: 0, incidents: 0 };
+      this.options.logger.error({ err: describeError(err), deleted }, 'retention sweep failed');
     }
+    return deleted;
   }
 }

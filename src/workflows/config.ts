@@ -16,6 +16,14 @@ export const workflowsConfigSchema = z
      * random one on first start and keeps it in `<dataDir>/task-token.secret`; set it when replicas share work.
      */
     tokenSecret: z.string().min(16, 'at least 16 characters (e.g. `openssl rand -hex 32`)').optional(),
+    /**
+     * Executions that ended this long ago are deleted with their history (Step Functions keeps a standard
+     * workflow's history 90 days). Swept at `incidents.retention.sweepIntervalSeconds`.
+     */
+    retention: z
+      .object({ maxAgeDays: z.number().int().positive().max(36_500).default(90) })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

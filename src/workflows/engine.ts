@@ -246,14 +246,17 @@ export class Engine {
     const stored = await this.options.store.loadHistory(executionId);
     const events = stored.map(toHistoryEvent);
     if (!options.hideTaskTokens) return events;
-    // Every token was issued with a TaskScheduled event of a callback resource, and is derived from its key.
-    const tokens = stored.flatMap((e) => {
+    // Every token was issued with a TaskScheduled event of a callback resource, and is derived from its key
+    // (so one is hidden even before it is registered); the registered ones are hidden too, in case they were
+    // derived with a secret since rotated.
+    const derived = stored.flatMap((e) => {
       const callback =
         e.type === 'TaskScheduled' && String(e.details?.['resource']).endsWith(CALLBACK_SUFFIX);
       const key = callback ? scheduledIdempotencyKey(executionId, e.key) : undefined;
       return key === undefined ? [] : [taskTokenOf(this.deps.tokenSecret, key)];
     });
-    return hideTaskTokens(events, tokens);
+    const registered = await this.options.store.taskTokensOf(executionId);
+    return hideTaskTokens(events, [...new Set([...derived, ...registered])]);
   }
 
   /** True while an execution of this process whose input names the incident (`incidentId`) is running. */

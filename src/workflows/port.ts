@@ -59,6 +59,13 @@ export interface WorkflowStore {
   completeTaskToken(token: string, outcome: CallbackOutcome): Promise<boolean>;
   /** Records a heartbeat time for a callback token. */
   heartbeatTaskToken(token: string, at: number): Promise<void>;
+  /** Every callback token registered for an execution (whatever secret it was derived with). */
+  taskTokensOf(executionId: string): Promise<string[]>;
+  /**
+   * Deletes executions that ended (any status but RUNNING) before `cutoff` (epoch ms), with their history,
+   * timers and task tokens, in chunks; stops between chunks once `signal` aborts. Returns how many.
+   */
+  deleteEndedBefore(cutoff: number, signal?: AbortSignal): Promise<number>;
 }
 
 export interface ExecutionRecord {

@@ -268,7 +268,7 @@ describe('retention', () => {
     await ingest(t.app, webhook([{ labels: { alertname: 'Old' }, status: 'resolved' }]));
     await ingest(t.app, webhook([{ labels: { alertname: 'StillOpen' } }]));
     clock += 45 * 86_400_000;
-    expect(await t.app.sweep()).toEqual({ incidents: 1, events: 0 });
+    expect(await t.app.sweep()).toEqual({ incidents: 1, events: 0, executions: 0 });
     const titles = async () =>
       (await t.app.http.inject({ url: '/v1/incidents' })).json().items.map((i: { title: string }) => i.title);
     expect(await titles()).toEqual(['StillOpen test']);
@@ -289,7 +289,35 @@ describe('retention', () => {
     expect((await listIncidents()).items[0]).toMatchObject({ firingCount: 1, alertCount: 1 });
     clock += 20 * 86_400_000;
     // Three alerts, and the lifecycle events they caused: Old opened and resolved, StillOpen opened.
-    expect(await t.app.sweep()).toEqual({ incidents: 0, events: 6 });
+    expect(await t.app.sweep()).toEqual({ incidents: 0, events: 6, executions: 0 });
     expect((await t.app.events.listEvents({ limit: 10 })).items).toHaveLength(0);
+  });
+
+  it('deletes workflow executions that ended longer ago than workflows.retention.maxAgeDays', async () => {
+    let clock = Date.now();
+    t = await makeTestApp(
+      { ...INCIDENTS_ONLY, workflows: { retention: { maxAgeDays: 7 } } },
+      () => new Date(clock),
+    );
+    const start = async (state: object) => {
+      const definition = { StartAt: 'S', States: { S: { ...state, End: true } } };
+      const res = await t!.app.http.inject({
+        method: 'POST',
+        url: '/v1/executions',
+        payload: { definition },
+      });
+      expect(res.statusCode).toBe(201);
+      return encodeURIComponent(res.json().executionId as string);
+    };
+    const status = async (id: string) =>
+      (await t!.app.http.inject({ url: `/v1/executions/${id}` })).json().status as string;
+    const ended = await start({ Type: 'Pass' });
+    const running = await start({ Type: 'Wait', Seconds: 3600 });
+    await eventually(async () => (await status(ended)) === 'SUCCEEDED');
+    expect(await t.app.sweep()).toMatchObject({ executions: 0 });
+    clock += 8 * 86_400_000;
+    expect(await t.app.sweep()).toMatchObject({ executions: 1 });
+    expect((await t.app.http.inject({ url: `/v1/executions/${ended}` })).statusCode).toBe(404);
+    expect(await status(running)).toBe('RUNNING'); // however old, a running execution is kept
   });
 });

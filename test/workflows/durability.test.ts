@@ -118,6 +118,22 @@ describe('durable execution', () => {
     await expect(fx.engine.sendTaskSuccess('nope', {})).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('a history read for a viewer hides the tokens issued before the token secret was rotated too', async () => {
+    const tokens: string[] = [];
+    fx = new Fixture(recordingAsk(tokens), { tokenSecret: 'the-first-secret-0123456789' });
+    const { executionId } = await fx.engine.startExecution(askMachine({}) as never, {});
+    await idle(10);
+    await fx.restart({ tokenSecret: 'the-second-secret-0123456789' });
+    await idle(10);
+    expect(tokens).toHaveLength(2);
+    expect(tokens[1]).not.toBe(tokens[0]); // the resumed attempt is issued a token under the new secret
+    const full = JSON.stringify(await fx.engine.history(executionId));
+    expect(full).toContain(tokens[0]);
+    const hidden = JSON.stringify(await fx.engine.history(executionId, { hideTaskTokens: true }));
+    for (const token of tokens) expect(hidden).not.toContain(token);
+    expect(hidden).toContain('[task token hidden]');
+  });
+
   it('SendTaskFailure fails the task with the given error; a missed heartbeat is States.HeartbeatTimeout', async () => {
     const tokens: string[] = [];
     fx = new Fixture(recordingAsk(tokens));

@@ -138,6 +138,40 @@ describe('SQLite workflow store (the port, on a real file)', () => {
       outcome: { ok: true, output: 1 },
     });
   });
+
+  it('retention deletes executions that ended before the cutoff, with history, timers and tokens', async () => {
+    fx = new Fixture({});
+    const { store } = fx;
+    const end = (id: string, status: 'SUCCEEDED' | 'FAILED' | 'ABORTED', stopTime: number) =>
+      store.appendEvents(id, 'w1', [ev(2)], { status, releaseLease: true, stopTime });
+    // 250 old ones, more than one chunk; then one of each kind to keep.
+    for (let i = 0; i < 250; i += 1) {
+      await store.createExecution(record(i), [ev(1)]);
+      await store.putTimer({ executionId: `m:e${i}`, key: 't', fireAt: 10 });
+      await store.putTaskToken({ token: `tok${i}`, executionId: `m:e${i}`, key: 'k', createdAt: 1 });
+      await end(`m:e${i}`, (['SUCCEEDED', 'FAILED', 'ABORTED'] as const)[i % 3]!, 100);
+    }
+    await store.createExecution(record(900), [ev(1)]); // still running, however old
+    await store.createExecution(record(901), [ev(1)]);
+    await end('m:e901', 'FAILED', 5000); // ended after the cutoff
+    await store.putTaskToken({ token: 'kept', executionId: 'm:e901', key: 'k', createdAt: 1 });
+    expect(await store.taskTokensOf('m:e0')).toEqual(['tok0']);
+
+    expect(await store.deleteEndedBefore(1000)).toBe(250);
+    expect(await store.getExecution('m:e0')).toBeUndefined();
+    expect(await store.loadHistory('m:e0')).toEqual([]);
+    expect(await store.loadTimers('m:e0')).toEqual([]);
+    expect(await store.getTaskToken('tok0')).toBeUndefined();
+    expect((await store.listExecutions({ limit: 10 })).items.map((e) => e.name)).toEqual(['e901', 'e900']);
+    expect(await store.loadHistory('m:e900')).toHaveLength(1);
+    expect(await store.taskTokensOf('m:e901')).toEqual(['kept']);
+    expect(await store.deleteEndedBefore(1000)).toBe(0);
+
+    const stopping = new AbortController();
+    stopping.abort();
+    expect(await store.deleteEndedBefore(10_000, stopping.signal)).toBe(0); // shutdown: nothing started
+    expect(await store.deleteEndedBefore(10_000)).toBe(1);
+  });
 });
 
 describe('metrics', () => {

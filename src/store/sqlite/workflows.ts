@@ -15,7 +15,7 @@ import type {
 import type { ExecutionStatus } from '../../workflows/statuses.ts';
 import type { Json, MachineDefinition } from '../../workflows/types.ts';
 import type { Migration, SqliteDatabase } from './database.ts';
-import { GroupCommitter } from './group-commit.ts';
+import { deleteInChunks, GroupCommitter } from './group-commit.ts';
 import { decodeCursor, encodeCursor } from './pagination.ts';
 
 export const workflowMigrations: Migration[] = [
@@ -69,7 +69,18 @@ export const workflowMigrations: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // Retention deletes ended executions by age; a viewer's history hides every token an execution was issued.
+    id: 'workflows/0002_retention',
+    up: `
+      CREATE INDEX wf_executions_ended ON wf_executions (stop_time) WHERE status <> 'RUNNING';
+      CREATE INDEX wf_task_tokens_by_execution ON wf_task_tokens (execution_id);
+    `,
+  },
 ];
+
+/** Executions deleted per retention chunk (each with its history, timers and tokens). */
+const DELETE_CHUNK = 100;
 
 interface ExecutionRow {
   id: string;
@@ -137,6 +148,12 @@ export class SqliteWorkflowStore implements WorkflowStore {
       getToken: p('SELECT * FROM wf_task_tokens WHERE token = ?'),
       completeToken: p('UPDATE wf_task_tokens SET outcome = ? WHERE token = ? AND outcome IS NULL'),
       heartbeat: p('UPDATE wf_task_tokens SET last_heartbeat = ? WHERE token = ?'),
+      tokensOf: p('SELECT token FROM wf_task_tokens WHERE execution_id = ?'),
+      ended: p(`SELECT id FROM wf_executions WHERE status <> 'RUNNING' AND stop_time < ? LIMIT ?`),
+      deleteHistory: p('DELETE FROM wf_history WHERE execution_id = ?'),
+      deleteTimers: p('DELETE FROM wf_timers WHERE execution_id = ?'),
+      deleteTokens: p('DELETE FROM wf_task_tokens WHERE execution_id = ?'),
+      deleteExecution: p('DELETE FROM wf_executions WHERE id = ?'),
       savepoint: p('SAVEPOINT wf_append'),
       release: p('RELEASE wf_append'),
       rollbackTo: p('ROLLBACK TO wf_append'),
@@ -398,6 +415,22 @@ export class SqliteWorkflowStore implements WorkflowStore {
     return this.committer.submit(() => {
       this.stmt['heartbeat']!.run(at, token);
     });
+  }
+
+  async taskTokensOf(executionId: string): Promise<string[]> {
+    return (this.stmt['tokensOf']!.all(executionId) as { token: string }[]).map((row) => row.token);
+  }
+
+  deleteEndedBefore(cutoff: number, signal?: AbortSignal): Promise<number> {
+    // Chosen and deleted in one unit: a redrive (which sets the status back to RUNNING) comes before or after.
+    const deleteChunk = () => {
+      const ids = this.stmt['ended']!.all(cutoff, DELETE_CHUNK) as { id: string }[];
+      for (const { id } of ids)
+        for (const table of ['deleteHistory', 'deleteTimers', 'deleteTokens', 'deleteExecution'])
+          this.stmt[table]!.run(id);
+      return ids.length;
+    };
+    return deleteInChunks(this.committer, deleteChunk, DELETE_CHUNK, signal);
   }
 }
 
