@@ -444,6 +444,7 @@ export function createApp(options: AppOptions): App {
     eventMaxAgeDays: config.bus.archiveRetentionDays,
     executionMaxAgeDays: config.workflows.retention.maxAgeDays,
     executions: workflowStore,
+    approvals: approvalStore,
     intervalSeconds: config.incidents.retention.sweepIntervalSeconds,
     incidents: incidentStore,
     events: eventStore,

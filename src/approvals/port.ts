@@ -43,4 +43,9 @@ export interface ApprovalStore {
   dueForExpiry(now: string, limit: number): Promise<ApprovalRecord[]>;
   /** Closed approvals whose outcome has not reached the engine yet (a crash between close and send). */
   undelivered(limit: number): Promise<ApprovalRecord[]>;
+  /**
+   * Deletes closed approvals whose outcome reached the engine, decided (or expired) before `cutoff` (ISO
+   * time), in chunks; stops between chunks once `signal` aborts. Returns how many.
+   */
+  deleteClosedBefore(cutoff: string, signal?: AbortSignal): Promise<number>;
 }

@@ -1,6 +1,7 @@
 import type { Logger } from '../telemetry/logger.ts';
 import type { EventReader } from '../events/port.ts';
 import { describeError } from '../errors.ts';
+import type { ApprovalStore } from '../approvals/port.ts';
 import type { WorkflowStore } from '../workflows/port.ts';
 import type { IncidentStore } from './port.ts';
 
@@ -9,6 +10,7 @@ export interface SweepResult {
   events: number;
   incidents: number;
   executions: number;
+  approvals: number;
 }
 
 export interface RetentionOptions {
@@ -16,19 +18,23 @@ export interface RetentionOptions {
   readonly incidentMaxAgeDays: number;
   /** Archived events older than this are deleted. */
   readonly eventMaxAgeDays: number;
-  /** Workflow executions that ended longer ago than this are deleted, with their history. */
+  /**
+   * Workflow executions that ended longer ago than this are deleted, with their history; so are approvals
+   * closed longer ago.
+   */
   readonly executionMaxAgeDays: number;
   readonly intervalSeconds: number;
   readonly incidents: IncidentStore;
   readonly events: EventReader;
   readonly executions: Pick<WorkflowStore, 'deleteEndedBefore'>;
+  readonly approvals: Pick<ApprovalStore, 'deleteClosedBefore'>;
   readonly logger: Logger;
   readonly now?: () => Date;
 }
 
 /**
- * Deletes events, resolved incidents and ended workflow executions older than their configured ages, once at
- * start and then periodically.
+ * Deletes events, resolved incidents, ended workflow executions and closed approvals older than their
+ * configured ages, once at start and then periodically.
  */
 export class RetentionSweeper {
   private timer: NodeJS.Timeout | undefined;
@@ -56,7 +62,7 @@ export class RetentionSweeper {
   async sweep(): Promise<SweepResult> {
     const now = this.options.now?.() ?? new Date();
     const cutoff = (days: number) => new Date(now.getTime() - days * 86_400_000);
-    const deleted: SweepResult = { events: 0, incidents: 0, executions: 0 };
+    const deleted: SweepResult = { events: 0, incidents: 0, executions: 0, approvals: 0 };
     try {
       const { signal } = this.stopping;
       deleted.incidents = await this.options.incidents.deleteResolvedBefore(
@@ -67,11 +73,13 @@ export class RetentionSweeper {
         cutoff(this.options.eventMaxAgeDays).toISOString(),
         signal,
       );
-      deleted.executions = await this.options.executions.deleteEndedBefore(
-        cutoff(this.options.executionMaxAgeDays).getTime(),
+      const workflowCutoff = cutoff(this.options.executionMaxAgeDays);
+      deleted.executions = await this.options.executions.deleteEndedBefore(workflowCutoff.getTime(), signal);
+      deleted.approvals = await this.options.approvals.deleteClosedBefore(
+        workflowCutoff.toISOString(),
         signal,
       );
-      if (deleted.incidents + deleted.events + deleted.executions > 0)
+      if (Object.values(deleted).some((n) => n > 0))
         this.options.logger.info(deleted, 'retention sweep deleted old data');
     } catch (err) {
       this.options.logger.error({ err: describeError(err), deleted }, 'retention sweep failed');

@@ -116,4 +116,21 @@ describe('the approval decision service', () => {
       },
     );
   });
+
+  it('retention deletes approvals closed before the cutoff, never a pending or undelivered one', async () => {
+    const { service, store, tasks, request, advance } = setup();
+    const decided = await request('token-1');
+    await service.decide(decided.id, 'remediate', { by: 'user:ana', via: 'api' });
+    const undelivered = await request('token-2');
+    tasks.failures.push(new Error('database is locked'));
+    await service.decide(undelivered.id, 'skip', { by: 'user:ana', via: 'api' });
+    const pending = await request('token-3');
+    advance(3_600_000);
+    const recent = await request('token-4');
+    await service.decide(recent.id, 'skip', { by: 'user:ana', via: 'api' });
+
+    expect(await store.deleteClosedBefore('2026-11-26T00:30:00Z')).toBe(1);
+    expect(await store.get(decided.id)).toBeUndefined();
+    for (const kept of [undelivered, pending, recent]) expect(await store.get(kept.id)).toBeDefined();
+  });
 });

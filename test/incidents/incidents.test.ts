@@ -268,7 +268,7 @@ describe('retention', () => {
     await ingest(t.app, webhook([{ labels: { alertname: 'Old' }, status: 'resolved' }]));
     await ingest(t.app, webhook([{ labels: { alertname: 'StillOpen' } }]));
     clock += 45 * 86_400_000;
-    expect(await t.app.sweep()).toEqual({ incidents: 1, events: 0, executions: 0 });
+    expect(await t.app.sweep()).toEqual({ incidents: 1, events: 0, executions: 0, approvals: 0 });
     const titles = async () =>
       (await t.app.http.inject({ url: '/v1/incidents' })).json().items.map((i: { title: string }) => i.title);
     expect(await titles()).toEqual(['StillOpen test']);
@@ -289,7 +289,7 @@ describe('retention', () => {
     expect((await listIncidents()).items[0]).toMatchObject({ firingCount: 1, alertCount: 1 });
     clock += 20 * 86_400_000;
     // Three alerts, and the lifecycle events they caused: Old opened and resolved, StillOpen opened.
-    expect(await t.app.sweep()).toEqual({ incidents: 0, events: 6, executions: 0 });
+    expect(await t.app.sweep()).toEqual({ incidents: 0, events: 6, executions: 0, approvals: 0 });
     expect((await t.app.events.listEvents({ limit: 10 })).items).toHaveLength(0);
   });
 

@@ -1,7 +1,7 @@
 import type { ApprovalRecord, ApprovalStatus, Decision, Via } from '../../approvals/model.ts';
 import type { ApprovalStore, Closing } from '../../approvals/port.ts';
 import type { Migration, SqliteDatabase } from './database.ts';
-import type { GroupCommitter } from './group-commit.ts';
+import { deleteInChunks, type GroupCommitter } from './group-commit.ts';
 
 /** One row per approval; the task token is unique, so a re-run of the requesting action finds its row. */
 export const approvalMigrations: Migration[] = [
@@ -189,4 +189,14 @@ export class SqliteApprovalStore implements ApprovalStore {
       .all(limit) as Row[];
     return Promise.resolve(rows.map(toRecord));
   }
+
+  deleteClosedBefore(cutoff: string, signal?: AbortSignal): Promise<number> {
+    // An abandoned approval was never decided: it closed no later than it would have expired.
+    const stmt = this.db.prepare(`DELETE FROM approvals WHERE id IN (SELECT id FROM approvals
+      WHERE status != 'pending' AND delivered = 1 AND COALESCE(decided_at, expires_at) < ? LIMIT ?)`);
+    return deleteInChunks(this.committer, () => stmt.run(cutoff, DELETE_CHUNK).changes, DELETE_CHUNK, signal);
+  }
 }
+
+/** Approvals deleted per retention chunk. */
+const DELETE_CHUNK = 500;
