@@ -76,4 +76,6 @@ export interface DeliveryStore {
   getDeadLetter(id: number): Promise<DeadLetter | undefined>;
   /** Moves dead letters back to the delivery queue (attempts reset); returns how many. */
   redrive(ids: readonly number[], now: number): Promise<number>;
+  /** Deletes dead letters without delivering them (their events stay in the archive); returns how many. */
+  deleteDeadLetters(ids: readonly number[]): Promise<number>;
 }

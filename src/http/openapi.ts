@@ -248,6 +248,13 @@ export function buildOpenApi(version: string): Record<string, unknown> {
           responses: { '200': { description: '{redriven}' }, ...errors(400, 401, 403) },
         },
       },
+      '/v1/dlq/delete': {
+        post: {
+          summary:
+            'Delete dead letters without delivering them (their events stay in the archive): {ids?}, {target?, since?} or {all: true}',
+          responses: { '200': { description: '{deleted}' }, ...errors(400, 401, 403) },
+        },
+      },
       '/v1/replays': {
         post: {
           summary: 'Replay archived events {from, to, pattern?, rule?, dryRun?, name?}',

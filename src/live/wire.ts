@@ -30,6 +30,7 @@ export function createLiveNotifier(sources: LiveSources): LiveNotifier {
   publishAfter(live, sources.deliveries, 'dlq', {
     deadLetter: ([delivery]) => [delivery.target],
     redrive: () => ['*'],
+    deleteDeadLetters: () => ['*'],
   });
   if (sources.approvals)
     publishAfter(live, sources.approvals, 'approval', {

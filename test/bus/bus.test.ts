@@ -112,6 +112,33 @@ describe('bus delivery', () => {
     expect((await t.app.http.inject({ url: '/v1/dlq' })).json().items).toHaveLength(0);
   });
 
+  it('deletes dead letters it is told to, without delivering them; the archive keeps their events', async () => {
+    const r = await receiver();
+    r.defaultStatus = 400; // permanent: each event goes straight to the DLQ
+    t = await makeTestApp({ bus: { rules: [hookRule(r.url)] } });
+    for (const alertname of ['A', 'B', 'C']) await post(webhook([{ labels: { alertname } }]));
+    const listed = async () =>
+      (await t!.app.http.inject({ url: '/v1/dlq' })).json().items as { id: number }[];
+    await eventually(async () => (await listed()).length === 3);
+    const del = (payload: object) => t!.app.http.inject({ method: 'POST', url: '/v1/dlq/delete', payload });
+
+    const unnamed = await del({});
+    expect(unnamed.statusCode).toBe(400);
+    expect(unnamed.json().message).toMatch(/name the dead letters to delete: ids, target or since/);
+    const [first, ...rest] = await listed();
+    expect((await del({ ids: [first!.id, 999_999] })).json()).toEqual({ deleted: 1 });
+    expect((await listed()).map((d) => d.id)).toEqual(rest.map((d) => d.id));
+    expect((await del({ target: 'no/such' })).json()).toEqual({ deleted: 0 });
+    expect((await del({ all: true })).json()).toEqual({ deleted: 2 });
+    expect(await listed()).toHaveLength(0);
+    const received = r.received.length;
+    await t.app.settle();
+    expect(r.received).toHaveLength(received); // nothing was delivered again
+    const metrics = await t.app.http.inject({ url: '/metrics' });
+    expect(metrics.body).toContain('rebound_bus_dlq_depth{target="hook/h"} 0');
+    expect((await t.app.events.listEvents({ limit: 10 })).items.length).toBeGreaterThanOrEqual(3);
+  });
+
   it('gives up after maximumRetryAttempts and keeps the attempt count', async () => {
     const r = await receiver();
     r.defaultStatus = 502;

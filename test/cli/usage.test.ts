@@ -48,6 +48,7 @@ describe('rebound CLI usage errors', () => {
       [['incidents', 'list', '--limit', 'abc'], /--limit <n>' argument 'abc' is invalid/],
       [['incidents', 'list', '--status', 'open,bogus'], /--status <list>' argument 'open,bogus' is invalid/],
       [['dlq', 'redrive', 'abc'], /dead-letter id "abc" is not a positive whole number/],
+      [['dlq', 'delete'], /^error: name the dead letters to delete: ids, --target or --since \(or --all\)/],
       [['replay', '--from', 'yesterday', '--to', 'now'], /--from <time>' argument 'yesterday' is invalid/],
       [['executions', 'list', '--status', 'bogus'], /--status <status>' argument 'bogus' is invalid/],
       [['approvals', 'list', '--limit', '-1'], /--limit <n>' argument '-1' is invalid/],

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Dialog, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runbookRule } from '../../src/bus/config.ts';
 import { eventually, HttpReceiver } from '../support/http-receiver.ts';
@@ -652,7 +652,7 @@ describe.skipIf(skip !== undefined)('dashboard in Chromium', { timeout: 60_000 }
     expect(await deadLetters()).toEqual([]);
   });
 
-  it('redrives one dead letter from its row, leaving the others', async () => {
+  it('redrives one dead letter from its row, leaving the others, and deletes one after asking', async () => {
     receiver.defaultStatus = 500; // the audit service breaks again
     const put = await call('POST', '/v1/events', {
       Entries: [4, 5].map((n) => ({
@@ -674,9 +674,25 @@ describe.skipIf(skip !== undefined)('dashboard in Chromium', { timeout: 60_000 }
     await eventually(() => posts(first!.eventId) === 2); // the failed attempt, then the redriven one
     expect(posts(second!.eventId)).toBe(1);
     expect((await deadLetters()).map((d) => d.id)).toEqual([second!.id]);
-    await page.locator(`[data-dead-letter="${second!.id}"]`).getByRole('button', { name: 'Redrive' }).click();
+    // Deleting asks first: cancelled, nothing happens; confirmed, the dead letter goes undelivered.
+    const row = page.locator(`[data-dead-letter="${second!.id}"]`);
+    const questions: string[] = [];
+    let answer = false;
+    const onDialog = (dialog: Dialog) => {
+      questions.push(dialog.message());
+      void (answer ? dialog.accept() : dialog.dismiss());
+    };
+    page.on('dialog', onDialog);
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await eventually(() => questions.length === 1);
+    expect(questions[0]).toMatch(/^Delete dead letter \d+ without delivering it to audit-hook\/audit\?/);
+    expect((await deadLetters()).map((d) => d.id)).toEqual([second!.id]);
+    answer = true;
+    await row.getByRole('button', { name: 'Delete' }).click();
     await page.getByText('Empty: every delivery went through.').waitFor({ timeout: 15_000 });
-    await eventually(() => posts(second!.eventId) === 2);
+    page.off('dialog', onDialog);
+    expect(await deadLetters()).toEqual([]);
+    expect(posts(second!.eventId)).toBe(1);
   });
 
   it('replays archived events with progress, and pauses and resumes automation', async () => {

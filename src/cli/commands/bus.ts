@@ -8,10 +8,10 @@ import { printJson, printTable, type OutputFormat } from '../output.ts';
 const outputOption = () =>
   new Option('-o, --output <format>', 'table or json').choices(['table', 'json']).default('table');
 
-/** `rebound dlq list|show|redrive`: the dead-letter queue of the bus. */
+/** `rebound dlq list|show|redrive|delete`: the dead-letter queue of the bus. */
 export function dlqCommand(): Command {
   const cmd = new Command('dlq').description(
-    'inspect and redrive the dead-letter queue (talks to a running server)',
+    'inspect, redrive and delete dead letters (talks to a running server)',
   );
   cmd
     .command('list')
@@ -53,6 +53,32 @@ export function dlqCommand(): Command {
         expect: ['redriven'],
       });
       process.stdout.write(`${redriven} dead letter(s) queued for delivery again\n`);
+    });
+  cmd
+    .command('delete')
+    .description(
+      'delete dead letters without delivering them (the given ids, those of a target / since a time, or --all); ' +
+        'their events stay in the archive for `rebound replay`',
+    )
+    .argument('[ids...]', 'dead-letter ids')
+    .option('--target <rule/id>', 'only this target')
+    .option('--since <time>', 'failed at or after this ISO-8601 time', parseIsoTime)
+    .option('--all', 'every dead letter (needed when no ids, --target or --since narrow it)')
+    .action(async (ids: string[], o: { target?: string; since?: string; all?: boolean }) => {
+      if (ids.length === 0 && !o.target && !o.since && !o.all)
+        throw new InvalidArgumentError(
+          'name the dead letters to delete: ids, --target or --since (or --all)',
+        );
+      const body = {
+        ...(ids.length ? { ids: ids.map((id) => parsePositiveInteger(id, 'dead-letter id')) } : {}),
+        ...(o.target ? { target: o.target } : {}),
+        ...(o.since ? { since: o.since } : {}),
+        ...(o.all ? { all: true } : {}),
+      };
+      const { deleted } = await client(cmd).request<{ deleted: number }>('POST', '/v1/dlq/delete', body, {
+        expect: ['deleted'],
+      });
+      process.stdout.write(`${deleted} dead letter(s) deleted\n`);
     });
   return cmd;
 }

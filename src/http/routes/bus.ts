@@ -53,6 +53,17 @@ const redriveBody = z
     since: isoTime.optional(),
   })
   .strict();
+const dlqDeleteBody = z
+  .object({
+    ids: z.array(z.number().int().positive()).max(10_000).optional(),
+    target: z.string().optional(),
+    since: isoTime.optional(),
+    all: z.literal(true).optional(),
+  })
+  .strict()
+  .refine((b) => b.ids || b.target || b.since || b.all, {
+    message: 'name the dead letters to delete: ids, target or since (or all: true for every one)',
+  });
 const replayBody = z
   .object({
     from: isoTime,
@@ -125,26 +136,37 @@ export function registerBusRoutes(app: FastifyInstance, deps: BusRouteDeps): voi
     return entry;
   });
 
+  /** The dead letters a redrive or delete body names: its ids, or every one of its target / since its time. */
+  const selected = async (body: { ids?: number[]; target?: string; since?: string }) => {
+    if (body.ids) return body.ids;
+    const ids: number[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await deps.deliveries.listDeadLetters({
+        limit: 1000,
+        ...(body.target ? { target: body.target } : {}),
+        ...(body.since ? { since: new Date(body.since).toISOString() } : {}),
+        ...(cursor ? { cursor } : {}),
+      });
+      ids.push(...page.items.map((d) => d.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    return ids;
+  };
+
   app.post('/v1/dlq/redrive', { config: { role: 'operator' } }, async (request) => {
     const body = parseInput(redriveBody, request.body, 'body');
-    let ids = body.ids;
-    if (!ids) {
-      ids = [];
-      let cursor: string | undefined;
-      do {
-        const page = await deps.deliveries.listDeadLetters({
-          limit: 1000,
-          ...(body.target ? { target: body.target } : {}),
-          ...(body.since ? { since: new Date(body.since).toISOString() } : {}),
-          ...(cursor ? { cursor } : {}),
-        });
-        ids.push(...page.items.map((d) => d.id));
-        cursor = page.nextCursor;
-      } while (cursor);
-    }
-    const redriven = await deps.deliveries.redrive(ids, deps.now().getTime());
+    const redriven = await deps.deliveries.redrive(await selected(body), deps.now().getTime());
     deps.bus.wakeWorkers();
     return { redriven };
+  });
+
+  app.post('/v1/dlq/delete', { config: { role: 'operator' } }, async (request) => {
+    const body = parseInput(dlqDeleteBody, request.body, 'body');
+    const ids = await selected(body);
+    const deleted = await deps.deliveries.deleteDeadLetters(ids);
+    if (deleted > 0) request.log.info({ deleted, by: request.principal?.name }, 'dead letters deleted');
+    return { deleted };
   });
 
   app.post('/v1/replays', { config: { role: 'operator' } }, async (request, reply) => {

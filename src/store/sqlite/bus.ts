@@ -246,6 +246,14 @@ export class SqliteDeliveryStore implements DeliveryStore {
       return moved;
     });
   }
+
+  async deleteDeadLetters(ids: readonly number[]): Promise<number> {
+    return this.committer.submit(() => {
+      let deleted = 0;
+      for (const id of ids) deleted += this.stmts.dlqDelete.run(id).changes;
+      return deleted;
+    });
+  }
 }
 
 function countBy(rows: { target: string; n: number }[]): Map<string, number> {

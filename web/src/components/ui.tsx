@@ -72,6 +72,8 @@ export function ActionButton(props: {
   tone?: 'primary' | 'danger' | 'plain';
   disabled?: boolean;
   disabledReason?: string;
+  /** Asked (OK / Cancel) before an action that cannot be undone; Cancel runs nothing. */
+  confirm?: string;
   onDone?: () => void;
 }) {
   const session = useSession();
@@ -85,6 +87,7 @@ export function ActionButton(props: {
       ? props.disabledReason
       : undefined;
   const click = () => {
+    if (props.confirm && !window.confirm(props.confirm)) return;
     setBusy(true);
     setError(null);
     props.run().then(

@@ -123,6 +123,14 @@ function DlqSection() {
                     run={() => api('POST', '/v1/dlq/redrive', { ids: [d.id] })}
                     onDone={dlq.reload}
                   />
+                  <ActionButton
+                    label="Delete"
+                    role="operator"
+                    tone="danger"
+                    confirm={`Delete dead letter ${d.id} without delivering it to ${d.target}? Its event stays in the archive for a replay.`}
+                    run={() => api('POST', '/v1/dlq/delete', { ids: [d.id] })}
+                    onDone={dlq.reload}
+                  />
                 </td>
               </tr>
             ))}
