@@ -63,7 +63,8 @@ export interface WorkflowStore {
   taskTokensOf(executionId: string): Promise<string[]>;
   /**
    * Deletes executions that ended (any status but RUNNING) before `cutoff` (epoch ms), with their history,
-   * timers and task tokens, in chunks; stops between chunks once `signal` aborts. Returns how many.
+   * timers and task tokens, in chunks; stops between chunks once `signal` aborts. Returns how many. Their
+   * names stay taken: `createExecution` refuses one with CONFLICT.
    */
   deleteEndedBefore(cutoff: number, signal?: AbortSignal): Promise<number>;
 }

@@ -166,6 +166,16 @@ describe('SQLite workflow store (the port, on a real file)', () => {
     expect(await store.loadHistory('m:e900')).toHaveLength(1);
     expect(await store.taskTokensOf('m:e901')).toEqual(['kept']);
     expect(await store.deleteEndedBefore(1000)).toBe(0);
+    // A deleted execution's name stays taken (the bus starts a runbook once per name); a redrive that comes
+    // after the deletion is told the execution is gone.
+    await expect(store.createExecution(record(0), [])).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringMatching(/^an execution named 'e0' ran before and was deleted by retention on /),
+    });
+    await expect(store.redriveExecution('m:e1', 'w1', 9000, ev(3), 1)).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: "execution 'm:e1' no longer exists: retention deleted it (workflows.retention.maxAgeDays)",
+    });
 
     const stopping = new AbortController();
     stopping.abort();

@@ -71,10 +71,17 @@ export const workflowMigrations: Migration[] = [
   },
   {
     // Retention deletes ended executions by age; a viewer's history hides every token an execution was issued.
+    // A deleted execution's name stays taken (wf_retired_names): the bus starts a rule's runbook once per
+    // event or incident by naming the execution after it, and a replay or a redriven dead letter must not
+    // start it again once the first run is gone.
     id: 'workflows/0002_retention',
     up: `
       CREATE INDEX wf_executions_ended ON wf_executions (stop_time) WHERE status <> 'RUNNING';
       CREATE INDEX wf_task_tokens_by_execution ON wf_task_tokens (execution_id);
+      CREATE TABLE wf_retired_names (
+        name TEXT PRIMARY KEY,
+        retired_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
     `,
   },
 ];
@@ -149,7 +156,9 @@ export class SqliteWorkflowStore implements WorkflowStore {
       completeToken: p('UPDATE wf_task_tokens SET outcome = ? WHERE token = ? AND outcome IS NULL'),
       heartbeat: p('UPDATE wf_task_tokens SET last_heartbeat = ? WHERE token = ?'),
       tokensOf: p('SELECT token FROM wf_task_tokens WHERE execution_id = ?'),
-      ended: p(`SELECT id FROM wf_executions WHERE status <> 'RUNNING' AND stop_time < ? LIMIT ?`),
+      ended: p(`SELECT id, name FROM wf_executions WHERE status <> 'RUNNING' AND stop_time < ? LIMIT ?`),
+      retireName: p('INSERT OR IGNORE INTO wf_retired_names (name, retired_at) VALUES (?, ?)'),
+      retired: p('SELECT retired_at FROM wf_retired_names WHERE name = ?'),
       deleteHistory: p('DELETE FROM wf_history WHERE execution_id = ?'),
       deleteTimers: p('DELETE FROM wf_timers WHERE execution_id = ?'),
       deleteTokens: p('DELETE FROM wf_task_tokens WHERE execution_id = ?'),
@@ -162,6 +171,13 @@ export class SqliteWorkflowStore implements WorkflowStore {
 
   createExecution(record: ExecutionRecord, events: readonly StoredEvent[]): Promise<void> {
     return this.committer.submit(() => {
+      const retired = this.stmt['retired']!.get(record.name) as { retired_at: number } | undefined;
+      if (retired)
+        throw new ReboundError(
+          'CONFLICT',
+          `an execution named '${record.name}' ran before and was deleted by retention on ` +
+            `${new Date(retired.retired_at).toISOString()} (workflows.retention.maxAgeDays); choose another name`,
+        );
       try {
         this.stmt['insertExecution']!.run(
           record.id,
@@ -330,6 +346,11 @@ export class SqliteWorkflowStore implements WorkflowStore {
   ): Promise<void> {
     return this.committer.submit(() => {
       const changed = this.stmt['redrive']!.run(owner, leaseUntil, redriveCount, executionId).changes;
+      if (changed !== 1 && !this.stmt['get']!.get(executionId))
+        throw new ReboundError(
+          'NOT_FOUND',
+          `execution '${executionId}' no longer exists: retention deleted it (workflows.retention.maxAgeDays)`,
+        );
       if (changed !== 1) {
         throw new ReboundError(
           'CONFLICT',
@@ -424,11 +445,14 @@ export class SqliteWorkflowStore implements WorkflowStore {
   deleteEndedBefore(cutoff: number, signal?: AbortSignal): Promise<number> {
     // Chosen and deleted in one unit: a redrive (which sets the status back to RUNNING) comes before or after.
     const deleteChunk = () => {
-      const ids = this.stmt['ended']!.all(cutoff, DELETE_CHUNK) as { id: string }[];
-      for (const { id } of ids)
+      const ended = this.stmt['ended']!.all(cutoff, DELETE_CHUNK) as { id: string; name: string }[];
+      const now = Date.now();
+      for (const { id, name } of ended) {
         for (const table of ['deleteHistory', 'deleteTimers', 'deleteTokens', 'deleteExecution'])
           this.stmt[table]!.run(id);
-      return ids.length;
+        this.stmt['retireName']!.run(name, now);
+      }
+      return ended.length;
     };
     return deleteInChunks(this.committer, deleteChunk, DELETE_CHUNK, signal);
   }
