@@ -125,6 +125,9 @@ describe('bus delivery', () => {
     const unnamed = await del({});
     expect(unnamed.statusCode).toBe(400);
     expect(unnamed.json().message).toMatch(/name the dead letters to delete: ids, target or since/);
+    const mixed = await del({ ids: [1], target: 'hook/h' });
+    expect(mixed.statusCode).toBe(400);
+    expect(mixed.json().message).toMatch(/ids name the dead letters on their own/);
     const [first, ...rest] = await listed();
     expect((await del({ ids: [first!.id, 999_999] })).json()).toEqual({ deleted: 1 });
     expect((await listed()).map((d) => d.id)).toEqual(rest.map((d) => d.id));

@@ -49,6 +49,7 @@ describe('rebound CLI usage errors', () => {
       [['incidents', 'list', '--status', 'open,bogus'], /--status <list>' argument 'open,bogus' is invalid/],
       [['dlq', 'redrive', 'abc'], /dead-letter id "abc" is not a positive whole number/],
       [['dlq', 'delete'], /^error: name the dead letters to delete: ids, --target or --since \(or --all\)/],
+      [['dlq', 'delete', '7', '--all'], /^error: ids name the dead letters on their own/],
       [['replay', '--from', 'yesterday', '--to', 'now'], /--from <time>' argument 'yesterday' is invalid/],
       [['executions', 'list', '--status', 'bogus'], /--status <status>' argument 'bogus' is invalid/],
       [['approvals', 'list', '--limit', '-1'], /--limit <n>' argument '-1' is invalid/],

@@ -58,7 +58,7 @@ export function dlqCommand(): Command {
     .command('delete')
     .description(
       'delete dead letters without delivering them (the given ids, those of a target / since a time, or --all); ' +
-        'their events stay in the archive for `rebound replay`',
+        'their events stay in the archive (bus.archiveRetentionDays), where a replay of the rule can deliver them again',
     )
     .argument('[ids...]', 'dead-letter ids')
     .option('--target <rule/id>', 'only this target')
@@ -68,6 +68,10 @@ export function dlqCommand(): Command {
       if (ids.length === 0 && !o.target && !o.since && !o.all)
         throw new InvalidArgumentError(
           'name the dead letters to delete: ids, --target or --since (or --all)',
+        );
+      if (ids.length > 0 && (o.target || o.since || o.all))
+        throw new InvalidArgumentError(
+          'ids name the dead letters on their own: leave out --target, --since and --all',
         );
       const body = {
         ...(ids.length ? { ids: ids.map((id) => parsePositiveInteger(id, 'dead-letter id')) } : {}),

@@ -63,6 +63,10 @@ const dlqDeleteBody = z
   .strict()
   .refine((b) => b.ids || b.target || b.since || b.all, {
     message: 'name the dead letters to delete: ids, target or since (or all: true for every one)',
+  })
+  // A filter beside ids would narrow nothing (the ids are deleted as given): refused rather than ignored.
+  .refine((b) => !(b.ids && (b.target || b.since || b.all)), {
+    message: 'ids name the dead letters on their own: leave out target, since and all, or the ids',
   });
 const replayBody = z
   .object({
@@ -165,7 +169,11 @@ export function registerBusRoutes(app: FastifyInstance, deps: BusRouteDeps): voi
     const body = parseInput(dlqDeleteBody, request.body, 'body');
     const ids = await selected(body);
     const deleted = await deps.deliveries.deleteDeadLetters(ids);
-    if (deleted > 0) request.log.info({ deleted, by: request.principal?.name }, 'dead letters deleted');
+    if (deleted > 0)
+      request.log.info(
+        { deleted, by: request.principal?.name, selection: body, ids: ids.slice(0, 100) },
+        'dead letters deleted without delivery',
+      );
     return { deleted };
   });
 

@@ -127,7 +127,7 @@ function DlqSection() {
                     label="Delete"
                     role="operator"
                     tone="danger"
-                    confirm={`Delete dead letter ${d.id} without delivering it to ${d.target}? Its event stays in the archive for a replay.`}
+                    confirm={`Delete dead letter ${d.id} without delivering it to ${d.target}? Its event stays in the archive, where a replay of the rule can deliver it again.`}
                     run={() => api('POST', '/v1/dlq/delete', { ids: [d.id] })}
                     onDone={dlq.reload}
                   />
