@@ -158,4 +158,14 @@ describe('approvals through Slack buttons (signed requests to the real HTTP serv
     expect(res.status).toBe(404);
     expect(((await res.json()) as { message: string }).message).toMatch(/slack\.signingSecret/);
   });
+
+  it('refuses a JSON body unread (Slack posts forms): nothing unsigned is parsed', async () => {
+    t.h = await startHarness(approvalConfig(t.slack));
+    const res = await postToSlackRoute(t.h, {
+      body: '{"not json',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(415);
+    expect(((await res.json()) as { code: string }).code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
 });

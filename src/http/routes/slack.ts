@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ReboundError } from '../../errors.ts';
 import type { SlackInteractionResponse } from '../../integrations/slack/index.ts';
+import { JSON_TYPES } from '../server.ts';
 
 export type SlackInteractionRoute = (
   rawBody: Buffer,
@@ -18,6 +19,9 @@ export function registerSlackRoutes(app: FastifyInstance, deps: { handle?: Slack
 }
 
 function slackInteractions(app: FastifyInstance, deps: { handle?: SlackInteractionRoute }): void {
+  // Slack posts forms only. Without the JSON parser here, an unsigned JSON body is refused (415) unread,
+  // instead of being parsed before the handler checks the signature.
+  app.removeContentTypeParser(JSON_TYPES);
   // Verified over the raw bytes, then parsed by the handler.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (req, body, done) => {
     req.rawBody = body as Buffer;
