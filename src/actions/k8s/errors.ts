@@ -68,7 +68,12 @@ export class ApiTimeout extends Error {
  * or the server failed after accepting it (5xx, e.g. the apiserver's 504 when etcd is slow).
  */
 export function mayHaveLanded(err: unknown): boolean {
-  return err instanceof K8sActionError && err.retryable && (err.status === 0 || err.status >= 500);
+  return (
+    err instanceof K8sActionError &&
+    err.retryable &&
+    (err.status === 0 || err.status >= 500) &&
+    !neverSent(err)
+  );
 }
 
 /** Socket errors raised before a connection existed: a request that failed with one was never sent. */
