@@ -168,6 +168,10 @@ describe('POST /v1/webhooks/alertmanager', () => {
       expect(form.statusCode).toBe(415);
       expect(form.json().code).toBe('UNSUPPORTED_MEDIA_TYPE');
     }
+    // Each refusal of the webhook is counted by its reason (the acknowledge route is not a webhook).
+    const rejects = await t.app.metrics.registry.getSingleMetricAsString('rebound_ingest_rejects_total');
+    expect(rejects).toContain('reason="too_large"} 1');
+    expect(rejects).toContain('reason="unsupported"} 2');
   });
 
   it('requires the bearer token when configured', async () => {

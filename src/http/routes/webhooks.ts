@@ -20,6 +20,12 @@ const REJECT_REASON: Partial<Record<string, string>> = {
   OVERLOADED: 'overloaded',
 };
 
+/** Fastify's own refusals, before the route runs. */
+const FASTIFY_REJECT_REASON: Partial<Record<string, string>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported',
+};
+
 /** `POST /v1/webhooks/alertmanager`: 200 only once every alert of the notification is durable. */
 export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDeps): void {
   const { receiver, auth, metrics } = deps;
@@ -54,7 +60,7 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
     });
     scope.addHook('onError', async (_request, _reply, error) => {
       const code = isReboundError(error) ? error.code : ((error as { code?: string }).code ?? '');
-      const reason = REJECT_REASON[code] ?? (code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'too_large' : undefined);
+      const reason = REJECT_REASON[code] ?? FASTIFY_REJECT_REASON[code];
       if (reason && reason !== 'unauthorized') metrics.rejects.inc({ reason });
     });
     scope.post('/v1/webhooks/alertmanager', async (request, reply) => {
