@@ -10,6 +10,7 @@ import { automationCommand } from './commands/automation.ts';
 import { dlqCommand, reloadCommand, replayCommand } from './commands/bus.ts';
 import { configCommand, validateCommand } from './commands/config.ts';
 import { demoCommand } from './commands/demo.ts';
+import { eventsCommand, rulesCommand } from './commands/events.ts';
 import { incidentsCommand } from './commands/incidents.ts';
 import { serveCommand } from './commands/serve.ts';
 import { sloCommand } from './commands/slo.ts';
@@ -45,6 +46,8 @@ export function buildProgram(): Command {
     validateCommand(),
     configCommand(),
     incidentsCommand(),
+    eventsCommand(),
+    rulesCommand(),
     dlqCommand(),
     replayCommand(),
     reloadCommand(),

@@ -83,6 +83,62 @@ describe('rebound CLI', () => {
   });
 
   it(
+    'publishes events from a file, lists and shows them, and lists the rules',
+    { timeout: 60_000 },
+    async () => {
+      const env = { REBOUND_URL: server.url };
+      const since = new Date().toISOString();
+      const entries = Array.from({ length: 12 }, (_, n) => ({
+        Source: 'cli.test',
+        DetailType: 'Deployed',
+        Detail: JSON.stringify({ n }),
+      }));
+      entries.push({ Source: 'cli.test', DetailType: 'Deployed', Detail: '{not json' });
+      const file = join(dir.path, 'entries.json');
+      writeFileSync(file, JSON.stringify(entries));
+      // Thirteen entries: two calls of PutEvents' ten at most; the malformed one fails alone (exit 1).
+      const put = await runCli(['events', 'put', '--entries', file, '-o', 'json'], { env });
+      expect(put.code).toBe(1);
+      expect(put.stderr).toBe('1 of 13 entries failed\n');
+      const answer = JSON.parse(put.stdout) as { FailedEntryCount: number; Entries: { EventId?: string }[] };
+      expect(answer.FailedEntryCount).toBe(1);
+      expect(answer.Entries.slice(0, 12).every((e) => typeof e.EventId === 'string')).toBe(true);
+      expect(answer.Entries[12]).toEqual({
+        ErrorCode: 'MalformedDetail',
+        ErrorMessage: 'Detail is not valid JSON',
+      });
+
+      const listed = await runCli(['events', 'list', '--since', since, '--limit', '1000', '-o', 'json'], {
+        env,
+      });
+      const ids = (JSON.parse(listed.stdout) as { items: { envelope: { id: string } }[] }).items.map(
+        (e) => e.envelope.id,
+      );
+      expect(ids).toEqual(expect.arrayContaining(answer.Entries.slice(0, 12).map((e) => e.EventId)));
+      const table = await runCli(['events', 'list', '--since', since], { env });
+      expect(table.stdout).toMatch(/^ID\s+TIME\s+SOURCE\s+DETAIL-TYPE\s+REPLAY\n/);
+      expect(table.stdout).toContain('cli.test');
+      const show = await runCli(['events', 'show', answer.Entries[0]!.EventId!], { env });
+      expect(JSON.parse(show.stdout).envelope).toMatchObject({ source: 'cli.test', detail: { n: 0 } });
+
+      const empty = join(dir.path, 'empty.json');
+      writeFileSync(empty, '{"Entries": []}');
+      const none = await runCli(['events', 'put', '--entries', empty], { env });
+      expect(none.code).toBe(2);
+      expect(none.stderr).toMatch(
+        /^error: --entries: .*empty\.json holds no entries; expected a JSON array like/,
+      );
+
+      const rules = await runCli(['rules', 'list'], { env });
+      expect(rules.code).toBe(0);
+      expect(rules.stdout).toMatch(/^NAME\s+ENABLED\s+TARGETS\s+PATTERN\n/);
+      expect(rules.stdout).toMatch(
+        /alerts-to-incidents\s+true\s+alerts-to-incidents\/incidents \(incidents\)\s+\{"source":\["rebound.alertmanager"\]\}/,
+      );
+    },
+  );
+
+  it(
     'validates configuration files with exit codes 0 / 1 and prints the JSON Schema',
     { timeout: 60_000 },
     async () => {
