@@ -13,6 +13,8 @@ export interface EventQuery {
   readonly to?: string;
   readonly cursor?: string;
   readonly limit: number;
+  /** Newest first (the cursor then continues towards older events); oldest first by default. */
+  readonly newestFirst?: boolean;
 }
 
 /** Read access to stored events by time range (access pattern: events between t1 and t2). */

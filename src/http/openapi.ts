@@ -211,8 +211,11 @@ export function buildOpenApi(version: string): Record<string, unknown> {
           },
         },
         get: {
-          summary: 'Stored events in time order',
-          parameters: timeRange,
+          summary: 'Stored events in time order (order=desc: newest first)',
+          parameters: [
+            ...timeRange,
+            { name: 'order', in: 'query', schema: { type: 'string', enum: ['asc', 'desc'], default: 'asc' } },
+          ],
           responses: { '200': { description: '{items, nextCursor?}' }, ...errors(400, 401) },
         },
       },

@@ -298,6 +298,43 @@ describe('PutEvents', () => {
     expect(tooMany.json().message).toMatch(/at most 10/);
   });
 
+  it('lists archived events oldest or newest first, page by page', async () => {
+    t = await makeTestApp();
+    const times = [3, 1, 4, 2, 5].map((m) => `2026-11-25T10:0${m}:00Z`);
+    const put = await t.app.http.inject({
+      method: 'POST',
+      url: '/v1/events',
+      payload: {
+        Entries: times.map((Time, n) => ({
+          Source: 'shop',
+          DetailType: 'order',
+          Detail: `{"n":${n}}`,
+          Time,
+        })),
+      },
+    });
+    expect(put.json().FailedEntryCount).toBe(0);
+    const pages = async (order: string) => {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const res = await t!.app.http.inject({
+          url: `/v1/events?order=${order}&limit=2&from=2026-11-25T00:00:00Z${cursor ? `&cursor=${cursor}` : ''}`,
+        });
+        expect(res.statusCode).toBe(200);
+        const page = res.json() as { items: { envelope: { time: string } }[]; nextCursor?: string };
+        seen.push(...page.items.map((e) => e.envelope.time.slice(14, 16)));
+        cursor = page.nextCursor;
+      } while (cursor);
+      return seen;
+    };
+    expect(await pages('asc')).toEqual(['01', '02', '03', '04', '05']);
+    expect(await pages('desc')).toEqual(['05', '04', '03', '02', '01']);
+    const bad = await t.app.http.inject({ url: '/v1/events?order=newest' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().path).toBe('order');
+  });
+
   it('refuses only the entry whose Detail nests too deeply to store; the others are accepted', async () => {
     t = await makeTestApp();
     const deep = `{"a":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;

@@ -285,6 +285,7 @@ describe.skipIf(skip !== undefined)('dashboard in Chromium', { timeout: 60_000 }
         ready: select('EachPod'),
       },
       { name: 'approvals', path: '/approvals' },
+      { name: 'events', path: '/events' },
       { name: 'operations', path: '/operations' },
       { name: 'analytics', path: '/analytics' },
     ] as { name: string; path: string; ready?: (p: Page) => Promise<void> }[];
@@ -771,6 +772,32 @@ describe.skipIf(skip !== undefined)('dashboard in Chromium', { timeout: 60_000 }
     expect(await row('DiskSpaceLow').count()).toBe(0); // still critical only
     await page.getByLabel('Severity', { exact: true }).selectOption({ label: 'any' });
     await row('DiskSpaceLow').waitFor();
+  });
+
+  it('shows the event archive newest first, filters it by source and opens an envelope', async () => {
+    const put = await call('POST', '/v1/events', {
+      Entries: ['first', 'second'].map((step) => ({
+        Source: 'test.archive',
+        DetailType: 'Step Taken',
+        Detail: JSON.stringify({ step }),
+      })),
+    });
+    const [first, second] = (put.body['Entries'] as { EventId: string }[]).map((e) => e.EventId);
+    await page.goto(`${url}/events`);
+    const rows = page.getByRole('table', { name: 'Events' }).locator('tbody tr');
+    await page.locator(`[data-event="${second!}"]`).waitFor();
+    // Newest first: the second event is listed before the first.
+    const order = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-event')));
+    expect(order.indexOf(second!)).toBeLessThan(order.indexOf(first!));
+    expect(order.indexOf(first!)).toBeGreaterThan(-1);
+    await page.getByLabel('Source or detail type').fill('test.archive');
+    await expect.poll(() => rows.count()).toBe(2);
+    await page.getByLabel('Source or detail type').fill('no.such.source');
+    await page.getByText(/None of the \d+ events loaded comes from a source/).waitFor();
+    await page.getByLabel('Source or detail type').fill('step taken');
+    await expect.poll(() => rows.count()).toBe(2);
+    await page.locator(`[data-event="${first!}"] summary`).click();
+    await page.locator(`[data-event="${first!}"] pre`).getByText('"step": "first"').waitFor();
   });
 
   it('shows guard-rail verdicts and shadow-mode requests on the incident timeline', async () => {

@@ -8,6 +8,7 @@ import { startLive, stopLive, useLiveStatus } from './live.ts';
 import { AnalyticsPage } from './pages/analytics.tsx';
 import { ApprovalsPage } from './pages/approvals.tsx';
 import { ExecutionDetailPage } from './pages/execution-detail.tsx';
+import { EventsPage } from './pages/events.tsx';
 import { ExecutionsPage } from './pages/executions.tsx';
 import { IncidentDetailPage } from './pages/incident-detail.tsx';
 import { IncidentsPage } from './pages/incidents.tsx';
@@ -20,6 +21,7 @@ const NAV = [
   ['/incidents', 'Incidents'],
   ['/executions', 'Executions'],
   ['/approvals', 'Approvals'],
+  ['/events', 'Events'],
   ['/operations', 'Operations'],
   ['/analytics', 'Analytics'],
 ] as const;
@@ -34,6 +36,8 @@ function Page(props: { path: string; query: URLSearchParams }) {
       return <ExecutionsPage />;
     case '/approvals':
       return <ApprovalsPage />;
+    case '/events':
+      return <EventsPage />;
     case '/operations':
       return <OperationsPage />;
     case '/analytics':

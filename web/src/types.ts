@@ -60,6 +60,21 @@ export interface DeadLetter {
   readonly event: { readonly envelope: { readonly 'detail-type': string; readonly source: string } } | null;
 }
 
+/** An archived event as `GET /v1/events` returns it. */
+export interface ArchivedEvent {
+  readonly envelope: {
+    readonly id: string;
+    readonly time: string;
+    readonly source: string;
+    readonly 'detail-type': string;
+    readonly resources: readonly string[];
+    readonly detail: unknown;
+    readonly 'replay-name'?: string;
+  };
+  readonly correlationId: string;
+  readonly receivedAt: string;
+}
+
 export interface DashboardInfo {
   readonly version: string;
   readonly links: { readonly prometheus?: string; readonly alertmanager?: string };

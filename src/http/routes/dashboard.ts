@@ -48,6 +48,7 @@ export const PAGE_PATHS = [
   '/executions',
   '/executions/:id',
   '/approvals',
+  '/events',
   '/operations',
   '/analytics',
   '/signin',

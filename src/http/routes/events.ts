@@ -10,6 +10,7 @@ const listQuery = z
     to: isoTime.optional(),
     cursor: z.string().optional(),
     limit: limitParam,
+    order: z.enum(['asc', 'desc']).default('asc'),
   })
   .strict();
 
@@ -22,6 +23,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: { events: EventR
       ...(q.from ? { from: new Date(q.from).toISOString() } : {}),
       ...(q.to ? { to: new Date(q.to).toISOString() } : {}),
       ...(q.cursor ? { cursor: q.cursor } : {}),
+      newestFirst: q.order === 'desc',
     });
   });
   app.get<{ Params: { id: string } }>('/v1/events/:id', { config: { role: 'viewer' } }, async (request) => {

@@ -236,15 +236,17 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog, Eve
       where.push('time < ?');
       args.push(query.to);
     }
+    const after = query.newestFirst ? '<' : '>';
     if (query.cursor) {
       const [time, seq] = decodeCursor(query.cursor, ['string', 'number']);
-      where.push('(time > ? OR (time = ? AND seq > ?))');
+      where.push(`(time ${after} ? OR (time = ? AND seq ${after} ?))`);
       args.push(time, time, seq);
     }
+    const order = query.newestFirst ? 'time DESC, seq DESC' : 'time, seq';
     const sql =
       'SELECT * FROM events' +
       (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
-      ' ORDER BY time, seq LIMIT ?';
+      ` ORDER BY ${order} LIMIT ?`;
     const rows = this.db.prepare(sql).all(...args, query.limit + 1) as (EventRow & {
       time: string;
       seq: number;
