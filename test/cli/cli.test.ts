@@ -115,6 +115,15 @@ describe('rebound CLI', () => {
         (e) => e.envelope.id,
       );
       expect(ids).toEqual(expect.arrayContaining(answer.Entries.slice(0, 12).map((e) => e.EventId)));
+      const newest = await runCli(['events', 'list', '--since', since, '--newest-first', '-o', 'json'], {
+        env,
+      });
+      const newestIds = (JSON.parse(newest.stdout) as { items: { envelope: { id: string } }[] }).items.map(
+        (e) => e.envelope.id,
+      );
+      expect(newestIds.indexOf(answer.Entries[11]!.EventId!)).toBeLessThan(
+        newestIds.indexOf(answer.Entries[0]!.EventId!),
+      );
       const table = await runCli(['events', 'list', '--since', since], { env });
       expect(table.stdout).toMatch(/^ID\s+TIME\s+SOURCE\s+DETAIL-TYPE\s+REPLAY\n/);
       expect(table.stdout).toContain('cli.test');

@@ -19,19 +19,28 @@ export function eventsCommand(): Command {
   );
   cmd
     .command('list')
-    .description('archived events by their time, oldest first')
+    .description('archived events by their time, oldest first (or --newest-first)')
     .option('--since <time>', 'event time at or after this ISO-8601 time', parseIsoTime)
     .option('--until <time>', 'event time before this ISO-8601 time', parseIsoTime)
     .option('--limit <n>', 'at most this many (1-1000)', parseLimit, 50)
     .option('--cursor <cursor>', 'continue after a previous page')
+    .option('--newest-first', 'the newest events first (the cursor then goes on to older ones)')
     .addOption(outputOption())
     .action(
-      async (o: { since?: string; until?: string; limit: number; cursor?: string; output: OutputFormat }) => {
+      async (o: {
+        since?: string;
+        until?: string;
+        limit: number;
+        cursor?: string;
+        newestFirst?: boolean;
+        output: OutputFormat;
+      }) => {
         assertOrdered({ flag: '--since', at: o.since }, { flag: '--until', at: o.until });
         const params = new URLSearchParams({ limit: String(o.limit) });
         if (o.since) params.set('from', o.since);
         if (o.until) params.set('to', o.until);
         if (o.cursor) params.set('cursor', o.cursor);
+        if (o.newestFirst) params.set('order', 'desc');
         const page = await client(cmd).request<{ items: StoredEvent[]; nextCursor?: string }>(
           'GET',
           `/v1/events?${params}`,
