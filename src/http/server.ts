@@ -7,10 +7,10 @@ import Fastify, {
   type RouteOptions,
 } from 'fastify';
 import { ReboundError, isReboundError } from '../errors.ts';
-import { formatPath } from '../ingest/alertmanager/payload.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { CoreMetrics } from '../telemetry/metrics.ts';
 import { ApiAuthenticator, isLoopbackHost, type Principal } from './auth.ts';
+import { JSON_TYPES, parseJsonBody } from './json-body.ts';
 import { SessionAuthenticator } from './session.ts';
 import type { Role, ServerConfig } from './config.ts';
 import type { SessionRevocations } from './port.ts';
@@ -43,54 +43,7 @@ export interface HttpServerDeps {
   readonly webhooksOpen?: () => boolean;
 }
 
-/** The content types parsed as JSON. */
-export const JSON_TYPES = ['application/json', 'text/json'];
-
-/**
- * A request body parsed as JSON (`undefined` when empty). Throws INVALID_PAYLOAD for text that is not JSON,
- * BAD_REQUEST for a `__proto__` key.
- */
-export function parseJsonBody(raw: Buffer): unknown {
-  if (raw.length === 0) return undefined;
-  let body: unknown;
-  try {
-    body = JSON.parse(raw.toString('utf8')) as unknown;
-  } catch (err) {
-    throw new ReboundError('INVALID_PAYLOAD', `body is not valid JSON: ${(err as Error).message}`, {
-      path: '$',
-    });
-  }
-  // A JSON key `__proto__` parses as an own property, but every schema and spread after this sets the
-  // prototype with it instead, dropping it silently (a pause meant for one label would pause everything).
-  // Looked for only where the text can hold it: spelled out, or behind a \u escape.
-  const at = raw.includes('__proto__') || raw.includes('\\u') ? protoKeyPath(body) : undefined;
-  if (at !== undefined) {
-    const path = formatPath(at);
-    throw new ReboundError('BAD_REQUEST', `body.${path}: the key "__proto__" is not accepted`, { path });
-  }
-  return body;
-}
-
 const REGISTERED = new WeakMap<FastifyInstance, readonly RouteOptions[]>();
-
-/**
- * Where the first own `__proto__` key of a parsed JSON value is, in document order, as path parts
- * (`['match', '__proto__']`), if it has one.
- */
-function protoKeyPath(value: unknown): PropertyKey[] | undefined {
-  const stack: [unknown, PropertyKey[]][] = [[value, []]];
-  while (stack.length > 0) {
-    const [node, path] = stack.pop()!;
-    if (typeof node !== 'object' || node === null) continue;
-    if (!Array.isArray(node) && Object.hasOwn(node, '__proto__')) return [...path, '__proto__'];
-    // Pushed last to first, so the first is looked at first.
-    const entries: [PropertyKey, unknown][] = Array.isArray(node)
-      ? [...node.entries()]
-      : Object.entries(node);
-    for (let i = entries.length - 1; i >= 0; i--) stack.push([entries[i]![1], [...path, entries[i]![0]]]);
-  }
-  return undefined;
-}
 
 function assertLoopbackHost(header: string | undefined): void {
   // HTTP/1.0 may leave Host out; browsers, which rebinding needs, always send it.
@@ -125,6 +78,9 @@ export function createHttpServer(deps: HttpServerDeps): {
     // Per-request lines at 5,000 requests/s drown everything else; failures are logged by the error handler.
     loggerInstance: deps.logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
     bodyLimit: deps.config.bodyLimitBytes,
+    // An execution id is `<machine>:<name>` (up to 80 + 80 characters, more once percent-encoded): the
+    // default 100 would make long ones unreachable once started.
+    routerOptions: { maxParamLength: 1024 },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: false } },
@@ -170,7 +126,7 @@ export function createHttpServer(deps: HttpServerDeps): {
   app.addContentTypeParser(JSON_TYPES, { parseAs: 'buffer' }, (req, body, done) => {
     req.rawBody = body as Buffer;
     try {
-      done(null, parseJsonBody(body as Buffer));
+      done(null, parseJsonBody(body as Buffer, req.headers['content-type']));
     } catch (err) {
       done(err as Error, undefined);
     }
@@ -200,6 +156,17 @@ export function createHttpServer(deps: HttpServerDeps): {
     const { role, openWhen } = request.routeOptions.config;
     // A bearer token, else a dashboard session cookie (with its CSRF token on writes), else open mode.
     if (role && !openWhen?.()) request.principal = sessions.authenticate(request, role);
+    // The API's writes take their input in the body: a query parameter would be ignored, and the body's
+    // defaults (often "everything") would apply instead of what the caller meant.
+    if (role && request.method !== 'GET' && request.method !== 'HEAD') {
+      const key = Object.keys((request.query as Record<string, unknown> | undefined) ?? {})[0];
+      if (key !== undefined)
+        throw new ReboundError(
+          'BAD_REQUEST',
+          `query.${key}: ${request.method} ${request.routeOptions.url} takes no query parameters; send them in the JSON body`,
+          { path: key },
+        );
+    }
   });
 
   app.setNotFoundHandler((request, reply) => {
@@ -221,7 +188,16 @@ export function createHttpServer(deps: HttpServerDeps): {
     );
   });
   app.setErrorHandler((error, request, reply) => {
-    const mapped = mapError(error);
+    const routeLimit = request.routeOptions.bodyLimit;
+    const mapped =
+      (error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE' &&
+      routeLimit !== undefined &&
+      routeLimit !== deps.config.bodyLimitBytes
+        ? new ReboundError(
+            'PAYLOAD_TOO_LARGE',
+            `request body is larger than this route's ${routeLimit} bytes`,
+          )
+        : mapError(error);
     // Answered as bad input (a body nested too deeply), but a recursion bug would look the same: say so.
     if (isStackOverflow(error))
       request.log.warn({ err: error, url: request.url }, 'stack overflow on a request');

@@ -298,6 +298,35 @@ describe('PutEvents', () => {
     expect(tooMany.json().message).toMatch(/at most 10/);
   });
 
+  it('refuses an entry whose Detail could not be stored as sent, naming where', async () => {
+    t = await makeTestApp();
+    const res = await t.app.http.inject({
+      method: 'POST',
+      url: '/v1/events',
+      payload: {
+        Entries: [
+          { Source: 'shop', DetailType: 'order', Detail: '{"total":1e999}' },
+          { Source: 'shop', DetailType: 'order', Detail: '{"items":[{"sku":"a\\ud800"}]}' },
+          { Source: 'shop', DetailType: 'order', Detail: '{"total":1e300}' },
+        ],
+      },
+    });
+    expect(res.json()).toMatchObject({
+      FailedEntryCount: 2,
+      Entries: [
+        {
+          ErrorCode: 'MalformedDetail',
+          ErrorMessage: 'Detail.total: the number is too large for a double (JSON numbers must be finite)',
+        },
+        {
+          ErrorCode: 'MalformedDetail',
+          ErrorMessage: expect.stringMatching(/^Detail\.items\[0\]\.sku: holds an unpaired UTF-16 surrogate/),
+        },
+        { EventId: expect.any(String) },
+      ],
+    });
+  });
+
   it('lists archived events oldest or newest first, page by page', async () => {
     t = await makeTestApp();
     const times = [3, 1, 4, 2, 5].map((m) => `2026-11-25T10:0${m}:00Z`);

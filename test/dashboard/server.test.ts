@@ -78,6 +78,7 @@ describe('sessions, CSRF and the stream', () => {
       payload: { token: 'x'.repeat(8192) },
     });
     expect(huge.statusCode).toBe(413);
+    expect(huge.json().message).toBe("request body is larger than this route's 4096 bytes");
   });
 
   it('maps a session to the token role; writes need the CSRF token', async () => {

@@ -109,6 +109,35 @@ describe('API authentication and roles', () => {
     expect((await post('/v1/automation/pause', '{"reason":"\\"__proto__\\" as text"}')).statusCode).toBe(201);
   });
 
+  it("refuses query parameters on writes, which would be ignored for the body's defaults", async () => {
+    t = await makeTestApp();
+    await t.app.http.inject({ method: 'POST', url: '/v1/automation/pause', payload: { reason: 'a' } });
+    const resume = await t.app.http.inject({ method: 'POST', url: '/v1/automation/resume?pauseId=p-1' });
+    expect(resume.statusCode).toBe(400);
+    expect(resume.json()).toMatchObject({
+      code: 'BAD_REQUEST',
+      path: 'pauseId',
+      message:
+        'query.pauseId: POST /v1/automation/resume takes no query parameters; send them in the JSON body',
+    });
+    expect((await t.app.http.inject({ url: '/v1/automation' })).json().pauses).toHaveLength(1);
+  });
+
+  it('reaches an execution whose id is long (an 80-character runbook name and execution name)', async () => {
+    t = await makeTestApp();
+    const workflow = 'w'.repeat(80);
+    t.app.workflows.register(workflow, { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } });
+    const started = await t.app.http.inject({
+      method: 'POST',
+      url: '/v1/executions',
+      payload: { workflow, name: 'n'.repeat(80) },
+    });
+    expect(started.statusCode).toBe(201);
+    const id = encodeURIComponent(started.json().executionId as string);
+    for (const path of [`/v1/executions/${id}`, `/v1/executions/${id}/history`])
+      expect((await t.app.http.inject({ url: path })).statusCode).toBe(200);
+  });
+
   it('open on loopback, answers only requests addressed to loopback (no DNS rebinding)', async () => {
     t = await makeTestApp();
     const as = (host: string) => ({ host, origin: `http://${host}` });

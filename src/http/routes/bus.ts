@@ -7,7 +7,9 @@ import type { DeliveryStore } from '../../bus/port.ts';
 import { ReboundError } from '../../errors.ts';
 import { MAX_EVENT_BYTES, type StoredEvent } from '../../events/envelope.ts';
 import { timeOrderedUuid } from '../../events/ids.ts';
+import { formatPath } from '../../ingest/alertmanager/payload.ts';
 import type { EventWriter } from '../../ingest/port.ts';
+import { findUnacceptable, mayBeUnacceptable } from '../json-body.ts';
 import { assertTimeRange, isoTime, limitParam, parseInput } from '../query.ts';
 
 export interface BusRouteDeps {
@@ -246,6 +248,12 @@ function toEvent(
   }
   if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) {
     return { error: { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail must be a JSON object' } };
+  }
+  const found = mayBeUnacceptable(entry.Detail) ? findUnacceptable(detail) : undefined;
+  if (found) {
+    const at = formatPath(found.path);
+    const where = at.startsWith('[') ? `Detail${at}` : `Detail.${at}`;
+    return { error: { ErrorCode: 'MalformedDetail', ErrorMessage: `${where}: ${found.problem}` } };
   }
   const correlationId = randomUUID();
   const envelope = {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ReboundError } from '../../errors.ts';
 import type { SlackInteractionResponse } from '../../integrations/slack/index.ts';
-import { JSON_TYPES } from '../server.ts';
+import { JSON_TYPES } from '../json-body.ts';
 
 export type SlackInteractionRoute = (
   rawBody: Buffer,

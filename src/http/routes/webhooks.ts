@@ -3,7 +3,7 @@ import { ReboundError, isReboundError } from '../../errors.ts';
 import type { AlertmanagerReceiver } from '../../ingest/alertmanager/receiver.ts';
 import type { CoreMetrics } from '../../telemetry/metrics.ts';
 import type { WebhookAuthenticator } from '../auth.ts';
-import { JSON_TYPES, parseJsonBody } from '../server.ts';
+import { JSON_TYPES, parseJsonBody } from '../json-body.ts';
 
 export interface WebhookRouteDeps {
   readonly receiver: AlertmanagerReceiver;
@@ -52,7 +52,7 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
       }
       let parsed: unknown;
       try {
-        parsed = parseJsonBody(raw);
+        parsed = parseJsonBody(raw, request.headers['content-type']);
       } catch (err) {
         return done(err as Error, undefined);
       }
