@@ -1,6 +1,11 @@
 /** Output helpers shared by CLI commands: a table for people, JSON for scripts. */
+import { Option } from 'commander';
 
 export type OutputFormat = 'table' | 'json';
+
+/** `-o, --output table|json`, the flag every listing command takes. */
+export const outputOption = () =>
+  new Option('-o, --output <format>', 'table or json').choices(['table', 'json']).default('table');
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');

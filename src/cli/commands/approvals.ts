@@ -2,14 +2,11 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Approval, Decision } from '../../approvals/model.ts';
 import { parseLimit } from '../args.ts';
 import { clientFor as client, type ApiOptions } from '../client.ts';
-import { printJson, printTable, type OutputFormat } from '../output.ts';
+import { printJson, printTable, type OutputFormat, outputOption } from '../output.ts';
 
 interface CommonOptions extends ApiOptions {
   output: OutputFormat;
 }
-
-const outputOption = () =>
-  new Option('-o, --output <format>', 'table or json').choices(['table', 'json']).default('table');
 
 const COLUMNS = [
   'id',

@@ -1,15 +1,12 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import type { AutomationView, PauseView, ResumeResult } from '../../guard/views.ts';
 import { parseDurationMs } from '../../guard/config.ts';
 import { clientFor as client } from '../client.ts';
-import { printJson, printTable, type OutputFormat } from '../output.ts';
+import { printJson, printTable, type OutputFormat, outputOption } from '../output.ts';
 
 interface CommonOptions {
   output: OutputFormat;
 }
-
-const outputOption = () =>
-  new Option('-o, --output <format>', 'table or json').choices(['table', 'json']).default('table');
 
 /** Parses `k=v,k2=v2` into label matchers. */
 export function parseMatch(text: string): Record<string, string> {

@@ -1,12 +1,9 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import type { ReplayProgress } from '../../http/views.ts';
 import type { DeadLetter } from '../../bus/port.ts';
 import { assertOrdered, parseIsoTime, parseLimit, parsePositiveInteger, readJsonFile } from '../args.ts';
 import { clientFor as client } from '../client.ts';
-import { printJson, printTable, type OutputFormat } from '../output.ts';
-
-const outputOption = () =>
-  new Option('-o, --output <format>', 'table or json').choices(['table', 'json']).default('table');
+import { printJson, printTable, type OutputFormat, outputOption } from '../output.ts';
 
 /** `rebound dlq list|show|redrive|delete`: the dead-letter queue of the bus. */
 export function dlqCommand(): Command {

@@ -1,11 +1,8 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import type { StoredEvent } from '../../events/envelope.ts';
 import { assertOrdered, parseIsoTime, parseLimit, readJsonFile } from '../args.ts';
 import { clientFor as client } from '../client.ts';
-import { printJson, printTable, type OutputFormat } from '../output.ts';
-
-const outputOption = () =>
-  new Option('-o, --output <format>', 'table or json').choices(['table', 'json']).default('table');
+import { printJson, printTable, type OutputFormat, outputOption } from '../output.ts';
 
 /** PutEvents' own limit on entries per call; a longer file is sent in calls of this many. */
 const ENTRIES_PER_CALL = 10;

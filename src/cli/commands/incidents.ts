@@ -1,16 +1,13 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { INCIDENT_STATUSES } from '../../incidents/lifecycle.ts';
 import type { Incident, IncidentAlert, TimelineEntry } from '../../incidents/model.ts';
 import { assertOrdered, commaListOf, parseIsoTime, parseLimit } from '../args.ts';
 import { clientFor as client, type ApiOptions } from '../client.ts';
-import { printJson, printTable, type OutputFormat } from '../output.ts';
+import { printJson, printTable, type OutputFormat, outputOption } from '../output.ts';
 
 interface CommonOptions extends ApiOptions {
   output: OutputFormat;
 }
-
-const outputOption = () =>
-  new Option('-o, --output <format>', 'table or json').choices(['table', 'json']).default('table');
 
 /** `rebound incidents list|show|ack|resolve`, through the REST API of a running server. */
 export function incidentsCommand(): Command {

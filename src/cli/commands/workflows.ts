@@ -11,14 +11,11 @@ import { EXECUTION_STATUSES } from '../../workflows/statuses.ts';
 import { validateDefinition } from '../../workflows/validate.ts';
 import { parseLimit, readJsonFile } from '../args.ts';
 import { clientFor as client } from '../client.ts';
-import { printJson, printTable, type OutputFormat } from '../output.ts';
+import { printJson, printTable, type OutputFormat, outputOption } from '../output.ts';
 
 interface Out {
   output: OutputFormat;
 }
-
-const outputOption = () =>
-  new Option('-o, --output <format>', 'table or json').choices(['table', 'json']).default('table');
 
 const HANDLERS_SHAPE = 'an ES module default-exporting {resourceName: async (input, ctx) => output}';
 
