@@ -137,19 +137,21 @@ export class Automation {
     const by = input.by ?? 'operator';
     const pauses = await this.store.listPauses(now);
     const everything = input.scope === undefined && input.pauseId === undefined;
-    const lifted = pauses.filter(
+    const chosen = pauses.filter(
       (p) =>
         everything ||
         p.id === input.pauseId ||
         (input.scope !== undefined && pauseCoversScope(p, input.scope)),
     );
-    if (input.pauseId !== undefined && !lifted.some((p) => p.id === input.pauseId)) {
+    // Only what this call removed: a pause another resume lifted meanwhile is not reported twice.
+    const removed = new Set(await this.store.removePauses(chosen.map((p) => p.id)));
+    const lifted = chosen.filter((p) => removed.has(p.id));
+    if (input.pauseId !== undefined && !removed.has(input.pauseId)) {
       throw new ReboundError(
         'NOT_FOUND',
         `no active pause ${input.pauseId}; see \`rebound automation status\``,
       );
     }
-    await this.store.removePauses(lifted.map((p) => p.id));
     const scopes = everything
       ? (await this.store.listBreakers()).filter((b) => b.state === 'open').map((b) => b.scope)
       : input.scope === undefined

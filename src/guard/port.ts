@@ -99,8 +99,8 @@ export interface GuardStore {
   addPause(pause: PauseItem): Promise<void>;
   /** Lists pauses still in force at `now` (no `until`, or `until` later than now). */
   listPauses(now: number): Promise<PauseItem[]>;
-  /** Deletes pauses by id; returns how many existed. */
-  removePauses(ids: readonly string[]): Promise<number>;
+  /** Deletes pauses by id; returns the ids it deleted (those that still existed). */
+  removePauses(ids: readonly string[]): Promise<string[]>;
 
   /** Deletes expired idempotency records, locks, ended pauses and budget uses older than `budgetSince`. */
   prune(now: number, budgetSince: number): Promise<number>;

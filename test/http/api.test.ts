@@ -109,7 +109,7 @@ describe('API authentication and roles', () => {
     expect((await post('/v1/automation/pause', '{"reason":"\\"__proto__\\" as text"}')).statusCode).toBe(201);
   });
 
-  it("refuses query parameters on writes, which would be ignored for the body's defaults", async () => {
+  it("resume: refuses query parameters (the body's defaults would apply), and concurrent calls report each pause once", async () => {
     t = await makeTestApp();
     await t.app.http.inject({ method: 'POST', url: '/v1/automation/pause', payload: { reason: 'a' } });
     const resume = await t.app.http.inject({ method: 'POST', url: '/v1/automation/resume?pauseId=p-1' });
@@ -121,6 +121,14 @@ describe('API authentication and roles', () => {
         'query.pauseId: POST /v1/automation/resume takes no query parameters; send them in the JSON body',
     });
     expect((await t.app.http.inject({ url: '/v1/automation' })).json().pauses).toHaveLength(1);
+    await t.app.http.inject({ method: 'POST', url: '/v1/automation/pause', payload: { reason: 'b' } });
+    // Resumed four times at once: each pause is reported lifted by the one call that lifted it.
+    const answers = await Promise.all(
+      [1, 2, 3, 4].map(() => t!.app.http.inject({ method: 'POST', url: '/v1/automation/resume' })),
+    );
+    const lifted = answers.flatMap((a) => (a.json().removedPauses as { id: string }[]).map((p) => p.id));
+    expect(lifted).toHaveLength(2);
+    expect(new Set(lifted).size).toBe(2);
   });
 
   it('reaches an execution whose id is long (an 80-character runbook name and execution name)', async () => {

@@ -320,12 +320,10 @@ export class SqliteGuardStore implements GuardStore {
     return Promise.resolve(rows.map(toPause));
   }
 
-  removePauses(ids: readonly string[]): Promise<number> {
+  removePauses(ids: readonly string[]): Promise<string[]> {
     return this.write(() => {
       const remove = this.db.prepare('DELETE FROM guard_pauses WHERE id = ?');
-      let removed = 0;
-      for (const id of ids) removed += remove.run(id).changes;
-      return removed;
+      return ids.filter((id) => remove.run(id).changes === 1);
     });
   }
 
