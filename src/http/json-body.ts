@@ -33,16 +33,28 @@ export interface Unacceptable {
  * - a number too large for a double (`1e999` parses as Infinity, stored as null).
  */
 export function findUnacceptable(value: unknown): Unacceptable | undefined {
-  const stack: [unknown, PropertyKey[]][] = [[value, []]];
+  // Each node keeps its parent and key, and a path is built only for what is refused: copying the path at
+  // every step would cost depth² on a deeply nested body.
+  const parents: number[] = [-1];
+  const keys: PropertyKey[] = [''];
+  const pathTo = (node: number, ...more: PropertyKey[]): PropertyKey[] => {
+    const path = more;
+    for (let at = node; at > 0; at = parents[at]!) path.unshift(keys[at]!);
+    return path;
+  };
+  const stack: [unknown, number][] = [[value, 0]];
   while (stack.length > 0) {
-    const [node, path] = stack.pop()!;
+    const [node, id] = stack.pop()!;
     if (typeof node === 'string') {
-      if (LONE_SURROGATE.test(node)) return { path, problem: SURROGATE };
+      if (LONE_SURROGATE.test(node)) return { path: pathTo(id), problem: SURROGATE };
       continue;
     }
     if (typeof node === 'number') {
       if (!Number.isFinite(node))
-        return { path, problem: 'the number is too large for a double (JSON numbers must be finite)' };
+        return {
+          path: pathTo(id),
+          problem: 'the number is too large for a double (JSON numbers must be finite)',
+        };
       continue;
     }
     if (typeof node !== 'object' || node === null) continue;
@@ -51,12 +63,16 @@ export function findUnacceptable(value: unknown): Unacceptable | undefined {
       : Object.entries(node);
     if (!Array.isArray(node)) {
       if (Object.hasOwn(node, '__proto__'))
-        return { path: [...path, '__proto__'], problem: 'the key "__proto__" is not accepted' };
+        return { path: pathTo(id, '__proto__'), problem: 'the key "__proto__" is not accepted' };
       const bad = entries.find(([key]) => LONE_SURROGATE.test(key as string));
-      if (bad) return { path: [...path, bad[0]], problem: `the key ${SURROGATE}` };
+      if (bad) return { path: pathTo(id, bad[0]), problem: `the key ${SURROGATE}` };
     }
     // Pushed last to first, so the first is looked at first.
-    for (let i = entries.length - 1; i >= 0; i--) stack.push([entries[i]![1], [...path, entries[i]![0]]]);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      parents.push(id);
+      keys.push(entries[i]![0]);
+      stack.push([entries[i]![1], parents.length - 1]);
+    }
   }
   return undefined;
 }
@@ -70,6 +86,11 @@ export function mayBeUnacceptable(text: string): boolean {
 export function bodyPath(path: readonly PropertyKey[]): string {
   const at = formatPath(path);
   return at === '' ? 'body' : at.startsWith('[') ? `body${at}` : `body.${at}`;
+}
+
+/** A path deep inside a nested body, kept to its two ends. */
+function shortened(path: string): string {
+  return path.length <= 240 ? path : `${path.slice(0, 120)}…${path.slice(-120)}`;
 }
 
 /**
@@ -107,8 +128,8 @@ export function parseJsonBody(raw: Buffer, contentType?: string): unknown {
   }
   const found = mayBeUnacceptable(text) ? findUnacceptable(body) : undefined;
   if (found) {
-    const path = formatPath(found.path);
-    throw new ReboundError('BAD_REQUEST', `${bodyPath(found.path)}: ${found.problem}`, { path });
+    const path = shortened(formatPath(found.path));
+    throw new ReboundError('BAD_REQUEST', `${shortened(bodyPath(found.path))}: ${found.problem}`, { path });
   }
   return body;
 }

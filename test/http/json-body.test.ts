@@ -44,6 +44,10 @@ describe('request bodies parsed as JSON', () => {
     expect(refusal('[{"__proto__":1}]').message).toBe(
       'body[0].__proto__: the key "__proto__" is not accepted',
     );
+    // Deep inside a deeply nested body: found in one pass (not depth² path copies), named by its two ends.
+    const depth = 100_000;
+    const deep = refusal(`{"a":${'['.repeat(depth)}"\\ud800"${']'.repeat(depth)}}`);
+    expect(deep.message).toMatch(/^body\.a(\[0\]){38}…(\[0\]){40}: holds an unpaired UTF-16 surrogate/);
     // Large but finite numbers, and the words themselves as text, are fine.
     expect(parse('{"x":1e308,"y":"1e999 \\\\ud800 __proto__"}')).toEqual({
       x: 1e308,
