@@ -1,5 +1,5 @@
 import { ReboundError } from '../errors.ts';
-import { formatPath } from '../ingest/alertmanager/payload.ts';
+import { formatPath, formatPathUnder } from '../ingest/alertmanager/payload.ts';
 
 /** The content types parsed as JSON. */
 export const JSON_TYPES = ['application/json', 'text/json'];
@@ -82,12 +82,6 @@ export function mayBeUnacceptable(text: string): boolean {
   return text.includes('__proto__') || text.includes('\\u') || MAY_OVERFLOW.test(text);
 }
 
-/** `body.alerts[0].labels`, `body[2]`: a location in a request body, as error messages name it. */
-export function bodyPath(path: readonly PropertyKey[]): string {
-  const at = formatPath(path);
-  return at === '' ? 'body' : at.startsWith('[') ? `body${at}` : `body.${at}`;
-}
-
 /** A path deep inside a nested body, kept to its two ends. */
 function shortened(path: string): string {
   return path.length <= 240 ? path : `${path.slice(0, 120)}…${path.slice(-120)}`;
@@ -128,8 +122,10 @@ export function parseJsonBody(raw: Buffer, contentType?: string): unknown {
   }
   const found = mayBeUnacceptable(text) ? findUnacceptable(body) : undefined;
   if (found) {
-    const path = shortened(formatPath(found.path));
-    throw new ReboundError('BAD_REQUEST', `${shortened(bodyPath(found.path))}: ${found.problem}`, { path });
+    const at = formatPath(found.path);
+    throw new ReboundError('BAD_REQUEST', `${shortened(formatPathUnder('body', at))}: ${found.problem}`, {
+      path: shortened(at),
+    });
   }
   return body;
 }

@@ -7,7 +7,7 @@ import type { DeliveryStore } from '../../bus/port.ts';
 import { ReboundError } from '../../errors.ts';
 import { MAX_EVENT_BYTES, type StoredEvent } from '../../events/envelope.ts';
 import { timeOrderedUuid } from '../../events/ids.ts';
-import { formatPath } from '../../ingest/alertmanager/payload.ts';
+import { formatPath, formatPathUnder } from '../../ingest/alertmanager/payload.ts';
 import type { EventWriter } from '../../ingest/port.ts';
 import { findUnacceptable, mayBeUnacceptable } from '../json-body.ts';
 import { assertTimeRange, isoTime, limitParam, parseInput } from '../query.ts';
@@ -200,8 +200,7 @@ export function registerBusRoutes(app: FastifyInstance, deps: BusRouteDeps): voi
       // Located in the body, as every other field's error is.
       if (!isInvalidEventPatternError(err)) throw err;
       // The pattern's own paths start with a name, or with a bracket for a key that needs quoting.
-      const at = err.path ?? '';
-      const path = at === '' ? 'pattern' : `pattern${at.startsWith('[') ? '' : '.'}${at}`;
+      const path = formatPathUnder('pattern', err.path ?? '');
       throw new ReboundError('INVALID_PATTERN', `body.${path}: ${err.reason}`, { path });
     }
     return reply.code(202).send(progress);
@@ -251,8 +250,7 @@ function toEvent(
   }
   const found = mayBeUnacceptable(entry.Detail) ? findUnacceptable(detail) : undefined;
   if (found) {
-    const at = formatPath(found.path);
-    const where = at.startsWith('[') ? `Detail${at}` : `Detail.${at}`;
+    const where = formatPathUnder('Detail', formatPath(found.path));
     return { error: { ErrorCode: 'MalformedDetail', ErrorMessage: `${where}: ${found.problem}` } };
   }
   const correlationId = randomUUID();

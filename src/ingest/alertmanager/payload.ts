@@ -59,3 +59,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
   }
   return out;
 }
+
+/** A formatted path under a root, as messages name it: `body.alerts[0]`, `Detail[2]`, `pattern` for none. */
+export function formatPathUnder(root: string, at: string): string {
+  return at === '' ? root : at.startsWith('[') ? `${root}${at}` : `${root}.${at}`;
+}
