@@ -1,6 +1,7 @@
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ReboundError } from '../errors.ts';
+import { formatPath } from '../ingest/alertmanager/payload.ts';
 import { BURN_WINDOWS, burnRateFactor } from './burn-rate.ts';
 import { parseDurationMinutes } from './duration.ts';
 
@@ -81,7 +82,7 @@ export function parseSloFile(text: string, source = 'slo.yaml'): SloDefinition[]
   const parsed = fileSchema.safeParse(doc.toJS());
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const path = formatPath(issue.path);
+    const path = formatPath(issue.path) || '(top level)';
     throw new ReboundError('INVALID_CONFIG', `${source}: ${path}: ${issue.message}`, { path });
   }
   const seen = new Set<string>();
@@ -122,13 +123,4 @@ function checkReachable(objective: number, windowMinutes: number, fail: (message
 /** 1 - objective as a ratio, rounded so 99.9 gives exactly 0.001. */
 export function errorBudget(objectivePercent: number): number {
   return Math.round((100 - objectivePercent) * 1e6) / 1e8;
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  return (
-    path.reduce<string>((out, key) => {
-      if (typeof key === 'number') return `${out}[${key}]`;
-      return out === '' ? String(key) : `${out}.${String(key)}`;
-    }, '') || '(top level)'
-  );
 }
