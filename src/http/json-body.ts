@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import { ReboundError } from '../errors.ts';
 import { formatPath, formatPathUnder } from '../ingest/alertmanager/payload.ts';
 
@@ -128,4 +129,27 @@ export function parseJsonBody(raw: Buffer, contentType?: string): unknown {
     });
   }
   return body;
+}
+
+/**
+ * The content-type parser for JSON bodies: keeps the raw bytes on the request (signatures are computed over
+ * them), runs `check` on them first if given (it throws to refuse the request unread), then parses.
+ */
+export function jsonBodyParser(check?: (request: FastifyRequest, raw: Buffer) => void) {
+  return (
+    request: FastifyRequest,
+    body: string | Buffer,
+    done: (err: Error | null, body?: unknown) => void,
+  ) => {
+    const raw = body as Buffer;
+    request.rawBody = raw;
+    let parsed: unknown;
+    try {
+      check?.(request, raw);
+      parsed = parseJsonBody(raw, request.headers['content-type']);
+    } catch (err) {
+      return done(err as Error, undefined);
+    }
+    done(null, parsed);
+  };
 }

@@ -10,7 +10,7 @@ import { ReboundError, isReboundError } from '../errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { CoreMetrics } from '../telemetry/metrics.ts';
 import { ApiAuthenticator, isLoopbackHost, type Principal } from './auth.ts';
-import { JSON_TYPES, parseJsonBody } from './json-body.ts';
+import { JSON_TYPES, jsonBodyParser } from './json-body.ts';
 import { SessionAuthenticator } from './session.ts';
 import type { Role, ServerConfig } from './config.ts';
 import type { SessionRevocations } from './port.ts';
@@ -123,14 +123,7 @@ export function createHttpServer(deps: HttpServerDeps): {
 
   app.removeAllContentTypeParsers();
   // Keep the raw bytes: webhook signatures are computed over them.
-  app.addContentTypeParser(JSON_TYPES, { parseAs: 'buffer' }, (req, body, done) => {
-    req.rawBody = body as Buffer;
-    try {
-      done(null, parseJsonBody(body as Buffer, req.headers['content-type']));
-    } catch (err) {
-      done(err as Error, undefined);
-    }
-  });
+  app.addContentTypeParser(JSON_TYPES, { parseAs: 'buffer' }, jsonBodyParser());
 
   app.addHook('onRequest', async (request) => {
     // A server that answers without a token trusts whoever can reach it, which on loopback is this machine:

@@ -3,7 +3,7 @@ import { ReboundError, isReboundError } from '../../errors.ts';
 import type { AlertmanagerReceiver } from '../../ingest/alertmanager/receiver.ts';
 import type { CoreMetrics } from '../../telemetry/metrics.ts';
 import type { WebhookAuthenticator } from '../auth.ts';
-import { JSON_TYPES, parseJsonBody } from '../json-body.ts';
+import { JSON_TYPES, jsonBodyParser } from '../json-body.ts';
 
 export interface WebhookRouteDeps {
   readonly receiver: AlertmanagerReceiver;
@@ -41,23 +41,18 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
     // The body signature is checked on the raw bytes before they are parsed: an unsigned sender cannot make
     // Rebound parse a body of up to server.bodyLimitBytes.
     scope.removeContentTypeParser(JSON_TYPES);
-    scope.addContentTypeParser(JSON_TYPES, { parseAs: 'buffer' }, (request, body, done) => {
-      const raw = body as Buffer;
-      request.rawBody = raw;
-      try {
-        auth.verifySignature(request.headers, raw);
-      } catch (err) {
-        metrics.rejects.inc({ reason: 'unauthorized' });
-        return done(err as Error, undefined);
-      }
-      let parsed: unknown;
-      try {
-        parsed = parseJsonBody(raw, request.headers['content-type']);
-      } catch (err) {
-        return done(err as Error, undefined);
-      }
-      done(null, parsed);
-    });
+    scope.addContentTypeParser(
+      JSON_TYPES,
+      { parseAs: 'buffer' },
+      jsonBodyParser((request, raw) => {
+        try {
+          auth.verifySignature(request.headers, raw);
+        } catch (err) {
+          metrics.rejects.inc({ reason: 'unauthorized' });
+          throw err;
+        }
+      }),
+    );
     scope.addHook('onError', async (_request, _reply, error) => {
       const code = isReboundError(error) ? error.code : ((error as { code?: string }).code ?? '');
       const reason = REJECT_REASON[code] ?? FASTIFY_REJECT_REASON[code];
