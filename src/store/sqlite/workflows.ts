@@ -346,12 +346,12 @@ export class SqliteWorkflowStore implements WorkflowStore {
   ): Promise<void> {
     return this.committer.submit(() => {
       const changed = this.stmt['redrive']!.run(owner, leaseUntil, redriveCount, executionId).changes;
-      if (changed !== 1 && !this.stmt['get']!.get(executionId))
-        throw new ReboundError(
-          'NOT_FOUND',
-          `execution '${executionId}' no longer exists: retention deleted it (workflows.retention.maxAgeDays)`,
-        );
       if (changed !== 1) {
+        if (!this.stmt['get']!.get(executionId))
+          throw new ReboundError(
+            'NOT_FOUND',
+            `execution '${executionId}' no longer exists: retention deleted it (workflows.retention.maxAgeDays)`,
+          );
         throw new ReboundError(
           'CONFLICT',
           `execution '${executionId}' cannot be redriven: it is running or succeeded`,
