@@ -66,6 +66,46 @@ function prometheusAlertsLink(base: string, alert: IncidentAlert): string {
   return `${base.replace(/\/+$/, '')}/graph?g0.expr=${encodeURIComponent(expr)}&g0.tab=0`;
 }
 
+/**
+ * An alert's links: its own generator URL (or else its ALERTS series in the configured Prometheus), the
+ * configured Alertmanager, its runbook_url. Links from alert data are http(s) only.
+ */
+function AlertLinks(props: { alert: IncidentAlert; links: DashboardInfo['links'] }) {
+  const { alert, links } = props;
+  const generator = safeHref(alert.generatorURL);
+  const runbook = safeHref(alert.annotations['runbook_url']);
+  return (
+    <>
+      {generator ? (
+        <a href={generator} target="_blank" rel="noopener noreferrer">
+          Prometheus
+        </a>
+      ) : (
+        links.prometheus && (
+          <a
+            href={prometheusAlertsLink(links.prometheus, alert)}
+            target="_blank"
+            rel="noopener noreferrer"
+            title="The alert's ALERTS series (the alert names no generator URL)"
+          >
+            Prometheus
+          </a>
+        )
+      )}
+      {links.alertmanager && (
+        <a href={alertmanagerLink(links.alertmanager, alert)} target="_blank" rel="noopener noreferrer">
+          Alertmanager
+        </a>
+      )}
+      {runbook && (
+        <a href={runbook} target="_blank" rel="noopener noreferrer">
+          Runbook doc
+        </a>
+      )}
+    </>
+  );
+}
+
 export function IncidentDetailPage(props: { id: string }) {
   const path = `/v1/incidents/${encodeURIComponent(props.id)}`;
   const detail = useResource(() => api<Detail>('GET', path), [path]);
@@ -172,40 +212,7 @@ export function IncidentDetailPage(props: { id: string }) {
                   {a.annotations['summary'] ?? a.annotations['description'] ?? '–'}
                 </td>
                 <td data-label="Links" class="links">
-                  {safeHref(a.generatorURL) ? (
-                    <a href={safeHref(a.generatorURL)} target="_blank" rel="noopener noreferrer">
-                      Prometheus
-                    </a>
-                  ) : (
-                    links.prometheus && (
-                      <a
-                        href={prometheusAlertsLink(links.prometheus, a)}
-                        target="_blank"
-                        rel="noopener noreferrer"
-                        title="The alert's ALERTS series (the alert names no generator URL)"
-                      >
-                        Prometheus
-                      </a>
-                    )
-                  )}
-                  {links.alertmanager && (
-                    <a
-                      href={alertmanagerLink(links.alertmanager, a)}
-                      target="_blank"
-                      rel="noopener noreferrer"
-                    >
-                      Alertmanager
-                    </a>
-                  )}
-                  {safeHref(a.annotations['runbook_url']) && (
-                    <a
-                      href={safeHref(a.annotations['runbook_url'])}
-                      target="_blank"
-                      rel="noopener noreferrer"
-                    >
-                      Runbook doc
-                    </a>
-                  )}
+                  <AlertLinks alert={a} links={links} />
                 </td>
               </tr>
             ))}
