@@ -30,33 +30,20 @@ const FASTIFY_REJECT_REASON: Partial<Record<string, string>> = {
 export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDeps): void {
   const { receiver, auth, metrics } = deps;
   app.register(async (scope) => {
-    scope.addHook('onRequest', async (request) => {
-      try {
-        auth.verifyToken(request.headers);
-      } catch (err) {
-        metrics.rejects.inc({ reason: 'unauthorized' });
-        throw err;
-      }
-    });
+    scope.addHook('onRequest', async (request) => auth.verifyToken(request.headers));
     // The body signature is checked on the raw bytes before they are parsed: an unsigned sender cannot make
     // Rebound parse a body of up to server.bodyLimitBytes.
     scope.removeContentTypeParser(JSON_TYPES);
     scope.addContentTypeParser(
       JSON_TYPES,
       { parseAs: 'buffer' },
-      jsonBodyParser((request, raw) => {
-        try {
-          auth.verifySignature(request.headers, raw);
-        } catch (err) {
-          metrics.rejects.inc({ reason: 'unauthorized' });
-          throw err;
-        }
-      }),
+      jsonBodyParser((request, raw) => auth.verifySignature(request.headers, raw)),
     );
+    // Every refusal, from the token check, the signature check, the parser or the handler, counted once here.
     scope.addHook('onError', async (_request, _reply, error) => {
       const code = isReboundError(error) ? error.code : ((error as { code?: string }).code ?? '');
       const reason = REJECT_REASON[code] ?? FASTIFY_REJECT_REASON[code];
-      if (reason && reason !== 'unauthorized') metrics.rejects.inc({ reason });
+      if (reason) metrics.rejects.inc({ reason });
     });
     scope.post('/v1/webhooks/alertmanager', async (request, reply) => {
       const started = performance.now();
