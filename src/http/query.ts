@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { ReboundError } from '../errors.ts';
-import { formatPath } from '../ingest/alertmanager/payload.ts';
+import { formatPath, formatPathUnder } from '../ingest/alertmanager/payload.ts';
+
+/** The body of a write that takes none: nothing, `{}`, or a 400 naming what was sent. */
+export const emptyBody = z.object({}).strict();
 
 /** Parses query/body input with a zod schema; failures become 400 BAD_REQUEST naming the field. */
 export function parseInput<T>(schema: z.ZodType<T>, input: unknown, where: string): T {
@@ -24,7 +27,7 @@ export function parseInput<T>(schema: z.ZodType<T>, input: unknown, where: strin
       : inner !== undefined
         ? `the key must be ${inner}`
         : issue.message;
-  throw new ReboundError('BAD_REQUEST', `${where}${path ? `.${path}` : ''}: ${message}`, { path });
+  throw new ReboundError('BAD_REQUEST', `${formatPathUnder(where, path)}: ${message}`, { path });
 }
 
 /** Refuses a `from` that is not before `to` (both optional), as every time-range query does. */

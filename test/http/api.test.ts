@@ -226,6 +226,15 @@ describe('API authentication and roles', () => {
     expect((await as(tokens.operator, 'POST', '/v1/incidents/x/acknowledge')).statusCode).toBe(404);
     expect((await as(tokens.operator, 'POST', '/v1/admin/reload')).statusCode).toBe(403);
     expect((await as(tokens.admin, 'POST', '/v1/admin/reload')).statusCode).toBe(200);
+    // Reload takes no options: one it would ignore is refused, not silently dropped.
+    const withOptions = await t.app.http.inject({
+      method: 'POST',
+      url: '/v1/admin/reload',
+      headers: { authorization: `Bearer ${tokens.admin}` },
+      payload: { rules: 'only' },
+    });
+    expect(withOptions.statusCode).toBe(400);
+    expect(withOptions.json().message).toMatch(/^body: .*rules/);
     expect((await as(undefined, 'GET', '/healthz')).statusCode).toBe(200);
     // The metrics name rules, targets and runbooks: a viewer token, like the API.
     const scrape = await as(undefined, 'GET', '/metrics');

@@ -10,7 +10,7 @@ import { timeOrderedUuid } from '../../events/ids.ts';
 import { formatPath, formatPathUnder } from '../../ingest/alertmanager/payload.ts';
 import type { EventWriter } from '../../ingest/port.ts';
 import { findUnacceptable, mayBeUnacceptable } from '../json-body.ts';
-import { assertTimeRange, isoTime, limitParam, parseInput } from '../query.ts';
+import { assertTimeRange, emptyBody, isoTime, limitParam, parseInput } from '../query.ts';
 
 export interface BusRouteDeps {
   readonly bus: Bus;
@@ -212,7 +212,10 @@ export function registerBusRoutes(app: FastifyInstance, deps: BusRouteDeps): voi
     return progress;
   });
 
-  app.post('/v1/admin/reload', { config: { role: 'admin' } }, async () => deps.reload());
+  app.post('/v1/admin/reload', { config: { role: 'admin' } }, async (request) => {
+    parseInput(emptyBody, request.body, 'body');
+    return deps.reload();
+  });
 }
 
 function toEvent(

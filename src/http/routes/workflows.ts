@@ -7,7 +7,7 @@ import type { WorkflowRegistry } from '../../workflows/registry.ts';
 import { EXECUTION_STATUSES } from '../../workflows/statuses.ts';
 import type { Json, MachineDefinition } from '../../workflows/types.ts';
 import { validateDefinition, type ValidateOptions } from '../../workflows/validate.ts';
-import { limitParam, parseInput } from '../query.ts';
+import { emptyBody, limitParam, parseInput } from '../query.ts';
 import { authorize } from '../auth.ts';
 import type { ExecutionView } from '../views.ts';
 
@@ -54,7 +54,6 @@ const validateBody = z
   })
   .strict();
 /** Redrive takes nothing: a body is refused rather than ignored, like any other unknown field. */
-const emptyBody = z.object({}).strict();
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
