@@ -53,16 +53,25 @@ export function configSetAction(deps: K8sActionDeps): ActionDefinition<ConfigSet
       const before = cm.data?.[key] ?? null;
       const base = { cluster, namespace, name, key, value: { before, after: value } };
       if (before !== value) {
-        await session.write(`setting ${key} in configmap ${namespace}/${name}`, () =>
-          session.core.patchNamespacedConfigMap(
-            {
-              namespace,
-              name,
-              body: { metadata: { resourceVersion: cm.metadata?.resourceVersion }, data: { [key]: value } },
-            },
-            // JSON merge patch (RFC 7386): a null value removes the key.
-            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-          ),
+        // Landed but unanswered, a retry would read the new value and report it as `before`.
+        await session.writeConfirmed(
+          `setting ${key} in configmap ${namespace}/${name}`,
+          () =>
+            session.core.patchNamespacedConfigMap(
+              {
+                namespace,
+                name,
+                body: { metadata: { resourceVersion: cm.metadata?.resourceVersion }, data: { [key]: value } },
+              },
+              // JSON merge patch (RFC 7386): a null value removes the key.
+              setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+            ),
+          async () => {
+            const now = await session.read(`re-reading configmap ${namespace}/${name}`, () =>
+              session.core.readNamespacedConfigMap({ namespace, name }),
+            );
+            return (now.data?.[key] ?? null) === value;
+          },
         );
       }
       return result<ConfigSetOutput>(base, session.writes, before === value);

@@ -11,7 +11,7 @@ import {
   type KubeConfig,
 } from '@kubernetes/client-node';
 import type { WriteRequest } from '../types.ts';
-import { ApiTimeout, neverSent, refused, toK8sError } from './errors.ts';
+import { ApiTimeout, mayHaveLanded, neverSent, refused, toK8sError } from './errors.ts';
 
 /** How writes reach the cluster. */
 export interface WritePolicy {
@@ -79,6 +79,25 @@ export class K8sSession {
     } catch (err) {
       if (err instanceof ShadowedWrite) return undefined;
       throw toK8sError(err, doing);
+    }
+  }
+
+  /**
+   * A write whose lost answer is looked into. When it may have been applied anyway (`mayHaveLanded`: no
+   * answer, or a 5xx), `landed` reads the object again and, if the write's effect is there, the write counts
+   * as done. Failed and retried instead, a relative change (a step, an undo) would be applied twice, and the
+   * retry would report as `before` — what a compensating step restores — the state this attempt set. A write
+   * the server applies later still than that read, or a read that fails too, leaves the write's own error.
+   */
+  async writeConfirmed(
+    doing: string,
+    call: () => Promise<unknown>,
+    landed: () => Promise<boolean>,
+  ): Promise<void> {
+    try {
+      await this.write(doing, call);
+    } catch (err) {
+      if (!mayHaveLanded(err) || !(await landed().catch(() => false))) throw err;
     }
   }
 

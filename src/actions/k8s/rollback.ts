@@ -79,11 +79,20 @@ export function rollbackAction(deps: K8sActionDeps): ActionDefinition<RollbackPa
       };
       // kubectl: "skipped rollback (current template already matches revision N)".
       if (sameTemplate(template, dep.spec?.template)) return result(output, session.writes, true);
-      await session.write(`rolling back deployment ${namespace}/${name} to revision ${choice.revision}`, () =>
-        session.apps.patchNamespacedDeployment(
-          { namespace, name, body: rollbackPatch(template, rollbackAnnotations(dep, choice.replicaSet)) },
-          setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
-        ),
+      // Landed but unanswered, a retry would see the restored revision as current and undo the undo.
+      await session.writeConfirmed(
+        `rolling back deployment ${namespace}/${name} to revision ${choice.revision}`,
+        () =>
+          session.apps.patchNamespacedDeployment(
+            { namespace, name, body: rollbackPatch(template, rollbackAnnotations(dep, choice.replicaSet)) },
+            setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+          ),
+        async () => {
+          const now = await session.read(`re-reading deployment ${namespace}/${name}`, () =>
+            session.apps.readNamespacedDeployment({ namespace, name }),
+          );
+          return sameTemplate(template, plain(now).spec?.template);
+        },
       );
       return result(output, session.writes);
     },

@@ -1,9 +1,7 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { z } from 'zod';
 import type { ActionDefinition } from '../types.ts';
-import type { K8sSession } from './client.ts';
 import type { ScaleBounds } from './config.ts';
-import { mayHaveLanded } from './errors.ts';
 import { namespacedRef, openSession, result, targetOf, type K8sActionDeps } from './shared.ts';
 
 export const scaleParams = z
@@ -88,40 +86,21 @@ export function scaleAction(deps: K8sActionDeps): ActionDefinition<ScaleParams, 
         bounds,
       };
       if (after === before) return result(output, session.writes, true);
-      try {
-        await session.write(`scaling deployment ${namespace}/${name} to ${after}`, () =>
+      await session.writeConfirmed(
+        `scaling deployment ${namespace}/${name} to ${after}`,
+        () =>
           session.apps.patchNamespacedDeploymentScale(
             { namespace, name, body: { spec: { replicas: after } } },
             setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
           ),
-        );
-      } catch (err) {
-        if (!(await landedAnyway(session, params, after, err))) throw err;
-      }
+        async () => {
+          const now = await session.read(`re-reading scale of deployment ${namespace}/${name}`, () =>
+            session.apps.readNamespacedDeploymentScale({ namespace, name }),
+          );
+          return now.spec?.replicas === after;
+        },
+      );
       return result(output, session.writes);
     },
   };
-}
-
-/**
- * A scale whose answer was lost may have been applied. Retried, a step (`by`, `factor`) would then be
- * applied twice, and the retry's `before` — what a rollback restores — would be the count this attempt set.
- * So the count is read again: at `after` already, the write landed and the action succeeds with the
- * `before` it really started from. (A write the server applies later still than this read stays unseen.)
- */
-async function landedAnyway(
-  session: K8sSession,
-  { namespace, name }: ScaleParams,
-  after: number,
-  err: unknown,
-): Promise<boolean> {
-  if (!mayHaveLanded(err)) return false;
-  try {
-    const scale = await session.read(`re-reading scale of deployment ${namespace}/${name}`, () =>
-      session.apps.readNamespacedDeploymentScale({ namespace, name }),
-    );
-    return scale.spec?.replicas === after;
-  } catch {
-    return false;
-  }
 }

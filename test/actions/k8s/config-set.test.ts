@@ -78,6 +78,36 @@ describe('config.set', () => {
     expect(h.api.get('configmaps', 'shop', 'flags')!['data']).toEqual({ 'degraded-mode': 'auto' });
   });
 
+  it('after a lost answer reads the key again: a value that landed keeps the before it replaced', async () => {
+    // The apiserver applies the patch, then answers 504: a retry would read "on" and report it as before.
+    let landing = true;
+    h.api.onRequest((r) => {
+      if (landing && r.method === 'PATCH') {
+        landing = false;
+        const cm = h.api.get('configmaps', 'shop', 'flags')!;
+        h.api.put('configmaps', { ...cm, data: { 'degraded-mode': 'on', other: 'x' } });
+      }
+    });
+    h.api.failNext(1, { code: 504, reason: 'Timeout' }, { method: 'PATCH' });
+    const action = configSetAction(h.deps);
+    const params = action.params.parse({
+      namespace: 'shop',
+      name: 'flags',
+      key: 'degraded-mode',
+      value: 'on',
+    });
+    const landed = await action.run(params, h.ctx());
+    expect(landed.noop).toBeUndefined();
+    expect(landed.output.value).toEqual({ before: 'off', after: 'on' });
+    expect(h.api.requests.map((r) => r.method)).toEqual(['GET', 'PATCH', 'GET']);
+
+    // Lost with nothing applied: the attempt fails, retryable, and the value is untouched.
+    h.api.failNext(1, { code: 504, reason: 'Timeout' }, { method: 'PATCH' });
+    const off = action.params.parse({ namespace: 'shop', name: 'flags', key: 'degraded-mode', value: 'off' });
+    await expect(action.run(off, h.ctx())).rejects.toMatchObject({ status: 504, retryable: true });
+    expect(h.api.get('configmaps', 'shop', 'flags')!['data']).toMatchObject({ 'degraded-mode': 'on' });
+  });
+
   it('removes the key for null, so a compensating step can restore a key that was absent', async () => {
     const action = configSetAction(h.deps);
     const set = await action.run(

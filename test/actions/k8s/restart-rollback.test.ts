@@ -182,6 +182,35 @@ describe('k8s.rollback', () => {
     expect(spec(h.api.get('deployments', 'shop', 'web')).template.spec.containers[0]!.image).toBe('web:2');
   });
 
+  it('after a lost answer reads the Deployment again: an undo that landed is not undone by a retry', async () => {
+    const image = () => spec(h.api.get('deployments', 'shop', 'web')).template.spec.containers[0]!.image;
+    // The apiserver applies the undo, then answers 504. Retried, the action would see web:1 as the current
+    // revision and "roll back" to web:2, the release it was undoing.
+    let landing = true;
+    h.api.onRequest((r) => {
+      if (landing && r.method === 'PATCH') {
+        landing = false;
+        setImage(h.api, 'shop', 'web', 'web:1');
+      }
+    });
+    h.api.failNext(1, { code: 504, reason: 'Timeout' }, { method: 'PATCH' });
+    const action = rollbackAction(h.deps);
+    const params = action.params.parse({ namespace: 'shop', name: 'web' });
+    const landed = await action.run(params, h.ctx());
+    expect(landed.output).toMatchObject({ images: { before: ['web:2'], after: ['web:1'] } });
+    expect(image()).toBe('web:1');
+    expect(h.api.requests.filter((r) => r.path === DEP_PATH).map((r) => r.method)).toEqual([
+      'GET',
+      'PATCH',
+      'GET',
+    ]);
+
+    // Lost with nothing applied: the attempt fails, retryable, and the Deployment is where it was.
+    h.api.failNext(1, { code: 504, reason: 'Timeout' }, { method: 'PATCH' });
+    await expect(action.run(params, h.ctx())).rejects.toMatchObject({ status: 504, retryable: true });
+    expect(image()).toBe('web:1');
+  });
+
   it('refuses without history or with an unknown revision (not retryable)', async () => {
     seedDeployment(h.api, { namespace: 'shop', name: 'fresh' });
     const action = rollbackAction(h.deps);
