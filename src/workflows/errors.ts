@@ -53,14 +53,17 @@ export class ExecutionInterrupted extends Error {
 /**
  * Converts anything a task handler threw into `{error, cause}`. A thrown object with string `error`
  * (and optional `cause`) fields is taken as is — that is how actions name their errors for Retry/Catch;
- * otherwise the JavaScript error name (e.g. `TypeError`) is the error and the message the cause.
+ * an Error naming itself so whose `cause` is not a string (a wrapped error) gives its message as the cause.
+ * Otherwise the JavaScript error name (e.g. `TypeError`) is the error and the message the cause.
  */
 export function toStatesError(err: unknown): StatesError {
   if (err instanceof StatesError) return err;
   if (typeof err === 'object' && err !== null) {
     const e = err as { error?: unknown; cause?: unknown; name?: unknown; message?: unknown; code?: unknown };
     if (typeof e.error === 'string') {
-      return new StatesError(e.error, typeof e.cause === 'string' ? e.cause : stringifyCause(e.cause));
+      const cause =
+        typeof e.cause === 'string' ? e.cause : err instanceof Error ? err.message : stringifyCause(e.cause);
+      return new StatesError(e.error, cause);
     }
     if (err instanceof Error) {
       const name = e.name === 'ReboundError' && typeof e.code === 'string' ? `Rebound.${e.code}` : err.name;

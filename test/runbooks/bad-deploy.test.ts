@@ -168,14 +168,14 @@ suite('runbook bad-deploy', () => {
     expect(pages(h).map((p) => p['event_action'])).toEqual(['trigger', 'resolve', 'resolve']);
   });
 
-  it('escalates after its retry when there is no revision to roll back to', async () => {
+  it('escalates at once when there is no revision to roll back to (not a failure a retry can fix)', async () => {
     h = await startHarness();
     await alert(h, CRASH);
     expect(await finishedExecution(h)).toMatchObject({ status: 'FAILED', error: 'Rebound.Escalated' });
     const view = await waitForStatus(h, 'escalated');
     expect(clusterWrites(h)).toEqual([]);
     expect(describe(view)).toMatch(
-      /Escalated to on-call: remediation failed: K8sActionError \(.*no rollout history/i,
+      /Escalated to on-call: remediation failed: K8s.NoHistory \(.*no rollout history/i,
     );
     expect(pages(h).at(-1)).toMatchObject({
       event_action: 'trigger',

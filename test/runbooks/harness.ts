@@ -202,7 +202,7 @@ export function describe(view: IncidentView | undefined): string {
 }
 
 /**
- * The first PATCH of a path ending in `suffix` goes through; every later one (the compensation, its retry) is
+ * The first PATCH of a path ending in `suffix` goes through; every later one (the compensation) is
  * refused 403 Forbidden. (A failure a request listener schedules applies to the request it sees.)
  */
 export function forbidPatchesAfterFirst(h: Harness, suffix: string): void {

@@ -214,7 +214,7 @@ suite('runbook high-error-rate', () => {
 
   it('says degraded mode is still on when putting the flag back fails too', async () => {
     h = await startHarness({ parameters: { verifyTimeoutSeconds: 1 } });
-    // Degraded mode goes on; putting the flag back, and its retry, are forbidden.
+    // Degraded mode goes on; putting the flag back is forbidden (not retried: a retry cannot fix that).
     forbidPatchesAfterFirst(h, '/configmaps/checkout-flags');
     await alert(h, ERRORS);
     expect(await finishedExecution(h)).toMatchObject({ status: 'FAILED', error: 'Rebound.Escalated' });
@@ -227,7 +227,7 @@ suite('runbook high-error-rate', () => {
     expect(escalation).toMatchObject({
       payload: {
         custom_details: escalated(
-          /^remediation failed: Rebound.VerificationFailed \(.+\); putting degraded_mode back to its earlier value "false" failed too \(K8sActionError: .*Forbidden.*\), so degraded mode is still on: set it back by hand/,
+          /^remediation failed: Rebound.VerificationFailed \(.+\); putting degraded_mode back to its earlier value "false" failed too \(K8s.Forbidden: .*\), so degraded mode is still on: set it back by hand/,
         ),
       },
     });

@@ -41,6 +41,11 @@ export class K8sActionError extends Error {
     return `K8s.${this.reason}`;
   }
 
+  /** The ASL error name a runbook sees (`toStatesError`): the code, e.g. `K8s.Conflict`. */
+  get error(): string {
+    return this.code;
+  }
+
   toJSON(): Record<string, unknown> {
     return {
       code: this.code,

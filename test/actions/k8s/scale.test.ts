@@ -6,6 +6,7 @@ import { desiredReplicas, scaleAction } from '../../../src/actions/k8s/scale.ts'
 import { seedDeployment } from '../../support/k8s-api/index.ts';
 import { freePort } from '../../support/process.ts';
 import { harness, type Harness } from './harness.ts';
+import { toStatesError } from '../../../src/workflows/errors.ts';
 
 const SCALE_PATH = '/apis/apps/v1/namespaces/shop/deployments/web/scale';
 
@@ -151,6 +152,8 @@ describe('k8s.scale', () => {
     expect(err).toBeInstanceOf(K8sActionError);
     expect(err).toMatchObject({ status: 404, reason: 'NotFound', retryable: false, code: 'K8s.NotFound' });
     expect((err as Error).message).toContain('deployments.apps "nope" not found');
+    // What a runbook's Retry/Catch sees: the code as the error name, the whole message as the cause.
+    expect(toStatesError(err).toOutput()).toEqual({ Error: 'K8s.NotFound', Cause: (err as Error).message });
     h.api.failNext(1, { code: 403, reason: 'Forbidden' });
     await expect(action.run(params, h.ctx())).rejects.toMatchObject({ status: 403, retryable: false });
   });
