@@ -316,7 +316,7 @@ export class GuardedRunner implements ActionRunner {
     if (record?.state === 'started') {
       const reason =
         `key ${inv.ctx.idempotencyKey} started at ${new Date(record.startedAt).toISOString()} (${record.owner}) ` +
-        'and never recorded a result: its holder died mid-action, so the outcome is unknown. ' +
+        'and never recorded a result: its holder died or was stopped mid-action, so the outcome is unknown. ' +
         `Check ${inv.key} by hand, then rerun with a new attempt.`;
       return this.refuse(inv, this.refusal('idempotency', false, reason));
     }
@@ -486,7 +486,12 @@ export class GuardedRunner implements ActionRunner {
       const ctx = { ...inv.ctx, shadow: false, signal, alsoChanges, onChange };
       result = await inner.run(inv.name, inv.params, ctx);
     } catch (err) {
-      await store.abandonIdempotency(inv.ctx.idempotencyKey, inv.owner);
+      // Cut off (shutdown, a lost lock) after a write that may have landed: the outcome is unknown. The key
+      // stays `started`, so the resumed attempt, which comes back with the same key, is refused as
+      // outcome-unknown instead of acting again (a step applied twice, a drain started over). Failing any
+      // other way, the key is freed: what the engine records as a failure is retried under a new key anyway.
+      const cutOff = wrote && (inv.ctx.signal.aborted || lock.signal.aborted);
+      if (!cutOff) await store.abandonIdempotency(inv.ctx.idempotencyKey, inv.owner);
       // Stopped by the rails before it wrote: not a failed remediation, and no action spent.
       const stoppedByRails = othersStop?.err === err && !wrote;
       // An action that failed before it changed anything took no action from the target's budget either: a

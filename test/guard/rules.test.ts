@@ -151,6 +151,36 @@ describe('guard rails, one rule at a time', () => {
     expect(h.action.calls).toHaveLength(0);
   });
 
+  it('idempotency: an action stopped after it wrote keeps its key, so the resumed attempt does not act again', async () => {
+    // Shutdown aborts the attempt's signal once the action has written: it fails "cancelled", unrecorded,
+    // and the execution resumes later with the same key.
+    const stopping = new AbortController();
+    const c = ctx({
+      idempotencyKey: 'exec-3/Scale#0/a0',
+      signal: stopping.signal,
+      onChange: () => stopping.abort(),
+    });
+    await expect(h.runner.run('test.bump', { ...shop, fail: true, failAfterWrite: true }, c)).rejects.toThrow(
+      'bump of api failed',
+    );
+    const resumed = await refusal(
+      h.runner.run('test.bump', shop, ctx({ idempotencyKey: 'exec-3/Scale#0/a0' })),
+    );
+    expect(resumed).toMatchObject({ rule: 'idempotency', retryable: false });
+    expect(resumed.reason).toContain('died or was stopped mid-action, so the outcome is unknown');
+    expect(h.action.calls).toHaveLength(1);
+    // Stopped before writing, the key is free: nothing may have changed.
+    const early = new AbortController();
+    early.abort(new Error('shutting down'));
+    h.action.gate = new Promise(() => {});
+    await expect(
+      h.runner.run('test.bump', shop, ctx({ idempotencyKey: 'exec-4/Scale#0/a0', signal: early.signal })),
+    ).rejects.toThrow();
+    h.action.gate = undefined;
+    await h.runner.run('test.bump', shop, ctx({ idempotencyKey: 'exec-4/Scale#0/a0' }));
+    expect(h.action.applied.get('shop/api')).toBe(1);
+  });
+
   it('pause: matching scope refuses, others act, and `until` ends it', async () => {
     const until = new Date(h.clock.now().getTime() + 30 * 60_000);
     await h.runner.automation.pause({ match: { namespace: 'shop' }, until, reason: 'deploy freeze' });
