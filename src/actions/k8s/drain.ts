@@ -73,23 +73,48 @@ export function drainAction(deps: K8sActionDeps): ActionDefinition<DrainParams, 
     async run(params, ctx) {
       const { cluster, session } = openSession(deps, params.cluster, ctx);
       const deadline = deadlineOf(ctx, params.timeoutSeconds);
-      const list = await session.read(`listing pods on node ${params.name}`, () =>
-        session.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${params.name}` }),
-      );
-      const { evict, skipped, blockers } = classifyPods(list.items, params);
-      if (blockers.length > 0)
-        throw refused('DrainBlocked', `cannot drain node ${params.name}: ${blockers.join('; ')}`);
-      // The pods are what a drain really changes: a namespace outside the allowlist or paused stops it here,
-      // before the node is cordoned.
-      await ctx.alsoChanges?.(
-        evict.map((pod) => ({
-          cluster,
-          namespace: pod.metadata!.namespace!,
-          kind: 'Pod',
-          name: pod.metadata!.name!,
-        })),
-      );
+      const listPods = async () =>
+        (
+          await session.read(`listing pods on node ${params.name}`, () =>
+            session.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${params.name}` }),
+          )
+        ).items;
+      /** Refuses pods that need consent; has the rails judge the pods to evict (allowlist, pauses). */
+      const judge = async (pods: readonly V1Pod[], cordoned: boolean) => {
+        const classified = classifyPods(pods, params);
+        if (classified.blockers.length > 0) {
+          const left = cordoned
+            ? ' (the node is left cordoned: uncordon it if it should take pods again)'
+            : '';
+          throw refused(
+            'DrainBlocked',
+            `cannot drain node ${params.name}: ${classified.blockers.join('; ')}${left}`,
+          );
+        }
+        await ctx.alsoChanges?.(
+          classified.evict.map((pod) => ({
+            cluster,
+            namespace: pod.metadata!.namespace!,
+            kind: 'Pod',
+            name: pod.metadata!.name!,
+          })),
+        );
+        return classified;
+      };
+      // The pods are what a drain really changes: one that needs consent, or a namespace outside the
+      // allowlist or paused, stops it here, before the node is cordoned.
+      const first = await listPods();
+      const { evict, skipped } = await judge(first, false);
       const { before } = await setUnschedulable(session, params.name, true);
+      // A pod bound between that list and the cordon would stay on the node (kubectl lists after cordoning):
+      // list again and judge and evict what is new.
+      const seen = new Set(first.map((p) => p.metadata?.uid));
+      const late = (await listPods()).filter((p) => !seen.has(p.metadata?.uid));
+      if (late.length > 0) {
+        const more = await judge(late, !session.shadow);
+        evict.push(...more.evict);
+        skipped.push(...more.skipped);
+      }
       // The first eviction that fails for good stops the others (they would go on evicting after the action
       // reported failure and the guard let go of the node), and the error says what was already evicted.
       const stop = new AbortController();

@@ -146,6 +146,41 @@ describe('k8s.drain', () => {
     expect(podsOn(h, 'n2')).toHaveLength(2);
   });
 
+  it('lists the node again once cordoned: a pod bound meanwhile is evicted too', async () => {
+    // A pod is bound to n1 while the cordon is on its way (n1 is still schedulable until it lands).
+    let once = true;
+    h.api.onRequest((r) => {
+      if (once && r.method === 'PATCH' && r.path === '/api/v1/nodes/n1') {
+        once = false;
+        h.api.put('pods', {
+          metadata: {
+            name: 'db-0',
+            namespace: 'shop',
+            ownerReferences: [
+              { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid: 'sts-1', controller: true },
+            ],
+          },
+          spec: { nodeName: 'n1', containers: [{ name: 'db', image: 'db' }] },
+          status: { phase: 'Running' },
+        });
+      }
+    });
+    const asked: string[] = [];
+    const ctx = {
+      ...h.ctx(),
+      alsoChanges: (targets: readonly { name: string }[]) => {
+        asked.push(...targets.map((t) => t.name));
+        return Promise.resolve();
+      },
+    };
+    const drain = drainAction(h.deps);
+    const res = await drain.run(drain.params.parse({ name: 'n1' }), ctx);
+    expect(res.output.evicted).toHaveLength(3);
+    expect(res.output.evicted).toContain('shop/db-0');
+    expect(asked.at(-1)).toBe('db-0'); // put to the guard rails too, after the first two
+    expect(podsOn(h, 'n1').filter((p) => p.metadata.namespace === 'shop')).toEqual([]);
+  });
+
   it('retries an eviction a PodDisruptionBudget blocks (429) until the budget allows it', async () => {
     h.api.put('poddisruptionbudgets', {
       metadata: { name: 'web-pdb', namespace: 'shop' },
