@@ -67,6 +67,8 @@ export class IncidentProjector {
     const byKey = new Map<string, Working>();
     /** Keys whose incident this batch resolved: the store still holds it open until the batch commits. */
     const closed = new Set<string>();
+    /** Resolved incidents this batch loaded to resolve an alert they still showed firing. */
+    const resolvedByKey = new Map<string, Working | null>();
     const all: Working[] = [];
     let opened = 0;
     let resolved = 0;
@@ -77,6 +79,18 @@ export class IncidentProjector {
       const detail = event.envelope.detail as AlertDetail;
       const { key, keyLabels } = correlationKey(detail.labels, detail.fingerprint, this.config.correlation);
       let work = byKey.get(key) ?? (closed.has(key) ? undefined : await this.load(key));
+      if (!work && detail.status === 'resolved' && !closed.has(key)) {
+        // Its incident was resolved before the alert was (by hand, or by a runbook that verified the fix):
+        // the alert resolves there, so the record does not show it firing forever. The incident stays
+        // resolved, and is not where a later firing alert with this key goes (that opens a new one).
+        const settled = await this.loadResolvedHolding(key, detail.fingerprint, resolvedByKey);
+        if (settled) {
+          if (!all.includes(settled)) all.push(settled);
+          this.applyAlert(settled, detail, event);
+          settled.eventIds.push(event.envelope.id);
+        }
+        continue;
+      }
       if (!work) {
         if (detail.status !== 'firing') continue; // nothing open to resolve
         // A replay re-delivers history: it updates incidents still open but never opens one. An incident
@@ -123,16 +137,30 @@ export class IncidentProjector {
 
   private async load(key: string): Promise<Working | undefined> {
     const incident = await this.store.findOpenByKey(key);
-    if (!incident) return undefined;
-    return {
-      incident,
-      expectedVersion: incident.version,
-      alerts: new Map(),
-      changedAlerts: new Set(),
-      timeline: [],
-      eventIds: [],
-      moves: [],
-    };
+    return incident && working(incident);
+  }
+
+  /**
+   * The last resolved incident with this key, when it holds this alert as firing. `settled` keeps what this
+   * batch loaded (null: none), so alerts of one incident update one working copy.
+   */
+  private async loadResolvedHolding(
+    key: string,
+    fingerprint: string,
+    settled: Map<string, Working | null>,
+  ): Promise<Working | undefined> {
+    let work = settled.get(key);
+    if (work === undefined) {
+      const incident = await this.store.findLastResolvedByKey(key);
+      work = incident ? working(incident) : null;
+      settled.set(key, work);
+    }
+    if (!work) return undefined;
+    if (!work.alerts.has(fingerprint)) {
+      const stored = await this.store.getAlert(work.incident.id, fingerprint);
+      if (stored) work.alerts.set(fingerprint, stored);
+    }
+    return work.alerts.get(fingerprint)?.status === 'firing' ? work : undefined;
   }
 
   private open(
@@ -284,4 +312,17 @@ function describeLabels(labels: Readonly<Record<string, string>>): string {
     .filter(([k]) => k !== 'alertname')
     .map(([k, v]) => `${k}=${v}`);
   return shown.length ? `{${shown.join(', ')}}` : '';
+}
+
+/** A loaded incident, ready to take changes. */
+function working(incident: Incident): Working {
+  return {
+    incident,
+    expectedVersion: incident.version,
+    alerts: new Map(),
+    changedAlerts: new Set(),
+    timeline: [],
+    eventIds: [],
+    moves: [],
+  };
 }

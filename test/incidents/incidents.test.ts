@@ -231,6 +231,42 @@ describe('incidents from alerts', () => {
     expect((await listIncidents()).items).toHaveLength(0);
   });
 
+  it('an alert resolving after its incident was resolved by hand resolves there, and reopens nothing', async () => {
+    t = await makeTestApp(INCIDENTS_ONLY);
+    const a = { alertname: 'HighErrorRate', namespace: 'shop', service: 'checkout', pod: 'p1' };
+    const b = { ...a, pod: 'p2' };
+    await ingest(t.app, webhook([{ labels: a }, { labels: b }]));
+    const [incident] = (await listIncidents()).items;
+    const resolve = await t.app.http.inject({
+      method: 'POST',
+      url: `/v1/incidents/${incident!.id}/resolve`,
+      payload: { comment: 'fixed by hand' },
+    });
+    expect(resolve.statusCode).toBe(200);
+    await ingest(t.app, webhook([{ labels: a, status: 'resolved' }]));
+    let { items } = await listIncidents();
+    expect(items.map((i) => [i.id, i.status, i.alertCount, i.firingCount])).toEqual([
+      [incident!.id, 'resolved', 2, 1],
+    ]);
+    await ingest(t.app, webhook([{ labels: b, status: 'resolved' }]));
+    ({ items } = await listIncidents());
+    expect(items.map((i) => [i.status, i.firingCount])).toEqual([['resolved', 0]]);
+    const detail = (await t.app.http.inject({ method: 'GET', url: `/v1/incidents/${incident!.id}` })).json();
+    expect(detail.alerts.map((x: { status: string }) => x.status)).toEqual(['resolved', 'resolved']);
+    expect(detail.timeline.slice(-2).map((e: { kind: string }) => e.kind)).toEqual([
+      'alert.resolved',
+      'alert.resolved',
+    ]);
+    // Resolved again (Alertmanager repeats notifications): nothing changes.
+    await ingest(t.app, webhook([{ labels: b, status: 'resolved' }]));
+    const again = (await t.app.http.inject({ method: 'GET', url: `/v1/incidents/${incident!.id}` })).json();
+    expect(again.timeline).toHaveLength(detail.timeline.length);
+    // The key firing again opens a new incident, as after any resolution.
+    await ingest(t.app, webhook([{ labels: a, startsAt: '2026-11-25T23:00:00Z' }]));
+    ({ items } = await listIncidents());
+    expect(items.map((i) => i.status)).toEqual(['open', 'resolved']);
+  });
+
   it('reprocessing the event log after a lost checkpoint changes nothing (idempotent on event id)', async () => {
     t = await makeTestApp(INCIDENTS_ONLY);
     await ingest(

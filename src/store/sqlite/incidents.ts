@@ -72,6 +72,12 @@ export const incidentMigrations: Migration[] = [
       CREATE INDEX incident_events_by_incident ON incident_events (incident_id);
     `,
   },
+  {
+    // An alert resolving after its incident was resolved (by hand, say) is applied to that incident.
+    id: 'incidents/0002_resolved_by_key',
+    up: `CREATE INDEX incidents_resolved_by_key ON incidents (correlation_key, opened_at DESC)
+      WHERE status = 'resolved';`,
+  },
 ];
 
 interface IncidentRow {
@@ -114,6 +120,8 @@ export class SqliteIncidentStore implements IncidentStore {
   ) {
     this.stmts = {
       openByKey: db.prepare("SELECT * FROM incidents WHERE correlation_key = ? AND status <> 'resolved'"),
+      lastResolvedByKey: db.prepare(`SELECT * FROM incidents WHERE correlation_key = ? AND status = 'resolved'
+        ORDER BY opened_at DESC LIMIT 1`),
       byId: db.prepare('SELECT * FROM incidents WHERE id = ?'),
       alert: db.prepare('SELECT * FROM incident_alerts WHERE incident_id = ? AND fingerprint = ?'),
       alerts: db.prepare(
@@ -146,6 +154,11 @@ export class SqliteIncidentStore implements IncidentStore {
 
   async findOpenByKey(correlationKey: string): Promise<Incident | undefined> {
     const row = this.stmts.openByKey.get(correlationKey) as IncidentRow | undefined;
+    return row && toIncident(row);
+  }
+
+  async findLastResolvedByKey(correlationKey: string): Promise<Incident | undefined> {
+    const row = this.stmts.lastResolvedByKey.get(correlationKey) as IncidentRow | undefined;
     return row && toIncident(row);
   }
 
