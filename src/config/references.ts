@@ -1,4 +1,6 @@
 import { resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { runbookRule } from '../bus/config.ts';
 import { RuleSet } from '../bus/rules.ts';
 import { ReboundError } from '../errors.ts';
 import { INCIDENT_DETAIL_TYPES, INCIDENT_SOURCE } from '../incidents/events.ts';
@@ -87,4 +89,27 @@ export function missingRunbooksDir(path: string): ReboundError {
 /** Secrets outside `server.auth` that requests are checked with, for the placeholder check at exposure. */
 export function exposedSecrets(config: Config): { path: string; value: string | undefined }[] {
   return [{ path: 'slack.signingSecret', value: config.slack?.signingSecret }];
+}
+
+/**
+ * Loaded runbooks nothing starts: neither incident routing (routes, fallback) nor a bus rule other than the
+ * one that starts a runbook when routing chose it (`runbookRule`, the default rules hold one per shipped
+ * runbook). Routes, when given, replace the shipped ones, so a shipped runbook left out of them never runs.
+ */
+export function unreachedRunbooks(config: Config, loaded: readonly string[]): string[] {
+  const routed = new Set(
+    runbookReferences(config)
+      .filter((r) => r.path.startsWith('incidents.'))
+      .map((r) => r.runbook),
+  );
+  const started = new Set(
+    config.bus.rules.flatMap((rule) =>
+      rule.targets.flatMap((t) =>
+        t.kind === 'workflow' && !isDeepStrictEqual(rule.pattern, runbookRule(t.workflow).pattern)
+          ? [t.workflow]
+          : [],
+      ),
+    ),
+  );
+  return loaded.filter((name) => !routed.has(name) && !started.has(name));
 }

@@ -1,6 +1,6 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import { RuleSet } from '../../src/bus/rules.ts';
 import { loadConfig, parseConfig } from '../../src/config/load.ts';
@@ -8,7 +8,7 @@ import { unstartedRunbooks } from '../../src/config/references.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { isReboundError } from '../../src/errors.ts';
 import { tempDir } from '../support/app.ts';
-import { runCli } from '../support/process.ts';
+import { REPO, runCli } from '../support/process.ts';
 
 const dirs: { remove: () => void }[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
@@ -231,6 +231,33 @@ describe('the default rules and routed runbooks', () => {
       );
     },
   );
+
+  it('`rebound validate` with no file checks what serve would run: rebound.yaml, or the built-in defaults', async () => {
+    const { path: dir, remove } = tempDir();
+    onTestFinished(remove);
+    const result = await runCli(['validate'], { cwd: dir });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('the built-in configuration (no rebound.yaml here) is valid');
+    writeFileSync(join(dir, 'rebound.yaml'), 'logging:\n  level: loud\n');
+    const invalid = await runCli(['validate'], { cwd: dir });
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toContain('logging.level');
+  });
+
+  it('`rebound validate` warns about a loaded runbook that nothing starts', { timeout: 60_000 }, async () => {
+    // Routes replace the shipped ones: this file leaves three shipped runbooks without a way to start.
+    const file = write(
+      `workflows:\n  runbooksDir: ${join(REPO, 'runbooks')}\n` +
+        'incidents:\n  runbooks:\n    routes: [{ runbook: high-error-rate, match: { alertname: [HighErrorRate] } }]\n',
+    );
+    const result = await runCli(['validate', file]);
+    expect(result.code).toBe(0);
+    const unstarted = [...result.stderr.matchAll(/^warning: runbook '([^']+)' is loaded, but no /gm)];
+    expect(unstarted.map((m) => m[1]).sort()).toEqual(['bad-deploy', 'high-latency', 'node-not-ready']);
+    expect(result.stderr).toContain(
+      'so it runs only when started by hand (routes, when given, replace the shipped ones)',
+    );
+  });
 });
 
 describe('reading the configuration file', () => {

@@ -8,9 +8,14 @@ export function validateCommand(): Command {
       .description(
         'check a configuration file and the runbooks it loads, without starting anything (exit 0 valid, 1 invalid)',
       )
-      .argument('[file]', 'configuration file', 'rebound.yaml')
+      .argument(
+        '[file]',
+        'configuration file (default: ./rebound.yaml, or the built-in defaults when there is none, as serve reads it)',
+      )
       // Loaded when run: the other commands start without the configuration schema and the app.
-      .action(async (file: string) => (await import('./validate-config.ts')).validateConfigFile(file))
+      .action(async (file: string | undefined) =>
+        (await import('./validate-config.ts')).validateConfigFile(file),
+      )
   );
 }
 
