@@ -13,7 +13,9 @@ export function parseInput<T>(schema: z.ZodType<T>, input: unknown, where: strin
   const result = schema.safeParse(given);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const path = formatPath(issue.path);
+  // An unknown key is reported at its object: name the key itself, as the other refusals name their field.
+  const at = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+  const path = formatPath(at);
   // `?limit=1&limit=2` arrives as an array: say so, rather than what the array failed to be.
   const value =
     issue.path.length === 1 && typeof given === 'object'

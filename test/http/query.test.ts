@@ -19,6 +19,28 @@ describe('parseInput', () => {
     expect(refusal(z.object({ a: z.string() }), [], 'body')).toMatch(/^body: /);
   });
 
+  it('names an unknown key in the message and in the error path', () => {
+    const schema = z
+      .object({ comment: z.string().optional(), at: z.object({ a: z.string() }).strict().optional() })
+      .strict();
+    const err = (input: unknown) => {
+      try {
+        parseInput(schema, input, 'body');
+      } catch (e) {
+        return { message: (e as Error).message, path: (e as { path?: string }).path };
+      }
+      throw new Error('expected a refusal');
+    };
+    expect(err({ coment: 'x' })).toEqual({
+      message: 'body.coment: Unrecognized key: "coment"',
+      path: 'coment',
+    });
+    expect(err({ at: { a: 'x', b: 1 } })).toMatchObject({
+      message: 'body.at.b: Unrecognized key: "b"',
+      path: 'at.b',
+    });
+  });
+
   it('says a query parameter was given more than once', () => {
     const query = z.object({ limit: z.coerce.number().optional() });
     expect(refusal(query, { limit: ['1', '2'] }, 'query')).toBe(
