@@ -100,7 +100,14 @@ export class ApiClient {
           );
         throw notRebound();
       }
-      throw new ApiError(response.status, parsed['code'], parsed['message']);
+      // The server speaks of headers; a CLI user gives the token with a flag or the environment.
+      const hint =
+        response.status !== 401
+          ? ''
+          : this.token === undefined
+            ? '; give an API token with --token or REBOUND_TOKEN'
+            : "; check the token given with --token or REBOUND_TOKEN against the server's server.auth.apiTokens";
+      throw new ApiError(response.status, parsed['code'], `${parsed['message']}${hint}`);
     }
     if (parsed === undefined || (shape.expect ?? []).some((key) => !(key in parsed))) throw notRebound();
     return parsed as T;

@@ -49,6 +49,31 @@ describe('rebound CLI against a server that is not a healthy Rebound', () => {
     expect(r.stderr).toMatch(/is unavailable \(HTTP 503\); try again shortly/);
   });
 
+  it('says how to give a token when the server asks for one, or that the one given was refused', async () => {
+    const url = await httpServer((req, res) => {
+      const sent = req.headers.authorization !== undefined;
+      res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' });
+      res.end(
+        JSON.stringify({
+          code: 'UNAUTHORIZED',
+          message: sent ? 'API token not accepted' : 'missing API token: send Authorization: Bearer <token>',
+        }),
+      );
+    });
+    const [missing, wrong] = await Promise.all([
+      runCli(['incidents', 'list'], { env: { REBOUND_URL: url } }),
+      runCli(['--token', 'wrong-token-0123456789', 'incidents', 'list'], { env: { REBOUND_URL: url } }),
+    ]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(
+      'missing API token: send Authorization: Bearer <token>; give an API token with --token or REBOUND_TOKEN',
+    );
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain(
+      "API token not accepted; check the token given with --token or REBOUND_TOKEN against the server's server.auth.apiTokens",
+    );
+  });
+
   it('refuses a time that does not exist or has no offset, before sending anything', async () => {
     const [rolled, local] = await Promise.all([
       runCli(['incidents', 'list', '--since', '2026-02-30T00:00:00Z'], {
