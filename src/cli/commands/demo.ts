@@ -36,7 +36,7 @@ export function demoCommand(searchPath: string): Command {
       .addHelpText(
         'after',
         '\nNeeds Prometheus 2.x and Alertmanager 0.25: apt-get install prometheus prometheus-alertmanager\n' +
-          'Scenarios: error-rate (ERROR_RATE=0.3), latency (1.5 s dependency), bad-deploy (crash loop), node (NotReady).\n',
+          'Scenarios: error-rate (ERROR_RATE=0.3), latency (a flash sale: 2 → 20 shoppers), bad-deploy (crash loop), node (NotReady).\n',
       )
       .action(
         async (options: {
