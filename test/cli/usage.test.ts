@@ -58,9 +58,11 @@ describe('rebound CLI usage errors', () => {
         /^error: option '--seconds <n>' argument '0' is invalid/,
       ],
       [
-        ['task', 'success', 'token', '--output', 'notjson'],
-        /^error: --output is not JSON \(.*\); e\.g\. --output/,
+        ['task', 'success', 'token', '--task-output', 'notjson'],
+        /^error: --task-output is not JSON \(.*\); e\.g\. --task-output/,
       ],
+      // `-o json` is the output format of other commands; here it is refused, not sent as the task's output.
+      [['task', 'success', 'token', '-o', 'json'], /^error: unknown option '-o'/],
     ];
     const runs = await Promise.all(cases.map(([args]) => runCli(args, { env })));
     runs.forEach((r, i) => {

@@ -190,7 +190,7 @@ describe('REST API and CLI against a real server', () => {
     const scheduled = events.find((e) => (e['type'] as unknown as string) === 'TaskScheduled')!;
     const token = (JSON.parse(scheduled['taskScheduledEventDetails']!['parameters']!) as { token: string })
       .token;
-    await cli(['--url', url, 'task', 'success', token, '--output', '{"approved":true}']);
+    await cli(['--url', url, 'task', 'success', token, '--task-output', '{"approved":true}']);
     await fx.settle(idA);
     expect((await api('GET', `/v1/executions/${encodeURIComponent(idA)}`)).body).toMatchObject({
       status: 'SUCCEEDED',

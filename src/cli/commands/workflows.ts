@@ -262,15 +262,16 @@ export function taskCommand(): Command {
     .command('success')
     .description('complete the waiting task with an output (SendTaskSuccess)')
     .argument('<token>', 'the task token the execution handed out')
-    .option('--output <json>', 'task output as JSON text', '{}')
-    .action(async (token: string, o: { output: string }) => {
+    // As `aws stepfunctions send-task-success --task-output`; `--output` is the output format elsewhere.
+    .option('--task-output <json>', 'task output as JSON text', '{}')
+    .action(async (token: string, o: { taskOutput: string }) => {
       let output: unknown;
       try {
-        output = JSON.parse(o.output);
+        output = JSON.parse(o.taskOutput);
       } catch (err) {
         // A usage error (exit 2), like a bad --params of `action run`.
         throw new InvalidArgumentError(
-          `--output is not JSON (${(err as Error).message}); e.g. --output '{"approved":true}'`,
+          `--task-output is not JSON (${(err as Error).message}); e.g. --task-output '{"approved":true}'`,
         );
       }
       await client(cmd).request('POST', '/v1/tasks/success', { taskToken: token, output });
