@@ -99,10 +99,17 @@ export async function runLoop(
 ): Promise<LoopResult> {
   const app = stack.app!;
   const steps: Step[] = [];
-  const step = (kind: StepKind, text: string, at = Date.now()) => {
-    const s = { at, kind, text };
-    steps.push(s);
-    options.onStep?.(s);
+  /** What this poll found, from every source: told in the order it happened, once the poll is done. */
+  let found: Step[] = [];
+  const step = (kind: StepKind, text: string, at = Date.now()) =>
+    void found.push({ at: Number.isFinite(at) ? at : Date.now(), kind, text });
+  const tell = () => {
+    // Stable: steps with the same time keep the order they were found in (alert firing, then incident opened).
+    for (const s of found.sort((a, b) => a.at - b.at)) {
+      steps.push(s);
+      options.onStep?.(s);
+    }
+    found = [];
   };
   const requestMark = stack.sim.api.requests.length;
   const known = new Set((await app.incidents.list({ limit: 50 })).items.map((i) => i.id));
@@ -113,6 +120,7 @@ export async function runLoop(
   stack.fault = {};
   const faultAt = Date.now();
   step('fault', await scenario.inject(stack), faultAt);
+  tell();
 
   let incident: Incident | undefined;
   let timeline: TimelineEntry[] = [];
@@ -179,7 +187,11 @@ export async function runLoop(
       if (before === undefined)
         step('runbook.started', `runbook ${e.machineName} started (${e.name})`, e.startTime);
       if (before !== e.status && e.status !== 'RUNNING')
-        step('runbook.finished', `runbook ${e.machineName} ${e.status}${e.error ? ` (${e.error})` : ''}`);
+        step(
+          'runbook.finished',
+          `runbook ${e.machineName} ${e.status}${e.error ? ` (${e.error})` : ''}`,
+          e.stopTime ?? Date.now(),
+        );
       seenExecutions.set(e.id, e.status);
     }
 
@@ -193,18 +205,17 @@ export async function runLoop(
       resolvedSeenAt = Date.now();
     }
     // ...but not for long: a runbook may wait out a quiet period (high-latency scales back after minutes).
-    if (outcome === 'resolved' && (!running || Date.now() - resolvedSeenAt! > 5000)) break;
-    if (incident?.status === 'escalated') {
-      if (!running) {
-        step(
-          'incident.escalated',
-          `incident ${incident.id} escalated to a human`,
-          Date.parse(incident.escalatedAt ?? ''),
-        );
-        outcome = 'escalated';
-        break;
-      }
+    if (incident?.status === 'escalated' && !running) {
+      step(
+        'incident.escalated',
+        `incident ${incident.id} escalated to a human`,
+        Date.parse(incident.escalatedAt ?? ''),
+      );
+      outcome = 'escalated';
     }
+    tell();
+    if (outcome === 'escalated') break;
+    if (outcome === 'resolved' && (!running || Date.now() - resolvedSeenAt! > 5000)) break;
     await sleep(100);
   }
   // Let an action that was already on the wire be recorded, so the write comparison is complete.

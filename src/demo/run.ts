@@ -66,6 +66,7 @@ export async function runDemo(options: DemoRunOptions): Promise<number> {
   const scenario = SCENARIO_DEFINITIONS[options.scenario];
   const dir = await mkdtemp(join(tmpdir(), 'rebound-demo-'));
   let faultAt: number | undefined;
+  const narration = new InOrder(write);
   const podEvent = (e: KubeletEvent) => {
     // Ctrl-C reaches the pods' processes too (one process group): their exits are the stop, not a crash.
     if (faultAt === undefined || options.signal.aborted) return;
@@ -79,9 +80,8 @@ export async function runDemo(options: DemoRunOptions): Promise<number> {
             : e.type === 'exited'
               ? `pod ${e.pod} exited with ${e.code ?? 'a signal'} (CrashLoopBackOff, restarts ${e.restarts})`
               : `pod ${e.pod} stopped`;
-    write(
-      `${clock(Date.now())}  +${seconds(Date.now() - faultAt).padStart(7)}  ${'pods'.padEnd(17)} ${text}`,
-    );
+    const at = Date.now();
+    narration.add(at, `${clock(at)}  +${seconds(at - faultAt).padStart(7)}  ${'pods'.padEnd(17)} ${text}`);
   };
   const stack = new DemoStack({
     dir,
@@ -96,6 +96,7 @@ export async function runDemo(options: DemoRunOptions): Promise<number> {
     options.signal.addEventListener('abort', () => resolve(), { once: true });
   });
   const cleanup = async () => {
+    narration.stop();
     write(
       `${clock(Date.now())}  stopping: Alertmanager, Prometheus, Rebound, the checkout pods, the stand-in`,
     );
@@ -125,13 +126,15 @@ export async function runDemo(options: DemoRunOptions): Promise<number> {
         autoApprove: true,
         onStep: (s) => {
           faultAt ??= s.at;
-          write(
+          narration.add(
+            s.at,
             `${clock(s.at)}  +${seconds(s.at - faultAt).padStart(7)}  ${LABELS[s.kind].padEnd(17)} ${s.text}`,
           );
         },
       }),
       stopping.then(() => undefined),
     ]);
+    narration.flush();
     if (!result) return 130;
     summarise(result, write);
     write(`dashboard: ${stack.reboundUrl}/  (incidents: ${stack.reboundUrl}/v1/incidents)`);
@@ -152,4 +155,44 @@ function summarise(result: LoopResult, write: (line: string) => void): void {
   write(`  fault → incident resolved     ${seconds(result.resolvedAfterMs)}   (MTTR)`);
   if (result.writeProblems.length > 0)
     write(`  Kubernetes writes differ from the scenario's expectation: ${result.writeProblems.join('; ')}`);
+}
+
+/**
+ * Narration from two sources (the loop's steps, found a poll at a time, and the pods' events, told as they
+ * happen) printed in the order things happened: each line is held `holdMs` — longer than one poll — and lines
+ * print by time. A line found later than that prints late rather than never.
+ */
+class InOrder {
+  private held: { at: number; seq: number; line: string }[] = [];
+  private seq = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly write: (line: string) => void,
+    private readonly holdMs = 300,
+  ) {
+    this.timer = setInterval(() => this.print(Date.now() - this.holdMs), 50);
+    this.timer.unref();
+  }
+
+  add(at: number, line: string): void {
+    this.held.push({ at, seq: this.seq++, line });
+  }
+
+  /** Prints everything held. */
+  flush(): void {
+    this.print(Infinity);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.flush();
+  }
+
+  private print(upTo: number): void {
+    this.held.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    const due = this.held.findIndex((h) => h.at > upTo);
+    const lines = due < 0 ? this.held.splice(0) : this.held.splice(0, due);
+    for (const h of lines) this.write(h.line);
+  }
 }

@@ -164,12 +164,13 @@ describe('rebound demo (CLI)', () => {
           runbooks,
         ]);
         expect(code, stdout + stderr).toBe(1);
+        // In the order it happened: the runbook escalates the incident, then ends.
         const labels = [
           'FAULT INJECTED',
           'INCIDENT OPENED',
           'RUNBOOK STARTED',
-          'RUNBOOK FINISHED',
           'ESCALATED',
+          'RUNBOOK FINISHED',
         ];
         const positions = labels.map((l) => stdout.indexOf(l));
         expect(
