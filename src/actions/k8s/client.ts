@@ -11,7 +11,7 @@ import {
   type KubeConfig,
 } from '@kubernetes/client-node';
 import type { WriteRequest } from '../types.ts';
-import { ApiTimeout, mayHaveLanded, neverSent, refused, toK8sError } from './errors.ts';
+import { ApiTimeout, K8sActionError, mayHaveLanded, neverSent, refused, toK8sError } from './errors.ts';
 
 /** How writes reach the cluster. */
 export interface WritePolicy {
@@ -85,19 +85,34 @@ export class K8sSession {
   /**
    * A write whose lost answer is looked into. When it may have been applied anyway (`mayHaveLanded`: no
    * answer, or a 5xx), `landed` reads the object again and, if the write's effect is there, the write counts
-   * as done. Failed and retried instead, a relative change (a step, an undo) would be applied twice, and the
-   * retry would report as `before` — what a compensating step restores — the state this attempt set. A write
-   * the server applies later still than that read, or a read that fails too, leaves the write's own error.
+   * as done (resolving to `undefined`). Failed and retried instead, a relative change (a step, an undo, a
+   * restart) would be applied twice, and the retry would report as `before` — what a compensating step
+   * restores — the state this attempt set. When that read fails too, whether the write was applied is
+   * unknown: `K8s.OutcomeUnknown`, not retryable, for the same reason. A write the server applies later still
+   * than the read stays unseen.
    */
-  async writeConfirmed(
+  async writeConfirmed<T>(
     doing: string,
-    call: () => Promise<unknown>,
+    call: () => Promise<T>,
     landed: () => Promise<boolean>,
-  ): Promise<void> {
+  ): Promise<T | undefined> {
     try {
-      await this.write(doing, call);
+      return await this.write(doing, call);
     } catch (err) {
-      if (!mayHaveLanded(err) || !(await landed().catch(() => false))) throw err;
+      if (!mayHaveLanded(err)) throw err;
+      let seen: boolean;
+      try {
+        seen = await landed();
+      } catch (readErr) {
+        const lost = err as K8sActionError;
+        throw new K8sActionError(
+          `${lost.message}; reading it back failed too (${(readErr as Error).message}), so whether it was ` +
+            'applied is unknown: check by hand before acting again',
+          { status: lost.status, reason: 'OutcomeUnknown', retryable: false, cause: err },
+        );
+      }
+      if (!seen) throw err;
+      return undefined;
     }
   }
 

@@ -105,6 +105,7 @@ const REASON_BY_STATUS: Readonly<Record<number, string>> = {
   403: 'Forbidden',
   404: 'NotFound',
   405: 'MethodNotAllowed',
+  408: 'Timeout',
   409: 'Conflict',
   415: 'UnsupportedMediaType',
   422: 'Invalid',

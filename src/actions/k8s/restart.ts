@@ -60,11 +60,20 @@ export async function restartDeployment(
     );
   }
   const at = rfc3339(now);
-  const updated = await session.write(`restarting deployment ${namespace}/${name}`, () =>
-    session.apps.patchNamespacedDeployment(
-      { namespace, name, body: restartPatch(at) },
-      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
-    ),
+  // Landed but unanswered, a retry would restart the pods a second time.
+  const updated = await session.writeConfirmed(
+    `restarting deployment ${namespace}/${name}`,
+    () =>
+      session.apps.patchNamespacedDeployment(
+        { namespace, name, body: restartPatch(at) },
+        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+      ),
+    async () => {
+      const now = await session.read(`re-reading deployment ${namespace}/${name}`, () =>
+        session.apps.readNamespacedDeployment({ namespace, name }),
+      );
+      return now.spec?.template.metadata?.annotations?.[RESTARTED_AT] === at;
+    },
   );
   return {
     restartedAt: { before: dep.spec?.template.metadata?.annotations?.[RESTARTED_AT] ?? null, after: at },

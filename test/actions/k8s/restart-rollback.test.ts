@@ -51,6 +51,24 @@ describe('k8s.restart', () => {
     expect(h.api.list('replicasets', 'shop')).toHaveLength(2);
   });
 
+  it('after a lost answer reads the Deployment again: a restart that landed is not sent twice', async () => {
+    let landing = true;
+    h.api.onRequest((r) => {
+      if (landing && r.method === 'PATCH') {
+        landing = false;
+        const dep = h.api.get('deployments', 'shop', 'web')!;
+        const s = spec(dep);
+        s.template.metadata.annotations = { [RESTARTED_AT]: '2026-01-02T03:04:05Z' };
+        h.api.put('deployments', dep);
+      }
+    });
+    h.api.failNext(1, { code: 504, reason: 'Timeout' }, { method: 'PATCH' });
+    const action = restartAction(h.deps);
+    const res = await action.run(action.params.parse({ namespace: 'shop', name: 'web' }), h.ctx());
+    expect(res.output.restartedAt).toEqual({ before: null, after: '2026-01-02T03:04:05Z' });
+    expect(h.api.requests.map((r) => r.method)).toEqual(['GET', 'PATCH', 'GET']);
+  });
+
   it('in shadow mode records the same patch without changing the Deployment', async () => {
     const action = restartAction(h.deps);
     const res = await action.run(
@@ -208,6 +226,28 @@ describe('k8s.rollback', () => {
     // Lost with nothing applied: the attempt fails, retryable, and the Deployment is where it was.
     h.api.failNext(1, { code: 504, reason: 'Timeout' }, { method: 'PATCH' });
     await expect(action.run(params, h.ctx())).rejects.toMatchObject({ status: 504, retryable: true });
+    expect(image()).toBe('web:1');
+  });
+
+  it('when the undo landed unanswered and cannot be read back, fails as OutcomeUnknown, which no Retry repeats', async () => {
+    const image = () => spec(h.api.get('deployments', 'shop', 'web')).template.spec.containers[0]!.image;
+    let landing = true;
+    h.api.onRequest((r) => {
+      if (landing && r.method === 'PATCH') {
+        landing = false;
+        setImage(h.api, 'shop', 'web', 'web:1');
+        h.api.failNext(1, { code: 503, reason: 'ServiceUnavailable' }, { method: 'GET' }); // the read back
+      }
+    });
+    h.api.failNext(1, { code: 504, reason: 'Timeout' }, { method: 'PATCH' });
+    const action = rollbackAction(h.deps);
+    const err = await action
+      .run(action.params.parse({ namespace: 'shop', name: 'web' }), h.ctx())
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ reason: 'OutcomeUnknown', retryable: false, code: 'K8s.OutcomeUnknown' });
+    expect((err as Error).message).toMatch(
+      /HTTP 504 Timeout.*reading it back failed too .*HTTP 503.*whether it was applied is unknown/,
+    );
     expect(image()).toBe('web:1');
   });
 
