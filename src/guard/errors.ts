@@ -36,7 +36,10 @@ export interface GuardRefusalOptions {
   readonly details?: Readonly<Record<string, unknown>>;
 }
 
-/** A guard rail refused a mutating action; nothing was sent to the cluster. */
+/**
+ * A guard rail refused a mutating action. Nothing was sent to the cluster, unless the reason says so (an
+ * action that lost its lock after it wrote: refused as outcome unknown).
+ */
 export class GuardRefusedError extends Error {
   readonly rule: GuardRule;
   readonly retryable: boolean;

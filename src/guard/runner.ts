@@ -498,6 +498,14 @@ export class GuardedRunner implements ActionRunner {
       // forbidden write and its retry must not leave the next incident without one.
       if (stoppedByRails || (inv.reportsChanges && !wrote)) await this.giveBackBudget(inv, usedAt);
       const lost: unknown = lock.signal.aborted ? lock.signal.reason : undefined;
+      if (lost instanceof GuardRefusedError && cutOff) {
+        // Not the retryable lock refusal: a Retry, under a new attempt key, would act again beside a write
+        // that may have landed.
+        const reason =
+          `${lost.reason}, after ${inv.name} sent a write to it, so whether that write was applied is unknown. ` +
+          `Check ${inv.key} by hand, then rerun with a new attempt.`;
+        return this.refuse(inv, this.refusal('idempotency', false, reason));
+      }
       if (lost instanceof GuardRefusedError) return this.refuse(inv, lost);
       if (stoppedByRails) throw err;
       // A failed action is a failed remediation for the breaker, unless we were shut down mid-way; its

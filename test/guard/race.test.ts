@@ -155,4 +155,33 @@ describe('per-target lock under real concurrency', () => {
     expect(await holder.store.getIdempotency('slow')).toBeUndefined();
     expect((await holder.runner.automation.breakers.get('prod/shop')).outcomes).toEqual([]);
   });
+
+  it('a holder that loses its lease after it wrote is refused as outcome unknown, which no Retry repeats', async () => {
+    const clock = new TestClock();
+    const action = new BumpAction();
+    const config = { allowlist: { namespaces: ['shop'] }, lock: { ttl: 30 } };
+    const holder = harness({ db: db().open(), clock, action, config });
+    const other = harness({ db: db().open(), clock, action, config });
+    action.gate = deferred().promise;
+    const running = holder.runner.run(
+      'test.bump',
+      { ...shop, writeFirst: true },
+      ctx({ idempotencyKey: 'w/a0' }),
+    );
+    await action.started.promise;
+    clock.advance(31);
+    await other.store.acquireLock('prod/shop/Deployment/api', 'other/1', clock.now().getTime(), 60_000);
+    // Retryable, a Retry would act again under a new attempt key, beside whatever the first write did.
+    const err = (await running.catch((e: unknown) => e)) as {
+      rule: string;
+      retryable: boolean;
+      reason: string;
+    };
+    expect(err).toMatchObject({ rule: 'idempotency', retryable: false });
+    expect(err.reason).toMatch(
+      /^lost the lease on prod\/shop\/Deployment\/api: .*, after test\.bump sent a write to it, so whether that write was applied is unknown/,
+    );
+    // The key stays claimed: resumed with the same key, it is refused too.
+    expect(await holder.store.getIdempotency('w/a0')).toMatchObject({ state: 'started' });
+  });
 });

@@ -49,6 +49,8 @@ const bumpParams = z
     fail: z.boolean().default(false),
     /** With `fail`: the write was sent (and may have landed) before the failure. */
     failAfterWrite: z.boolean().default(false),
+    /** Sends its write first (telling the rails), then waits at the gate: cut off there, it may have landed. */
+    writeFirst: z.boolean().default(false),
     /** Finds nothing to do (a `noop` result, nothing written). */
     noop: z.boolean().default(false),
     /** Pods (`namespace/name`) the bump also changes, asked about through ctx.alsoChanges first. */
@@ -89,6 +91,7 @@ export class BumpAction {
     run: async (p, ctx) => {
       this.calls.push({ params: p, shadow: ctx.shadow, idempotencyKey: ctx.idempotencyKey });
       this.started.resolve();
+      if (p.writeFirst) ctx.onChange?.();
       if (this.gate) await Promise.race([this.gate, aborted(ctx.signal)]);
       await ctx.alsoChanges?.(
         p.also.map((pod) => {
