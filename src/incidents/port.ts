@@ -35,8 +35,8 @@ export interface IncidentPage {
 export interface IncidentStore {
   /** Returns the open (not resolved) incident with this correlation key, if any. */
   findOpenByKey(correlationKey: string): Promise<Incident | undefined>;
-  /** Returns the most recently opened resolved incident with this correlation key, if any. */
-  findLastResolvedByKey(correlationKey: string): Promise<Incident | undefined>;
+  /** Returns the most recently opened resolved incident with this key that still shows this alert firing. */
+  findResolvedShowingFiring(correlationKey: string, fingerprint: string): Promise<Incident | undefined>;
   /** Returns which of these event ids have already been applied to some incident. */
   appliedEvents(eventIds: readonly string[]): Promise<Set<string>>;
   /** Returns an incident by id. */

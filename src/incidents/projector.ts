@@ -67,8 +67,8 @@ export class IncidentProjector {
     const byKey = new Map<string, Working>();
     /** Keys whose incident this batch resolved: the store still holds it open until the batch commits. */
     const closed = new Set<string>();
-    /** Resolved incidents this batch loaded to resolve an alert they still showed firing. */
-    const resolvedByKey = new Map<string, Working | null>();
+    /** Resolved incidents this batch loaded to resolve an alert they still showed firing, by id. */
+    const settledById = new Map<string, Working>();
     const all: Working[] = [];
     let opened = 0;
     let resolved = 0;
@@ -79,17 +79,18 @@ export class IncidentProjector {
       const detail = event.envelope.detail as AlertDetail;
       const { key, keyLabels } = correlationKey(detail.labels, detail.fingerprint, this.config.correlation);
       let work = byKey.get(key) ?? (closed.has(key) ? undefined : await this.load(key));
-      if (!work && detail.status === 'resolved' && !closed.has(key)) {
-        // Its incident was resolved before the alert was (by hand, or by a runbook that verified the fix):
-        // the alert resolves there, so the record does not show it firing forever. The incident stays
-        // resolved, and is not where a later firing alert with this key goes (that opens a new one).
-        const settled = await this.loadResolvedHolding(key, detail.fingerprint, resolvedByKey);
+      if (work) await this.loadAlert(work, detail.fingerprint);
+      if (detail.status === 'resolved' && !work?.alerts.has(detail.fingerprint)) {
+        // Its incident was resolved before the alert was (by hand, or by a runbook that verified the fix),
+        // and maybe another opened since with the key: the alert resolves where it fired, so the record does
+        // not show it firing forever. That incident stays resolved, and takes no firing alert.
+        const settled = await this.loadResolvedHolding(key, detail.fingerprint, settledById);
         if (settled) {
           if (!all.includes(settled)) all.push(settled);
           this.applyAlert(settled, detail, event);
           settled.eventIds.push(event.envelope.id);
+          continue;
         }
-        continue;
       }
       if (!work) {
         if (detail.status !== 'firing') continue; // nothing open to resolve
@@ -104,10 +105,6 @@ export class IncidentProjector {
         all.push(work);
       }
       byKey.set(key, work);
-      if (!work.alerts.has(detail.fingerprint) && work.expectedVersion > 0) {
-        const stored = await this.store.getAlert(work.incident.id, detail.fingerprint);
-        if (stored) work.alerts.set(stored.fingerprint, stored);
-      }
       this.applyAlert(work, detail, event);
       work.eventIds.push(event.envelope.id);
       if (this.maybeAutoResolve(work, event)) {
@@ -140,26 +137,30 @@ export class IncidentProjector {
     return incident && working(incident);
   }
 
+  /** Reads the incident's stored alert with this fingerprint into the working copy, if it has one. */
+  private async loadAlert(work: Working, fingerprint: string): Promise<void> {
+    if (work.alerts.has(fingerprint) || work.expectedVersion === 0) return;
+    const stored = await this.store.getAlert(work.incident.id, fingerprint);
+    if (stored) work.alerts.set(stored.fingerprint, stored);
+  }
+
   /**
-   * The last resolved incident with this key, when it holds this alert as firing. `settled` keeps what this
-   * batch loaded (null: none), so alerts of one incident update one working copy.
+   * The newest resolved incident with this key that shows this alert firing. `settled` keeps the copies this
+   * batch loaded, so alerts of one incident update one working copy.
    */
   private async loadResolvedHolding(
     key: string,
     fingerprint: string,
-    settled: Map<string, Working | null>,
+    settled: Map<string, Working>,
   ): Promise<Working | undefined> {
-    let work = settled.get(key);
-    if (work === undefined) {
-      const incident = await this.store.findLastResolvedByKey(key);
-      work = incident ? working(incident) : null;
-      settled.set(key, work);
+    const incident = await this.store.findResolvedShowingFiring(key, fingerprint);
+    if (!incident) return undefined;
+    let work = settled.get(incident.id);
+    if (!work) {
+      work = working(incident);
+      settled.set(incident.id, work);
     }
-    if (!work) return undefined;
-    if (!work.alerts.has(fingerprint)) {
-      const stored = await this.store.getAlert(work.incident.id, fingerprint);
-      if (stored) work.alerts.set(fingerprint, stored);
-    }
+    await this.loadAlert(work, fingerprint);
     return work.alerts.get(fingerprint)?.status === 'firing' ? work : undefined;
   }
 

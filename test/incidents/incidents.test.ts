@@ -257,14 +257,34 @@ describe('incidents from alerts', () => {
       'alert.resolved',
       'alert.resolved',
     ]);
-    // Resolved again (Alertmanager repeats notifications): nothing changes.
-    await ingest(t.app, webhook([{ labels: b, status: 'resolved' }]));
+    // Another resolved notification for it (a later occurrence, so not a duplicate at ingest): nothing changes.
+    await ingest(t.app, webhook([{ labels: b, status: 'resolved', startsAt: '2026-11-25T22:00:00Z' }]));
     const again = (await t.app.http.inject({ method: 'GET', url: `/v1/incidents/${incident!.id}` })).json();
     expect(again.timeline).toHaveLength(detail.timeline.length);
     // The key firing again opens a new incident, as after any resolution.
     await ingest(t.app, webhook([{ labels: a, startsAt: '2026-11-25T23:00:00Z' }]));
     ({ items } = await listIncidents());
     expect(items.map((i) => i.status)).toEqual(['open', 'resolved']);
+  });
+
+  it('an alert of an incident resolved by hand resolves there even after its key opened a new incident', async () => {
+    t = await makeTestApp(INCIDENTS_ONLY);
+    const p1 = { alertname: 'HighErrorRate', namespace: 'shop', service: 'checkout', pod: 'p1' };
+    const p3 = { ...p1, pod: 'p3' };
+    await ingest(t.app, webhook([{ labels: p1 }]));
+    const [x] = (await listIncidents()).items;
+    await t.app.http.inject({ method: 'POST', url: `/v1/incidents/${x!.id}/resolve`, payload: {} });
+    await ingest(t.app, webhook([{ labels: p3 }])); // opens Y
+    await ingest(t.app, webhook([{ labels: p1, status: 'resolved' }]));
+    const { items } = await listIncidents();
+    const y = items.find((i) => i.id !== x!.id)!;
+    expect(items.find((i) => i.id === x!.id)).toMatchObject({
+      status: 'resolved',
+      alertCount: 1,
+      firingCount: 0,
+    });
+    // Y is not given an alert it never had.
+    expect(y).toMatchObject({ status: 'open', alertCount: 1, firingCount: 1 });
   });
 
   it('reprocessing the event log after a lost checkpoint changes nothing (idempotent on event id)', async () => {

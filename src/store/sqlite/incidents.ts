@@ -73,10 +73,10 @@ export const incidentMigrations: Migration[] = [
     `,
   },
   {
-    // An alert resolving after its incident was resolved (by hand, say) is applied to that incident.
-    id: 'incidents/0002_resolved_by_key',
-    up: `CREATE INDEX incidents_resolved_by_key ON incidents (correlation_key, opened_at DESC)
-      WHERE status = 'resolved';`,
+    // An alert resolving after its incident was resolved (by hand, say) is applied to that incident: found
+    // by the alert, among the few alerts still firing.
+    id: 'incidents/0002_firing_alerts',
+    up: `CREATE INDEX incident_alerts_firing ON incident_alerts (fingerprint) WHERE status = 'firing';`,
   },
 ];
 
@@ -120,8 +120,12 @@ export class SqliteIncidentStore implements IncidentStore {
   ) {
     this.stmts = {
       openByKey: db.prepare("SELECT * FROM incidents WHERE correlation_key = ? AND status <> 'resolved'"),
-      lastResolvedByKey: db.prepare(`SELECT * FROM incidents WHERE correlation_key = ? AND status = 'resolved'
-        ORDER BY opened_at DESC LIMIT 1`),
+      // CROSS JOIN keeps the alerts the outer loop: the few firing ones with this fingerprint (a partial
+      // index), not every resolved incident.
+      resolvedShowingFiring:
+        db.prepare(`SELECT i.* FROM incident_alerts a CROSS JOIN incidents i ON i.id = a.incident_id
+        WHERE a.fingerprint = ? AND a.status = 'firing' AND i.correlation_key = ? AND i.status = 'resolved'
+        ORDER BY i.opened_at DESC LIMIT 1`),
       byId: db.prepare('SELECT * FROM incidents WHERE id = ?'),
       alert: db.prepare('SELECT * FROM incident_alerts WHERE incident_id = ? AND fingerprint = ?'),
       alerts: db.prepare(
@@ -157,8 +161,11 @@ export class SqliteIncidentStore implements IncidentStore {
     return row && toIncident(row);
   }
 
-  async findLastResolvedByKey(correlationKey: string): Promise<Incident | undefined> {
-    const row = this.stmts.lastResolvedByKey.get(correlationKey) as IncidentRow | undefined;
+  async findResolvedShowingFiring(
+    correlationKey: string,
+    fingerprint: string,
+  ): Promise<Incident | undefined> {
+    const row = this.stmts.resolvedShowingFiring.get(fingerprint, correlationKey) as IncidentRow | undefined;
     return row && toIncident(row);
   }
 
