@@ -104,7 +104,8 @@ export function unreachedRunbooks(config: Config, loaded: readonly string[]): st
   );
   const started = new Set(
     config.bus.rules.flatMap((rule) =>
-      rule.targets.flatMap((t) =>
+      // A disabled rule starts nothing (RuleSet skips it).
+      (rule.enabled ? rule.targets : []).flatMap((t) =>
         t.kind === 'workflow' && !isDeepStrictEqual(rule.pattern, runbookRule(t.workflow).pattern)
           ? [t.workflow]
           : [],

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ReboundError } from '../errors.ts';
 import { formatPath, formatPathUnder } from '../ingest/alertmanager/payload.ts';
 
-/** The body of a write that takes none: nothing, `{}`, or a 400 naming what was sent. */
+/** The body of a write that takes none (redrive, reload): nothing or `{}`; anything else is a 400 naming it. */
 export const emptyBody = z.object({}).strict();
 
 /** Parses query/body input with a zod schema; failures become 400 BAD_REQUEST naming the field. */
@@ -28,7 +28,12 @@ export function parseInput<T>(schema: z.ZodType<T>, input: unknown, where: strin
       ? 'given more than once; give it once'
       : inner !== undefined
         ? `the key must be ${inner}`
-        : issue.message;
+        : issue.code === 'unrecognized_keys' && issue.keys.length > 1
+          ? `Unrecognized key: "${issue.keys[0]}" (and ${issue.keys
+              .slice(1)
+              .map((k) => `"${k}"`)
+              .join(', ')})`
+          : issue.message;
   throw new ReboundError('BAD_REQUEST', `${formatPathUnder(where, path)}: ${message}`, { path });
 }
 

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import { RuleSet } from '../../src/bus/rules.ts';
 import { loadConfig, parseConfig } from '../../src/config/load.ts';
-import { unstartedRunbooks } from '../../src/config/references.ts';
+import { unreachedRunbooks, unstartedRunbooks } from '../../src/config/references.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { isReboundError } from '../../src/errors.ts';
 import { tempDir } from '../support/app.ts';
@@ -242,6 +242,24 @@ describe('the default rules and routed runbooks', () => {
     const invalid = await runCli(['validate'], { cwd: dir });
     expect(invalid.code).toBe(1);
     expect(invalid.stderr).toContain('logging.level');
+  });
+
+  it('counts only enabled rules of their own as starting a runbook routing does not choose', () => {
+    const rule = (enabled: boolean) => ({
+      name: 'latency-by-hand',
+      enabled,
+      pattern: { source: ['ops'] },
+      targets: [{ kind: 'workflow' as const, id: 'w', workflow: 'high-latency' }],
+    });
+    const routes = { routes: [{ runbook: 'high-error-rate', match: { alertname: ['HighErrorRate'] } }] };
+    const loaded = ['high-error-rate', 'high-latency', 'unknown-alert'];
+    const config = (enabled: boolean) =>
+      parseConfig({
+        incidents: { runbooks: routes },
+        bus: { includeDefaultRules: true, rules: [rule(enabled)] },
+      });
+    expect(unreachedRunbooks(config(true), loaded)).toEqual([]);
+    expect(unreachedRunbooks(config(false), loaded)).toEqual(['high-latency']);
   });
 
   it('`rebound validate` warns about a loaded runbook that nothing starts', { timeout: 60_000 }, async () => {

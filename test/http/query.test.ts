@@ -39,6 +39,10 @@ describe('parseInput', () => {
       message: 'body.at.b: Unrecognized key: "b"',
       path: 'at.b',
     });
+    expect(err({ rules: 1, force: true })).toEqual({
+      message: 'body.rules: Unrecognized key: "rules" (and "force")',
+      path: 'rules',
+    });
   });
 
   it('says a query parameter was given more than once', () => {

@@ -53,8 +53,6 @@ const validateBody = z
     definition: z.unknown().refine((d) => d !== undefined, 'required: the state machine definition to check'),
   })
   .strict();
-/** Redrive takes nothing: a body is refused rather than ignored, like any other unknown field. */
-
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 /** The REST view of an execution (times as ISO-8601). */
