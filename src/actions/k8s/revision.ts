@@ -6,17 +6,26 @@ import type { V1Deployment, V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/
  */
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
+/** Set by the controller on a ReplicaSet it brings back (undo, or the same template applied again). */
+export const REVISION_HISTORY = 'deployment.kubernetes.io/revision-history';
 export const POD_TEMPLATE_HASH = 'pod-template-hash';
 
 /** Annotations that belong to the Deployment itself and survive a rollback; the rest come from the ReplicaSet. */
 export const ANNOTATIONS_TO_SKIP: readonly string[] = [
   'kubectl.kubernetes.io/last-applied-configuration',
   REVISION_ANNOTATION,
-  'deployment.kubernetes.io/revision-history',
+  REVISION_HISTORY,
   'deployment.kubernetes.io/desired-replicas',
   'deployment.kubernetes.io/max-replicas',
   'deprecated.deployment.rollback.to',
 ];
+
+/** The ReplicaSet of the Deployment's current pod template: the one with the highest revision. */
+export function currentReplicaSet(owned: readonly V1ReplicaSet[]): V1ReplicaSet | undefined {
+  let current: V1ReplicaSet | undefined;
+  for (const rs of owned) if (!current || revisionOf(rs) > revisionOf(current)) current = rs;
+  return current;
+}
 
 export function revisionOf(rs: V1ReplicaSet): number {
   const value = Number(rs.metadata?.annotations?.[REVISION_ANNOTATION] ?? '0');

@@ -4,8 +4,11 @@ import type { ActionDefinition } from '../types.ts';
 import { refused } from './errors.ts';
 import {
   chooseRevision,
+  currentReplicaSet,
   ownedBy,
   REVISION_ANNOTATION,
+  REVISION_HISTORY,
+  revisionOf,
   rollbackAnnotations,
   rollbackPatch,
   sameTemplate,
@@ -63,8 +66,22 @@ export function rollbackAction(deps: K8sActionDeps): ActionDefinition<RollbackPa
           ...(selector ? { labelSelector: selector } : {}),
         }),
       );
-      const choice = chooseRevision(name, ownedBy(dep, plain(list.items)), params.toRevision);
+      const owned = ownedBy(dep, plain(list.items));
+      const choice = chooseRevision(name, owned, params.toRevision);
       if (!choice.ok) throw refused(choice.reason, `${choice.message} (${namespace}/${name})`);
+      // kubectl's "previous" after an undo is the release the undo replaced: a second incident, or a retry
+      // of one whose answer was lost, would roll forward to it. The controller marks a ReplicaSet brought back
+      // this way with the revisions it had before; rolling back from one is left to a person.
+      const current = currentReplicaSet(owned);
+      const broughtBack = current?.metadata?.annotations?.[REVISION_HISTORY];
+      if (params.toRevision === undefined && broughtBack) {
+        throw refused(
+          'AlreadyRolledBack',
+          `the current revision ${revisionOf(current!)} of ${namespace}/${name} brought back an earlier pod ` +
+            `template (that of revision ${broughtBack}), so the previous revision ${choice.revision} is the ` +
+            'release it replaced, and rolling back would bring that back; give toRevision to choose a revision',
+        );
+      }
       const template = templateWithoutHash(choice.replicaSet);
       const before = Number(dep.metadata?.annotations?.[REVISION_ANNOTATION] ?? NaN);
       const output: RollbackOutput = {

@@ -223,10 +223,39 @@ describe('k8s.rollback', () => {
       'GET',
     ]);
 
-    // Lost with nothing applied: the attempt fails, retryable, and the Deployment is where it was.
-    h.api.failNext(1, { code: 504, reason: 'Timeout' }, { method: 'PATCH' });
-    await expect(action.run(params, h.ctx())).rejects.toMatchObject({ status: 504, retryable: true });
+    // Asked again (a second incident, a retry), it does not roll forward to the release it undid.
+    h.api.clearRequests();
+    await expect(action.run(params, h.ctx())).rejects.toMatchObject({
+      reason: 'AlreadyRolledBack',
+      retryable: false,
+    });
+    expect(h.api.writes()).toEqual([]);
     expect(image()).toBe('web:1');
+  });
+
+  it('after an undo, refuses to undo it (the previous revision is the release it replaced) unless a revision is named', async () => {
+    const action = rollbackAction(h.deps);
+    const params = action.params.parse({ namespace: 'shop', name: 'web' });
+    await action.run(params, h.ctx()); // web:2 → web:1, now revision 3 (revision-history 1)
+    h.api.clearRequests();
+    const err = await action.run(params, h.ctx()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'K8s.AlreadyRolledBack', retryable: false });
+    expect((err as Error).message).toBe(
+      'the current revision 3 of shop/web brought back an earlier pod template (that of revision 1), so the ' +
+        'previous revision 2 is the release it replaced, and rolling back would bring that back; give ' +
+        'toRevision to choose a revision',
+    );
+    expect(h.api.writes()).toEqual([]);
+    // Named, it goes where it is told.
+    const named = await action.run(
+      action.params.parse({ namespace: 'shop', name: 'web', toRevision: 2 }),
+      h.ctx(),
+    );
+    expect(named.output.images.after).toEqual(['web:2']);
+    // A new release after that is rolled back as usual.
+    setImage(h.api, 'shop', 'web', 'web:3');
+    const next = await action.run(params, h.ctx());
+    expect(next.output.images).toEqual({ before: ['web:3'], after: ['web:2'] });
   });
 
   it('when the undo landed unanswered and cannot be read back, fails as OutcomeUnknown, which no Retry repeats', async () => {
