@@ -73,11 +73,20 @@ function checkoutDeployment(replicas: number): K8sObject {
 /**
  * A bad deploy, as `kubectl set image` + `kubectl set env` would make it: version 1.5.0 ships with a
  * malformed setting, so every new pod exits on start (CrashLoopBackOff) while the old pods keep serving.
+ * Stamped with its time, as a pipeline stamps each deploy: run again (the mttr bench), it is a new release
+ * with a new ReplicaSet, not the one already rolled back coming back (which k8s.rollback leaves to a person).
  */
-export function deployBrokenVersion(api: KubeApiDouble): void {
+export function deployBrokenVersion(api: KubeApiDouble, at = new Date()): void {
   const dep = api.get('deployments', SHOP.namespace, SHOP.deployment)!;
   const spec = structuredClone(dep['spec']) as {
-    template: { spec: { containers: { image: string; env: { name: string; value: string }[] }[] } };
+    template: {
+      metadata?: { annotations?: Record<string, string> };
+      spec: { containers: { image: string; env: { name: string; value: string }[] }[] };
+    };
+  };
+  spec.template.metadata = {
+    ...spec.template.metadata,
+    annotations: { ...spec.template.metadata?.annotations, 'demo.rebound.dev/deployed-at': at.toISOString() },
   };
   const container = spec.template.spec.containers[0]!;
   container.image = `${CHECKOUT_IMAGE}:1.5.0`;
