@@ -132,22 +132,28 @@ describe('per-target lock under real concurrency', () => {
     expect(h.action.calls).toHaveLength(0);
   });
 
-  it('a holder whose lease was taken over is stopped and its action refused (fencing)', async () => {
+  /**
+   * Two processes on one file; the holder's action starts and is held at its gate, then the holder stalls past
+   * its lease and the other process takes the expired lock.
+   */
+  async function leaseTakenOver(params: Record<string, unknown>, idempotencyKey: string) {
     const clock = new TestClock();
     const action = new BumpAction();
     const config = { allowlist: { namespaces: ['shop'] }, lock: { ttl: 30 } };
     const holder = harness({ db: db().open(), clock, action, config });
     const other = harness({ db: db().open(), clock, action, config });
     action.gate = deferred().promise;
-    const running = holder.runner.run('test.bump', shop, ctx({ idempotencyKey: 'slow' }));
+    const running = holder.runner.run('test.bump', params, ctx({ idempotencyKey }));
     await action.started.promise;
-    // The holder's process stalls past its lease; another process takes the expired lock.
     clock.advance(31);
     expect(
       await other.store.acquireLock('prod/shop/Deployment/api', 'other/1', clock.now().getTime(), 60_000),
-    ).toEqual({
-      acquired: true,
-    });
+    ).toEqual({ acquired: true });
+    return { action, holder, running };
+  }
+
+  it('a holder whose lease was taken over is stopped and its action refused (fencing)', async () => {
+    const { action, holder, running } = await leaseTakenOver(shop, 'slow');
     // The holder's next renewal finds the lock gone and aborts its own action.
     await expect(running).rejects.toMatchObject({ rule: 'lock', retryable: true });
     expect(holder.verdicts.at(-1)).toMatchObject({ rule: 'lock', outcome: 'refused' });
@@ -157,20 +163,7 @@ describe('per-target lock under real concurrency', () => {
   });
 
   it('a holder that loses its lease after it wrote is refused as outcome unknown, which no Retry repeats', async () => {
-    const clock = new TestClock();
-    const action = new BumpAction();
-    const config = { allowlist: { namespaces: ['shop'] }, lock: { ttl: 30 } };
-    const holder = harness({ db: db().open(), clock, action, config });
-    const other = harness({ db: db().open(), clock, action, config });
-    action.gate = deferred().promise;
-    const running = holder.runner.run(
-      'test.bump',
-      { ...shop, writeFirst: true },
-      ctx({ idempotencyKey: 'w/a0' }),
-    );
-    await action.started.promise;
-    clock.advance(31);
-    await other.store.acquireLock('prod/shop/Deployment/api', 'other/1', clock.now().getTime(), 60_000);
+    const { holder, running } = await leaseTakenOver({ ...shop, writeFirst: true }, 'w/a0');
     // Retryable, a Retry would act again under a new attempt key, beside whatever the first write did.
     const err = (await running.catch((e: unknown) => e)) as {
       rule: string;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configSetAction } from '../../../src/actions/config/set.ts';
 import { seedConfigMap, seedDeployment } from '../../support/k8s-api/index.ts';
-import { harness, type Harness } from './harness.ts';
+import { harness, landWithAnswerLost, type Harness } from './harness.ts';
 
 const CM_PATH = '/api/v1/namespaces/shop/configmaps/flags';
 
@@ -80,15 +80,10 @@ describe('config.set', () => {
 
   it('after a lost answer reads the key again: a value that landed keeps the before it replaced', async () => {
     // The apiserver applies the patch, then answers 504: a retry would read "on" and report it as before.
-    let landing = true;
-    h.api.onRequest((r) => {
-      if (landing && r.method === 'PATCH') {
-        landing = false;
-        const cm = h.api.get('configmaps', 'shop', 'flags')!;
-        h.api.put('configmaps', { ...cm, data: { 'degraded-mode': 'on', other: 'x' } });
-      }
+    landWithAnswerLost(h, () => {
+      const cm = h.api.get('configmaps', 'shop', 'flags')!;
+      h.api.put('configmaps', { ...cm, data: { 'degraded-mode': 'on', other: 'x' } });
     });
-    h.api.failNext(1, { code: 504, reason: 'Timeout' }, { method: 'PATCH' });
     const action = configSetAction(h.deps);
     const params = action.params.parse({
       namespace: 'shop',

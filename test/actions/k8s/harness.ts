@@ -64,3 +64,18 @@ export async function harness(
     },
   };
 }
+
+/**
+ * The next PATCH is applied (`apply` changes the stored object as the server would), then answered 504, as
+ * the apiserver does when etcd is slow to confirm: a write that landed with its answer lost.
+ */
+export function landWithAnswerLost(h: Harness, apply: () => void): void {
+  let landing = true;
+  h.api.onRequest((r) => {
+    if (landing && r.method === 'PATCH') {
+      landing = false;
+      apply();
+    }
+  });
+  h.api.failNext(1, { code: 504, reason: 'Timeout' }, { method: 'PATCH' });
+}

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { restartAction, RESTARTED_AT } from '../../../src/actions/k8s/restart.ts';
 import { rollbackAction } from '../../../src/actions/k8s/rollback.ts';
 import { seedDeployment, setImage, type K8sObject } from '../../support/k8s-api/index.ts';
-import { harness, type Harness } from './harness.ts';
+import { harness, landWithAnswerLost, type Harness } from './harness.ts';
 
 const DEP_PATH = '/apis/apps/v1/namespaces/shop/deployments/web';
 type DepSpec = {
@@ -52,17 +52,11 @@ describe('k8s.restart', () => {
   });
 
   it('after a lost answer reads the Deployment again: a restart that landed is not sent twice', async () => {
-    let landing = true;
-    h.api.onRequest((r) => {
-      if (landing && r.method === 'PATCH') {
-        landing = false;
-        const dep = h.api.get('deployments', 'shop', 'web')!;
-        const s = spec(dep);
-        s.template.metadata.annotations = { [RESTARTED_AT]: '2026-01-02T03:04:05Z' };
-        h.api.put('deployments', dep);
-      }
+    landWithAnswerLost(h, () => {
+      const dep = h.api.get('deployments', 'shop', 'web')!;
+      spec(dep).template.metadata.annotations = { [RESTARTED_AT]: '2026-01-02T03:04:05Z' };
+      h.api.put('deployments', dep);
     });
-    h.api.failNext(1, { code: 504, reason: 'Timeout' }, { method: 'PATCH' });
     const action = restartAction(h.deps);
     const res = await action.run(action.params.parse({ namespace: 'shop', name: 'web' }), h.ctx());
     expect(res.output.restartedAt).toEqual({ before: null, after: '2026-01-02T03:04:05Z' });
@@ -204,14 +198,7 @@ describe('k8s.rollback', () => {
     const image = () => spec(h.api.get('deployments', 'shop', 'web')).template.spec.containers[0]!.image;
     // The apiserver applies the undo, then answers 504. Retried, the action would see web:1 as the current
     // revision and "roll back" to web:2, the release it was undoing.
-    let landing = true;
-    h.api.onRequest((r) => {
-      if (landing && r.method === 'PATCH') {
-        landing = false;
-        setImage(h.api, 'shop', 'web', 'web:1');
-      }
-    });
-    h.api.failNext(1, { code: 504, reason: 'Timeout' }, { method: 'PATCH' });
+    landWithAnswerLost(h, () => setImage(h.api, 'shop', 'web', 'web:1'));
     const action = rollbackAction(h.deps);
     const params = action.params.parse({ namespace: 'shop', name: 'web' });
     const landed = await action.run(params, h.ctx());
@@ -260,15 +247,10 @@ describe('k8s.rollback', () => {
 
   it('when the undo landed unanswered and cannot be read back, fails as OutcomeUnknown, which no Retry repeats', async () => {
     const image = () => spec(h.api.get('deployments', 'shop', 'web')).template.spec.containers[0]!.image;
-    let landing = true;
-    h.api.onRequest((r) => {
-      if (landing && r.method === 'PATCH') {
-        landing = false;
-        setImage(h.api, 'shop', 'web', 'web:1');
-        h.api.failNext(1, { code: 503, reason: 'ServiceUnavailable' }, { method: 'GET' }); // the read back
-      }
+    landWithAnswerLost(h, () => {
+      setImage(h.api, 'shop', 'web', 'web:1');
+      h.api.failNext(1, { code: 503, reason: 'ServiceUnavailable' }, { method: 'GET' }); // the read back
     });
-    h.api.failNext(1, { code: 504, reason: 'Timeout' }, { method: 'PATCH' });
     const action = rollbackAction(h.deps);
     const err = await action
       .run(action.params.parse({ namespace: 'shop', name: 'web' }), h.ctx())
