@@ -152,6 +152,12 @@ export class ApprovalService {
   ): Promise<DecideResult> {
     const current = await this.require(id);
     if (current.status !== 'pending') return this.refusal(current);
+    // Past its deadline it is expired, whether or not the sweep has come round yet: a late "remediate" must
+    // not act after the runbook was promised Approval.TimedOut.
+    if (Date.parse(current.expiresAt) <= this.now().getTime()) {
+      await this.expire(current, this.now());
+      return this.refusal(await this.require(id));
+    }
     const closing: Closing = {
       status: 'decided',
       decision,
@@ -216,28 +222,8 @@ export class ApprovalService {
   private async sweepOnce(): Promise<{ expired: number; redelivered: number }> {
     const now = this.now();
     let expired = 0;
-    for (const due of await this.deps.store.dueForExpiry(now.toISOString(), 100)) {
-      const seconds = Math.round((Date.parse(due.expiresAt) - Date.parse(due.createdAt)) / 1000);
-      const closing: Closing = {
-        status: 'expired',
-        decidedBy: 'rebound',
-        via: 'timeout',
-        reason: `no decision within ${seconds}s`,
-        decidedAt: now.toISOString(),
-      };
-      if (!(await this.deps.store.close(due.id, closing))) continue;
-      expired += 1;
-      const closed = await this.require(due.id);
-      await this.deliver(closed);
-      const approval = publicView(closed);
-      await this.note(
-        approval,
-        'rebound',
-        `Approval ${approval.id} expired: no decision within ${seconds}s; the runbook gets ${APPROVAL_TIMED_OUT} (default: ${approval.onTimeout})`,
-      );
-      this.emit(approval);
-      await this.announce(approval);
-    }
+    for (const due of await this.deps.store.dueForExpiry(now.toISOString(), 100))
+      if (await this.expire(due, now)) expired += 1;
     let redelivered = 0;
     for (const record of await this.deps.store.undelivered(100)) {
       if ((await this.deliver(record)) === 'delivered') redelivered += 1;
@@ -278,6 +264,33 @@ export class ApprovalService {
     }
     await this.deps.store.markDelivered(record.id);
     return 'delivered';
+  }
+
+  /**
+   * Expires a pending approval past its deadline: its task fails with Approval.TimedOut. False when it had
+   * closed meanwhile (decided, or expired by another pass).
+   */
+  private async expire(due: ApprovalRecord, now: Date): Promise<boolean> {
+    const seconds = Math.round((Date.parse(due.expiresAt) - Date.parse(due.createdAt)) / 1000);
+    const closing: Closing = {
+      status: 'expired',
+      decidedBy: 'rebound',
+      via: 'timeout',
+      reason: `no decision within ${seconds}s`,
+      decidedAt: now.toISOString(),
+    };
+    if (!(await this.deps.store.close(due.id, closing))) return false;
+    const closed = await this.require(due.id);
+    await this.deliver(closed);
+    const approval = publicView(closed);
+    await this.note(
+      approval,
+      'rebound',
+      `Approval ${approval.id} expired: no decision within ${seconds}s; the runbook gets ${APPROVAL_TIMED_OUT} (default: ${approval.onTimeout})`,
+    );
+    this.emit(approval);
+    await this.announce(approval);
+    return true;
   }
 
   private refusal(record: ApprovalRecord): DecideResult {

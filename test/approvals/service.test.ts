@@ -117,6 +117,21 @@ describe('the approval decision service', () => {
     );
   });
 
+  it('refuses a decision that arrives after the deadline, before any sweep: the task gets Approval.TimedOut', async () => {
+    const { service, store, tasks, request, advance } = setup();
+    const approval = await request('token-1');
+    advance(900_000 + 60_000); // a minute past the deadline; the sweep has not run
+    const late = await service.decide(approval.id, 'remediate', { by: 'user:ana', via: 'slack' });
+    expect(late).toMatchObject({ kind: 'closed', reason: 'no decision within 900s' });
+    expect(tasks.sent).toEqual([{ token: 'token-1', error: 'Approval.TimedOut' }]);
+    expect(await store.get(approval.id)).toMatchObject({
+      status: 'expired',
+      via: 'timeout',
+      delivered: true,
+    });
+    expect(await service.sweep()).toEqual({ expired: 0, redelivered: 0 });
+  });
+
   it('retention deletes approvals closed before the cutoff, never a pending or undelivered one', async () => {
     const { service, store, tasks, request, advance } = setup();
     const decided = await request('token-1');
