@@ -1,6 +1,7 @@
 import { isReboundError } from '../errors.ts';
 import type { FetchLike } from '../integrations/http.ts';
 import {
+  escapeMrkdwn,
   postApprovalRequest,
   postSlackMessage,
   type ApprovalDecision,
@@ -101,7 +102,12 @@ export function slackDecider(service: ApprovalService): SlackDecider {
   };
 }
 
+/** The line posted when an approval closes; plain mrkdwn, so every piece of text in it is escaped. */
 function closedText(a: Approval): string {
+  return escapeMrkdwn(closedWords(a));
+}
+
+function closedWords(a: Approval): string {
   if (a.status === 'expired')
     return `:hourglass: Approval ${a.id} (${a.summary}) expired: ${a.reason ?? 'no decision'}. Rebound will ${a.onTimeout}.`;
   const words =

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { APPROVAL_ACTIONS } from '../../src/integrations/slack/index.ts';
+import { slackApprovalNotifier } from '../../src/approvals/slack.ts';
+import { APPROVAL_ACTIONS, slackAppConfigSchema } from '../../src/integrations/slack/index.ts';
 import { eventually } from '../support/http-receiver.ts';
 import {
   approvalConfig,
@@ -167,5 +168,39 @@ describe('approvals through Slack buttons (signed requests to the real HTTP serv
     });
     expect(res.status).toBe(415);
     expect(((await res.json()) as { code: string }).code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+});
+
+describe('the line posted when an approval closes', () => {
+  it('escapes mrkdwn in it: a summary or a reason from alert data mentions nobody and links nowhere', async () => {
+    const bodies: string[] = [];
+    const notifier = slackApprovalNotifier({
+      config: slackAppConfigSchema.parse({
+        signingSecret: 'slack-signing-secret-for-tests-0001',
+        approvalWebhookUrl: 'https://hooks.slack.com/services/T/B/X',
+      }),
+      fetch: async (_url, init) => {
+        bodies.push(String(init.body));
+        return new Response('ok');
+      },
+    })!;
+    await notifier.closed({
+      id: 'apr-1',
+      executionId: 'e1',
+      incidentId: null,
+      runbook: 'r',
+      summary: 'restart <!channel> <https://evil.example|checkout> & more',
+      status: 'decided',
+      onTimeout: 'escalate',
+      decision: 'skip',
+      decidedBy: 'user:ana',
+      via: 'api',
+      createdAt: '2026-01-01T00:00:00Z',
+      expiresAt: '2026-01-01T00:15:00Z',
+    });
+    expect(JSON.parse(bodies[0]!).text).toBe(
+      ':fast_forward: Skipped (no remediation) for approval apr-1 (restart &lt;!channel&gt; ' +
+        '&lt;https://evil.example|checkout&gt; &amp; more) by user:ana via api.',
+    );
   });
 });

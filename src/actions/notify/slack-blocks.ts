@@ -1,3 +1,4 @@
+import { escapeMrkdwn } from '../../integrations/slack/mrkdwn.ts';
 import type { SlackMessage } from '../../integrations/slack/post.ts';
 import { severityLabel, truncate, type Notification } from './notification.ts';
 
@@ -34,11 +35,6 @@ const OUTCOME: Record<Notification['actions'][number]['outcome'], string> = {
   pending: ':hourglass_flowing_sand:',
 };
 
-/** Escapes the three characters Slack's mrkdwn reserves. */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
 /** Renders a notification as an incoming-webhook message: fallback `text` plus Block Kit `blocks`. */
 export function renderSlackMessage(n: Notification): SlackMessage {
   const header = `${HEADERS[n.event]}: [${severityLabel(n.severity)}] ${n.title}`;
@@ -54,7 +50,8 @@ export function renderSlackMessage(n: Notification): SlackMessage {
   const links = linkLine(n);
   if (links) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: links }] });
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: footer(n) }] });
-  const text = `${EMOJI[n.event]} ${header}${n.status ? ` — ${n.status}` : ''}`;
+  // The fallback text is mrkdwn too (notifications, clients without blocks): escaped like the blocks.
+  const text = escapeMrkdwn(`${EMOJI[n.event]} ${header}${n.status ? ` — ${n.status}` : ''}`);
   return { text: truncate(text, 3000), blocks };
 }
 

@@ -1,4 +1,5 @@
 import type { SlackMessage } from './post.ts';
+import { escapeMrkdwn } from './mrkdwn.ts';
 
 /**
  * The approval message (buttons Remediate now / Skip / Snooze 10m) and the message that replaces it once
@@ -31,9 +32,6 @@ export interface ApprovalRequest {
 }
 
 /** Escapes Slack's three mrkdwn control characters in user-provided text. */
-function esc(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
 
 function cut(text: string, max: number): string {
   return text.length <= max ? text : text.slice(0, max - 1) + '…';
@@ -43,19 +41,19 @@ function cut(text: string, max: number): string {
 export function buildApprovalMessage(r: ApprovalRequest): SlackMessage {
   const header = cut(`Approval needed: [${r.severity.toUpperCase()}] ${r.title}`, 150);
   const fields = [
-    `*Severity*\n${esc(r.severity.toUpperCase())}`,
-    r.service ? `*Service*\n${esc(r.service)}` : undefined,
-    `*Incident*\n${r.incidentUrl ? `<${r.incidentUrl}|${esc(r.incidentId)}>` : esc(r.incidentId)}`,
-    r.runbook ? `*Runbook*\n${esc(r.runbook)}` : undefined,
+    `*Severity*\n${escapeMrkdwn(r.severity.toUpperCase())}`,
+    r.service ? `*Service*\n${escapeMrkdwn(r.service)}` : undefined,
+    `*Incident*\n${r.incidentUrl ? `<${r.incidentUrl}|${escapeMrkdwn(r.incidentId)}>` : escapeMrkdwn(r.incidentId)}`,
+    r.runbook ? `*Runbook*\n${escapeMrkdwn(r.runbook)}` : undefined,
   ].filter((f): f is string => f !== undefined);
   const blocks: unknown[] = [
     { type: 'header', text: { type: 'plain_text', text: header, emoji: true } },
     { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text: cut(text, 2000) })) },
-    { type: 'section', text: { type: 'mrkdwn', text: cut(`*Proposed:* ${esc(r.proposed)}`, 3000) } },
+    { type: 'section', text: { type: 'mrkdwn', text: cut(`*Proposed:* ${escapeMrkdwn(r.proposed)}`, 3000) } },
   ];
   if (r.expiresAt) {
     const unix = Math.floor(r.expiresAt.getTime() / 1000);
-    const then = r.onTimeout ? ` Rebound will ${esc(r.onTimeout)}.` : '';
+    const then = r.onTimeout ? ` Rebound will ${escapeMrkdwn(r.onTimeout)}.` : '';
     blocks.push({
       type: 'context',
       elements: [
@@ -78,7 +76,7 @@ export function buildApprovalMessage(r: ApprovalRequest): SlackMessage {
         value: r.approvalId,
         confirm: {
           title: { type: 'plain_text', text: 'Remediate now?' },
-          text: { type: 'mrkdwn', text: cut(`Rebound will ${esc(r.proposed)}.`, 300) },
+          text: { type: 'mrkdwn', text: cut(`Rebound will ${escapeMrkdwn(r.proposed)}.`, 300) },
           confirm: { type: 'plain_text', text: 'Remediate' },
           deny: { type: 'plain_text', text: 'Cancel' },
         },
@@ -97,7 +95,7 @@ export function buildApprovalMessage(r: ApprovalRequest): SlackMessage {
       },
     ],
   });
-  return { text: `:raising_hand: ${header} — ${r.proposed}`, blocks };
+  return { text: escapeMrkdwn(`:raising_hand: ${header} — ${r.proposed}`), blocks };
 }
 
 const DECIDED: Record<ApprovalDecision, { emoji: string; words: string }> = {

@@ -13,6 +13,7 @@ export {
   type ApprovalRequest,
 } from './approval-message.ts';
 export { slackAppConfigSchema, type SlackAppConfig } from './config.ts';
+export { escapeMrkdwn } from './mrkdwn.ts';
 export {
   handleSlackInteraction,
   type DecideOutcome,

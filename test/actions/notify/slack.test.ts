@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SlackNotifier } from '../../../src/actions/notify/slack.ts';
-import { escapeMrkdwn } from '../../../src/actions/notify/slack-blocks.ts';
+import { escapeMrkdwn } from '../../../src/integrations/slack/mrkdwn.ts';
 import { IntegrationError } from '../../../src/integrations/errors.ts';
 import type { HttpRecorder } from '../../support/receivers/http-recorder.ts';
 import { slackAnswers, startSlackReceiver } from '../../support/receivers/slack.ts';
@@ -105,6 +105,19 @@ describe('SlackNotifier', () => {
       text: { type: 'mrkdwn', text: 'p99 &gt; 2s &lt;for&gt; 5m &amp; rising' },
     });
     expect(escapeMrkdwn('<!channel>')).toBe('&lt;!channel&gt;');
+  });
+
+  it('escapes the fallback text too: an alert title cannot mention the channel there', async () => {
+    await notifier.send(
+      remediated({ event: 'opened', title: 'Disk full <!channel> & <https://evil.example|x>' }),
+    );
+    const { text, blocks } = JSON.parse(slack.requests[0]!.body) as {
+      text: string;
+      blocks: { text?: { text: string } }[];
+    };
+    expect(text).toContain('Disk full &lt;!channel&gt; &amp; &lt;https://evil.example|x&gt;');
+    // The header block is plain_text: shown as written, so not escaped.
+    expect(blocks[0]!.text!.text).toContain('Disk full <!channel> & <https://evil.example|x>');
   });
 
   it('links only http(s) URLs, and a URL cannot end its <url|label> early', async () => {

@@ -117,6 +117,17 @@ describe('Slack approvals', () => {
     );
   });
 
+  it('escapes the fallback text, which is mrkdwn: a title or proposal from alert data mentions nobody', () => {
+    const message = buildApprovalMessage({
+      ...request,
+      title: 'Crash <!channel>',
+      proposed: 'restart <https://evil.example|x>',
+    });
+    expect(message.text).toBe(
+      ':raising_hand: Approval needed: [CRITICAL] Crash &lt;!channel&gt; — restart &lt;https://evil.example|x&gt;',
+    );
+  });
+
   it('parses a block_actions click into a decision', () => {
     const { body } = signed(click('snooze', 'https://hooks.slack.com/actions/T/1/x'));
     const parsed = parseInteraction(body);
