@@ -32,6 +32,11 @@ export function runbookReferences(config: Config): RunbookReference[] {
   ];
 }
 
+/** The runbooks incident routing names: its routes and its fallback. */
+function routingReferences(config: Config): RunbookReference[] {
+  return runbookReferences(config).filter((r) => r.path.startsWith('incidents.'));
+}
+
 /**
  * The runbooks incident routing chooses (routes and fallback) that no enabled bus rule starts: `bus.rules`
  * replaces the default rules, whose `runbook.<name>` rules start the routed runbook on `Incident Opened`, so a
@@ -41,7 +46,7 @@ export function unstartedRunbooks(
   config: Config,
   rules: RuleSet = new RuleSet(config.bus.rules),
 ): RunbookReference[] {
-  const routing = runbookReferences(config).filter((r) => r.path.startsWith('incidents.'));
+  const routing = routingReferences(config);
   return routing.filter(({ runbook }) => {
     // What the projector announces when it opens an incident routed to `runbook`, as far as rules can tell.
     const opened = {
@@ -97,11 +102,7 @@ export function exposedSecrets(config: Config): { path: string; value: string | 
  * runbook). Routes, when given, replace the shipped ones, so a shipped runbook left out of them never runs.
  */
 export function unreachedRunbooks(config: Config, loaded: readonly string[]): string[] {
-  const routed = new Set(
-    runbookReferences(config)
-      .filter((r) => r.path.startsWith('incidents.'))
-      .map((r) => r.runbook),
-  );
+  const routed = new Set(routingReferences(config).map((r) => r.runbook));
   const started = new Set(
     config.bus.rules.flatMap((rule) =>
       // A disabled rule starts nothing (RuleSet skips it).

@@ -67,6 +67,9 @@ export async function runDemo(options: DemoRunOptions): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'rebound-demo-'));
   let faultAt: number | undefined;
   const narration = new InOrder(write);
+  /** One narration line: clock time, seconds since the fault, label, text. */
+  const narrate = (at: number, label: string, text: string, since: number) =>
+    narration.add(at, `${clock(at)}  +${seconds(at - since).padStart(7)}  ${label.padEnd(17)} ${text}`);
   const podEvent = (e: KubeletEvent) => {
     // Ctrl-C reaches the pods' processes too (one process group): their exits are the stop, not a crash.
     if (faultAt === undefined || options.signal.aborted) return;
@@ -80,8 +83,7 @@ export async function runDemo(options: DemoRunOptions): Promise<number> {
             : e.type === 'exited'
               ? `pod ${e.pod} exited with ${e.code ?? 'a signal'} (CrashLoopBackOff, restarts ${e.restarts})`
               : `pod ${e.pod} stopped`;
-    const at = Date.now();
-    narration.add(at, `${clock(at)}  +${seconds(at - faultAt).padStart(7)}  ${'pods'.padEnd(17)} ${text}`);
+    narrate(Date.now(), 'pods', text, faultAt);
   };
   const stack = new DemoStack({
     dir,
@@ -126,10 +128,7 @@ export async function runDemo(options: DemoRunOptions): Promise<number> {
         autoApprove: true,
         onStep: (s) => {
           faultAt ??= s.at;
-          narration.add(
-            s.at,
-            `${clock(s.at)}  +${seconds(s.at - faultAt).padStart(7)}  ${LABELS[s.kind].padEnd(17)} ${s.text}`,
-          );
+          narrate(s.at, LABELS[s.kind], s.text, faultAt);
         },
       }),
       stopping.then(() => undefined),
@@ -163,8 +162,7 @@ function summarise(result: LoopResult, write: (line: string) => void): void {
  * print by time. A line found later than that prints late rather than never.
  */
 class InOrder {
-  private held: { at: number; seq: number; line: string }[] = [];
-  private seq = 0;
+  private held: { at: number; line: string }[] = [];
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -176,7 +174,7 @@ class InOrder {
   }
 
   add(at: number, line: string): void {
-    this.held.push({ at, seq: this.seq++, line });
+    this.held.push({ at, line });
   }
 
   /** Prints everything held. */
@@ -190,7 +188,8 @@ class InOrder {
   }
 
   private print(upTo: number): void {
-    this.held.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    // Stable: lines with the same time keep the order they were added in.
+    this.held.sort((a, b) => a.at - b.at);
     const due = this.held.findIndex((h) => h.at > upTo);
     const lines = due < 0 ? this.held.splice(0) : this.held.splice(0, due);
     for (const h of lines) this.write(h.line);

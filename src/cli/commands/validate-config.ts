@@ -20,9 +20,9 @@ import { assertExposureIsAuthenticated } from '../../http/auth.ts';
  * so are loaded runbooks nothing starts.
  */
 export async function validateConfigFile(file?: string): Promise<void> {
-  const loadedConfig = await loadConfig(file === undefined ? {} : { path: file });
-  const { config } = loadedConfig;
-  const source = loadedConfig.source ?? 'the built-in configuration (no rebound.yaml here)';
+  const { config, source = 'the built-in configuration (no rebound.yaml here)' } = await loadConfig(
+    file === undefined ? {} : { path: file },
+  );
   const rules = new RuleSet(config.bus.rules);
   assertExposureIsAuthenticated(config.server, exposedSecrets(config));
   const app = createApp({
