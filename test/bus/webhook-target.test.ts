@@ -1,4 +1,5 @@
 import { getEventListeners } from 'node:events';
+import { createServer as createHttpServer, type ServerResponse } from 'node:http';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Delivery } from '../../src/bus/port.ts';
@@ -122,6 +123,30 @@ describe('webhook target', () => {
     );
     stop.abort(new Error('shutting down'));
     expect((await pending)!.message).toMatch(/failed:/);
+  });
+
+  it('gives up at the deadline on a target that answers its headers and then stalls the body', async () => {
+    // undici's own headers and body timeouts are off (the deadline is ours): this is the case they covered.
+    const stalled = new Set<ServerResponse>();
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-length': '10' });
+      res.write('12345'); // half the promised body, and then nothing
+      stalled.add(res);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const target = webhookTarget({ url, headers: {}, timeoutMs: 100, now: () => NOW });
+      const late = await failure(target.deliver!(item(), new AbortController().signal));
+      expect(late).toMatchObject({ retryable: true });
+      expect(late!.message).toMatch(/failed: no answer within 100 ms/);
+      await target.close!();
+    } finally {
+      for (const res of stalled) res.destroy();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it('holds each POST to its own deadline while others come and go, and a shutdown ends every one', async () => {

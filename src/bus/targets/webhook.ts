@@ -32,8 +32,11 @@ export function webhookTarget(options: WebhookTargetOptions): Target {
   const shown = urlOrigin(options.url);
   // No connection limit of its own: the worker never runs more deliveries at once than the target's
   // concurrency. Idle connections close after undici's keep-alive timeout.
-  // The connect is bounded too: undici hands a request its controller only once it has a socket.
-  const pool = new Pool(url.origin, { connectTimeout: options.timeoutMs });
+  // The connect is bounded too: undici hands a request its controller only once it has a socket. The
+  // whole POST is bounded by our deadline (InFlight), so undici's own headers and body timeouts are off:
+  // each would be a timer object per request that its timer wheel keeps for up to a second, long enough to
+  // reach the old generation and cost a full garbage collection later.
+  const pool = new Pool(url.origin, { connectTimeout: options.timeoutMs, headersTimeout: 0, bodyTimeout: 0 });
   const inFlight = new InFlight(options.timeoutMs);
   const post = (headers: Record<string, string>, body: string, shutdown: AbortSignal) =>
     new Promise<Answer>((resolve, reject) => {
