@@ -24,6 +24,53 @@ function store(cache: EnvelopeCache) {
   return new SqliteEventStore(db, new GroupCommitter(db), cache);
 }
 
+describe('EnvelopeCache', () => {
+  const ids = (cache: EnvelopeCache, n: number) =>
+    Array.from({ length: n }, (_, i) => i + 1).filter((i) => cache.get(event(i).envelope.id) !== undefined);
+
+  it('forgets the oldest entries first, round and round its slots', () => {
+    const cache = new EnvelopeCache(3);
+    for (let i = 1; i <= 8; i++) cache.remember(event(i), 10);
+    expect(cache.size).toBe(3);
+    expect(ids(cache, 8)).toEqual([6, 7, 8]);
+    // Remembering an entry it holds changes neither the entry nor the order of eviction.
+    const kept = cache.get(event(6).envelope.id);
+    cache.remember(event(6), 10);
+    expect(cache.get(event(6).envelope.id)).toBe(kept);
+    cache.remember(event(9), 10);
+    expect(ids(cache, 9)).toEqual([7, 8, 9]);
+  });
+
+  it('parses an entry remembered by its JSON once, on the first read', () => {
+    const cache = new EnvelopeCache(4);
+    let parses = 0;
+    cache.rememberUnparsed('a', 10, () => (parses++, event(1)));
+    expect(parses).toBe(0);
+    const first = cache.get('a');
+    expect(cache.get('a')).toBe(first);
+    expect(parses).toBe(1);
+  });
+
+  it('evicts the oldest entries to stay within its bytes, but keeps the newest however large', () => {
+    const cache = new EnvelopeCache(10, 100);
+    for (let i = 1; i <= 4; i++) cache.remember(event(i), 30);
+    expect(ids(cache, 4)).toEqual([2, 3, 4]);
+    cache.remember(event(5), 500);
+    expect(ids(cache, 5)).toEqual([5]);
+  });
+
+  it('starts afresh after clear()', () => {
+    const cache = new EnvelopeCache(2);
+    for (let i = 1; i <= 3; i++) cache.remember(event(i), 10);
+    const generation = cache.generation;
+    cache.clear();
+    expect(cache.size).toBe(0);
+    expect(cache.generation).not.toBe(generation);
+    for (let i = 4; i <= 6; i++) cache.remember(event(i), 10);
+    expect(ids(cache, 6)).toEqual([5, 6]);
+  });
+});
+
 describe('EnvelopeCache with the event log', () => {
   it('reads a batch that straddles the oldest cached entry (a miss evicting a hit of the same batch)', async () => {
     const cache = new EnvelopeCache(4);

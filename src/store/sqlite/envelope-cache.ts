@@ -1,12 +1,12 @@
+import { Dictionary } from '../../dictionary.ts';
 import type { StoredEvent } from '../../events/envelope.ts';
 
 /**
  * Few entries on purpose. The workers read an event back within milliseconds of its commit, a few hundred
- * events later at most, so a larger cache adds few hits. But an entry alive through two young-generation
- * collections is promoted, and dies in the old generation, whose collection stops the event loop for 5–15 ms
- * (measured at 5,000 events/s: 16,384 entries gave four full collections in 50 s; 256 entries, none). So
- * entries must die young: at about 20 KB allocated per event and 16 MB of young generation, a collection
- * comes every 700–800 events, and 256 entries live through at most one.
+ * events later at most, so more entries add few hits. But an entry alive through two young-generation
+ * collections is promoted to the old generation, whose collection stops the event loop for 5–15 ms: entries
+ * must die young. At about 20 KB allocated per event and 16 MB of young generation, a collection comes
+ * every 700–800 events, and 256 entries live through one at most.
  */
 const DEFAULT_CAPACITY = 256;
 /** Envelopes may be up to 256 KB (PutEvents): the cache is bounded by their JSON size too. */
@@ -17,6 +17,7 @@ interface Entry {
   event?: StoredEvent;
   parse?: (() => StoredEvent) | undefined;
   readonly bytes: number;
+  readonly id: string;
 }
 
 /**
@@ -33,14 +34,26 @@ interface Entry {
  * archive dropped is not delivered from memory.
  */
 export class EnvelopeCache {
-  private readonly entries = new Map<string, Entry>();
+  /**
+   * By id, in a `Dictionary`, not a `Map`: one entry in and one out per event is the churn under which a
+   * long-lived `Map` can keep every entry it ever held alive through young-generation collections (see
+   * Dictionary). The order of eviction is kept in the ring below instead of a `Map`'s insertion order.
+   */
+  private entries = new Dictionary<Entry>();
+  /** The entries in insertion order, oldest at `head`: a ring of `capacity` slots. */
+  private readonly ring: (Entry | undefined)[];
+  private head = 0;
   private bytes = 0;
   private clears = 0;
 
   constructor(
     private readonly capacity = DEFAULT_CAPACITY,
     private readonly maxBytes = DEFAULT_MAX_BYTES,
-  ) {}
+  ) {
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`envelope cache capacity must be a positive integer, not ${capacity}`);
+    this.ring = new Array<Entry | undefined>(capacity).fill(undefined);
+  }
 
   get(id: string): StoredEvent | undefined {
     const entry = this.entries.get(id);
@@ -54,7 +67,7 @@ export class EnvelopeCache {
 
   /** Remembers an event parsed from `bytes` of stored JSON, and returns it. */
   remember(event: StoredEvent, bytes: number): StoredEvent {
-    this.add(event.envelope.id, { event, bytes });
+    this.add({ id: event.envelope.id, event, bytes });
     return event;
   }
 
@@ -64,23 +77,30 @@ export class EnvelopeCache {
    * is saved, and an event nobody reads again is never parsed.
    */
   rememberUnparsed(id: string, bytes: number, parse: () => StoredEvent): void {
-    this.add(id, { parse, bytes });
+    this.add({ id, parse, bytes });
   }
 
-  private add(id: string, entry: Entry): void {
-    if (this.entries.has(id)) return;
-    this.entries.set(id, entry);
+  private add(entry: Entry): void {
+    if (this.entries.has(entry.id)) return;
+    if (this.entries.size === this.capacity) this.evictOldest();
+    this.ring[(this.head + this.entries.size) % this.capacity] = entry;
+    this.entries.set(entry.id, entry);
     this.bytes += entry.bytes;
-    // A Map iterates in insertion order, so the first key is the oldest entry.
-    while (this.entries.size > this.capacity || (this.bytes > this.maxBytes && this.entries.size > 1)) {
-      const [oldest, entry] = this.entries.entries().next().value!;
-      this.entries.delete(oldest);
-      this.bytes -= entry.bytes;
-    }
+    while (this.bytes > this.maxBytes && this.entries.size > 1) this.evictOldest();
+  }
+
+  private evictOldest(): void {
+    const oldest = this.ring[this.head]!;
+    this.ring[this.head] = undefined;
+    this.head = (this.head + 1) % this.capacity;
+    this.entries.delete(oldest.id);
+    this.bytes -= oldest.bytes;
   }
 
   clear(): void {
-    this.entries.clear();
+    this.entries = new Dictionary<Entry>();
+    this.ring.fill(undefined);
+    this.head = 0;
     this.bytes = 0;
     this.clears += 1;
   }
