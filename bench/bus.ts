@@ -58,6 +58,9 @@ interface Pauses {
   /** Young-generation collections (scavenges): how many, and their total duration in seconds. */
   readonly minor: number;
   readonly minorSeconds: number;
+  /** Full (mark-compact) collections: the old generation's, rarer and longer. */
+  readonly major: number;
+  readonly majorSeconds: number;
   /**
    * How late the server's event loop ran a timer, p99 in seconds, since the previous scrape (prom-client
    * resets it at each one). prom-client's monitor times a timer due every 10 ms and reports the whole
@@ -76,6 +79,9 @@ async function pauses(pool: Pool): Promise<Pauses> {
   return {
     minor: sample('rebound_process_nodejs_gc_duration_seconds_count{kind="minor"}'),
     minorSeconds: sample('rebound_process_nodejs_gc_duration_seconds_sum{kind="minor"}'),
+    // Absent until the first full collection.
+    major: sample('rebound_process_nodejs_gc_duration_seconds_count{kind="major"}') || 0,
+    majorSeconds: sample('rebound_process_nodejs_gc_duration_seconds_sum{kind="major"}') || 0,
     loopP99: Math.max(
       0,
       sample('rebound_process_nodejs_eventloop_lag_p99_seconds') - LOOP_MONITOR_INTERVAL_S,
@@ -152,12 +158,15 @@ export async function run(): Promise<void> {
       const cpu = process.cpuUsage(cpuBefore);
       const gcAfter = await pauses(pool);
       const minor = gcAfter.minor - gcBefore.minor;
+      const major = gcAfter.major - gcBefore.major;
       return {
         p50: histogram.getValueAtPercentile(50) / 1000,
         p99: histogram.getValueAtPercentile(99) / 1000,
         harness: (cpu.user + cpu.system) / 1000 / (performance.now() - started),
         minor,
         minorMeanMs: minor > 0 ? ((gcAfter.minorSeconds - gcBefore.minorSeconds) / minor) * 1000 : 0,
+        major,
+        majorMs: (gcAfter.majorSeconds - gcBefore.majorSeconds) * 1000,
         loopP99Ms: gcAfter.loopP99 * 1000,
       };
     };
@@ -184,6 +193,12 @@ export async function run(): Promise<void> {
         `${fmt(at.minorMeanMs, 2)} ms`,
         `mean of ${at.minor} scavenges (young-generation GC); event loop late by ${fmt(at.loopP99Ms, 2)} ms p99`,
       );
+      // Rarer and longer (the old generation's): one in a run is most of that run's tail.
+      line(
+        `  full collections meanwhile`,
+        fmt(at.major),
+        at.major > 0 ? `${fmt(at.majorMs / at.major, 2)} ms mean (mark-compact, the old generation)` : '',
+      );
     };
     // One event per call, 100 a second: the path's own latency, with no queueing behind other events.
     report('latency one event at a time (100 ev/s)', await latencyAt(100, 1), '');
@@ -202,6 +217,9 @@ export async function run(): Promise<void> {
         minor: mid((l) => l.minor),
         minorMeanMs: mid((l) => l.minorMeanMs),
         loopP99Ms: mid((l) => l.loopP99Ms),
+        // Not a median: a full collection in any one run is what that run's tail shows.
+        major: runs.reduce((n, l) => n + l.major, 0),
+        majorMs: runs.reduce((n, l) => n + l.majorMs, 0),
       };
       const p99s = runs.map((l) => l.p99);
       report(
