@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench -- <name> [args]`: runs bench/<name>.ts, which exports `run(args)`.
+import './v8-flags.mjs';
 import { register } from 'tsx/esm/api';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
