@@ -97,7 +97,18 @@ export function severityLabel(severity: string): string {
   return severity.toUpperCase();
 }
 
-/** Cuts text to `max` characters, marking the cut with an ellipsis. */
+/**
+ * Cuts text to `max` UTF-16 units (what the limits of Slack's Block Kit and PagerDuty count), marking the cut
+ * with an ellipsis, and never between the two halves of a character outside the BMP (an emoji): half of one
+ * is not Unicode, and a receiver may refuse the whole message for it.
+ */
 export function truncate(text: string, max: number): string {
-  return text.length <= max ? text : text.slice(0, Math.max(0, max - 1)) + '…';
+  if (text.length <= max) return text;
+  let end = Math.max(0, max - 1);
+  if (end > 0 && isHighSurrogate(text.charCodeAt(end - 1))) end -= 1;
+  return text.slice(0, end) + '…';
+}
+
+function isHighSurrogate(unit: number): boolean {
+  return unit >= 0xd800 && unit <= 0xdbff;
 }

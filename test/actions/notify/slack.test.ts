@@ -136,6 +136,21 @@ describe('SlackNotifier', () => {
     expect(header.endsWith('…')).toBe(true);
   });
 
+  it('never cuts an emoji in half to fit a limit', async () => {
+    // Both parities of where the cut falls: between two emoji, and inside one (the header's prefix before
+    // the title is of fixed length).
+    for (const title of ['🔥'.repeat(200), `x${'🔥'.repeat(200)}`]) {
+      slack.requests.length = 0;
+      await notifier.send(remediated({ title }));
+      const header = (JSON.parse(slack.requests[0]!.body) as { blocks: { text: { text: string } }[] })
+        .blocks[0]!.text.text;
+      expect(Buffer.from(header).toString()).toBe(header); // UTF-8 has no half characters: one would change
+      expect(header.length).toBeLessThanOrEqual(150);
+      expect(header.length).toBeGreaterThanOrEqual(149);
+      expect(header.endsWith('🔥…')).toBe(true);
+    }
+  });
+
   it.each([
     ['invalid_payload', slackAnswers.invalidPayload, 400, false],
     ['no_service', slackAnswers.noService, 404, false],
