@@ -7,6 +7,12 @@ import { eventually, HttpReceiver } from '../support/http-receiver.ts';
 import { serve, type Served } from '../support/process.ts';
 
 const KILLS = 5;
+
+function tally(ids: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+  return counts;
+}
 const CONCURRENCY = 4;
 
 /**
@@ -27,6 +33,8 @@ describe('bus delivery under SIGKILL', () => {
     await target.start();
     target.delayMs = 3;
     const config = join(dir.path, 'rebound.yaml');
+    // A generous deadline: a POST that outlived it while this process stalled would be sent again within the
+    // run, a duplicate that no kill caused.
     writeFileSync(
       config,
       `logging: { level: warn }
@@ -35,7 +43,7 @@ bus:
     - name: orders
       pattern: { source: [shop] }
       targets:
-        - { kind: webhook, id: slow, url: "${target.url}", concurrency: ${CONCURRENCY},
+        - { kind: webhook, id: slow, url: "${target.url}", concurrency: ${CONCURRENCY}, timeoutMs: 60000,
             retry: { maximumEventAgeSeconds: 600, maximumRetryAttempts: 50, baseDelayMs: 10, maxDelayMs: 200 } }
 `,
     );
@@ -109,12 +117,17 @@ bus:
           `${err.message}: ${missing.length} of ${accepted.size} accepted events never delivered, e.g. ${missing.slice(0, 3).join(', ')}\n${server?.output()}`,
         );
       });
+      // And every re-send the last restart owes has gone out: with no backlog at the last kill, the check
+      // above holds before the worker has re-sent what it found queued.
+      await eventually(() => {
+        const counts = tally(ids());
+        return [...resent].every(([id, n]) => (counts.get(id) ?? 0) > n);
+      }, 60_000);
     } finally {
       await server.kill('SIGTERM');
     }
     expect(accepted.size).toBeGreaterThan(KILLS * 20);
-    const counts = new Map<string, number>();
-    for (const id of ids()) counts.set(id, (counts.get(id) ?? 0) + 1);
+    const counts = tally(ids());
     const extra = (m: Map<string, number>) => new Map([...m].filter(([, n]) => n > 0));
     // Every copy beyond the first is one the outbox re-sent after a restart, and every re-send arrived.
     expect(extra(new Map([...counts].map(([id, n]) => [id, n - 1])))).toEqual(extra(resent));
