@@ -86,4 +86,6 @@ export interface ActionRunner {
   has(name: string): boolean;
   /** Why `name` cannot run here and what to do about it, when the runner knows better than "not registered". */
   describeMissing?(name: string): string;
+  /** True when `name` changes nothing outside Rebound, so cutting it off loses nothing (unknown: false). */
+  readOnly?(name: string): boolean;
 }

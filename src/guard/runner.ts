@@ -95,6 +95,10 @@ export class GuardedRunner implements ActionRunner {
     return this.options.inner.has(name);
   }
 
+  readOnly(name: string): boolean {
+    return this.definitionOf(name)?.mutating === false;
+  }
+
   async run(name: string, params: unknown, ctx: GuardedActionContext): Promise<ActionResult> {
     const definition = this.definitionOf(name);
     if (definition === undefined || !definition.mutating) return this.options.inner.run(name, params, ctx);

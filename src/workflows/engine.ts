@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ActionRunner } from '../actions/types.ts';
 import { ReboundError, describeError } from '../errors.ts';
 import { timeOrderedUuid } from '../events/ids.ts';
+import { ActionGate } from './action-gate.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { Detached } from './errors.ts';
 import { ExecutionRun, type Ending, type RunDeps } from './execution.ts';
@@ -42,6 +43,11 @@ export interface EngineOptions {
    * executions written in one window share one transaction and one fsync; see ExecutionRun.flush.
    */
   readonly flushDelayMs?: number;
+  /**
+   * At `stop()`, how long (wall-clock ms) the task actions already running may take to finish before the
+   * executions are let go (default 0: at once). New actions do not start meanwhile. See ActionGate.
+   */
+  readonly stopGraceMs?: number;
   /** Called with errors that have no caller to go to (a failed background write, a bug). */
   readonly onError?: (executionId: string, err: unknown) => void;
   /**
@@ -83,6 +89,7 @@ export class Engine {
   private readonly leaseMs: number;
   private cancelReaper: (() => void) | undefined;
   private started = false;
+  private readonly actions = new ActionGate();
   private readonly deps: RunDeps;
 
   constructor(private readonly options: EngineOptions) {
@@ -100,6 +107,7 @@ export class Engine {
       callbacks: this.callbacks,
       onError: options.onError ?? (() => undefined),
       scheduleFlush: (run, urgent) => this.scheduleFlush(run, urgent ?? false),
+      actions: this.actions,
     };
   }
 
@@ -107,6 +115,7 @@ export class Engine {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    this.actions.open();
     await this.reap();
     const interval = this.options.reaperIntervalMs ?? 5000;
     const tick = () => {
@@ -120,10 +129,15 @@ export class Engine {
     tick();
   }
 
-  /** Stops reaping and detaches every running execution; they stay RUNNING and resume on the next start. */
-  async stop(): Promise<void> {
+  /**
+   * Stops reaping and detaches every running execution; they stay RUNNING and resume on the next start.
+   * First, no new task action starts, and those already running get `stopGraceMs` to finish (their outcome is
+   * recorded; one cut off after a write would leave it unknown). Returns how many were still running then.
+   */
+  async stop(): Promise<{ cutOff: number }> {
     this.started = false;
     this.cancelReaper?.();
+    const cutOff = await this.actions.close(this.options.stopGraceMs ?? 0);
     const runs = [...this.runs.values()];
     for (const run of runs) run.detach('engine stopped');
     await Promise.allSettled(runs.map((r) => r.done));
@@ -134,6 +148,7 @@ export class Engine {
     }
     for (const r of this.dirty) r.flush();
     this.dirty.clear();
+    return { cutOff };
   }
 
   /** One reaper pass: renew our leases, then claim and resume executions nobody (alive) runs. */

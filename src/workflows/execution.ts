@@ -1,5 +1,6 @@
 import type { ActionRunner } from '../actions/types.ts';
 import { describeError } from '../errors.ts';
+import type { ActionGate } from './action-gate.ts';
 import type { Clock } from './clock.ts';
 import { Detached, ExecutionInterrupted, StatesError, STATES_ERRORS } from './errors.ts';
 import { Frame } from './frame.ts';
@@ -29,6 +30,8 @@ export interface RunDeps {
   readonly onError: (executionId: string, err: unknown) => void;
   /** Asks for `run.flush()` soon; the engine batches flushes of all executions into one group commit. */
   readonly scheduleFlush: (run: ExecutionRun, urgent?: boolean) => void;
+  /** Counts the task actions running, and holds new ones back once a stop has begun. */
+  readonly actions: ActionGate;
 }
 
 export interface Ending {

@@ -141,6 +141,11 @@ class TaskAttempt {
       return this.result;
     }
     req.signal.addEventListener('abort', this, { once: true });
+    // The engine is stopping: the action does not start, and the attempt holds until the run is let go. It
+    // resumes after the restart with the same idempotency key, nothing having been sent under it. Before
+    // its deadlines are armed: an attempt that never started must not time out.
+    const writes = deps.runner.readOnly?.(name) !== true;
+    if (!deps.actions.enter(writes)) return this.result;
     if (req.timeoutSeconds !== undefined) {
       const left = startedAt + req.timeoutSeconds * 1000 - deps.clock.now();
       const cause = `The task did not finish within its TimeoutSeconds (${req.timeoutSeconds})`;
@@ -162,6 +167,7 @@ class TaskAttempt {
       );
     }
     if (!deps.runner.has(name)) {
+      deps.actions.leave(writes);
       const cause =
         deps.runner.describeMissing?.(name) ??
         `no action named '${name}' is registered; check the Task's Resource or the installed actions`;
@@ -183,8 +189,14 @@ class TaskAttempt {
         now: run.nowDate,
       })
       .then(
-        (result) => this.acted(result.output),
-        (err: unknown) => this.actionFailed(err),
+        (result) => {
+          deps.actions.leave(writes);
+          this.acted(result.output);
+        },
+        (err: unknown) => {
+          deps.actions.leave(writes);
+          this.actionFailed(err);
+        },
       );
     return this.result;
   }

@@ -24,6 +24,12 @@ describe('GuardedRunner over the real ActionRegistry', () => {
       onVerdict: (v) => void verdicts.push(v),
     });
     expect(runner.has('test.bump')).toBe(true);
+    // What a graceful stop waits for (ActionGate): the mutating actions, and any it does not know.
+    expect([
+      runner.readOnly('test.look'),
+      runner.readOnly('test.bump'),
+      runner.readOnly('test.nope'),
+    ]).toEqual([true, false, false]);
     expect((await runner.run('test.look', { name: 'a' }, ctx())).output).toEqual({ seen: 'a' });
     await runner.run('test.bump', { namespace: 'shop', name: 'api' }, ctx());
     await expect(runner.run('test.bump', { namespace: 'shop', name: 'api' }, ctx())).rejects.toMatchObject({

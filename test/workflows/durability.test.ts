@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ActionContext } from '../../src/actions/types.ts';
 import { MAX_HISTORY_EVENTS } from '../../src/workflows/execution.ts';
+import { HandlerRunner } from '../../src/workflows/local-runner.ts';
 import { failing } from '../support/failing.ts';
 import { Fixture, idle } from './support.ts';
 
@@ -292,6 +293,85 @@ describe('durable execution', () => {
       error: 'States.Timeout',
     });
     expect((await fx.engine.history(b.executionId)).at(-1)?.type).toBe('ExecutionTimedOut');
+  });
+
+  it('a graceful stop lets a running action finish and records it, but starts no new one', async () => {
+    const calls: string[] = [];
+    let finish: ((v: unknown) => void) | undefined;
+    let cut = false;
+    fx = new Fixture(
+      {
+        first: (_i, ctx) => {
+          calls.push(`first ${ctx.idempotencyKey}`);
+          ctx.signal.addEventListener('abort', () => (cut = true));
+          return new Promise((r) => (finish = r));
+        },
+        second: (_i, ctx) => (calls.push(`second ${ctx.idempotencyKey}`), 'done'),
+      },
+      { stopGraceMs: 10_000 },
+    );
+    const def = {
+      StartAt: 'A',
+      States: {
+        A: { Type: 'Task', Resource: 'first', Next: 'B' },
+        B: { Type: 'Task', Resource: 'second', End: true },
+      },
+    };
+    const { executionId } = await fx.engine.startExecution(def as never, {}, { name: 'graceful' });
+    await idle(10);
+    expect(calls).toHaveLength(1);
+    const stopped = fx.engine.stop();
+    await idle(10);
+    finish!('made it'); // within the grace period
+    expect(await stopped).toEqual({ cutOff: 0 });
+    expect(cut).toBe(false);
+    expect(calls).toHaveLength(1); // B did not start while stopping
+    const history = await fx.engine.history(executionId);
+    expect(history.filter((e) => e.type === 'TaskSucceeded')).toHaveLength(1);
+    expect((await fx.store.getExecution(executionId))!.status).toBe('RUNNING');
+
+    await fx.restart();
+    await fx.settle(executionId);
+    expect(await fx.store.getExecution(executionId)).toMatchObject({ status: 'SUCCEEDED', output: 'done' });
+    expect(calls.map((c) => c.split(' ')[0])).toEqual(['first', 'second']); // each once
+  });
+
+  it('a stop does not wait for a read-only action: cut off, it is simply asked again after the restart', async () => {
+    let cut = false;
+    const handlers = {
+      probe: (_i: unknown, ctx: ActionContext) =>
+        new Promise((_r, reject) =>
+          ctx.signal.addEventListener('abort', () => ((cut = true), reject(new Error('cut')))),
+        ),
+    };
+    const runner = Object.assign(new HandlerRunner(handlers), {
+      readOnly: (name: string) => name === 'probe',
+    });
+    fx = new Fixture(handlers, { stopGraceMs: 60_000, runner });
+    const def = { StartAt: 'T', States: { T: { Type: 'Task', Resource: 'probe', End: true } } };
+    await fx.engine.startExecution(def as never, {});
+    await idle(10);
+    expect(await fx.engine.stop()).toEqual({ cutOff: 0 }); // at once, not after a minute
+    expect(cut).toBe(true);
+  });
+
+  it('a stop cuts off what is still running when its grace period ends, and says how many', async () => {
+    let cut = false;
+    fx = new Fixture(
+      {
+        stuck: (_i, ctx) =>
+          new Promise((_r, reject) =>
+            ctx.signal.addEventListener('abort', () => ((cut = true), reject(new Error('cut')))),
+          ),
+      },
+      { stopGraceMs: 50 },
+    );
+    const def = { StartAt: 'T', States: { T: { Type: 'Task', Resource: 'stuck', End: true } } };
+    const { executionId } = await fx.engine.startExecution(def as never, {});
+    await idle(10);
+    expect(await fx.engine.stop()).toEqual({ cutOff: 1 });
+    expect(cut).toBe(true);
+    expect((await fx.store.getExecution(executionId))!.status).toBe('RUNNING'); // resumes after a restart
   });
 
   it('stop: the running task sees the abort and history records ExecutionAborted', async () => {
