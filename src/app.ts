@@ -313,6 +313,7 @@ export function createApp(options: AppOptions): App {
     workerId: config.workflows.workerId,
     leaseMs: config.workflows.leaseSeconds * 1000,
     reaperIntervalMs: config.workflows.reaperIntervalSeconds * 1000,
+    stopGraceMs: config.workflows.stopGraceSeconds * 1000,
     tokenSecret: config.workflows.tokenSecret ?? localSecret(resolve(config.dataDir, 'task-token.secret')),
     metrics: new WorkflowMetrics(metrics.registry),
     onError: (executionId, err) => logger.error({ executionId, err: String(err) }, 'workflow engine error'),
@@ -637,7 +638,12 @@ export function createApp(options: AppOptions): App {
       await bus.stop();
       pacer.stop();
       await approvals.service.stop();
-      await engine.stop();
+      const { cutOff } = await engine.stop();
+      if (cutOff > 0)
+        logger.warn(
+          { actions: cutOff, graceSeconds: config.workflows.stopGraceSeconds },
+          'task actions still running at the end of the stop grace period were cut off; their runbooks resume after the restart',
+        );
       // Incidents being settled finish (their pages are sent, or announced undelivered) before the store
       // closes; what is still sending after a grace period is cancelled.
       await Promise.race([Promise.allSettled(settling), delay(SETTLE_GRACE_MS, undefined, { ref: false })]);
