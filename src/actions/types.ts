@@ -67,8 +67,13 @@ export interface ActionDefinition<P = unknown, R = unknown> {
   /** `group.action`, e.g. `k8s.restart`; the task resource is `rebound:` + name. */
   readonly name: string;
   readonly description: string;
-  /** Mutating actions pass guard rails first; read-only ones (verify.*, k8s.waitRollout) do not. */
+  /** Mutating actions pass guard rails first; the others (verify.*, notifications, k8s.waitRollout) do not. */
   readonly mutating: boolean;
+  /**
+   * The action changes nothing anywhere, in Rebound or outside (a probe, a wait): cut off, it loses nothing
+   * and is simply asked again, so a graceful stop does not wait for it. Notifications are not read-only.
+   */
+  readonly readOnly?: boolean;
   readonly params: z.ZodType<P>;
   /** The object a mutating action changes, for locks, budgets and allowlists. */
   target?(params: P): TargetRef;
@@ -86,6 +91,6 @@ export interface ActionRunner {
   has(name: string): boolean;
   /** Why `name` cannot run here and what to do about it, when the runner knows better than "not registered". */
   describeMissing?(name: string): string;
-  /** True when `name` changes nothing outside Rebound, so cutting it off loses nothing (unknown: false). */
+  /** True when `name` changes nothing anywhere, so cutting it off loses nothing (unknown: false). */
   readOnly?(name: string): boolean;
 }

@@ -96,7 +96,7 @@ export class GuardedRunner implements ActionRunner {
   }
 
   readOnly(name: string): boolean {
-    return this.definitionOf(name)?.mutating === false;
+    return this.definitionOf(name)?.readOnly === true;
   }
 
   async run(name: string, params: unknown, ctx: GuardedActionContext): Promise<ActionResult> {

@@ -129,6 +129,7 @@ export class BumpAction {
     name: 'test.look',
     description: 'reads only',
     mutating: false,
+    readOnly: true,
     params: z.object({ name: z.string() }),
     run: (p) => Promise.resolve({ output: { seen: p.name }, writes: [] }),
   };

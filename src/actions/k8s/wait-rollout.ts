@@ -37,6 +37,7 @@ export function waitRolloutAction(
     name: 'k8s.waitRollout',
     description: 'Wait until a Deployment rollout completes (kubectl rollout status) or a deadline passes.',
     mutating: false,
+    readOnly: true,
     params: waitRolloutParams,
     async run(params, ctx) {
       const { cluster, session } = openSession(deps, params.cluster, ctx);

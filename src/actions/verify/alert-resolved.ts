@@ -73,6 +73,7 @@ export function alertResolvedAction(
     description:
       'Wait until the alerts resolve (resolved webhook, Alertmanager API or Prometheus), or fail at the deadline',
     mutating: false,
+    readOnly: true,
     params: alertResolvedParams,
     async run(params, ctx) {
       const started = ctx.now();

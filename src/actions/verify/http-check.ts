@@ -50,6 +50,7 @@ export function httpCheckAction(deps: HttpCheckDeps): ActionDefinition<HttpParam
     name: 'verify.http',
     description: 'Send a synthetic request and check its status, body text or a JSON value',
     mutating: false,
+    readOnly: true,
     params: httpParams,
     async run(params, ctx) {
       if (!isAllowed(params.url, deps.allowedUrlPrefixes)) {

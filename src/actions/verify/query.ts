@@ -44,6 +44,7 @@ export function queryAction(
     name: 'verify.query',
     description: 'Run a PromQL instant query and compare every value with a threshold',
     mutating: false,
+    readOnly: true,
     params: queryParams,
     async run(params, ctx) {
       if (!client) {
