@@ -29,6 +29,11 @@ export class ActionGate {
     if (this.running === 0) this.idle?.();
   }
 
+  /** A stop has begun: a task not yet started holds rather than start (or record that it started). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Opens the gate again (a stopped engine started anew). */
   open(): void {
     this.closed = false;

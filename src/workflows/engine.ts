@@ -120,10 +120,16 @@ export class Engine {
     const interval = this.options.reaperIntervalMs ?? 5000;
     const tick = () => {
       this.cancelReaper = this.clock.setTimer(interval, () => {
-        this.reap().then(tick, (err: unknown) => {
-          this.deps.onError('reaper', err);
-          tick();
-        });
+        // A stop that came while this pass ran has cancelled nothing: the pass must not re-arm the reaper.
+        this.reap().then(
+          () => {
+            if (this.started) tick();
+          },
+          (err: unknown) => {
+            this.deps.onError('reaper', err);
+            if (this.started) tick();
+          },
+        );
       });
     };
     tick();
@@ -137,7 +143,19 @@ export class Engine {
   async stop(): Promise<{ cutOff: number }> {
     this.started = false;
     this.cancelReaper?.();
-    const cutOff = await this.actions.close(this.options.stopGraceMs ?? 0);
+    // The reaper renewed our leases; it no longer runs. Renew them once more, and wait at most two thirds of
+    // a lease: an action finishing after another worker took its execution over could not record its outcome.
+    let grace = this.options.stopGraceMs ?? 0;
+    if (grace > 0) {
+      try {
+        await this.options.store.renewLeases(this.owner, this.clock.now() + this.leaseMs);
+        grace = Math.min(grace, (this.leaseMs * 2) / 3);
+      } catch (err) {
+        this.deps.onError('stop', err);
+        grace = 0; // leases we cannot renew may lapse any moment: let go now
+      }
+    }
+    const cutOff = await this.actions.close(grace);
     const runs = [...this.runs.values()];
     for (const run of runs) run.detach('engine stopped');
     await Promise.allSettled(runs.map((r) => r.done));

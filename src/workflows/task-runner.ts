@@ -72,6 +72,10 @@ export async function runTaskAttempt(
     resourceType: req.resource.startsWith('rebound:') ? 'rebound' : 'local',
     resource: name + (req.taskToken ? CALLBACK_SUFFIX : ''),
   };
+  // The engine is stopping: hold before TaskStarted is recorded, or the deadlines, which count from it,
+  // would run while the process is down, and the attempt could time out after the restart before its
+  // action ever ran. The run is let go shortly (Engine.stop), and this attempt is made after the restart.
+  if (deps.actions.isClosed && !run.find(`${req.key}:started`)) await held(req.signal);
   const started = run.emit(cursor, `${req.key}:started`, 'TaskStarted', resource);
   if (req.taskToken !== undefined) {
     await run.durable();
@@ -382,4 +386,12 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function isStringMap(value: unknown): value is Record<string, string> {
   return isObject(value) && Object.values(value).every((v) => typeof v === 'string');
+}
+
+/** Waits until `signal` aborts (the run is let go, or stopped), then throws its reason. */
+function held(signal: AbortSignal): Promise<never> {
+  return new Promise<never>((_resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+  });
 }

@@ -295,45 +295,51 @@ describe('durable execution', () => {
     expect((await fx.engine.history(b.executionId)).at(-1)?.type).toBe('ExecutionTimedOut');
   });
 
-  it('a graceful stop lets a running action finish and records it, but starts no new one', async () => {
+  it('a graceful stop lets running actions finish and records them, but starts no new task', async () => {
     const calls: string[] = [];
     let finish: ((v: unknown) => void) | undefined;
     let cut = false;
     fx = new Fixture(
       {
-        first: (_i, ctx) => {
-          calls.push(`first ${ctx.idempotencyKey}`);
+        slow: (_i, ctx) => {
+          calls.push('slow');
           ctx.signal.addEventListener('abort', () => (cut = true));
           return new Promise((r) => (finish = r));
         },
-        second: (_i, ctx) => (calls.push(`second ${ctx.idempotencyKey}`), 'done'),
+        quick: () => (calls.push('quick'), new Promise((r) => setTimeout(() => r('q'), 20))),
+        next: () => (calls.push('next'), new Promise((r) => setTimeout(() => r('done'), 20))),
       },
       { stopGraceMs: 10_000 },
     );
-    const def = {
-      StartAt: 'A',
-      States: {
-        A: { Type: 'Task', Resource: 'first', Next: 'B' },
-        B: { Type: 'Task', Resource: 'second', End: true },
-      },
+    const task = (Resource: string, extra: object) => ({ Type: 'Task', Resource, ...extra });
+    const one = { StartAt: 'S', States: { S: task('slow', { End: true }) } };
+    // The second execution's next task comes up while the stop waits for the first's action. Its deadline
+    // must not run while the process is down: it is not even recorded as started until it starts.
+    const two = {
+      StartAt: 'Q',
+      States: { Q: task('quick', { Next: 'N' }), N: task('next', { TimeoutSeconds: 3600, End: true }) },
     };
-    const { executionId } = await fx.engine.startExecution(def as never, {}, { name: 'graceful' });
+    const x = (await fx.engine.startExecution(one as never, {}, { name: 'x' })).executionId;
+    const y = (await fx.engine.startExecution(two as never, {}, { name: 'y' })).executionId;
     await idle(10);
-    expect(calls).toHaveLength(1);
+    expect(calls.sort()).toEqual(['quick', 'slow']);
     const stopped = fx.engine.stop();
-    await idle(10);
-    finish!('made it'); // within the grace period
+    await new Promise((r) => setTimeout(r, 100)); // quick finishes; N comes up and holds
+    finish!('made it');
     expect(await stopped).toEqual({ cutOff: 0 });
     expect(cut).toBe(false);
-    expect(calls).toHaveLength(1); // B did not start while stopping
-    const history = await fx.engine.history(executionId);
-    expect(history.filter((e) => e.type === 'TaskSucceeded')).toHaveLength(1);
-    expect((await fx.store.getExecution(executionId))!.status).toBe('RUNNING');
+    expect(calls).toHaveLength(2); // N did not start while stopping
+    const started = async (id: string) =>
+      (await fx!.engine.history(id)).filter((e) => e.type === 'TaskStarted').length;
+    expect(await fx.engine.history(x)).toContainEqual(expect.objectContaining({ type: 'TaskSucceeded' }));
+    expect([await started(x), await started(y)]).toEqual([1, 1]); // S and Q; not N
 
+    fx.clock.advance(2 * 3_600_000); // down for two hours, longer than N's TimeoutSeconds
     await fx.restart();
-    await fx.settle(executionId);
-    expect(await fx.store.getExecution(executionId)).toMatchObject({ status: 'SUCCEEDED', output: 'done' });
-    expect(calls.map((c) => c.split(' ')[0])).toEqual(['first', 'second']); // each once
+    await fx.settle(y);
+    expect(await fx.store.getExecution(x)).toMatchObject({ status: 'SUCCEEDED', output: 'made it' });
+    expect(await fx.store.getExecution(y)).toMatchObject({ status: 'SUCCEEDED', output: 'done' });
+    expect(calls.sort()).toEqual(['next', 'quick', 'slow']); // each once
   });
 
   it('a stop does not wait for a read-only action: cut off, it is simply asked again after the restart', async () => {
