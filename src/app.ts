@@ -642,7 +642,7 @@ export function createApp(options: AppOptions): App {
       if (cutOff > 0)
         logger.warn(
           { actions: cutOff, graceSeconds: config.workflows.stopGraceSeconds },
-          'task actions still running at the end of the stop grace period were cut off; their runbooks resume after the restart',
+          'task actions still running at the end of the stop grace period were cut off; their executions resume after the restart',
         );
       // Incidents being settled finish (their pages are sent, or announced undelivered) before the store
       // closes; what is still sending after a grace period is cancelled.

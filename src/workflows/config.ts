@@ -13,11 +13,12 @@ export const workflowsConfigSchema = z
     reaperIntervalSeconds: z.number().min(0.1).max(600).default(5),
     /**
      * At shutdown, how long the task actions already running may take to finish before the executions are
-     * let go (no new action starts meanwhile). An action cut off after it wrote leaves its outcome unknown,
-     * and its runbook escalates instead of going on after the restart. Keep it under the grace period the
-     * process gets before it is killed (Kubernetes: `terminationGracePeriodSeconds`, 30 s by default).
+     * let go (no new action starts meanwhile; at most two thirds of `leaseSeconds`). An action cut off after
+     * it wrote leaves its outcome unknown, and its runbook escalates instead of going on after the restart.
+     * The whole stop takes up to this plus 10 s (incidents being settled send their pages): keep the sum
+     * under the time the process gets before it is killed (Kubernetes' `terminationGracePeriodSeconds`: 30 s).
      */
-    stopGraceSeconds: z.number().min(0).max(600).default(20),
+    stopGraceSeconds: z.number().min(0).max(600).default(15),
     /**
      * Secret for deriving callback task tokens (so they cannot be forged). When unset, the server generates a
      * random one on first start and keeps it in `<dataDir>/task-token.secret`; set it when replicas share work.
