@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { canTransition } from '../../incidents/lifecycle.ts';
+import { truncate } from '../../integrations/text.ts';
 import type { ChannelOutcome } from '../notify/routed.ts';
 import type { ActionContext, ActionDefinition, ActionResult } from '../types.ts';
 import type { IncidentActionDeps } from './deps.ts';
@@ -12,7 +13,7 @@ export const escalateParams = z
     reason: z
       .string()
       .min(1)
-      .transform((r) => (r.length > 2000 ? r.slice(0, 1999) + '…' : r)),
+      .transform((r) => truncate(r, 2000)),
     /** Overrides the incident's severity on the page (critical, error, warning, info). */
     severity: z.string().min(1).max(64).optional(),
     /**

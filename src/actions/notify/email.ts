@@ -1,10 +1,10 @@
 import { createTransport, type Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import { IntegrationError } from '../../integrations/errors.ts';
+import { truncate } from '../../integrations/text.ts';
 import type { WriteRequest } from '../types.ts';
 import {
   severityLabel,
-  truncate,
   type ChannelNotifier,
   type Delivery,
   type Notification,

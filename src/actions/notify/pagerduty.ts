@@ -4,10 +4,10 @@ import {
   PAGERDUTY_LIMITS,
   type PagerDutyEvent,
 } from '../../integrations/pagerduty/events.ts';
+import { truncate } from '../../integrations/text.ts';
 import type { WriteRequest } from '../types.ts';
 import {
   severityLabel,
-  truncate,
   type ChannelNotifier,
   type Delivery,
   type Notification,

@@ -1,6 +1,7 @@
 import { escapeMrkdwn } from '../../integrations/slack/mrkdwn.ts';
 import type { SlackMessage } from '../../integrations/slack/post.ts';
-import { severityLabel, truncate, type Notification } from './notification.ts';
+import { truncate } from '../../integrations/text.ts';
+import { severityLabel, type Notification } from './notification.ts';
 
 /**
  * Block Kit rendering of a notification. Incoming webhooks cannot edit a message they posted, so every move

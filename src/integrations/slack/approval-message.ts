@@ -1,4 +1,5 @@
 import type { SlackMessage } from './post.ts';
+import { truncate } from '../text.ts';
 import { escapeMrkdwn } from './mrkdwn.ts';
 
 /**
@@ -31,15 +32,9 @@ export interface ApprovalRequest {
   readonly incidentUrl?: string;
 }
 
-/** Escapes Slack's three mrkdwn control characters in user-provided text. */
-
-function cut(text: string, max: number): string {
-  return text.length <= max ? text : text.slice(0, max - 1) + '…';
-}
-
 /** The interactive approval message for an incoming webhook or chat.postMessage. */
 export function buildApprovalMessage(r: ApprovalRequest): SlackMessage {
-  const header = cut(`Approval needed: [${r.severity.toUpperCase()}] ${r.title}`, 150);
+  const header = truncate(`Approval needed: [${r.severity.toUpperCase()}] ${r.title}`, 150);
   const fields = [
     `*Severity*\n${escapeMrkdwn(r.severity.toUpperCase())}`,
     r.service ? `*Service*\n${escapeMrkdwn(r.service)}` : undefined,
@@ -48,8 +43,11 @@ export function buildApprovalMessage(r: ApprovalRequest): SlackMessage {
   ].filter((f): f is string => f !== undefined);
   const blocks: unknown[] = [
     { type: 'header', text: { type: 'plain_text', text: header, emoji: true } },
-    { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text: cut(text, 2000) })) },
-    { type: 'section', text: { type: 'mrkdwn', text: cut(`*Proposed:* ${escapeMrkdwn(r.proposed)}`, 3000) } },
+    { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text: truncate(text, 2000) })) },
+    {
+      type: 'section',
+      text: { type: 'mrkdwn', text: truncate(`*Proposed:* ${escapeMrkdwn(r.proposed)}`, 3000) },
+    },
   ];
   if (r.expiresAt) {
     const unix = Math.floor(r.expiresAt.getTime() / 1000);
@@ -76,7 +74,7 @@ export function buildApprovalMessage(r: ApprovalRequest): SlackMessage {
         value: r.approvalId,
         confirm: {
           title: { type: 'plain_text', text: 'Remediate now?' },
-          text: { type: 'mrkdwn', text: cut(`Rebound will ${escapeMrkdwn(r.proposed)}.`, 300) },
+          text: { type: 'mrkdwn', text: truncate(`Rebound will ${escapeMrkdwn(r.proposed)}.`, 300) },
           confirm: { type: 'plain_text', text: 'Remediate' },
           deny: { type: 'plain_text', text: 'Cancel' },
         },

@@ -128,6 +128,13 @@ describe('Slack approvals', () => {
     );
   });
 
+  it('cuts a long header to the Block Kit limit of 150 without splitting an emoji', () => {
+    // 'Approval needed: [CRITICAL] ' is 28 units: the 149-unit cut falls inside the 61st emoji.
+    const message = buildApprovalMessage({ ...request, title: '🔥'.repeat(100) });
+    const header = (message.blocks![0] as { text: { text: string } }).text.text;
+    expect(header).toBe(`Approval needed: [CRITICAL] ${'🔥'.repeat(60)}…`);
+  });
+
   it('parses a block_actions click into a decision', () => {
     const { body } = signed(click('snooze', 'https://hooks.slack.com/actions/T/1/x'));
     const parsed = parseInteraction(body);
