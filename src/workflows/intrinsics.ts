@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { intrinsicFailure, runtimeError } from './errors.ts';
+import { intrinsicFailure, runtimeError, StatesError } from './errors.ts';
 import { isJsonObject, type Json } from './types.ts';
 import { evaluatePath, type PathScope } from './path.ts';
 import { uuidFrom } from './random.ts';
@@ -10,7 +10,14 @@ import { deepEqual } from './equality.ts';
  * Every misuse (wrong arity, wrong type, bad value) raises States.IntrinsicFailure naming the function.
  */
 
-type Arg = { kind: 'literal'; value: Json } | { kind: 'path'; path: string } | { kind: 'call'; call: Call };
+/**
+ * A literal string's `template` is its text cut at its `{}` placeholders (an escaped `\{}` is text, not a
+ * placeholder), for when it is States.Format's template.
+ */
+type Arg =
+  | { kind: 'literal'; value: Json; template?: readonly string[] }
+  | { kind: 'path'; path: string }
+  | { kind: 'call'; call: Call };
 interface Call {
   readonly name: string;
   readonly args: readonly Arg[];
@@ -24,6 +31,20 @@ const parsed = new Map<string, Call>();
 
 /** Evaluates an intrinsic call expression such as `States.Format('{}', $.name)`. */
 export function evaluateIntrinsic(expression: string, scope: PathScope): Json {
+  return invoke(parse(expression), scope);
+}
+
+/** Why `expression` is not a well-formed intrinsic call, or undefined when it is (checked before a run). */
+export function intrinsicSyntaxError(expression: string): string | undefined {
+  try {
+    parse(expression);
+    return undefined;
+  } catch (err) {
+    return err instanceof StatesError ? err.cause_ : (err as Error).message;
+  }
+}
+
+function parse(expression: string): Call {
   let call = parsed.get(expression);
   if (call === undefined) {
     const parser = new Parser(expression);
@@ -31,7 +52,7 @@ export function evaluateIntrinsic(expression: string, scope: PathScope): Json {
     parser.end();
     parsed.set(expression, call);
   }
-  return invoke(call, scope);
+  return call;
 }
 
 class Parser {
@@ -68,7 +89,7 @@ class Parser {
   private arg(): Arg {
     this.ws();
     const rest = this.src.slice(this.i);
-    if (rest.startsWith("'")) return { kind: 'literal', value: this.string() };
+    if (rest.startsWith("'")) return { kind: 'literal', ...this.string() };
     if (rest.startsWith('States.')) return { kind: 'call', call: this.call() };
     if (rest.startsWith('$')) return { kind: 'path', path: this.path() };
     const m = /^(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|null|true|false)/.exec(rest);
@@ -77,21 +98,37 @@ class Parser {
     return { kind: 'literal', value: JSON.parse(m[0]) as Json };
   }
 
-  /** A quoted literal; `\'`, `\{`, `\}` and `\\` keep their escape so States.Format can see them. */
-  private string(): string {
-    let out = '';
+  /**
+   * A quoted literal: its text, with the escapes `\'`, `\{`, `\}` and `\\` resolved, and that text cut at its
+   * unescaped `{}` (see Arg). Any other backslash is an open escape, which Step Functions refuses.
+   */
+  private string(): { value: string; template: string[] } {
+    let text = '';
+    let part = '';
+    const template: string[] = [];
     this.i += 1;
     while (this.i < this.src.length) {
       const c = this.src[this.i]!;
+      if (c === "'") {
+        this.i += 1;
+        template.push(part);
+        return { value: text, template };
+      }
       if (c === '\\') {
         const n = this.src[this.i + 1] ?? '';
-        out += n === "'" ? "'" : '\\' + n;
+        if (n === '' || !"'{}\\".includes(n))
+          throw this.fail(`an open escape '\\${n}' (only \\', \\{, \\} and \\\\ are escapes)`);
+        text += n;
+        part += n;
         this.i += 2;
-      } else if (c === "'") {
-        this.i += 1;
-        return out;
+      } else if (c === '{' && this.src[this.i + 1] === '}') {
+        text += '{}';
+        template.push(part);
+        part = '';
+        this.i += 2;
       } else {
-        out += c;
+        text += c;
+        part += c;
         this.i += 1;
       }
     }
@@ -131,15 +168,11 @@ class Parser {
   }
 }
 
-function unescape(s: string): string {
-  return s.replace(/\\(.)/g, '$1');
-}
-
 function invoke(call: Call, scope: PathScope): Json {
   const args = call.args.map((a) => {
     switch (a.kind) {
       case 'literal':
-        return typeof a.value === 'string' && call.name !== 'States.Format' ? unescape(a.value) : a.value;
+        return a.value;
       case 'path': {
         const v = evaluatePath(a.path, scope);
         // AWS raises States.Runtime (not IntrinsicFailure) when an argument's path matches nothing.
@@ -153,13 +186,17 @@ function invoke(call: Call, scope: PathScope): Json {
   });
   const impl = FUNCTIONS[call.name];
   if (!impl) throw intrinsicFailure(`'${call.name}' is not an intrinsic function`);
-  return impl(new Args(call.name, args), scope);
+  const first = call.args[0];
+  const template = first?.kind === 'literal' ? first.template : undefined;
+  return impl(new Args(call.name, args, template), scope);
 }
 
 class Args {
   constructor(
     readonly fn: string,
     readonly values: Json[],
+    /** The first argument cut at its placeholders, when it was written as a literal (see Arg). */
+    readonly template?: readonly string[],
   ) {}
   arity(min: number, max = min): void {
     if (this.values.length < min || this.values.length > max) {
@@ -331,21 +368,15 @@ const FUNCTIONS: Record<string, (a: Args, scope: PathScope) => Json> = {
 
 function format(a: Args): Json {
   if (a.values.length < 1) throw intrinsicFailure('States.Format takes a template string and its arguments');
-  const template = a.string(0);
+  // Escapes belong to the call as written: a template read from the input is its text, every {} a placeholder.
+  const parts = a.template ?? a.string(0).split('{}');
   const values = a.values.slice(1);
-  let out = '';
-  let used = 0;
-  for (let i = 0; i < template.length; i += 1) {
-    const c = template[i]!;
-    if (c === '\\' && i + 1 < template.length) {
-      out += template[++i];
-    } else if (c === '{' && template[i + 1] === '}') {
-      if (used >= values.length) throw intrinsicFailure('States.Format: more {} placeholders than arguments');
-      out += formatted(values[used++]!);
-      i += 1;
-    } else out += c;
-  }
-  if (used !== values.length) throw intrinsicFailure('States.Format: more arguments than {} placeholders');
+  if (parts.length - 1 > values.length)
+    throw intrinsicFailure('States.Format: more {} placeholders than arguments');
+  if (parts.length - 1 < values.length)
+    throw intrinsicFailure('States.Format: more arguments than {} placeholders');
+  let out = parts[0]!;
+  for (let i = 1; i < parts.length; i += 1) out += formatted(values[i - 1]!) + parts[i]!;
   return out;
 }
 

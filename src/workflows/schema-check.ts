@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import aslValidator from 'asl-validator';
+import { isIntrinsicCall } from './intrinsics.ts';
 import { isJsonataExpression } from './jsonata.ts';
 import { isJsonObject } from './types.ts';
 
@@ -25,7 +26,7 @@ const VERSION = validatorVersion();
  * Bumped whenever what Rebound hands the validator (see withoutFalseAlarms) or makes of its answer (see
  * issueOf) changes: older verdicts lapse.
  */
-const REVISION = 4;
+const REVISION = 5;
 const CACHE_FILE = join(
   dirname(fileURLToPath(import.meta.url)),
   '../../node_modules/.cache/rebound',
@@ -43,6 +44,7 @@ export function schemaIssues(definition: object): SchemaIssue[] {
   // asl-validator writes default QueryLanguage fields into what it is given: hand it a copy.
   const copy = JSON.parse(text) as Record<string, unknown>;
   withoutFalseAlarms(copy, 'JSONPath');
+  withoutEscapedBackslashes(copy);
   const result = aslValidator(copy, { checkArn: false, checkPaths: true });
   const issues = result.errors.map((e) => issueOf(e, definition));
   remember(key, issues);
@@ -122,6 +124,23 @@ function withoutFalseAlarms(machine: Record<string, unknown>, inherited: string)
       if (isJsonObject(branch)) withoutFalseAlarms(branch, own);
     for (const field of ['ItemProcessor', 'Iterator'])
       if (isJsonObject(state[field])) withoutFalseAlarms(state[field], own);
+  }
+}
+
+/**
+ * asl-validator's grammar for intrinsic calls refuses the escape `\\` (a backslash) in a string argument,
+ * which Step Functions accepts; Rebound parses every intrinsic call itself (validate.ts). Each `\\` becomes
+ * a plain character in what the validator sees.
+ */
+function withoutEscapedBackslashes(holder: Record<string, unknown> | unknown[]): void {
+  const entries: [string | number, unknown][] = Array.isArray(holder)
+    ? holder.map((item, i) => [i, item])
+    : Object.entries(holder);
+  for (const [key, value] of entries) {
+    if (typeof value === 'string') {
+      if (isIntrinsicCall(value) && value.includes('\\\\'))
+        (holder as Record<string | number, unknown>)[key] = value.replaceAll('\\\\', '_');
+    } else if (Array.isArray(value) || isJsonObject(value)) withoutEscapedBackslashes(value);
   }
 }
 

@@ -1,6 +1,7 @@
 import { ReboundError } from '../errors.ts';
 import { CHOICE_OPERATORS, parseTimestamp } from './choice.ts';
 import { CATCHER_FIELDS, RETRIER_FIELDS, STATE_FIELDS, TOP_LEVEL_FIELDS, unknownFields } from './fields.ts';
+import { intrinsicSyntaxError, isIntrinsicCall } from './intrinsics.ts';
 import { isJsonataExpression } from './jsonata.ts';
 import { schemaIssues } from './schema-check.ts';
 import { actionNameOf } from './task-state.ts';
@@ -126,6 +127,7 @@ function walk(
     checkFields(state, state.Type, own, addHere);
     checkTargets(state, names, addHere);
     checkTypeSpecific(state, addHere, options);
+    if (own === 'JSONPath') checkIntrinsics(state, '', addHere);
     if (!reachable.has(name)) add(at, `the state '${name}' is not reachable from StartAt`);
     for (const [field, nested] of nestedMachines(state, addHere))
       walk(nested, `${prefix}${at}.${field}.`, own, options, issues);
@@ -221,6 +223,30 @@ function checkTargets(state: JsonObject, names: Set<string>, add: Add): void {
   if (!terminal && state.Next === undefined && state.End !== true)
     add('Next', 'a non-terminal state needs Next or End: true');
   if (state.Next !== undefined && state.End === true) add('End', 'a state cannot have both Next and End');
+}
+
+/** Fields that hold nested state machines, which the walk checks on their own. */
+const NESTED_MACHINE_FIELDS = new Set(['Branches', 'ItemProcessor', 'Iterator']);
+
+/**
+ * Parses every intrinsic call of a JSONPath state (`"key.$"` fields, ErrorPath, CausePath) before a run, as
+ * Step Functions does at creation: a malformed one is refused here, naming its field, not mid-incident.
+ */
+function checkIntrinsics(value: unknown, at: string, add: Add): void {
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => checkIntrinsics(item, `${at}[${i}]`, add));
+    return;
+  }
+  if (!isJsonObject(value)) return;
+  for (const [key, item] of Object.entries(value)) {
+    if (at === '' && NESTED_MACHINE_FIELDS.has(key)) continue;
+    const field = at === '' ? key : `${at}.${key}`;
+    const holdsPath = key.endsWith('.$') || (at === '' && (key === 'ErrorPath' || key === 'CausePath'));
+    if (holdsPath && typeof item === 'string' && isIntrinsicCall(item)) {
+      const error = intrinsicSyntaxError(item);
+      if (error !== undefined) add(field, error);
+    } else checkIntrinsics(item, field, add);
+  }
 }
 
 function checkTypeSpecific(state: JsonObject, add: Add, options: ValidateOptions): void {

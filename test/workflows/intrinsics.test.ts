@@ -40,6 +40,25 @@ describe('intrinsic functions', () => {
     ).toBe('fst={Arg1=1, Arg2=[]} and snd=[x, {k=null}].');
   });
 
+  it('takes exactly the four escapes of the specification, in every function; an open escape is refused', () => {
+    // `\\` is a backslash: in a template, and in any other function's string argument.
+    expect(ev("States.Format('C:\\\\dir\\\\{} \\{}', $.x)", { x: 'ok' })).toBe('C:\\dir\\ok {}');
+    expect(ev("States.StringSplit('a\\\\b,c\\'d', ',')")).toEqual(['a\\b', "c'd"]);
+    // An unescaped {} in a literal is text everywhere but a States.Format template.
+    expect(ev("States.StringSplit('{},x', ',')")).toEqual(['{}', 'x']);
+    expect(failure("States.Format('a\\qb {}', 1)")).toBe('States.IntrinsicFailure');
+    expect(failure("States.StringSplit('a\\qb', ',')")).toBe('States.IntrinsicFailure');
+    expect(failure("States.Format('ends in \\', 1)")).toBe('States.IntrinsicFailure');
+  });
+
+  it('reads a States.Format template taken from the input as text: every {} a placeholder, backslashes kept', () => {
+    expect(ev('States.Format($.t, $.user)', { t: 'C:\\Users\\{}\\docs', user: 'bob' })).toBe(
+      'C:\\Users\\bob\\docs',
+    );
+    expect(ev('States.Format($.t, 1)', { t: '\\{}' })).toBe('\\1');
+    expect(failure('States.Format($.t, 1, 2)', { t: '{}' })).toBe('States.IntrinsicFailure');
+  });
+
   it('States.StringToJson and States.JsonToString', () => {
     expect(ev('States.StringToJson($.s)', { s: '{"a":[1,2]}' })).toEqual({ a: [1, 2] });
     expect(ev('States.JsonToString($.o)', { o: { a: 1 } })).toBe('{"a":1}');

@@ -113,6 +113,34 @@ describe('definition validation', () => {
     expect(validateDefinition(wait('{% $states.input.t %}', 'JSONata'), { schema: false })).toEqual([]);
   });
 
+  it('parses every intrinsic call before a run, and accepts the escaped backslash asl-validator refuses', () => {
+    const pass = (Parameters: Record<string, unknown>, ErrorPath?: string) => ({
+      StartAt: 'P',
+      States: {
+        P: { Type: 'Pass', Parameters, Next: 'F' },
+        F: { Type: 'Fail', ...(ErrorPath === undefined ? { Error: 'E' } : { ErrorPath }) },
+      },
+    });
+    expect(validateDefinition(pass({ 'r.$': "States.Format('C:\\\\dir {}', $.x)" }))).toEqual([]);
+    expect(
+      validateDefinition(
+        pass({ nested: { list: [{ 'f.$': "States.Format('a\\qb {}', $.x)" }] } }, "States.Format('\\n')"),
+        { schema: false },
+      ),
+    ).toEqual([
+      {
+        path: 'States.P.Parameters.nested.list[0].f.$',
+        message:
+          "invalid intrinsic function 'States.Format('a\\qb {}', $.x)': an open escape '\\q' (only \\', \\{, \\} and \\\\ are escapes) at position 16",
+      },
+      {
+        path: 'States.F.ErrorPath',
+        message:
+          "invalid intrinsic function 'States.Format('\\n')': an open escape '\\n' (only \\', \\{, \\} and \\\\ are escapes) at position 15",
+      },
+    ]);
+  });
+
   it('assertValidDefinition throws INVALID_DEFINITION with the issues as details', () => {
     expect(() => assertValidDefinition({ StartAt: 'nope', States: {} })).toThrow(
       expect.objectContaining({
