@@ -308,8 +308,7 @@ const FUNCTIONS: Record<string, (a: Args, scope: PathScope) => Json> = {
     a.arity(1);
     const s = a.string(0);
     if (s.length > 10_000) throw intrinsicFailure('States.Base64Decode: the input exceeds 10,000 characters');
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s))
-      throw intrinsicFailure('States.Base64Decode: the input is not base64');
+    if (!isBase64(s)) throw intrinsicFailure('States.Base64Decode: the input is not base64');
     return Buffer.from(s, 'base64').toString('utf8');
   },
   'States.Hash': (a) => {
@@ -365,6 +364,19 @@ const FUNCTIONS: Record<string, (a: Args, scope: PathScope) => Json> = {
     return uuidFrom(() => scope.random());
   },
 };
+
+/**
+ * Base64 as Java's decoder (Step Functions') takes it: padding is optional, but where present it must complete
+ * the last group of four, and a last group of one character is not base64 (Node would decode it to nothing).
+ */
+function isBase64(s: string): boolean {
+  const m = /^([A-Za-z0-9+/]*)(=*)$/.exec(s);
+  if (!m) return false;
+  const rest = m[1]!.length % 4;
+  const padding = m[2]!.length;
+  if (rest === 1) return false;
+  return padding === 0 || (rest === 2 && padding === 2) || (rest === 3 && padding === 1);
+}
 
 function format(a: Args): Json {
   if (a.values.length < 1) throw intrinsicFailure('States.Format takes a template string and its arguments');

@@ -89,6 +89,11 @@ describe('intrinsic functions', () => {
     expect(ev("States.Base64Encode('Data to encode')")).toBe('RGF0YSB0byBlbmNvZGU=');
     expect(ev("States.Base64Decode('RGF0YSB0byBlbmNvZGU=')")).toBe('Data to encode');
     expect(failure("States.Base64Decode('***')")).toBe('States.IntrinsicFailure');
+    // As Java's decoder: padding optional but, where given, complete; a last group of one character is refused.
+    expect(ev("States.Base64Decode('YQ')")).toBe('a');
+    expect(ev("States.Base64Decode('YWI')")).toBe('ab');
+    for (const bad of ['a', 'YQ=', 'YWI==', 'YWJj=', 'Y=Q='])
+      expect(failure(`States.Base64Decode('${bad}')`), bad).toBe('States.IntrinsicFailure');
     for (const [name, alg] of [
       ['MD5', 'md5'],
       ['SHA-1', 'sha1'],
