@@ -2,7 +2,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { z } from 'zod';
 import type { ActionDefinition } from '../types.ts';
 import { refused } from './errors.ts';
-import { openSession, result, type K8sActionDeps } from './shared.ts';
+import { gracePeriodSeconds, openSession, result, type K8sActionDeps } from './shared.ts';
 
 export const deletePodParams = z
   .object({
@@ -13,7 +13,7 @@ export const deletePodParams = z
     selector: z.string().min(1).optional(),
     /** Refuse (and delete nothing) when the selector matches more pods than this. */
     maxCount: z.int().min(1).max(50).default(1),
-    gracePeriodSeconds: z.int().min(0).optional(),
+    gracePeriodSeconds,
     /** Also delete pods no controller will recreate (they are gone for good). */
     force: z.boolean().default(false),
   })

@@ -4,7 +4,16 @@ import type { ActionContext, ActionDefinition } from '../types.ts';
 import type { K8sSession } from './client.ts';
 import { K8sActionError, refused } from './errors.ts';
 import { setUnschedulable } from './nodes.ts';
-import { deadlineOf, openSession, pause, result, timedOut, targetOf, type K8sActionDeps } from './shared.ts';
+import {
+  deadlineOf,
+  gracePeriodSeconds,
+  openSession,
+  pause,
+  result,
+  timedOut,
+  targetOf,
+  type K8sActionDeps,
+} from './shared.ts';
 
 export const drainParams = z
   .object({
@@ -15,7 +24,7 @@ export const drainParams = z
     force: z.boolean().default(false),
     /** Also evict pods using emptyDir volumes, whose data is lost (kubectl --delete-emptydir-data). */
     deleteEmptyDirData: z.boolean().default(false),
-    gracePeriodSeconds: z.int().min(0).optional(),
+    gracePeriodSeconds,
   })
   .strict();
 export type DrainParams = z.infer<typeof drainParams>;

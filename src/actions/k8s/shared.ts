@@ -13,6 +13,16 @@ export interface K8sActionDeps {
 }
 
 /** Parameters naming one namespaced object; `cluster` is chosen as described in ClusterDirectory.select. */
+/**
+ * A pod's termination grace period, 1 s or more. 0 asks the API server to remove the pod at once, without
+ * waiting for the kubelet to stop its containers (a StatefulSet could then run two pods of one identity):
+ * kubectl only sends it with --force, and Rebound never force-deletes.
+ */
+export const gracePeriodSeconds = z
+  .int()
+  .min(1, '0 would force-delete the pod without waiting for its containers to stop; give 1 or more')
+  .optional();
+
 export const namespacedRef = {
   cluster: z
     .string()

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canonicalSelector, deletePodAction } from '../../../src/actions/k8s/delete-pod.ts';
+import { drainAction } from '../../../src/actions/k8s/drain.ts';
 import { rolloutStatus } from '../../../src/actions/k8s/rollout-status.ts';
 import { waitRolloutAction } from '../../../src/actions/k8s/wait-rollout.ts';
 import { seedDeployment, setImage } from '../../support/k8s-api/index.ts';
@@ -117,6 +118,27 @@ describe('k8s.deletePod', () => {
     const action = deletePodAction(h.deps);
     expect(action.params.safeParse({ namespace: 'shop' }).success).toBe(false);
     expect(action.params.safeParse({ namespace: 'shop', name: 'a', selector: 'b=c' }).success).toBe(false);
+  });
+
+  it('sends a grace period as kubectl delete does, and refuses 0, which would force-delete', async () => {
+    const victim = h.api.list('pods', 'shop')[0]!;
+    const action = deletePodAction(h.deps);
+    await action.run(
+      action.params.parse({ namespace: 'shop', name: victim.metadata.name, gracePeriodSeconds: 5 }),
+      h.ctx(),
+    );
+    expect(h.api.writes().map((w) => w.query)).toEqual([{ gracePeriodSeconds: '5' }]);
+    for (const refused of [
+      action.params.safeParse({ namespace: 'shop', name: 'a', gracePeriodSeconds: 0 }),
+      drainAction(h.deps).params.safeParse({ name: 'node-1', gracePeriodSeconds: 0 }),
+    ]) {
+      expect(refused.error?.issues).toEqual([
+        expect.objectContaining({
+          path: ['gracePeriodSeconds'],
+          message: expect.stringMatching(/force-delete the pod.*give 1 or more/),
+        }),
+      ]);
+    }
   });
 });
 
