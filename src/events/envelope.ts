@@ -23,6 +23,11 @@ export interface StoredEvent {
   readonly correlationId: string;
   /** Ingest's idempotency key; equal keys are the same event delivered twice. */
   readonly dedupKey: string;
+  /**
+   * The idempotency key of a later state of the same thing (an alert's resolution, for a firing copy): once
+   * an event with that key is stored, this one arrives out of date and is not stored (`stale`).
+   */
+  readonly supersededBy?: string;
   readonly receivedAt: string;
 }
 

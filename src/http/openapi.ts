@@ -157,7 +157,7 @@ export function buildOpenApi(version: string): Record<string, unknown> {
           summary: 'Receive an Alertmanager webhook (payload version 4); 200 only once durable',
           requestBody: { required: true, ...json({ $ref: '#/components/schemas/AlertmanagerWebhook' }) },
           responses: {
-            '200': { description: 'stored (duplicates acknowledged)' },
+            '200': { description: 'stored (duplicates and stale firing copies acknowledged)' },
             ...errors(400, 401, 413, 415, 503),
           },
         },

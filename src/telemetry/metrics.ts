@@ -5,6 +5,7 @@ export interface CoreMetrics {
   readonly registry: Registry;
   readonly alertsReceived: Counter<'status'>;
   readonly duplicates: Counter;
+  readonly stale: Counter;
   readonly rejects: Counter<'reason'>;
   readonly ingestLatency: Histogram;
   readonly storeCommitLatency: Histogram;
@@ -28,6 +29,11 @@ export function createMetrics(registry = new Registry()): CoreMetrics {
     duplicates: new Counter({
       name: 'rebound_alerts_duplicate_total',
       help: 'Alerts acknowledged but not stored again: same (fingerprint, startsAt, status) seen before.',
+      registers: [registry],
+    }),
+    stale: new Counter({
+      name: 'rebound_alerts_stale_total',
+      help: 'Firing alerts acknowledged but not stored: the same alert (fingerprint, startsAt) had already resolved.',
       registers: [registry],
     }),
     rejects: new Counter({

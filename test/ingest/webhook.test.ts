@@ -66,6 +66,27 @@ describe('POST /v1/webhooks/alertmanager', () => {
     expect(metrics).toContain('rebound_alerts_duplicate_total 1');
   });
 
+  it("acknowledges a firing copy that arrives after the alert's resolution without storing it", async () => {
+    t = await makeTestApp();
+    // An HA replica's retried firing lands after the other replica's resolved: both for one startsAt.
+    const resolved = (await post(fixture('resolved'))).json();
+    expect(resolved).toMatchObject({ accepted: 1, duplicates: 0, stale: 0 });
+    const late = (await post(fixture('firing'))).json();
+    expect(late).toMatchObject({ accepted: 0, duplicates: 0, stale: 1 });
+    // Answered with the resolution that superseded it.
+    expect(late.events).toEqual([{ ...resolved.events[0], outcome: 'stale' }]);
+    await t.app.settle();
+    expect((await t.app.incidents.list({ limit: 5 })).items).toEqual([]);
+    const metrics = await t.app.metrics.registry.getSingleMetricAsString('rebound_alerts_stale_total');
+    expect(metrics).toContain('rebound_alerts_stale_total 1');
+    // The same labels firing again start at a new startsAt: a new alert, stored, and it opens an incident.
+    const again = fixture('firing');
+    (again['alerts'] as Record<string, unknown>[])[0]!['startsAt'] = '2026-11-25T21:00:00Z';
+    expect((await post(again)).json()).toMatchObject({ accepted: 1, stale: 0 });
+    await t.app.settle();
+    expect((await t.app.incidents.list({ limit: 5 })).items).toHaveLength(1);
+  });
+
   it('tolerates unknown fields and computes a missing fingerprint', async () => {
     t = await makeTestApp();
     const payload = fixture('firing');

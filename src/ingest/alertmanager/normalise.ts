@@ -65,6 +65,12 @@ export function normaliseWebhook(
       },
       correlationId,
       dedupKey: alertDedupKey(fingerprint, alert.startsAt, alert.status),
+      // A firing copy that arrives after this alert's resolution (an HA replica's retry, say) is out of date:
+      // stored, it would open an incident that no notification will ever resolve. A new firing of the same
+      // labels starts at a new startsAt.
+      ...(alert.status === 'firing'
+        ? { supersededBy: alertDedupKey(fingerprint, alert.startsAt, 'resolved') }
+        : {}),
       receivedAt: time,
     };
   });

@@ -9,6 +9,8 @@ import { parseWebhook } from './payload.ts';
 export interface IngestResult {
   readonly accepted: number;
   readonly duplicates: number;
+  /** Firing copies of alerts whose resolution was already stored: acknowledged, not stored. */
+  readonly stale: number;
   readonly events: readonly { id: string; correlationId: string; outcome: AppendOutcome['outcome'] }[];
 }
 
@@ -45,23 +47,28 @@ export class AlertmanagerReceiver {
     const events = normaliseWebhook(payload, config, this.now());
     const outcomes = await writer.append(events);
     let duplicates = 0;
+    let stale = 0;
     let firing = 0;
     const stored: StoredEvent[] = [];
     outcomes.forEach((outcome, i) => {
       const event = events[i]!;
       if ((event.envelope.detail as { status: string }).status === 'firing') firing += 1;
       if (outcome.outcome === 'duplicate') duplicates += 1;
+      else if (outcome.outcome === 'stale') stale += 1;
       else stored.push(event);
     });
     // One counter update per status and request, not per alert (a label lookup each).
     if (firing > 0) metrics.alertsReceived.inc({ status: 'firing' }, firing);
     if (events.length > firing) metrics.alertsReceived.inc({ status: 'resolved' }, events.length - firing);
     if (duplicates > 0) metrics.duplicates.inc(duplicates);
+    if (stale > 0) metrics.stale.inc(stale);
     if (stored.length > 0) this.deps.onStored?.(stored);
     return {
       accepted: stored.length,
       duplicates,
-      // A duplicate answers with the event stored before it: the id a client can look up.
+      stale,
+      // A duplicate answers with the event stored before it, a stale alert with the resolution that
+      // superseded it: the id a client can look up.
       events: outcomes.map(({ outcome, id, correlationId }) => ({ id, correlationId, outcome })),
     };
   }

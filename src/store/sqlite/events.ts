@@ -143,6 +143,11 @@ export class SqliteEventStore implements EventWriter, EventReader, EventLog, Eve
     const handOver = this.inline && this.takesOver(this.inline);
     const stored: StoredRow[] = [];
     const outcomes = events.map((e): AppendOutcome => {
+      if (e.supersededBy !== undefined) {
+        const later = this.byDedupKey.get(e.supersededBy) as
+          { id: string; correlation_id: string } | undefined;
+        if (later) return { outcome: 'stale', id: later.id, correlationId: later.correlation_id };
+      }
       const json = JSON.stringify(e.envelope);
       const info = this.insert.run(
         e.envelope.id,
