@@ -214,6 +214,21 @@ class Evictor {
       } catch (err) {
         if (!(err instanceof K8sActionError)) throw err;
         if (err.status === 404) return 'gone';
+        if (err.status === 500 && /more than one PodDisruptionBudget/i.test(err.message)) {
+          // The API server's answer for a pod two budgets select: it never clears by itself (kubectl drain
+          // fails on it too), so a Retry would only cordon again and evict what is left, to fail here again.
+          throw new K8sActionError(
+            `evicting pod ${namespace}/${name}: it is selected by more than one PodDisruptionBudget, which the ` +
+              'Eviction API refuses; leave one budget per pod, then drain again',
+            {
+              status: 500,
+              reason: 'MultiplePodDisruptionBudgets',
+              retryable: false,
+              apiStatus: err.apiStatus,
+              cause: err,
+            },
+          );
+        }
         if (err.status !== 429) throw err;
         this.blocked++;
         if (this.ctx.now().getTime() >= this.deadline) {

@@ -204,6 +204,24 @@ describe('k8s.drain', () => {
     expect(podsOn(h, 'n1').filter((p) => p.metadata.namespace === 'shop')).toEqual([]);
   });
 
+  it('fails for good, without retrying, on a pod that two PodDisruptionBudgets select', async () => {
+    for (const name of ['web-pdb', 'web-pdb-2'])
+      h.api.put('poddisruptionbudgets', {
+        metadata: { name, namespace: 'shop' },
+        spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'web' } } },
+      });
+    const drain = drainAction(h.deps);
+    const err = await drain
+      .run(drain.params.parse({ name: 'n1', timeoutSeconds: 600 }), h.ctx())
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'K8s.MultiplePodDisruptionBudgets', retryable: false });
+    expect((err as Error).message).toMatch(/selected by more than one PodDisruptionBudget/);
+    // Each pod's eviction was asked once (they go out side by side), none again.
+    const evictions = h.api.writes().filter((w) => w.path.endsWith('/eviction'));
+    expect(evictions.length).toBeGreaterThan(0);
+    expect(new Set(evictions.map((w) => w.path)).size).toBe(evictions.length);
+  });
+
   it('gives up at the deadline with a retryable timeout while the budget still blocks', async () => {
     const victim = podsOn(h, 'n1').find((p) => p.metadata.namespace === 'shop')!;
     h.api.neverEvict('shop', victim.metadata.name);
