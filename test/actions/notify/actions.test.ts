@@ -72,6 +72,17 @@ describe('notify.* actions', () => {
     expect(waits).toEqual([7_000, 500]); // Retry-After wins over 250 ms; then 1000 ms × jitter 0.5
   });
 
+  it('does not retry before a Retry-After longer than it will wait: the delivery fails, retryable', async () => {
+    slack.script(slackAnswers.rateLimited(120));
+    const result = await action('notify.slack').run(params(), ctx());
+    expect(result.output).toMatchObject({
+      delivered: false,
+      error: { status: 429, retryable: true },
+    });
+    expect(slack.requests).toHaveLength(1);
+    expect(waits).toEqual([]);
+  });
+
   it('never blocks a remediation: a failed delivery is reported, not thrown', async () => {
     slack.script(slackAnswers.noService);
     const result = await action('notify.slack').run(params(), ctx());
