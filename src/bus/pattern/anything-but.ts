@@ -1,4 +1,5 @@
 import { InvalidEventPatternError } from './errors.ts';
+import { NUMERIC_LIMIT } from './numeric.ts';
 import {
   compileAffix,
   compileEqualsIgnoreCase,
@@ -18,13 +19,27 @@ const NESTED = ['prefix', 'suffix', 'equals-ignore-case', 'wildcard'] as const;
  */
 export function compileAnythingBut(spec: unknown, path: string): ValueMatcher {
   if (typeof spec === 'string') return (v) => v !== spec;
-  if (typeof spec === 'number') return (v) => !(typeof v === 'number' && v === spec);
+  if (typeof spec === 'number') {
+    checkNumericRange([spec], path);
+    return (v) => !(typeof v === 'number' && v === spec);
+  }
   if (Array.isArray(spec)) return excludeList(spec, path);
   if (isObject(spec)) return excludeNested(spec, path);
   throw new InvalidEventPatternError(
     path,
     `anything-but needs a string, a number, a list of strings or numbers, or an object of prefix, suffix, equals-ignore-case or wildcard; got ${describe(spec)}`,
   );
+}
+
+/** EventBridge refuses a number outside its numeric range in anything-but, as in numeric. */
+function checkNumericRange(values: readonly number[], path: string): void {
+  const outside = values.find((n) => !(n >= -NUMERIC_LIMIT && n <= NUMERIC_LIMIT));
+  if (outside !== undefined) {
+    throw new InvalidEventPatternError(
+      path,
+      `anything-but numbers must be between -5.0E9 and 5.0E9 inclusive (EventBridge's range), got ${outside}`,
+    );
+  }
 }
 
 function excludeList(list: readonly unknown[], path: string): ValueMatcher {
@@ -36,6 +51,7 @@ function excludeList(list: readonly unknown[], path: string): ValueMatcher {
     return (v) => typeof v !== 'string' || !excluded.has(v);
   }
   if (list.every((v) => typeof v === 'number')) {
+    checkNumericRange(list, path);
     const excluded = new Set<unknown>(list);
     return (v) => typeof v !== 'number' || !excluded.has(v);
   }

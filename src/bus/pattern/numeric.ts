@@ -3,6 +3,14 @@ import type { ValueMatcher } from './types.ts';
 
 const LOWER = new Set(['>', '>=']);
 const UPPER = new Set(['<', '<=']);
+/**
+ * EventBridge's numeric matching covers -5.0e9 to 5.0e9 inclusive (event-ruler's ComparableNumber): a bound
+ * outside it is refused, and an event value outside it matches no numeric comparison.
+ */
+export const NUMERIC_LIMIT = 5e9;
+
+const inRange = (v: unknown): v is number =>
+  typeof v === 'number' && v >= -NUMERIC_LIMIT && v <= NUMERIC_LIMIT;
 
 /**
  * Compiles `{"numeric": [...]}`: `["=", n]`, one bound (`["<", n]`), or a lower bound followed by an upper
@@ -21,7 +29,7 @@ export function compileNumeric(spec: unknown, path: string): ValueMatcher {
       throw new InvalidEventPatternError(path, '"=" cannot be combined with another comparison in numeric');
     }
     const target = first.value;
-    return (v) => typeof v === 'number' && v === target;
+    return (v) => inRange(v) && v === target;
   }
   if (spec.length === 2) return bound(first.op, first.value);
   const second = comparison(spec, 2, path);
@@ -57,18 +65,24 @@ function comparison(spec: readonly unknown[], index: number, path: string): { op
       `numeric operator "${op}" must be followed by a JSON number, got ${JSON.stringify(value) ?? 'nothing'}`,
     );
   }
+  if (!inRange(value)) {
+    throw new InvalidEventPatternError(
+      `${path}[${index + 1}]`,
+      `numeric values must be between -5.0E9 and 5.0E9 inclusive (EventBridge's range), got ${value}`,
+    );
+  }
   return { op, value };
 }
 
 function bound(op: string, limit: number): ValueMatcher {
   switch (op) {
     case '<':
-      return (v) => typeof v === 'number' && v < limit;
+      return (v) => inRange(v) && v < limit;
     case '<=':
-      return (v) => typeof v === 'number' && v <= limit;
+      return (v) => inRange(v) && v <= limit;
     case '>':
-      return (v) => typeof v === 'number' && v > limit;
+      return (v) => inRange(v) && v > limit;
     default:
-      return (v) => typeof v === 'number' && v >= limit;
+      return (v) => inRange(v) && v >= limit;
   }
 }

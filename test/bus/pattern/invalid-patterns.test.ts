@@ -96,6 +96,20 @@ const cases: [string, unknown, string, string][] = [
     'unknown numeric operator',
   ],
   ['numeric string value', { n: [{ numeric: ['<', '10'] }] }, 'n[0].numeric[1]', 'JSON number'],
+  [
+    'numeric above the range',
+    { n: [{ numeric: ['>', 6e9] }] },
+    'n[0].numeric[1]',
+    'between -5.0E9 and 5.0E9',
+  ],
+  [
+    'numeric below the range',
+    { n: [{ numeric: ['=', -1e10] }] },
+    'n[0].numeric[1]',
+    'between -5.0E9 and 5.0E9',
+  ],
+  ['anything-but number out of range', { n: [{ 'anything-but': 1e10 }] }, 'n[0].anything-but', '5.0E9'],
+  ['anything-but numbers out of range', { n: [{ 'anything-but': [1, -6e9] }] }, 'n[0].anything-but', '5.0E9'],
   ['numeric reversed range', { n: [{ numeric: ['<', 10, '>', 0] }] }, 'n[0].numeric', 'lower bound'],
   ['numeric two lower bounds', { n: [{ numeric: ['>', 0, '>=', 5] }] }, 'n[0].numeric', 'lower bound'],
   [

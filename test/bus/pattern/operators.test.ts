@@ -175,6 +175,10 @@ describe('numeric', () => {
     ['numeric strings never match', { x: [{ numeric: ['<', 10] }] }, { x: '5' }, false],
     ['null never matches', { x: [{ numeric: ['<', 10] }] }, { x: null }, false],
     ['any array element', { x: [{ numeric: ['>', 100] }] }, { x: [1, 200] }, true],
+    // EventBridge's numeric range is ±5.0e9: a value outside it matches no numeric comparison.
+    ['at the range edge', { x: [{ numeric: ['>=', 4e9, '<=', 5e9] }] }, { x: 5e9 }, true],
+    ['above the range', { x: [{ numeric: ['>', 0] }] }, { x: 6e9 }, false],
+    ['below the range', { x: [{ numeric: ['<', 10] }] }, { x: -6e9 }, false],
   ]);
 });
 
