@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
@@ -70,8 +71,70 @@ export const serverConfigSchema = z
         publicMetrics: z.boolean().default(false),
       })
       .strict()
+      .superRefine((auth, ctx) => {
+        for (const issue of duplicateTokens(auth.webhookTokens, auth.apiTokens)) ctx.addIssue(issue);
+      })
       .prefault({}),
   })
   .strict();
 
 export type ServerConfig = z.infer<typeof serverConfigSchema>;
+
+type ApiToken = z.infer<typeof apiTokenSchema>;
+
+/**
+ * Tokens listed twice, compared by their resolved values (a `token` against another's `sha256` too), and API
+ * token names used twice. The authenticators take the first match, so a token listed twice would get its
+ * role from the order of the entries. The messages name entries by index and name, never by secret.
+ */
+function duplicateTokens(
+  webhookTokens: readonly string[],
+  apiTokens: readonly ApiToken[],
+): { code: 'custom'; path: (string | number)[]; message: string }[] {
+  const issues: { code: 'custom'; path: (string | number)[]; message: string }[] = [];
+  const entry = (i: number) => `name ${JSON.stringify(apiTokens[i]!.name)}, role ${apiTokens[i]!.role}`;
+  const firstByHash = new Map<string, number>();
+  const firstByName = new Map<string, number>();
+  apiTokens.forEach((t, i) => {
+    const hash = t.sha256 ?? sha256Hex(t.token!);
+    const earlier = firstByHash.get(hash);
+    if (earlier === undefined) firstByHash.set(hash, i);
+    else
+      issues.push({
+        code: 'custom',
+        path: ['apiTokens', i],
+        message:
+          `this entry (${entry(i)}) has the same token as server.auth.apiTokens[${earlier}] (${entry(earlier)}), ` +
+          'so its role would depend on the order of the entries; list each token once: remove one entry, or ' +
+          'give it a token of its own',
+      });
+    const named = firstByName.get(t.name);
+    if (named === undefined) firstByName.set(t.name, i);
+    else
+      issues.push({
+        code: 'custom',
+        path: ['apiTokens', i, 'name'],
+        message:
+          `this entry (${entry(i)}) has the same name as server.auth.apiTokens[${named}] (${entry(named)}); ` +
+          'the name is the actor recorded for what its token does, so give each entry a name of its own',
+      });
+  });
+  const firstWebhook = new Map<string, number>();
+  webhookTokens.forEach((token, i) => {
+    const earlier = firstWebhook.get(token);
+    if (earlier === undefined) firstWebhook.set(token, i);
+    else
+      issues.push({
+        code: 'custom',
+        path: ['webhookTokens', i],
+        message:
+          `the same token as server.auth.webhookTokens[${earlier}]; list each token once: remove one, ` +
+          'or give the sender a token of its own',
+      });
+  });
+  return issues;
+}
+
+function sha256Hex(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
@@ -393,6 +394,88 @@ describe('section checks say what is expected', () => {
       'guard.lock.pollInterval: more than 0 (0 would re-check without pause)',
     ]);
     expect(problems({ guard: { lock: { ttl: 30, pollInterval: 5, wait: 0 } } })).toEqual([]);
+  });
+
+  it('server tokens: each listed once, compared by value, and each API token name once', () => {
+    const admin = 'admin-token-0123456789abcdef';
+    const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
+    // Only the first entry counted, so the order of the entries decided the token's role.
+    const listedTwice = problems({
+      server: {
+        auth: {
+          apiTokens: [
+            { name: 'view', role: 'viewer', token: admin },
+            { name: 'view2', role: 'admin', token: admin },
+          ],
+        },
+      },
+    });
+    expect(listedTwice).toEqual([
+      'server.auth.apiTokens[1]: this entry (name "view2", role admin) has the same token as ' +
+        'server.auth.apiTokens[0] (name "view", role viewer), so its role would depend on the order of the ' +
+        'entries; list each token once: remove one entry, or give it a token of its own',
+    ]);
+    // A token and another entry's SHA-256 of it are the same token.
+    expect(
+      problems({
+        server: {
+          auth: {
+            apiTokens: [
+              { name: 'ci', role: 'operator', sha256: hashOf(admin) },
+              { name: 'ops', role: 'admin', token: admin },
+            ],
+          },
+        },
+      }),
+    ).toEqual([
+      expect.stringMatching(
+        /^server\.auth\.apiTokens\[1\]: .*same token as server\.auth\.apiTokens\[0\] \(name "ci", role operator\)/,
+      ),
+    ]);
+    expect(
+      problems({
+        server: {
+          auth: {
+            apiTokens: [
+              { name: 'ops', role: 'viewer', token: 'viewer-token-0123456789' },
+              { name: 'ops', role: 'admin', token: admin },
+            ],
+          },
+        },
+      }),
+    ).toEqual([
+      'server.auth.apiTokens[1].name: this entry (name "ops", role admin) has the same name as ' +
+        'server.auth.apiTokens[0] (name "ops", role viewer); the name is the actor recorded for what its ' +
+        'token does, so give each entry a name of its own',
+    ]);
+    expect(
+      problems({
+        server: {
+          auth: { webhookTokens: ['am-token-0123456789', 'other-0123456789', 'am-token-0123456789'] },
+        },
+      }),
+    ).toEqual([
+      'server.auth.webhookTokens[2]: the same token as server.auth.webhookTokens[0]; list each token once: ' +
+        'remove one, or give the sender a token of its own',
+    ]);
+    for (const message of listedTwice) expect(message).not.toContain(admin);
+  });
+
+  it('server tokens are compared once resolved from the environment, and never printed', async () => {
+    const file = write(
+      'server:\n  auth:\n    apiTokens:\n      - { name: view, role: viewer, token: "${VIEW_TOKEN}" }\n' +
+        '      - { name: view2, role: admin, token: "${ADMIN_TOKEN}" }\n',
+    );
+    const same = 'copied-by-mistake-0123456789';
+    const err = await loadError(file, { VIEW_TOKEN: same, ADMIN_TOKEN: same });
+    expect(err.message).toContain(
+      'server.auth.apiTokens[1]: this entry (name "view2", role admin) has the same token as ' +
+        'server.auth.apiTokens[0] (name "view", role viewer)',
+    );
+    expect(err.message).not.toContain(same);
+    await expect(
+      loadConfig({ path: file, env: { VIEW_TOKEN: same, ADMIN_TOKEN: `${same}-admin` } }),
+    ).resolves.toBeDefined();
   });
 
   it('server and dataDir', () => {
