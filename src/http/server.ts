@@ -11,6 +11,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import type { CoreMetrics } from '../telemetry/metrics.ts';
 import { ApiAuthenticator, isLoopbackHost, type Principal } from './auth.ts';
 import { JSON_TYPES, jsonBodyParser } from './json-body.ts';
+import { FORM_TYPE } from './routes/slack.ts';
 import { SessionAuthenticator } from './session.ts';
 import type { Role, ServerConfig } from './config.ts';
 import type { SessionRevocations } from './port.ts';
@@ -25,6 +26,8 @@ declare module 'fastify' {
     role?: Role;
     /** The route needs no authentication while this returns true (read at each request: reloads apply). */
     openWhen?: () => boolean;
+    /** The body content types the route's scope has parsers for, set when it is added: a 415 names them. */
+    accepts?: readonly string[];
   }
 }
 
@@ -44,6 +47,9 @@ export interface HttpServerDeps {
 }
 
 const REGISTERED = new WeakMap<FastifyInstance, readonly RouteOptions[]>();
+
+/** Every body content type a scope of this server parses; a route's `accepts` are those its scope has. */
+const BODY_TYPES: readonly string[] = [...JSON_TYPES, FORM_TYPE];
 
 function assertLoopbackHost(header: string | undefined): void {
   // HTTP/1.0 may leave Host out; browsers, which rebinding needs, always send it.
@@ -112,7 +118,12 @@ export function createHttpServer(deps: HttpServerDeps): {
   // Every route, so a known path asked with another method is a 405 naming the right ones.
   const routes: RouteOptions[] = [];
   REGISTERED.set(app, routes);
-  app.addHook('onRoute', (route) => void routes.push(route));
+  app.addHook('onRoute', function (route) {
+    routes.push(route);
+    // `this` is the scope the route is added to (Fastify lists no parsers, but answers for one type); its
+    // parsers are registered before its routes.
+    route.config = { ...route.config, accepts: BODY_TYPES.filter((type) => this.hasContentTypeParser(type)) };
+  });
   const apiAuth = new ApiAuthenticator(deps.config.auth, deps.loopbackOnly);
   const sessions = new SessionAuthenticator(apiAuth, {
     secret: deps.sessionSecret ?? randomBytes(32).toString('hex'),
@@ -190,7 +201,9 @@ export function createHttpServer(deps: HttpServerDeps): {
             'PAYLOAD_TOO_LARGE',
             `request body is larger than this route's ${routeLimit} bytes`,
           )
-        : mapError(error);
+        : (error as { code?: string }).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+          ? unsupportedMediaType(request)
+          : mapError(error);
     // Answered as bad input (a body nested too deeply), but a recursion bug would look the same: say so.
     if (isStackOverflow(error))
       request.log.warn({ err: error, url: request.url }, 'stack overflow on a request');
@@ -208,8 +221,6 @@ function mapError(error: unknown): ReboundError {
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new ReboundError('PAYLOAD_TOO_LARGE', 'request body is larger than server.bodyLimitBytes');
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new ReboundError('UNSUPPORTED_MEDIA_TYPE', 'send Content-Type: application/json');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new ReboundError('BAD_REQUEST', e.message ?? 'bad request body');
@@ -224,6 +235,23 @@ function mapError(error: unknown): ReboundError {
     return new ReboundError('BAD_REQUEST', e.message ?? 'bad request');
   }
   return new ReboundError('INTERNAL', 'internal error; see the server log', { cause: error });
+}
+
+/** A body of a type the route has no parser for: names the types it takes, which are not always JSON. */
+function unsupportedMediaType(request: FastifyRequest): ReboundError {
+  const accepts = request.routeOptions.config.accepts ?? JSON_TYPES;
+  const route = `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]!}`;
+  const takes =
+    accepts.length === 0
+      ? `${route} takes no request body`
+      : `${route} takes ${accepts.join(' or ')}; send Content-Type: ${accepts[0]!}`;
+  const sent = request.headers['content-type'];
+  return new ReboundError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    sent === undefined
+      ? `the body has no Content-Type: ${takes}`
+      : `Content-Type ${JSON.stringify(sent.length > 100 ? `${sent.slice(0, 100)}…` : sent)} is not accepted: ${takes}`,
+  );
 }
 
 /** V8's "Maximum call stack size exceeded". Fastify's own RangeErrors (a body too large) are not one. */

@@ -312,6 +312,39 @@ describe('HTTP semantics', () => {
     expect((await t.app.http.inject({ method: 'GET', url: '/v1/nothing-here' })).statusCode).toBe(404);
   });
 
+  it('answers a body of a type the route does not take 415 naming the types it takes', async () => {
+    t = await makeTestApp();
+    const post = (url: string, headers: Record<string, string>) =>
+      t!.app.http.inject({ method: 'POST', url, headers, payload: '{"a":1}' });
+    // Slack posts forms: the JSON just sent is not what to send instead.
+    const slack = await post('/v1/integrations/slack/interactions', { 'content-type': 'application/json' });
+    expect(slack.statusCode).toBe(415);
+    expect(slack.json()).toEqual({
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      message:
+        'Content-Type "application/json" is not accepted: POST /v1/integrations/slack/interactions takes ' +
+        'application/x-www-form-urlencoded; send Content-Type: application/x-www-form-urlencoded',
+    });
+    const text = await post('/v1/incidents/inc-1/acknowledge', { 'content-type': 'text/plain' });
+    expect(text.statusCode).toBe(415);
+    expect(text.json().message).toBe(
+      'Content-Type "text/plain" is not accepted: POST /v1/incidents/:id/acknowledge takes application/json ' +
+        'or text/json; send Content-Type: application/json',
+    );
+    const form = await post('/v1/webhooks/alertmanager', {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
+    expect(form.statusCode).toBe(415);
+    expect(form.json().message).toMatch(
+      /POST \/v1\/webhooks\/alertmanager takes application\/json or text\/json;/,
+    );
+    const untyped = await post('/v1/events', {});
+    expect(untyped.statusCode).toBe(415);
+    expect(untyped.json().message).toMatch(
+      /^the body has no Content-Type: POST \/v1\/events takes application\/json/,
+    );
+  });
+
   it('names the scheme on 401, refuses compressed bodies, and keeps its error shape for framework errors', async () => {
     t = await makeTestApp({
       server: { auth: { apiTokens: [{ name: 'a', role: 'admin', token: 'admin-token-0123456789' }] } },

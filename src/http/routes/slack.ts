@@ -3,6 +3,9 @@ import { ReboundError } from '../../errors.ts';
 import type { SlackInteractionResponse } from '../../integrations/slack/index.ts';
 import { JSON_TYPES } from '../json-body.ts';
 
+/** What Slack posts interactions as. */
+export const FORM_TYPE = 'application/x-www-form-urlencoded';
+
 export type SlackInteractionRoute = (
   rawBody: Buffer,
   headers: Readonly<Record<string, string | readonly string[] | undefined>>,
@@ -23,7 +26,7 @@ function slackInteractions(app: FastifyInstance, deps: { handle?: SlackInteracti
   // instead of being parsed before the handler checks the signature.
   app.removeContentTypeParser(JSON_TYPES);
   // Verified over the raw bytes, then parsed by the handler.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (req, body, done) => {
+  app.addContentTypeParser(FORM_TYPE, { parseAs: 'buffer' }, (req, body, done) => {
     req.rawBody = body as Buffer;
     done(null, (body as Buffer).toString('utf8'));
   });
@@ -36,7 +39,7 @@ function slackInteractions(app: FastifyInstance, deps: { handle?: SlackInteracti
     if (!request.rawBody)
       throw new ReboundError(
         'UNSUPPORTED_MEDIA_TYPE',
-        'Slack interactions arrive as application/x-www-form-urlencoded with a payload field',
+        `Slack interactions arrive as ${FORM_TYPE} with a payload field`,
       );
     // Answers at once (Slack wants 200 within 3 s); the decision and the message update finish behind it.
     const answer = deps.handle(request.rawBody, request.headers);
