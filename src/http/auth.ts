@@ -3,6 +3,7 @@ import { ReboundError } from '../errors.ts';
 import {
   SIGNATURE_HEADER,
   checkWebhookSignature,
+  signatureHeadersProblem,
   signaturesEqual as constantTimeEqual,
   TIMESTAMP_HEADER,
 } from '../integrations/webhook/signature.ts';
@@ -62,10 +63,36 @@ export class WebhookAuthenticator {
     }
   }
 
+  /**
+   * Checks that the signature headers are there and well formed, when HMAC signing is configured; cheap, so
+   * it runs before the body is read, and a request without them is refused as unauthenticated whatever its
+   * body (verifySignature then checks the signature over the raw bytes).
+   */
+  verifySignatureHeaders(headers: Record<string, string | string[] | undefined>): void {
+    if (!this.auth.hmac) return;
+    const problem = signatureHeadersProblem(
+      single(headers[TIMESTAMP_HEADER]),
+      single(headers[SIGNATURE_HEADER]),
+    );
+    if (problem?.kind === 'missing')
+      throw unauthorized(
+        `missing ${problem.headers.join(' and ')} header${problem.headers.length > 1 ? 's' : ''} ` +
+          `(HMAC signing is required: send ${TIMESTAMP_HEADER}, the Unix time in seconds, and ` +
+          `${SIGNATURE_HEADER}, v1= and the hex HMAC-SHA256 of "<timestamp>.<raw body>" under server.auth.hmac.secret)`,
+      );
+    if (problem?.header === TIMESTAMP_HEADER)
+      throw unauthorized(`${TIMESTAMP_HEADER} must be the Unix time in whole seconds`);
+    if (problem?.header === SIGNATURE_HEADER)
+      throw unauthorized(
+        `${SIGNATURE_HEADER} must be v1= followed by the HMAC-SHA256 in 64 lowercase hex digits`,
+      );
+  }
+
   /** Checks the body signature and its timestamp window, when HMAC signing is configured. */
   verifySignature(headers: Record<string, string | string[] | undefined>, rawBody: Buffer): void {
     const hmac = this.auth.hmac;
     if (hmac) {
+      this.verifySignatureHeaders(headers);
       const verdict = checkWebhookSignature({
         secret: hmac.secret,
         timestamp: single(headers[TIMESTAMP_HEADER]),
@@ -74,15 +101,9 @@ export class WebhookAuthenticator {
         nowSeconds: this.now().getTime() / 1000,
         toleranceSeconds: hmac.toleranceSeconds,
       });
-      if (verdict === 'missing')
-        throw unauthorized(
-          `missing ${TIMESTAMP_HEADER} or ${SIGNATURE_HEADER} header (HMAC signing is required)`,
-        );
-      if (verdict === 'malformed')
-        throw unauthorized(`${TIMESTAMP_HEADER} must be the Unix time in whole seconds`);
       if (verdict === 'stale')
         throw unauthorized(`${TIMESTAMP_HEADER} is outside the ${hmac.toleranceSeconds}s replay window`);
-      if (verdict === 'mismatch') throw unauthorized('body signature does not match');
+      if (verdict !== 'ok') throw unauthorized('body signature does not match');
     }
   }
 }

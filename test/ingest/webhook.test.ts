@@ -255,6 +255,63 @@ describe('POST /v1/webhooks/alertmanager', () => {
     expect(rejects).toContain('reason="invalid"} 1');
   });
 
+  it('refuses a missing or malformed signature header 401 before it judges the body', async () => {
+    const secret = 'hmac-secret-0123456789abcdef';
+    const token = 's3cret-token-0123456789';
+    const now = new Date('2026-11-25T21:00:00Z');
+    t = await makeTestApp(
+      { server: { auth: { webhookTokens: [token], hmac: { secret, toleranceSeconds: 300 } } } },
+      () => now,
+    );
+    const ts = String(now.getTime() / 1000);
+    const send = (headers: Record<string, string>, payload?: string) =>
+      t.app.http.inject({
+        method: 'POST',
+        url: URL,
+        headers: { authorization: `Bearer ${token}`, ...headers },
+        ...(payload === undefined ? {} : { payload }),
+      });
+    // No body and no Content-Type (Fastify runs no parser), or a type the route does not take: the missing
+    // signature is what is wrong, not the body.
+    for (const [headers, payload] of [
+      [{}, undefined],
+      [{ 'content-type': 'text/plain' }, 'hi'],
+      [{ 'content-type': 'application/json' }, ''],
+    ] as const) {
+      const unsigned = await send(headers, payload);
+      expect(unsigned.statusCode, JSON.stringify(headers)).toBe(401);
+      expect(unsigned.json().message).toMatch(
+        /^missing x-rebound-timestamp and x-rebound-signature headers \(HMAC signing is required: send x-rebound-timestamp, the Unix time in seconds, and x-rebound-signature, v1= and the hex HMAC-SHA256 of/,
+      );
+    }
+    const noSignature = await send({ 'x-rebound-timestamp': ts });
+    expect(noSignature.statusCode).toBe(401);
+    expect(noSignature.json().message).toMatch(/^missing x-rebound-signature header \(/);
+    const malformed = await send({ 'x-rebound-timestamp': ts, 'x-rebound-signature': 'sha256=abc' });
+    expect(malformed.statusCode).toBe(401);
+    expect(malformed.json().message).toBe(
+      'x-rebound-signature must be v1= followed by the HMAC-SHA256 in 64 lowercase hex digits',
+    );
+    const badTimestamp = await send({
+      'x-rebound-timestamp': 'now',
+      'x-rebound-signature': signWebhook(secret, ts, ''),
+    });
+    expect(badTimestamp.json().message).toBe('x-rebound-timestamp must be the Unix time in whole seconds');
+    // Well-formed headers: the signature is still checked over the (empty) raw body, then the body is judged.
+    const wrong = await send({
+      'x-rebound-timestamp': ts,
+      'x-rebound-signature': signWebhook(secret, ts, 'x'),
+    });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.json().message).toBe('body signature does not match');
+    const signedEmpty = await send({
+      'x-rebound-timestamp': ts,
+      'x-rebound-signature': signWebhook(secret, ts, ''),
+    });
+    expect(signedEmpty.statusCode).toBe(400);
+    expect(signedEmpty.json().message).toMatch(/^empty body/);
+  });
+
   it('sheds load with 503 and Retry-After, never 429', async () => {
     t = await makeTestApp({ ingest: { maxQueueDepth: 1, retryAfterSeconds: 7 } });
     const one = webhook([{ labels: { alertname: 'A' } }]);

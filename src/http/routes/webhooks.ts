@@ -30,7 +30,11 @@ const FASTIFY_REJECT_REASON: Partial<Record<string, string>> = {
 export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDeps): void {
   const { receiver, auth, metrics } = deps;
   app.register(async (scope) => {
-    scope.addHook('onRequest', async (request) => auth.verifyToken(request.headers));
+    // The token and the presence and format of the signature headers, before the body is read or judged.
+    scope.addHook('onRequest', async (request) => {
+      auth.verifyToken(request.headers);
+      auth.verifySignatureHeaders(request.headers);
+    });
     // The body signature is checked on the raw bytes before they are parsed: an unsigned sender cannot make
     // Rebound parse a body of up to server.bodyLimitBytes.
     scope.removeContentTypeParser(JSON_TYPES);
@@ -47,6 +51,8 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
     });
     scope.post('/v1/webhooks/alertmanager', async (request, reply) => {
       const started = performance.now();
+      // Without a Content-Type and a body, Fastify runs no parser: the signature is of the empty body then.
+      if (!request.rawBody) auth.verifySignature(request.headers, Buffer.alloc(0));
       if (!request.rawBody || request.body === undefined) {
         throw new ReboundError(
           'INVALID_PAYLOAD',

@@ -22,6 +22,27 @@ export function signaturesEqual(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
+const TIMESTAMP_FORMAT = /^\d{1,15}$/;
+const SIGNATURE_FORMAT = /^v1=[0-9a-f]{64}$/;
+
+/**
+ * What is wrong with the two headers on their own, so a receiver can refuse a request before it reads the
+ * body: the headers missing, else the first not in its format (whole Unix seconds; `v1=` and 64 hex digits).
+ */
+export function signatureHeadersProblem(
+  timestamp: string | undefined,
+  signature: string | undefined,
+):
+  | { readonly kind: 'missing'; readonly headers: readonly string[] }
+  | { readonly kind: 'malformed'; readonly header: string }
+  | undefined {
+  const missing = [...(timestamp ? [] : [TIMESTAMP_HEADER]), ...(signature ? [] : [SIGNATURE_HEADER])];
+  if (missing.length > 0) return { kind: 'missing', headers: missing };
+  if (!TIMESTAMP_FORMAT.test(timestamp!)) return { kind: 'malformed', header: TIMESTAMP_HEADER };
+  if (!SIGNATURE_FORMAT.test(signature!)) return { kind: 'malformed', header: SIGNATURE_HEADER };
+  return undefined;
+}
+
 export interface SignedRequest {
   readonly secret: string;
   readonly timestamp: string | undefined;
@@ -39,7 +60,7 @@ export function checkWebhookSignature(
   input: SignedRequest,
 ): 'ok' | 'missing' | 'malformed' | 'stale' | 'mismatch' {
   if (!input.timestamp || !input.signature) return 'missing';
-  if (!/^\d{1,15}$/.test(input.timestamp)) return 'malformed';
+  if (!TIMESTAMP_FORMAT.test(input.timestamp)) return 'malformed';
   if (Math.abs(input.nowSeconds - Number(input.timestamp)) > (input.toleranceSeconds ?? 300)) return 'stale';
   const expected = signWebhook(input.secret, input.timestamp, input.body);
   return signaturesEqual(expected, input.signature) ? 'ok' : 'mismatch';
