@@ -414,7 +414,13 @@ export function buildOpenApi(version: string): Record<string, unknown> {
               properties: {
                 decision: { type: 'string', enum: ['remediate', 'skip', 'snooze'] },
                 via: { type: 'string', enum: ['api', 'cli', 'dashboard'], default: 'api' },
-                snoozeSeconds: { type: 'integer', minimum: 1, maximum: 86400, default: 600 },
+                snoozeSeconds: {
+                  type: 'integer',
+                  minimum: 1,
+                  maximum: 86400,
+                  default: 600,
+                  description: 'only with decision snooze (400 otherwise)',
+                },
               },
               additionalProperties: false,
             }),

@@ -235,6 +235,17 @@ describe('approvals through the REST API', () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.json().message).toMatch(/^body\.decision: /);
     expect((await decide(approval.id, { decision: 'skip', extra: 1 }, operator)).statusCode).toBe(400);
+    // Only a snooze has a length: any other decision would drop it, and answer 200 as if it had been used.
+    for (const decision of ['remediate', 'skip']) {
+      const dropped = await decide(approval.id, { decision, snoozeSeconds: 60 }, operator);
+      expect(dropped.statusCode, decision).toBe(400);
+      expect(dropped.json()).toEqual({
+        code: 'BAD_REQUEST',
+        message: 'body.snoozeSeconds: only a snooze takes snoozeSeconds; remove it, or decide "snooze"',
+        path: 'snoozeSeconds',
+      });
+    }
+    expect((await t.h.t.app.approvals.get(approval.id)).status).toBe('pending');
     const unknown = await decide('apr-nope', { decision: 'skip' }, operator);
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json().message).toMatch(/rebound approvals list/);

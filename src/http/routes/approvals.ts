@@ -20,7 +20,12 @@ const decisionBody = z
     via: z.enum(['api', 'cli', 'dashboard']).default('api'),
     snoozeSeconds: z.number().int().min(1).max(86_400).optional(),
   })
-  .strict();
+  .strict()
+  // Any other decision would drop it, and the caller would believe a snooze was set.
+  .refine((b) => b.snoozeSeconds === undefined || b.decision === 'snooze', {
+    path: ['snoozeSeconds'],
+    message: 'only a snooze takes snoozeSeconds; remove it, or decide "snooze"',
+  });
 
 /** `GET /v1/approvals`, `GET /v1/approvals/:id`, `POST /v1/approvals/:id/decision` (operator). */
 export function registerApprovalRoutes(app: FastifyInstance, deps: { approvals: ApprovalService }): void {
