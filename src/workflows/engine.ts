@@ -381,7 +381,8 @@ export class Engine {
     if (!(await this.options.store.completeTaskToken(token, outcome))) {
       throw new ReboundError(
         'ILLEGAL_TRANSITION',
-        'this task token was already completed (TaskTimedOut or a previous SendTask call)',
+        'task token already used: another SendTask call or the end of its task closed it first ' +
+          '(Step Functions: TaskTimedOut)',
       );
     }
     this.callbacks.deliver(token, outcome);
@@ -394,21 +395,39 @@ export class Engine {
         'NOT_FOUND',
         'unknown task token (InvalidToken): pass the $$.Task.Token the task received',
       );
-    // The execution's end says most; a token closed while the execution goes on says how its task ended.
     const execution = await this.describe(record.executionId);
-    if (isTerminal(execution.status)) {
-      throw new ReboundError(
-        'ILLEGAL_TRANSITION',
-        `the execution of this token already ended with ${execution.status} (TaskTimedOut)`,
-      );
-    }
-    if (record.outcome) {
-      const how = record.outcome.ok ? 'succeeded' : record.outcome.error || 'failed';
-      throw new ReboundError(
-        'ILLEGAL_TRANSITION',
-        `the task of this token already ended (${how}; TaskTimedOut)`,
-      );
-    }
+    if (!record.outcome && !isTerminal(execution.status)) return;
+    const task = record.outcome
+      ? await this.taskEnd(record.executionId, record.key, record.outcome)
+      : { closed: 'task token closed', how: undefined };
+    const ended = isTerminal(execution.status)
+      ? `the execution ended with ${execution.status}${at(execution.stopTime)}`
+      : undefined;
+    // What happened, then Step Functions' name for refusing a token whose task or execution has ended.
+    throw new ReboundError(
+      'ILLEGAL_TRANSITION',
+      `${task.closed}: ${[task.how, ended].filter((part) => part !== undefined).join('; ')} ` +
+        '(Step Functions: TaskTimedOut)',
+    );
+  }
+
+  /** How the task a token belongs to ended, and when (from its outcome event, once that is in the history). */
+  private async taskEnd(
+    executionId: string,
+    key: string,
+    outcome: CallbackOutcome,
+  ): Promise<{ closed: string; how: string }> {
+    const event = (await this.options.store.loadHistory(executionId))
+      .filter((e) => e.key === `${key}:outcome`)
+      .pop();
+    const when = at(event?.timestamp);
+    if (outcome.ok) return { closed: 'task token already used', how: `the task succeeded${when}` };
+    if (event?.type === 'TaskTimedOut')
+      return { closed: 'task token expired', how: `the task timed out (${outcome.error})${when}` };
+    return {
+      closed: 'task token closed',
+      how: `the task failed with ${outcome.error || 'no error name'}${when}`,
+    };
   }
 
   private readonly dirty = new Set<ExecutionRun>();
@@ -508,4 +527,9 @@ export class Engine {
   get active(): number {
     return this.runs.size;
   }
+}
+
+/** ` at <ISO time>`, or nothing when the time is not known. */
+function at(time: number | undefined): string {
+  return time === undefined ? '' : ` at ${new Date(time).toISOString()}`;
 }

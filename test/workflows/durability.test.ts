@@ -113,8 +113,12 @@ describe('durable execution', () => {
     });
     const types = (await fx.engine.history(executionId)).map((e) => e.type);
     expect(types).toContain('TaskSubmitted');
+    // Says how the task ended (not `TaskTimedOut`, Step Functions' name for the refusal, as if it were why).
     await expect(fx.engine.sendTaskSuccess(tokens[0]!, {})).rejects.toMatchObject({
       code: 'ILLEGAL_TRANSITION',
+      message:
+        'task token already used: the task succeeded at 2026-01-01T00:00:00.000Z; the execution ended with ' +
+        'SUCCEEDED at 2026-01-01T00:00:00.000Z (Step Functions: TaskTimedOut)',
     });
     await expect(fx.engine.sendTaskSuccess('nope', {})).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
@@ -188,7 +192,9 @@ describe('durable execution', () => {
     expect((await fx.engine.history(a.executionId)).map((e) => e.type)).toContain('TaskTimedOut');
     await expect(fx.engine.sendTaskSuccess(tokens[0]!, { approved: true })).rejects.toMatchObject({
       code: 'ILLEGAL_TRANSITION',
-      message: expect.stringMatching(/already ended \(States\.Timeout/),
+      message:
+        'task token expired: the task timed out (States.Timeout) at 2026-01-01T00:00:11.000Z ' +
+        '(Step Functions: TaskTimedOut)',
     });
     await expect(fx.engine.sendTaskHeartbeat(tokens[0]!)).rejects.toMatchObject({
       code: 'ILLEGAL_TRANSITION',
@@ -222,6 +228,7 @@ describe('durable execution', () => {
     await idle(10);
     await expect(fx.engine.sendTaskSuccess(tokens[1]!, {})).rejects.toMatchObject({
       code: 'ILLEGAL_TRANSITION',
+      message: expect.stringMatching(/^task token closed: .*the execution ended with FAILED at /),
     });
   });
 

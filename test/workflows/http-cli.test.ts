@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isReboundError } from '../../src/errors.ts';
 import { registerWorkflowRoutes } from '../../src/http/routes/workflows.ts';
 import { loadRunbooks, WorkflowRegistry } from '../../src/workflows/registry.ts';
+import { eventually } from '../support/http-receiver.ts';
 import { Fixture } from './support.ts';
 
 const exec = promisify(execFile);
@@ -178,6 +179,34 @@ describe('REST API and CLI against a real server', () => {
     expect((await api('POST', '/v1/executions', { workflow: 'add', name: 'e1' })).status).toBe(409);
     expect((await api('POST', '/v1/executions', { input: {} })).status).toBe(400);
     expect((await api('GET', '/v1/executions?status=BOGUS')).status).toBe(400);
+  });
+
+  it('POST /v1/tasks/success for a task that already succeeded is a 409 saying so, and when', async () => {
+    const started = await api('POST', '/v1/executions', { workflow: 'approval', name: 'twice' });
+    const id = encodeURIComponent(started.body['executionId'] as string);
+    let scheduled: Record<string, Record<string, string>> | undefined;
+    await eventually(async () => {
+      const { events } = (await api('GET', `/v1/executions/${id}/history`)).body as {
+        events: Record<string, Record<string, string>>[];
+      };
+      scheduled = events.find((e) => (e['type'] as unknown as string) === 'TaskScheduled');
+      return scheduled !== undefined;
+    });
+    const { token } = JSON.parse(scheduled!['taskScheduledEventDetails']!['parameters']!) as {
+      token: string;
+    };
+    const first = await api('POST', '/v1/tasks/success', { taskToken: token, output: { approved: true } });
+    expect(first).toEqual({ status: 200, body: { ok: true } });
+    await fx.settle(decodeURIComponent(id));
+    const second = await api('POST', '/v1/tasks/success', { taskToken: token, output: { approved: true } });
+    expect(second.status).toBe(409);
+    // `code` is Rebound's; Step Functions' exception name stays in the message, marked as a name, not a reason.
+    expect(second.body).toEqual({
+      code: 'ILLEGAL_TRANSITION',
+      message: expect.stringMatching(
+        /^task token already used: the task succeeded at \d{4}-\d\d-\d\dT[\d:.]+Z; the execution ended with SUCCEEDED at \d{4}-\d\d-\d\dT[\d:.]+Z \(Step Functions: TaskTimedOut\)$/,
+      ),
+    });
   });
 
   it('CLI: callback via `rebound task success`, stop via `rebound executions stop`, history table', async () => {
