@@ -43,7 +43,7 @@ export interface KubeApiDoubleOptions {
 
 /**
  * A Kubernetes API server double on 127.0.0.1:0 for `@kubernetes/client-node`: REST verbs over Deployments,
- * ReplicaSets, Pods, ConfigMaps, Nodes and PodDisruptionBudgets with the apiserver's patch, conflict, dry-run,
+ * ReplicaSets, DaemonSets (stored, not run), Pods, ConfigMaps, Nodes and PodDisruptionBudgets with the apiserver's patch, conflict, dry-run,
  * selector and error semantics, plus a small Deployment controller. Tests drive it through hooks.
  */
 export class KubeApiDouble {

@@ -72,6 +72,15 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     tracksGeneration: true,
   },
   {
+    resource: 'daemonsets',
+    kind: 'DaemonSet',
+    group: 'apps',
+    version: 'v1',
+    namespaced: true,
+    statusSubresource: true,
+    tracksGeneration: true,
+  },
+  {
     resource: 'poddisruptionbudgets',
     kind: 'PodDisruptionBudget',
     group: 'policy',

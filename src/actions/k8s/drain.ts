@@ -43,23 +43,41 @@ export interface DrainOutput {
 const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
 const id = (p: V1Pod) => `${p.metadata?.namespace}/${p.metadata?.name}`;
 
+const controllerOf = (pod: V1Pod) => pod.metadata?.ownerReferences?.find((o) => o.controller === true);
+const finished = (pod: V1Pod) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+/** `namespace/name` of the DaemonSet that controls a pod, if one does. */
+const daemonSetOf = (pod: V1Pod) => {
+  const controller = controllerOf(pod);
+  return controller?.kind === 'DaemonSet' ? `${pod.metadata?.namespace}/${controller.name}` : undefined;
+};
+
 /**
  * kubectl drain's pod filters: DaemonSet and mirror pods stay; unmanaged and emptyDir pods need consent,
- * unless they have finished (Succeeded or Failed), which kubectl deletes without asking.
+ * unless they have finished (Succeeded or Failed), which kubectl deletes without asking, DaemonSet pods
+ * included. A pod of a DaemonSet that no longer exists (`orphanedDaemonSets`, `namespace/name`) is an
+ * unmanaged pod: it needs consent, as kubectl's --force.
  */
 export function classifyPods(
   pods: readonly V1Pod[],
   params: Pick<DrainParams, 'force' | 'deleteEmptyDirData'>,
+  orphanedDaemonSets: ReadonlySet<string> = new Set(),
 ) {
   const evict: V1Pod[] = [];
   const skipped: DrainOutput['skipped'][number][] = [];
   const blockers: string[] = [];
   for (const pod of pods) {
-    const controller = pod.metadata?.ownerReferences?.find((o) => o.controller === true);
+    const controller = controllerOf(pod);
+    const daemonSet = daemonSetOf(pod);
     if (pod.metadata?.annotations?.[MIRROR_ANNOTATION] !== undefined)
       skipped.push({ pod: id(pod), reason: 'MirrorPod' });
-    else if (controller?.kind === 'DaemonSet') skipped.push({ pod: id(pod), reason: 'DaemonSet' });
-    else if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') evict.push(pod);
+    else if (finished(pod)) evict.push(pod);
+    else if (daemonSet !== undefined && orphanedDaemonSets.has(daemonSet)) {
+      if (params.force) evict.push(pod);
+      else
+        blockers.push(
+          `${id(pod)} belongs to DaemonSet ${daemonSet}, which no longer exists (set force to evict it)`,
+        );
+    } else if (daemonSet !== undefined) skipped.push({ pod: id(pod), reason: 'DaemonSet' });
     else if (!controller && !params.force)
       blockers.push(`${id(pod)} is not managed by a controller (set force to evict it)`);
     else if (pod.spec?.volumes?.some((v) => v.emptyDir) && !params.deleteEmptyDirData) {
@@ -90,7 +108,7 @@ export function drainAction(deps: K8sActionDeps): ActionDefinition<DrainParams, 
         ).items;
       /** Refuses pods that need consent; has the rails judge the pods to evict (allowlist, pauses). */
       const judge = async (pods: readonly V1Pod[], cordoned: boolean) => {
-        const classified = classifyPods(pods, params);
+        const classified = classifyPods(pods, params, await missingDaemonSets(session, pods));
         if (classified.blockers.length > 0) {
           const left = cordoned
             ? ' (the node is left cordoned: uncordon it if it should take pods again)'
@@ -166,6 +184,36 @@ export function drainAction(deps: K8sActionDeps): ActionDefinition<DrainParams, 
       );
     },
   };
+}
+
+/**
+ * The DaemonSets (`namespace/name`) that control running pods of the list but no longer exist: kubectl reads
+ * each one, as a pod whose DaemonSet is gone is no DaemonSet pod any more.
+ */
+async function missingDaemonSets(session: K8sSession, pods: readonly V1Pod[]): Promise<Set<string>> {
+  const wanted = new Set<string>();
+  for (const pod of pods) {
+    const daemonSet = daemonSetOf(pod);
+    if (
+      daemonSet !== undefined &&
+      !finished(pod) &&
+      pod.metadata?.annotations?.[MIRROR_ANNOTATION] === undefined
+    )
+      wanted.add(daemonSet);
+  }
+  const missing = new Set<string>();
+  for (const daemonSet of wanted) {
+    const [namespace, name] = daemonSet.split('/') as [string, string];
+    try {
+      await session.read(`reading daemonset ${daemonSet}`, () =>
+        session.apps.readNamespacedDaemonSet({ namespace, name }),
+      );
+    } catch (err) {
+      if (!(err instanceof K8sActionError && err.status === 404)) throw err;
+      missing.add(daemonSet);
+    }
+  }
+  return missing;
 }
 
 /** The failure of a drain, saying which pods it had evicted before it (they are not put back). */

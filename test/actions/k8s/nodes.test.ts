@@ -80,6 +80,13 @@ describe('k8s.drain', () => {
     seedDeployment(h.api, { namespace: 'shop', name: 'web', replicas: 2 }); // both pods land on n1
     seedNode(h.api, 'n2');
     // A DaemonSet pod and a mirror pod on n1, which drain leaves alone.
+    h.api.put('daemonsets', {
+      metadata: { name: 'agent', namespace: 'kube-system', uid: 'ds-1' },
+      spec: {
+        selector: { matchLabels: { app: 'agent' } },
+        template: { metadata: { labels: { app: 'agent' } } },
+      },
+    });
     h.api.put('pods', {
       metadata: {
         name: 'agent-x',
@@ -220,6 +227,41 @@ describe('k8s.drain', () => {
     const evictions = h.api.writes().filter((w) => w.path.endsWith('/eviction'));
     expect(evictions.length).toBeGreaterThan(0);
     expect(new Set(evictions.map((w) => w.path)).size).toBe(evictions.length);
+  });
+
+  it('evicts a finished DaemonSet pod; one whose DaemonSet is gone needs force, as with kubectl', async () => {
+    const daemonPod = (name: string, daemonSet: string, phase: string) =>
+      h.api.put('pods', {
+        metadata: {
+          name,
+          namespace: 'kube-system',
+          ownerReferences: [
+            {
+              apiVersion: 'apps/v1',
+              kind: 'DaemonSet',
+              name: daemonSet,
+              uid: `ds-${daemonSet}`,
+              controller: true,
+            },
+          ],
+        },
+        spec: { nodeName: 'n1', containers: [{ name: 'a', image: 'agent' }] },
+        status: { phase },
+      });
+    daemonPod('agent-done', 'agent', 'Failed'); // e.g. left Failed by a graceful node shutdown
+    daemonPod('old-agent-x', 'old-agent', 'Running'); // its DaemonSet was deleted with --cascade=orphan
+    const drain = drainAction(h.deps);
+    const err = await drain.run(drain.params.parse({ name: 'n1' }), h.ctx()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'K8s.DrainBlocked', retryable: false });
+    expect((err as Error).message).toContain(
+      'kube-system/old-agent-x belongs to DaemonSet kube-system/old-agent, which no longer exists (set force to evict it)',
+    );
+    expect(h.api.writes()).toEqual([]); // refused before the cordon
+    const res = await drain.run(drain.params.parse({ name: 'n1', force: true }), h.ctx());
+    expect(res.output.evicted).toEqual(
+      expect.arrayContaining(['kube-system/agent-done', 'kube-system/old-agent-x']),
+    );
+    expect(res.output.skipped).toContainEqual({ pod: 'kube-system/agent-x', reason: 'DaemonSet' });
   });
 
   it('gives up at the deadline with a retryable timeout while the budget still blocks', async () => {

@@ -81,6 +81,7 @@ describe('deploy/rbac', () => {
     expect(clusterRole!.kind).toBe('ClusterRole');
     expect(grants(clusterRole!.rules!)).toEqual(
       [
+        'apps/daemonsets:get',
         'core/nodes:get',
         'core/nodes:patch',
         'core/pods:get',
@@ -154,6 +155,19 @@ describe('deploy/rbac against what the actions really send', () => {
       const [role] = await load('role.yaml');
       expect([...workload].sort()).toEqual(grants(role!.rules!)); // nothing missing, nothing unused
 
+      // Every node runs DaemonSet pods (kube-proxy, a CNI agent): a drain reads their DaemonSets.
+      h.api.put('daemonsets', { metadata: { name: 'kube-proxy', namespace: 'kube-system' } });
+      h.api.put('pods', {
+        metadata: {
+          name: 'kube-proxy-n1',
+          namespace: 'kube-system',
+          ownerReferences: [
+            { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'kube-proxy', uid: 'ds', controller: true },
+          ],
+        },
+        spec: { nodeName: 'n1', containers: [{ name: 'p', image: 'kube-proxy' }] },
+        status: { phase: 'Running' },
+      });
       h.api.clearRequests();
       await registry.run('k8s.cordon', { name: 'n1' }, ctx);
       await registry.run('k8s.uncordon', { name: 'n1' }, ctx);
