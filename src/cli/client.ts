@@ -13,12 +13,14 @@ export interface ApiOptions {
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
 export const DEFAULT_TIMEOUT_SECONDS = 30;
 
-/** A failed API call, with the server's stable error code when it sent one. */
+/** A failed API call, with the server's stable error code and the field it named, when it sent them. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The request field the server refused, as it names it (`Entries[5].Source`). */
+    readonly path?: string,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -107,7 +109,8 @@ export class ApiClient {
           : this.token === undefined
             ? '; give an API token with --token or REBOUND_TOKEN'
             : "; check the token given with --token or REBOUND_TOKEN against the server's server.auth.apiTokens";
-      throw new ApiError(response.status, parsed['code'], `${parsed['message']}${hint}`);
+      const path = typeof parsed['path'] === 'string' ? parsed['path'] : undefined;
+      throw new ApiError(response.status, parsed['code'], `${parsed['message']}${hint}`, path);
     }
     if (parsed === undefined || (shape.expect ?? []).some((key) => !(key in parsed))) throw notRebound();
     return parsed as T;

@@ -148,6 +148,67 @@ describe('rebound CLI', () => {
   );
 
   it(
+    'events put: a call refused as a whole still prints what the calls before it stored, and names the entries not stored by their place in the file',
+    { timeout: 60_000 },
+    async () => {
+      const env = { REBOUND_URL: server.url };
+      const since = new Date().toISOString();
+      const entries = Array.from({ length: 23 }, (_, n) => ({
+        Source: 'cli.partial',
+        DetailType: 'Deployed',
+        Detail: JSON.stringify({ n }),
+      }));
+      entries[3]!.Detail = '{not json'; // fails alone, in the first call
+      entries[15]!.Source = 'bad\ud800'; // the server refuses the whole second call (400)
+      const file = join(dir.path, 'partial.json');
+      writeFileSync(file, JSON.stringify(entries));
+
+      const put = await runCli(['events', 'put', '--entries', file, '-o', 'json'], { env });
+      expect(put.code).toBe(1);
+      const answer = JSON.parse(put.stdout) as {
+        FailedEntryCount: number;
+        Entries: { EventId?: string; ErrorCode?: string; ErrorMessage?: string }[];
+      };
+      expect(answer.FailedEntryCount).toBe(14);
+      expect(answer.Entries).toHaveLength(23);
+      const stored = answer.Entries.slice(0, 10).filter((e) => e.EventId !== undefined);
+      expect(stored).toHaveLength(9);
+      expect(answer.Entries[3]).toEqual({
+        ErrorCode: 'MalformedDetail',
+        ErrorMessage: 'Detail is not valid JSON',
+      });
+      expect(answer.Entries.slice(10, 20).every((e) => e.ErrorCode === 'CallRefused')).toBe(true);
+      expect(answer.Entries[15]!.ErrorMessage).toMatch(
+        /^not stored: body\.Entries\[15\]\.Source: holds an unpaired/,
+      );
+      expect(answer.Entries.slice(20).every((e) => e.ErrorCode === 'NotSent')).toBe(true);
+      expect(put.stderr).toMatch(
+        /^error: entries 10-19 not stored: the server refused their call: body\.Entries\[15\]\.Source: holds an unpaired .*\(BAD_REQUEST\)\n/,
+      );
+      expect(put.stderr).toContain('error: entries 20-22 not sent: sending stops at a failed call\n');
+      expect(put.stderr).toMatch(/14 of 23 entries failed\n$/);
+      expect(put.stderr).not.toContain('Entries[5]');
+
+      // What it printed is what was stored: the first call's entries, and nothing after.
+      const listed = await runCli(['events', 'list', '--since', since, '--limit', '1000', '-o', 'json'], {
+        env,
+      });
+      const ids = (
+        JSON.parse(listed.stdout) as { items: { envelope: { id: string; source: string } }[] }
+      ).items
+        .filter((e) => e.envelope.source === 'cli.partial')
+        .map((e) => e.envelope.id);
+      expect(ids.sort()).toEqual(stored.map((e) => e.EventId).sort());
+
+      const table = await runCli(['events', 'put', '--entries', file], { env });
+      expect(table.code).toBe(1);
+      expect(table.stdout).toMatch(/^ENTRY\s+EVENTID\s+ERROR\n0\s+\S+-\S+\s+-\n/);
+      expect(table.stdout).toMatch(/\n15\s+-\s+CallRefused: not stored: body\.Entries\[15\]\.Source/);
+      expect(table.stdout).toMatch(/\n22\s+-\s+NotSent: not sent/);
+    },
+  );
+
+  it(
     'validates configuration files with exit codes 0 / 1 and prints the JSON Schema',
     { timeout: 60_000 },
     async () => {
