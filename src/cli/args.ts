@@ -6,11 +6,13 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError } from 'commander';
 import { describeError } from '../errors.ts';
+import { findUnacceptable, mayBeUnacceptable } from '../http/json-body.ts';
 import { isoTime, MAX_LIMIT } from '../http/query.ts';
+import { formatPath } from '../ingest/alertmanager/payload.ts';
 
 /**
- * Reads the JSON file a flag or argument names (`what`, e.g. `--pattern`): a missing or malformed file is a
- * usage error (exit 2) naming the flag and the file.
+ * Reads the JSON file a flag or argument names (`what`, e.g. `--pattern`): a missing or malformed file, or one
+ * holding a number too large for a double, is a usage error (exit 2) naming the flag and the file.
  */
 export async function readJsonFile(file: string, what: string): Promise<unknown> {
   let text: string;
@@ -31,7 +33,20 @@ export async function readJsonFile(file: string, what: string): Promise<unknown>
   } catch {
     throw new InvalidArgumentError(`${what}: ${file} nests too deeply to be processed`);
   }
+  refuseNonFinite(text, value, `${what}: ${file}`);
   return value;
+}
+
+/**
+ * Refuses JSON a user gave (`text`, parsed as `value`) that holds a number too large for a double, as a usage
+ * error naming `where` (the flag, and its file) and the number's path: JSON.parse makes `1e999` Infinity, which
+ * would be sent, stored or run as null, silently. The API refuses such a body with a 400 for the same reason.
+ */
+export function refuseNonFinite(text: string, value: unknown, where: string): void {
+  const found = mayBeUnacceptable(text) ? findUnacceptable(value, { numbersOnly: true }) : undefined;
+  if (found === undefined) return;
+  const at = formatPath(found.path);
+  throw new InvalidArgumentError(`${where}: ${at === '' ? '' : `${at}: `}${found.problem}`);
 }
 
 /** Parses an ISO-8601 date and time (2026-01-31T18:00:00Z) and returns it normalised to UTC. */

@@ -32,8 +32,13 @@ export interface Unacceptable {
  * - a string or key with an unpaired UTF-16 surrogate (`\ud800`): SQLite text cannot hold one, so it would
  *   be stored as U+FFFD, and a label would no longer match itself;
  * - a number too large for a double (`1e999` parses as Infinity, stored as null).
+ * With `numbersOnly`, only the last: what the CLI sends is refused by the server for the rest, but an Infinity
+ * would leave it as null, silently.
  */
-export function findUnacceptable(value: unknown): Unacceptable | undefined {
+export function findUnacceptable(
+  value: unknown,
+  { numbersOnly = false }: { numbersOnly?: boolean } = {},
+): Unacceptable | undefined {
   // Each node keeps its parent and key, and a path is built only for what is refused: copying the path at
   // every step would cost depth² on a deeply nested body.
   const parents: number[] = [-1];
@@ -47,7 +52,7 @@ export function findUnacceptable(value: unknown): Unacceptable | undefined {
   while (stack.length > 0) {
     const [node, id] = stack.pop()!;
     if (typeof node === 'string') {
-      if (LONE_SURROGATE.test(node)) return { path: pathTo(id), problem: SURROGATE };
+      if (!numbersOnly && LONE_SURROGATE.test(node)) return { path: pathTo(id), problem: SURROGATE };
       continue;
     }
     if (typeof node === 'number') {
@@ -62,7 +67,7 @@ export function findUnacceptable(value: unknown): Unacceptable | undefined {
     const entries: [PropertyKey, unknown][] = Array.isArray(node)
       ? [...node.entries()]
       : Object.entries(node);
-    if (!Array.isArray(node)) {
+    if (!Array.isArray(node) && !numbersOnly) {
       if (Object.hasOwn(node, '__proto__'))
         return { path: pathTo(id, '__proto__'), problem: 'the key "__proto__" is not accepted' };
       const bad = entries.find(([key]) => LONE_SURROGATE.test(key as string));

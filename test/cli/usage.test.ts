@@ -88,6 +88,47 @@ describe('rebound CLI usage errors', () => {
     expect(runs[3]!.stderr).toContain(`--pattern: ${zero} holds 0`);
   });
 
+  it('refuses a number too large for a double in a JSON file or flag, naming it and its path, with exit code 2', async () => {
+    // JSON.parse reads 1e999 as Infinity, which JSON.stringify sends as null: the value would change silently.
+    const inf = file('inf.json', '{"x":1e999,"y":1}');
+    const deep = file(
+      'deep.json',
+      '[{"Source":"s","DetailType":"d","Detail":"{}","Resources":[1, -2E+400]}]',
+    );
+    const definition = file('def-inf.json', '{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}');
+    const problem = 'the number is too large for a double (JSON numbers must be finite)';
+    const cases: [string[], string][] = [
+      [
+        ['executions', 'start', 'unknown-alert', '--input', inf, '--name', 't'],
+        `--input: ${inf}: x: ${problem}`,
+      ],
+      [['events', 'put', '--entries', deep], `--entries: ${deep}: [0].Resources[1]: ${problem}`],
+      [['workflow', 'run', '--definition', definition, '--input', inf], `--input: ${inf}: x: ${problem}`],
+      [
+        ['replay', '--from', '2026-01-01T00:00:00Z', '--to', '2026-01-02T00:00:00Z', '--pattern', inf],
+        `--pattern: ${inf}: x: ${problem}`,
+      ],
+      [['task', 'success', 'token', '--task-output', '1e999'], `--task-output: ${problem}`],
+      [
+        ['task', 'success', 'token', '--task-output', '{"a":[0,{"b":1e999}]}'],
+        `--task-output: a[1].b: ${problem}`,
+      ],
+      [
+        ['action', 'run', 'k8s.scale', '--params', '{"replicas":1e999}', '--kubeconfig', '/dev/null'],
+        `--params: replicas: ${problem}`,
+      ],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => runCli(args, { env })));
+    runs.forEach((r, i) => {
+      expect({ args: cases[i]![0], code: r.code, stderr: r.stderr }).toEqual({
+        args: cases[i]![0],
+        code: 2,
+        stderr: `error: ${cases[i]![1]}\n`,
+      });
+      expect(r.stdout).toBe('');
+    });
+  });
+
   it('workflow run: names the --task-handlers file that cannot be used; bad files exit 2', async () => {
     const definition = file('def.json', '{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}');
     const syntax = file('syntax.mjs', 'const a = 1;\nconst b = ;\nexport default {};\n');

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { refuseNonFinite } from '../args.ts';
 import { printJson, printTable } from '../output.ts';
 
 // The actions (and the Kubernetes client under them) are loaded when a subcommand runs, from
@@ -80,6 +81,7 @@ function parseParams(text: string): Record<string, unknown> {
       `--params must be a JSON object, e.g. --params '{"namespace":"shop","name":"web"}'`,
     );
   }
+  refuseNonFinite(text, value, '--params');
   return value as Record<string, unknown>;
 }
 

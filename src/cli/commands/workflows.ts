@@ -9,7 +9,7 @@ import { HandlerRunner, type TaskHandler } from '../../workflows/local-runner.ts
 import type { Json, MachineDefinition } from '../../workflows/types.ts';
 import { EXECUTION_STATUSES } from '../../workflows/statuses.ts';
 import { validateDefinition } from '../../workflows/validate.ts';
-import { parseLimit, readJsonFile } from '../args.ts';
+import { parseLimit, readJsonFile, refuseNonFinite } from '../args.ts';
 import { clientFor as client } from '../client.ts';
 import { printJson, printTable, type OutputFormat, outputOption } from '../output.ts';
 
@@ -274,6 +274,7 @@ export function taskCommand(): Command {
           `--task-output is not JSON (${(err as Error).message}); e.g. --task-output '{"approved":true}'`,
         );
       }
+      refuseNonFinite(o.taskOutput, output, '--task-output');
       await client(cmd).request('POST', '/v1/tasks/success', { taskToken: token, output });
       process.stdout.write('ok\n');
     });
