@@ -300,6 +300,40 @@ describe('rebound CLI', () => {
   );
 
   it(
+    'serve says a data directory that is a file (or lies under one) is not a directory, with exit code 1',
+    { timeout: 60_000 },
+    async () => {
+      const own = tempDir('rebound-cli-datadir-');
+      try {
+        const file = join(own.path, 'x');
+        writeFileSync(file, 'not a directory\n');
+        const config = join(own.path, 'rebound.yaml');
+        writeFileSync(config, `dataDir: ${file}\n`);
+        const listen = ['serve', '--listen', '127.0.0.1:0'];
+        const [flag, under, configured] = await Promise.all([
+          runCli([...listen, '--data-dir', file]),
+          runCli([...listen, '--data-dir', join(file, 'data')]),
+          runCli([...listen, '--config', config]),
+        ]);
+        expect(flag).toMatchObject({
+          code: 1,
+          stderr: `error: --data-dir ${file} is a file, not a directory\n`,
+        });
+        expect(under).toMatchObject({
+          code: 1,
+          stderr: `error: --data-dir ${join(file, 'data')} cannot be created: ${file} is a file, not a directory\n`,
+        });
+        expect(configured).toMatchObject({
+          code: 1,
+          stderr: `error: ${file} (dataDir in ${config}) is a file, not a directory\n`,
+        });
+      } finally {
+        own.remove();
+      }
+    },
+  );
+
+  it(
     'serve refuses a bad --listen, and exits when its address is taken instead of running headless',
     { timeout: 60_000 },
     async () => {

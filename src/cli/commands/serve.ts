@@ -1,6 +1,9 @@
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { readKubeEnvironment } from '../../config/cli-env.ts';
 import type { Config } from '../../config/schema.ts';
+import { ReboundError } from '../../errors.ts';
 import { listenAddress } from '../../http/config.ts';
 import { isLoopbackHost, splitListen } from '../../http/auth.ts';
 
@@ -34,8 +37,14 @@ export function serveCommand(): Command {
       const { config, source } = await loadConfig(options.config ? { path: options.config } : {});
       const reloadConfig = async () =>
         applyOverrides((await loadConfig(options.config ? { path: options.config } : {})).config, options);
+      const effective = applyOverrides(config, options);
+      const origin = options.dataDir ? '' : source ? ` (dataDir in ${source})` : ' (the default dataDir)';
+      checkDataDir(
+        effective.dataDir,
+        options.dataDir ? `--data-dir ${options.dataDir}` : `${effective.dataDir}${origin}`,
+      );
       const app = createApp({
-        config: applyOverrides(config, options),
+        config: effective,
         reloadConfig,
         kubeEnvironment: readKubeEnvironment(),
       });
@@ -88,6 +97,33 @@ function parseListen(value: string): string {
   const parsed = listenAddress.safeParse(value);
   if (!parsed.success) throw new InvalidArgumentError(parsed.error.issues[0]!.message);
   return parsed.data;
+}
+
+/**
+ * Refuses a data directory that a file stands in the way of, naming it as `named` (with the flag or the
+ * configuration that set it): creating it failed with a bare `EEXIST` (the path is a file) or `ENOTDIR` (a file
+ * above it). A configuration error (exit 1), as a missing configuration file is.
+ */
+function checkDataDir(dir: string, named: string): void {
+  const full = resolve(dir);
+  // The nearest part of the path that exists must be a directory; what does not exist yet is created.
+  for (let at = full; ; at = dirname(at)) {
+    let isDirectory: boolean;
+    try {
+      isDirectory = statSync(at).isDirectory();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code === 'ENOENT' || code === 'ENOTDIR') && dirname(at) !== at) continue;
+      return; // anything else (no permission) is for opening it to report
+    }
+    if (isDirectory) return;
+    throw new ReboundError(
+      'INVALID_CONFIG',
+      at === full
+        ? `${named} is a file, not a directory`
+        : `${named} cannot be created: ${at} is a file, not a directory`,
+    );
+  }
 }
 
 function applyOverrides(config: Config, options: ServeOptions): Config {
