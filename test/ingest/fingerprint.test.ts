@@ -9,7 +9,9 @@ function reference(labels: Record<string, string>): string {
   const feed = (bytes: Uint8Array) => {
     for (const b of bytes) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
   };
-  for (const name of Object.keys(labels).sort()) {
+  // Go's order: the names' UTF-8 bytes.
+  const names = Object.keys(labels).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  for (const name of names) {
     feed(Buffer.from(name));
     feed(Uint8Array.of(0xff));
     feed(Buffer.from(labels[name]!));
@@ -43,6 +45,19 @@ describe('alert fingerprint', () => {
           expect(alertFingerprint(labels)).toBe(reference(labels));
         },
       ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('orders UTF-8 label names (Prometheus 3) by their bytes, as Go does, not by UTF-16 code units', () => {
+    // U+E000 sorts before U+1F600 in UTF-8 and after it in UTF-16 (a surrogate pair, 0xD83D…).
+    const labels = { '\u{1F600}': 'a', '\uE000': 'b', alertname: 'x' };
+    expect(alertFingerprint(labels)).toBe(reference(labels));
+    const name = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 6 });
+    fc.assert(
+      fc.property(fc.dictionary(name, fc.string({ maxLength: 4 }), { maxKeys: 8 }), (labels) => {
+        expect(alertFingerprint(labels)).toBe(reference(labels));
+      }),
       { numRuns: 500 },
     );
   });

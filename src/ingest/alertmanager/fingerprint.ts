@@ -49,7 +49,23 @@ function hex4(limb: number): string {
   return limb.toString(16).padStart(4, '0');
 }
 
-// Go sorts label names by bytes; names are ASCII ([a-zA-Z_][a-zA-Z0-9_]*), so code-unit order is the same.
+/**
+ * Go sorts label names by their UTF-8 bytes, which is code point order (Prometheus 3 allows any UTF-8 in a
+ * name). JavaScript compares UTF-16 code units, which puts U+E000–U+FFFF after the surrogate pairs of
+ * U+10000 and up; at the first difference, move those two ranges past each other.
+ */
 function compareBytes(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+function codePointRank(unit: number): number {
+  if (unit >= 0xe000) return unit - 0x800;
+  if (unit >= 0xd800) return unit + 0x2000;
+  return unit;
 }
