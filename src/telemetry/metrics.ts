@@ -6,6 +6,7 @@ export interface CoreMetrics {
   readonly alertsReceived: Counter<'status'>;
   readonly duplicates: Counter;
   readonly stale: Counter;
+  readonly truncated: Counter;
   readonly rejects: Counter<'reason'>;
   readonly ingestLatency: Histogram;
   readonly storeCommitLatency: Histogram;
@@ -34,6 +35,11 @@ export function createMetrics(registry = new Registry()): CoreMetrics {
     stale: new Counter({
       name: 'rebound_alerts_stale_total',
       help: 'Firing alerts acknowledged but not stored: the same alert (fingerprint, startsAt) had already resolved.',
+      registers: [registry],
+    }),
+    truncated: new Counter({
+      name: 'rebound_alerts_truncated_total',
+      help: "Alerts Alertmanager left out of its notifications (the receiver's max_alerts), as it reported them.",
       registers: [registry],
     }),
     rejects: new Counter({

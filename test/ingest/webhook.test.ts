@@ -87,6 +87,16 @@ describe('POST /v1/webhooks/alertmanager', () => {
     expect((await t.app.incidents.list({ limit: 5 })).items).toHaveLength(1);
   });
 
+  it('counts the alerts Alertmanager says it left out (max_alerts) and says so in the answer', async () => {
+    t = await makeTestApp();
+    const payload = fixture('firing');
+    payload['truncatedAlerts'] = 3;
+    expect((await post(payload)).json()).toMatchObject({ accepted: 1, truncated: 3 });
+    expect((await post(fixture('resolved'))).json()).toMatchObject({ truncated: 0 });
+    const metrics = await t.app.metrics.registry.getSingleMetricAsString('rebound_alerts_truncated_total');
+    expect(metrics).toContain('rebound_alerts_truncated_total 3');
+  });
+
   it('tolerates unknown fields and computes a missing fingerprint', async () => {
     t = await makeTestApp();
     const payload = fixture('firing');

@@ -61,6 +61,13 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
       }
       const result = await receiver.receive(request.body);
       metrics.ingestLatency.observe((performance.now() - started) / 1000);
+      if (result.truncated > 0) {
+        // Those alerts never reach Rebound: no incident, no runbook. Raise max_alerts, or group more finely.
+        request.log.warn(
+          { truncatedAlerts: result.truncated },
+          "Alertmanager left alerts out of this notification (its receiver's max_alerts); Rebound never sees them",
+        );
+      }
       return reply.code(200).send(result);
     });
   });

@@ -11,6 +11,8 @@ export interface IngestResult {
   readonly duplicates: number;
   /** Firing copies of alerts whose resolution was already stored: acknowledged, not stored. */
   readonly stale: number;
+  /** Alerts Alertmanager left out of this notification (its receiver's `max_alerts`), as it reported. */
+  readonly truncated: number;
   readonly events: readonly { id: string; correlationId: string; outcome: AppendOutcome['outcome'] }[];
 }
 
@@ -62,11 +64,14 @@ export class AlertmanagerReceiver {
     if (events.length > firing) metrics.alertsReceived.inc({ status: 'resolved' }, events.length - firing);
     if (duplicates > 0) metrics.duplicates.inc(duplicates);
     if (stale > 0) metrics.stale.inc(stale);
+    const truncated = payload.truncatedAlerts ?? 0;
+    if (truncated > 0) metrics.truncated.inc(truncated);
     if (stored.length > 0) this.deps.onStored?.(stored);
     return {
       accepted: stored.length,
       duplicates,
       stale,
+      truncated,
       // A duplicate answers with the event stored before it, a stale alert with the resolution that
       // superseded it: the id a client can look up.
       events: outcomes.map(({ outcome, id, correlationId }) => ({ id, correlationId, outcome })),
