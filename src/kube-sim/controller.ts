@@ -147,6 +147,17 @@ export class Controller {
       };
       current = this.store.update('replicasets', current);
     }
+    // As the controller's SetNewReplicaSetAnnotations, on every sync: the Deployment's annotations (but its
+    // bookkeeping) are copied onto the current ReplicaSet, so one annotated after its ReplicaSet was made
+    // (a change-cause, say) reaches it too. Annotations the Deployment no longer has stay.
+    if (current) {
+      const copied = copiedAnnotations(dep);
+      const has = current.metadata.annotations ?? {};
+      if (Object.entries(copied).some(([k, v]) => has[k] !== v)) {
+        current.metadata.annotations = { ...has, ...copied };
+        current = this.store.update('replicasets', current);
+      }
+    }
     // Old ReplicaSets keep what the new one cannot yet serve (always 0 with the instant lifecycle).
     let leftover =
       this.lifecycle === 'external' && current ? Math.max(0, replicas - this.readyPods(current)) : 0;
@@ -377,6 +388,7 @@ export { matchesLabelSelector };
 
 const NOT_COPIED = new Set([
   'kubectl.kubernetes.io/last-applied-configuration',
+  'deprecated.deployment.rollback.to',
   REVISION,
   REVISION_HISTORY,
   DESIRED_REPLICAS,

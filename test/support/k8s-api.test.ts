@@ -332,6 +332,20 @@ describe('the Deployment controller', () => {
     setImage(api, 'default', 'web', 'web:2');
     expect(api.list('replicasets', 'default')).toHaveLength(1);
   });
+
+  // deployment/util SetNewReplicaSetAnnotations (copyDeploymentAnnotationsToReplicaSet, skipCopyAnnotation).
+  it('copies a later annotation of the Deployment onto its current ReplicaSet, but not its bookkeeping', async () => {
+    seedDeployment(api, { name: 'web', image: 'web:1' });
+    const annotate = {
+      metadata: {
+        annotations: { 'kubernetes.io/change-cause': 'hotfix', 'deprecated.deployment.rollback.to': '1' },
+      },
+    };
+    expect((await call('PATCH', DEP, annotate, 'application/merge-patch+json')).status).toBe(200);
+    const [rs] = api.list('replicasets', 'default');
+    expect(rs!.metadata.annotations).toMatchObject({ 'kubernetes.io/change-cause': 'hotfix' });
+    expect(rs!.metadata.annotations).not.toHaveProperty('deprecated.deployment.rollback.to');
+  });
 });
 
 // https://kubernetes.io/docs/concepts/scheduling-eviction/api-eviction/ — the page lists "200 OK" for an
