@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { sha256Hex } from './auth.ts';
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -96,10 +96,11 @@ function duplicateTokens(
   const firstByHash = new Map<string, number>();
   const firstByName = new Map<string, number>();
   apiTokens.forEach((t, i) => {
-    const hash = t.sha256 ?? sha256Hex(t.token!);
-    const earlier = firstByHash.get(hash);
-    if (earlier === undefined) firstByHash.set(hash, i);
-    else
+    // An entry with neither value has its own issue already (zod refines the section all the same).
+    const hash = t.sha256 ?? (t.token === undefined ? undefined : sha256Hex(t.token));
+    const earlier = hash === undefined ? undefined : firstByHash.get(hash);
+    if (hash !== undefined && earlier === undefined) firstByHash.set(hash, i);
+    else if (earlier !== undefined)
       issues.push({
         code: 'custom',
         path: ['apiTokens', i],
@@ -133,8 +134,4 @@ function duplicateTokens(
       });
   });
   return issues;
-}
-
-function sha256Hex(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
 }

@@ -128,9 +128,10 @@ export class Controller {
     const replicas = typeof spec['replicas'] === 'number' ? spec['replicas'] : 1;
     const owned = this.ownedReplicaSets(dep);
     const wanted = JSON.stringify(templateIgnoringHash(spec['template']));
-    let current = owned.find(
+    const matching = owned.find(
       (rs) => JSON.stringify(templateIgnoringHash(asObj(rs['spec'])['template'])) === wanted,
     );
+    let current = matching;
     const maxRevision = Math.max(0, ...owned.map(revisionOf));
     if (spec['paused'] === true) {
       // A paused Deployment only scales; template changes wait for resume.
@@ -149,8 +150,10 @@ export class Controller {
     }
     // As the controller's SetNewReplicaSetAnnotations, on every sync: the Deployment's annotations (but its
     // bookkeeping) are copied onto the current ReplicaSet, so one annotated after its ReplicaSet was made
-    // (a change-cause, say) reaches it too. Annotations the Deployment no longer has stay.
-    if (current) {
+    // (a change-cause, say) reaches it too. Annotations the Deployment no longer has stay. Only a ReplicaSet of
+    // the Deployment's template gets them: not the one a paused Deployment keeps running after a change.
+    const ofTemplate = matching !== undefined || spec['paused'] !== true; // else the paused fallback
+    if (current && ofTemplate) {
       const copied = copiedAnnotations(dep);
       const has = current.metadata.annotations ?? {};
       if (Object.entries(copied).some(([k, v]) => has[k] !== v)) {

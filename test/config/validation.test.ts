@@ -459,6 +459,23 @@ describe('section checks say what is expected', () => {
         'remove one, or give the sender a token of its own',
     ]);
     for (const message of listedTwice) expect(message).not.toContain(admin);
+    // An entry with no token at all gets its own issue, not a crash of the duplicate check.
+    expect(
+      problems({
+        server: {
+          auth: {
+            apiTokens: [
+              { name: 'ci', role: 'admin' },
+              { name: 'ops', role: 'admin', sha265: hashOf(admin) },
+            ],
+          },
+        },
+      }),
+    ).toEqual([
+      expect.stringMatching(/^server\.auth\.apiTokens\[0\]: give exactly one of sha256 or token/),
+      expect.stringMatching(/^server\.auth\.apiTokens\[1\]: .*sha265/),
+      'server.auth.apiTokens[1]: give exactly one of sha256 or token',
+    ]);
   });
 
   it('server tokens are compared once resolved from the environment, and never printed', async () => {

@@ -345,6 +345,15 @@ describe('the Deployment controller', () => {
     const [rs] = api.list('replicasets', 'default');
     expect(rs!.metadata.annotations).toMatchObject({ 'kubernetes.io/change-cause': 'hotfix' });
     expect(rs!.metadata.annotations).not.toHaveProperty('deprecated.deployment.rollback.to');
+    // Paused with a new template, the ReplicaSet it keeps running is not of its template: it gets none.
+    const dep = api.get('deployments', 'default', 'web')!;
+    api.put('deployments', { ...dep, spec: { ...(dep['spec'] as object), paused: true } });
+    setImage(api, 'default', 'web', 'web:2');
+    const later = { metadata: { annotations: { 'kubernetes.io/change-cause': 'image web:2' } } };
+    expect((await call('PATCH', DEP, later, 'application/merge-patch+json')).status).toBe(200);
+    expect(api.list('replicasets', 'default')[0]!.metadata.annotations).toMatchObject({
+      'kubernetes.io/change-cause': 'hotfix',
+    });
   });
 });
 

@@ -14,9 +14,9 @@ export interface RetryOptions {
 
 /**
  * Retries retryable failures (network, time-outs, 429, 5xx) with full-jitter exponential backoff, waiting at
- * least what the peer's Retry-After asked; permanent failures (400, 404, bad credentials) fail at once, and so
- * does a Retry-After longer than `maxDelayMs`: trying earlier would only earn another 429, so the failure goes
- * to the caller (a runbook's Retry, with its own interval) instead of spending the attempts.
+ * least what the peer's Retry-After asked; permanent failures (400, 404, bad credentials) fail at once. The
+ * waits together stay within `maxDelayMs` per retry left: a Retry-After beyond that ends the retries at once
+ * (trying before it would only earn another 429), one within it is waited out in full.
  * For runbook actions only: the bus dispatcher has its own retry policy and dead-letter queue.
  */
 export function withRetries(notifier: Notifier, options: RetryOptions): Notifier {
@@ -32,7 +32,7 @@ export function withRetries(notifier: Notifier, options: RetryOptions): Notifier
         } catch (err) {
           if (attempt >= options.attempts || !isIntegrationError(err) || !err.retryable) throw err;
           const asked = err.retryAfterMs ?? 0;
-          if (asked > max) throw err;
+          if (asked > max * (options.attempts - attempt)) throw err;
           const backoff = Math.min(max, base * 2 ** (attempt - 1)) * random();
           await wait(Math.max(backoff, asked), sendOptions.signal);
         }

@@ -72,14 +72,17 @@ describe('notify.* actions', () => {
     expect(waits).toEqual([7_000, 500]); // Retry-After wins over 250 ms; then 1000 ms × jitter 0.5
   });
 
-  it('does not retry before a Retry-After longer than it will wait: the delivery fails, retryable', async () => {
+  it('waits out a long Retry-After its retries can cover, and gives up at once on one they cannot', async () => {
+    // 3 attempts, 30 s per retry left: 45 s is waited in full (not cut to 30 s, which earns another 429).
+    slack.script(slackAnswers.rateLimited(45));
+    expect((await action('notify.slack').run(params(), ctx())).output.delivered).toBe(true);
+    expect(waits).toEqual([45_000]);
+    // 120 s is more than the two retries left may wait: no early retry, the delivery fails, retryable.
+    waits.length = 0;
     slack.script(slackAnswers.rateLimited(120));
     const result = await action('notify.slack').run(params(), ctx());
-    expect(result.output).toMatchObject({
-      delivered: false,
-      error: { status: 429, retryable: true },
-    });
-    expect(slack.requests).toHaveLength(1);
+    expect(result.output).toMatchObject({ delivered: false, error: { status: 429, retryable: true } });
+    expect(slack.requests).toHaveLength(3);
     expect(waits).toEqual([]);
   });
 
