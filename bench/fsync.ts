@@ -1,7 +1,5 @@
 // `npm run bench -- fsync [dir]`: what the disk under the data directory costs per durable commit, so the
-// ingest and bus numbers can be read against it (a tiny fio: 4 KiB write + fdatasync, like a WAL commit),
-// appending (the file grows, so the sync writes its size too) and overwriting blocks written before (as a WAL
-// with zeros written ahead of its end does: see src/store/sqlite/wal-zero-fill.ts).
+// ingest and bus numbers can be read against it (a tiny fio: 4 KiB write + fdatasync, like a WAL commit).
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,21 +11,13 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-/**
- * Writes `bytes` and syncs, `SYNCS` times, each past the last (`append`) or over zeros written and synced
- * beforehand (`overwrite`); returns each sync's latency in ms, sorted.
- */
-function probe(dir: string, bytes: number, how: 'append' | 'overwrite'): number[] {
+/** Appends `bytes` and syncs, `SYNCS` times; returns each sync's latency in ms, sorted. */
+function probe(dir: string, bytes: number): number[] {
   const file = join(dir, 'probe');
   const fd = openSync(file, 'w');
   const block = Buffer.alloc(bytes, 0x5a);
   const times: number[] = [];
   try {
-    if (how === 'overwrite') {
-      const zeros = Buffer.alloc(bytes);
-      for (let i = 0; i < SYNCS; i++) writeSync(fd, zeros, 0, zeros.length, i * bytes);
-      fdatasyncSync(fd);
-    }
     for (let i = 0; i < SYNCS; i++) {
       writeSync(fd, block, 0, block.length, i * bytes);
       const started = performance.now();
@@ -44,17 +34,12 @@ function probe(dir: string, bytes: number, how: 'append' | 'overwrite'): number[
 export async function run(args: string[]): Promise<void> {
   const dir = mkdtempSync(join(args[0] ?? tmpdir(), 'rebound-bench-fsync-'));
   try {
-    process.stdout.write(`fsync benchmark: ${SYNCS} × (write + fdatasync) in ${dir}\n`);
-    for (const [bytes, how] of [
-      [4096, 'append'],
-      [4096, 'overwrite'],
-      [256 * 1024, 'append'],
-      [256 * 1024, 'overwrite'],
-    ] as const) {
-      const times = probe(dir, bytes, how);
-      const label = `${bytes / 1024} KiB ${how}`;
-      line(`fdatasync after a ${label} p50`, `${fmt(percentile(times, 50), 3)} ms`);
-      line(`fdatasync after a ${label} p99`, `${fmt(percentile(times, 99), 3)} ms`);
+    process.stdout.write(`fsync benchmark: ${SYNCS} × (append + fdatasync) in ${dir}\n`);
+    for (const bytes of [4096, 256 * 1024]) {
+      const times = probe(dir, bytes);
+      const label = bytes >= 1024 * 1024 ? `${bytes / 1024 / 1024} MiB` : `${bytes / 1024} KiB`;
+      line(`fdatasync after a ${label} append p50`, `${fmt(percentile(times, 50), 3)} ms`);
+      line(`fdatasync after a ${label} append p99`, `${fmt(percentile(times, 99), 3)} ms`);
       line(
         `  syncs/s one after another (${label})`,
         fmt(1000 / (times.reduce((a, b) => a + b, 0) / times.length)),

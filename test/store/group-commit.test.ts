@@ -1,19 +1,9 @@
-import {
-  closeSync,
-  copyFileSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { closeSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openSqlite, type SqliteDatabase } from '../../src/store/sqlite/database.ts';
 import { GroupCommitter } from '../../src/store/sqlite/group-commit.ts';
-import { WalZeroFill } from '../../src/store/sqlite/wal-zero-fill.ts';
 
 const dirs: string[] = [];
 const dbs: SqliteDatabase[] = [];
@@ -56,7 +46,7 @@ describe('GroupCommitter', () => {
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     // One sync at start (what the database held counts as durable from then on), one for the commit.
-    expect(committer.stats()).toMatchObject({ commits: 1, units: 3, syncs: 2 });
+    expect(committer.stats()).toEqual({ commits: 1, units: 3, syncs: 2 });
     expect(readKeys(path)).toEqual(['a', 'c']);
   });
 
@@ -119,9 +109,9 @@ describe('GroupCommitter', () => {
       committer.submitUnsynced(() => insert.run('b')),
     ]);
     await committer.submitUnsynced(() => insert.run('c'));
-    expect(committer.stats()).toMatchObject({ commits: 2, units: 3, syncs: 1 }); // the one at start
+    expect(committer.stats()).toEqual({ commits: 2, units: 3, syncs: 1 }); // the one at start
     await committer.submit(() => insert.run('d'));
-    expect(committer.stats()).toMatchObject({ commits: 3, units: 4, syncs: 2 });
+    expect(committer.stats()).toEqual({ commits: 3, units: 4, syncs: 2 });
     await committer.submitUnsynced(() => insert.run('e'));
     committer.flush(); // everything committed so far is durable when it returns
     expect(committer.stats().syncs).toBe(3);
@@ -245,126 +235,5 @@ describe('GroupCommitter', () => {
     const committer = new GroupCommitter(memory);
     await committer.submit(() => memory.prepare('INSERT INTO t (k) VALUES (?)').run('x'));
     expect(memory.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: 1 });
-  });
-});
-
-describe('GroupCommitter: zeros ahead of the WAL', () => {
-  const MiB = 1024 * 1024;
-  const walSize = (path: string): number => statSync(`${path}-wal`).size;
-
-  /** What a crash would leave: the database and WAL files as they are now, opened afresh (no -shm: recovery). */
-  function reopenCopy(path: string): SqliteDatabase {
-    const dir = mkdtempSync(join(tmpdir(), 'rebound-gc-copy-'));
-    dirs.push(dir);
-    copyFileSync(path, join(dir, 'store.db'));
-    copyFileSync(`${path}-wal`, join(dir, 'store.db-wal'));
-    const copy = openSqlite({ path: join(dir, 'store.db'), synchronous: 'NORMAL' });
-    dbs.push(copy);
-    return copy;
-  }
-
-  it('keeps zeros written past the end of the WAL, so commits overwrite blocks instead of growing the file', async () => {
-    const { db, path } = fileDb();
-    const committer = new GroupCommitter(db);
-    const insert = db.prepare('INSERT INTO t (k) VALUES (?)');
-    await committer.submit(() => insert.run('a'));
-    const size = walSize(path);
-    expect(committer.stats().walZeroFill).toEqual({ fills: 1, bytes: MiB, failures: 0 });
-    const tail = readFileSync(`${path}-wal`).subarray(size - MiB / 2);
-    expect(tail.every((byte) => byte === 0)).toBe(true);
-    for (const k of ['b', 'c', 'd', 'e']) await committer.submit(() => insert.run(k));
-    expect(walSize(path)).toBe(size); // the frames went into the zeros
-    expect(committer.stats().walZeroFill?.fills).toBe(1);
-    // Once SQLite has written past the zeros, the next commit writes more ahead of it.
-    const big = db.prepare('INSERT INTO t (k) VALUES (?)');
-    for (let i = 0; i < 40; i += 1) await committer.submit(() => big.run(`${i}`.padEnd(60_000, 'x')));
-    const fills = committer.stats().walZeroFill!.fills;
-    expect(fills).toBeGreaterThanOrEqual(2);
-    expect(walSize(path)).toBeLessThanOrEqual(40 * 64 * 1024 + fills * MiB);
-    expect(readKeys(path)).toHaveLength(45);
-  });
-
-  it('leaves a WAL that recovers every committed row, across a rewind and a truncation', async () => {
-    const { db, path } = fileDb();
-    const committer = new GroupCommitter(db);
-    const insert = db.prepare('INSERT INTO t (k) VALUES (?)');
-    const row = (i: number): string => `${String(i).padStart(4, '0')}`.padEnd(3000, '.');
-    let n = 0;
-    const commitRows = async (count: number): Promise<void> => {
-      for (let i = 0; i < count; i += 1, n += 1) await committer.submit(() => insert.run(row(n)));
-    };
-    await commitRows(150);
-    // A complete checkpoint: the next commit rewinds the WAL and writes over its old frames from the start.
-    expect(db.pragma('wal_checkpoint(RESTART)')).toEqual([
-      { busy: 0, log: expect.any(Number), checkpointed: expect.any(Number) },
-    ]);
-    await commitRows(150);
-    const afterRewind = reopenCopy(path);
-    expect(afterRewind.pragma('integrity_check', { simple: true })).toBe('ok');
-    expect(afterRewind.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: 300 });
-    // A truncating checkpoint empties the file: the zeros are written again past its new end.
-    const fills = committer.stats().walZeroFill!.fills;
-    db.pragma('wal_checkpoint(TRUNCATE)');
-    expect(walSize(path)).toBe(0);
-    await commitRows(100);
-    expect(committer.stats().walZeroFill!.fills).toBeGreaterThan(fills);
-    const wal = readFileSync(`${path}-wal`);
-    expect(wal.subarray(wal.length - 4096).every((byte) => byte === 0)).toBe(true);
-    const afterTruncate = reopenCopy(path);
-    expect(afterTruncate.pragma('integrity_check', { simple: true })).toBe('ok');
-    const keys = (afterTruncate.prepare('SELECT k FROM t ORDER BY k').all() as { k: string }[]).map(
-      (r) => r.k,
-    );
-    expect(keys).toEqual(Array.from({ length: 400 }, (_, i) => row(i)));
-  });
-
-  it('loses nothing another connection appended to the WAL between its commits', async () => {
-    const { db, path } = fileDb();
-    const committer = new GroupCommitter(db);
-    const other = openSqlite({ path });
-    dbs.push(other);
-    const ours = db.prepare('INSERT INTO t (k) VALUES (?)');
-    const theirs = other.prepare('INSERT INTO t (k) VALUES (?)');
-    for (let i = 0; i < 30; i += 1) {
-      await committer.submit(() => ours.run(`ours-${i}`));
-      // Large enough that the other connection's frames run past the zeros more than once.
-      other.transaction(() => {
-        for (let j = 0; j < 20; j += 1) theirs.run(`theirs-${i}-${j}-`.padEnd(4000, 'y'));
-      })();
-    }
-    expect(committer.stats().walZeroFill!.fills).toBeGreaterThanOrEqual(2);
-    const copy = reopenCopy(path);
-    expect(copy.pragma('integrity_check', { simple: true })).toBe('ok');
-    expect(copy.prepare("SELECT COUNT(*) AS n FROM t WHERE k LIKE 'ours-%'").get()).toEqual({ n: 30 });
-    expect(copy.prepare("SELECT COUNT(*) AS n FROM t WHERE k LIKE 'theirs-%'").get()).toEqual({ n: 600 });
-  });
-
-  it('writes none when asked not to, nor for SQLite-synced or in-memory databases', async () => {
-    const { db, path } = fileDb();
-    const committer = new GroupCommitter(db, 2000, { walZeroFill: false });
-    await committer.submit(() => db.prepare('INSERT INTO t (k) VALUES (?)').run('a'));
-    expect(committer.stats().walZeroFill).toBeUndefined();
-    expect(
-      readFileSync(`${path}-wal`)
-        .subarray(-4096)
-        .every((byte) => byte === 0),
-    ).toBe(false);
-    const inline = fileDb();
-    const synced = new GroupCommitter(inline.db, 2000, { walSync: 'inline' });
-    await synced.submit(() => inline.db.prepare('INSERT INTO t (k) VALUES (?)').run('a'));
-    expect(synced.stats().walZeroFill).toBeUndefined();
-  });
-
-  it('does not fail a commit when it cannot write its zeros, and tries again a thousand commits later', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rebound-gc-'));
-    dirs.push(dir);
-    const fill = new WalZeroFill(join(dir, 'missing-wal'), 4096);
-    fill.fill();
-    expect(fill.stats()).toEqual({ fills: 0, bytes: 0, failures: 1 });
-    for (let i = 0; i < 1000; i += 1) fill.fill();
-    expect(fill.stats().failures).toBe(1);
-    fill.fill();
-    expect(fill.stats().failures).toBe(2);
-    fill.close();
   });
 });

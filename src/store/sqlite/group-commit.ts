@@ -1,7 +1,6 @@
 import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.ts';
-import { WalZeroFill, type WalZeroFillStats } from './wal-zero-fill.ts';
 
 const EMPTY_SEQUENCES: ReadonlyMap<string, number> = new Map();
 /** After a failed WAL sync, how long until the next attempt. */
@@ -31,8 +30,6 @@ export interface GroupCommitStats {
   readonly units: number;
   /** WAL syncs this committer ran (0 when SQLite syncs inside COMMIT). */
   readonly syncs: number;
-  /** Zeros written ahead of the WAL's end (only with the background sync). */
-  readonly walZeroFill?: WalZeroFillStats;
 }
 
 export interface GroupCommitOptions {
@@ -42,11 +39,6 @@ export interface GroupCommitOptions {
    * each unit only after the sync that covers its COMMIT. `inline`: SQLite syncs inside COMMIT, as configured.
    */
   readonly walSync?: 'background' | 'inline';
-  /**
-   * With the background sync, keep zeros written ahead of the WAL's end (see {@link WalZeroFill}) so that
-   * commits overwrite blocks instead of growing the file. Default true.
-   */
-  readonly walZeroFill?: boolean;
 }
 
 /**
@@ -72,7 +64,6 @@ export class GroupCommitter {
   private units = 0;
   private readonly stmt;
   private readonly wal: WalSyncer | undefined;
-  private readonly zeroFill: WalZeroFill | undefined;
   private onCommit: ((ms: number, units: number) => void) | undefined;
   /** The running unit's `whenDurable` callbacks (set only while a unit's work runs). */
   private unitCallbacks: (() => void)[] | undefined;
@@ -103,7 +94,6 @@ export class GroupCommitter {
       this.wal = new WalSyncer(`${db.name}-wal`, () => {
         if (this.deferred) this.commitQueued();
       });
-      if (options.walZeroFill ?? true) this.zeroFill = new WalZeroFill(`${db.name}-wal`);
       // What the database holds now counts as durable: make it so (a crashed process's last commits may
       // still be in the page cache only).
       this.wal.markUnsynced();
@@ -145,8 +135,7 @@ export class GroupCommitter {
   }
 
   stats(): GroupCommitStats {
-    const stats = { commits: this.commits, units: this.units, syncs: this.wal?.syncs ?? 0 };
-    return this.zeroFill ? { ...stats, walZeroFill: this.zeroFill.stats() } : stats;
+    return { commits: this.commits, units: this.units, syncs: this.wal?.syncs ?? 0 };
   }
 
   /** Runs `work` in the next group transaction; resolves with its result once committed. */
@@ -182,7 +171,6 @@ export class GroupCommitter {
     this.scheduled = false;
     this.commitQueued();
     this.wal?.syncNow();
-    this.zeroFill?.close();
   }
 
   private flushQueue(): void {
@@ -236,8 +224,6 @@ export class GroupCommitter {
         settle(results);
         return;
       }
-      // Inside the transaction, holding the write lock: no other connection appends to the WAL meanwhile.
-      this.zeroFill?.fill();
       stmt.commit.run();
     } catch (err) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
