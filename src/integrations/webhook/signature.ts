@@ -53,17 +53,19 @@ export interface SignedRequest {
 }
 
 /**
- * What is wrong with a signed request, if anything: a header `missing`, a timestamp that is not whole Unix
- * seconds or is outside the replay window (`stale`), or a signature that does not match the body.
+ * What is wrong with a signed request, if anything: a header `missing` or `malformed` (see
+ * signatureHeadersProblem), a timestamp outside the replay window (`stale`), or a signature that does not
+ * match the body.
  */
 export function checkWebhookSignature(
   input: SignedRequest,
 ): 'ok' | 'missing' | 'malformed' | 'stale' | 'mismatch' {
-  if (!input.timestamp || !input.signature) return 'missing';
-  if (!TIMESTAMP_FORMAT.test(input.timestamp)) return 'malformed';
-  if (Math.abs(input.nowSeconds - Number(input.timestamp)) > (input.toleranceSeconds ?? 300)) return 'stale';
-  const expected = signWebhook(input.secret, input.timestamp, input.body);
-  return signaturesEqual(expected, input.signature) ? 'ok' : 'mismatch';
+  const problem = signatureHeadersProblem(input.timestamp, input.signature);
+  if (problem) return problem.kind;
+  const timestamp = input.timestamp!; // both present and well formed (above)
+  if (Math.abs(input.nowSeconds - Number(timestamp)) > (input.toleranceSeconds ?? 300)) return 'stale';
+  const expected = signWebhook(input.secret, timestamp, input.body);
+  return signaturesEqual(expected, input.signature!) ? 'ok' : 'mismatch';
 }
 
 /** For receivers (and tests): true when the signature matches and the timestamp is within `toleranceSeconds`. */
