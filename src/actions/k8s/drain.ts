@@ -45,6 +45,7 @@ const id = (p: V1Pod) => `${p.metadata?.namespace}/${p.metadata?.name}`;
 
 const controllerOf = (pod: V1Pod) => pod.metadata?.ownerReferences?.find((o) => o.controller === true);
 const finished = (pod: V1Pod) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+const mirror = (pod: V1Pod) => pod.metadata?.annotations?.[MIRROR_ANNOTATION] !== undefined;
 /** `namespace/name` of the DaemonSet that controls a pod, if one does. */
 const daemonSetOf = (pod: V1Pod) => {
   const controller = controllerOf(pod);
@@ -68,8 +69,7 @@ export function classifyPods(
   for (const pod of pods) {
     const controller = controllerOf(pod);
     const daemonSet = daemonSetOf(pod);
-    if (pod.metadata?.annotations?.[MIRROR_ANNOTATION] !== undefined)
-      skipped.push({ pod: id(pod), reason: 'MirrorPod' });
+    if (mirror(pod)) skipped.push({ pod: id(pod), reason: 'MirrorPod' });
     else if (finished(pod)) evict.push(pod);
     else if (daemonSet !== undefined && orphanedDaemonSets.has(daemonSet)) {
       if (params.force) evict.push(pod);
@@ -194,12 +194,7 @@ async function missingDaemonSets(session: K8sSession, pods: readonly V1Pod[]): P
   const wanted = new Set<string>();
   for (const pod of pods) {
     const daemonSet = daemonSetOf(pod);
-    if (
-      daemonSet !== undefined &&
-      !finished(pod) &&
-      pod.metadata?.annotations?.[MIRROR_ANNOTATION] === undefined
-    )
-      wanted.add(daemonSet);
+    if (daemonSet !== undefined && !finished(pod) && !mirror(pod)) wanted.add(daemonSet);
   }
   const missing = new Set<string>();
   for (const daemonSet of wanted) {
