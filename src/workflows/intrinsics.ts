@@ -103,7 +103,6 @@ class Parser {
    * unescaped `{}` (see Arg). Any other backslash is an open escape, which Step Functions refuses.
    */
   private string(): { value: string; template: string[] } {
-    let text = '';
     let part = '';
     const template: string[] = [];
     this.i += 1;
@@ -112,22 +111,19 @@ class Parser {
       if (c === "'") {
         this.i += 1;
         template.push(part);
-        return { value: text, template };
+        return { value: template.join('{}'), template };
       }
       if (c === '\\') {
         const n = this.src[this.i + 1] ?? '';
         if (n === '' || !"'{}\\".includes(n))
           throw this.fail(`an open escape '\\${n}' (only \\', \\{, \\} and \\\\ are escapes)`);
-        text += n;
         part += n;
         this.i += 2;
       } else if (c === '{' && this.src[this.i + 1] === '}') {
-        text += '{}';
         template.push(part);
         part = '';
         this.i += 2;
       } else {
-        text += c;
         part += c;
         this.i += 1;
       }
