@@ -1,5 +1,5 @@
 import { InvalidEventPatternError } from './errors.ts';
-import { NUMERIC_LIMIT } from './numeric.ts';
+import { inRange, NUMERIC_RANGE } from './numeric.ts';
 import {
   compileAffix,
   compileEqualsIgnoreCase,
@@ -33,12 +33,9 @@ export function compileAnythingBut(spec: unknown, path: string): ValueMatcher {
 
 /** EventBridge refuses a number outside its numeric range in anything-but, as in numeric. */
 function checkNumericRange(values: readonly number[], path: string): void {
-  const outside = values.find((n) => !(n >= -NUMERIC_LIMIT && n <= NUMERIC_LIMIT));
+  const outside = values.find((n) => !inRange(n));
   if (outside !== undefined) {
-    throw new InvalidEventPatternError(
-      path,
-      `anything-but numbers must be between -5.0E9 and 5.0E9 inclusive (EventBridge's range), got ${outside}`,
-    );
+    throw new InvalidEventPatternError(path, `anything-but numbers must be ${NUMERIC_RANGE}, got ${outside}`);
   }
 }
 

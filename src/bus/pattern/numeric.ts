@@ -7,9 +7,11 @@ const UPPER = new Set(['<', '<=']);
  * EventBridge's numeric matching covers -5.0e9 to 5.0e9 inclusive (event-ruler's ComparableNumber): a bound
  * outside it is refused, and an event value outside it matches no numeric comparison.
  */
-export const NUMERIC_LIMIT = 5e9;
+const NUMERIC_LIMIT = 5e9;
+/** How a refusal names the range. */
+export const NUMERIC_RANGE = "between -5.0E9 and 5.0E9 inclusive (EventBridge's range)";
 
-const inRange = (v: unknown): v is number =>
+export const inRange = (v: unknown): v is number =>
   typeof v === 'number' && v >= -NUMERIC_LIMIT && v <= NUMERIC_LIMIT;
 
 /**
@@ -68,7 +70,7 @@ function comparison(spec: readonly unknown[], index: number, path: string): { op
   if (!inRange(value)) {
     throw new InvalidEventPatternError(
       `${path}[${index + 1}]`,
-      `numeric values must be between -5.0E9 and 5.0E9 inclusive (EventBridge's range), got ${value}`,
+      `numeric values must be ${NUMERIC_RANGE}, got ${value}`,
     );
   }
   return { op, value };
