@@ -21,6 +21,29 @@ export function seedDeployment(
   });
 }
 
+/**
+ * Seeds a pod of a DaemonSet on `node` (the double runs no DaemonSet controller); the DaemonSet itself only
+ * with `withDaemonSet` (a pod whose DaemonSet is gone is an orphan to kubectl drain).
+ */
+export function seedDaemonSetPod(
+  api: KubeApiDouble,
+  options: { namespace: string; daemonSet: string; name: string; node: string; phase?: string },
+  withDaemonSet = true,
+): K8sObject {
+  const { namespace, daemonSet } = options;
+  const uid = `ds-${namespace}-${daemonSet}`;
+  if (withDaemonSet) api.put('daemonsets', { metadata: { name: daemonSet, namespace, uid } });
+  return api.put('pods', {
+    metadata: {
+      name: options.name,
+      namespace,
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: daemonSet, uid, controller: true }],
+    },
+    spec: { nodeName: options.node, containers: [{ name: daemonSet, image: daemonSet }] },
+    status: { phase: options.phase ?? 'Running' },
+  });
+}
+
 /** Changes the Deployment's image (a new revision), as `kubectl set image` would. */
 export function setImage(api: KubeApiDouble, namespace: string, name: string, image: string): K8sObject {
   const dep = api.get('deployments', namespace, name)!;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { drainAction } from '../../../src/actions/k8s/drain.ts';
 import { cordonAction, uncordonAction } from '../../../src/actions/k8s/nodes.ts';
-import { seedDeployment, seedNode, type K8sObject } from '../../support/k8s-api/index.ts';
+import { seedDaemonSetPod, seedDeployment, seedNode, type K8sObject } from '../../support/k8s-api/index.ts';
 import { harness, type Harness } from './harness.ts';
 
 const unschedulable = (n: K8sObject | undefined) => (n!['spec'] as { unschedulable?: boolean }).unschedulable;
@@ -80,24 +80,7 @@ describe('k8s.drain', () => {
     seedDeployment(h.api, { namespace: 'shop', name: 'web', replicas: 2 }); // both pods land on n1
     seedNode(h.api, 'n2');
     // A DaemonSet pod and a mirror pod on n1, which drain leaves alone.
-    h.api.put('daemonsets', {
-      metadata: { name: 'agent', namespace: 'kube-system', uid: 'ds-1' },
-      spec: {
-        selector: { matchLabels: { app: 'agent' } },
-        template: { metadata: { labels: { app: 'agent' } } },
-      },
-    });
-    h.api.put('pods', {
-      metadata: {
-        name: 'agent-x',
-        namespace: 'kube-system',
-        ownerReferences: [
-          { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent', uid: 'ds-1', controller: true },
-        ],
-      },
-      spec: { nodeName: 'n1', containers: [{ name: 'a', image: 'agent' }] },
-      status: { phase: 'Running' },
-    });
+    seedDaemonSetPod(h.api, { namespace: 'kube-system', daemonSet: 'agent', name: 'agent-x', node: 'n1' });
     h.api.put('pods', {
       metadata: {
         name: 'etcd-n1',
@@ -230,26 +213,14 @@ describe('k8s.drain', () => {
   });
 
   it('evicts a finished DaemonSet pod; one whose DaemonSet is gone needs force, as with kubectl', async () => {
-    const daemonPod = (name: string, daemonSet: string, phase: string) =>
-      h.api.put('pods', {
-        metadata: {
-          name,
-          namespace: 'kube-system',
-          ownerReferences: [
-            {
-              apiVersion: 'apps/v1',
-              kind: 'DaemonSet',
-              name: daemonSet,
-              uid: `ds-${daemonSet}`,
-              controller: true,
-            },
-          ],
-        },
-        spec: { nodeName: 'n1', containers: [{ name: 'a', image: 'agent' }] },
-        status: { phase },
-      });
-    daemonPod('agent-done', 'agent', 'Failed'); // e.g. left Failed by a graceful node shutdown
-    daemonPod('old-agent-x', 'old-agent', 'Running'); // its DaemonSet was deleted with --cascade=orphan
+    const daemonPod = (name: string, daemonSet: string, phase: string, withDaemonSet: boolean) =>
+      seedDaemonSetPod(
+        h.api,
+        { namespace: 'kube-system', daemonSet, name, node: 'n1', phase },
+        withDaemonSet,
+      );
+    daemonPod('agent-done', 'agent', 'Failed', true); // e.g. left Failed by a graceful node shutdown
+    daemonPod('old-agent-x', 'old-agent', 'Running', false); // its DaemonSet was deleted with --cascade=orphan
     const drain = drainAction(h.deps);
     const err = await drain.run(drain.params.parse({ name: 'n1' }), h.ctx()).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'K8s.DrainBlocked', retryable: false });

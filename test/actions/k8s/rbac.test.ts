@@ -8,6 +8,7 @@ import {
   parseRoute,
   seedConfigMap,
   seedDeployment,
+  seedDaemonSetPod,
   seedNode,
   setImage,
   type RecordedRequest,
@@ -156,17 +157,11 @@ describe('deploy/rbac against what the actions really send', () => {
       expect([...workload].sort()).toEqual(grants(role!.rules!)); // nothing missing, nothing unused
 
       // Every node runs DaemonSet pods (kube-proxy, a CNI agent): a drain reads their DaemonSets.
-      h.api.put('daemonsets', { metadata: { name: 'kube-proxy', namespace: 'kube-system' } });
-      h.api.put('pods', {
-        metadata: {
-          name: 'kube-proxy-n1',
-          namespace: 'kube-system',
-          ownerReferences: [
-            { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'kube-proxy', uid: 'ds', controller: true },
-          ],
-        },
-        spec: { nodeName: 'n1', containers: [{ name: 'p', image: 'kube-proxy' }] },
-        status: { phase: 'Running' },
+      seedDaemonSetPod(h.api, {
+        namespace: 'kube-system',
+        daemonSet: 'kube-proxy',
+        name: 'kube-proxy-n1',
+        node: 'n1',
       });
       h.api.clearRequests();
       await registry.run('k8s.cordon', { name: 'n1' }, ctx);
